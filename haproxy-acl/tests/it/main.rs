@@ -1,0 +1,1 @@
+//! Integration tests for haproxy-acl (one binary per crate).

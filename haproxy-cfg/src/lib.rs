@@ -1,0 +1,5 @@
+//! Parser, lossless syntax tree, typed model, linter and formatter for HAProxy configuration files.
+//!
+//! This crate is part of [haproxy-rs](https://github.com/haproxy-rs/haproxy-rs); see the
+//! repository README for the crate map.
+#![forbid(unsafe_code)]

@@ -1,0 +1,1 @@
+//! Integration tests for haproxy-cfg (one binary per crate).

@@ -1,0 +1,1 @@
+//! Integration tests for haproxy-check (one binary per crate).

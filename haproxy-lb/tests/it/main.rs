@@ -1,0 +1,1 @@
+//! Integration tests for haproxy-lb (one binary per crate).

@@ -1,0 +1,1 @@
+//! Integration tests for haproxy-proxy (one binary per crate).

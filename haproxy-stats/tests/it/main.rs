@@ -1,0 +1,1 @@
+//! Integration tests for haproxy-stats (one binary per crate).
