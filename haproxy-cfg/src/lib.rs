@@ -5,3 +5,4 @@
 #![forbid(unsafe_code)]
 pub mod values;
 pub mod keywords;
+pub mod diag;
