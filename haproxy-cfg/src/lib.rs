@@ -6,3 +6,10 @@
 pub mod values;
 pub mod keywords;
 pub mod diag;
+pub mod ast;
+pub mod fmt;
+pub mod lex;
+pub mod parse;
+pub mod span;
+pub use parse::{ParseError, parse_bytes, parse_bytes_with, parse_file, parse_str, parse_str_with};
+pub use span::Span;

@@ -1,1 +1,2 @@
 //! Integration tests for haproxy-cfg (one binary per crate).
+mod lex;

@@ -1,0 +1,128 @@
+//! Printing a [`Document`] back: byte for byte ([`print`]), or in a canonical layout
+//! ([`normalise`]).
+
+use crate::ast::{Document, Line, LineKind};
+
+/// Prints the document exactly as it was read (when unchanged): every line's raw text and its
+/// original terminator. Latin-1 lines come back as their `char`s; use [`print_bytes`] for the
+/// original bytes.
+#[must_use]
+pub fn print(doc: &Document) -> String {
+    let mut out = String::new();
+    for line in doc.lines() {
+        out.push_str(&line.raw);
+        out.push_str(line.eol.as_str());
+    }
+    out
+}
+
+/// Prints the document as the original bytes, re-encoding lines that were decoded as Latin-1.
+#[must_use]
+pub fn print_bytes(doc: &Document) -> Vec<u8> {
+    let mut out = Vec::new();
+    for line in doc.lines() {
+        if line.latin1 {
+            out.extend(
+                line.raw
+                    .chars()
+                    .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?')),
+            );
+        } else {
+            out.extend_from_slice(line.raw.as_bytes());
+        }
+        out.extend_from_slice(line.eol.as_str().as_bytes());
+    }
+    out
+}
+
+/// Indentation of lines inside a section in [`normalise`]d output.
+pub const INDENT: &str = "    ";
+
+/// Prints the document in a canonical layout: section headers at column 0, other lines
+/// indented by [`INDENT`], one space between words (each word re-quoted only when it needs it),
+/// comments kept after one space, trailing blanks removed, `\n` line ends.
+///
+/// Lines whose lexing failed, `[scope]` lines and lines with variable expansions are kept as
+/// they were (trimmed), so normalising never changes what a line means. The output parses to
+/// the same words on every line, and normalising it again changes nothing.
+#[must_use]
+pub fn normalise(doc: &Document) -> String {
+    let mut out = String::new();
+    for line in &doc.preamble {
+        normalise_line(&mut out, line, "");
+    }
+    for section in &doc.sections {
+        normalise_line(&mut out, &section.header, "");
+        for line in &section.body {
+            normalise_line(&mut out, line, INDENT);
+        }
+    }
+    out
+}
+
+fn normalise_line(out: &mut String, line: &Line, indent: &str) {
+    let comment = line.comment().map(str::trim_end);
+    let keep_raw = line.error.is_some()
+        || line.kind == LineKind::Scope
+        || line.raw.contains('$')
+        || line.raw.contains('\0')
+        || line.raw.contains('\r')
+        || line.words.iter().any(|w| w.value.contains('\u{fffd}'));
+    let body = if keep_raw {
+        line.raw
+            .trim_matches([' ', '\t', '\u{b}', '\u{c}'])
+            .to_owned()
+    } else {
+        let words: Vec<String> = line.words.iter().map(|w| quote(&w.value)).collect();
+        let mut body = words.join(" ");
+        if let Some(c) = comment {
+            if !body.is_empty() {
+                body.push(' ');
+            }
+            body.push_str(c);
+        }
+        body
+    };
+    if !body.is_empty() {
+        // Section headers, comments and directives alike: one indent level inside sections.
+        let is_header = indent.is_empty();
+        if !is_header {
+            out.push_str(indent);
+        }
+        out.push_str(&body);
+    }
+    out.push('\n');
+}
+
+/// Writes a word so the lexer reads it back as `value`: bare when it can, otherwise in single
+/// quotes, otherwise in double quotes with escapes.
+#[must_use]
+pub fn quote(value: &str) -> String {
+    let special = |c: char| {
+        matches!(
+            c,
+            ' ' | '\t' | '\u{b}' | '\u{c}' | '#' | '"' | '\'' | '\\' | '\n' | '\r' | '\0'
+        )
+    };
+    if !value.is_empty() && !value.chars().any(special) {
+        return value.to_owned();
+    }
+    if !value.contains(['\'', '\n', '\r', '\0']) {
+        return format!("'{value}'");
+    }
+    let mut s = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '$' => s.push_str("\\$"),
+            '\n' => s.push_str("\\n"),
+            '\r' => s.push_str("\\r"),
+            '\t' => s.push_str("\\t"),
+            '\0' => s.push_str("\\x00"),
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+    s
+}
