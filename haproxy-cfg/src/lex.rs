@@ -59,8 +59,9 @@ pub struct LexError {
     pub kind: LexErrorKind,
     /// The byte the error points at (length 1; length 0 for errors without a position).
     pub span: Span,
-    /// The line as HAProxy quotes it: the raw line without its leading blanks.
-    pub excerpt: String,
+    /// The line's bytes as HAProxy quotes them: from the first non-blank byte to the end of the
+    /// line (or to where HAProxy's in-place parsing wrote a NUL).
+    pub excerpt: Vec<u8>,
     /// Byte index of the error inside `excerpt`.
     pub excerpt_pos: usize,
 }
@@ -90,7 +91,7 @@ impl LexError {
         if !self.has_caret() {
             return None;
         }
-        let (text, caret) = caret_snippet(self.excerpt.as_bytes(), self.excerpt_pos, SNIPPET_WIDTH);
+        let (text, caret) = caret_snippet(&self.excerpt, self.excerpt_pos, SNIPPET_WIDTH);
         Some(format!("  {text}\n  {caret}"))
     }
 
@@ -145,8 +146,9 @@ impl std::error::Error for LexError {}
 /// One word of a line: its value after quotes, escapes and expansion, and its raw extent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
-    /// The value after quote removal, escapes and variable expansion. Bytes that are not UTF-8
-    /// (from `\xNN` or a non-UTF-8 file) are replaced with U+FFFD; the raw text keeps them.
+    /// The value after quote removal, escapes and variable expansion, cut at the first NUL
+    /// byte as HAProxy's C strings are. When the bytes are not UTF-8 (from `\xNN` or a Latin-1
+    /// line) they are decoded as Latin-1, one `char` per byte.
     pub value: String,
     /// Where the word's raw text is in the file (quotes and escapes included).
     pub span: Span,
@@ -232,16 +234,24 @@ impl Builder {
     }
 
     fn finish(&mut self, ctx: &LexContext<'_>, end: usize) {
-        let bytes = std::mem::take(&mut self.cur);
-        let value = match String::from_utf8(bytes) {
-            Ok(s) => s,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        };
+        let mut bytes = std::mem::take(&mut self.cur);
+        if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+            bytes.truncate(nul);
+        }
+        let value = decode(bytes);
         let len = end.saturating_sub(self.start);
         self.words.push(Word {
             value,
             span: Span::in_line(ctx.line, ctx.offset, self.start, len),
         });
+    }
+}
+
+/// Decodes bytes as UTF-8 when they are, otherwise as Latin-1 (one `char` per byte).
+pub(crate) fn decode(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => e.as_bytes().iter().map(|&b| char::from(b)).collect(),
     }
 }
 
@@ -255,7 +265,16 @@ impl Builder {
 /// character in a variable name, a bad `\xNN`, a bad `[*]`, more than [`MAX_LINE_ARGS`] words,
 /// or a line longer than [`MAX_LINE_LEN`].
 pub fn lex_line(raw: &str, ctx: &LexContext<'_>) -> Result<Vec<Word>, LexError> {
-    let bytes = raw.as_bytes();
+    lex_bytes(raw.as_bytes(), ctx)
+}
+
+/// [`lex_line`] on the line's original bytes (for lines that are not UTF-8); spans and
+/// positions are byte offsets in those bytes.
+///
+/// # Errors
+/// As [`lex_line`].
+pub fn lex_bytes(raw: &[u8], ctx: &LexContext<'_>) -> Result<Vec<Word>, LexError> {
+    let bytes = raw;
     let lead = bytes.iter().take_while(|&&b| is_c_space(b)).count();
     // HAProxy writes a NUL into its copy of the line after a `${NAME-default}` value and, on
     // an unknown `.NAME`, after the name; the excerpt it prints stops there.
@@ -265,8 +284,8 @@ pub fn lex_line(raw: &str, ctx: &LexContext<'_>) -> Result<Vec<Word>, LexError> 
         span: Span::in_line(ctx.line, ctx.offset, at, len),
         excerpt: raw
             .get(lead..cut.unwrap_or(raw.len()).max(lead))
-            .unwrap_or("")
-            .to_owned(),
+            .unwrap_or(&[])
+            .to_vec(),
         excerpt_pos: at.saturating_sub(lead),
     };
     if bytes.len() > MAX_LINE_LEN {
@@ -367,7 +386,7 @@ pub fn lex_line(raw: &str, ctx: &LexContext<'_>) -> Result<Vec<Word>, LexError> 
             while at(i).is_ascii_alphanumeric() || at(i) == b'_' {
                 i += 1;
             }
-            let name = raw.get(name_start..i).unwrap_or("");
+            let name = std::str::from_utf8(raw.get(name_start..i).unwrap_or(&[])).unwrap_or("");
             let mut value: Option<String> = if first == b'.' {
                 match name {
                     ".LINE" => Some(ctx.line.to_string()),
@@ -401,7 +420,7 @@ pub fn lex_line(raw: &str, ctx: &LexContext<'_>) -> Result<Vec<Word>, LexError> 
                     }
                     cut.get_or_insert(i);
                     if value.is_none() {
-                        value = Some(raw.get(dstart..i).unwrap_or("").to_owned());
+                        value = Some(decode(raw.get(dstart..i).unwrap_or(&[]).to_vec()));
                     }
                 } else if at(i) != b'}' {
                     return Err(err(LexErrorKind::UnmatchedBrace, dollar + 1, 1, cut));

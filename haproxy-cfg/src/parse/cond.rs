@@ -434,9 +434,12 @@ fn eval_term(t: &NegTerm, vars: &dyn Fn(&str) -> Option<String>) -> bool {
 }
 
 /// `feature(NAME)`: true when `+NAME` is a whole word of [`BUILD_FEATURES`].
+///
+/// COMPAT: HAProxy 2.6.12's search for an empty name reads past the end of its feature string;
+/// the reference binary answers true, so we do too.
 fn has_feature(name: &str) -> bool {
-    !name.is_empty()
-        && BUILD_FEATURES
+    name.is_empty()
+        || BUILD_FEATURES
             .split(' ')
             .any(|f| f.strip_prefix('+') == Some(name))
 }

@@ -3,8 +3,9 @@
 
 use super::cond::{self, MAX_NESTED_CONDS};
 use crate::ast::{Document, Eol, Level, Line, LineKind, Message, Section, SectionKind};
-use crate::lex::{LexContext, lex_line};
+use crate::lex::{LexContext, lex_bytes};
 use crate::span::caret_snippet;
+use std::borrow::Cow;
 
 /// One physical line before lexing.
 #[derive(Debug)]
@@ -70,6 +71,36 @@ pub(crate) fn split_bytes(bytes: &[u8]) -> Vec<RawLine> {
             },
         })
         .collect()
+}
+
+/// The bytes HAProxy sees for a line: the original bytes (Latin-1 lines re-encoded), plus the
+/// `\r` of a CRLF terminator (it ends the words and shows in excerpts).
+fn line_bytes(raw: &str, latin1: bool, eol: Eol) -> Cow<'_, [u8]> {
+    let mut bytes: Cow<'_, [u8]> = if latin1 {
+        Cow::Owned(
+            raw.chars()
+                .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(raw.as_bytes())
+    };
+    if eol == Eol::CrLf {
+        bytes.to_mut().push(b'\r');
+    }
+    bytes
+}
+
+/// Whether a blank follows the last word (HAProxy then has one more, empty, argument).
+fn trailing_separator(line: &Line) -> bool {
+    let Some(last) = line.words.last() else {
+        return false;
+    };
+    let bytes = line_bytes(&line.raw, line.latin1, Eol::None);
+    let end = (last.span.offset + last.span.len).saturating_sub(line.offset);
+    bytes
+        .get(end)
+        .is_some_and(|b| matches!(b, b' ' | b'\t' | 0x0b | 0x0c))
 }
 
 /// State of one open `.if` level (HAProxy's `nested_cond_state`).
@@ -166,15 +197,7 @@ impl Reader<'_> {
         let (words, error) = if is_scope {
             (Vec::new(), None)
         } else {
-            // HAProxy sees the `\r` of a CRLF line (it ends the words and shows in excerpts).
-            let crlf;
-            let text = if raw.eol == Eol::CrLf {
-                crlf = format!("{}\r", raw.raw);
-                &crlf
-            } else {
-                &raw.raw
-            };
-            match lex_line(text, &ctx) {
+            match lex_bytes(&line_bytes(&raw.raw, raw.latin1, raw.eol), &ctx) {
                 Ok(w) => (w, None),
                 Err(e) => (Vec::new(), Some(e)),
             }
@@ -308,7 +331,7 @@ impl Reader<'_> {
                 return;
             }
         };
-        if let Some(extra) = line.words.get(2) {
+        if let Some(extra) = line.words.get(2).filter(|w| !w.value.is_empty()) {
             let text = format!(
                 "Unexpected argument '{}' for '{kw}'. Use quotes if the message should contain spaces.",
                 extra.value
@@ -325,12 +348,14 @@ impl Reader<'_> {
         }
     }
 
+    /// The condition as HAProxy sees it: its arguments joined by spaces, plus the empty
+    /// argument a trailing blank makes.
     fn condition_text(line: &Line) -> String {
-        line.args()
-            .iter()
-            .map(|w| w.value.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
+        let mut parts: Vec<&str> = line.args().iter().map(|w| w.value.as_str()).collect();
+        if trailing_separator(line) {
+            parts.push("");
+        }
+        parts.join(" ")
     }
 
     fn eval(&mut self, line: &Line, directive: &str) -> Option<bool> {
@@ -404,7 +429,7 @@ impl Reader<'_> {
     fn else_endif_line(&mut self, line: &mut Line, kw: &str) {
         line.active = false;
         let n = line.number;
-        if let Some(extra) = line.words.get(1) {
+        if let Some(extra) = line.words.get(1).filter(|w| !w.value.is_empty()) {
             let text = format!("Unexpected argument '{}' for '{kw}'.", extra.value);
             self.fatal(n, text, Stop::Break);
             return;

@@ -1,2 +1,3 @@
 //! Integration tests for haproxy-cfg (one binary per crate).
 mod lex;
+mod reader_golden;

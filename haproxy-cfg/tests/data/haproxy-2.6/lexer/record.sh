@@ -9,5 +9,5 @@ for f in *.cfg; do
   res=$(env -i PATH=/usr/sbin:/usr/bin:/bin HOME=/root HOST=example.org EMPTY= LIST='a b  c' LEAD=' x' \
     haproxy -c -f "$f" 2>&1)
   rc=$?
-  { echo "rc=$rc"; printf '%s\n' "$res" | sed -E 's/^(\[[A-Z]+\] +)\([0-9]+\)/\1(PID)/' | grep -v '^\[NOTICE\]   (PID) : \(haproxy version is\|path to executable is\)'; } > "$out"
+  { echo "rc=$rc"; printf '%s\n' "$res" | sed -E 's/^(\[[A-Z]+\] +)\([0-9]+\)/\1(PID)/' | grep -av '^\[NOTICE\]   (PID) : \(haproxy version is\|path to executable is\)'; } > "$out"
 done
