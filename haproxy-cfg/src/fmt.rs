@@ -64,14 +64,12 @@ fn normalise_line(out: &mut String, line: &Line, indent: &str) {
     let comment = line.comment().map(str::trim_end);
     let keep_raw = line.error.is_some()
         || line.kind == LineKind::Scope
-        || line.raw.contains('$')
+        || crate::lex::has_expansion(&line.raw)
         || line.raw.contains('\0')
         || line.raw.contains('\r')
         || line.words.iter().any(|w| w.value.contains('\u{fffd}'));
     let body = if keep_raw {
-        line.raw
-            .trim_matches([' ', '\t', '\u{b}', '\u{c}'])
-            .to_owned()
+        trim_blanks(&line.raw)
     } else {
         let words: Vec<String> = line.words.iter().map(|w| quote(&w.value)).collect();
         let mut body = words.join(" ");
@@ -94,6 +92,22 @@ fn normalise_line(out: &mut String, line: &Line, indent: &str) {
     out.push('\n');
 }
 
+/// Removes leading and trailing blanks, keeping a trailing blank that a backslash escapes.
+fn trim_blanks(raw: &str) -> String {
+    const BLANKS: [char; 4] = [' ', '\t', '\u{b}', '\u{c}'];
+    let start = raw.trim_start_matches(BLANKS);
+    let end = start.trim_end_matches(BLANKS);
+    let backslashes = end.chars().rev().take_while(|&c| c == '\\').count();
+    if backslashes % 2 == 1
+        && let Some(next) = start.get(end.len()..).and_then(|r| r.chars().next())
+    {
+        let mut out = end.to_owned();
+        out.push(next);
+        return out;
+    }
+    end.to_owned()
+}
+
 /// Writes a word so the lexer reads it back as `value`: bare when it can, otherwise in single
 /// quotes, otherwise in double quotes with escapes.
 #[must_use]
@@ -104,7 +118,7 @@ pub fn quote(value: &str) -> String {
             ' ' | '\t' | '\u{b}' | '\u{c}' | '#' | '"' | '\'' | '\\' | '\n' | '\r' | '\0'
         )
     };
-    if !value.is_empty() && !value.chars().any(special) {
+    if !value.is_empty() && !value.starts_with('[') && !value.chars().any(special) {
         return value.to_owned();
     }
     if !value.contains(['\'', '\n', '\r', '\0']) {

@@ -506,6 +506,27 @@ pub fn comment_start(raw: &str) -> Option<usize> {
     None
 }
 
+/// Whether the line expands a variable: a `$` inside double quotes that is not escaped.
+#[must_use]
+pub fn has_expansion(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    let (mut squote, mut dquote) = (false, false);
+    let mut i = 0usize;
+    while let Some(&c) = bytes.get(i) {
+        match c {
+            0 | b'\r' | b'\n' => return false,
+            b'#' if !squote && !dquote => return false,
+            b'$' if dquote => return true,
+            b'"' if !squote => dquote = !dquote,
+            b'\'' if !dquote => squote = !squote,
+            b'\\' if !squote => i += 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
 /// The value of one hexadecimal digit.
 fn hex(b: u8) -> Option<u8> {
     char::from(b)
