@@ -3,13 +3,16 @@
 //! This crate is part of [haproxy-rs](https://github.com/haproxy-rs/haproxy-rs); see the
 //! repository README for the crate map.
 #![forbid(unsafe_code)]
-pub mod values;
-pub mod keywords;
-pub mod diag;
 pub mod ast;
+pub mod diag;
 pub mod fmt;
+pub mod keywords;
 pub mod lex;
 pub mod parse;
 pub mod span;
+pub mod values;
 pub use parse::{ParseError, parse_bytes, parse_bytes_with, parse_file, parse_str, parse_str_with};
 pub use span::Span;
+pub mod model;
+pub mod checks;
+pub mod load;

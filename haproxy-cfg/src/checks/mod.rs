@@ -1,0 +1,345 @@
+//! The checks HAProxy runs once every file is parsed (`check_config_validity()` and the steps
+//! after it): userlists, backend references, modes, timeouts, duplicate servers, mode-dependent
+//! settings, server address resolution and the presence of a listener.
+
+use crate::diag::{self, Diagnostic, Origin};
+use crate::load::{Env, Outcome};
+use crate::model::{Config, LogStyle, LogTarget, Mode, Proxy, RuleKind};
+use crate::values::{Address, Host};
+
+/// Runs every post-parse check in HAProxy's order, appending findings; returns the verdict.
+pub fn run(config: &mut Config, diags: &mut Vec<Diagnostic>, env: &dyn Env) -> Outcome {
+    if userlists(config, diags) {
+        diags.push(diag::fatal_errors());
+        return Outcome::Invalid;
+    }
+    let mut fatal = false;
+    for i in 0..config.proxies.len() {
+        let Some(p) = config.proxies.get(i) else {
+            continue;
+        };
+        fatal |= proxy(config, p, diags);
+    }
+    if fatal {
+        diags.push(diag::fatal_errors());
+        return Outcome::Invalid;
+    }
+    if !resolve_servers(config, diags, env) {
+        diags.push(Diagnostic::alert(
+            "unresolved-address",
+            Origin::Global,
+            "Failed to initialize server(s) addr.",
+        ));
+        return Outcome::Invalid;
+    }
+    apply_mode_fallbacks(config);
+    let listeners = config
+        .frontends()
+        .any(|p| !p.binds.is_empty() && !p.disabled)
+        || !config.global.stats_sockets.is_empty();
+    if listeners {
+        Outcome::Valid
+    } else {
+        Outcome::NoListener
+    }
+}
+
+/// Users must name existing groups and groups existing users; returns whether one did not.
+fn userlists(config: &Config, diags: &mut Vec<Diagnostic>) -> bool {
+    let mut bad = false;
+    for ul in &config.userlists {
+        for u in &ul.users {
+            for g in &u.groups {
+                if !ul.groups.iter().any(|x| &x.name == g) {
+                    let msg = format!(
+                        "userlist '{}': no such group '{g}' specified in user '{}'",
+                        ul.name, u.name
+                    );
+                    diags.push(Diagnostic::alert("unknown-group", Origin::Global, msg).at(
+                        &u.loc.file,
+                        u.loc.line,
+                        0,
+                    ));
+                    bad = true;
+                }
+            }
+        }
+        for g in &ul.groups {
+            for u in &g.users {
+                if !ul.users.iter().any(|x| &x.name == u) {
+                    let msg = format!(
+                        "userlist '{}': no such user '{u}' specified in group '{}'",
+                        ul.name, g.name
+                    );
+                    diags.push(Diagnostic::alert("unknown-user", Origin::Global, msg).at(
+                        &g.loc.file,
+                        g.loc.line,
+                        0,
+                    ));
+                    bad = true;
+                }
+            }
+        }
+    }
+    bad
+}
+
+/// The checks of one proxy; returns whether one was fatal.
+fn proxy(config: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) -> bool {
+    let mut fatal = false;
+    let kind = p.kind.type_str();
+    let warn = |diags: &mut Vec<Diagnostic>, code, msg: String| {
+        diags.push(Diagnostic::warning(code, Origin::Global, msg))
+    };
+    if p.mode == Mode::Tcp {
+        if p.kind.has_backend() && p.cookie.is_some() {
+            warn(
+                diags,
+                "needs-http",
+                format!(
+                    "cookie will be ignored for {kind} '{}' (needs 'mode http').",
+                    p.name
+                ),
+            );
+        }
+        if p.kind.has_frontend() && p.monitor_uri.is_some() {
+            warn(
+                diags,
+                "needs-http",
+                format!(
+                    "monitor-uri will be ignored for {kind} '{}' (needs 'mode http').",
+                    p.name
+                ),
+            );
+        }
+        if p.kind.has_backend()
+            && p.balance
+                .as_ref()
+                .is_some_and(crate::model::Balance::is_layer7)
+        {
+            let msg = format!(
+                "Layer 7 hash not possible for {kind} '{}' (needs 'mode http'). Falling back to round robin.",
+                p.name
+            );
+            warn(diags, "needs-http", msg);
+        }
+        if let (
+            true,
+            Some(style @ (LogStyle::Http | LogStyle::HttpClf | LogStyle::Https)),
+            Some(loc),
+        ) = (
+            p.kind.has_frontend(),
+            p.options.log_style,
+            &p.log_format_loc,
+        ) {
+            {
+                let opt = if style == LogStyle::Https {
+                    "httpslog"
+                } else {
+                    "httplog"
+                };
+                let msg = format!(
+                    "'option {opt}' not usable with {kind} '{}' (needs 'mode http'). Falling back to 'option tcplog'.",
+                    p.name
+                );
+                diags.push(
+                    Diagnostic::warning("needs-http", Origin::Parsing, msg)
+                        .at(&loc.file, loc.line, 0),
+                );
+            }
+        }
+    }
+    if p.kind.has_frontend() {
+        if let Some((name, _)) = &p.default_backend {
+            fatal |= backend_ref(
+                config,
+                p,
+                name,
+                "default_backend",
+                "as its default backend",
+                diags,
+            );
+        }
+        for r in p.rules.iter().filter(|r| r.kind == RuleKind::UseBackend) {
+            let Some(name) = r.words.first() else {
+                continue;
+            };
+            if name.contains("%[") {
+                continue;
+            }
+            fatal |= backend_ref(
+                config,
+                p,
+                name,
+                "use_backend",
+                "in a 'use_backend' rule",
+                diags,
+            );
+        }
+    }
+    let needs_fe = p.kind.has_frontend() && p.timeouts.client.unwrap_or(0) == 0;
+    let needs_be = p.kind.has_backend()
+        && !p.servers.is_empty()
+        && (p.timeouts.connect.unwrap_or(0) == 0
+            || (p.timeouts.server.unwrap_or(0) == 0
+                && (p.mode == Mode::Http || p.timeouts.tunnel.unwrap_or(0) == 0)));
+    if needs_fe || needs_be {
+        diags.push(diag::missing_timeouts(kind, &p.name));
+    }
+    for (i, s) in p.servers.iter().enumerate() {
+        if let Some(first) = p.servers.iter().take(i).find(|o| o.name == s.name) {
+            let msg = format!(
+                "{kind} '{}', another server named '{}' was already defined at line {}, please use distinct names.",
+                p.name, s.name, first.loc.line
+            );
+            diags.push(
+                Diagnostic::alert("duplicate-server", Origin::Parsing, msg).at(
+                    &s.loc.file,
+                    s.loc.line,
+                    0,
+                ),
+            );
+            fatal = true;
+        }
+    }
+    for b in p
+        .binds
+        .iter()
+        .filter(|b| b.options.ssl && b.options.crt.is_empty() && b.options.crt_list.is_empty())
+    {
+        let msg = format!(
+            "Proxy '{}': no SSL certificate specified for bind '{}' at [{}:{}] (use 'crt').",
+            p.name, b.text, b.loc.file, b.loc.line
+        );
+        diags.push(Diagnostic::alert("ssl-without-crt", Origin::Global, msg));
+        fatal = true;
+    }
+    if p.kind.has_frontend()
+        && !p.logs.iter().any(|l| {
+            matches!(l, LogTarget::Syslog(_))
+                || (matches!(l, LogTarget::Global) && !config.global.logs.is_empty())
+        })
+        && (p.log_format.is_some() || p.options.log_style.is_some())
+    {
+        warn(
+            diags,
+            "log-format-without-log",
+            format!(
+                "log format ignored for {kind} '{}' since it has no log address.",
+                p.name
+            ),
+        );
+    }
+    if p.mode != Mode::Http {
+        for (k, what) in [
+            (RuleKind::HttpRequest, "'http-request' rules"),
+            (RuleKind::HttpResponse, "'http-response' rules"),
+            (RuleKind::HttpAfterResponse, "'http-after-response' rules"),
+            (RuleKind::Redirect, "'redirect' rules"),
+        ] {
+            if p.rules.iter().any(|r| r.kind == k) {
+                warn(
+                    diags,
+                    "needs-http",
+                    format!(
+                        "{what} ignored for {kind} '{}' as they require HTTP mode.",
+                        p.name
+                    ),
+                );
+            }
+        }
+    }
+    fatal
+}
+
+/// Resolves a backend name used by `p`; returns whether it failed.
+fn backend_ref(
+    config: &Config,
+    p: &Proxy,
+    name: &str,
+    kw: &str,
+    how: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let Some(t) = config.backend(name) else {
+        let msg = format!(
+            "Proxy '{}': unable to find required {kw}: '{name}'.",
+            p.name
+        );
+        diags.push(Diagnostic::alert("unknown-backend", Origin::Global, msg));
+        return true;
+    };
+    if std::ptr::eq(t, p) {
+        let msg = format!("Proxy '{}': loop detected for {kw}: '{name}'.", p.name);
+        diags.push(Diagnostic::alert("backend-loop", Origin::Global, msg));
+        return true;
+    }
+    if t.mode != p.mode && !(p.mode == Mode::Tcp && t.mode == Mode::Http) {
+        let msg = format!(
+            "{} {} '{}' ({}:{}) tries to use incompatible {} {} '{}' ({}:{}) {how} (see 'mode').",
+            p.mode.as_str(),
+            p.kind.type_str(),
+            p.name,
+            p.loc.file,
+            p.loc.line,
+            t.mode.as_str(),
+            t.kind.type_str(),
+            t.name,
+            t.loc.file,
+            t.loc.line
+        );
+        diags.push(Diagnostic::alert("mode-conflict", Origin::Global, msg));
+        return true;
+    }
+    false
+}
+
+/// Resolves server host names as HAProxy does at startup; returns whether all resolved.
+fn resolve_servers(config: &Config, diags: &mut Vec<Diagnostic>, env: &dyn Env) -> bool {
+    let mut ok = true;
+    for p in &config.proxies {
+        for s in &p.servers {
+            if let Address::Inet {
+                host: Host::Name(name),
+                ..
+            } = &s.address
+            {
+                let none_ok = s
+                    .params
+                    .init_addr
+                    .as_deref()
+                    .is_some_and(|m| m.split(',').any(|x| x == "none"));
+                if !none_ok && !env.resolves(name) {
+                    let msg = format!("could not resolve address '{name}'.");
+                    let origin = Origin::Object(format!("server {}/{}", p.name, s.name));
+                    diags.push(Diagnostic::alert("unresolved-address", origin, msg).at(
+                        &s.loc.file,
+                        s.loc.line,
+                        0,
+                    ));
+                    ok = false;
+                }
+            }
+        }
+    }
+    ok
+}
+
+/// Applies HAProxy's fallbacks for HTTP-only settings in TCP proxies (so the model says what
+/// will actually run).
+fn apply_mode_fallbacks(config: &mut Config) {
+    for p in config.proxies.iter_mut().filter(|p| p.mode == Mode::Tcp) {
+        if matches!(
+            p.options.log_style,
+            Some(LogStyle::Http | LogStyle::HttpClf | LogStyle::Https)
+        ) {
+            p.options.log_style = Some(LogStyle::Tcp);
+        }
+        if p.balance
+            .as_ref()
+            .is_some_and(crate::model::Balance::is_layer7)
+        {
+            p.balance = Some(crate::model::Balance::RoundRobin);
+        }
+    }
+}

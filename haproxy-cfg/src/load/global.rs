@@ -1,0 +1,520 @@
+//! The `global` section parser (HAProxy's `cfg_parse_global()` and registered keywords).
+
+use super::{Ctx, Loader, misc};
+use crate::diag::Origin;
+use crate::keywords::{GLOBAL_COMMON, GLOBAL_REGISTERED, suggest_global};
+use crate::model::{Directive, EnvOp, StatsSocket};
+use crate::values::{TimeUnit, atol, strict_int};
+
+/// `tune.bufsize` upper bound we accept (HAProxy's buffers are `int`-sized).
+pub const MAX_BUFSIZE: i64 = 1 << 30;
+
+/// `global` header: no argument allowed.
+pub(super) fn header(l: &mut Loader<'_>, ctx: &Ctx) {
+    too_many_args(l, ctx, 0);
+}
+
+/// Reports HAProxy's "cannot handle unexpected argument" when more than `max` arguments follow
+/// the keyword; returns whether it did.
+pub(super) fn too_many_args(l: &mut Loader<'_>, ctx: &Ctx, max: usize) -> bool {
+    if ctx.len() > max + 1 {
+        let msg = format!(
+            "'{}' cannot handle unexpected argument '{}'.",
+            ctx.arg(0),
+            ctx.arg(max + 1)
+        );
+        l.alert(ctx, ctx.col(max + 1), "too-many-args", Origin::Parsing, msg);
+        return true;
+    }
+    false
+}
+
+fn expects_int(l: &mut Loader<'_>, ctx: &Ctx) -> bool {
+    if ctx.arg(1).is_empty() {
+        let msg = format!("'{}' expects an integer argument.", ctx.arg(0));
+        l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+        return true;
+    }
+    false
+}
+
+fn already(l: &mut Loader<'_>, ctx: &Ctx) {
+    let msg = format!("'{}' already specified. Continuing.", ctx.arg(0));
+    l.emit(
+        crate::diag::Diagnostic::alert("duplicate-setting", Origin::Parsing, msg)
+            .at(&ctx.file, ctx.line, ctx.col(0))
+            .non_fatal(),
+    );
+}
+
+/// One line of a `global` section.
+pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx) {
+    let kw = ctx.arg(0);
+    match kw {
+        "daemon"
+        | "quiet"
+        | "zero-warning"
+        | "noepoll"
+        | "nopoll"
+        | "nosplice"
+        | "noreuseport"
+        | "busy-polling"
+        | "insecure-fork-wanted"
+        | "expose-experimental-directives"
+        | "strict-limits"
+        | "set-dumpable" => {
+            if too_many_args(l, ctx, 0) {
+                return;
+            }
+            let g = &mut l.config.global;
+            match kw {
+                "daemon" => g.daemon = true,
+                "quiet" => g.quiet = true,
+                "zero-warning" => g.zero_warning = true,
+                _ => g.other.push(Directive {
+                    loc: ctx.loc(),
+                    words: ctx.rest(0),
+                }),
+            }
+        }
+        "master-worker" => {
+            if too_many_args(l, ctx, 1) {
+                return;
+            }
+            if !ctx.arg(1).is_empty() && ctx.arg(1) != "no-exit-on-failure" {
+                let msg = format!("'{kw}' only supports 'no-exit-on-failure' option.");
+                l.alert(ctx, ctx.col(1), "bad-argument", Origin::Parsing, msg);
+                return;
+            }
+            l.config.global.master_worker = true;
+        }
+        "maxconn" | "ulimit-n" => {
+            if too_many_args(l, ctx, 1) {
+                return;
+            }
+            let g = &l.config.global;
+            let slot = if kw == "maxconn" {
+                g.maxconn
+            } else {
+                g.ulimit_n
+            };
+            if slot.is_some_and(|v| v != 0) {
+                return already(l, ctx);
+            }
+            if expects_int(l, ctx) {
+                return;
+            }
+            let v = atol(ctx.arg(1));
+            let g = &mut l.config.global;
+            if kw == "maxconn" {
+                g.maxconn = Some(v)
+            } else {
+                g.ulimit_n = Some(v)
+            }
+        }
+        "nbproc" => {
+            // COMPAT: HAProxy 2.6 rejects `nbproc`; processes became threads, so we map it.
+            let n = u32::try_from(atol(ctx.arg(1)).max(1)).unwrap_or(1);
+            let msg = format!(
+                "'nbproc' is not supported since HAProxy 2.5; mapped to 'nbthread {n}' (processes became threads)."
+            );
+            let help = format!("write 'nbthread {n}' instead");
+            l.emit(
+                crate::diag::Diagnostic::warning("legacy-keyword", Origin::Parsing, msg)
+                    .at(&ctx.file, ctx.line, ctx.col(0))
+                    .with_help(help),
+            );
+            let g = &mut l.config.global;
+            g.nbproc = Some(n);
+            if g.nbthread.is_none() {
+                g.nbthread = Some(n);
+            }
+        }
+        "nbthread" => {
+            if too_many_args(l, ctx, 1) {
+                return;
+            }
+            match strict_int(ctx.arg(1))
+                .and_then(|v| u32::try_from(v).ok())
+                .filter(|v| (1..=64).contains(v))
+            {
+                Some(n) => l.config.global.nbthread = Some(n),
+                None if strict_int(ctx.arg(1)).is_none() => {
+                    let msg = format!(
+                        "'{kw}' passed a missing or unparsable integer value in '{}'",
+                        ctx.arg(1)
+                    );
+                    l.alert(ctx, ctx.col(1), "bad-integer", Origin::Parsing, msg);
+                }
+                None => {
+                    let msg = format!("'{kw}' value must be between 1 and 64 (was {})", ctx.arg(1));
+                    l.alert(ctx, ctx.col(1), "out-of-range", Origin::Parsing, msg);
+                }
+            }
+        }
+        "tune.bufsize" | "tune.maxrewrite" | "tune.http.maxhdr" => tune(l, ctx),
+        "uid" | "gid" => {
+            if too_many_args(l, ctx, 1) || expects_int(l, ctx) {
+                return;
+            }
+            match ctx.arg(1).parse::<u32>() {
+                Ok(v) => {
+                    let g = &mut l.config.global;
+                    if kw == "uid" {
+                        g.uid = Some(v)
+                    } else {
+                        g.gid = Some(v)
+                    }
+                }
+                Err(_) => {
+                    let hint = if kw == "uid" {
+                        "'user' parameter to use a system user"
+                    } else {
+                        "'group' parameter to use a system group"
+                    };
+                    let msg = format!(
+                        " {kw}: string '{}' is not a number.\n   | You might want to use the {hint} name.",
+                        ctx.arg(1)
+                    );
+                    l.warn(ctx, ctx.col(1), "bad-integer", Origin::Parsing, msg);
+                }
+            }
+        }
+        "user" | "group" => {
+            if too_many_args(l, ctx, 1) {
+                return;
+            }
+            let name = ctx.arg(1).to_owned();
+            let exists = if kw == "user" {
+                l.env.user_exists(&name)
+            } else {
+                l.env.group_exists(&name)
+            };
+            if !exists {
+                let what = if kw == "user" { "user" } else { "group" };
+                let msg = format!("cannot find {what} id for '{name}' (0:Success)");
+                l.alert(ctx, ctx.col(1), "unknown-user", Origin::Parsing, msg);
+                return;
+            }
+            let g = &mut l.config.global;
+            if kw == "user" {
+                g.user = Some(name)
+            } else {
+                g.group = Some(name)
+            }
+        }
+        "chroot" | "pidfile" => {
+            if too_many_args(l, ctx, 1) {
+                return;
+            }
+            let g = &l.config.global;
+            let set = if kw == "chroot" {
+                g.chroot.is_some()
+            } else {
+                g.pidfile.is_some()
+            };
+            if set {
+                return already(l, ctx);
+            }
+            if ctx.arg(1).is_empty() {
+                let what = if kw == "chroot" {
+                    "a directory"
+                } else {
+                    "a file name"
+                };
+                let msg = format!("'{kw}' expects {what} as an argument.");
+                l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+                return;
+            }
+            let v = Some(ctx.arg(1).to_owned());
+            let g = &mut l.config.global;
+            if kw == "chroot" {
+                g.chroot = v
+            } else {
+                g.pidfile = v
+            }
+        }
+        "description" => {
+            if ctx.arg(1).is_empty() {
+                let msg = format!("'{kw}' expects a string argument.");
+                l.alert(
+                    ctx,
+                    ctx.col(0),
+                    "missing-argument",
+                    Origin::ParsingTight,
+                    msg,
+                );
+                return;
+            }
+            l.config.global.description = Some(ctx.rest(1).join(" "));
+        }
+        "node" => {
+            if too_many_args(l, ctx, 1) {
+                return;
+            }
+            let v = ctx.arg(1);
+            if v.is_empty()
+                || !v
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+            {
+                let msg = format!(
+                    "'{kw}' requires valid node name - non-empty string with digits(0-9), letters(A-Z, a-z), dot(.), hyphen(-) or underscode(_)."
+                );
+                l.alert(ctx, ctx.col(1), "bad-name", Origin::ParsingTight, msg);
+                return;
+            }
+            l.config.global.node = Some(v.to_owned());
+        }
+        "log" => {
+            if let Some(t) = misc::log_line(l, ctx, false) {
+                l.config.global.logs.push(t);
+            }
+        }
+        "log-tag" => {
+            if too_many_args(l, ctx, 1) {
+                return;
+            }
+            if ctx.arg(1).is_empty() {
+                let msg = format!("'{kw}' expects a tag for use in syslog.");
+                l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+                return;
+            }
+            l.config.global.log_tag = Some(ctx.arg(1).to_owned());
+        }
+        "spread-checks" => {
+            if too_many_args(l, ctx, 1) {
+                return;
+            }
+            if l.config.global.spread_checks.is_some_and(|v| v != 0) {
+                let msg = "spread-checks already specified. Continuing.".to_owned();
+                let d =
+                    crate::diag::Diagnostic::alert("duplicate-setting", Origin::ParsingTight, msg);
+                l.emit(d.at(&ctx.file, ctx.line, ctx.col(0)).non_fatal());
+                return;
+            }
+            if ctx.arg(1).is_empty() {
+                let msg = format!("'{kw}' expects an integer argument (0..50).");
+                l.alert(
+                    ctx,
+                    ctx.col(0),
+                    "missing-argument",
+                    Origin::ParsingTight,
+                    msg,
+                );
+                return;
+            }
+            let v = atol(ctx.arg(1));
+            match u8::try_from(v).ok().filter(|v| *v <= 50) {
+                Some(v) => l.config.global.spread_checks = Some(v),
+                None => {
+                    let msg = format!("'{kw}' needs a positive value in range 0..50.");
+                    l.alert(ctx, ctx.col(1), "out-of-range", Origin::ParsingTight, msg);
+                }
+            }
+        }
+        "hard-stop-after" | "grace" | "close-spread-time" => {
+            let name = kw.to_owned();
+            match misc::time_arg(l, ctx, 1, TimeUnit::Millis, &format!("'{name}'")) {
+                Some(v) if name == "hard-stop-after" => l.config.global.hard_stop_after = Some(v),
+                Some(_) => l.config.global.other.push(Directive {
+                    loc: ctx.loc(),
+                    words: ctx.rest(0),
+                }),
+                None => {}
+            }
+        }
+        "stats" => stats(l, ctx),
+        "setenv" | "presetenv" => {
+            if too_many_args(l, ctx, 2) {
+                return;
+            }
+            if ctx.arg(2).is_empty() {
+                let msg = format!("'{kw}' expects a name and a value.");
+                l.alert(
+                    ctx,
+                    ctx.col(0),
+                    "missing-argument",
+                    Origin::ParsingTight,
+                    msg,
+                );
+                return;
+            }
+            let (n, v) = (ctx.arg(1).to_owned(), ctx.arg(2).to_owned());
+            l.config.global.env.push(if kw == "setenv" {
+                EnvOp::Set(n, v)
+            } else {
+                EnvOp::Preset(n, v)
+            });
+        }
+        "unsetenv" => {
+            if ctx.arg(1).is_empty() {
+                let msg = format!("'{kw}' expects at least one variable name.");
+                l.alert(
+                    ctx,
+                    ctx.col(0),
+                    "missing-argument",
+                    Origin::ParsingTight,
+                    msg,
+                );
+                return;
+            }
+            l.config.global.env.push(EnvOp::Unset(ctx.rest(1)));
+        }
+        "resetenv" => l.config.global.env.push(EnvOp::Reset(ctx.rest(1))),
+        "ca-base" | "crt-base" => {
+            if ctx.arg(1).is_empty() {
+                let msg = format!("'{kw}' expects a directory path as an argument.");
+                l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+                return;
+            }
+            let v = Some(ctx.arg(1).to_owned());
+            let g = &mut l.config.global;
+            if kw == "ca-base" {
+                g.ca_base = v
+            } else {
+                g.crt_base = v
+            }
+        }
+        "cpu-map" => l.config.global.cpu_map.push(ctx.rest(1)),
+        _ if kw.starts_with("ssl-") && is_known(kw) => {
+            if ctx.arg(1).is_empty() && kw.starts_with("ssl-default-") {
+                let msg = format!("'{kw}' : missing argument.");
+                l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+                return;
+            }
+            l.config.global.ssl.push((kw.to_owned(), ctx.rest(1)));
+        }
+        _ if is_known(kw) => l.config.global.other.push(Directive {
+            loc: ctx.loc(),
+            words: ctx.rest(0),
+        }),
+        _ => {
+            let msg = match suggest_global(kw) {
+                Some(best) => format!(
+                    "unknown keyword '{kw}' in 'global' section; did you mean '{best}' maybe ?"
+                ),
+                None => format!("unknown keyword '{kw}' in 'global' section"),
+            };
+            l.alert(ctx, ctx.col(0), "unknown-keyword", Origin::Parsing, msg);
+        }
+    }
+}
+
+/// Whether a keyword is known in `global`.
+fn is_known(kw: &str) -> bool {
+    GLOBAL_REGISTERED.contains(&kw) || GLOBAL_COMMON.contains(&kw) || kw.starts_with("tune.")
+}
+
+/// `tune.bufsize`, `tune.maxrewrite`, `tune.http.maxhdr`.
+fn tune(l: &mut Loader<'_>, ctx: &Ctx) {
+    let kw = ctx.arg(0);
+    if too_many_args(l, ctx, 1) || expects_int(l, ctx) {
+        return;
+    }
+    let text = ctx.arg(1);
+    let v = atol(text);
+    // COMPAT: HAProxy 2.6 reads `16k` as 16 and then crashes (`tune.bufsize 16k` segfaults
+    // `haproxy -c`); we refuse any suffix with a clear message.
+    if strict_int(text).is_none() && v > 0 {
+        let msg = format!(
+            "'{kw}' expects a plain integer number of bytes, without a unit (got '{text}')."
+        );
+        l.emit(
+            crate::diag::Diagnostic::alert("bad-integer", Origin::Parsing, msg)
+                .at(&ctx.file, ctx.line, ctx.col(1))
+                .with_help("HAProxy 2.6 has no size suffixes here: write 16384 for 16k"),
+        );
+        return;
+    }
+    let t = &mut l.config.global.tune;
+    match kw {
+        "tune.bufsize" => {
+            if v <= 0 || v > MAX_BUFSIZE {
+                let msg = format!("'{kw}' expects a positive integer argument.");
+                l.alert(ctx, ctx.col(1), "out-of-range", Origin::Parsing, msg);
+                return;
+            }
+            t.bufsize = u32::try_from(v).ok();
+        }
+        "tune.maxrewrite" => t.maxrewrite = u32::try_from(v.max(0)).ok(),
+        _ => {
+            if !(1..=32767).contains(&v) {
+                let msg = format!("'{kw}' expects a numeric value between 1 and 32767");
+                l.alert(ctx, ctx.col(1), "out-of-range", Origin::Parsing, msg);
+                return;
+            }
+            t.http_maxhdr = u32::try_from(v).ok();
+        }
+    }
+}
+
+/// `stats socket|timeout|maxconn|bind-process` in global.
+fn stats(l: &mut Loader<'_>, ctx: &Ctx) {
+    match ctx.arg(1) {
+        "socket" => {
+            if ctx.arg(2).is_empty() {
+                let msg = "'stats socket' in global section expects an address or a path to a UNIX socket".to_owned();
+                l.alert(ctx, ctx.col(1), "missing-argument", Origin::Parsing, msg);
+                return;
+            }
+            let mut s = StatsSocket {
+                address: ctx.arg(2).to_owned(),
+                mode: None,
+                level: None,
+                expose_fd_listeners: false,
+                other: Vec::new(),
+            };
+            let mut i = 3;
+            while i < ctx.len() {
+                match ctx.arg(i) {
+                    "mode" => {
+                        s.mode = u32::from_str_radix(ctx.arg(i + 1), 8).ok();
+                        i += 2;
+                    }
+                    "level" => {
+                        let lv = ctx.arg(i + 1);
+                        if !matches!(lv, "user" | "operator" | "admin") {
+                            let msg = format!(
+                                "'stats socket {}' in section 'global' : 'level' only supports 'user', 'operator', and 'admin'",
+                                ctx.arg(2)
+                            );
+                            l.alert(ctx, ctx.col(i + 1), "bad-argument", Origin::Parsing, msg);
+                            return;
+                        }
+                        s.level = Some(lv.to_owned());
+                        i += 2;
+                    }
+                    "expose-fd" => {
+                        s.expose_fd_listeners = ctx.arg(i + 1) == "listeners";
+                        i += 2;
+                    }
+                    other => {
+                        s.other.push(other.to_owned());
+                        i += 1;
+                    }
+                }
+            }
+            l.config.global.stats_sockets.push(s);
+        }
+        "timeout" => {
+            let name = "'stats timeout'";
+            if let Some(v) = misc::stats_timeout(l, ctx, name) {
+                l.config.global.stats_timeout = Some(v);
+            }
+        }
+        "maxconn" => {
+            let v = atol(ctx.arg(2));
+            if v <= 0 {
+                let msg = "'stats maxconn' : expects a positive integer argument.".to_owned();
+                l.alert(ctx, ctx.col(2), "out-of-range", Origin::Parsing, msg);
+                return;
+            }
+            l.config.global.stats_maxconn = Some(v);
+        }
+        _ => l.config.global.other.push(Directive {
+            loc: ctx.loc(),
+            words: ctx.rest(0),
+        }),
+    }
+}
