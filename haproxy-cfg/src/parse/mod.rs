@@ -89,3 +89,8 @@ pub fn parse_file(path: impl AsRef<Path>) -> Result<Document, ParseError> {
     })?;
     parse_bytes(&path.to_string_lossy(), &bytes)
 }
+
+/// The crate README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExample;

@@ -3,3 +3,4 @@ mod lex;
 mod reader_golden;
 mod roundtrip;
 mod no_panic;
+mod cond;
