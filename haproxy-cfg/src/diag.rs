@@ -231,6 +231,109 @@ pub fn missing_timeouts(kind: &str, name: &str) -> Diagnostic {
     )
 }
 
+/// What `haproxy -c` needs to know besides the findings.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckOptions<'a> {
+    /// `-q`: print nothing (the exit code still tells).
+    pub quiet: bool,
+    /// `-dW`: any warning makes the check fail.
+    pub zero_warning: bool,
+    /// The process id shown in parentheses.
+    pub pid: u32,
+    /// The version named on the first NOTICE line.
+    pub version: &'a str,
+    /// The executable path named on the second NOTICE line.
+    pub exe: &'a str,
+}
+
+/// The complete result of `haproxy -c`: both streams and the exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckOutput {
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// Exit code.
+    pub code: i32,
+}
+
+/// Renders findings as `haproxy -c` prints them: the two NOTICE lines before the first message,
+/// each message, then on stdout "Warnings were found." and the verdict line.
+#[must_use]
+pub fn render_check(loaded: &crate::load::Loaded, opts: &CheckOptions<'_>) -> CheckOutput {
+    let mut diags: Vec<&Diagnostic> = loaded.diagnostics.iter().collect();
+    let warned = loaded.has_warnings();
+    let zero = opts.zero_warning || loaded.config.global.zero_warning;
+    let abort = zero_warning_abort();
+    let mut outcome = loaded.outcome;
+    if zero && warned && outcome != crate::load::Outcome::Invalid {
+        diags.push(&abort);
+        outcome = crate::load::Outcome::Invalid;
+    }
+    render_lines(&diags, outcome, warned, opts)
+}
+
+/// Renders the failure to open a `-f` path.
+#[must_use]
+pub fn render_open_error(err: &crate::load::SourceError, opts: &CheckOptions<'_>) -> CheckOutput {
+    let d = Diagnostic::alert("cannot-open", Origin::Global, err.haproxy_message());
+    render_lines(&[&d], crate::load::Outcome::Invalid, false, opts)
+}
+
+fn zero_warning_abort() -> Diagnostic {
+    Diagnostic::alert(
+        "zero-warning",
+        Origin::Global,
+        "Some warnings were found and 'zero-warning' is set. Aborting.",
+    )
+}
+
+fn render_lines(
+    diags: &[&Diagnostic],
+    outcome: crate::load::Outcome,
+    warned: bool,
+    opts: &CheckOptions<'_>,
+) -> CheckOutput {
+    let code = outcome.exit_code();
+    if opts.quiet {
+        return CheckOutput {
+            stdout: String::new(),
+            stderr: String::new(),
+            code,
+        };
+    }
+    let mut stderr = String::new();
+    if !diags.is_empty() {
+        stderr.push_str(&render_notice(
+            &format!("haproxy version is {}", opts.version),
+            opts.pid,
+        ));
+        stderr.push_str(&render_notice(
+            &format!("path to executable is {}", opts.exe),
+            opts.pid,
+        ));
+    }
+    for d in diags {
+        stderr.push_str(&render_haproxy(d, opts.pid));
+    }
+    let mut stdout = String::new();
+    if outcome != crate::load::Outcome::Invalid {
+        if warned {
+            stdout.push_str("Warnings were found.\n");
+        }
+        stdout.push_str(if outcome == crate::load::Outcome::Valid {
+            "Configuration file is valid\n"
+        } else {
+            "Configuration file has no error but will not start (no listener) => exit(2).\n"
+        });
+    }
+    CheckOutput {
+        stdout,
+        stderr,
+        code,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,9 +44,9 @@ pub fn run(config: &mut Config, diags: &mut Vec<Diagnostic>, env: &dyn Env) -> O
     }
 }
 
-/// Users must name existing groups and groups existing users; returns whether one did not.
+/// Users must name existing groups and groups existing users; returns whether one did not
+/// (HAProxy stops at the first such error).
 fn userlists(config: &Config, diags: &mut Vec<Diagnostic>) -> bool {
-    let mut bad = false;
     for ul in &config.userlists {
         for u in &ul.users {
             for g in &u.groups {
@@ -60,7 +60,7 @@ fn userlists(config: &Config, diags: &mut Vec<Diagnostic>) -> bool {
                         u.loc.line,
                         0,
                     ));
-                    bad = true;
+                    return true;
                 }
             }
         }
@@ -76,12 +76,12 @@ fn userlists(config: &Config, diags: &mut Vec<Diagnostic>) -> bool {
                         g.loc.line,
                         0,
                     ));
-                    bad = true;
+                    return true;
                 }
             }
         }
     }
-    bad
+    false
 }
 
 /// The checks of one proxy; returns whether one was fatal.

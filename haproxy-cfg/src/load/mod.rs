@@ -11,12 +11,14 @@ mod misc;
 mod options;
 mod proxy;
 mod server;
+mod sources;
 mod userlist;
 
 pub use global::MAX_BUFSIZE;
 pub use misc::{ERROR_CODES, MAX_ERRORFILE_LEN};
 pub use options::DEFAULT_XFF_HEADER;
 pub use server::MAX_WEIGHT;
+pub use sources::{SourceError, expand_paths, read_sources};
 
 use crate::ast::{Document, Level, Line, SectionKind};
 use crate::diag::{self, Diagnostic, Origin};

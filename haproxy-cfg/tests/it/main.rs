@@ -4,3 +4,4 @@ mod reader_golden;
 mod roundtrip;
 mod no_panic;
 mod cond;
+mod golden;
