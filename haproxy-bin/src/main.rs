@@ -1,6 +1,14 @@
-//! The `haproxy` binary.
+//! The `haproxy` binary of haproxy-rs.
+//!
+//! This first slice checks configurations (`haproxy -c -f FILE`) with HAProxy 2.6's output and
+//! exit codes, and prints version banners (`-v`, `-vv`).
 #![forbid(unsafe_code)]
 
+mod banner;
+mod check;
+mod cli;
+mod run;
+
 fn main() {
-    std::process::exit(1);
+    std::process::exit(run::main(cli::parse()));
 }

@@ -5,3 +5,4 @@ mod roundtrip;
 mod no_panic;
 mod cond;
 mod golden;
+mod differential;

@@ -1,0 +1,23 @@
+//! `haproxy -c`: load the files, run the checks, print HAProxy's output.
+
+use crate::banner;
+use haproxy_cfg::diag::{CheckOptions, CheckOutput, render_check, render_open_error};
+use haproxy_cfg::load::{SystemEnv, load, read_sources};
+
+/// Checks the configuration made of `files` (files or directories, in order).
+pub(crate) fn check(files: &[String], quiet: bool, zero_warning: bool) -> CheckOutput {
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "haproxy".to_owned());
+    let opts = CheckOptions {
+        quiet,
+        zero_warning,
+        pid: std::process::id(),
+        version: banner::VERSION,
+        exe: &exe,
+    };
+    match read_sources(files) {
+        Ok(docs) => render_check(&load(&docs, &SystemEnv), &opts),
+        Err(e) => render_open_error(&e, &opts),
+    }
+}
