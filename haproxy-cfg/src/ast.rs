@@ -222,11 +222,18 @@ impl Section {
         Some(first).filter(|n| !n.is_empty())
     }
 
-    /// The defaults section named after `from` on the header, if any.
+    /// The defaults section named after `from` on the header, if any: `defaults [<name>] from
+    /// <defaults>`, `<kind> <name> from <defaults>`.
     #[must_use]
     pub fn from(&self) -> Option<&str> {
         let args = self.header.args();
-        let at = args.iter().position(|w| w.as_str() == "from")?;
+        let at = match args.first().map(Word::as_str) {
+            Some("from") if self.kind == SectionKind::Defaults => 0,
+            _ => 1,
+        };
+        if args.get(at).map(Word::as_str) != Some("from") {
+            return None;
+        }
         args.get(at + 1).map(Word::as_str)
     }
 

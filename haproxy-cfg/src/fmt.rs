@@ -1,4 +1,4 @@
-//! Printing a [`Document`] back: byte for byte ([`print`]), or in a canonical layout
+//! Printing a [`Document`] back: byte for byte ([`print()`]), or in a canonical layout
 //! ([`normalise`]).
 
 use crate::ast::{Document, Line, LineKind};

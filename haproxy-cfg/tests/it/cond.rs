@@ -91,3 +91,19 @@ fn deep_expressions_are_bounded() {
     let doc = parse_str_with("c.cfg", &text, &vars);
     assert!(doc.messages[0].text.starts_with("unparsable conditional"));
 }
+
+#[test]
+fn section_names_and_from() {
+    let text = "defaults from base\ndefaults d from base\nbackend from from d\nlisten l\n";
+    let doc = parse_str_with("c.cfg", text, &vars);
+    let got: Vec<_> = doc.sections.iter().map(|s| (s.name(), s.from())).collect();
+    assert_eq!(
+        got,
+        [
+            (None, Some("base")),
+            (Some("d"), Some("base")),
+            (Some("from"), Some("d")),
+            (Some("l"), None),
+        ]
+    );
+}
