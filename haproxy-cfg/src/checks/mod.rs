@@ -6,6 +6,7 @@ use crate::diag::{self, Diagnostic, Origin};
 use crate::load::{Env, Outcome};
 use crate::model::{Config, LogStyle, LogTarget, Mode, Proxy, RuleKind};
 use crate::values::{Address, Host};
+use std::collections::HashMap;
 
 /// Runs every post-parse check in HAProxy's order, appending findings; returns the verdict.
 pub fn run(config: &mut Config, diags: &mut Vec<Diagnostic>, env: &dyn Env) -> Outcome {
@@ -14,11 +15,12 @@ pub fn run(config: &mut Config, diags: &mut Vec<Diagnostic>, env: &dyn Env) -> O
         return Outcome::Invalid;
     }
     let mut fatal = false;
-    for i in 0..config.proxies.len() {
-        let Some(p) = config.proxies.get(i) else {
-            continue;
-        };
-        fatal |= proxy(config, p, diags);
+    let mut backends: HashMap<&str, &Proxy> = HashMap::new();
+    for p in config.backends() {
+        backends.entry(p.name.as_str()).or_insert(p);
+    }
+    for p in &config.proxies {
+        fatal |= proxy(config, &backends, p, diags);
     }
     if fatal {
         diags.push(diag::fatal_errors());
@@ -85,7 +87,12 @@ fn userlists(config: &Config, diags: &mut Vec<Diagnostic>) -> bool {
 }
 
 /// The checks of one proxy; returns whether one was fatal.
-fn proxy(config: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) -> bool {
+fn proxy(
+    config: &Config,
+    backends: &HashMap<&str, &Proxy>,
+    p: &Proxy,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
     let mut fatal = false;
     let kind = p.kind.type_str();
     let warn = |diags: &mut Vec<Diagnostic>, code, msg: String| {
@@ -152,7 +159,7 @@ fn proxy(config: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) -> bool {
     if p.kind.has_frontend() {
         if let Some((name, _)) = &p.default_backend {
             fatal |= backend_ref(
-                config,
+                backends,
                 p,
                 name,
                 "default_backend",
@@ -168,7 +175,7 @@ fn proxy(config: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) -> bool {
                 continue;
             }
             fatal |= backend_ref(
-                config,
+                backends,
                 p,
                 name,
                 "use_backend",
@@ -254,14 +261,14 @@ fn proxy(config: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) -> bool {
 
 /// Resolves a backend name used by `p`; returns whether it failed.
 fn backend_ref(
-    config: &Config,
+    backends: &HashMap<&str, &Proxy>,
     p: &Proxy,
     name: &str,
     kw: &str,
     how: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
-    let Some(t) = config.backend(name) else {
+    let Some(t) = backends.get(name).copied() else {
         let msg = format!(
             "Proxy '{}': unable to find required {kw}: '{name}'.",
             p.name
@@ -306,6 +313,7 @@ fn resolve_servers(config: &Config, diags: &mut Vec<Diagnostic>, env: &dyn Env) 
             {
                 let none_ok = s
                     .params
+                    .extra()
                     .init_addr
                     .as_deref()
                     .is_some_and(|m| m.split(',').any(|x| x == "none"));

@@ -63,7 +63,7 @@ pub(super) fn parse_addresses(text: &str) -> Result<Vec<Address>, AddrError> {
 }
 
 /// `bind <addr>[,<addr>...] [options]`.
-pub(super) fn bind_line(l: &mut Loader<'_>, ctx: &Ctx, kind: ProxyKind) {
+pub(super) fn bind_line(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind) {
     let kw = ctx.arg(0);
     let text = ctx.arg(1).to_owned();
     if text.is_empty() {

@@ -10,13 +10,13 @@ use crate::values::{TimeUnit, atol, strict_int};
 pub const MAX_BUFSIZE: i64 = 1 << 30;
 
 /// `global` header: no argument allowed.
-pub(super) fn header(l: &mut Loader<'_>, ctx: &Ctx) {
+pub(super) fn header(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     too_many_args(l, ctx, 0);
 }
 
 /// Reports HAProxy's "cannot handle unexpected argument" when more than `max` arguments follow
 /// the keyword; returns whether it did.
-pub(super) fn too_many_args(l: &mut Loader<'_>, ctx: &Ctx, max: usize) -> bool {
+pub(super) fn too_many_args(l: &mut Loader<'_>, ctx: &Ctx<'_>, max: usize) -> bool {
     if ctx.len() > max + 1 {
         let msg = format!(
             "'{}' cannot handle unexpected argument '{}'.",
@@ -29,7 +29,7 @@ pub(super) fn too_many_args(l: &mut Loader<'_>, ctx: &Ctx, max: usize) -> bool {
     false
 }
 
-fn expects_int(l: &mut Loader<'_>, ctx: &Ctx) -> bool {
+fn expects_int(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> bool {
     if ctx.arg(1).is_empty() {
         let msg = format!("'{}' expects an integer argument.", ctx.arg(0));
         l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
@@ -38,7 +38,7 @@ fn expects_int(l: &mut Loader<'_>, ctx: &Ctx) -> bool {
     false
 }
 
-fn already(l: &mut Loader<'_>, ctx: &Ctx) {
+fn already(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     let msg = format!("'{}' already specified. Continuing.", ctx.arg(0));
     l.emit(
         crate::diag::Diagnostic::alert("duplicate-setting", Origin::Parsing, msg)
@@ -48,7 +48,7 @@ fn already(l: &mut Loader<'_>, ctx: &Ctx) {
 }
 
 /// One line of a `global` section.
-pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx) {
+pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     let kw = ctx.arg(0);
     match kw {
         "daemon"
@@ -407,7 +407,7 @@ fn is_known(kw: &str) -> bool {
 }
 
 /// `tune.bufsize`, `tune.maxrewrite`, `tune.http.maxhdr`.
-fn tune(l: &mut Loader<'_>, ctx: &Ctx) {
+fn tune(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     let kw = ctx.arg(0);
     if too_many_args(l, ctx, 1) || expects_int(l, ctx) {
         return;
@@ -450,7 +450,7 @@ fn tune(l: &mut Loader<'_>, ctx: &Ctx) {
 }
 
 /// `stats socket|timeout|maxconn|bind-process` in global.
-fn stats(l: &mut Loader<'_>, ctx: &Ctx) {
+fn stats(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     match ctx.arg(1) {
         "socket" => {
             if ctx.arg(2).is_empty() {

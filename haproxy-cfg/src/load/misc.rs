@@ -21,7 +21,7 @@ pub const MAX_ERRORFILE_LEN: usize = 1 << 20;
 /// "unexpected character" error; `None` when it failed.
 pub(super) fn time_arg(
     l: &mut Loader<'_>,
-    ctx: &Ctx,
+    ctx: &Ctx<'_>,
     i: usize,
     unit: TimeUnit,
     what: &str,
@@ -50,7 +50,7 @@ pub(super) fn time_arg(
 }
 
 /// `stats timeout <t>` (global and proxies), with the CLI's own wording.
-pub(super) fn stats_timeout(l: &mut Loader<'_>, ctx: &Ctx, what: &str) -> Option<u32> {
+pub(super) fn stats_timeout(l: &mut Loader<'_>, ctx: &Ctx<'_>, what: &str) -> Option<u32> {
     match parse_time(ctx.arg(2), TimeUnit::Millis) {
         Ok(t) if t.value > 0 => Some(t.value),
         Ok(_) | Err(TimeError::UnexpectedChar(None)) => {
@@ -72,7 +72,7 @@ pub(super) fn stats_timeout(l: &mut Loader<'_>, ctx: &Ctx, what: &str) -> Option
 }
 
 /// `log global | <target> [len N] [format F] [sample R:S] <facility> [level [minlevel]]`.
-pub(super) fn log_line(l: &mut Loader<'_>, ctx: &Ctx, in_proxy: bool) -> Option<LogTarget> {
+pub(super) fn log_line(l: &mut Loader<'_>, ctx: &Ctx<'_>, in_proxy: bool) -> Option<LogTarget> {
     let fail = |l: &mut Loader<'_>, col: u32, msg: String| {
         l.alert(ctx, col, "bad-log", Origin::Parsing, format!("log : {msg}"));
         None
@@ -194,7 +194,7 @@ pub(super) fn log_line(l: &mut Loader<'_>, ctx: &Ctx, in_proxy: bool) -> Option<
 }
 
 /// `balance <algo> [args]`.
-pub(super) fn balance(l: &mut Loader<'_>, ctx: &Ctx) -> Option<Balance> {
+pub(super) fn balance(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> Option<Balance> {
     let algo = ctx.arg(1);
     let fail = |l: &mut Loader<'_>, msg: String| {
         l.alert(
@@ -361,7 +361,7 @@ fn unsupported() -> String {
 }
 
 /// `hash-type <map-based|consistent> [function] [avalanche]`.
-pub(super) fn hash_type(l: &mut Loader<'_>, ctx: &Ctx) -> Option<HashType> {
+pub(super) fn hash_type(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> Option<HashType> {
     let fail = |l: &mut Loader<'_>, i: usize, msg: String| {
         l.alert(ctx, ctx.col(i), "bad-hash-type", Origin::Parsing, msg);
         None
@@ -414,7 +414,7 @@ pub(super) fn hash_type(l: &mut Loader<'_>, ctx: &Ctx) -> Option<HashType> {
 }
 
 /// `cookie <name> [options]`.
-pub(super) fn cookie(l: &mut Loader<'_>, ctx: &Ctx) -> Option<Cookie> {
+pub(super) fn cookie(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> Option<Cookie> {
     let fail = |l: &mut Loader<'_>, i: usize, msg: String| {
         l.alert(ctx, ctx.col(i), "bad-cookie", Origin::Parsing, msg);
         None
@@ -518,7 +518,7 @@ pub(super) fn cookie(l: &mut Loader<'_>, ctx: &Ctx) -> Option<Cookie> {
 }
 
 /// `errorfile <code> <file>`: the file must exist and the code be one HAProxy handles.
-pub(super) fn errorfile(l: &mut Loader<'_>, ctx: &Ctx) -> Option<ErrorFile> {
+pub(super) fn errorfile(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> Option<ErrorFile> {
     let fail = |l: &mut Loader<'_>, i: usize, msg: String| {
         l.alert(ctx, ctx.col(i), "bad-errorfile", Origin::Parsing, msg);
         None
@@ -557,7 +557,7 @@ pub(super) fn errorfile(l: &mut Loader<'_>, ctx: &Ctx) -> Option<ErrorFile> {
 }
 
 /// `errorloc`, `errorloc302`, `errorloc303 <code> <url>`.
-pub(super) fn errorloc(l: &mut Loader<'_>, ctx: &Ctx) -> Option<ErrorFile> {
+pub(super) fn errorloc(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> Option<ErrorFile> {
     let kw = ctx.arg(0);
     if ctx.arg(2).is_empty() {
         let msg = format!("{kw} : <{kw}> expects <status_code> and <url> as arguments.");
@@ -579,7 +579,7 @@ pub(super) fn errorloc(l: &mut Loader<'_>, ctx: &Ctx) -> Option<ErrorFile> {
 }
 
 /// `capture request header|response header|cookie <name> len <n>`.
-pub(super) fn capture(l: &mut Loader<'_>, ctx: &Ctx) -> Option<Capture> {
+pub(super) fn capture(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> Option<Capture> {
     let fail = |l: &mut Loader<'_>, msg: String| {
         l.alert(ctx, ctx.col(1), "bad-capture", Origin::Parsing, msg);
         None

@@ -23,6 +23,7 @@ pub use sources::{SourceError, expand_paths, read_sources};
 use crate::ast::{Document, Level, Line, SectionKind};
 use crate::diag::{self, Diagnostic, Origin};
 use crate::model::{Config, Location, Proxy, ProxyKind, Userlist};
+use std::sync::Arc;
 
 /// HAProxy stops reading a file after this many fatal errors.
 pub const MAX_FATAL_ERRORS: usize = 50;
@@ -153,28 +154,28 @@ pub fn load(docs: &[Document], env: &dyn Env) -> Loaded {
 
 /// One word of a line: its value and 1-based column.
 #[derive(Debug, Clone)]
-pub(crate) struct Arg {
+pub(crate) struct Arg<'a> {
     /// The value, after quoting and expansion.
-    pub(crate) value: String,
+    pub(crate) value: &'a str,
     /// 1-based column in the raw line.
     pub(crate) col: u32,
 }
 
 /// The line being parsed.
 #[derive(Debug, Clone)]
-pub(crate) struct Ctx {
+pub(crate) struct Ctx<'a> {
     /// The file name.
-    pub(crate) file: String,
+    pub(crate) file: Arc<str>,
     /// 1-based line number.
     pub(crate) line: u32,
     /// Every word, keyword first.
-    pub(crate) args: Vec<Arg>,
+    pub(crate) args: Vec<Arg<'a>>,
 }
 
-impl Ctx {
+impl<'a> Ctx<'a> {
     /// Word `i` (0 = keyword), or "" past the end (HAProxy's `args[i]`).
     pub(crate) fn arg(&self, i: usize) -> &str {
-        self.args.get(i).map_or("", |a| a.value.as_str())
+        self.args.get(i).map_or("", |a| a.value)
     }
 
     /// Column of word `i` (the keyword's when past the end).
@@ -184,7 +185,11 @@ impl Ctx {
 
     /// Words from `i` on.
     pub(crate) fn rest(&self, i: usize) -> Vec<String> {
-        self.args.iter().skip(i).map(|a| a.value.clone()).collect()
+        self.args
+            .iter()
+            .skip(i)
+            .map(|a| a.value.to_owned())
+            .collect()
     }
 
     /// Number of words.
@@ -192,10 +197,19 @@ impl Ctx {
         self.args.len()
     }
 
+    /// The same line without its first word.
+    pub(crate) fn shifted(&self) -> Self {
+        Self {
+            file: Arc::clone(&self.file),
+            line: self.line,
+            args: self.args.get(1..).unwrap_or(&[]).to_vec(),
+        }
+    }
+
     /// The location.
     pub(crate) fn loc(&self) -> Location {
         Location {
-            file: self.file.clone(),
+            file: Arc::clone(&self.file),
             line: self.line,
         }
     }
@@ -228,6 +242,8 @@ pub(crate) struct Loader<'e> {
     pub(crate) current_defaults: Option<Proxy>,
     /// The userlist being filled.
     pub(crate) current_userlist: Option<usize>,
+    /// Index in `config.proxies` of each name with a frontend side, then with a backend side.
+    pub(crate) names: [std::collections::HashMap<String, usize>; 2],
 }
 
 impl std::fmt::Debug for Loader<'_> {
@@ -253,6 +269,7 @@ impl<'e> Loader<'e> {
             current: None,
             current_defaults: None,
             current_userlist: None,
+            names: Default::default(),
         }
     }
 
@@ -276,7 +293,7 @@ impl<'e> Loader<'e> {
     /// A fatal alert at a line.
     pub(crate) fn alert(
         &mut self,
-        ctx: &Ctx,
+        ctx: &Ctx<'_>,
         col: u32,
         code: &'static str,
         origin: Origin,
@@ -288,7 +305,7 @@ impl<'e> Loader<'e> {
     /// A warning at a line.
     pub(crate) fn warn(
         &mut self,
-        ctx: &Ctx,
+        ctx: &Ctx<'_>,
         col: u32,
         code: &'static str,
         origin: Origin,
@@ -298,7 +315,7 @@ impl<'e> Loader<'e> {
     }
 
     /// An aborting alert: HAProxy stops reading.
-    pub(crate) fn abort(&mut self, ctx: &Ctx, code: &'static str, origin: Origin, msg: String) {
+    pub(crate) fn abort(&mut self, ctx: &Ctx<'_>, code: &'static str, origin: Origin, msg: String) {
         self.alert(ctx, ctx.col(0), code, origin, msg);
         self.aborted = true;
     }
@@ -322,6 +339,7 @@ impl<'e> Loader<'e> {
         self.file_fatal_count = 0;
         let mut messages = doc.messages.iter().peekable();
         let file = doc.name.as_str();
+        let file_rc: Arc<str> = Arc::from(file);
         let mut section: Option<SectionKind> = None;
         let lines = doc
             .preamble
@@ -345,7 +363,7 @@ impl<'e> Loader<'e> {
                 );
                 self.emit(d);
             } else if line.is_directive() {
-                let ctx = ctx_of(file, line);
+                let ctx = ctx_of(&file_rc, line);
                 if let Some(kind) = header {
                     section = Some(kind);
                     self.section_header(kind, &ctx);
@@ -382,7 +400,7 @@ impl<'e> Loader<'e> {
         }
     }
 
-    fn section_header(&mut self, kind: SectionKind, ctx: &Ctx) {
+    fn section_header(&mut self, kind: SectionKind, ctx: &Ctx<'_>) {
         self.current_userlist = None;
         match kind {
             SectionKind::Global => {
@@ -406,7 +424,7 @@ impl<'e> Loader<'e> {
         }
     }
 
-    fn directive(&mut self, section: Option<SectionKind>, ctx: &Ctx) {
+    fn directive(&mut self, section: Option<SectionKind>, ctx: &Ctx<'_>) {
         match section {
             None => {
                 let msg = format!("unknown keyword '{}' out of section.", ctx.arg(0));
@@ -442,15 +460,15 @@ impl<'e> Loader<'e> {
 }
 
 /// Builds the parse context of a line.
-fn ctx_of(file: &str, line: &Line) -> Ctx {
+fn ctx_of<'a>(file: &Arc<str>, line: &'a Line) -> Ctx<'a> {
     Ctx {
-        file: file.to_owned(),
+        file: Arc::clone(file),
         line: line.number,
         args: line
             .words
             .iter()
             .map(|w| Arg {
-                value: w.as_str().to_owned(),
+                value: w.as_str(),
                 col: w.span.col,
             })
             .collect(),

@@ -10,7 +10,7 @@ use crate::model::{ForwardFor, HttpConnMode, LogStyle};
 pub const DEFAULT_XFF_HEADER: &str = "X-Forwarded-For";
 
 /// `[no] option <name> [args]`.
-pub(super) fn option(l: &mut Loader<'_>, ctx: &Ctx, negated: bool) {
+pub(super) fn option(l: &mut Loader<'_>, ctx: &Ctx<'_>, negated: bool) {
     let name = ctx.arg(1);
     let Some(p) = l.proxy_mut() else { return };
     let (kind, pname) = (p.kind, p.name.clone());
@@ -135,7 +135,7 @@ pub(super) fn option(l: &mut Loader<'_>, ctx: &Ctx, negated: bool) {
 }
 
 /// HAProxy's `alertif_too_many_args_idx(0, 1, ...)`: `option <name>` takes no argument.
-fn too_many_args_idx(l: &mut Loader<'_>, ctx: &Ctx) -> bool {
+fn too_many_args_idx(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> bool {
     if ctx.len() > 2 {
         let msg = format!(
             "'{} {}' cannot handle unexpected argument '{}'.",
@@ -150,7 +150,7 @@ fn too_many_args_idx(l: &mut Loader<'_>, ctx: &Ctx) -> bool {
 }
 
 /// `option httplog [clf]`, `option httpslog`, `option tcplog`.
-fn log_option(l: &mut Loader<'_>, ctx: &Ctx, kind: crate::model::ProxyKind, pname: &str) {
+fn log_option(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: crate::model::ProxyKind, pname: &str) {
     let name = ctx.arg(1);
     let style = match (name, ctx.arg(2)) {
         ("httplog", "") => LogStyle::Http,
@@ -162,7 +162,7 @@ fn log_option(l: &mut Loader<'_>, ctx: &Ctx, kind: crate::model::ProxyKind, pnam
         ("httpslog", _) => LogStyle::Https,
         _ => LogStyle::Tcp,
     };
-    if style == LogStyle::HttpClf && too_many_args(l, &shift(ctx), 1) {
+    if style == LogStyle::HttpClf && too_many_args(l, &ctx.shifted(), 1) {
         return;
     }
     let loc = ctx.loc();
@@ -177,17 +177,8 @@ fn log_option(l: &mut Loader<'_>, ctx: &Ctx, kind: crate::model::ProxyKind, pnam
     }
 }
 
-/// The line without its first word (for argument-count checks on `option X`).
-fn shift(ctx: &Ctx) -> Ctx {
-    Ctx {
-        file: ctx.file.clone(),
-        line: ctx.line,
-        args: ctx.args.get(1..).unwrap_or(&[]).to_vec(),
-    }
-}
-
 /// `option forwardfor [except NET] [header NAME] [if-none]`.
-fn forwardfor(l: &mut Loader<'_>, ctx: &Ctx) {
+fn forwardfor(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     let mut ff = ForwardFor {
         except: None,
         header: DEFAULT_XFF_HEADER.to_owned(),

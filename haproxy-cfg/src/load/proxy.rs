@@ -14,7 +14,7 @@ pub(super) fn invalid_char(name: &str) -> Option<char> {
 }
 
 /// A section header `defaults|frontend|backend|listen [name] [from <defaults>]`.
-pub(super) fn header(l: &mut Loader<'_>, kind: ProxyKind, ctx: &Ctx) {
+pub(super) fn header(l: &mut Loader<'_>, kind: ProxyKind, ctx: &Ctx<'_>) {
     let kw = kind.as_str();
     if kind == ProxyKind::Defaults {
         return defaults_header(l, ctx);
@@ -29,15 +29,12 @@ pub(super) fn header(l: &mut Loader<'_>, kind: ProxyKind, ctx: &Ctx) {
         let msg = format!("character '{c}' is not permitted in '{kw}' name '{name}'.");
         l.alert(ctx, ctx.col(1), "bad-name", Origin::Parsing, msg);
     }
-    let side_fe = kind != ProxyKind::Backend;
-    let dup = l.config.proxies.iter().find(|p| {
-        p.name == name
-            && if side_fe {
-                p.kind.has_frontend()
-            } else {
-                p.kind.has_backend()
-            }
-    });
+    let side = usize::from(kind == ProxyKind::Backend);
+    let dup = l
+        .names
+        .get(side)
+        .and_then(|m| m.get(&name))
+        .and_then(|i| l.config.proxies.get(*i));
     if let Some(p) = dup {
         let msg = format!(
             "{} '{name}' has the same name as {} '{}' declared at {}:{}.",
@@ -113,12 +110,23 @@ pub(super) fn header(l: &mut Loader<'_>, kind: ProxyKind, ctx: &Ctx) {
             }
         }
     }
+    let index = l.config.proxies.len();
+    for (i, names) in l.names.iter_mut().enumerate() {
+        let has = if i == 0 {
+            p.kind.has_frontend()
+        } else {
+            p.kind.has_backend()
+        };
+        if has {
+            names.entry(p.name.clone()).or_insert(index);
+        }
+    }
     l.config.proxies.push(p);
     l.current = Some(false);
 }
 
 /// `defaults [name] [from <name>]`: resets to the built-in defaults (or the named parent).
-fn defaults_header(l: &mut Loader<'_>, ctx: &Ctx) {
+fn defaults_header(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     let (name, from) = if ctx.arg(1) == "from" && !ctx.arg(2).is_empty() && ctx.arg(3).is_empty() {
         (String::new(), Some(ctx.arg(2).to_owned()))
     } else if ctx.arg(2) == "from" {
@@ -167,7 +175,7 @@ fn defaults_header(l: &mut Loader<'_>, ctx: &Ctx) {
 /// Finds a defaults section by name for `from`, reporting HAProxy's errors.
 fn find_defaults(
     l: &mut Loader<'_>,
-    ctx: &Ctx,
+    ctx: &Ctx<'_>,
     name: &str,
     kw: &str,
     proxy: &str,
@@ -208,7 +216,7 @@ fn find_defaults(
 /// there is no defaults section at all.
 fn pick_defaults(
     l: &mut Loader<'_>,
-    ctx: &Ctx,
+    ctx: &Ctx<'_>,
     kind: ProxyKind,
     name: &str,
     from: Option<&str>,
@@ -288,7 +296,7 @@ fn defaults_has_rules(l: &Loader<'_>, i: usize) -> bool {
 }
 
 /// A new proxy initialised from defaults section `i`.
-fn inherit(l: &Loader<'_>, i: usize, kind: ProxyKind, name: &str, ctx: &Ctx) -> Proxy {
+fn inherit(l: &Loader<'_>, i: usize, kind: ProxyKind, name: &str, ctx: &Ctx<'_>) -> Proxy {
     let Some(d) = l.config.defaults.get(i) else {
         return Proxy::new(kind, name, ctx.loc());
     };
@@ -412,7 +420,7 @@ const LEGACY_REWRITES: &[(&str, &str)] = &[
 ];
 
 /// One line of a proxy section.
-pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx) {
+pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     let Some(is_def) = l.current else {
         let msg = "'listen' or 'defaults' expected.".to_owned();
         return l.alert(ctx, ctx.col(0), "no-section", Origin::Parsing, msg);
@@ -422,11 +430,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx) {
     let kw = ctx.arg(0);
     // "no" / "default" prefixes: only `option` and `log` accept them here.
     if kw == "no" || kw == "default" {
-        let shifted = Ctx {
-            file: ctx.file.clone(),
-            line: ctx.line,
-            args: ctx.args.get(1..).unwrap_or(&[]).to_vec(),
-        };
+        let shifted = ctx.shifted();
         match shifted.arg(0) {
             "option" => return options::option(l, &shifted, kw == "no"),
             "log" if kw == "no" => {
@@ -775,7 +779,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx) {
             );
             let mut words = vec!["deny".to_owned()];
             words.extend(ctx.rest(1));
-            let rule = Rule::new(RuleKind::HttpRequest, ctx.loc(), &words);
+            let rule = Rule::new(RuleKind::HttpRequest, ctx.loc(), words);
             set(l, |p| p.rules.push(rule));
         }
         "bind-process" => {
@@ -823,7 +827,7 @@ pub(super) fn set(l: &mut Loader<'_>, f: impl FnOnce(&mut Proxy)) {
 }
 
 /// Keeps a known keyword as words.
-fn other(l: &mut Loader<'_>, ctx: &Ctx) {
+fn other(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     let d = Directive {
         loc: ctx.loc(),
         words: ctx.rest(0),
@@ -833,15 +837,15 @@ fn other(l: &mut Loader<'_>, ctx: &Ctx) {
 
 /// Adds a rule; `skip` is the number of words after the keyword that are not rule words
 /// (0 keeps all, 1 drops nothing but the keyword).
-fn push_rule(l: &mut Loader<'_>, ctx: &Ctx, kind: RuleKind, from: usize) {
+fn push_rule(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: RuleKind, from: usize) {
     let words = ctx.rest(from);
-    let rule = Rule::new(kind, ctx.loc(), &words);
+    let rule = Rule::new(kind, ctx.loc(), words);
     set(l, |p| p.rules.push(rule));
 }
 
 /// HAProxy's "a 'X' rule placed after a 'Y' rule will still be processed before." warning:
 /// `after` lists the rule kinds checked, in HAProxy's order.
-fn rule_order_warning(l: &mut Loader<'_>, ctx: &Ctx, what: &str, after: &[RuleKind]) {
+fn rule_order_warning(l: &mut Loader<'_>, ctx: &Ctx<'_>, what: &str, after: &[RuleKind]) {
     let Some(p) = l.proxy_mut() else { return };
     let found = after
         .iter()
@@ -862,7 +866,7 @@ fn rule_order_warning(l: &mut Loader<'_>, ctx: &Ctx, what: &str, after: &[RuleKi
 }
 
 /// `tcp-request` / `tcp-response` (kept as words; only the sub-keyword is checked).
-fn tcp_rule(l: &mut Loader<'_>, ctx: &Ctx, kind: ProxyKind) {
+fn tcp_rule(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind) {
     let kw = ctx.arg(0);
     let (allowed, rk): (&[&str], RuleKind) = if kw == "tcp-request" {
         (
@@ -903,7 +907,7 @@ fn tcp_rule(l: &mut Loader<'_>, ctx: &Ctx, kind: ProxyKind) {
 }
 
 /// `retry-on <keywords>`.
-fn retry_on(l: &mut Loader<'_>, ctx: &Ctx) {
+fn retry_on(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     const KEYWORDS: &[&str] = &[
         "none",
         "conn-failure",
@@ -941,7 +945,7 @@ fn retry_on(l: &mut Loader<'_>, ctx: &Ctx) {
 }
 
 /// `timeout <name> <time>` and the legacy `clitimeout`/`srvtimeout`/`contimeout`.
-fn timeout(l: &mut Loader<'_>, ctx: &Ctx, kind: ProxyKind, pname: &str) {
+fn timeout(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind, pname: &str) {
     let kw = ctx.arg(0);
     let (name, value_at) = match kw {
         "clitimeout" => ("client", 1),
@@ -1018,7 +1022,7 @@ fn timeout(l: &mut Loader<'_>, ctx: &Ctx, kind: ProxyKind, pname: &str) {
 }
 
 /// `reqadd`, `rspadd`, `reqdel`... (removed in 2.1): mapped when a direct equivalent exists.
-fn legacy_rewrite(l: &mut Loader<'_>, ctx: &Ctx, pname: &str) {
+fn legacy_rewrite(l: &mut Loader<'_>, ctx: &Ctx<'_>, pname: &str) {
     let kw = ctx.arg(0);
     let Some((_, modern)) = LEGACY_REWRITES.iter().find(|(k, _)| *k == kw) else {
         let kind = l.proxy_mut().map_or("proxy", |p| p.kind.as_str());
@@ -1058,7 +1062,7 @@ fn legacy_rewrite(l: &mut Loader<'_>, ctx: &Ctx, pname: &str) {
     } else {
         RuleKind::HttpResponse
     };
-    let rule = Rule::new(k, ctx.loc(), &words);
+    let rule = Rule::new(k, ctx.loc(), words);
     let _ = pname;
     set(l, |p| p.rules.push(rule));
 }

@@ -6,6 +6,8 @@ use crate::diag::Origin;
 use crate::keywords::{SERVER_KEYWORDS, suggest};
 use crate::model::{ProxyKind, Server, ServerParams};
 use crate::values::{AddrRules, TimeError, TimeUnit, atol, parse_address, parse_time};
+use std::collections::HashSet;
+use std::sync::LazyLock;
 
 /// Highest server weight (`SRV_UWGHT_MAX`).
 pub const MAX_WEIGHT: i64 = 256;
@@ -72,8 +74,15 @@ const WITH_ARG: &[&str] = &[
     "ws",
 ];
 
+/// [`SERVER_KEYWORDS`] as a set (tens of thousands of lookups on large configurations).
+static KNOWN: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| SERVER_KEYWORDS.iter().copied().collect());
+/// [`WITH_ARG`] as a set.
+static TAKES_ARG: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| WITH_ARG.iter().copied().collect());
+
 /// One `server`-family line.
-pub(super) fn server_line(l: &mut Loader<'_>, ctx: &Ctx, kind: ProxyKind, pname: &str) {
+pub(super) fn server_line(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind, pname: &str) {
     let kw = ctx.arg(0);
     let default = kw == "default-server";
     let template = kw == "server-template";
@@ -162,14 +171,14 @@ pub(super) fn server_line(l: &mut Loader<'_>, ctx: &Ctx, kind: ProxyKind, pname:
 /// Applies server keyword `i`; returns how many arguments it used, or HAProxy's message.
 fn keyword(
     p: &mut ServerParams,
-    ctx: &Ctx,
+    ctx: &Ctx<'_>,
     i: usize,
     srv: &str,
     default: bool,
 ) -> Result<usize, String> {
     let kw = ctx.arg(i);
     let arg = ctx.arg(i + 1);
-    if !SERVER_KEYWORDS.contains(&kw) {
+    if !KNOWN.contains(kw) {
         let hint = if default {
             " Hint: no address was expected for this server."
         } else {
@@ -185,7 +194,7 @@ fn keyword(
             "'{kw}' option is not accepted in default-server sections"
         ));
     }
-    let takes = usize::from(WITH_ARG.contains(&kw));
+    let takes = usize::from(TAKES_ARG.contains(kw));
     let int = |name: &str| -> Result<i64, String> {
         if arg.is_empty() {
             return Err(format!("'{name}' expects an integer argument.."));
@@ -270,12 +279,12 @@ fn keyword(
                     "'{kw}' : unknown verify method '{arg}', only 'none' and 'required' are supported.."
                 ));
             }
-            p.verify = Some(arg.to_owned());
+            p.extra_mut().verify = Some(arg.to_owned());
         }
-        "sni" => p.sni = Some(need("an expression")?),
+        "sni" => p.extra_mut().sni = Some(need("an expression")?),
         "check-ssl" => p.check_ssl = Some(true),
         "no-check-ssl" => p.check_ssl = Some(false),
-        "check-sni" => p.check_sni = Some(need("a string")?),
+        "check-sni" => p.extra_mut().check_sni = Some(need("a string")?),
         "port" | "agent-port" => {
             let v = atol(arg);
             let port = u16::try_from(v).ok().filter(|v| *v > 0);
@@ -291,14 +300,14 @@ fn keyword(
         "addr" | "agent-addr" => {
             let a = need("an address")?;
             if kw == "addr" {
-                p.addr = Some(a)
+                p.extra_mut().addr = Some(a)
             } else {
-                p.agent_addr = Some(a)
+                p.extra_mut().agent_addr = Some(a)
             }
         }
         "agent-check" => p.agent_check = Some(true),
         "no-agent-check" => p.agent_check = Some(false),
-        "agent-send" => p.agent_send = Some(need("a string")?),
+        "agent-send" => p.extra_mut().agent_send = Some(need("a string")?),
         "disabled" => p.disabled = Some(true),
         "enabled" => p.disabled = Some(false),
         "on-marked-down" => {
@@ -307,7 +316,7 @@ fn keyword(
                     "'{kw}' expects 'shutdown-sessions' but got '{arg}'.."
                 ));
             }
-            p.on_marked_down = Some(arg.to_owned());
+            p.extra_mut().on_marked_down = Some(arg.to_owned());
         }
         "on-marked-up" => {
             if arg != "shutdown-backup-sessions" {
@@ -315,7 +324,7 @@ fn keyword(
                     "'{kw}' expects 'shutdown-backup-sessions' but got '{arg}'.."
                 ));
             }
-            p.on_marked_up = Some(arg.to_owned());
+            p.extra_mut().on_marked_up = Some(arg.to_owned());
         }
         "observe" => {
             if !matches!(arg, "none" | "layer4" | "layer7") {
@@ -323,7 +332,7 @@ fn keyword(
                     "'{kw}' expects one of 'none', 'layer4', 'layer7' but got '{arg}'.."
                 ));
             }
-            p.observe = Some(arg.to_owned());
+            p.extra_mut().observe = Some(arg.to_owned());
         }
         "on-error" => {
             if !matches!(
@@ -334,11 +343,11 @@ fn keyword(
                     "'{kw}' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got '{arg}'.."
                 ));
             }
-            p.on_error = Some(arg.to_owned());
+            p.extra_mut().on_error = Some(arg.to_owned());
         }
         "error-limit" => p.error_limit = Some(positive(kw)?),
-        "track" => p.track = Some(need("[<proxy>/]<server>")?),
-        "init-addr" => p.init_addr = Some(need("<method>[,<method>]*")?),
+        "track" => p.extra_mut().track = Some(need("[<proxy>/]<server>")?),
+        "init-addr" => p.extra_mut().init_addr = Some(need("<method>[,<method>]*")?),
         "id" => {
             let v = int(kw)?;
             if v <= 0 {
@@ -347,9 +356,9 @@ fn keyword(
             p.id = Some(v);
         }
         _ => {
-            p.other.push(kw.to_owned());
+            p.extra_mut().other.push(kw.to_owned());
             if takes == 1 {
-                p.other.push(arg.to_owned());
+                p.extra_mut().other.push(arg.to_owned());
             }
         }
     }

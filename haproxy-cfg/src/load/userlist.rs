@@ -5,7 +5,7 @@ use crate::diag::Origin;
 use crate::model::{User, UserGroup, Userlist};
 
 /// `userlist <name>`.
-pub(super) fn header(l: &mut Loader<'_>, ctx: &Ctx) {
+pub(super) fn header(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     let name = ctx.arg(1);
     if name.is_empty() {
         let msg = format!("'{}' expects <name> as arguments.", ctx.arg(0));
@@ -33,7 +33,7 @@ pub(super) fn header(l: &mut Loader<'_>, ctx: &Ctx) {
 }
 
 /// `group` and `user` lines.
-pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx) {
+pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     let kw = ctx.arg(0);
     let loc = ctx.loc();
     match kw {

@@ -21,14 +21,14 @@ pub use log::{FACILITIES, FORMATS, LEVELS, LogTarget, Syslog};
 pub use options::{ForwardFor, HttpConnMode, LogStyle, Options};
 pub use proxy::{Capture, Cookie, CookieMode, ErrorFile, Mode, Proxy, ProxyKind, Timeouts};
 pub use rules::{Condition, Rule, RuleKind};
-pub use server::{Server, ServerParams};
+pub use server::{Server, ServerExtra, ServerParams};
 pub use userlist::{User, UserGroup, Userlist};
 
 /// Where a section or directive was written.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Location {
-    /// The file, as named on the command line.
-    pub file: String,
+    /// The file, as named on the command line (shared by every location in that file).
+    pub file: std::sync::Arc<str>,
     /// 1-based line.
     pub line: u32,
 }

@@ -56,24 +56,21 @@ pub struct Rule {
 impl Rule {
     /// Splits `words` at the first `if`/`unless` (HAProxy's rule for every rule keyword).
     #[must_use]
-    pub fn new(kind: RuleKind, loc: Location, words: &[String]) -> Self {
+    pub fn new(kind: RuleKind, loc: Location, mut words: Vec<String>) -> Self {
         let at = words.iter().position(|w| w == "if" || w == "unless");
-        match at {
-            Some(i) => Self {
-                kind,
-                loc,
-                words: words.get(..i).unwrap_or(&[]).to_vec(),
-                cond: Some(Condition {
-                    negated: words.get(i).is_some_and(|w| w == "unless"),
-                    words: words.get(i + 1..).unwrap_or(&[]).to_vec(),
-                }),
-            },
-            None => Self {
-                kind,
-                loc,
-                words: words.to_vec(),
-                cond: None,
-            },
+        let cond = at.map(|i| {
+            let tail = words.split_off(i);
+            let negated = tail.first().is_some_and(|w| w == "unless");
+            Condition {
+                negated,
+                words: tail.into_iter().skip(1).collect(),
+            }
+        });
+        Self {
+            kind,
+            loc,
+            words,
+            cond,
         }
     }
 }
