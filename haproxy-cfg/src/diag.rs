@@ -54,6 +54,8 @@ pub enum Origin {
     Object(String),
     /// `[file:line] : parsing [file:line] : <message>` (HAProxy prints the location twice).
     Doubled,
+    /// `[file:line] : <message>` (server lines before the server is named).
+    Located,
 }
 
 /// One finding about a configuration.
@@ -147,6 +149,7 @@ impl Diagnostic {
             Origin::ParsingCapital => format!("Parsing [{f}:{l}]: {m}"),
             Origin::Object(what) => format!("[{f}:{l}] : '{what}' : {m}"),
             Origin::Doubled => format!("[{f}:{l}] : parsing [{f}:{l}] : {m}"),
+            Origin::Located => format!("[{f}:{l}] : {m}"),
         }
     }
 }
@@ -361,6 +364,7 @@ mod tests {
             "[f.cfg:7] : 'server be/s1' : m"
         );
         assert_eq!(d(Origin::Doubled), "[f.cfg:7] : parsing [f.cfg:7] : m");
+        assert_eq!(d(Origin::Located), "[f.cfg:7] : m");
     }
 
     #[test]

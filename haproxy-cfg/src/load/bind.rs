@@ -101,7 +101,23 @@ pub(super) fn bind_line(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind) {
         }
         match opt {
             "ssl" => o.ssl = true,
-            "crt" => o.crt.push(arg.to_owned()),
+            "crt" => {
+                let path = match &l.config.global.crt_base {
+                    Some(base) if !arg.starts_with('/') => {
+                        format!("{}/{arg}", base.trim_end_matches('/'))
+                    }
+                    _ => arg.to_owned(),
+                };
+                if let Err(e) = l.env.read_file(&path) {
+                    let reason = e.to_string();
+                    let reason = reason.split(" (os error").next().unwrap_or(&reason);
+                    let msg = format!(
+                        "'{kw} {text}' in section '{section}' : unable to stat SSL certificate from file '{path}' : {reason}."
+                    );
+                    return l.alert(ctx, ctx.col(i + 1), "missing-file", Origin::Parsing, msg);
+                }
+                o.crt.push(arg.to_owned());
+            }
             "crt-list" => o.crt_list.push(arg.to_owned()),
             "alpn" => o.alpn = Some(arg.to_owned()),
             "accept-proxy" => o.accept_proxy = true,

@@ -315,7 +315,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         }
         "hard-stop-after" | "grace" | "close-spread-time" => {
             let name = kw.to_owned();
-            match misc::time_arg(l, ctx, 1, TimeUnit::Millis, &format!("'{name}'")) {
+            match misc::time_arg(l, ctx, 1, TimeUnit::Millis, &name) {
                 Some(v) if name == "hard-stop-after" => l.config.global.hard_stop_after = Some(v),
                 Some(_) => l.config.global.other.push(Directive {
                     loc: ctx.loc(),

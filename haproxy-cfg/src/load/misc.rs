@@ -29,7 +29,7 @@ pub(super) fn time_arg(
     match parse_time(ctx.arg(i), unit) {
         Ok(t) => Some(t.value),
         Err(TimeError::UnexpectedChar(Some(c))) => {
-            let msg = format!("unexpected character '{c}' in argument to {what}.");
+            let msg = format!("unexpected character '{c}' in argument to <{what}>.\n");
             l.alert(ctx, ctx.col(i), "bad-time", Origin::Parsing, msg);
             None
         }
@@ -40,7 +40,7 @@ pub(super) fn time_arg(
         }
         Err(TimeError::Overflow) => {
             let msg = format!(
-                "timer overflow in argument '{}' to {what} (maximum value is 2147483647 ms or ~24.8 days)",
+                "timer overflow in argument <{}> to <{what}>, maximum value is 2147483647 ms (~24.8 days).\n",
                 ctx.arg(i)
             );
             l.alert(ctx, ctx.col(i), "bad-time", Origin::Parsing, msg);
@@ -419,6 +419,10 @@ pub(super) fn cookie(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> Option<Cookie> {
         l.alert(ctx, ctx.col(i), "bad-cookie", Origin::Parsing, msg);
         None
     };
+    let tight = |l: &mut Loader<'_>, i: usize, msg: String| {
+        l.alert(ctx, ctx.col(i), "bad-cookie", Origin::ParsingTight, msg);
+        None
+    };
     if ctx.arg(1).is_empty() {
         return fail(l, 0, "'cookie' expects <cookie_name> as argument.".into());
     }
@@ -466,7 +470,7 @@ pub(super) fn cookie(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> Option<Cookie> {
             "domain" | "attr" => {
                 if ctx.arg(i + 1).is_empty() {
                     let what = if w == "domain" { "<domain>" } else { "<value>" };
-                    return fail(l, i, format!("'{w}' expects {what} as argument."));
+                    return tight(l, i, format!("'{w}' expects {what} as argument."));
                 }
                 if w == "domain" {
                     c.domains.push(ctx.arg(i + 1).to_owned())
@@ -492,17 +496,20 @@ pub(super) fn cookie(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> Option<Cookie> {
                         }
                     }
                     Err(TimeError::UnexpectedChar(Some(ch))) => {
-                        return fail(
+                        return tight(
                             l,
                             i + 1,
                             format!("unexpected character '{ch}' in argument to <{w}>."),
                         );
                     }
                     Err(_) => {
-                        return fail(
+                        return tight(
                             l,
                             i + 1,
-                            format!("timer overflow in argument <{}> to <{w}>.", ctx.arg(i + 1)),
+                            format!(
+                                "timer overflow in argument <{}> to <{w}>, maximum value is 2147483647 s (~68 years).",
+                                ctx.arg(i + 1)
+                            ),
                         );
                     }
                 }
@@ -513,6 +520,20 @@ pub(super) fn cookie(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> Option<Cookie> {
             }
         }
         i += 1;
+    }
+    if c.mode == Some(CookieMode::Rewrite) && c.indirect {
+        return fail(
+            l,
+            0,
+            "cookie 'rewrite' and 'indirect' modes are incompatible.".into(),
+        );
+    }
+    if c.preserve && c.mode != Some(CookieMode::Insert) && !c.indirect {
+        return fail(
+            l,
+            0,
+            "cookie 'preserve' requires at least 'insert' or 'indirect'.".into(),
+        );
     }
     Some(c)
 }
@@ -584,40 +605,36 @@ pub(super) fn capture(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> Option<Capture> {
         l.alert(ctx, ctx.col(1), "bad-capture", Origin::Parsing, msg);
         None
     };
-    let (what, name_at) = match (ctx.arg(1), ctx.arg(2)) {
-        ("cookie", _) => ("cookie", 2),
-        ("request", "header") => ("request", 3),
-        ("response", "header") => ("response", 3),
-        _ => {
-            return fail(
-                l,
-                "'capture' expects 'cookie', 'request header' or 'response header'.".into(),
-            );
+    let what = ctx.arg(1);
+    match what {
+        "cookie" => {
+            if ctx.arg(3) != "len" || ctx.arg(4).is_empty() {
+                return fail(
+                    l,
+                    "'capture' expects 'cookie' <cookie_name> 'len' <len>.".into(),
+                );
+            }
+            let len = u32::try_from(atol(ctx.arg(4)).max(0)).unwrap_or(0);
+            Some(Capture::Cookie(ctx.arg(2).to_owned(), len))
         }
-    };
-    if ctx.arg(name_at + 1) != "len" || ctx.arg(name_at + 2).is_empty() {
-        let kw = if what == "cookie" {
-            "capture cookie".to_owned()
-        } else {
-            format!("capture {what} header")
-        };
-        return fail(
+        "request" | "response" => {
+            if ctx.arg(2) != "header" || ctx.arg(4) != "len" || ctx.arg(5).is_empty() {
+                return fail(
+                    l,
+                    format!("'capture {what}' expects 'header' <header_name> 'len' <len>."),
+                );
+            }
+            let len = u32::try_from(atol(ctx.arg(5)).max(0)).unwrap_or(0);
+            let name = ctx.arg(3).to_owned();
+            Some(if what == "request" {
+                Capture::RequestHeader(name, len)
+            } else {
+                Capture::ResponseHeader(name, len)
+            })
+        }
+        _ => fail(
             l,
-            format!(
-                "'{kw}' expects <{}> 'len' <len>.",
-                if what == "cookie" {
-                    "cookie_name"
-                } else {
-                    "header"
-                }
-            ),
-        );
+            "'capture' expects 'cookie' or 'request header' or 'response header'.".into(),
+        ),
     }
-    let len = u32::try_from(atol(ctx.arg(name_at + 2)).max(0)).unwrap_or(0);
-    let name = ctx.arg(name_at).to_owned();
-    Some(match what {
-        "cookie" => Capture::Cookie(name, len),
-        "request" => Capture::RequestHeader(name, len),
-        _ => Capture::ResponseHeader(name, len),
-    })
 }

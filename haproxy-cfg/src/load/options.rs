@@ -77,6 +77,13 @@ pub(super) fn option(l: &mut Loader<'_>, ctx: &Ctx<'_>, negated: bool) {
             l.alert(ctx, ctx.col(1), "legacy-keyword", Origin::ParsingTight, msg);
         }
         "redispatch" => {
+            if !kind.has_backend() {
+                let msg = format!(
+                    "'{name}' ignored because {} '{pname}' has no backend capability.",
+                    kind.type_str()
+                );
+                return l.warn(ctx, ctx.col(1), "wrong-side", Origin::Parsing, msg);
+            }
             let name = name.to_owned();
             set(l, |p| {
                 p.options.flags.insert(name, !negated);
@@ -96,6 +103,16 @@ pub(super) fn option(l: &mut Loader<'_>, ctx: &Ctx<'_>, negated: bool) {
                     kind.type_str()
                 );
                 return l.warn(ctx, ctx.col(1), "wrong-side", Origin::Parsing, msg);
+            }
+            if name == "httpchk" && ctx.arg(4).contains(['\r', '\n']) {
+                let msg = "'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead.".to_owned();
+                l.warn(
+                    ctx,
+                    ctx.col(4),
+                    "deprecated-syntax",
+                    Origin::ParsingTight,
+                    msg,
+                );
             }
             let v = Some((name.to_owned(), ctx.rest(2)));
             set(l, |p| p.options.check = v);

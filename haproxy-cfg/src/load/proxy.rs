@@ -761,7 +761,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         "id" => {
             let v = atol(ctx.arg(1));
             if v <= 0 {
-                let msg = format!("{kw}: custom id has to be > 0.");
+                let msg = "custom id has to be > 0.".to_owned();
                 return l.alert(ctx, ctx.col(1), "bad-id", Origin::ParsingTight, msg);
             }
             set(l, |p| p.id = Some(v));
@@ -877,14 +877,17 @@ fn tcp_rule(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind) {
         (&["content", "inspect-delay"], RuleKind::TcpResponse)
     };
     if !allowed.contains(&ctx.arg(1)) {
+        let pname = l.proxy_mut().map(|p| p.name.clone()).unwrap_or_default();
         let msg = if kw == "tcp-request" {
             format!(
-                "'{kw}' expects 'inspect-delay', 'connection', or 'content'. (got '{}')",
+                "'{kw}' expects 'inspect-delay', 'connection', or 'content' in {} '{pname}' (got '{}')",
+                kind.type_str(),
                 ctx.arg(1)
             )
         } else {
             format!(
-                "'{kw}' expects 'inspect-delay' or 'content' (got '{}')",
+                "'{kw}' expects 'inspect-delay' or 'content' in {} '{pname}' (got '{}')",
+                kind.type_str(),
                 ctx.arg(1)
             )
         };
@@ -902,6 +905,16 @@ fn tcp_rule(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind) {
                 return l.alert(ctx, ctx.col(2), "bad-time", Origin::Parsing, msg);
             }
         }
+    }
+    if kw == "tcp-request" && ctx.arg(1) == "content" {
+        let after = [
+            RuleKind::MonitorFail,
+            RuleKind::HttpRequest,
+            RuleKind::Redirect,
+            RuleKind::UseBackend,
+            RuleKind::UseServer,
+        ];
+        rule_order_warning(l, ctx, kw, &after);
     }
     push_rule(l, ctx, rk, 1);
 }
@@ -1010,7 +1023,7 @@ fn timeout(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind, pname: &str) {
     let before_def = inh.slot(name).and_then(|s| *s);
     let Some(p) = l.proxy_mut() else { return };
     let current = p.timeouts.slot(name).and_then(|s| *s);
-    if current != before_def {
+    if current != before_def && l.current == Some(false) {
         let msg = format!("overwriting 'timeout {name}' which was already specified");
         l.warn(ctx, ctx.col(1), "overwritten", Origin::Parsing, msg);
     }

@@ -100,7 +100,11 @@ pub(super) fn server_line(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind, pn
     } else {
         (ctx.arg(1).to_owned(), Some(2))
     };
-    let object = format!("{kw} {pname}/{name}");
+    let object = if default {
+        Origin::Located
+    } else {
+        Origin::Object(format!("{kw} {pname}/{name}"))
+    };
     if let Some(at) = addr_at {
         if ctx.arg(at).is_empty() {
             let msg = if template {
@@ -108,17 +112,11 @@ pub(super) fn server_line(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind, pn
             } else {
                 format!("'{kw}' expects <name> and <addr>[:<port>] as arguments.")
             };
-            return l.alert(
-                ctx,
-                ctx.col(0),
-                "missing-argument",
-                Origin::Object(object),
-                msg,
-            );
+            return l.alert(ctx, ctx.col(0), "missing-argument", Origin::Located, msg);
         }
         if let Some(c) = super::proxy::invalid_char(&name) {
             let msg = format!("character '{c}' is not permitted in server name '{name}'.");
-            return l.alert(ctx, ctx.col(1), "bad-name", Origin::Object(object), msg);
+            return l.alert(ctx, ctx.col(1), "bad-name", Origin::Located, msg);
         }
     }
     let address = match addr_at {
@@ -128,7 +126,7 @@ pub(super) fn server_line(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind, pn
             Err(e) => {
                 let nl = if e.has_trailing_newline() { "\n" } else { "" };
                 let msg = format!("{e}{nl}");
-                return l.alert(ctx, ctx.col(at), "bad-address", Origin::Object(object), msg);
+                return l.alert(ctx, ctx.col(at), "bad-address", object.clone(), msg);
             }
         },
     };
@@ -141,13 +139,7 @@ pub(super) fn server_line(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind, pn
         match keyword(&mut params, ctx, i, &name, default) {
             Ok(used) => i += 1 + used,
             Err(msg) => {
-                return l.alert(
-                    ctx,
-                    ctx.col(i),
-                    "bad-server-param",
-                    Origin::Object(object),
-                    msg,
-                );
+                return l.alert(ctx, ctx.col(i), "bad-server-param", object.clone(), msg);
             }
         }
     }
@@ -286,11 +278,11 @@ fn keyword(
         "no-check-ssl" => p.check_ssl = Some(false),
         "check-sni" => p.extra_mut().check_sni = Some(need("a string")?),
         "port" | "agent-port" => {
-            let v = atol(arg);
-            let port = u16::try_from(v).ok().filter(|v| *v > 0);
-            let Some(port) = port else {
+            if arg.is_empty() {
                 return Err(format!("'{kw}' expects a port number as argument.."));
-            };
+            }
+            // HAProxy keeps atol()'s value without a range check; we keep the low 16 bits too.
+            let port = u16::try_from(atol(arg) & 0xffff).unwrap_or(0);
             if kw == "port" {
                 p.port = Some(port)
             } else {
@@ -313,7 +305,7 @@ fn keyword(
         "on-marked-down" => {
             if arg != "shutdown-sessions" {
                 return Err(format!(
-                    "'{kw}' expects 'shutdown-sessions' but got '{arg}'.."
+                    "'{kw}' expects 'shutdown-sessions' but got '{arg}'."
                 ));
             }
             p.extra_mut().on_marked_down = Some(arg.to_owned());
@@ -321,7 +313,7 @@ fn keyword(
         "on-marked-up" => {
             if arg != "shutdown-backup-sessions" {
                 return Err(format!(
-                    "'{kw}' expects 'shutdown-backup-sessions' but got '{arg}'.."
+                    "'{kw}' expects 'shutdown-backup-sessions' but got '{arg}'."
                 ));
             }
             p.extra_mut().on_marked_up = Some(arg.to_owned());
@@ -329,7 +321,7 @@ fn keyword(
         "observe" => {
             if !matches!(arg, "none" | "layer4" | "layer7") {
                 return Err(format!(
-                    "'{kw}' expects one of 'none', 'layer4', 'layer7' but got '{arg}'.."
+                    "'{kw}' expects one of 'none', 'layer4', 'layer7' but got '{arg}'."
                 ));
             }
             p.extra_mut().observe = Some(arg.to_owned());
@@ -340,7 +332,7 @@ fn keyword(
                 "fastinter" | "fail-check" | "sudden-death" | "mark-down"
             ) {
                 return Err(format!(
-                    "'{kw}' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got '{arg}'.."
+                    "'{kw}' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got '{arg}'."
                 ));
             }
             p.extra_mut().on_error = Some(arg.to_owned());
