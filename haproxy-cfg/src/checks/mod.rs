@@ -209,6 +209,7 @@ fn proxy(
             fatal = true;
         }
     }
+    fatal |= tracks(config, p, diags);
     for b in p
         .binds
         .iter()
@@ -257,6 +258,34 @@ fn proxy(
         }
     }
     fatal
+}
+
+/// `track [proxy/]server`: the tracked server must exist and be checked.
+fn tracks(config: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) -> bool {
+    let mut bad = false;
+    for s in &p.servers {
+        let Some(track) = s.params.extra().track.as_deref() else {
+            continue;
+        };
+        let (pname, sname) = track.split_once('/').unwrap_or((p.name.as_str(), track));
+        let msg = match config.backend(pname) {
+            None => format!("unable to find required proxy '{pname}' for tracking."),
+            Some(px) => match px.servers.iter().find(|t| t.name == sname) {
+                None => format!("unable to find required server '{sname}' for tracking."),
+                Some(t) if t.params.check != Some(true) && t.params.agent_check != Some(true) => {
+                    format!(
+                        "unable to use {}/{} for tracking as it does not have any check nor agent enabled.",
+                        px.name, t.name
+                    )
+                }
+                Some(_) => continue,
+            },
+        };
+        let origin = Origin::Object(format!("server {}/{}", p.name, s.name));
+        diags.push(Diagnostic::alert("bad-track", origin, msg).at(&s.loc.file, s.loc.line, 0));
+        bad = true;
+    }
+    bad
 }
 
 /// Resolves a backend name used by `p`; returns whether it failed.

@@ -96,7 +96,7 @@ pub(super) fn bind_line(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind) {
         let takes = WITH_ARG.contains(&opt);
         let arg = ctx.arg(i + 1);
         if takes && arg.is_empty() {
-            let msg = format!("'{kw} {text}' in section '{section}' : '{opt}' : missing value.");
+            let msg = format!("'{kw} {text}' in section '{section}' : '{opt}' : missing value");
             return l.alert(ctx, ctx.col(i), "missing-argument", Origin::Parsing, msg);
         }
         match opt {

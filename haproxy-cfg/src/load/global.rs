@@ -377,6 +377,20 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             }
         }
         "cpu-map" => l.config.global.cpu_map.push(ctx.rest(1)),
+        "lua-load" | "lua-load-per-thread" => {
+            let path = ctx.arg(1);
+            if let Err(e) = l.env.read_file(path) {
+                let reason = e.to_string();
+                let reason = reason.split(" (os error").next().unwrap_or(&reason);
+                let msg = format!("error in Lua file '{path}': cannot open {path}: {reason}");
+                l.alert(ctx, ctx.col(1), "missing-file", Origin::Parsing, msg);
+                return;
+            }
+            l.config.global.other.push(Directive {
+                loc: ctx.loc(),
+                words: ctx.rest(0),
+            });
+        }
         _ if kw.starts_with("ssl-") && is_known(kw) => {
             if ctx.arg(1).is_empty() && kw.starts_with("ssl-default-") {
                 let msg = format!("'{kw}' : missing argument.");
@@ -512,9 +526,15 @@ fn stats(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             }
             l.config.global.stats_maxconn = Some(v);
         }
-        _ => l.config.global.other.push(Directive {
+        "bind-process" => l.config.global.other.push(Directive {
             loc: ctx.loc(),
             words: ctx.rest(0),
         }),
+        other => {
+            let msg = format!(
+                "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{other}')"
+            );
+            l.alert(ctx, ctx.col(1), "bad-argument", Origin::Parsing, msg);
+        }
     }
 }

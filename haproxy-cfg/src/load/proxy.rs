@@ -460,8 +460,13 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         );
     }
     let side_warn = |l: &mut Loader<'_>, fe: bool| {
+        let hint = match kw {
+            "maxconn" => " Maybe you want 'fullconn' instead ?",
+            "fullconn" => " Maybe you want 'maxconn' instead ?",
+            _ => "",
+        };
         let msg = format!(
-            "'{kw}' ignored because {} '{pname}' has no {} capability.",
+            "'{kw}' ignored because {} '{pname}' has no {} capability.{hint}",
             kind.type_str(),
             if fe { "frontend" } else { "backend" }
         );
@@ -794,6 +799,13 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                 Origin::ParsingTight,
                 msg,
             );
+        }
+        "http-reuse" => {
+            if !matches!(ctx.arg(1), "never" | "safe" | "aggressive" | "always") {
+                let msg = format!("'{kw}' only supports 'never', 'safe', 'aggressive', 'always'.");
+                return l.alert(ctx, ctx.col(1), "bad-argument", Origin::Parsing, msg);
+            }
+            other(l, ctx);
         }
         "dispatch"
         | "transparent"

@@ -235,12 +235,17 @@ fn keyword(
         "slowstart" => {
             p.slowstart = Some(match parse_time(arg, TimeUnit::Millis) {
                 Ok(t) => t.value,
-                Err(TimeError::UnexpectedChar(Some(c))) => {
+                Err(TimeError::UnexpectedChar(c)) => {
+                    let c = c.unwrap_or('\0');
                     return Err(format!(
-                        "unexpected character '{c}' in argument to <{kw}>.."
+                        "unexpected character '{c}' in 'slowstart' argument of server {srv}.."
                     ));
                 }
-                Err(_) => return Err(format!("'{kw}' expects <value>[ms|s|m|h|d] as argument..")),
+                Err(TimeError::Overflow) => {
+                    return Err(format!(
+                        "overflow in argument <{arg}> to <{kw}> of server {srv}, maximum value is 2147483647 ms (~24.8 days).."
+                    ));
+                }
             });
         }
         "weight" => {
@@ -268,7 +273,7 @@ fn keyword(
         "verify" => {
             if !matches!(arg, "none" | "required") {
                 return Err(format!(
-                    "'{kw}' : unknown verify method '{arg}', only 'none' and 'required' are supported.."
+                    "'{kw}' : unknown verify method '{arg}', only 'none' and 'required' are supported."
                 ));
             }
             p.extra_mut().verify = Some(arg.to_owned());
