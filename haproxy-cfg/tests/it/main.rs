@@ -6,3 +6,4 @@ mod no_panic;
 mod cond;
 mod golden;
 mod differential;
+mod model;
