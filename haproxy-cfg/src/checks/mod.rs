@@ -130,15 +130,9 @@ fn proxy(
             );
             warn(diags, "needs-http", msg);
         }
-        if let (
-            true,
-            Some(style @ (LogStyle::Http | LogStyle::HttpClf | LogStyle::Https)),
-            Some(loc),
-        ) = (
-            p.kind.has_frontend(),
-            p.options.log_style,
-            &p.log_format_loc,
-        ) {
+        if let (Some(style @ (LogStyle::Http | LogStyle::HttpClf | LogStyle::Https)), Some(loc)) =
+            (p.options.log_style, &p.log_format_loc)
+        {
             {
                 let opt = if style == LogStyle::Https {
                     "httpslog"
@@ -239,25 +233,68 @@ fn proxy(
         );
     }
     if p.mode != Mode::Http {
-        for (k, what) in [
-            (RuleKind::HttpRequest, "'http-request' rules"),
-            (RuleKind::HttpResponse, "'http-response' rules"),
-            (RuleKind::HttpAfterResponse, "'http-after-response' rules"),
-            (RuleKind::Redirect, "'redirect' rules"),
-        ] {
-            if p.rules.iter().any(|r| r.kind == k) {
-                warn(
-                    diags,
-                    "needs-http",
-                    format!(
-                        "{what} ignored for {kind} '{}' as they require HTTP mode.",
-                        p.name
-                    ),
-                );
-            }
-        }
+        http_only_settings(p, diags);
     }
     fatal
+}
+
+/// HAProxy's warnings for HTTP-only settings of a proxy that is not in HTTP mode, in its order.
+fn http_only_settings(p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    let kind = p.kind.type_str();
+    let mut warn = |msg: String| diags.push(Diagnostic::warning("needs-http", Origin::Global, msg));
+    if !p.stats.is_empty() {
+        warn(format!(
+            "'stats' statement ignored for {kind} '{}' as it requires HTTP mode.",
+            p.name
+        ));
+    }
+    if p.captures
+        .iter()
+        .any(|c| matches!(c, crate::model::Capture::Cookie(..)))
+    {
+        warn(format!(
+            "'capture' statement ignored for {kind} '{}' as it requires HTTP mode.",
+            p.name
+        ));
+    }
+    for (k, what) in [
+        (RuleKind::HttpRequest, "'http-request' rules"),
+        (RuleKind::HttpResponse, "'http-response' rules"),
+        (RuleKind::HttpAfterResponse, "'http-after-response' rules"),
+        (RuleKind::Redirect, "'redirect' rules"),
+    ] {
+        if p.rules.iter().any(|r| r.kind == k) {
+            warn(format!(
+                "{what} ignored for {kind} '{}' as they require HTTP mode.",
+                p.name
+            ));
+        }
+    }
+    if p.options.forwardfor.is_some() {
+        warn(format!(
+            "'option forwardfor' ignored for {kind} '{}' as it requires HTTP mode.",
+            p.name
+        ));
+    }
+    if p.options.originalto.is_some() {
+        warn(format!(
+            "'option originalto' ignored for {kind} '{}' as it requires HTTP mode.",
+            p.name
+        ));
+    }
+    for (name, side, http) in crate::keywords::SIMPLE_OPTIONS {
+        let applies = match side {
+            crate::keywords::Side::Frontend => p.kind.has_frontend(),
+            crate::keywords::Side::Backend => p.kind.has_backend(),
+            crate::keywords::Side::Both => true,
+        };
+        if *http && applies && p.options.is_set(name) {
+            warn(format!(
+                "'option {name}' ignored for {kind} '{}' as it requires HTTP mode.",
+                p.name
+            ));
+        }
+    }
 }
 
 /// `track [proxy/]server`: the tracked server must exist and be checked.

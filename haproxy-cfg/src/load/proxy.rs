@@ -322,7 +322,6 @@ const FRONTEND_ONLY: &[&str] = &[
     "backlog",
     "unique-id-format",
     "unique-id-header",
-    "log-format",
     "log-format-sd",
     "error-log-format",
     "rate-limit",
@@ -740,6 +739,10 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             if ctx.arg(1).is_empty() {
                 let msg = format!("{kw} expects an argument.");
                 return l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+            }
+            if !kind.has_frontend() {
+                let msg = format!("backend '{pname}' : '{kw}' directive is ignored in backends.");
+                l.warn(ctx, ctx.col(0), "wrong-side", Origin::Parsing, msg);
             }
             let (v, loc) = (Some(ctx.arg(1).to_owned()), ctx.loc());
             set(l, |p| {
