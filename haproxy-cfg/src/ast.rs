@@ -103,6 +103,12 @@ impl Line {
         crate::lex::comment_start(&self.raw).and_then(|i| self.raw.get(i..))
     }
 
+    /// The span of the whole line (without its terminator).
+    #[must_use]
+    pub fn span(&self) -> crate::span::Span {
+        crate::span::Span::in_line(self.number, self.offset, 0, self.raw.len())
+    }
+
     /// Whether this is an active line with a keyword (what section parsers look at).
     #[must_use]
     pub fn is_directive(&self) -> bool {
@@ -306,6 +312,15 @@ impl Document {
         self.preamble
             .iter()
             .chain(self.sections.iter().flat_map(Section::lines))
+    }
+
+    /// Every line in file order, mutably (for [`crate::fmt::rewrite_line`]).
+    pub fn lines_mut(&mut self) -> impl Iterator<Item = &mut Line> {
+        self.preamble.iter_mut().chain(
+            self.sections
+                .iter_mut()
+                .flat_map(|s| std::iter::once(&mut s.header).chain(s.body.iter_mut())),
+        )
     }
 
     /// Whether any message or reached line carries an error.

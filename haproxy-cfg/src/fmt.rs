@@ -92,6 +92,56 @@ fn normalise_line(out: &mut String, line: &Line, indent: &str) {
     out.push('\n');
 }
 
+/// Replaces a line's words, keeping its indentation, comment and terminator; the words are
+/// quoted as [`quote`] does, so the new raw text lexes back to exactly `values`.
+///
+/// [`print`] then shows the change and leaves every other line byte for byte as it was.
+pub fn rewrite_line(line: &mut Line, values: &[&str]) {
+    let indent_len = line.raw.len() - line.raw.trim_start_matches([' ', '\t']).len();
+    let indent = line.raw.get(..indent_len).unwrap_or("").to_owned();
+    let comment = line.comment().map(str::to_owned);
+    let mut raw = indent;
+    raw.push_str(
+        &values
+            .iter()
+            .map(|v| quote(v))
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    if let Some(c) = comment {
+        if !values.is_empty() {
+            raw.push(' ');
+        }
+        raw.push_str(&c);
+    }
+    let ctx = crate::lex::LexContext {
+        file: "",
+        line: line.number,
+        offset: line.offset,
+        section: None,
+        vars: &|_| None,
+    };
+    let lexed = crate::lex::lex_line(&raw, &ctx);
+    line.raw = raw;
+    line.latin1 = false;
+    match lexed {
+        Ok(words) => {
+            line.words = words;
+            line.error = None;
+        }
+        Err(e) => {
+            line.words = Vec::new();
+            line.error = Some(e);
+        }
+    }
+    line.kind = match line.keyword() {
+        _ if line.error.is_some() => LineKind::Statement,
+        None => LineKind::Blank,
+        Some(k) if k.starts_with('.') => LineKind::Conditional,
+        Some(_) => LineKind::Statement,
+    };
+}
+
 /// Removes leading and trailing blanks, keeping a trailing blank that a backslash escapes.
 fn trim_blanks(raw: &str) -> String {
     const BLANKS: [char; 4] = [' ', '\t', '\u{b}', '\u{c}'];

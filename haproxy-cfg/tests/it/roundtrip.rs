@@ -188,3 +188,39 @@ fn crlf_latin1_and_missing_final_newline_survive() {
     assert!(line.latin1);
     assert_eq!(line.args()[0].value, "café");
 }
+
+#[test]
+fn rewriting_one_line_leaves_the_others_untouched() {
+    let text = "global\r\n\tdaemon  # keep\r\nfrontend web\n    bind :80\n";
+    let mut doc = parse(text);
+    let line = doc
+        .lines_mut()
+        .find(|l| l.keyword() == Some("daemon"))
+        .expect("daemon");
+    haproxy_cfg::fmt::rewrite_line(line, &["description", "a b", "it's", "$x", "[y"]);
+    let printed = print(&doc);
+    assert_eq!(
+        printed,
+        "global\r\n\tdescription 'a b' \"it's\" $x '[y' # keep\r\nfrontend web\n    bind :80\n"
+    );
+    let again = parse(&printed);
+    let words: Vec<_> = again
+        .lines()
+        .nth(1)
+        .expect("line")
+        .words
+        .iter()
+        .map(|w| w.value.clone())
+        .collect();
+    assert_eq!(words, ["description", "a b", "it's", "$x", "[y"]);
+}
+
+proptest! {
+    #[test]
+    fn quote_round_trips_any_value(value in "[ -~\t\u{e9}]{0,12}") {
+        let raw = format!("k {}", haproxy_cfg::fmt::quote(&value));
+        let doc = parse(&raw);
+        let line = doc.lines().next().expect("line");
+        prop_assert_eq!(line.args().first().map(|w| w.value.clone()), Some(value));
+    }
+}
