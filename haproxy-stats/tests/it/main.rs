@@ -1,1 +1,5 @@
 //! Integration tests for haproxy-stats (one binary per crate).
+
+mod golden_cli;
+mod golden_stat;
+mod model;
