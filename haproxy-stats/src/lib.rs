@@ -31,6 +31,7 @@ pub mod cli;
 pub mod csv;
 pub mod field;
 pub mod info;
+pub mod prometheus;
 pub mod servers_state;
 pub mod typed;
 

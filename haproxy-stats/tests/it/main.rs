@@ -3,3 +3,4 @@
 mod golden_cli;
 mod golden_stat;
 mod model;
+mod prometheus;
