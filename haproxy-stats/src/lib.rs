@@ -30,6 +30,7 @@ mod snapshot;
 pub mod cli;
 pub mod csv;
 pub mod field;
+pub mod html;
 pub mod info;
 pub mod prometheus;
 pub mod servers_state;

@@ -2,5 +2,6 @@
 
 mod golden_cli;
 mod golden_stat;
+mod html;
 mod model;
 mod prometheus;

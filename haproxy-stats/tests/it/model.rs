@@ -73,6 +73,7 @@ fn server(name: &str, sid: u32, port_var: &str, weight: u32) -> ServerStats {
         weight,
         uweight: weight,
         lastsess: -1,
+        lastchg: 3,
         addr: format!("127.0.0.1:{port}"),
         state: ServerStateFields {
             addr: "127.0.0.1".into(),
@@ -114,6 +115,16 @@ fn empty_be(algo: &str, slim: u32) -> BackendStats {
 
 /// The snapshot at the time of `show stat` in the recording.
 pub(crate) fn recorded_snapshot() -> Snapshot {
+    let mut snap = snapshot_values();
+    for px in &mut snap.proxies {
+        if let Some(be) = &mut px.backend {
+            be.lastchg = 3;
+        }
+    }
+    snap
+}
+
+fn snapshot_values() -> Snapshot {
     let mut fe_http = FrontendStats {
         smax: 1,
         slim: 9982,
