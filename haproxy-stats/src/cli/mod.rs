@@ -11,4 +11,4 @@ pub use api::{
     PatternKind, PatternRef, RateLimit, RuntimeApi,
 };
 pub use session::{Cli, MAX_LINE_LEN, MAX_PAYLOAD_LEN};
-pub use split::{MAX_ARGS, PAYLOAD_PATTERN, split_words};
+pub use split::{MAX_ARGS, PAYLOAD_PATTERN, join_words, split_words};

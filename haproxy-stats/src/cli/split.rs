@@ -37,6 +37,26 @@ pub fn split_words(line: &str) -> Vec<String> {
     words
 }
 
+/// Prints words as one command line that [`split_words`] (and the session's `;` splitting)
+/// reads back unchanged: spaces, tabs, `;`, `<` and backslashes are escaped with a backslash.
+/// Line feeds cannot be carried by the CLI and are dropped.
+#[must_use]
+pub fn join_words(words: &[String]) -> String {
+    let mut out = String::new();
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        for c in w.chars().filter(|c| *c != '\n' && *c != '\r') {
+            if matches!(c, ' ' | '\t' | ';' | '<' | '\\') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

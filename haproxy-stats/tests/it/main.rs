@@ -5,3 +5,5 @@ mod golden_stat;
 mod html;
 mod model;
 mod prometheus;
+mod props;
+mod session;
