@@ -1,5 +1,5 @@
-//! HAProxy-compatible statistics: counters, CSV/typed/JSON renderers, `show info`,
-//! `show servers state` and the runtime-API (stats socket) grammar and session.
+//! HAProxy-compatible statistics: counters, CSV/typed/JSON/HTML/Prometheus renderers,
+//! `show info`, `show servers state` and the runtime-API (stats socket) grammar and session.
 //!
 //! The crate owns no sockets: the proxy fills a [`Snapshot`] and implements
 //! [`cli::RuntimeApi`]; a [`cli::Cli`] turns the bytes a client sent into HAProxy 2.6's exact
@@ -22,6 +22,10 @@
 //! assert!(text.lines().nth(1).unwrap().starts_with("fe,FRONTEND,,,0,0,100,"));
 //! ```
 #![forbid(unsafe_code)]
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 mod error;
 mod row;

@@ -116,6 +116,9 @@ impl Cli {
         if let Some((cmd, mut payload)) = self.payload.take() {
             if line.is_empty() {
                 self.run(&cmd, Some(&payload), api, out);
+            } else if cmd.len() + payload.len() + line.len() + 1 > MAX_PAYLOAD_LEN {
+                // HAProxy's request buffer is full: the session ends without a reply.
+                self.close();
             } else {
                 if !payload.is_empty() {
                     payload.push('\n');

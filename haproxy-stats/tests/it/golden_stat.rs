@@ -233,3 +233,28 @@ fn show_stat_filters_match_haproxy() {
         );
     }
 }
+
+#[test]
+fn show_info_json_matches_haproxy() {
+    let mask = |t: &str| {
+        let mut out = String::new();
+        for obj in t.split("{\"field\"") {
+            let name = obj
+                .split("\"name\":\"")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .unwrap_or("");
+            if VOLATILE_INFO.contains(&name) {
+                out.push_str(obj.rsplit_once("\"value\":").map_or(obj, |(h, _)| h));
+            } else {
+                out.push_str(obj);
+            }
+            out.push('|');
+        }
+        out
+    };
+    assert_eq!(
+        mask(&(recorded_info().render_json() + "\n")),
+        mask(&data("show-info-json.txt"))
+    );
+}

@@ -1,6 +1,6 @@
 //! Session framing at the limits and in the modes the recording does not cover.
 
-use haproxy_stats::cli::{Cli, Level, MAX_ARGS, MAX_LINE_LEN};
+use haproxy_stats::cli::{Cli, Level, MAX_ARGS, MAX_LINE_LEN, MAX_PAYLOAD_LEN};
 
 use crate::model::Model;
 
@@ -82,4 +82,22 @@ fn set_timeout_changes_the_session_timeout() {
     let (out, cli) = run(Level::User, b"set timeout cli 42\n");
     assert_eq!(out, "\n");
     assert_eq!(cli.timeout_secs(), 42);
+}
+
+#[test]
+fn payload_larger_than_the_buffer_closes_the_session() {
+    let mut model = Model::new();
+    let mut cli = Cli::new(Level::Admin);
+    let _ = cli.feed(b"add map paths.map <<\n", &mut model);
+    let line = format!("/k {}\n", "v".repeat(1000));
+    let mut fed = 0;
+    while !cli.is_closed() && fed <= MAX_PAYLOAD_LEN + 2000 {
+        assert!(cli.feed(line.as_bytes(), &mut model).is_empty());
+        fed += line.len();
+    }
+    assert!(cli.is_closed());
+    assert!(
+        fed <= MAX_PAYLOAD_LEN + line.len(),
+        "closed as soon as the limit was passed"
+    );
 }
