@@ -289,7 +289,9 @@ pub(crate) fn execute(
             };
             reply(r.map_or_else(|e| api_error(&e, None), |()| String::new()))
         }),
-        ["set", "maxconn", rest @ ..] => {
+        ["set", "maxconn", rest @ ..]
+            if matches!(rest.first(), Some(&("frontend" | "server" | "global"))) =>
+        {
             need(level, Level::Admin).unwrap_or_else(|| reply(set_maxconn(rest, api)))
         }
         ["set", "rate-limit", rest @ ..] => {
@@ -429,8 +431,12 @@ fn set_server(rest: &[&str], api: &mut dyn RuntimeApi) -> String {
             "down" => done(api.set_health(&be, &sv, HealthState::Down)),
             _ => "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n".into(),
         },
-        ["agent", s, ..] if *s == "up" || *s == "down" => done(api.set_agent(&be, &sv, *s == "up")),
-        ["agent", ..] => "'set server <srv> agent' expects 'up' or 'down'.\n".into(),
+        ["agent", tail @ ..] => match tail.first() {
+            Some(s @ (&"up" | &"down")) => done(api.set_agent(&be, &sv, *s == "up")),
+            // HAProxy checks that the agent is enabled before looking at the argument.
+            _ if !has_agent(api, &be, &sv) => api_error(&ApiError::AgentNotEnabled, None),
+            _ => "'set server <srv> agent' expects 'up' or 'down'.\n".into(),
+        },
         ["weight", value, ..] => set_weight(api, spec, value),
         ["weight"] => "Require <weight> or <weight%>.\n".into(),
         ["addr", addr, tail @ ..] => {
@@ -443,10 +449,20 @@ fn set_server(rest: &[&str], api: &mut dyn RuntimeApi) -> String {
         }
         ["check-port", p, ..] => match p.parse::<u16>() {
             Ok(port) => done(api.set_check_port(&be, &sv, port)),
-            Err(_) => "'set server <srv> check-port' expects an integer as argument.\n".into(),
+            // This reply has no blank line after it in HAProxy 2.6.12 (recorded).
+            Err(_) => "provided port is not an integer".into(),
         },
         _ => USAGE.into(),
     }
+}
+
+fn has_agent(api: &dyn RuntimeApi, be: &str, sv: &str) -> bool {
+    api.snapshot()
+        .proxies
+        .iter()
+        .filter(|p| p.name == be)
+        .flat_map(|p| p.servers.iter())
+        .any(|s| s.name == sv && s.agent.is_some())
 }
 
 fn set_maxconn(rest: &[&str], api: &mut dyn RuntimeApi) -> String {
@@ -458,12 +474,14 @@ fn set_maxconn(rest: &[&str], api: &mut dyn RuntimeApi) -> String {
             Ok((be, sv)) => done(api.set_server_maxconn(&be, &sv, atoi(value))),
             Err(e) => e,
         },
+        ["server", _] => "Require <maxconn>.\n".into(),
         ["server", ..] => "Require 'backend/server'.\n".into(),
         ["global", value, ..] => done(api.set_global_maxconn(atoi(value))),
-        ["global"] => "Expects an integer value.\n".into(),
-        _ => "'set maxconn' only supports 'frontend', 'server', and 'global'.\n".into(),
+        _ => "Expects an integer value.\n".into(),
     }
 }
+
+const RATE_LIMIT_USAGE: &str = "'set rate-limit' only supports :\n   - 'connections global' to set the per-process maximum connection rate\n   - 'sessions global' to set the per-process maximum session rate\n   - 'ssl-sessions global' to set the per-process maximum SSL session rate\n   - 'http-compression global' to set the per-process maximum compression speed in kB/s\n";
 
 fn set_rate_limit(rest: &[&str], api: &mut dyn RuntimeApi) -> String {
     let which = match rest.first() {
@@ -471,18 +489,38 @@ fn set_rate_limit(rest: &[&str], api: &mut dyn RuntimeApi) -> String {
         Some(&"sessions") => RateLimit::Sessions,
         Some(&"ssl-sessions") => RateLimit::SslSessions,
         Some(&"http-compression") => RateLimit::HttpCompression,
-        _ => {
-            return "'set rate-limit' only supports :\n  - 'connections global' to set the per-process maximum connection rate\n  - 'sessions global' to set the per-process maximum session rate\n  - 'ssl-sessions global' to set the per-process maximum SSL session rate\n  - 'http-compression global' to set the per-process maximum compression speed in kB/s\n".into();
-        }
+        _ => return RATE_LIMIT_USAGE.into(),
     };
     match rest.get(1..) {
-        Some(["global", value, ..]) => match strtol(value) {
-            Some((v, "")) if v >= 0 => api
-                .set_rate_limit(which, u32::try_from(v).unwrap_or(u32::MAX))
-                .map_or_else(|e| api_error(&e, None), |()| String::new()),
-            _ => "Expects an integer value.\n".into(),
-        },
-        _ => "'set rate-limit' only supports 'global'.\n".into(),
+        // `atoi`: non-numeric input is silently taken as 0 (recorded).
+        Some(["global", value, ..]) => api
+            .set_rate_limit(which, atoi(value))
+            .map_or_else(|e| api_error(&e, None), |()| String::new()),
+        Some(["global"]) => "Expects an integer value.\n".into(),
+        _ => RATE_LIMIT_USAGE.into(),
+    }
+}
+
+/// HAProxy's replies when an ACL or map command lacks arguments.
+fn missing_args(verb: &str, kind: PatternKind) -> &'static str {
+    match (verb, kind) {
+        ("add", PatternKind::Acl) => {
+            "'add acl' expects two parameters: ACL identifier and pattern.\n"
+        }
+        ("add", PatternKind::Map) => {
+            "'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload\n"
+        }
+        ("get", PatternKind::Acl) => "Missing ACL identifier and/or key.\n",
+        ("get", PatternKind::Map) => "Missing map identifier and/or key.\n",
+        ("del", PatternKind::Acl) => {
+            "This command expects two parameters: ACL identifier and key.\n"
+        }
+        ("del", PatternKind::Map) => {
+            "This command expects two parameters: map identifier and key.\n"
+        }
+        ("set", _) => "'set map' expects three parameters: map identifier, key and value.\n",
+        (_, PatternKind::Acl) => "Missing ACL identifier.\n",
+        (_, PatternKind::Map) => "Missing map identifier.\n",
     }
 }
 
@@ -582,9 +620,6 @@ fn patterns(
             done(api.set_map(name, key, value))
         }
         ("clear", [name, ..]) => done(api.clear_patterns(kind, name)),
-        _ => match kind {
-            PatternKind::Acl => "'acl' command expects more arguments.\n".into(),
-            PatternKind::Map => "'map' command expects more arguments.\n".into(),
-        },
+        _ => missing_args(verb, kind).into(),
     }
 }

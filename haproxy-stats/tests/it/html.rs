@@ -33,7 +33,23 @@ fn text(s: &str) -> String {
             _ => {}
         }
     }
-    out.replace("&nbsp;", " ").trim().to_owned()
+    mask_age(out.replace("&nbsp;", " ").trim())
+}
+
+/// Ages (`3s`, `1m5s`, `3s UP`) depend on when the page was fetched: keep the unit-less rest.
+fn mask_age(t: &str) -> String {
+    let (age, rest) = t.split_once(' ').unwrap_or((t, ""));
+    let is_age = !age.is_empty()
+        && age.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && age
+            .chars()
+            .all(|c| c.is_ascii_digit() || "dhms".contains(c))
+        && age.chars().last().is_some_and(|c| "dhms".contains(c));
+    if is_age {
+        format!("#age {rest}").trim_end().to_owned()
+    } else {
+        t.to_owned()
+    }
 }
 
 /// One table row: class, and per cell (colspan, text).
@@ -78,6 +94,16 @@ fn rows(html: &str) -> Vec<Row> {
         out.push((class, cells));
     }
     out
+}
+
+/// The pid printed in the recorded pages (same process as `show info`).
+fn recorded_pid() -> u32 {
+    crate::model::data("show-info.txt")
+        .lines()
+        .find_map(|l| l.strip_prefix("Pid: "))
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 fn page_options(uri: &str) -> PageOptions {
@@ -143,7 +169,7 @@ fn links(html: &str) -> Vec<String> {
 fn stats_page_matches_haproxy_structure() {
     let (_, theirs) = http_body("stats-page.http");
     let mut info = recorded_info();
-    info.pid = 5539;
+    info.pid = recorded_pid();
     let opts = PageOptions {
         refresh: Some(5),
         show_legends: true,
@@ -163,7 +189,7 @@ fn stats_page_matches_haproxy_structure() {
 fn admin_page_with_scope_and_hidden_version_matches_haproxy_structure() {
     let (_, theirs) = http_body("stats-admin-page.http");
     let mut info = recorded_info();
-    info.pid = 5539;
+    info.pid = recorded_pid();
     let opts = PageOptions {
         hide_version: true,
         scope: vec!["be_rr".into(), ".".into()],

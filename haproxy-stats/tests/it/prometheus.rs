@@ -45,7 +45,7 @@ fn exporter_values_that_did_not_move_match_haproxy() {
         "haproxy_server_check_code{proxy=\"be_rr\",server=\"s3\"} 0",
         "haproxy_server_limit_sessions{proxy=\"be_rr\",server=\"bk\"} 50",
         "haproxy_server_status{proxy=\"be_rr\",server=\"s2\",state=\"MAINT\"} 1",
-        "haproxy_server_max_total_time_seconds{proxy=\"be_static\",server=\"a\"} 0.001000",
+        "haproxy_backend_http_responses_total{proxy=\"be_empty\",code=\"5xx\"} 2",
         "haproxy_process_build_info{version=\"2.6.12-1+deb12u4\"} 1",
         "haproxy_process_current_zlib_memory NaN",
     ] {

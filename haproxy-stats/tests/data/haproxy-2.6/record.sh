@@ -25,6 +25,11 @@ cp "$HERE/rec.cfg" "$HERE/origin.cfg" "$HERE/blocked.acl" "$HERE/paths.map" "$WO
 cd "$WORK"
 export FE_PORT TCP_PORT STATS_PORT ADMIN_PORT O1 O2 O3 DEAD HAPX_REC_VAR=recorded-value
 "$HAPROXY" -db -f origin.cfg >origin.log 2>&1 & PIDS+=($!)
+# The origin must accept connections before the recorded instance starts, or s1's first
+# health check may fail and change every counter.
+for port in "$O1" "$O2" "$O3"; do
+  for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+done
 "$HAPROXY" -db -f rec.cfg >rec.log 2>&1 & PIDS+=($!)
 for _ in $(seq 50); do [ -S admin.sock ] && break; sleep 0.1; done
 sleep 1.5   # first health checks: s3 (dead port) goes DOWN, s1 passes
@@ -35,8 +40,8 @@ printf 'FE_PORT=%s\nTCP_PORT=%s\nSTATS_PORT=%s\nADMIN_PORT=%s\nO1=%s\nO2=%s\nO3=
 
 # Deterministic traffic: 6 GETs on fe_http (one to /api via the map, one denied by the acl
 # is not possible from 127.0.0.1, so one 404 path), 2 TCP sessions on fe_tcp.
-for p in / / /a /api/x /api/y /b; do curl -s -o /dev/null "http://127.0.0.1:$FE_PORT$p"; done
-for _ in 1 2; do curl -s -o /dev/null "http://127.0.0.1:$TCP_PORT/"; done
+for p in / / /a /api/x /api/y /b; do curl -s -o /dev/null "http://127.0.0.1:$FE_PORT$p"; sleep 0.1; done
+for _ in 1 2; do curl -s -o /dev/null "http://127.0.0.1:$TCP_PORT/"; sleep 0.1; done
 sleep 2     # let the one-second rates fall back to 0
 
 cli() { # cli <level> <name> <input-bytes>: one connection, input as given, reply stored raw
@@ -145,6 +150,15 @@ cli admin 64-shutdown-sessions $'shutdown sessions server be_rr/s1\n'
 cli admin 65-agent-health $'enable agent be_rr/s1;disable agent be_rr/s1\n'
 cli admin 66-get-weight-backup $'get weight be_rr/bk;get weight be_static/b\n'
 cli admin 67-help-unknown $'help nosuchcmd\n'
+
+cli admin 68-fuzzy $'sho stat\nshw info\n'
+cli admin 69-fuzzy-more $'set srever be_rr/s1 state ready;get wieght be_rr/s1;help show servers;clear;disable\n'
+cli admin 70-help-show $'help show\n'
+cli user 71-user-show-stat $'show stat -1 4 -1\n'
+cli admin 72-set-server-errors $'set server be_rr/s1 health foo;set server be_rr/s1 agent foo;set server be_rr/s1 check-port abc;set server be_rr/s1 foo;set server be_rr;set server nosuch/s1 state ready\n'
+cli admin 73-maxconn-errors $'set maxconn foo;set maxconn frontend;set maxconn server be_rr/s1;set rate-limit foo;set rate-limit connections 5;set rate-limit connections global abc;set timeout cli\n'
+cli admin 74-pattern-errors $'add acl;show acl nosuch;get acl blocked.acl;del map paths.map;clear acl nosuch;add map paths.map onlykey;set map paths.map /api\n'
+cli admin 75-frontend-errors $'disable frontend;enable frontend nosuch;shutdown frontend\n'
 
 cp rec.log "$OUT/haproxy.log"
 echo "recorded into $OUT"
