@@ -23,6 +23,8 @@
 mod error;
 pub mod message;
 mod params;
+#[cfg(feature = "runtime")]
+pub mod probe;
 mod state;
 mod status;
 
