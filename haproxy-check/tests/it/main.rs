@@ -1,1 +1,6 @@
 //! Integration tests for haproxy-check (one binary per crate).
+
+mod http_probe;
+mod peer;
+mod proto_probe;
+mod tcp_probe;

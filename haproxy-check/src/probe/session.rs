@@ -1,0 +1,130 @@
+//! One check connection: connect with its own timeout, send, and read into a bounded buffer.
+
+use std::io;
+use std::net::SocketAddr;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use super::CheckTimeouts;
+use crate::CheckStatus;
+
+/// Largest response kept from a server during one check (HAProxy's default `tune.bufsize`).
+pub const MAX_RESPONSE: usize = 16384;
+
+/// How a connect or I/O step failed, already in HAProxy's terms.
+#[derive(Debug)]
+pub(crate) struct StepError {
+    pub(crate) status: CheckStatus,
+    pub(crate) info: String,
+}
+
+/// Turns an I/O error into the text HAProxy shows (`strerror`), without Rust's `(os error N)`.
+pub(crate) fn errno_text(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s.get(..i).unwrap_or(&s).to_owned(),
+        None => s,
+    }
+}
+
+/// An open check connection with its read buffer.
+#[derive(Debug)]
+pub(crate) struct Session {
+    stream: TcpStream,
+    pub(crate) buf: Vec<u8>,
+    pub(crate) eof: bool,
+    deadline: Instant,
+}
+
+impl Session {
+    /// Connects within `t.connect`; the read deadline counts from the start when `t.whole`.
+    pub(crate) async fn connect(
+        addr: SocketAddr,
+        t: &CheckTimeouts,
+        start: Instant,
+    ) -> Result<Self, StepError> {
+        let fut = TcpStream::connect(addr);
+        let stream = match tokio::time::timeout(t.connect, fut).await {
+            Err(_) => {
+                return Err(StepError {
+                    status: CheckStatus::L4Timeout,
+                    info: String::new(),
+                });
+            }
+            Ok(Err(e)) => {
+                return Err(StepError {
+                    status: if e.kind() == io::ErrorKind::ConnectionRefused
+                        || e.raw_os_error().is_some()
+                    {
+                        CheckStatus::L4Con
+                    } else {
+                        CheckStatus::SockErr
+                    },
+                    info: errno_text(&e),
+                });
+            }
+            Ok(Ok(s)) => s,
+        };
+        let _ = stream.set_nodelay(true);
+        let base = if t.whole { start } else { Instant::now() };
+        Ok(Self {
+            stream,
+            buf: Vec::new(),
+            eof: false,
+            deadline: base + t.read,
+        })
+    }
+
+    /// Sends `data` and clears what was read before (as tcp-check does after each send).
+    pub(crate) async fn send(&mut self, data: &[u8]) -> Result<(), StepError> {
+        self.buf.clear();
+        self.eof = false;
+        match tokio::time::timeout_at(self.deadline, self.stream.write_all(data)).await {
+            Err(_) => Err(StepError {
+                status: CheckStatus::L7Timeout,
+                info: String::new(),
+            }),
+            Ok(Err(e)) => Err(StepError {
+                status: CheckStatus::SockErr,
+                info: errno_text(&e),
+            }),
+            Ok(Ok(())) => Ok(()),
+        }
+    }
+
+    /// Whether the buffer is full or the peer closed: no more data can change a verdict.
+    pub(crate) fn is_last(&self) -> bool {
+        self.eof || self.buf.len() >= MAX_RESPONSE
+    }
+
+    /// Reads more data; `Ok(false)` on timeout.
+    pub(crate) async fn fill(&mut self) -> Result<bool, StepError> {
+        if self.is_last() {
+            return Ok(true);
+        }
+        let mut chunk = [0u8; 4096];
+        let room = MAX_RESPONSE.saturating_sub(self.buf.len()).min(chunk.len());
+        let dst = chunk.get_mut(..room).unwrap_or_default();
+        match tokio::time::timeout_at(self.deadline, self.stream.read(dst)).await {
+            Err(_) => Ok(false),
+            Ok(Ok(0)) => {
+                self.eof = true;
+                Ok(true)
+            }
+            Ok(Ok(n)) => {
+                self.buf.extend_from_slice(dst.get(..n).unwrap_or_default());
+                Ok(true)
+            }
+            Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionReset => {
+                self.eof = true;
+                Ok(true)
+            }
+            Ok(Err(e)) => Err(StepError {
+                status: CheckStatus::SockErr,
+                info: errno_text(&e),
+            }),
+        }
+    }
+}

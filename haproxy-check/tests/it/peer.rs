@@ -1,0 +1,67 @@
+//! A scripted loopback peer: accepts one connection and plays send/recv steps.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// One step of a peer script.
+#[derive(Debug, Clone)]
+pub(crate) enum Step {
+    /// Write these bytes.
+    Send(Vec<u8>),
+    /// Read one chunk (bounded wait) and record it.
+    Recv,
+    /// Wait.
+    Sleep(u64),
+}
+
+pub(crate) fn send(b: impl AsRef<[u8]>) -> Step {
+    Step::Send(b.as_ref().to_vec())
+}
+
+/// Starts a peer on 127.0.0.1:0; the handle yields what it read.
+pub(crate) async fn peer(script: Vec<Step>) -> (SocketAddr, JoinHandle<Vec<Vec<u8>>>) {
+    let l = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = l.local_addr().expect("local addr");
+    let h = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        let Ok(Ok((mut s, _))) = tokio::time::timeout(Duration::from_secs(5), l.accept()).await
+        else {
+            return seen;
+        };
+        for step in script {
+            match step {
+                Step::Send(b) => {
+                    let _ = s.write_all(&b).await;
+                }
+                Step::Recv => {
+                    let mut buf = vec![0u8; 8192];
+                    if let Ok(Ok(n)) =
+                        tokio::time::timeout(Duration::from_secs(2), s.read(&mut buf)).await
+                    {
+                        buf.truncate(n);
+                        seen.push(buf);
+                    }
+                }
+                Step::Sleep(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+            }
+        }
+        seen
+    });
+    (addr, h)
+}
+
+/// An address with nothing listening (bound then released).
+pub(crate) async fn closed_port() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let a = l.local_addr().expect("local addr");
+    drop(l);
+    a
+}

@@ -1,0 +1,122 @@
+//! Plain connect and tcp-check sequences against scripted loopback peers.
+
+use std::time::Duration;
+
+use haproxy_check::CheckStatus;
+use haproxy_check::probe::{CheckKind, CheckTimeouts, ConnectRule, Expect, TcpCheck, TcpRule};
+
+use crate::peer::{Step, closed_port, peer, send};
+
+fn t(ms: u64) -> CheckTimeouts {
+    CheckTimeouts::uniform(Duration::from_millis(ms))
+}
+
+#[tokio::test]
+async fn connect_check_passes_on_listener() {
+    let (addr, h) = peer(vec![]).await;
+    let o = CheckKind::Connect.run(addr, t(1000), None).await;
+    assert_eq!(o.status, CheckStatus::L4Ok);
+    h.await.unwrap();
+}
+
+#[tokio::test]
+async fn refused_connect_is_l4con_connection_refused() {
+    let o = CheckKind::Connect
+        .run(closed_port().await, t(1000), None)
+        .await;
+    assert_eq!(o.status, CheckStatus::L4Con);
+    assert_eq!(o.info, "Connection refused");
+}
+
+#[tokio::test]
+async fn tcp_check_mismatch_names_step() {
+    let (addr, h) = peer(vec![Step::Recv, send("-ERR nope\r\n")]).await;
+    let rules = TcpCheck::new(vec![
+        TcpRule::Connect(ConnectRule::default()),
+        TcpRule::Send(b"PING\r\n".to_vec()),
+        TcpRule::Expect(Expect::string("+PONG")),
+    ])
+    .unwrap();
+    let o = rules.run(addr, t(1000)).await;
+    assert_eq!(o.status, CheckStatus::L7Rsp);
+    assert_eq!(o.info, "TCPCHK did not match content '+PONG' at step 3");
+    assert_eq!(h.await.unwrap(), vec![b"PING\r\n".to_vec()]);
+}
+
+#[tokio::test]
+async fn tcp_check_negated_match_fails_on_content() {
+    let (addr, _h) = peer(vec![Step::Recv, send("ERROR\n")]).await;
+    let rules = TcpCheck::new(vec![
+        TcpRule::Send(b"x".to_vec()),
+        TcpRule::Expect(Expect::string("ERROR").negate()),
+    ])
+    .unwrap();
+    let o = rules.run(addr, t(1000)).await;
+    assert_eq!(o.status, CheckStatus::L7Rsp);
+    assert_eq!(o.info, "TCPCHK matched unwanted content 'ERROR' at step 2");
+}
+
+#[tokio::test]
+async fn tcp_check_binary_and_regex_pass() {
+    let (addr, h) = peer(vec![Step::Recv, send([0x01u8, 0x02, 0xab, b'o', b'k'])]).await;
+    let rules = TcpCheck::new(vec![
+        TcpRule::Send(haproxy_check::probe::parse_hex("DEAD").unwrap()),
+        TcpRule::Expect(Expect::binary("02ab").unwrap()),
+        TcpRule::Expect(Expect::rbinary("^0102").unwrap()),
+        TcpRule::Expect(Expect::rstring("o+k$").unwrap()),
+    ])
+    .unwrap();
+    let o = rules.run(addr, t(1000)).await;
+    assert_eq!(o.status, CheckStatus::L7Ok, "{o:?}");
+    assert_eq!(h.await.unwrap(), vec![vec![0xde, 0xad]]);
+}
+
+#[tokio::test]
+async fn silent_peer_times_out_as_l7tout() {
+    let (addr, _h) = peer(vec![Step::Sleep(1500)]).await;
+    let rules = TcpCheck::new(vec![TcpRule::Expect(Expect::string("hello"))]).unwrap();
+    let o = rules.run(addr, t(200)).await;
+    assert_eq!(o.status, CheckStatus::L7Timeout);
+    assert!(o.duration >= Duration::from_millis(190), "{o:?}");
+    assert!(o.duration < Duration::from_millis(1000), "{o:?}");
+}
+
+#[tokio::test]
+async fn min_recv_makes_mismatch_final() {
+    let (addr, _h) = peer(vec![send("abcd"), Step::Sleep(1500)]).await;
+    let rules = TcpCheck::new(vec![TcpRule::Expect(Expect::string("zz").min_recv(4))]).unwrap();
+    let o = rules.run(addr, t(1000)).await;
+    assert_eq!(o.status, CheckStatus::L7Rsp);
+    assert!(o.duration < Duration::from_millis(900));
+}
+
+#[tokio::test]
+async fn connect_must_come_first() {
+    let r = TcpCheck::new(vec![
+        TcpRule::Send(b"x".to_vec()),
+        TcpRule::Connect(ConnectRule::default()),
+    ]);
+    assert!(r.is_err());
+}
+
+#[tokio::test]
+async fn connect_rule_port_overrides_target() {
+    let (addr, h) = peer(vec![]).await;
+    let other = closed_port().await;
+    let rules = TcpCheck::new(vec![TcpRule::Connect(ConnectRule {
+        port: Some(addr.port()),
+        addr: None,
+    })])
+    .unwrap();
+    assert_eq!(rules.run(other, t(1000)).await.status, CheckStatus::L4Ok);
+    h.await.unwrap();
+}
+
+#[test]
+fn rule_count_is_bounded() {
+    use haproxy_check::probe::MAX_RULES;
+    let ok = vec![TcpRule::Send(vec![1]); MAX_RULES];
+    assert!(TcpCheck::new(ok).is_ok());
+    let too_many = vec![TcpRule::Send(vec![1]); MAX_RULES + 1];
+    assert!(TcpCheck::new(too_many).is_err());
+}
