@@ -40,8 +40,8 @@ printf 'FE_PORT=%s\nTCP_PORT=%s\nSTATS_PORT=%s\nADMIN_PORT=%s\nO1=%s\nO2=%s\nO3=
 
 # Deterministic traffic: 6 GETs on fe_http (one to /api via the map, one denied by the acl
 # is not possible from 127.0.0.1, so one 404 path), 2 TCP sessions on fe_tcp.
-for p in / / /a /api/x /api/y /b; do curl -s -o /dev/null "http://127.0.0.1:$FE_PORT$p"; sleep 0.1; done
-for _ in 1 2; do curl -s -o /dev/null "http://127.0.0.1:$TCP_PORT/"; sleep 0.1; done
+for p in / / /a /api/x /api/y /b; do curl -s -o /dev/null "http://127.0.0.1:$FE_PORT$p"; sleep 0.3; done
+for _ in 1 2; do curl -s -o /dev/null "http://127.0.0.1:$TCP_PORT/"; sleep 0.3; done
 sleep 2     # let the one-second rates fall back to 0
 
 cli() { # cli <level> <name> <input-bytes>: one connection, input as given, reply stored raw
