@@ -2,6 +2,8 @@
 
 use haproxy_stats::cli::{Cli, Level, MAX_ARGS, MAX_LINE_LEN, MAX_PAYLOAD_LEN};
 
+use haproxy_stats::StatsError;
+
 use crate::model::Model;
 
 fn run(level: Level, input: &[u8]) -> (String, Cli) {
@@ -26,6 +28,12 @@ fn line_at_the_limit_is_answered_and_one_byte_more_closes_silently() {
     let (out, cli) = run(Level::Admin, &line);
     assert_eq!(out, "");
     assert!(cli.is_closed(), "an over-long request closes the session");
+    assert_eq!(
+        cli.close_reason(),
+        Some(&StatsError::LineTooLong {
+            limit: MAX_LINE_LEN
+        })
+    );
 }
 
 #[test]
