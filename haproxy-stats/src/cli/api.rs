@@ -63,6 +63,8 @@ pub enum ApiError {
     Invalid(String),
     /// `No such session (use 'show sess').`
     NoSuchSession,
+    /// `No such proxy.`
+    NoSuchProxy,
 }
 
 /// Server administrative state for `set server … state`.
@@ -153,6 +155,15 @@ pub struct MatchFound {
     pub pattern: String,
     /// The map value and its type (`str`, `int`, …), for maps.
     pub value: Option<(String, String)>,
+}
+
+/// Which captured errors `show errors` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorDirection {
+    /// `request`.
+    Request,
+    /// `response`.
+    Response,
 }
 
 /// Rate limits settable with `set rate-limit`.
@@ -290,6 +301,19 @@ pub trait RuntimeApi {
     /// # Errors
     /// Unknown names.
     fn shutdown_server_sessions(&mut self, backend: &str, server: &str) -> Result<(), ApiError>;
+    /// The `show sess` dump, one line per stream, formatted by the proxy (it owns the streams).
+    fn sessions(&self) -> String;
+    /// The `show errors [<proxy>] [request|response]` dump, formatted by the proxy.
+    ///
+    /// # Errors
+    /// [`ApiError::NoSuchProxy`] when `proxy` names no proxy.
+    fn errors(
+        &self,
+        proxy: Option<&str>,
+        direction: Option<ErrorDirection>,
+    ) -> Result<String, ApiError>;
+    /// The `show pools` dump: the proxy's own allocator-level figures.
+    fn pools(&self) -> String;
     /// The process environment (`show env`), in order.
     fn environment(&self) -> Vec<(String, String)>;
     /// Pattern references (`show acl`, `show map`).

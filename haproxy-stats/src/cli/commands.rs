@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 
 use super::api::{
-    AdminState, ApiError, CheckKind, HealthState, Level, PatternKind, RateLimit, RuntimeApi,
+    AdminState, ApiError, CheckKind, ErrorDirection, HealthState, Level, PatternKind, RateLimit,
+    RuntimeApi,
 };
 use super::help::usage_message;
 use crate::row::{ProxySelector, RowOptions, StatFilter, rows};
@@ -16,12 +17,6 @@ use crate::{csv, servers_state, typed};
 pub(crate) enum Outcome {
     /// Print this text, then the usual LF or prompt.
     Reply(String),
-    /// Print this text and no LF (HAProxy's `NOLF` replies; unused by 2.6.12's recorded set).
-    #[expect(
-        dead_code,
-        reason = "kept for replies HAProxy sends without the final LF in interactive mode"
-    )]
-    ReplyNoLf(String),
     /// Close the connection without output.
     Quit,
     /// Toggle interactive mode.
@@ -68,6 +63,7 @@ fn api_error(e: &ApiError, kind: Option<PatternKind>) -> String {
         },
         ApiError::Invalid(m) => format!("{m}\n"),
         ApiError::NoSuchSession => "No such session (use 'show sess').\n".into(),
+        ApiError::NoSuchProxy => "No such proxy.\n".into(),
     }
 }
 
@@ -224,7 +220,27 @@ pub(crate) fn execute(
                 })),
             }
         }),
-        ["show", "sess" | "errors", ..] | ["get", "var", ..] | ["show", "startup-logs", ..] => {
+        ["show", "sess", ..] => {
+            need(level, Level::Operator).unwrap_or_else(|| reply(api.sessions()))
+        }
+        ["show", "errors", rest @ ..] => need(level, Level::Operator).unwrap_or_else(|| {
+            let direction = |w: &str| match w {
+                "request" => Some(ErrorDirection::Request),
+                "response" => Some(ErrorDirection::Response),
+                _ => None,
+            };
+            let (proxy, dir) = match rest {
+                [] => (None, None),
+                [w] if direction(w).is_some() => (None, direction(w)),
+                [p, tail @ ..] => (Some(*p), tail.first().and_then(|w| direction(w))),
+            };
+            reply(
+                api.errors(proxy, dir)
+                    .unwrap_or_else(|e| api_error(&e, None)),
+            )
+        }),
+        ["show", "pools", ..] => reply(api.pools()),
+        ["get", "var", ..] | ["show", "startup-logs", ..] => {
             need(level, Level::Operator).unwrap_or_else(|| extension(words, payload, api))
         }
         ["get", "weight", rest @ ..] => reply(

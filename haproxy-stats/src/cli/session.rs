@@ -165,13 +165,8 @@ impl Cli {
         out: &mut Vec<u8>,
     ) {
         let words = split_words(line);
-        let mut no_lf = false;
         match execute(&words, payload, self.level, api) {
             Outcome::Reply(text) => out.extend_from_slice(text.as_bytes()),
-            Outcome::ReplyNoLf(text) => {
-                out.extend_from_slice(text.as_bytes());
-                no_lf = true;
-            }
             Outcome::Quit => {
                 self.close();
                 return;
@@ -182,7 +177,8 @@ impl Cli {
         }
         if self.prompt {
             out.extend_from_slice(b"\n> ");
-        } else if !no_lf {
+        } else {
+            // A few HAProxy replies lack their own final LF, so they end with a single one.
             out.push(b'\n');
         }
     }

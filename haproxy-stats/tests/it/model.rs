@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use haproxy_stats::cli::{
-    AdminState, ApiError, CheckKind, HealthState, MatchFound, MatchReport, PatternEntry,
-    PatternKind, PatternRef, RateLimit, RuntimeApi,
+    AdminState, ApiError, CheckKind, ErrorDirection, HealthState, MatchFound, MatchReport,
+    PatternEntry, PatternKind, PatternRef, RateLimit, RuntimeApi,
 };
 use haproxy_stats::{
     BackendStats, CheckStats, FrontendStats, Info, ListenerStats, Mode, ProxyStats, Responses,
@@ -620,6 +620,22 @@ impl RuntimeApi for Model {
     }
     fn shutdown_server_sessions(&mut self, be: &str, sv: &str) -> Result<(), ApiError> {
         self.server_mut(be, sv).map(|_| ())
+    }
+    fn sessions(&self) -> String {
+        "0x1: proto=unix_stream src=unix:1 fe=GLOBAL be=<NONE> srv=<none>\n".into()
+    }
+    fn errors(
+        &self,
+        proxy: Option<&str>,
+        _direction: Option<ErrorDirection>,
+    ) -> Result<String, ApiError> {
+        match proxy {
+            Some(p) if !self.snap.proxies.iter().any(|x| x.name == p) => Err(ApiError::NoSuchProxy),
+            _ => Ok("Total events captured on [21/Nov/2026:00:00:00.000] : 0\n".into()),
+        }
+    }
+    fn pools(&self) -> String {
+        "Dumping pools usage. Use SIGQUIT to flush them.\n".into()
     }
     fn environment(&self) -> Vec<(String, String)> {
         vec![("HAPX_REC_VAR".into(), "recorded-value".into())]

@@ -109,3 +109,22 @@ fn payload_larger_than_the_buffer_closes_the_session() {
         "closed as soon as the limit was passed"
     );
 }
+
+#[test]
+fn proxy_formatted_dumps_pass_through_with_levels() {
+    let (out, _) = run(
+        Level::Operator,
+        b"show sess;show errors nosuch;show errors fe_http request\n",
+    );
+    assert_eq!(
+        out,
+        "0x1: proto=unix_stream src=unix:1 fe=GLOBAL be=<NONE> srv=<none>\n\n\
+         No such proxy.\n\n\
+         Total events captured on [21/Nov/2026:00:00:00.000] : 0\n\n"
+    );
+    let (out, _) = run(Level::User, b"show pools;show sess\n");
+    assert_eq!(
+        out,
+        "Dumping pools usage. Use SIGQUIT to flush them.\n\nPermission denied\n\n"
+    );
+}
