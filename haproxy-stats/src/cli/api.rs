@@ -65,6 +65,10 @@ pub enum ApiError {
     NoSuchSession,
     /// `No such proxy.`
     NoSuchProxy,
+    /// `'set server <srv> ssl' cannot be set.  default-server should define ssl settings`
+    SslNotConfigurable,
+    /// `set server <b>/<s> fqdn failed because no resolution is configured.`
+    NoResolution,
 }
 
 /// Server administrative state for `set server … state`.
@@ -157,6 +161,23 @@ pub struct MatchFound {
     pub value: Option<(String, String)>,
 }
 
+/// A server setting changed by `set server <b>/<s> <option> <value>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerOption {
+    /// `agent-addr <ip>`.
+    AgentAddr(String),
+    /// `agent-port <port>`.
+    AgentPort(u16),
+    /// `agent-send <string>`.
+    AgentSend(String),
+    /// `check-addr <ip> [port <p>]`.
+    CheckAddr(String, Option<u16>),
+    /// `ssl on|off`.
+    Ssl(bool),
+    /// `fqdn <name>`.
+    Fqdn(String),
+}
+
 /// Which captured errors `show errors` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorDirection {
@@ -224,7 +245,8 @@ pub trait RuntimeApi {
     /// # Errors
     /// Unknown names, [`ApiError::AgentNotEnabled`].
     fn set_agent(&mut self, backend: &str, server: &str, up: bool) -> Result<(), ApiError>;
-    /// `set server … addr <ip> [port <p>]`; returns HAProxy's report line.
+    /// `set server … addr <ip> [port <p>]`; returns the previous address and port (the CLI
+    /// reports what changed).
     ///
     /// # Errors
     /// Unknown names, [`ApiError::Invalid`].
@@ -234,7 +256,18 @@ pub trait RuntimeApi {
         server: &str,
         addr: &str,
         port: Option<u16>,
-    ) -> Result<String, ApiError>;
+    ) -> Result<(String, u16), ApiError>;
+    /// `set server … agent-addr|agent-port|agent-send|check-addr|ssl|fqdn`.
+    ///
+    /// # Errors
+    /// Unknown names, [`ApiError::SslNotConfigurable`], [`ApiError::NoResolution`],
+    /// [`ApiError::Invalid`].
+    fn set_server_option(
+        &mut self,
+        backend: &str,
+        server: &str,
+        option: ServerOption,
+    ) -> Result<(), ApiError>;
     /// `set server … check-port <p>`.
     ///
     /// # Errors

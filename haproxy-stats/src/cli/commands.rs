@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::api::{
     AdminState, ApiError, CheckKind, ErrorDirection, HealthState, Level, PatternKind, RateLimit,
-    RuntimeApi,
+    RuntimeApi, ServerOption,
 };
 use super::help::usage_message;
 use crate::row::{ProxySelector, RowOptions, StatFilter, rows};
@@ -64,6 +64,13 @@ fn api_error(e: &ApiError, kind: Option<PatternKind>) -> String {
         ApiError::Invalid(m) => format!("{m}\n"),
         ApiError::NoSuchSession => "No such session (use 'show sess').\n".into(),
         ApiError::NoSuchProxy => "No such proxy.\n".into(),
+        ApiError::SslNotConfigurable => {
+            "'set server <srv> ssl' cannot be set.  default-server should define ssl settings\n"
+                .into()
+        }
+        ApiError::NoResolution => {
+            "set server <b>/<s> fqdn failed because no resolution is configured.\n".into()
+        }
     }
 }
 
@@ -460,8 +467,58 @@ fn set_server(rest: &[&str], api: &mut dyn RuntimeApi) -> String {
                 ["port", p, ..] => p.parse::<u16>().ok(),
                 _ => None,
             };
-            api.set_addr(&be, &sv, addr, port)
-                .map_or_else(|e| api_error(&e, None), |m| format!("{m}\n"))
+            match api.set_addr(&be, &sv, addr, port) {
+                Err(e) => api_error(&e, None),
+                Ok((old_addr, old_port)) => {
+                    let mut msg = if old_addr == *addr {
+                        "no need to change the addr".to_owned()
+                    } else {
+                        format!("IP changed from '{old_addr}' to '{addr}'")
+                    };
+                    match port {
+                        Some(p) if p == old_port => msg.push_str(", no need to change the port"),
+                        Some(p) => {
+                            msg.push_str(&format!(", port changed from '{old_port}' to '{p}'"))
+                        }
+                        None => {}
+                    }
+                    format!("{msg} by 'stats socket command'\n")
+                }
+            }
+        }
+        // HAProxy 2.6.12 answers these without a period nor a blank line (recorded).
+        ["agent-addr" | "agent-port", ..] if !has_agent(api, &be, &sv) => {
+            "agent checks are not enabled on this server".into()
+        }
+        ["agent-send", ..] if !has_agent(api, &be, &sv) => {
+            api_error(&ApiError::AgentNotEnabled, None)
+        }
+        ["agent-addr", a, ..] => {
+            done(api.set_server_option(&be, &sv, ServerOption::AgentAddr((*a).to_owned())))
+        }
+        ["agent-port", p, ..] => match p.parse::<u16>() {
+            Ok(port) => done(api.set_server_option(&be, &sv, ServerOption::AgentPort(port))),
+            Err(_) => "provided port is not an integer".into(),
+        },
+        ["agent-send", text, ..] => {
+            done(api.set_server_option(&be, &sv, ServerOption::AgentSend((*text).to_owned())))
+        }
+        ["check-addr", a, tail @ ..] => {
+            let port = match tail {
+                ["port", p, ..] => p.parse::<u16>().ok(),
+                _ => None,
+            };
+            done(api.set_server_option(&be, &sv, ServerOption::CheckAddr((*a).to_owned(), port)))
+        }
+        ["check-addr"] => {
+            "set server <b>/<s> check-addr requires an address and optionally a port.\n".into()
+        }
+        ["ssl", v, ..] if *v == "on" || *v == "off" => {
+            done(api.set_server_option(&be, &sv, ServerOption::Ssl(*v == "on")))
+        }
+        ["ssl", ..] => api_error(&ApiError::SslNotConfigurable, None),
+        ["fqdn", name, ..] => {
+            done(api.set_server_option(&be, &sv, ServerOption::Fqdn((*name).to_owned())))
         }
         ["check-port", p, ..] => match p.parse::<u16>() {
             Ok(port) => done(api.set_check_port(&be, &sv, port)),

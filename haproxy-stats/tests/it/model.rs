@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use haproxy_stats::cli::{
     AdminState, ApiError, CheckKind, ErrorDirection, HealthState, MatchFound, MatchReport,
-    PatternEntry, PatternKind, PatternRef, RateLimit, RuntimeApi,
+    PatternEntry, PatternKind, PatternRef, RateLimit, RuntimeApi, ServerOption,
 };
 use haproxy_stats::{
     BackendStats, CheckStats, FrontendStats, Info, ListenerStats, Mode, ProxyStats, Responses,
@@ -552,13 +552,35 @@ impl RuntimeApi for Model {
         be: &str,
         sv: &str,
         addr: &str,
-        _port: Option<u16>,
-    ) -> Result<String, ApiError> {
+        port: Option<u16>,
+    ) -> Result<(String, u16), ApiError> {
         let (_, s) = self.server_mut(be, sv)?;
         let old = std::mem::replace(&mut s.state.addr, addr.into());
-        Ok(format!(
-            "IP changed from '{old}' to '{addr}' by 'stats socket command'"
-        ))
+        let old_port = s.state.port;
+        if let Some(p) = port {
+            s.state.port = p;
+        }
+        Ok((old, old_port))
+    }
+    fn set_server_option(
+        &mut self,
+        be: &str,
+        sv: &str,
+        option: ServerOption,
+    ) -> Result<(), ApiError> {
+        let (_, s) = self.server_mut(be, sv)?;
+        match option {
+            // The recorded servers have no ssl settings and there is no resolvers section.
+            ServerOption::Ssl(_) => Err(ApiError::SslNotConfigurable),
+            ServerOption::Fqdn(_) => Err(ApiError::NoResolution),
+            ServerOption::CheckAddr(a, _) => {
+                s.state.check_addr = Some(a);
+                Ok(())
+            }
+            ServerOption::AgentAddr(_)
+            | ServerOption::AgentPort(_)
+            | ServerOption::AgentSend(_) => Ok(()),
+        }
     }
     fn set_check_port(&mut self, be: &str, sv: &str, port: u16) -> Result<(), ApiError> {
         self.server_mut(be, sv)?.1.state.check_port = port;

@@ -160,5 +160,7 @@ cli admin 73-maxconn-errors $'set maxconn foo;set maxconn frontend;set maxconn s
 cli admin 74-pattern-errors $'add acl;show acl nosuch;get acl blocked.acl;del map paths.map;clear acl nosuch;add map paths.map onlykey;set map paths.map /api\n'
 cli admin 75-frontend-errors $'disable frontend;enable frontend nosuch;shutdown frontend\n'
 
+cli admin 76-set-server-options "set server be_rr/s1 addr 127.0.0.1 port $O1;set server be_rr/s1 addr 127.0.0.9;set server be_rr/s1 agent-addr 127.0.0.2;set server be_rr/s1 agent-port 5555;set server be_rr/s1 agent-port abc;set server be_rr/s1 agent-send hello;set server be_rr/s1 check-addr 127.0.0.3;set server be_rr/s1 check-addr;set server be_rr/s1 ssl off;set server be_rr/s1 ssl maybe;set server be_rr/s1 fqdn foo.example;set server be_rr/s1 check-port 9999"$'\n'
+
 cp rec.log "$OUT/haproxy.log"
 echo "recorded into $OUT"
