@@ -347,26 +347,58 @@ pub fn render(snap: &Snapshot, info: &Info, scopes: Scopes) -> String {
     let opts = RowOptions {
         show_legends: false,
     };
+    let pre: Vec<Prebuilt> = snap
+        .proxies
+        .iter()
+        .map(|px| Prebuilt::new(px, opts))
+        .collect();
     if scopes.frontend {
-        proxy_scope(&mut out, snap, 'F', "frontend", scopes, opts);
-        proxy_scope(&mut out, snap, 'L', "listener", scopes, opts);
+        proxy_scope(&mut out, snap, &pre, 'F', "frontend", scopes);
+        proxy_scope(&mut out, snap, &pre, 'L', "listener", scopes);
     }
     if scopes.backend {
-        proxy_scope(&mut out, snap, 'B', "backend", scopes, opts);
+        proxy_scope(&mut out, snap, &pre, 'B', "backend", scopes);
     }
     if scopes.server {
-        proxy_scope(&mut out, snap, 'S', "server", scopes, opts);
+        proxy_scope(&mut out, snap, &pre, 'S', "server", scopes);
     }
     out
+}
+
+/// Every object's row, built once per rendering (each family reads one column of them).
+struct Prebuilt {
+    frontend: Option<Row>,
+    listeners: Vec<Row>,
+    backend: Option<Row>,
+    servers: Vec<Row>,
+}
+
+impl Prebuilt {
+    fn new(px: &ProxyStats, opts: RowOptions) -> Self {
+        Self {
+            frontend: px.frontend.as_ref().map(|fe| frontend_row(px, fe)),
+            listeners: px
+                .listeners
+                .iter()
+                .map(|li| listener_row(px, li, opts))
+                .collect(),
+            backend: px.backend.as_ref().map(|be| backend_row(px, be, opts)),
+            servers: px
+                .servers
+                .iter()
+                .map(|sv| server_row(px, sv, opts))
+                .collect(),
+        }
+    }
 }
 
 fn proxy_scope(
     out: &mut String,
     snap: &Snapshot,
+    pre: &[Prebuilt],
     letter: char,
     prefix: &str,
     scopes: Scopes,
-    opts: RowOptions,
 ) {
     for &(idx, suffix, ty, help, which) in PROXY {
         if !which.contains(letter) {
@@ -386,17 +418,16 @@ fn proxy_scope(
             vec![idx]
         };
         for col in columns {
-            for px in &snap.proxies {
+            for (px, rows) in snap.proxies.iter().zip(pre) {
                 match letter {
                     'F' => {
-                        if let Some(fe) = &px.frontend {
-                            frontend_sample(&mut fam, px, &frontend_row(px, fe), col, fe.status);
+                        if let (Some(fe), Some(row)) = (&px.frontend, &rows.frontend) {
+                            frontend_sample(&mut fam, px, row, col, fe.status);
                         }
                     }
                     'L' => {
                         if px.frontend.is_some() {
-                            for li in &px.listeners {
-                                let row = listener_row(px, li, opts);
+                            for (li, row) in px.listeners.iter().zip(&rows.listeners) {
                                 let labels =
                                     [("proxy", px.name.as_str()), ("listener", li.name.as_str())];
                                 if col == 17 {
@@ -406,26 +437,26 @@ fn proxy_scope(
                                         fam.sample(&l, if on { "1" } else { "0" });
                                     }
                                 } else {
-                                    fam.sample(&labels, &number(&field(&row, col)));
+                                    fam.sample(&labels, &number(&field(row, col)));
                                 }
                             }
                         }
                     }
                     'B' => {
-                        if let Some(be) = &px.backend {
-                            backend_sample(&mut fam, px, &backend_row(px, be, opts), col, be.up);
+                        if let (Some(be), Some(row)) = (&px.backend, &rows.backend) {
+                            backend_sample(&mut fam, px, row, col, be.up);
                         }
                     }
                     _ => {
                         if px.backend.is_some() {
-                            for sv in &px.servers {
+                            for (sv, row) in px.servers.iter().zip(&rows.servers) {
                                 if http_only(ObjType::Server, col) && px.mode != Mode::Http {
                                     break;
                                 }
                                 if scopes.no_maint && sv.status.is_maint() {
                                     continue;
                                 }
-                                server_sample(&mut fam, px, sv, &server_row(px, sv, opts), col);
+                                server_sample(&mut fam, px, sv, row, col);
                             }
                         }
                     }

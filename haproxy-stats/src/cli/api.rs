@@ -63,6 +63,12 @@ pub enum ApiError {
     Invalid(String),
     /// `No such session (use 'show sess').`
     NoSuchSession,
+    /// `No such proxy.`
+    NoSuchProxy,
+    /// `'set server <srv> ssl' cannot be set.  default-server should define ssl settings`
+    SslNotConfigurable,
+    /// `set server <b>/<s> fqdn failed because no resolution is configured.`
+    NoResolution,
 }
 
 /// Server administrative state for `set server … state`.
@@ -155,6 +161,32 @@ pub struct MatchFound {
     pub value: Option<(String, String)>,
 }
 
+/// A server setting changed by `set server <b>/<s> <option> <value>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerOption {
+    /// `agent-addr <ip>`.
+    AgentAddr(String),
+    /// `agent-port <port>`.
+    AgentPort(u16),
+    /// `agent-send <string>`.
+    AgentSend(String),
+    /// `check-addr <ip> [port <p>]`.
+    CheckAddr(String, Option<u16>),
+    /// `ssl on|off`.
+    Ssl(bool),
+    /// `fqdn <name>`.
+    Fqdn(String),
+}
+
+/// Which captured errors `show errors` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorDirection {
+    /// `request`.
+    Request,
+    /// `response`.
+    Response,
+}
+
 /// Rate limits settable with `set rate-limit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RateLimit {
@@ -213,7 +245,8 @@ pub trait RuntimeApi {
     /// # Errors
     /// Unknown names, [`ApiError::AgentNotEnabled`].
     fn set_agent(&mut self, backend: &str, server: &str, up: bool) -> Result<(), ApiError>;
-    /// `set server … addr <ip> [port <p>]`; returns HAProxy's report line.
+    /// `set server … addr <ip> [port <p>]`; returns the previous address and port (the CLI
+    /// reports what changed).
     ///
     /// # Errors
     /// Unknown names, [`ApiError::Invalid`].
@@ -223,7 +256,18 @@ pub trait RuntimeApi {
         server: &str,
         addr: &str,
         port: Option<u16>,
-    ) -> Result<String, ApiError>;
+    ) -> Result<(String, u16), ApiError>;
+    /// `set server … agent-addr|agent-port|agent-send|check-addr|ssl|fqdn`.
+    ///
+    /// # Errors
+    /// Unknown names, [`ApiError::SslNotConfigurable`], [`ApiError::NoResolution`],
+    /// [`ApiError::Invalid`].
+    fn set_server_option(
+        &mut self,
+        backend: &str,
+        server: &str,
+        option: ServerOption,
+    ) -> Result<(), ApiError>;
     /// `set server … check-port <p>`.
     ///
     /// # Errors
@@ -290,6 +334,19 @@ pub trait RuntimeApi {
     /// # Errors
     /// Unknown names.
     fn shutdown_server_sessions(&mut self, backend: &str, server: &str) -> Result<(), ApiError>;
+    /// The `show sess` dump, one line per stream, formatted by the proxy (it owns the streams).
+    fn sessions(&self) -> String;
+    /// The `show errors [<proxy>] [request|response]` dump, formatted by the proxy.
+    ///
+    /// # Errors
+    /// [`ApiError::NoSuchProxy`] when `proxy` names no proxy.
+    fn errors(
+        &self,
+        proxy: Option<&str>,
+        direction: Option<ErrorDirection>,
+    ) -> Result<String, ApiError>;
+    /// The `show pools` dump: the proxy's own allocator-level figures.
+    fn pools(&self) -> String;
     /// The process environment (`show env`), in order.
     fn environment(&self) -> Vec<(String, String)>;
     /// Pattern references (`show acl`, `show map`).

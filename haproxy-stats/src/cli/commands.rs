@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 
 use super::api::{
-    AdminState, ApiError, CheckKind, HealthState, Level, PatternKind, RateLimit, RuntimeApi,
+    AdminState, ApiError, CheckKind, ErrorDirection, HealthState, Level, PatternKind, RateLimit,
+    RuntimeApi, ServerOption,
 };
 use super::help::usage_message;
 use crate::row::{ProxySelector, RowOptions, StatFilter, rows};
@@ -16,12 +17,6 @@ use crate::{csv, servers_state, typed};
 pub(crate) enum Outcome {
     /// Print this text, then the usual LF or prompt.
     Reply(String),
-    /// Print this text and no LF (HAProxy's `NOLF` replies; unused by 2.6.12's recorded set).
-    #[expect(
-        dead_code,
-        reason = "kept for replies HAProxy sends without the final LF in interactive mode"
-    )]
-    ReplyNoLf(String),
     /// Close the connection without output.
     Quit,
     /// Toggle interactive mode.
@@ -68,6 +63,14 @@ fn api_error(e: &ApiError, kind: Option<PatternKind>) -> String {
         },
         ApiError::Invalid(m) => format!("{m}\n"),
         ApiError::NoSuchSession => "No such session (use 'show sess').\n".into(),
+        ApiError::NoSuchProxy => "No such proxy.\n".into(),
+        ApiError::SslNotConfigurable => {
+            "'set server <srv> ssl' cannot be set.  default-server should define ssl settings\n"
+                .into()
+        }
+        ApiError::NoResolution => {
+            "set server <b>/<s> fqdn failed because no resolution is configured.\n".into()
+        }
     }
 }
 
@@ -224,7 +227,27 @@ pub(crate) fn execute(
                 })),
             }
         }),
-        ["show", "sess" | "errors", ..] | ["get", "var", ..] | ["show", "startup-logs", ..] => {
+        ["show", "sess", ..] => {
+            need(level, Level::Operator).unwrap_or_else(|| reply(api.sessions()))
+        }
+        ["show", "errors", rest @ ..] => need(level, Level::Operator).unwrap_or_else(|| {
+            let direction = |w: &str| match w {
+                "request" => Some(ErrorDirection::Request),
+                "response" => Some(ErrorDirection::Response),
+                _ => None,
+            };
+            let (proxy, dir) = match rest {
+                [] => (None, None),
+                [w] if direction(w).is_some() => (None, direction(w)),
+                [p, tail @ ..] => (Some(*p), tail.first().and_then(|w| direction(w))),
+            };
+            reply(
+                api.errors(proxy, dir)
+                    .unwrap_or_else(|e| api_error(&e, None)),
+            )
+        }),
+        ["show", "pools", ..] => reply(api.pools()),
+        ["get", "var", ..] | ["show", "startup-logs", ..] => {
             need(level, Level::Operator).unwrap_or_else(|| extension(words, payload, api))
         }
         ["get", "weight", rest @ ..] => reply(
@@ -444,8 +467,58 @@ fn set_server(rest: &[&str], api: &mut dyn RuntimeApi) -> String {
                 ["port", p, ..] => p.parse::<u16>().ok(),
                 _ => None,
             };
-            api.set_addr(&be, &sv, addr, port)
-                .map_or_else(|e| api_error(&e, None), |m| format!("{m}\n"))
+            match api.set_addr(&be, &sv, addr, port) {
+                Err(e) => api_error(&e, None),
+                Ok((old_addr, old_port)) => {
+                    let mut msg = if old_addr == *addr {
+                        "no need to change the addr".to_owned()
+                    } else {
+                        format!("IP changed from '{old_addr}' to '{addr}'")
+                    };
+                    match port {
+                        Some(p) if p == old_port => msg.push_str(", no need to change the port"),
+                        Some(p) => {
+                            msg.push_str(&format!(", port changed from '{old_port}' to '{p}'"))
+                        }
+                        None => {}
+                    }
+                    format!("{msg} by 'stats socket command'\n")
+                }
+            }
+        }
+        // HAProxy 2.6.12 answers these without a period nor a blank line (recorded).
+        ["agent-addr" | "agent-port", ..] if !has_agent(api, &be, &sv) => {
+            "agent checks are not enabled on this server".into()
+        }
+        ["agent-send", ..] if !has_agent(api, &be, &sv) => {
+            api_error(&ApiError::AgentNotEnabled, None)
+        }
+        ["agent-addr", a, ..] => {
+            done(api.set_server_option(&be, &sv, ServerOption::AgentAddr((*a).to_owned())))
+        }
+        ["agent-port", p, ..] => match p.parse::<u16>() {
+            Ok(port) => done(api.set_server_option(&be, &sv, ServerOption::AgentPort(port))),
+            Err(_) => "provided port is not an integer".into(),
+        },
+        ["agent-send", text, ..] => {
+            done(api.set_server_option(&be, &sv, ServerOption::AgentSend((*text).to_owned())))
+        }
+        ["check-addr", a, tail @ ..] => {
+            let port = match tail {
+                ["port", p, ..] => p.parse::<u16>().ok(),
+                _ => None,
+            };
+            done(api.set_server_option(&be, &sv, ServerOption::CheckAddr((*a).to_owned(), port)))
+        }
+        ["check-addr"] => {
+            "set server <b>/<s> check-addr requires an address and optionally a port.\n".into()
+        }
+        ["ssl", v, ..] if *v == "on" || *v == "off" => {
+            done(api.set_server_option(&be, &sv, ServerOption::Ssl(*v == "on")))
+        }
+        ["ssl", ..] => api_error(&ApiError::SslNotConfigurable, None),
+        ["fqdn", name, ..] => {
+            done(api.set_server_option(&be, &sv, ServerOption::Fqdn((*name).to_owned())))
         }
         ["check-port", p, ..] => match p.parse::<u16>() {
             Ok(port) => done(api.set_check_port(&be, &sv, port)),

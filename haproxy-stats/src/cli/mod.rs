@@ -7,8 +7,8 @@ mod session;
 mod split;
 
 pub use api::{
-    AdminState, ApiError, CheckKind, HealthState, Level, MatchFound, MatchReport, PatternEntry,
-    PatternKind, PatternRef, RateLimit, RuntimeApi,
+    AdminState, ApiError, CheckKind, ErrorDirection, HealthState, Level, MatchFound, MatchReport,
+    PatternEntry, PatternKind, PatternRef, RateLimit, RuntimeApi, ServerOption,
 };
 pub use session::{Cli, MAX_LINE_LEN, MAX_PAYLOAD_LEN};
 pub use split::{MAX_ARGS, PAYLOAD_PATTERN, join_words, split_words};

@@ -3,6 +3,7 @@
 use super::api::{Level, RuntimeApi};
 use super::commands::{Outcome, execute};
 use super::split::{PAYLOAD_PATTERN, split_words};
+use crate::StatsError;
 
 /// Longest command line (or line plus payload) a session accepts: HAProxy's 16 kB buffer minus
 /// the byte reserved for the terminating NUL. A longer request closes the session silently.
@@ -24,6 +25,7 @@ pub struct Cli {
     buf: Vec<u8>,
     payload: Option<(String, String)>,
     closed: bool,
+    close_reason: Option<StatsError>,
     timeout_secs: u32,
 }
 
@@ -37,6 +39,7 @@ impl Cli {
             buf: Vec::new(),
             payload: None,
             closed: false,
+            close_reason: None,
             timeout_secs: 10,
         }
     }
@@ -51,6 +54,13 @@ impl Cli {
     #[must_use]
     pub fn is_closed(&self) -> bool {
         self.closed
+    }
+
+    /// Why the session closed on its own, when a bound was exceeded (HAProxy closes without a
+    /// reply; the proxy may log this).
+    #[must_use]
+    pub fn close_reason(&self) -> Option<&StatsError> {
+        self.close_reason.as_ref()
     }
 
     /// Whether interactive (`prompt`) mode is on.
@@ -77,6 +87,9 @@ impl Cli {
                 let pending = self.payload.as_ref().map_or(0, |(l, p)| l.len() + p.len());
                 if self.buf.len() + pending > MAX_LINE_LEN {
                     self.close();
+                    self.close_reason = Some(StatsError::LineTooLong {
+                        limit: MAX_LINE_LEN,
+                    });
                 }
                 break;
             };
@@ -119,6 +132,9 @@ impl Cli {
             } else if cmd.len() + payload.len() + line.len() + 1 > MAX_PAYLOAD_LEN {
                 // HAProxy's request buffer is full: the session ends without a reply.
                 self.close();
+                self.close_reason = Some(StatsError::PayloadTooLarge {
+                    limit: MAX_PAYLOAD_LEN,
+                });
             } else {
                 if !payload.is_empty() {
                     payload.push('\n');
@@ -149,13 +165,8 @@ impl Cli {
         out: &mut Vec<u8>,
     ) {
         let words = split_words(line);
-        let mut no_lf = false;
         match execute(&words, payload, self.level, api) {
             Outcome::Reply(text) => out.extend_from_slice(text.as_bytes()),
-            Outcome::ReplyNoLf(text) => {
-                out.extend_from_slice(text.as_bytes());
-                no_lf = true;
-            }
             Outcome::Quit => {
                 self.close();
                 return;
@@ -166,7 +177,8 @@ impl Cli {
         }
         if self.prompt {
             out.extend_from_slice(b"\n> ");
-        } else if !no_lf {
+        } else {
+            // A few HAProxy replies lack their own final LF, so they end with a single one.
             out.push(b'\n');
         }
     }

@@ -5,9 +5,11 @@ use haproxy_stats::{RowOptions, StatFilter, csv, info, rows, servers_state, type
 use crate::model::{data, recorded_info, recorded_snapshot};
 
 /// CSV columns whose values depend on timing (ages, durations, averages, health-check
-/// connection counts); see tests/data/haproxy-2.6/README.md.
+/// connection counts, per-second rate maxima, `smax`: a closing connection is sometimes still
+/// counted when the next one arrives); see tests/data/haproxy-2.6/README.md.
 const VOLATILE_CSV: &[usize] = &[
-    23, 24, 38, 55, 58, 59, 60, 61, 90, 91, 92, 93, 120, 121, 122, 123, 124, 125, 126, 127,
+    5, 23, 24, 35, 38, 47, 55, 58, 59, 60, 61, 78, 90, 91, 92, 93, 120, 121, 122, 123, 124, 125,
+    126, 127,
 ];
 
 fn mask_csv(text: &str) -> String {

@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use haproxy_stats::cli::{
-    AdminState, ApiError, CheckKind, HealthState, MatchFound, MatchReport, PatternEntry,
-    PatternKind, PatternRef, RateLimit, RuntimeApi,
+    AdminState, ApiError, CheckKind, ErrorDirection, HealthState, MatchFound, MatchReport,
+    PatternEntry, PatternKind, PatternRef, RateLimit, RuntimeApi, ServerOption,
 };
 use haproxy_stats::{
     BackendStats, CheckStats, FrontendStats, Info, ListenerStats, Mode, ProxyStats, Responses,
@@ -552,13 +552,35 @@ impl RuntimeApi for Model {
         be: &str,
         sv: &str,
         addr: &str,
-        _port: Option<u16>,
-    ) -> Result<String, ApiError> {
+        port: Option<u16>,
+    ) -> Result<(String, u16), ApiError> {
         let (_, s) = self.server_mut(be, sv)?;
         let old = std::mem::replace(&mut s.state.addr, addr.into());
-        Ok(format!(
-            "IP changed from '{old}' to '{addr}' by 'stats socket command'"
-        ))
+        let old_port = s.state.port;
+        if let Some(p) = port {
+            s.state.port = p;
+        }
+        Ok((old, old_port))
+    }
+    fn set_server_option(
+        &mut self,
+        be: &str,
+        sv: &str,
+        option: ServerOption,
+    ) -> Result<(), ApiError> {
+        let (_, s) = self.server_mut(be, sv)?;
+        match option {
+            // The recorded servers have no ssl settings and there is no resolvers section.
+            ServerOption::Ssl(_) => Err(ApiError::SslNotConfigurable),
+            ServerOption::Fqdn(_) => Err(ApiError::NoResolution),
+            ServerOption::CheckAddr(a, _) => {
+                s.state.check_addr = Some(a);
+                Ok(())
+            }
+            ServerOption::AgentAddr(_)
+            | ServerOption::AgentPort(_)
+            | ServerOption::AgentSend(_) => Ok(()),
+        }
     }
     fn set_check_port(&mut self, be: &str, sv: &str, port: u16) -> Result<(), ApiError> {
         self.server_mut(be, sv)?.1.state.check_port = port;
@@ -620,6 +642,22 @@ impl RuntimeApi for Model {
     }
     fn shutdown_server_sessions(&mut self, be: &str, sv: &str) -> Result<(), ApiError> {
         self.server_mut(be, sv).map(|_| ())
+    }
+    fn sessions(&self) -> String {
+        "0x1: proto=unix_stream src=unix:1 fe=GLOBAL be=<NONE> srv=<none>\n".into()
+    }
+    fn errors(
+        &self,
+        proxy: Option<&str>,
+        _direction: Option<ErrorDirection>,
+    ) -> Result<String, ApiError> {
+        match proxy {
+            Some(p) if !self.snap.proxies.iter().any(|x| x.name == p) => Err(ApiError::NoSuchProxy),
+            _ => Ok("Total events captured on [21/Nov/2026:00:00:00.000] : 0\n".into()),
+        }
+    }
+    fn pools(&self) -> String {
+        "Dumping pools usage. Use SIGQUIT to flush them.\n".into()
     }
     fn environment(&self) -> Vec<(String, String)> {
         vec![("HAPX_REC_VAR".into(), "recorded-value".into())]

@@ -2,6 +2,8 @@
 
 use haproxy_stats::cli::{Cli, Level, MAX_ARGS, MAX_LINE_LEN, MAX_PAYLOAD_LEN};
 
+use haproxy_stats::StatsError;
+
 use crate::model::Model;
 
 fn run(level: Level, input: &[u8]) -> (String, Cli) {
@@ -26,6 +28,12 @@ fn line_at_the_limit_is_answered_and_one_byte_more_closes_silently() {
     let (out, cli) = run(Level::Admin, &line);
     assert_eq!(out, "");
     assert!(cli.is_closed(), "an over-long request closes the session");
+    assert_eq!(
+        cli.close_reason(),
+        Some(&StatsError::LineTooLong {
+            limit: MAX_LINE_LEN
+        })
+    );
 }
 
 #[test]
@@ -99,5 +107,24 @@ fn payload_larger_than_the_buffer_closes_the_session() {
     assert!(
         fed <= MAX_PAYLOAD_LEN + line.len(),
         "closed as soon as the limit was passed"
+    );
+}
+
+#[test]
+fn proxy_formatted_dumps_pass_through_with_levels() {
+    let (out, _) = run(
+        Level::Operator,
+        b"show sess;show errors nosuch;show errors fe_http request\n",
+    );
+    assert_eq!(
+        out,
+        "0x1: proto=unix_stream src=unix:1 fe=GLOBAL be=<NONE> srv=<none>\n\n\
+         No such proxy.\n\n\
+         Total events captured on [21/Nov/2026:00:00:00.000] : 0\n\n"
+    );
+    let (out, _) = run(Level::User, b"show pools;show sess\n");
+    assert_eq!(
+        out,
+        "Dumping pools usage. Use SIGQUIT to flush them.\n\nPermission denied\n\n"
     );
 }

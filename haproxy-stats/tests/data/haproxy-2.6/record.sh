@@ -40,8 +40,8 @@ printf 'FE_PORT=%s\nTCP_PORT=%s\nSTATS_PORT=%s\nADMIN_PORT=%s\nO1=%s\nO2=%s\nO3=
 
 # Deterministic traffic: 6 GETs on fe_http (one to /api via the map, one denied by the acl
 # is not possible from 127.0.0.1, so one 404 path), 2 TCP sessions on fe_tcp.
-for p in / / /a /api/x /api/y /b; do curl -s -o /dev/null "http://127.0.0.1:$FE_PORT$p"; sleep 0.1; done
-for _ in 1 2; do curl -s -o /dev/null "http://127.0.0.1:$TCP_PORT/"; sleep 0.1; done
+for p in / / /a /api/x /api/y /b; do curl -s -o /dev/null "http://127.0.0.1:$FE_PORT$p"; sleep 0.3; done
+for _ in 1 2; do curl -s -o /dev/null "http://127.0.0.1:$TCP_PORT/"; sleep 0.3; done
 sleep 2     # let the one-second rates fall back to 0
 
 cli() { # cli <level> <name> <input-bytes>: one connection, input as given, reply stored raw
@@ -159,6 +159,8 @@ cli admin 72-set-server-errors $'set server be_rr/s1 health foo;set server be_rr
 cli admin 73-maxconn-errors $'set maxconn foo;set maxconn frontend;set maxconn server be_rr/s1;set rate-limit foo;set rate-limit connections 5;set rate-limit connections global abc;set timeout cli\n'
 cli admin 74-pattern-errors $'add acl;show acl nosuch;get acl blocked.acl;del map paths.map;clear acl nosuch;add map paths.map onlykey;set map paths.map /api\n'
 cli admin 75-frontend-errors $'disable frontend;enable frontend nosuch;shutdown frontend\n'
+
+cli admin 76-set-server-options "set server be_rr/s1 addr 127.0.0.1 port $O1;set server be_rr/s1 addr 127.0.0.9;set server be_rr/s1 agent-addr 127.0.0.2;set server be_rr/s1 agent-port 5555;set server be_rr/s1 agent-port abc;set server be_rr/s1 agent-send hello;set server be_rr/s1 check-addr 127.0.0.3;set server be_rr/s1 check-addr;set server be_rr/s1 ssl off;set server be_rr/s1 ssl maybe;set server be_rr/s1 fqdn foo.example;set server be_rr/s1 check-port 9999"$'\n'
 
 cp rec.log "$OUT/haproxy.log"
 echo "recorded into $OUT"
