@@ -376,9 +376,11 @@ impl PatternRefs {
                 });
             }
             Some(id) => id,
-            None => (0..)
-                .find(|i| refs.iter().all(|r| r.id != *i))
-                .unwrap_or(u32::MAX),
+            None => refs
+                .iter()
+                .map(|r| r.id.saturating_add(1))
+                .max()
+                .unwrap_or(0),
         };
         let n = entries.len() as u64;
         let entries = entries
