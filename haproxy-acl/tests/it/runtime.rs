@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use haproxy_acl::{AclSet, MAX_REF_ENTRIES};
+use haproxy_acl::AclSet;
 
 use crate::req::Req;
 
@@ -76,12 +76,6 @@ fn map_set_changes_values() {
         "type=beg, case=sensitive, found=yes, idx=tree, key=\"/api\", value=\"be_new\", type=\"str\""
     );
     assert!(m.set("/nope", "x").is_err());
-}
-
-#[test]
-fn entry_limit_is_named() {
-    // The bound is large; check it is what the docs say and that it is enforced at creation.
-    assert_eq!(MAX_REF_ENTRIES, 16 << 20);
 }
 
 /// Adds and deletes patterns from one thread while four threads evaluate. The pattern set always
