@@ -127,6 +127,18 @@ impl PatternRef {
         )
     }
 
+    /// The `show acl <ref>` / `show map <ref>` lines: `0x<entry id> <key>[ <value>]`.
+    pub fn show_entries(&self) -> Vec<String> {
+        self.lock()
+            .entries
+            .iter()
+            .map(|e| match &e.value {
+                Some(v) if self.is_map => format!("{:#x} {} {v}", e.id, e.key),
+                _ => format!("{:#x} {}", e.id, e.key),
+            })
+            .collect()
+    }
+
     /// Creates a compiled view for `kind`/`flags` that follows later edits.
     pub(crate) fn slot(&self, kind: MatchKind, flags: PatFlags) -> Result<Arc<Slot>, AclError> {
         let mut st = self.lock();
