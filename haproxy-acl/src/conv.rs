@@ -440,6 +440,22 @@ mod tests {
     }
 
     #[test]
+    fn regsub_output_is_bounded() {
+        let c = build(
+            "regsub",
+            &[
+                Arg::Str("a".into()),
+                Arg::Str("aaaa".into()),
+                Arg::Str("g".into()),
+            ],
+        )
+        .unwrap();
+        let input = vec![b'a'; MAX_CONVERTED_LEN];
+        let out = c.apply(Sample::Str(Cow::Owned(input))).unwrap();
+        assert_eq!(out.to_bytes().len(), MAX_CONVERTED_LEN);
+    }
+
+    #[test]
     fn map_names() {
         assert_eq!(map_name("map"), Some((MatchKind::Str, SampleType::Str)));
         assert_eq!(map_name("map_beg"), Some((MatchKind::Beg, SampleType::Str)));

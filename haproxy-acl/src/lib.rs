@@ -58,3 +58,8 @@ pub use patref::{Entry, GetReply, MAX_REF_ENTRIES, PatternRef, PatternRefs};
 pub use pattern::{MAX_PATTERN_LEN, MatchKind};
 pub use sample::{Sample, SampleSource, SampleType};
 pub use userlist::{HashVerifier, Userlist};
+
+/// The README's example runs as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -28,6 +28,17 @@ pub struct Entry {
     pub value: Option<String>,
 }
 
+/// Fails when a reference would hold more than [`MAX_REF_ENTRIES`] entries.
+fn check_room(entries: usize) -> Result<(), AclError> {
+    if entries > MAX_REF_ENTRIES {
+        return Err(AclError::TooLarge {
+            what: "pattern reference entries",
+            limit: MAX_REF_ENTRIES,
+        });
+    }
+    Ok(())
+}
+
 /// The compiled snapshot readers see.
 #[derive(Debug)]
 pub(crate) struct Compiled {
@@ -116,6 +127,18 @@ impl PatternRef {
         )
     }
 
+    /// The `show acl <ref>` / `show map <ref>` lines: `0x<entry id> <key>[ <value>]`.
+    pub fn show_entries(&self) -> Vec<String> {
+        self.lock()
+            .entries
+            .iter()
+            .map(|e| match &e.value {
+                Some(v) if self.is_map => format!("{:#x} {} {v}", e.id, e.key),
+                _ => format!("{:#x} {}", e.id, e.key),
+            })
+            .collect()
+    }
+
     /// Creates a compiled view for `kind`/`flags` that follows later edits.
     pub(crate) fn slot(&self, kind: MatchKind, flags: PatFlags) -> Result<Arc<Slot>, AclError> {
         let mut st = self.lock();
@@ -137,12 +160,7 @@ impl PatternRef {
     /// The pattern is invalid for one of its users, or the reference is full.
     pub fn add(&self, key: &str, value: Option<&str>) -> Result<u64, AclError> {
         let mut st = self.lock();
-        if st.entries.len() >= MAX_REF_ENTRIES {
-            return Err(AclError::TooLarge {
-                what: "pattern reference entries",
-                limit: MAX_REF_ENTRIES,
-            });
-        }
+        check_room(st.entries.len() + 1)?;
         for slot in st.slots.iter().filter_map(Weak::upgrade) {
             validate(slot.kind, slot.flags, key)?;
         }
@@ -361,12 +379,7 @@ impl PatternRefs {
         is_map: bool,
         entries: Vec<(String, Option<String>)>,
     ) -> Result<Arc<PatternRef>, AclError> {
-        if entries.len() > MAX_REF_ENTRIES {
-            return Err(AclError::TooLarge {
-                what: "pattern reference entries",
-                limit: MAX_REF_ENTRIES,
-            });
-        }
+        check_room(entries.len())?;
         let mut refs = self.lock();
         let id = match unique_id {
             Some(id) if refs.iter().any(|r| r.id == id) => {
@@ -376,9 +389,11 @@ impl PatternRefs {
                 });
             }
             Some(id) => id,
-            None => (0..)
-                .find(|i| refs.iter().all(|r| r.id != *i))
-                .unwrap_or(u32::MAX),
+            None => refs
+                .iter()
+                .map(|r| r.id.saturating_add(1))
+                .max()
+                .unwrap_or(0),
         };
         let n = entries.len() as u64;
         let entries = entries
@@ -399,5 +414,44 @@ impl PatternRefs {
         });
         refs.push(Arc::clone(&r));
         Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_count_limit() {
+        assert!(check_room(MAX_REF_ENTRIES).is_ok());
+        assert!(matches!(
+            check_room(MAX_REF_ENTRIES + 1),
+            Err(AclError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn pattern_length_limit() {
+        let refs = PatternRefs::default();
+        let r = refs
+            .create(None, "", String::new(), false, Vec::new())
+            .unwrap();
+        let _slot = r
+            .slot(
+                MatchKind::Str,
+                PatFlags {
+                    icase: false,
+                    no_dns: false,
+                },
+            )
+            .unwrap();
+        assert!(
+            r.add(&"a".repeat(crate::pattern::MAX_PATTERN_LEN), None)
+                .is_ok()
+        );
+        assert!(matches!(
+            r.add(&"a".repeat(crate::pattern::MAX_PATTERN_LEN + 1), None),
+            Err(AclError::TooLarge { .. })
+        ));
     }
 }

@@ -9,18 +9,18 @@ use crate::req::Req;
 fn set() -> AclSet {
     let mut s = AclSet::new();
     for i in 0..5 {
-        s.parse_acl(&["acl", &format!("a{i}"), "path_sub", &format!("[{i}]")])
+        s.parse_acl(&["acl", &format!("a{i}"), "path_dir", &format!("[{i}]")])
             .unwrap();
     }
     s
 }
 
 fn req(bits: u8) -> Req {
-    let path: String = (0..5)
+    let path: Vec<String> = (0..5)
         .filter(|i| bits & (1 << i) != 0)
         .map(|i| format!("[{i}]"))
         .collect();
-    Req::get(&format!("/{path}"))
+    Req::get(&format!("/{}", path.join("/")))
 }
 
 #[derive(Debug, Clone)]
@@ -49,7 +49,7 @@ fn words(toks: &[Tok], unless: bool) -> Vec<String> {
                 if *n {
                     w.push("!".into());
                 }
-                w.extend(["{".into(), "path_sub".into(), format!("[{i}]"), "}".into()]);
+                w.extend(["{".into(), "path_dir".into(), format!("[{i}]"), "}".into()]);
             }
             Tok::Or => w.push(if w.len() % 2 == 0 { "or" } else { "||" }.into()),
             Tok::Const(v, n) => w.push(format!(

@@ -112,3 +112,50 @@ fn sample_expressions_and_maps() {
     let r = Req::get("/").hdr("X", "1, 2").hdr("X", "3");
     assert_eq!(last.eval(&r).unwrap().to_bytes().as_ref(), b"3");
 }
+
+/// A source that only knows backend state, named per backend.
+struct Counters;
+impl haproxy_acl::SampleSource for Counters {
+    fn be_conn(&self, b: Option<&str>) -> Option<i64> {
+        Some(if b == Some("api") { 7 } else { 1 })
+    }
+    fn fe_conn(&self, _: Option<&str>) -> Option<i64> {
+        Some(3)
+    }
+    fn queue(&self, _: Option<&str>) -> Option<i64> {
+        Some(0)
+    }
+    fn avg_queue(&self, _: Option<&str>) -> Option<i64> {
+        Some(2)
+    }
+    fn connslots(&self, _: Option<&str>) -> Option<i64> {
+        Some(-1)
+    }
+    fn srv_is_up(&self, b: &str, s: &str) -> Option<bool> {
+        Some(b == "api" && s == "s1")
+    }
+}
+
+#[test]
+fn backend_counters_pass_names_through() {
+    let mut set = AclSet::new();
+    for (n, w) in [
+        ("a", &["be_conn(api)", "gt", "5"][..]),
+        ("b", &["be_conn", "1"]),
+        ("c", &["fe_conn", "3"]),
+        ("d", &["queue(api)", "0"]),
+        ("e", &["avg_queue", "2"]),
+        ("f", &["connslots(api)", "lt", "0"]),
+        ("g", &["srv_is_up(api/s1)"]),
+    ] {
+        let mut line = vec!["acl", n];
+        line.extend_from_slice(w);
+        set.parse_acl(&line).unwrap();
+    }
+    let all = set
+        .parse_condition(&["if", "a", "b", "c", "d", "e", "f", "g"])
+        .unwrap();
+    assert!(all.eval(&Counters));
+    set.parse_acl(&["acl", "h", "srv_is_up(api/s2)"]).unwrap();
+    assert!(!set.parse_condition(&["if", "h"]).unwrap().eval(&Counters));
+}

@@ -12,4 +12,5 @@ mod differential;
 mod fetches;
 mod parse_errors;
 mod req;
+mod robustness;
 mod runtime;
