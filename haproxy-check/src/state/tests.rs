@@ -137,8 +137,6 @@ fn maint_then_drain_shows_drain_one_of_three() {
     assert_eq!(h.status_text(false), "DRAIN 1/3");
     h.record(ok(), t0);
     assert_eq!(h.status_text(false), "DRAIN");
-    assert_eq!(h.status_text(true), "DRAIN");
-    h.set_agent_drain(true);
     assert_eq!(h.status_text(true), "DRAIN (agent)");
 }
 
@@ -232,4 +230,17 @@ proptest! {
             prop_assert_eq!(h.is_up(), h.health() >= rise);
         }
     }
+}
+
+#[test]
+fn agent_down_holds_the_server_down() {
+    let t0 = Instant::now();
+    let mut h = Health::new(CheckParams::default(), t0);
+    h.record(ok(), t0);
+    assert_eq!(h.set_agent_down(true, t0), Some(Transition::Down));
+    assert_eq!(h.status_text(true), "DOWN (agent)");
+    assert_eq!(h.record(ok(), t0), None);
+    assert!(!h.is_up());
+    assert_eq!(h.set_agent_down(false, t0), Some(Transition::Up));
+    assert_eq!(h.status_text(true), "UP");
 }
