@@ -27,6 +27,8 @@ mod params;
 pub mod passive;
 #[cfg(feature = "runtime")]
 pub mod probe;
+#[cfg(feature = "runtime")]
+pub mod schedule;
 mod state;
 mod status;
 
@@ -35,5 +37,7 @@ pub use error::CheckError;
 pub use message::BackendCounts;
 pub use params::{CheckParams, DEFAULT_FALL, DEFAULT_INTER, DEFAULT_RISE, MAX_RISE_FALL};
 pub use passive::{Observe, OnError, Passive};
+#[cfg(feature = "runtime")]
+pub use schedule::{AgentSpec, Report, Scheduler, ServerSpec};
 pub use state::{CheckOutcome, Health, MAX_INFO_LEN, OpState, Transition};
 pub use status::{CheckResult, CheckStatus};

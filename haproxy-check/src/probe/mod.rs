@@ -1,5 +1,6 @@
 //! Async probes (behind the `runtime` feature): connect, HTTP, tcp-check sequences, protocol checks.
 
+mod agent;
 mod http;
 mod proto;
 mod session;
@@ -8,6 +9,7 @@ mod timeouts;
 
 use std::net::SocketAddr;
 
+pub use agent::{AgentResult, run_agent};
 pub use http::{
     HttpCheck, HttpExpect, HttpMatch, MAX_RESPONSE_HEADERS, MAX_SEND_HEADERS, MAX_STATUS_RANGES,
 };

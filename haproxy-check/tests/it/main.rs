@@ -3,4 +3,5 @@
 mod http_probe;
 mod peer;
 mod proto_probe;
+mod schedule;
 mod tcp_probe;
