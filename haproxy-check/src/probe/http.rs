@@ -333,12 +333,14 @@ impl HttpCheck {
         };
         let code = u32::from(resp.code);
         let body = s.buf.get(resp.head_len..).unwrap_or_default();
+        // Observed on 2.6.12: a passing HTTP check leaves last_chk empty; a failing one shows
+        // the reason phrase.
         if self.disable_on_404 && resp.code == 404 {
-            return (CheckStatus::L7OkC, Some(code), resp.reason);
+            return (CheckStatus::L7OkC, Some(code), String::new());
         }
         let Some(e) = &self.expect else {
             return if (200..400).contains(&resp.code) {
-                (CheckStatus::L7Ok, Some(code), resp.reason)
+                (CheckStatus::L7Ok, Some(code), String::new())
             } else {
                 (CheckStatus::L7Sts, Some(code), resp.reason)
             };
@@ -373,7 +375,7 @@ impl HttpCheck {
             ),
         };
         if found != e.negate {
-            (e.ok_status, Some(code), resp.reason)
+            (e.ok_status, Some(code), String::new())
         } else {
             (e.error_status.unwrap_or(err_default), Some(code), err_info)
         }

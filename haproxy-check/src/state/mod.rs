@@ -468,9 +468,11 @@ impl Health {
 
     /// The CSV `check_code` column (empty unless the status carries a code).
     pub fn check_code_text(&self) -> String {
-        match self.last.code {
-            Some(c) if self.last.status.has_code() && !self.is_maint() => c.to_string(),
-            _ => String::new(),
+        if self.last.status.has_code() && !self.is_maint() {
+            // HAProxy prints 0 when a coded status has no code (redis-check, tcp-check L7OK).
+            self.last.code.unwrap_or(0).to_string()
+        } else {
+            String::new()
         }
     }
 

@@ -26,7 +26,7 @@ async fn default_request_and_200() {
     assert_eq!(req, b"OPTIONS / HTTP/1.0\r\n\r\n");
     assert_eq!(
         (o.status, o.code, o.info.as_str()),
-        (CheckStatus::L7Ok, Some(200), "OK")
+        (CheckStatus::L7Ok, Some(200), "")
     );
 }
 

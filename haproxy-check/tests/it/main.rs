@@ -1,5 +1,6 @@
 //! Integration tests for haproxy-check (one binary per crate).
 
+mod differential;
 mod http_probe;
 mod peer;
 mod proto_probe;
