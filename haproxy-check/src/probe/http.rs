@@ -382,6 +382,30 @@ impl HttpCheck {
     }
 }
 
+/// The `x-haproxy-server-state` value HAProxy 2.6 sends with `http-check send-state`, e.g.
+/// `UP 1/3; address=127.0.0.1; port=8080; name=b/s; node=lb1; weight=1/1; scur=0/0; qcur=0`.
+///
+/// `weight` is (current, backend total); `scur` is (server sessions, backend sessions).
+pub fn server_state_value(
+    status: &str,
+    addr: SocketAddr,
+    name: &str,
+    node: &str,
+    weight: (u32, u32),
+    scur: (u32, u32),
+    qcur: u32,
+) -> String {
+    format!(
+        "{status}; address={}; port={}; name={name}; node={node}; weight={}/{}; scur={}/{}; qcur={qcur}",
+        addr.ip(),
+        addr.port(),
+        weight.0,
+        weight.1,
+        scur.0,
+        scur.1
+    )
+}
+
 /// Largest number of response headers parsed.
 pub const MAX_RESPONSE_HEADERS: usize = 100;
 

@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 pub use agent::{AgentResult, run_agent};
 pub use http::{
     HttpCheck, HttpExpect, HttpMatch, MAX_RESPONSE_HEADERS, MAX_SEND_HEADERS, MAX_STATUS_RANGES,
+    server_state_value,
 };
 pub use proto::{
     Custom, MAX_NAME_LEN, MysqlProto, ldap_check, mysql_check, pgsql_check, redis_check,

@@ -179,3 +179,13 @@ fn status_list_bounds() {
     assert!(HttpMatch::status("300-200").is_err());
     assert!(HttpCheck::new(Some("GE T"), None, None).is_err());
 }
+
+#[test]
+fn send_state_value_matches_haproxy_layout() {
+    // Recorded from HAProxy 2.6.12 (`http-check send-state`, server UP 1/3 before its first check).
+    let addr: std::net::SocketAddr = "127.0.0.1:36009".parse().unwrap();
+    assert_eq!(
+        haproxy_check::probe::server_state_value("UP 1/3", addr, "b/s", "vm", (1, 1), (0, 0), 0),
+        "UP 1/3; address=127.0.0.1; port=36009; name=b/s; node=vm; weight=1/1; scur=0/0; qcur=0"
+    );
+}

@@ -2,6 +2,7 @@
 
 mod differential;
 mod http_probe;
+mod live;
 mod peer;
 mod proto_probe;
 mod schedule;
