@@ -41,3 +41,8 @@ pub use passive::{Observe, OnError, Passive};
 pub use schedule::{AgentSpec, Report, Scheduler, ServerSpec};
 pub use state::{CheckOutcome, Health, MAX_INFO_LEN, OpState, Transition};
 pub use status::{CheckResult, CheckStatus};
+
+/// The README's example, compiled as a doc test.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -68,6 +68,13 @@ impl Session {
             Ok(Ok(s)) => s,
         };
         let _ = stream.set_nodelay(true);
+        // HAProxy closes check connections with a single RST unless `linger` is given
+        // (configuration.txt, `tcp-check connect`): no TIME_WAIT pile-up on the checker.
+        #[expect(
+            deprecated,
+            reason = "a zero linger sends RST at once and never blocks; set_zero_linger needs a newer tokio than our minimum"
+        )]
+        let _ = stream.set_linger(Some(std::time::Duration::ZERO));
         let base = if t.whole { start } else { Instant::now() };
         Ok(Self {
             stream,
