@@ -125,6 +125,14 @@ mod tests {
     use super::*;
     use crate::CheckParams;
 
+    proptest::proptest! {
+        #[test]
+        fn parser_never_panics(line in "\\PC{0,200}") {
+            let r = AgentReply::parse(&line);
+            proptest::prop_assert!(r.weight_pct.is_none_or(|w| w <= MAX_AGENT_WEIGHT_PCT));
+        }
+    }
+
     #[test]
     fn grammar() {
         let r = AgentReply::parse("75%, maxconn:30\tdrain\r\nignored");

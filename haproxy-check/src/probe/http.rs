@@ -473,3 +473,44 @@ impl Response {
             .is_some_and(|cl| buf.len() >= self.head_len.saturating_add(cl))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn response_parser_never_panics(data in prop::collection::vec(any::<u8>(), 0..512)) {
+            if let Parsed::Done(r) = Response::parse(&data) {
+                prop_assert!(r.head_len <= data.len());
+                let _ = r.body_complete(&data);
+            }
+        }
+
+        #[test]
+        fn status_list_parser_never_panics(s in "[0-9,\\- ]{0,40}") {
+            let _ = HttpMatch::status(&s);
+        }
+    }
+
+    #[test]
+    fn parses_status_line_and_headers() {
+        let Parsed::Done(r) =
+            Response::parse(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 3\r\n\r\nabc")
+        else {
+            panic!("not parsed")
+        };
+        assert_eq!(
+            (r.code, r.reason.as_str(), r.content_length),
+            (503, "Service Unavailable", Some(3))
+        );
+        assert!(matches!(Response::parse(b"SSH-2.0"), Parsed::Invalid));
+        assert!(matches!(Response::parse(b"HTTP/1.1 20"), Parsed::Partial));
+        assert!(matches!(
+            Response::parse(b"HTTP/1.1 2x0 OK\r\n\r\n"),
+            Parsed::Invalid
+        ));
+    }
+}

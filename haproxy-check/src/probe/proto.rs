@@ -343,3 +343,33 @@ pub fn ssl_hello_check() -> Result<TcpCheck, CheckError> {
         ),
     ]))
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn evaluators_never_panic(data in prop::collection::vec(any::<u8>(), 0..300), last in any::<bool>()) {
+            for c in [Custom::MysqlHandshake, Custom::MysqlOk, Custom::LdapBind] {
+                let _ = c.eval(&data, last);
+            }
+        }
+    }
+
+    #[test]
+    fn ber_long_lengths() {
+        assert_eq!(ber_len(&[0x84, 0, 0, 0, 0x10], 0), Some((16, 5)));
+        assert_eq!(ber_len(&[0x85, 0, 0, 0, 0, 0], 0), None);
+        assert_eq!(ber_len(&[0x82, 0x01], 0), None);
+    }
+
+    #[test]
+    fn names_are_bounded() {
+        assert!(pgsql_check(&"u".repeat(MAX_NAME_LEN)).is_ok());
+        assert!(pgsql_check(&"u".repeat(MAX_NAME_LEN + 1)).is_err());
+        assert!(mysql_check(Some(("a\0b", MysqlProto::Post41))).is_err());
+    }
+}
