@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::passive::{Event, Passive, Verdict};
-use crate::probe::{AgentResult, CheckKind, CheckTimeouts, run_agent};
+use crate::probe::{AgentResult, CheckConn, CheckKind, CheckTimeouts, ProxyHeader, run_agent};
 use crate::{AgentReply, CheckOutcome, CheckParams, CheckResult, Health, Transition};
 
 /// Largest `spread-checks` percentage HAProxy accepts.
@@ -60,6 +60,8 @@ pub struct ServerSpec {
     pub agent: Option<AgentSpec>,
     /// `http-check send-state` header builder.
     pub state_header: Option<StateHeader>,
+    /// PROXY header on check connections (`send-proxy` without `port`/`addr`, or `check-send-proxy`).
+    pub send_proxy: Option<ProxyHeader>,
 }
 
 impl fmt::Debug for ServerSpec {
@@ -71,6 +73,7 @@ impl fmt::Debug for ServerSpec {
             .field("timeouts", &self.timeouts)
             .field("disabled", &self.disabled)
             .field("agent", &self.agent)
+            .field("send_proxy", &self.send_proxy)
             .finish_non_exhaustive()
     }
 }
@@ -87,6 +90,7 @@ impl ServerSpec {
             passive: None,
             agent: None,
             state_header: None,
+            send_proxy: None,
         }
     }
 }
@@ -364,10 +368,11 @@ async fn check_loop(
             next = advance(next, inter, Instant::now());
             continue;
         };
-        let outcome = spec
-            .kind
-            .run(spec.addr, spec.timeouts, state.as_deref())
-            .await;
+        let conn = CheckConn {
+            timeouts: spec.timeouts,
+            send_proxy: spec.send_proxy,
+        };
+        let outcome = spec.kind.run(spec.addr, conn, state.as_deref()).await;
         let (transition, health) = {
             let mut s = lock(slot);
             let passed = matches!(

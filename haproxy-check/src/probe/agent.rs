@@ -26,7 +26,7 @@ pub async fn run_agent(target: SocketAddr, send: &[u8], t: CheckTimeouts) -> Age
         outcome: CheckOutcome::new(status, None, info, start.elapsed()),
         reply: None,
     };
-    let mut s = match Session::connect(target, &t, start).await {
+    let mut s = match Session::connect(target, &t.into(), start).await {
         Ok(s) => s,
         Err(e) => return fail(e.status, e.info),
     };

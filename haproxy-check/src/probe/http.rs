@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use regex::bytes::Regex;
 use tokio::time::Instant;
 
-use super::CheckTimeouts;
+use super::CheckConn;
 use super::session::Session;
 use super::tcpcheck::compile;
 use crate::{CheckError, CheckOutcome, CheckStatus};
@@ -280,18 +280,19 @@ impl HttpCheck {
     pub async fn run(
         &self,
         target: SocketAddr,
-        t: CheckTimeouts,
+        conn: impl Into<CheckConn>,
         state: Option<&str>,
     ) -> CheckOutcome {
+        let conn = conn.into();
         let start = Instant::now();
-        let (status, code, info) = self.run_inner(target, &t, start, state).await;
+        let (status, code, info) = self.run_inner(target, &conn, start, state).await;
         CheckOutcome::new(status, code, info, start.elapsed())
     }
 
     async fn run_inner(
         &self,
         target: SocketAddr,
-        t: &CheckTimeouts,
+        t: &CheckConn,
         start: Instant,
         state: Option<&str>,
     ) -> (CheckStatus, Option<u32>, String) {

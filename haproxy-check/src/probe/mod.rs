@@ -20,7 +20,7 @@ pub use proto::{
 };
 pub use session::MAX_RESPONSE;
 pub use tcpcheck::{ConnectRule, Expect, MAX_RULES, Matcher, TcpCheck, TcpRule, parse_hex};
-pub use timeouts::CheckTimeouts;
+pub use timeouts::{CheckConn, CheckTimeouts, ProxyHeader};
 
 use crate::CheckOutcome;
 
@@ -41,9 +41,10 @@ impl CheckKind {
     pub async fn run(
         &self,
         target: SocketAddr,
-        t: CheckTimeouts,
+        conn: impl Into<CheckConn>,
         state: Option<&str>,
     ) -> CheckOutcome {
+        let t = conn.into();
         match self {
             Self::Connect => TcpCheck::default().run(target, t).await,
             Self::Http(h) => h.run(target, t, state).await,

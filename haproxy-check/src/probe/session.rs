@@ -7,7 +7,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use super::CheckTimeouts;
+use super::CheckConn;
 use crate::CheckStatus;
 
 /// Largest response kept from a server during one check (HAProxy's default `tune.bufsize`).
@@ -42,9 +42,10 @@ impl Session {
     /// Connects within `t.connect`; the read deadline counts from the start when `t.whole`.
     pub(crate) async fn connect(
         addr: SocketAddr,
-        t: &CheckTimeouts,
+        conn: &CheckConn,
         start: Instant,
     ) -> Result<Self, StepError> {
+        let t = &conn.timeouts;
         let fut = TcpStream::connect(addr);
         let stream = match tokio::time::timeout(t.connect, fut).await {
             Err(_) => {
@@ -76,12 +77,20 @@ impl Session {
         )]
         let _ = stream.set_linger(Some(std::time::Duration::ZERO));
         let base = if t.whole { start } else { Instant::now() };
-        Ok(Self {
+        let mut session = Self {
             stream,
             buf: Vec::new(),
             eof: false,
             deadline: base + t.read,
-        })
+        };
+        if let Some(h) = conn.send_proxy {
+            let local = session.stream.local_addr().map_err(|e| StepError {
+                status: CheckStatus::SockErr,
+                info: errno_text(&e),
+            })?;
+            session.send(&h.bytes(local, addr)).await?;
+        }
+        Ok(session)
     }
 
     /// Sends `data` and clears what was read before (as tcp-check does after each send).

@@ -10,7 +10,7 @@ use regex::bytes::Regex;
 use tokio::time::Instant;
 
 use super::session::{Session, StepError};
-use super::{CheckTimeouts, proto};
+use super::{CheckConn, proto};
 use crate::{CheckError, CheckOutcome, CheckStatus};
 
 /// Largest number of rules in one sequence.
@@ -259,16 +259,17 @@ impl TcpCheck {
     }
 
     /// Runs the sequence against `target` and returns HAProxy's status, code and info.
-    pub async fn run(&self, target: SocketAddr, t: CheckTimeouts) -> CheckOutcome {
+    pub async fn run(&self, target: SocketAddr, conn: impl Into<CheckConn>) -> CheckOutcome {
+        let conn = conn.into();
         let start = Instant::now();
-        let (status, code, info) = self.run_inner(target, &t, start).await;
+        let (status, code, info) = self.run_inner(target, &conn, start).await;
         CheckOutcome::new(status, code, info, start.elapsed())
     }
 
     async fn run_inner(
         &self,
         target: SocketAddr,
-        t: &CheckTimeouts,
+        t: &CheckConn,
         start: Instant,
     ) -> (CheckStatus, Option<u32>, String) {
         let mut session: Option<Session> = None;

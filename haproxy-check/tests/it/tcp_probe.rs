@@ -120,3 +120,22 @@ fn rule_count_is_bounded() {
     let too_many = vec![TcpRule::Send(vec![1]); MAX_RULES + 1];
     assert!(TcpCheck::new(too_many).is_err());
 }
+
+#[tokio::test]
+async fn send_proxy_v1_precedes_the_check() {
+    use haproxy_check::probe::{CheckConn, HttpCheck, ProxyHeader};
+    let (addr, h) = peer(vec![Step::Recv, send("HTTP/1.0 200 OK\r\n\r\n")]).await;
+    let conn = CheckConn {
+        timeouts: t(1000),
+        send_proxy: Some(ProxyHeader::V1),
+    };
+    let o = HttpCheck::default().run(addr, conn, None).await;
+    assert_eq!(o.status, CheckStatus::L7Ok);
+    let seen = String::from_utf8(h.await.unwrap().concat()).unwrap();
+    let want_tail = format!(" {}\r\nOPTIONS / HTTP/1.0\r\n\r\n", addr.port());
+    assert!(
+        seen.starts_with("PROXY TCP4 127.0.0.1 127.0.0.1 "),
+        "{seen:?}"
+    );
+    assert!(seen.ends_with(&want_tail), "{seen:?}");
+}
