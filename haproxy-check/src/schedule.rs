@@ -62,6 +62,9 @@ pub struct ServerSpec {
     pub state_header: Option<StateHeader>,
     /// PROXY header on check connections (`send-proxy` without `port`/`addr`, or `check-send-proxy`).
     pub send_proxy: Option<ProxyHeader>,
+    /// TLS on check connections (`check-ssl`, `check-sni`).
+    #[cfg(feature = "tls")]
+    pub tls: Option<crate::probe::TlsCheck>,
 }
 
 impl fmt::Debug for ServerSpec {
@@ -91,6 +94,8 @@ impl ServerSpec {
             agent: None,
             state_header: None,
             send_proxy: None,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -368,10 +373,9 @@ async fn check_loop(
             next = advance(next, inter, Instant::now());
             continue;
         };
-        let conn = CheckConn {
-            timeouts: spec.timeouts,
-            send_proxy: spec.send_proxy,
-        };
+        let conn = CheckConn::new(spec.timeouts).with_send_proxy(spec.send_proxy);
+        #[cfg(feature = "tls")]
+        let conn = conn.with_tls(spec.tls.clone());
         let outcome = spec.kind.run(spec.addr, conn, state.as_deref()).await;
         let (transition, health) = {
             let mut s = lock(slot);

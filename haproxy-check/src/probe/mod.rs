@@ -6,6 +6,8 @@ mod proto;
 mod session;
 mod tcpcheck;
 mod timeouts;
+#[cfg(feature = "tls")]
+mod tls;
 
 use std::net::SocketAddr;
 
@@ -21,6 +23,8 @@ pub use proto::{
 pub use session::MAX_RESPONSE;
 pub use tcpcheck::{ConnectRule, Expect, MAX_RULES, Matcher, TcpCheck, TcpRule, parse_hex};
 pub use timeouts::{CheckConn, CheckTimeouts, ProxyHeader};
+#[cfg(feature = "tls")]
+pub use tls::TlsCheck;
 
 use crate::CheckOutcome;
 

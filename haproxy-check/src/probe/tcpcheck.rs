@@ -316,7 +316,13 @@ impl TcpCheck {
             }
         }
         if !did_io {
-            return (CheckStatus::L4Ok, None, String::new());
+            let tls = session.as_ref().is_some_and(|s| s.tls);
+            let status = if tls {
+                CheckStatus::L6Ok
+            } else {
+                CheckStatus::L4Ok
+            };
+            return (status, None, String::new());
         }
         last_success.unwrap_or((CheckStatus::L7Ok, None, "(tcp-check)".to_owned()))
     }

@@ -86,21 +86,48 @@ impl ProxyHeader {
     }
 }
 
-/// How check connections are made: deadlines and an optional PROXY header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How check connections are made: deadlines, an optional PROXY header, optional TLS.
+#[derive(Debug, Clone)]
 pub struct CheckConn {
-    /// Deadlines.
-    pub timeouts: CheckTimeouts,
-    /// PROXY protocol header sent first on every check connection.
-    pub send_proxy: Option<ProxyHeader>,
+    pub(crate) timeouts: CheckTimeouts,
+    pub(crate) send_proxy: Option<ProxyHeader>,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<super::TlsCheck>,
+}
+
+impl CheckConn {
+    /// Plain TCP with these deadlines.
+    pub fn new(timeouts: CheckTimeouts) -> Self {
+        Self {
+            timeouts,
+            send_proxy: None,
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
+    }
+
+    /// Sends a PROXY header first (`send-proxy`, `send-proxy-v2`, `check-send-proxy`).
+    pub fn with_send_proxy(mut self, h: Option<ProxyHeader>) -> Self {
+        self.send_proxy = h;
+        self
+    }
+
+    /// Speaks TLS after the connect (and after any PROXY header): `check-ssl`.
+    #[cfg(feature = "tls")]
+    pub fn with_tls(mut self, tls: Option<super::TlsCheck>) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// The deadlines.
+    pub fn timeouts(&self) -> CheckTimeouts {
+        self.timeouts
+    }
 }
 
 impl From<CheckTimeouts> for CheckConn {
     fn from(timeouts: CheckTimeouts) -> Self {
-        Self {
-            timeouts,
-            send_proxy: None,
-        }
+        Self::new(timeouts)
     }
 }
 

@@ -7,3 +7,5 @@ mod peer;
 mod proto_probe;
 mod schedule;
 mod tcp_probe;
+#[cfg(feature = "tls")]
+mod tls_probe;

@@ -125,10 +125,7 @@ fn rule_count_is_bounded() {
 async fn send_proxy_v1_precedes_the_check() {
     use haproxy_check::probe::{CheckConn, HttpCheck, ProxyHeader};
     let (addr, h) = peer(vec![Step::Recv, send("HTTP/1.0 200 OK\r\n\r\n")]).await;
-    let conn = CheckConn {
-        timeouts: t(1000),
-        send_proxy: Some(ProxyHeader::V1),
-    };
+    let conn = CheckConn::new(t(1000)).with_send_proxy(Some(ProxyHeader::V1));
     let o = HttpCheck::default().run(addr, conn, None).await;
     assert_eq!(o.status, CheckStatus::L7Ok);
     let seen = String::from_utf8(h.await.unwrap().concat()).unwrap();
