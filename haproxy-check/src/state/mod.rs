@@ -469,7 +469,11 @@ impl Health {
     /// The CSV `check_code` column (empty unless the status carries a code).
     pub fn check_code_text(&self) -> String {
         if self.last.status.has_code() && !self.is_maint() {
-            // HAProxy prints 0 when a coded status has no code (redis-check, tcp-check L7OK).
+            // HAProxy prints 0 when a coded status has no code (redis-check, tcp-check L7OK), and
+            // while a check runs (it resets the code when the check starts; observed on 2.6.12).
+            if self.checking {
+                return "0".to_owned();
+            }
             self.last.code.unwrap_or(0).to_string()
         } else {
             String::new()

@@ -164,6 +164,20 @@ fn star_prefix_while_checking() {
     assert_eq!(h.check_status_text(), "* INI");
     h.record(ok(), t0);
     assert_eq!(h.check_status_text(), "L4OK");
+    // Recorded on 2.6.12: a running HTTP check shows `* L7STS` with check_code 0.
+    let c503 = CheckOutcome::new(
+        CheckStatus::L7Sts,
+        Some(503),
+        "Service Unavailable",
+        Duration::ZERO,
+    );
+    h.record(c503, t0);
+    assert_eq!(h.check_code_text(), "503");
+    h.set_checking(true);
+    assert_eq!(
+        (h.check_status_text().as_str(), h.check_code_text().as_str()),
+        ("* L7STS", "0")
+    );
 }
 
 #[test]
