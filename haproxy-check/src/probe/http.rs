@@ -300,6 +300,15 @@ impl HttpCheck {
             Ok(s) => s,
             Err(e) => return (e.status, None, e.info),
         };
+        self.exchange(&mut s, state).await
+    }
+
+    /// Sends this check's request on an open session and judges the response.
+    pub(crate) async fn exchange(
+        &self,
+        s: &mut Session,
+        state: Option<&str>,
+    ) -> (CheckStatus, Option<u32>, String) {
         if let Err(e) = s.send(&self.request(state)).await {
             return (e.status, None, e.info);
         }
@@ -380,6 +389,98 @@ impl HttpCheck {
         } else {
             (e.error_status.unwrap_or(err_default), Some(code), err_info)
         }
+    }
+}
+
+/// Largest number of steps in an `http-check connect` sequence.
+pub const MAX_HTTP_STEPS: usize = 64;
+
+/// One step of an HTTP check sequence.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum HttpStep {
+    /// `http-check connect [port p] [addr ip]`: opens a new connection.
+    Connect(super::ConnectRule),
+    /// An `http-check send` followed by its `http-check expect`, on the current connection.
+    Exchange(HttpCheck),
+}
+
+/// `http-check connect` sequences: several connections, each with send/expect pairs.
+#[derive(Debug, Clone)]
+pub struct HttpSequence {
+    steps: Vec<HttpStep>,
+}
+
+impl HttpSequence {
+    /// Builds a sequence.
+    ///
+    /// # Errors
+    /// [`CheckError::InvalidRule`] when empty, longer than [`MAX_HTTP_STEPS`], or when a connect
+    /// appears but the sequence does not start with one.
+    pub fn new(steps: Vec<HttpStep>) -> Result<Self, CheckError> {
+        if steps.is_empty() || steps.len() > MAX_HTTP_STEPS {
+            return Err(CheckError::InvalidRule(format!(
+                "an http-check sequence needs 1 to {MAX_HTTP_STEPS} steps"
+            )));
+        }
+        let has_connect = steps.iter().any(|s| matches!(s, HttpStep::Connect(_)));
+        if has_connect && !matches!(steps.first(), Some(HttpStep::Connect(_))) {
+            return Err(CheckError::InvalidRule(
+                "first step MUST also be a 'connect' when there is a 'connect' step in the http-check ruleset"
+                    .to_owned(),
+            ));
+        }
+        Ok(Self { steps })
+    }
+
+    /// Runs the steps in order; the first failure is the result, else the last exchange's.
+    pub async fn run(
+        &self,
+        target: SocketAddr,
+        conn: impl Into<CheckConn>,
+        state: Option<&str>,
+    ) -> CheckOutcome {
+        let conn = conn.into();
+        let start = Instant::now();
+        let mut session: Option<Session> = None;
+        let mut last = (CheckStatus::L4Ok, None, String::new());
+        if !matches!(self.steps.first(), Some(HttpStep::Connect(_))) {
+            match Session::connect(target, &conn, start).await {
+                Ok(s) => session = Some(s),
+                Err(e) => return CheckOutcome::new(e.status, None, e.info, start.elapsed()),
+            }
+        }
+        for step in &self.steps {
+            match step {
+                HttpStep::Connect(c) => {
+                    let addr = SocketAddr::new(
+                        c.addr.unwrap_or(target.ip()),
+                        c.port.unwrap_or(target.port()),
+                    );
+                    match Session::connect(addr, &conn, start).await {
+                        Ok(s) => session = Some(s),
+                        Err(e) => {
+                            return CheckOutcome::new(e.status, None, e.info, start.elapsed());
+                        }
+                    }
+                }
+                HttpStep::Exchange(h) => {
+                    let Some(s) = session.as_mut() else {
+                        return CheckOutcome::new(CheckStatus::SockErr, None, "", start.elapsed());
+                    };
+                    last = h.exchange(s, state).await;
+                    if !matches!(
+                        last.0.result(),
+                        crate::CheckResult::Passed | crate::CheckResult::CondPass
+                    ) {
+                        break;
+                    }
+                    // The next exchange reads a fresh response.
+                    s.buf.clear();
+                }
+            }
+        }
+        CheckOutcome::new(last.0, last.1, last.2, start.elapsed())
     }
 }
 

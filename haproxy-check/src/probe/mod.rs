@@ -13,8 +13,8 @@ use std::net::SocketAddr;
 
 pub use agent::{AgentResult, run_agent};
 pub use http::{
-    HttpCheck, HttpExpect, HttpMatch, MAX_RESPONSE_HEADERS, MAX_SEND_HEADERS, MAX_STATUS_RANGES,
-    server_state_value,
+    HttpCheck, HttpExpect, HttpMatch, HttpSequence, HttpStep, MAX_HTTP_STEPS, MAX_RESPONSE_HEADERS,
+    MAX_SEND_HEADERS, MAX_STATUS_RANGES, server_state_value,
 };
 pub use proto::{
     Custom, MAX_NAME_LEN, MysqlProto, ldap_check, mysql_check, pgsql_check, redis_check,
@@ -36,6 +36,8 @@ pub enum CheckKind {
     Connect,
     /// `option httpchk` and `http-check ...`.
     Http(HttpCheck),
+    /// `http-check connect` sequences.
+    HttpSeq(HttpSequence),
     /// `option tcp-check` and the protocol checks built on it.
     Tcp(TcpCheck),
 }
@@ -52,6 +54,7 @@ impl CheckKind {
         match self {
             Self::Connect => TcpCheck::default().run(target, t).await,
             Self::Http(h) => h.run(target, t, state).await,
+            Self::HttpSeq(q) => q.run(target, t, state).await,
             Self::Tcp(c) => c.run(target, t).await,
         }
     }
