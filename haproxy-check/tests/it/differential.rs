@@ -7,13 +7,14 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use haproxy_check::probe::{CheckKind, CheckTimeouts, HttpCheck, redis_check};
-use haproxy_check::{CheckParams, Health};
+use haproxy_check::{BackendCounts, CheckParams, Health, Transition, message};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use crate::peer::closed_port;
 
 const RECORDING: &str = include_str!("../data/haproxy-2.6/differential.txt");
+const STATE_LOG: &str = include_str!("../data/haproxy-2.6/state-log.txt");
 const CHECKS_PER_PHASE: usize = 4;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -64,6 +65,38 @@ async fn serve(kind: Kind, mode: Arc<AtomicU8>) -> (SocketAddr, tokio::task::Joi
         }
     });
     (addr, h)
+}
+
+/// Replaces the check duration, which depends on the machine, with `Nms`.
+fn normalize(line: &str) -> String {
+    const KEY: &str = "check duration: ";
+    match line.split_once(KEY) {
+        Some((head, tail)) => {
+            let rest = tail.trim_start_matches(|c: char| c.is_ascii_digit());
+            format!("{head}{KEY}N{rest}")
+        }
+        None => line.to_owned(),
+    }
+}
+
+/// The log lines HAProxy writes for a transition of a backend's only server.
+fn log_lines(name: &str, t: Transition, h: &Health) -> Vec<String> {
+    let (be, srv) = name.split_once('/').expect("be/srv");
+    let active = u32::from(h.is_usable());
+    let n = BackendCounts {
+        active,
+        ..Default::default()
+    };
+    let mut out = match t {
+        Transition::Down => vec![message::server_down(be, srv, false, h.last(), &n)],
+        Transition::Up => vec![message::server_up(be, srv, false, h.last(), &n)],
+        Transition::NoLb => vec![message::server_stopping(be, srv, false, h.last(), &n)],
+        _ => vec![],
+    };
+    if active == 0 {
+        out.push(message::backend_no_server(be));
+    }
+    out.into_iter().map(|l| normalize(&l)).collect()
 }
 
 fn row(h: &Health) -> String {
@@ -119,6 +152,7 @@ async fn same_check_columns_as_haproxy() {
         };
         let mut h = Health::new(CheckParams::default(), Instant::now());
         let mut got: Vec<String> = Vec::new();
+        let mut logs: Vec<String> = Vec::new();
         let mut last = String::new();
         if want.first().is_some_and(|w| w.contains("|INI|")) {
             last = row(&h);
@@ -130,7 +164,9 @@ async fn same_check_columns_as_haproxy() {
             let target = if m == 4 { refused } else { addr };
             for _ in 0..CHECKS_PER_PHASE {
                 let o = check.run(target, timeouts, None).await;
-                h.record(o, Instant::now());
+                if let Some(t) = h.record(o, Instant::now()) {
+                    logs.extend(log_lines(name, t, &h));
+                }
                 let r = row(&h);
                 if r != last {
                     got.push(format!("{p}|{r}"));
@@ -140,5 +176,19 @@ async fn same_check_columns_as_haproxy() {
         }
         handle.abort();
         assert_eq!(got, want, "{name}");
+        let be = name.split_once('/').expect("be/srv").0;
+        let want_logs: Vec<String> = STATE_LOG
+            .lines()
+            .filter(|l| {
+                l.contains(&format!(" {name} "))
+                    || *l == format!("backend {be} has no server available!")
+            })
+            .map(normalize)
+            .collect();
+        assert!(
+            want_logs.len() >= 3,
+            "{name}: recording has too few log lines"
+        );
+        assert_eq!(logs, want_logs, "{name} state-change log lines");
     }
 }

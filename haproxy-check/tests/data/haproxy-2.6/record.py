@@ -110,7 +110,9 @@ def main():
     with open(cfg, "w") as f:
         f.write(f"""global
     stats socket {sock} level admin
+    log stdout format raw local0
 defaults
+    log global
     mode http
     timeout connect 1s
     timeout client 5s
@@ -128,7 +130,9 @@ backend be_redis
     option redis-check
     server s_redis 127.0.0.1:{peers['be_redis/s_redis'].port} {srv}
 """)
-    proc = subprocess.Popen(["/usr/sbin/haproxy", "-db", "-f", cfg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log_path = os.path.join(tmp, "log.txt")
+    log_file = open(log_path, "w")
+    proc = subprocess.Popen(["/usr/sbin/haproxy", "-db", "-f", cfg], stdout=log_file, stderr=subprocess.DEVNULL)
     rows = {name: [] for name in peers}
     try:
         for _ in range(200):
@@ -164,6 +168,12 @@ backend be_redis
     finally:
         proc.terminate()
         proc.wait()
+        log_file.close()
+    # State-change log lines (health checks), in order; proxy start/stop lines are left out.
+    with open(log_path) as src, open(os.path.join(os.path.dirname(out), "state-log.txt"), "w") as dst:
+        for line in src:
+            if line.startswith(("Server ", "backend ", "Health check ")):
+                dst.write(line)
     with open(out, "w") as f:
         f.write("# phase modes: " + " | ".join(",".join(m) for m in PHASES) + "\n")
         f.write("# server|phase|status|check_status|check_code|check_desc|check_health|last_chk\n")
