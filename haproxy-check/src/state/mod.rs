@@ -488,6 +488,14 @@ impl Health {
         self.last.status.description()
     }
 
+    /// The CSV `check_health` column (empty in maintenance).
+    pub fn check_health_text(&self) -> String {
+        if self.is_maint() {
+            return String::new();
+        }
+        self.health.to_string()
+    }
+
     /// The CSV `check_duration` column in ms (`None` before the first finished check).
     pub fn check_duration_ms(&self) -> Option<u128> {
         if self.is_maint() || self.last.status <= CheckStatus::Init {

@@ -1,5 +1,6 @@
 //! Integration tests for haproxy-check (one binary per crate).
 
+mod agent_differential;
 mod differential;
 mod http_probe;
 mod live;
