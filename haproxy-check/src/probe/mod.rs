@@ -26,7 +26,23 @@ pub use timeouts::{CheckConn, CheckTimeouts, ProxyHeader};
 #[cfg(feature = "tls")]
 pub use tls::TlsCheck;
 
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
 use crate::CheckOutcome;
+
+/// The future a [`Probe`] returns.
+pub type ProbeFuture<'a> = Pin<Box<dyn Future<Output = CheckOutcome> + Send + 'a>>;
+
+/// A user-supplied check, for protocols HAProxy has no built-in check for (gRPC health, ...).
+///
+/// The outcome's status drives the rise/fall counter like any built-in check.
+pub trait Probe: Send + Sync + fmt::Debug {
+    /// Runs one check against `target` using `conn`'s deadlines.
+    fn probe<'a>(&'a self, target: SocketAddr, conn: &'a CheckConn) -> ProbeFuture<'a>;
+}
 
 /// The kind of active check a server runs.
 #[derive(Debug, Clone)]
@@ -38,6 +54,8 @@ pub enum CheckKind {
     Http(HttpCheck),
     /// `http-check connect` sequences.
     HttpSeq(HttpSequence),
+    /// A caller-supplied probe.
+    Custom(Arc<dyn Probe>),
     /// `option tcp-check` and the protocol checks built on it.
     Tcp(TcpCheck),
 }
@@ -55,6 +73,7 @@ impl CheckKind {
             Self::Connect => TcpCheck::default().run(target, t).await,
             Self::Http(h) => h.run(target, t, state).await,
             Self::HttpSeq(q) => q.run(target, t, state).await,
+            Self::Custom(p) => p.probe(target, &t).await,
             Self::Tcp(c) => c.run(target, t).await,
         }
     }

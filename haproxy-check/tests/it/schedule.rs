@@ -155,3 +155,53 @@ async fn passive_errors_mark_down_between_checks() {
     assert!(!check_times(&next, 0).is_empty());
     h.abort();
 }
+
+/// A custom probe: passes while the flag is set.
+#[derive(Debug)]
+struct FlagProbe(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl haproxy_check::probe::Probe for FlagProbe {
+    fn probe<'a>(
+        &'a self,
+        _target: SocketAddr,
+        _conn: &'a haproxy_check::probe::CheckConn,
+    ) -> haproxy_check::probe::ProbeFuture<'a> {
+        Box::pin(async move {
+            let ok = self.0.load(std::sync::atomic::Ordering::SeqCst);
+            let status = if ok {
+                haproxy_check::CheckStatus::L7Ok
+            } else {
+                haproxy_check::CheckStatus::L7Sts
+            };
+            haproxy_check::CheckOutcome::new(
+                status,
+                Some(if ok { 200 } else { 500 }),
+                "custom",
+                Duration::ZERO,
+            )
+        })
+    }
+}
+
+#[tokio::test]
+async fn custom_probe_drives_the_state_machine() {
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let kind = CheckKind::Custom(std::sync::Arc::new(FlagProbe(std::sync::Arc::clone(&flag))));
+    let addr = closed_port().await;
+    let (tx, mut rx) = mpsc::channel(64);
+    let sched = Scheduler::start(vec![ServerSpec::new(addr, kind, params())], 0, tx);
+    collect(&mut rx, 150).await;
+    assert_eq!(sched.health(0).unwrap().status_text(false), "UP");
+    flag.store(false, std::sync::atomic::Ordering::SeqCst);
+    let after = collect(&mut rx, 400).await;
+    assert!(
+        check_times(&after, 0)
+            .iter()
+            .any(|(_, t)| *t == Some(Transition::Down))
+    );
+    let h = sched.health(0).unwrap();
+    assert_eq!(
+        (h.status_text(false), h.check_code_text()),
+        ("DOWN".to_owned(), "500".to_owned())
+    );
+}
