@@ -109,12 +109,12 @@ impl Session {
         let _ = stream.set_linger(Some(std::time::Duration::ZERO));
         let base = if t.whole { start } else { Instant::now() };
         let deadline = base + t.read;
-        let local = stream.local_addr().map_err(|e| StepError {
-            status: CheckStatus::SockErr,
-            info: errno_text(&e),
-        })?;
         let mut stream = stream;
         if let Some(h) = conn.send_proxy {
+            let local = stream.local_addr().map_err(|e| StepError {
+                status: CheckStatus::SockErr,
+                info: errno_text(&e),
+            })?;
             match tokio::time::timeout_at(deadline, stream.write_all(&h.bytes(local, addr))).await {
                 Err(_) => {
                     return Err(StepError {
