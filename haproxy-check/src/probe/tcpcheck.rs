@@ -197,11 +197,14 @@ impl Expect {
         self
     }
 
+    /// The pattern part of HAProxy's mismatch message (recorded on 2.6.12: only plain strings are
+    /// quoted; binary and regex patterns are named by kind).
     fn pattern_text(&self) -> String {
         match &self.matcher {
             Matcher::String(s) => format!(" '{}'", String::from_utf8_lossy(s)),
-            Matcher::Binary(b) => format!(" (binary) '{}'", hex_dump(b)),
-            Matcher::Rstring(r) | Matcher::Rbinary(r) => format!(" (regex) '{}'", r.as_str()),
+            Matcher::Binary(_) => " (binary)".to_owned(),
+            Matcher::Rstring(_) => " (regex)".to_owned(),
+            Matcher::Rbinary(_) => " (binary regex)".to_owned(),
             Matcher::Custom(_) => String::new(),
         }
     }
@@ -322,7 +325,14 @@ impl TcpCheck {
             } else {
                 CheckStatus::L4Ok
             };
-            return (status, None, String::new());
+            // A plain `check` says nothing; an explicit `tcp-check connect` ruleset says
+            // `(tcp-check)` (recorded on 2.6.12).
+            let info = if self.rules.is_empty() {
+                ""
+            } else {
+                "(tcp-check)"
+            };
+            return (status, None, info.to_owned());
         }
         last_success.unwrap_or((CheckStatus::L7Ok, None, "(tcp-check)".to_owned()))
     }
@@ -369,11 +379,11 @@ async fn eval_expect(s: &mut Session, e: &Expect, step: usize) -> Result<Verdict
             None
         };
         if found != e.negate {
+            // Without on-success HAProxy reports `(tcp-check)` (recorded on 2.6.12).
             let info = e
                 .on_success
                 .as_ref()
-                .map(|i| i.render(&s.buf))
-                .unwrap_or_default();
+                .map_or_else(|| "(tcp-check)".to_owned(), |i| i.render(&s.buf));
             return Ok((e.ok_status, code, info));
         }
         let info = match &e.on_error {

@@ -79,12 +79,16 @@ async fn intervals_follow_state_and_maint_stops_checks() {
 
     let up_checks = check_times(&reports, 0);
     assert!(up_checks.len() >= 6, "{}", up_checks.len());
-    for w in up_checks.windows(2).skip(1) {
-        assert!(
-            w[1].0 - w[0].0 >= Duration::from_millis(40),
-            "inter too short"
-        );
-    }
+    // Deadlines advance from the previous deadline, so a late check is followed by a shorter gap;
+    // the average gap is the robust measure (it can only grow on a loaded machine).
+    let mean_gap = |c: &[(Instant, Option<Transition>)]| {
+        (c[c.len() - 1].0 - c[1].0) / u32::try_from(c.len() - 2).unwrap()
+    };
+    assert!(
+        mean_gap(&up_checks) >= Duration::from_millis(45),
+        "{:?}",
+        mean_gap(&up_checks)
+    );
     let down_checks = check_times(&reports, 1);
     assert_eq!(down_checks[0].1, Some(Transition::Down));
     assert!(
@@ -92,12 +96,11 @@ async fn intervals_follow_state_and_maint_stops_checks() {
         "{}",
         down_checks.len()
     );
-    for w in down_checks.windows(2) {
-        assert!(
-            w[1].0 - w[0].0 >= Duration::from_millis(100),
-            "downinter too short"
-        );
-    }
+    assert!(
+        mean_gap(&down_checks) >= Duration::from_millis(110),
+        "{:?}",
+        mean_gap(&down_checks)
+    );
     assert_eq!(sched.health(0).unwrap().status_text(false), "UP");
     assert_eq!(sched.health(1).unwrap().status_text(false), "DOWN");
 

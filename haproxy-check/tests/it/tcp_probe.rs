@@ -136,3 +136,50 @@ async fn send_proxy_v1_precedes_the_check() {
     );
     assert!(seen.ends_with(&want_tail), "{seen:?}");
 }
+
+#[tokio::test]
+async fn mismatch_messages_name_the_pattern_kind() {
+    // Recorded on HAProxy 2.6.12 against a peer answering `-ERR nope`.
+    let cases = [
+        (
+            Expect::binary("2b504f4e47").unwrap(),
+            "TCPCHK did not match content (binary) at step 2",
+        ),
+        (
+            Expect::rstring("^\\+PONG").unwrap(),
+            "TCPCHK did not match content (regex) at step 2",
+        ),
+        (
+            Expect::rbinary("^2B50").unwrap(),
+            "TCPCHK did not match content (binary regex) at step 2",
+        ),
+    ];
+    for (expect, want) in cases {
+        let (addr, _h) = peer(vec![Step::Recv, send("-ERR nope\r\n")]).await;
+        let rules = TcpCheck::new(vec![
+            TcpRule::Send(b"PING\r\n".to_vec()),
+            TcpRule::Expect(expect),
+        ])
+        .unwrap();
+        let o = rules.run(addr, t(1000)).await;
+        assert_eq!((o.status, o.info.as_str()), (CheckStatus::L7Rsp, want));
+    }
+    let (addr, _h) = peer(vec![Step::Recv, send("-ERR nope\r\n")]).await;
+    let rules = TcpCheck::new(vec![
+        TcpRule::Send(b"PING\r\n".to_vec()),
+        TcpRule::Expect(Expect::string("ERR")),
+    ])
+    .unwrap();
+    let o = rules.run(addr, t(1000)).await;
+    assert_eq!(
+        (o.status, o.info.as_str()),
+        (CheckStatus::L7Ok, "(tcp-check)")
+    );
+    let (addr, _h) = peer(vec![]).await;
+    let only_connect = TcpCheck::new(vec![TcpRule::Connect(ConnectRule::default())]).unwrap();
+    let o = only_connect.run(addr, t(1000)).await;
+    assert_eq!(
+        (o.status, o.info.as_str()),
+        (CheckStatus::L4Ok, "(tcp-check)")
+    );
+}
