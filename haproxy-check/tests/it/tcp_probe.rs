@@ -137,49 +137,64 @@ async fn send_proxy_v1_precedes_the_check() {
     assert!(seen.ends_with(&want_tail), "{seen:?}");
 }
 
+const TCP_CHECK_MESSAGES: &str = include_str!("../data/haproxy-2.6/tcp-check-messages.txt");
+
+/// The recorded (check_status, last_chk) of one case in tcp-check-messages.txt.
+fn recorded(case: &str) -> (String, String) {
+    let line = TCP_CHECK_MESSAGES
+        .lines()
+        .find(|l| l.starts_with(&format!("{case}|")))
+        .expect("case recorded");
+    let f: Vec<&str> = line.split('|').collect();
+    let col = |i: usize| f.get(i).map(|s| (*s).to_owned()).expect("column");
+    (col(2), col(4))
+}
+
 #[tokio::test]
-async fn mismatch_messages_name_the_pattern_kind() {
-    // Recorded on HAProxy 2.6.12 against a peer answering `-ERR nope`.
-    let cases = [
+async fn tcp_check_results_match_the_recording() {
+    // Each case as in record_tcpcheck.py, against a peer answering `-ERR nope`.
+    let ping = || TcpRule::Send(b"PING\r\n".to_vec());
+    let cases: Vec<(&str, Vec<TcpRule>)> = vec![
         (
-            Expect::binary("2b504f4e47").unwrap(),
-            "TCPCHK did not match content (binary) at step 2",
+            "str",
+            vec![
+                TcpRule::Connect(ConnectRule::default()),
+                ping(),
+                TcpRule::Expect(Expect::string("+PONG")),
+            ],
         ),
         (
-            Expect::rstring("^\\+PONG").unwrap(),
-            "TCPCHK did not match content (regex) at step 2",
+            "bin",
+            vec![
+                ping(),
+                TcpRule::Expect(Expect::binary("2b504f4e47").unwrap()),
+            ],
         ),
         (
-            Expect::rbinary("^2B50").unwrap(),
-            "TCPCHK did not match content (binary regex) at step 2",
+            "rstr",
+            vec![
+                ping(),
+                TcpRule::Expect(Expect::rstring("^\\+PONG").unwrap()),
+            ],
         ),
+        (
+            "rbin",
+            vec![ping(), TcpRule::Expect(Expect::rbinary("^2B50").unwrap())],
+        ),
+        (
+            "neg",
+            vec![ping(), TcpRule::Expect(Expect::string("ERR").negate())],
+        ),
+        ("ok", vec![ping(), TcpRule::Expect(Expect::string("ERR"))]),
+        ("connonly", vec![TcpRule::Connect(ConnectRule::default())]),
     ];
-    for (expect, want) in cases {
+    for (case, rules) in cases {
         let (addr, _h) = peer(vec![Step::Recv, send("-ERR nope\r\n")]).await;
-        let rules = TcpCheck::new(vec![
-            TcpRule::Send(b"PING\r\n".to_vec()),
-            TcpRule::Expect(expect),
-        ])
-        .unwrap();
-        let o = rules.run(addr, t(1000)).await;
-        assert_eq!((o.status, o.info.as_str()), (CheckStatus::L7Rsp, want));
+        let o = TcpCheck::new(rules).unwrap().run(addr, t(1000)).await;
+        assert_eq!(
+            (o.status.name().to_owned(), o.info),
+            recorded(case),
+            "{case}"
+        );
     }
-    let (addr, _h) = peer(vec![Step::Recv, send("-ERR nope\r\n")]).await;
-    let rules = TcpCheck::new(vec![
-        TcpRule::Send(b"PING\r\n".to_vec()),
-        TcpRule::Expect(Expect::string("ERR")),
-    ])
-    .unwrap();
-    let o = rules.run(addr, t(1000)).await;
-    assert_eq!(
-        (o.status, o.info.as_str()),
-        (CheckStatus::L7Ok, "(tcp-check)")
-    );
-    let (addr, _h) = peer(vec![]).await;
-    let only_connect = TcpCheck::new(vec![TcpRule::Connect(ConnectRule::default())]).unwrap();
-    let o = only_connect.run(addr, t(1000)).await;
-    assert_eq!(
-        (o.status, o.info.as_str()),
-        (CheckStatus::L4Ok, "(tcp-check)")
-    );
 }
