@@ -2,6 +2,7 @@
 
 mod agent_differential;
 mod differential;
+mod health_log;
 mod http_probe;
 mod live;
 mod peer;
