@@ -20,16 +20,29 @@
 //! repository README for the crate map.
 #![forbid(unsafe_code)]
 
+pub mod agent;
 mod error;
 pub mod message;
 mod params;
+pub mod passive;
 #[cfg(feature = "runtime")]
 pub mod probe;
+#[cfg(feature = "runtime")]
+pub mod schedule;
 mod state;
 mod status;
 
+pub use agent::{AgentAdmin, AgentOp, AgentReply};
 pub use error::CheckError;
 pub use message::BackendCounts;
 pub use params::{CheckParams, DEFAULT_FALL, DEFAULT_INTER, DEFAULT_RISE, MAX_RISE_FALL};
+pub use passive::{Observe, OnError, Passive};
+#[cfg(feature = "runtime")]
+pub use schedule::{AgentSpec, Report, Scheduler, ServerSpec};
 pub use state::{CheckOutcome, Health, MAX_INFO_LEN, OpState, Transition};
 pub use status::{CheckResult, CheckStatus};
+
+/// The README's example, compiled as a doc test.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -108,6 +108,21 @@ pub fn server_stopping(
     out
 }
 
+/// `Server be/s is DOWN. N active and M backup servers left. ...`: the form HAProxy logs when
+/// `option log-health-checks` already logged the reason on the `Health check ...` line.
+pub fn server_down_short(backend: &str, server: &str, backup: bool, n: &BackendCounts) -> String {
+    let mut out = format!("{}Server {backend}/{server} is DOWN", backup_prefix(backup));
+    append_counts(&mut out, true, n);
+    out
+}
+
+/// `Server be/s is UP. N active and M backup servers online. ...` (see [`server_down_short`]).
+pub fn server_up_short(backend: &str, server: &str, backup: bool, n: &BackendCounts) -> String {
+    let mut out = format!("{}Server {backend}/{server} is UP", backup_prefix(backup));
+    append_counts(&mut out, false, n);
+    out
+}
+
 /// `Server be/s is going DOWN for maintenance. ...`
 pub fn server_enter_maint(backend: &str, server: &str, backup: bool, n: &BackendCounts) -> String {
     let mut out = format!(

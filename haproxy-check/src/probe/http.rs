@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use regex::bytes::Regex;
 use tokio::time::Instant;
 
-use super::CheckTimeouts;
+use super::CheckConn;
 use super::session::Session;
 use super::tcpcheck::compile;
 use crate::{CheckError, CheckOutcome, CheckStatus};
@@ -280,18 +280,19 @@ impl HttpCheck {
     pub async fn run(
         &self,
         target: SocketAddr,
-        t: CheckTimeouts,
+        conn: impl Into<CheckConn>,
         state: Option<&str>,
     ) -> CheckOutcome {
+        let conn = conn.into();
         let start = Instant::now();
-        let (status, code, info) = self.run_inner(target, &t, start, state).await;
+        let (status, code, info) = self.run_inner(target, &conn, start, state).await;
         CheckOutcome::new(status, code, info, start.elapsed())
     }
 
     async fn run_inner(
         &self,
         target: SocketAddr,
-        t: &CheckTimeouts,
+        t: &CheckConn,
         start: Instant,
         state: Option<&str>,
     ) -> (CheckStatus, Option<u32>, String) {
@@ -299,6 +300,15 @@ impl HttpCheck {
             Ok(s) => s,
             Err(e) => return (e.status, None, e.info),
         };
+        self.exchange(&mut s, state).await
+    }
+
+    /// Sends this check's request on an open session and judges the response.
+    pub(crate) async fn exchange(
+        &self,
+        s: &mut Session,
+        state: Option<&str>,
+    ) -> (CheckStatus, Option<u32>, String) {
         if let Err(e) = s.send(&self.request(state)).await {
             return (e.status, None, e.info);
         }
@@ -333,12 +343,14 @@ impl HttpCheck {
         };
         let code = u32::from(resp.code);
         let body = s.buf.get(resp.head_len..).unwrap_or_default();
+        // Observed on 2.6.12: a passing HTTP check leaves last_chk empty; a failing one shows
+        // the reason phrase.
         if self.disable_on_404 && resp.code == 404 {
-            return (CheckStatus::L7OkC, Some(code), resp.reason);
+            return (CheckStatus::L7OkC, Some(code), String::new());
         }
         let Some(e) = &self.expect else {
             return if (200..400).contains(&resp.code) {
-                (CheckStatus::L7Ok, Some(code), resp.reason)
+                (CheckStatus::L7Ok, Some(code), String::new())
             } else {
                 (CheckStatus::L7Sts, Some(code), resp.reason)
             };
@@ -373,11 +385,127 @@ impl HttpCheck {
             ),
         };
         if found != e.negate {
-            (e.ok_status, Some(code), resp.reason)
+            (e.ok_status, Some(code), String::new())
         } else {
             (e.error_status.unwrap_or(err_default), Some(code), err_info)
         }
     }
+}
+
+/// Largest number of steps in an `http-check connect` sequence.
+pub const MAX_HTTP_STEPS: usize = 64;
+
+/// One step of an HTTP check sequence.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum HttpStep {
+    /// `http-check connect [port p] [addr ip]`: opens a new connection.
+    Connect(super::ConnectRule),
+    /// An `http-check send` followed by its `http-check expect`, on the current connection.
+    Exchange(HttpCheck),
+}
+
+/// `http-check connect` sequences: several connections, each with send/expect pairs.
+#[derive(Debug, Clone)]
+pub struct HttpSequence {
+    steps: Vec<HttpStep>,
+}
+
+impl HttpSequence {
+    /// Builds a sequence.
+    ///
+    /// # Errors
+    /// [`CheckError::InvalidRule`] when empty, longer than [`MAX_HTTP_STEPS`], or when a connect
+    /// appears but the sequence does not start with one.
+    pub fn new(steps: Vec<HttpStep>) -> Result<Self, CheckError> {
+        if steps.is_empty() || steps.len() > MAX_HTTP_STEPS {
+            return Err(CheckError::InvalidRule(format!(
+                "an http-check sequence needs 1 to {MAX_HTTP_STEPS} steps"
+            )));
+        }
+        let has_connect = steps.iter().any(|s| matches!(s, HttpStep::Connect(_)));
+        if has_connect && !matches!(steps.first(), Some(HttpStep::Connect(_))) {
+            return Err(CheckError::InvalidRule(
+                "first step MUST also be a 'connect' when there is a 'connect' step in the http-check ruleset"
+                    .to_owned(),
+            ));
+        }
+        Ok(Self { steps })
+    }
+
+    /// Runs the steps in order; the first failure is the result, else the last exchange's.
+    pub async fn run(
+        &self,
+        target: SocketAddr,
+        conn: impl Into<CheckConn>,
+        state: Option<&str>,
+    ) -> CheckOutcome {
+        let conn = conn.into();
+        let start = Instant::now();
+        let mut session: Option<Session> = None;
+        let mut last = (CheckStatus::L4Ok, None, String::new());
+        if !matches!(self.steps.first(), Some(HttpStep::Connect(_))) {
+            match Session::connect(target, &conn, start).await {
+                Ok(s) => session = Some(s),
+                Err(e) => return CheckOutcome::new(e.status, None, e.info, start.elapsed()),
+            }
+        }
+        for step in &self.steps {
+            match step {
+                HttpStep::Connect(c) => {
+                    let addr = SocketAddr::new(
+                        c.addr.unwrap_or(target.ip()),
+                        c.port.unwrap_or(target.port()),
+                    );
+                    match Session::connect(addr, &conn, start).await {
+                        Ok(s) => session = Some(s),
+                        Err(e) => {
+                            return CheckOutcome::new(e.status, None, e.info, start.elapsed());
+                        }
+                    }
+                }
+                HttpStep::Exchange(h) => {
+                    let Some(s) = session.as_mut() else {
+                        return CheckOutcome::new(CheckStatus::SockErr, None, "", start.elapsed());
+                    };
+                    last = h.exchange(s, state).await;
+                    if !matches!(
+                        last.0.result(),
+                        crate::CheckResult::Passed | crate::CheckResult::CondPass
+                    ) {
+                        break;
+                    }
+                    // The next exchange reads a fresh response.
+                    s.buf.clear();
+                }
+            }
+        }
+        CheckOutcome::new(last.0, last.1, last.2, start.elapsed())
+    }
+}
+
+/// The `x-haproxy-server-state` value HAProxy 2.6 sends with `http-check send-state`, e.g.
+/// `UP 1/3; address=127.0.0.1; port=8080; name=b/s; node=lb1; weight=1/1; scur=0/0; qcur=0`.
+///
+/// `weight` is (current, backend total); `scur` is (server sessions, backend sessions).
+pub fn server_state_value(
+    status: &str,
+    addr: SocketAddr,
+    name: &str,
+    node: &str,
+    weight: (u32, u32),
+    scur: (u32, u32),
+    qcur: u32,
+) -> String {
+    format!(
+        "{status}; address={}; port={}; name={name}; node={node}; weight={}/{}; scur={}/{}; qcur={qcur}",
+        addr.ip(),
+        addr.port(),
+        weight.0,
+        weight.1,
+        scur.0,
+        scur.1
+    )
 }
 
 /// Largest number of response headers parsed.
@@ -445,5 +573,46 @@ impl Response {
     fn body_complete(&self, buf: &[u8]) -> bool {
         self.content_length
             .is_some_and(|cl| buf.len() >= self.head_len.saturating_add(cl))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn response_parser_never_panics(data in prop::collection::vec(any::<u8>(), 0..512)) {
+            if let Parsed::Done(r) = Response::parse(&data) {
+                prop_assert!(r.head_len <= data.len());
+                let _ = r.body_complete(&data);
+            }
+        }
+
+        #[test]
+        fn status_list_parser_never_panics(s in "[0-9,\\- ]{0,40}") {
+            let _ = HttpMatch::status(&s);
+        }
+    }
+
+    #[test]
+    fn parses_status_line_and_headers() {
+        let Parsed::Done(r) =
+            Response::parse(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 3\r\n\r\nabc")
+        else {
+            panic!("not parsed")
+        };
+        assert_eq!(
+            (r.code, r.reason.as_str(), r.content_length),
+            (503, "Service Unavailable", Some(3))
+        );
+        assert!(matches!(Response::parse(b"SSH-2.0"), Parsed::Invalid));
+        assert!(matches!(Response::parse(b"HTTP/1.1 20"), Parsed::Partial));
+        assert!(matches!(
+            Response::parse(b"HTTP/1.1 2x0 OK\r\n\r\n"),
+            Parsed::Invalid
+        ));
     }
 }

@@ -252,7 +252,7 @@ pub enum MysqlProto {
 }
 
 /// `option mysql-check [user <u> [post-41|pre-41]]`: parses the server handshake; with a user,
-/// also authenticates (no password) and expects an OK packet, then sends QUIT.
+/// also sends an authentication packet (no password) followed by QUIT, and expects an OK packet.
 ///
 /// # Errors
 /// [`CheckError::InvalidRule`] for a user name that is too long or has NUL/CR/LF.
@@ -271,18 +271,16 @@ pub fn mysql_check(user: Option<(&str, MysqlProto)>) -> Result<TcpCheck, CheckEr
             MysqlProto::Pre41 => vec![0x00, 0x80, 0x00, 0x00, 0x01],
         };
         payload.extend_from_slice(user.as_bytes());
-        payload.push(0);
-        if proto == MysqlProto::Post41 {
-            payload.push(0);
-        }
+        payload.extend_from_slice(&[0, 0]);
         let len = payload.len();
         let mut pkt = vec![(len & 0xff) as u8, (len >> 8 & 0xff) as u8, 0, 1];
         pkt.extend_from_slice(&payload);
+        // HAProxy sends the QUIT packet right behind the authentication packet.
+        pkt.extend_from_slice(&[0x01, 0x00, 0x00, 0x00, 0x01]);
         rules.push(TcpRule::Send(pkt));
         rules.push(TcpRule::Expect(Expect::new(Matcher::Custom(
             Custom::MysqlOk,
         ))));
-        rules.push(TcpRule::Send(vec![0x01, 0x00, 0x00, 0x00, 0x01]));
     }
     Ok(TcpCheck::from_rules(rules))
 }
@@ -297,18 +295,20 @@ pub fn ldap_check() -> TcpCheck {
     ])
 }
 
-/// The SSLv3-compatible ClientHello that `ssl-hello-chk` sends.
+/// The SSLv3 ClientHello that `ssl-hello-chk` sends, byte for byte as HAProxy 2.6 does
+/// (recorded on loopback): 39 cipher suites, a random made of the current UNIX time followed by
+/// `HAPROXYSSLCHK\nHAPROXYSSLCHK\n`, no session id, null compression.
 pub fn ssl_client_hello() -> Vec<u8> {
-    // Cipher suites: a classic SSLv3/TLS1.0 list (RSA, DHE, ECDHE with AES and 3DES).
-    const SUITES: [u16; 12] = [
-        0xc014, 0xc013, 0xc00a, 0xc009, 0x0039, 0x0033, 0x0035, 0x002f, 0x000a, 0x0016, 0x0005,
-        0x0004,
-    ];
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let mut hs = vec![0x03, 0x00];
-    hs.extend_from_slice(&[0x5a; 32]); // random
+    hs.extend_from_slice(&((now & 0xffff_ffff) as u32).to_be_bytes());
+    hs.extend_from_slice(b"HAPROXYSSLCHK\nHAPROXYSSLCHK\n");
     hs.push(0x00); // session id length
-    hs.extend_from_slice(&((SUITES.len() * 2) as u16).to_be_bytes());
-    for s in SUITES {
+    let suites: Vec<u16> = (0x0001..=0x001b).chain(0x002f..=0x003a).collect();
+    hs.extend_from_slice(&((suites.len() * 2) as u16).to_be_bytes());
+    for s in suites {
         hs.extend_from_slice(&s.to_be_bytes());
     }
     hs.extend_from_slice(&[0x01, 0x00]); // compression: null
@@ -342,4 +342,34 @@ pub fn ssl_hello_check() -> Result<TcpCheck, CheckError> {
                 .tout_status(CheckStatus::L6Timeout),
         ),
     ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn evaluators_never_panic(data in prop::collection::vec(any::<u8>(), 0..300), last in any::<bool>()) {
+            for c in [Custom::MysqlHandshake, Custom::MysqlOk, Custom::LdapBind] {
+                let _ = c.eval(&data, last);
+            }
+        }
+    }
+
+    #[test]
+    fn ber_long_lengths() {
+        assert_eq!(ber_len(&[0x84, 0, 0, 0, 0x10], 0), Some((16, 5)));
+        assert_eq!(ber_len(&[0x85, 0, 0, 0, 0, 0], 0), None);
+        assert_eq!(ber_len(&[0x82, 0x01], 0), None);
+    }
+
+    #[test]
+    fn names_are_bounded() {
+        assert!(pgsql_check(&"u".repeat(MAX_NAME_LEN)).is_ok());
+        assert!(pgsql_check(&"u".repeat(MAX_NAME_LEN + 1)).is_err());
+        assert!(mysql_check(Some(("a\0b", MysqlProto::Post41))).is_err());
+    }
 }

@@ -7,7 +7,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use super::CheckTimeouts;
+use super::CheckConn;
 use crate::CheckStatus;
 
 /// Largest response kept from a server during one check (HAProxy's default `tune.bufsize`).
@@ -29,10 +29,41 @@ pub(crate) fn errno_text(e: &io::Error) -> String {
     }
 }
 
+/// The transport under a check: plain TCP or TLS.
+#[derive(Debug)]
+enum Stream {
+    Plain(TcpStream),
+    #[cfg(feature = "tls")]
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl Stream {
+    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        match self {
+            Self::Plain(s) => s.write_all(data).await,
+            #[cfg(feature = "tls")]
+            Self::Tls(s) => {
+                s.write_all(data).await?;
+                s.flush().await
+            }
+        }
+    }
+
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(s) => s.read(buf).await,
+            #[cfg(feature = "tls")]
+            Self::Tls(s) => s.read(buf).await,
+        }
+    }
+}
+
 /// An open check connection with its read buffer.
 #[derive(Debug)]
 pub(crate) struct Session {
-    stream: TcpStream,
+    stream: Stream,
+    /// Whether TLS was negotiated (a connect-only check then reports L6OK).
+    pub(crate) tls: bool,
     pub(crate) buf: Vec<u8>,
     pub(crate) eof: bool,
     deadline: Instant,
@@ -42,9 +73,10 @@ impl Session {
     /// Connects within `t.connect`; the read deadline counts from the start when `t.whole`.
     pub(crate) async fn connect(
         addr: SocketAddr,
-        t: &CheckTimeouts,
+        conn: &CheckConn,
         start: Instant,
     ) -> Result<Self, StepError> {
+        let t = &conn.timeouts;
         let fut = TcpStream::connect(addr);
         let stream = match tokio::time::timeout(t.connect, fut).await {
             Err(_) => {
@@ -68,12 +100,50 @@ impl Session {
             Ok(Ok(s)) => s,
         };
         let _ = stream.set_nodelay(true);
+        // HAProxy closes check connections with a single RST unless `linger` is given
+        // (configuration.txt, `tcp-check connect`): no TIME_WAIT pile-up on the checker.
+        #[expect(
+            deprecated,
+            reason = "a zero linger sends RST at once and never blocks; set_zero_linger needs a newer tokio than our minimum"
+        )]
+        let _ = stream.set_linger(Some(std::time::Duration::ZERO));
         let base = if t.whole { start } else { Instant::now() };
+        let deadline = base + t.read;
+        let mut stream = stream;
+        if let Some(h) = conn.send_proxy {
+            let local = stream.local_addr().map_err(|e| StepError {
+                status: CheckStatus::SockErr,
+                info: errno_text(&e),
+            })?;
+            match tokio::time::timeout_at(deadline, stream.write_all(&h.bytes(local, addr))).await {
+                Err(_) => {
+                    return Err(StepError {
+                        status: CheckStatus::L4Timeout,
+                        info: String::new(),
+                    });
+                }
+                Ok(Err(e)) => {
+                    return Err(StepError {
+                        status: CheckStatus::SockErr,
+                        info: errno_text(&e),
+                    });
+                }
+                Ok(Ok(())) => {}
+            }
+        }
+        #[cfg(feature = "tls")]
+        let (stream, tls) = match &conn.tls {
+            Some(tls) => (handshake(stream, tls, addr, deadline).await?, true),
+            None => (Stream::Plain(stream), false),
+        };
+        #[cfg(not(feature = "tls"))]
+        let (stream, tls) = (Stream::Plain(stream), false);
         Ok(Self {
             stream,
+            tls,
             buf: Vec::new(),
             eof: false,
-            deadline: base + t.read,
+            deadline,
         })
     }
 
@@ -126,5 +196,32 @@ impl Session {
                 info: errno_text(&e),
             }),
         }
+    }
+}
+
+/// Runs the TLS handshake within the check deadline: L6TOUT on timeout, L6RSP on failure.
+#[cfg(feature = "tls")]
+async fn handshake(
+    tcp: TcpStream,
+    tls: &super::TlsCheck,
+    addr: SocketAddr,
+    deadline: Instant,
+) -> Result<Stream, StepError> {
+    // Without check-sni no SNI is sent (rustls sends none for an IP address), as in HAProxy.
+    let name = tls
+        .sni
+        .clone()
+        .unwrap_or_else(|| rustls::pki_types::ServerName::IpAddress(addr.ip().into()));
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::clone(&tls.config));
+    match tokio::time::timeout_at(deadline, connector.connect(name, tcp)).await {
+        Err(_) => Err(StepError {
+            status: CheckStatus::L6Timeout,
+            info: String::new(),
+        }),
+        Ok(Err(e)) => Err(StepError {
+            status: CheckStatus::L6Rsp,
+            info: errno_text(&e),
+        }),
+        Ok(Ok(s)) => Ok(Stream::Tls(Box::new(s))),
     }
 }

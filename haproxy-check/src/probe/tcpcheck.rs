@@ -10,7 +10,7 @@ use regex::bytes::Regex;
 use tokio::time::Instant;
 
 use super::session::{Session, StepError};
-use super::{CheckTimeouts, proto};
+use super::{CheckConn, proto};
 use crate::{CheckError, CheckOutcome, CheckStatus};
 
 /// Largest number of rules in one sequence.
@@ -197,11 +197,14 @@ impl Expect {
         self
     }
 
+    /// The pattern part of HAProxy's mismatch message (recorded on 2.6.12: only plain strings are
+    /// quoted; binary and regex patterns are named by kind).
     fn pattern_text(&self) -> String {
         match &self.matcher {
             Matcher::String(s) => format!(" '{}'", String::from_utf8_lossy(s)),
-            Matcher::Binary(b) => format!(" (binary) '{}'", hex_dump(b)),
-            Matcher::Rstring(r) | Matcher::Rbinary(r) => format!(" (regex) '{}'", r.as_str()),
+            Matcher::Binary(_) => " (binary)".to_owned(),
+            Matcher::Rstring(_) => " (regex)".to_owned(),
+            Matcher::Rbinary(_) => " (binary regex)".to_owned(),
             Matcher::Custom(_) => String::new(),
         }
     }
@@ -259,16 +262,17 @@ impl TcpCheck {
     }
 
     /// Runs the sequence against `target` and returns HAProxy's status, code and info.
-    pub async fn run(&self, target: SocketAddr, t: CheckTimeouts) -> CheckOutcome {
+    pub async fn run(&self, target: SocketAddr, conn: impl Into<CheckConn>) -> CheckOutcome {
+        let conn = conn.into();
         let start = Instant::now();
-        let (status, code, info) = self.run_inner(target, &t, start).await;
+        let (status, code, info) = self.run_inner(target, &conn, start).await;
         CheckOutcome::new(status, code, info, start.elapsed())
     }
 
     async fn run_inner(
         &self,
         target: SocketAddr,
-        t: &CheckTimeouts,
+        t: &CheckConn,
         start: Instant,
     ) -> (CheckStatus, Option<u32>, String) {
         let mut session: Option<Session> = None;
@@ -315,7 +319,20 @@ impl TcpCheck {
             }
         }
         if !did_io {
-            return (CheckStatus::L4Ok, None, String::new());
+            let tls = session.as_ref().is_some_and(|s| s.tls);
+            let status = if tls {
+                CheckStatus::L6Ok
+            } else {
+                CheckStatus::L4Ok
+            };
+            // A plain `check` says nothing; an explicit `tcp-check connect` ruleset says
+            // `(tcp-check)` (recorded on 2.6.12).
+            let info = if self.rules.is_empty() {
+                ""
+            } else {
+                "(tcp-check)"
+            };
+            return (status, None, info.to_owned());
         }
         last_success.unwrap_or((CheckStatus::L7Ok, None, "(tcp-check)".to_owned()))
     }
@@ -362,11 +379,11 @@ async fn eval_expect(s: &mut Session, e: &Expect, step: usize) -> Result<Verdict
             None
         };
         if found != e.negate {
+            // Without on-success HAProxy reports `(tcp-check)` (recorded on 2.6.12).
             let info = e
                 .on_success
                 .as_ref()
-                .map(|i| i.render(&s.buf))
-                .unwrap_or_default();
+                .map_or_else(|| "(tcp-check)".to_owned(), |i| i.render(&s.buf));
             return Ok((e.ok_status, code, info));
         }
         let info = match &e.on_error {

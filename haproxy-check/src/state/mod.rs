@@ -99,7 +99,7 @@ pub struct Health {
     maint: bool,
     maint_via: Option<String>,
     drain: bool,
-    agent_drain: bool,
+    agent_down: bool,
     checking: bool,
     last: CheckOutcome,
     has_result: bool,
@@ -119,7 +119,7 @@ impl Health {
             maint: false,
             maint_via: None,
             drain: false,
-            agent_drain: false,
+            agent_down: false,
             checking: false,
             last: CheckOutcome::new(CheckStatus::Init, None, "", Duration::ZERO),
             has_result: false,
@@ -161,7 +161,7 @@ impl Health {
 
     /// Whether the server is draining (CLI/`drain` or agent).
     pub fn is_drain(&self) -> bool {
-        self.drain || self.agent_drain
+        self.drain
     }
 
     /// Whether the server may receive load-balanced traffic (running, not drained, not in maint).
@@ -268,7 +268,7 @@ impl Health {
 
     fn apply_counter(&mut self, result: CheckResult, now: Instant) -> Option<Transition> {
         let rise = self.params.rise();
-        if self.health < rise {
+        if self.health < rise || self.agent_down {
             if self.op != OpState::Stopped {
                 self.chkdown = self.chkdown.saturating_add(1);
                 self.set_op(OpState::Stopped, now);
@@ -348,14 +348,35 @@ impl Health {
         })
     }
 
-    /// Sets the agent's drain flag (sticky until the agent says `ready`, reference §3.4).
-    pub fn set_agent_drain(&mut self, on: bool) {
-        self.agent_drain = on;
+    /// Applies an agent's `down`/`fail`/`stopped` (`true`) or `up` (`false`) verdict.
+    ///
+    /// While the agent says down, passing checks cannot bring the server up.
+    pub fn set_agent_down(&mut self, down: bool, now: Instant) -> Option<Transition> {
+        if down == self.agent_down {
+            return None;
+        }
+        self.agent_down = down;
+        if self.is_maint() {
+            return None;
+        }
+        if down {
+            if self.op != OpState::Stopped {
+                self.chkdown = self.chkdown.saturating_add(1);
+                self.set_op(OpState::Stopped, now);
+                return Some(Transition::Down);
+            }
+            None
+        } else if self.health >= self.params.rise() && self.op == OpState::Stopped {
+            self.set_op(OpState::Running, now);
+            Some(Transition::Up)
+        } else {
+            None
+        }
     }
 
-    /// Whether the agent drained the server.
-    pub fn is_agent_drain(&self) -> bool {
-        self.agent_drain
+    /// Whether the agent last said the server is down.
+    pub fn is_agent_down(&self) -> bool {
+        self.agent_down
     }
 
     /// Copies the state of the tracked server `source` (`track [px/]srv`), named `via` for display.
@@ -402,7 +423,7 @@ impl Health {
             OpState::Running => {
                 let x = self.health.saturating_sub(rise).saturating_add(1);
                 if self.is_drain() {
-                    if agent_enabled && self.agent_drain {
+                    if agent_enabled {
                         "DRAIN (agent)".to_owned()
                     } else if going_down {
                         format!("DRAIN {x}/{fall}")
@@ -424,7 +445,9 @@ impl Health {
                 }
             }
             OpState::Stopped => {
-                if self.health == 0 {
+                if agent_enabled && self.agent_down {
+                    "DOWN (agent)".to_owned()
+                } else if self.health == 0 {
                     "DOWN".to_owned()
                 } else {
                     format!("DOWN {}/{rise}", self.health)
@@ -445,9 +468,15 @@ impl Health {
 
     /// The CSV `check_code` column (empty unless the status carries a code).
     pub fn check_code_text(&self) -> String {
-        match self.last.code {
-            Some(c) if self.last.status.has_code() && !self.is_maint() => c.to_string(),
-            _ => String::new(),
+        if self.last.status.has_code() && !self.is_maint() {
+            // HAProxy prints 0 when a coded status has no code (redis-check, tcp-check L7OK), and
+            // while a check runs (it resets the code when the check starts; observed on 2.6.12).
+            if self.checking {
+                return "0".to_owned();
+            }
+            self.last.code.unwrap_or(0).to_string()
+        } else {
+            String::new()
         }
     }
 
@@ -457,6 +486,14 @@ impl Health {
             return "";
         }
         self.last.status.description()
+    }
+
+    /// The CSV `check_health` column (empty in maintenance).
+    pub fn check_health_text(&self) -> String {
+        if self.is_maint() {
+            return String::new();
+        }
+        self.health.to_string()
     }
 
     /// The CSV `check_duration` column in ms (`None` before the first finished check).

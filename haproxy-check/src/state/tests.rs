@@ -137,8 +137,6 @@ fn maint_then_drain_shows_drain_one_of_three() {
     assert_eq!(h.status_text(false), "DRAIN 1/3");
     h.record(ok(), t0);
     assert_eq!(h.status_text(false), "DRAIN");
-    assert_eq!(h.status_text(true), "DRAIN");
-    h.set_agent_drain(true);
     assert_eq!(h.status_text(true), "DRAIN (agent)");
 }
 
@@ -166,6 +164,20 @@ fn star_prefix_while_checking() {
     assert_eq!(h.check_status_text(), "* INI");
     h.record(ok(), t0);
     assert_eq!(h.check_status_text(), "L4OK");
+    // Recorded on 2.6.12: a running HTTP check shows `* L7STS` with check_code 0.
+    let c503 = CheckOutcome::new(
+        CheckStatus::L7Sts,
+        Some(503),
+        "Service Unavailable",
+        Duration::ZERO,
+    );
+    h.record(c503, t0);
+    assert_eq!(h.check_code_text(), "503");
+    h.set_checking(true);
+    assert_eq!(
+        (h.check_status_text().as_str(), h.check_code_text().as_str()),
+        ("* L7STS", "0")
+    );
 }
 
 #[test]
@@ -232,4 +244,17 @@ proptest! {
             prop_assert_eq!(h.is_up(), h.health() >= rise);
         }
     }
+}
+
+#[test]
+fn agent_down_holds_the_server_down() {
+    let t0 = Instant::now();
+    let mut h = Health::new(CheckParams::default(), t0);
+    h.record(ok(), t0);
+    assert_eq!(h.set_agent_down(true, t0), Some(Transition::Down));
+    assert_eq!(h.status_text(true), "DOWN (agent)");
+    assert_eq!(h.record(ok(), t0), None);
+    assert!(!h.is_up());
+    assert_eq!(h.set_agent_down(false, t0), Some(Transition::Up));
+    assert_eq!(h.status_text(true), "UP");
 }

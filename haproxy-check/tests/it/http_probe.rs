@@ -26,7 +26,7 @@ async fn default_request_and_200() {
     assert_eq!(req, b"OPTIONS / HTTP/1.0\r\n\r\n");
     assert_eq!(
         (o.status, o.code, o.info.as_str()),
-        (CheckStatus::L7Ok, Some(200), "OK")
+        (CheckStatus::L7Ok, Some(200), "")
     );
 }
 
@@ -178,4 +178,64 @@ fn status_list_bounds() {
     assert!(HttpMatch::status(&over).is_err());
     assert!(HttpMatch::status("300-200").is_err());
     assert!(HttpCheck::new(Some("GE T"), None, None).is_err());
+}
+
+#[test]
+fn send_state_value_matches_haproxy_layout() {
+    // Recorded from HAProxy 2.6.12 (`http-check send-state`, server UP 1/3 before its first check).
+    let addr: std::net::SocketAddr = "127.0.0.1:36009".parse().unwrap();
+    assert_eq!(
+        haproxy_check::probe::server_state_value("UP 1/3", addr, "b/s", "vm", (1, 1), (0, 0), 0),
+        "UP 1/3; address=127.0.0.1; port=36009; name=b/s; node=vm; weight=1/1; scur=0/0; qcur=0"
+    );
+}
+
+#[tokio::test]
+async fn connect_sequence_runs_each_exchange() {
+    use haproxy_check::probe::{ConnectRule, HttpSequence, HttpStep};
+    let (a1, h1) = peer(vec![Step::Recv, send("HTTP/1.0 200 OK\r\n\r\n")]).await;
+    let (a2, h2) = peer(vec![
+        Step::Recv,
+        send("HTTP/1.0 503 Service Unavailable\r\n\r\n"),
+    ])
+    .await;
+    let get = |uri: &str| HttpCheck::new(Some("GET"), Some(uri), None).unwrap();
+    let seq = HttpSequence::new(vec![
+        HttpStep::Connect(ConnectRule::default()),
+        HttpStep::Exchange(get("/a")),
+        HttpStep::Connect(ConnectRule {
+            port: Some(a2.port()),
+            addr: None,
+        }),
+        HttpStep::Exchange(get("/b")),
+    ])
+    .unwrap();
+    let o = seq.run(a1, t(), None).await;
+    assert_eq!(
+        (o.status, o.code, o.info.as_str()),
+        (CheckStatus::L7Sts, Some(503), "Service Unavailable")
+    );
+    assert_eq!(h1.await.unwrap(), vec![b"GET /a HTTP/1.0\r\n\r\n".to_vec()]);
+    assert_eq!(h2.await.unwrap(), vec![b"GET /b HTTP/1.0\r\n\r\n".to_vec()]);
+}
+
+#[tokio::test]
+async fn two_exchanges_share_one_connection() {
+    use haproxy_check::probe::{HttpSequence, HttpStep};
+    let (addr, h) = peer(vec![
+        Step::Recv,
+        send("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"),
+        Step::Recv,
+        send("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nready"),
+    ])
+    .await;
+    let one = HttpCheck::new(Some("GET"), Some("/1"), Some("HTTP/1.1")).unwrap();
+    let two = HttpCheck::new(Some("GET"), Some("/2"), Some("HTTP/1.1"))
+        .unwrap()
+        .expect(HttpExpect::new(HttpMatch::String(b"ready".to_vec())));
+    let seq = HttpSequence::new(vec![HttpStep::Exchange(one), HttpStep::Exchange(two)]).unwrap();
+    let o = seq.run(addr, t(), None).await;
+    assert_eq!(o.status, CheckStatus::L7Ok, "{o:?}");
+    assert_eq!(h.await.unwrap().len(), 2);
+    assert!(HttpSequence::new(vec![]).is_err());
 }

@@ -120,3 +120,81 @@ fn rule_count_is_bounded() {
     let too_many = vec![TcpRule::Send(vec![1]); MAX_RULES + 1];
     assert!(TcpCheck::new(too_many).is_err());
 }
+
+#[tokio::test]
+async fn send_proxy_v1_precedes_the_check() {
+    use haproxy_check::probe::{CheckConn, HttpCheck, ProxyHeader};
+    let (addr, h) = peer(vec![Step::Recv, send("HTTP/1.0 200 OK\r\n\r\n")]).await;
+    let conn = CheckConn::new(t(1000)).with_send_proxy(Some(ProxyHeader::V1));
+    let o = HttpCheck::default().run(addr, conn, None).await;
+    assert_eq!(o.status, CheckStatus::L7Ok);
+    let seen = String::from_utf8(h.await.unwrap().concat()).unwrap();
+    let want_tail = format!(" {}\r\nOPTIONS / HTTP/1.0\r\n\r\n", addr.port());
+    assert!(
+        seen.starts_with("PROXY TCP4 127.0.0.1 127.0.0.1 "),
+        "{seen:?}"
+    );
+    assert!(seen.ends_with(&want_tail), "{seen:?}");
+}
+
+const TCP_CHECK_MESSAGES: &str = include_str!("../data/haproxy-2.6/tcp-check-messages.txt");
+
+/// The recorded (check_status, last_chk) of one case in tcp-check-messages.txt.
+fn recorded(case: &str) -> (String, String) {
+    let line = TCP_CHECK_MESSAGES
+        .lines()
+        .find(|l| l.starts_with(&format!("{case}|")))
+        .expect("case recorded");
+    let f: Vec<&str> = line.split('|').collect();
+    let col = |i: usize| f.get(i).map(|s| (*s).to_owned()).expect("column");
+    (col(2), col(4))
+}
+
+#[tokio::test]
+async fn tcp_check_results_match_the_recording() {
+    // Each case as in record_tcpcheck.py, against a peer answering `-ERR nope`.
+    let ping = || TcpRule::Send(b"PING\r\n".to_vec());
+    let cases: Vec<(&str, Vec<TcpRule>)> = vec![
+        (
+            "str",
+            vec![
+                TcpRule::Connect(ConnectRule::default()),
+                ping(),
+                TcpRule::Expect(Expect::string("+PONG")),
+            ],
+        ),
+        (
+            "bin",
+            vec![
+                ping(),
+                TcpRule::Expect(Expect::binary("2b504f4e47").unwrap()),
+            ],
+        ),
+        (
+            "rstr",
+            vec![
+                ping(),
+                TcpRule::Expect(Expect::rstring("^\\+PONG").unwrap()),
+            ],
+        ),
+        (
+            "rbin",
+            vec![ping(), TcpRule::Expect(Expect::rbinary("^2B50").unwrap())],
+        ),
+        (
+            "neg",
+            vec![ping(), TcpRule::Expect(Expect::string("ERR").negate())],
+        ),
+        ("ok", vec![ping(), TcpRule::Expect(Expect::string("ERR"))]),
+        ("connonly", vec![TcpRule::Connect(ConnectRule::default())]),
+    ];
+    for (case, rules) in cases {
+        let (addr, _h) = peer(vec![Step::Recv, send("-ERR nope\r\n")]).await;
+        let o = TcpCheck::new(rules).unwrap().run(addr, t(1000)).await;
+        assert_eq!(
+            (o.status.name().to_owned(), o.info),
+            recorded(case),
+            "{case}"
+        );
+    }
+}
