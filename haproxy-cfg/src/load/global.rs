@@ -154,7 +154,28 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         }
         "tune.bufsize" | "tune.maxrewrite" | "tune.http.maxhdr" => tune(l, ctx),
         "uid" | "gid" => {
-            if too_many_args(l, ctx, 1) || expects_int(l, ctx) {
+            if too_many_args(l, ctx, 1) {
+                return;
+            }
+            let g = &l.config.global;
+            let (set, what) = if kw == "uid" {
+                (
+                    g.user.is_some() || g.uid.is_some(),
+                    "user/uid already specified",
+                )
+            } else {
+                (
+                    g.group.is_some() || g.gid.is_some(),
+                    "group/gid already specified",
+                )
+            };
+            if set {
+                let msg = format!("{what}. Continuing.");
+                let d = crate::diag::Diagnostic::alert("duplicate-setting", Origin::Parsing, msg);
+                l.emit(d.at(&ctx.file, ctx.line, ctx.col(0)).non_fatal());
+                return;
+            }
+            if expects_int(l, ctx) {
                 return;
             }
             match ctx.arg(1).parse::<u32>() {
@@ -184,6 +205,24 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             if too_many_args(l, ctx, 1) {
                 return;
             }
+            let g = &l.config.global;
+            let (set, what) = if kw == "user" {
+                (
+                    g.user.is_some() || g.uid.is_some(),
+                    "user/uid already specified",
+                )
+            } else {
+                (
+                    g.group.is_some() || g.gid.is_some(),
+                    "gid/group was already specified",
+                )
+            };
+            if set {
+                let msg = format!("{what}. Continuing.");
+                let d = crate::diag::Diagnostic::alert("duplicate-setting", Origin::Parsing, msg);
+                l.emit(d.at(&ctx.file, ctx.line, ctx.col(0)).non_fatal());
+                return;
+            }
             let name = ctx.arg(1).to_owned();
             let exists = if kw == "user" {
                 l.env.user_exists(&name)
@@ -191,8 +230,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                 l.env.group_exists(&name)
             };
             if !exists {
-                let what = if kw == "user" { "user" } else { "group" };
-                let msg = format!("cannot find {what} id for '{name}' (0:Success)");
+                let msg = format!("cannot find {kw} id for '{name}' (0:Success)");
                 l.alert(ctx, ctx.col(1), "unknown-user", Origin::Parsing, msg);
                 return;
             }

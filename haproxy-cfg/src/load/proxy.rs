@@ -444,8 +444,17 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             }
         }
     }
-    if is_def && NOT_IN_DEFAULTS.contains(&kw) {
+    if is_def && matches!(kw, "server" | "server-template") {
         let msg = format!("'{kw}' not allowed in 'defaults' section.");
+        return l.alert(ctx, ctx.col(0), "not-in-defaults", Origin::Located, msg);
+    }
+    if is_def && NOT_IN_DEFAULTS.contains(&kw) {
+        let what = if kw == "capture" {
+            format!("{kw} {}", ctx.arg(1))
+        } else {
+            kw.to_owned()
+        };
+        let msg = format!("'{what}' not allowed in 'defaults' section.");
         return l.alert(ctx, ctx.col(0), "not-in-defaults", Origin::Parsing, msg);
     }
     if is_def && pname.is_empty() && NAMED_DEFAULTS_ONLY.contains(&kw) {
@@ -635,10 +644,6 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             push_rule(l, ctx, RuleKind::MonitorFail, 1);
         }
         "acl" => {
-            if ctx.arg(1).is_empty() || ctx.arg(2).is_empty() {
-                let msg = format!("'{kw}' expects at least an ACL name and a criterion.");
-                return l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
-            }
             if let Some(c) = invalid_char(ctx.arg(1)) {
                 let msg = format!(
                     "character '{c}' is not permitted in acl name '{}'.",
@@ -648,17 +653,23 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             }
             if matches!(ctx.arg(1).to_ascii_lowercase().as_str(), "or" | "||") {
                 let msg = format!(
-                    "acl name '{}' will never match. 'or' is used to express a logical OR condition.",
+                    "acl name '{}' will never match. 'or' is used to express a logical disjunction within a condition.",
                     ctx.arg(1)
                 );
                 return l.alert(ctx, ctx.col(1), "bad-name", Origin::Parsing, msg);
             }
+            if ctx.arg(2).is_empty() {
+                let msg = format!(
+                    "error detected while parsing ACL '{}' : missing fetch method in ACL expression ''.",
+                    ctx.arg(1)
+                );
+                return l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+            }
             push_rule(l, ctx, RuleKind::Acl, 1);
         }
         "http-request" => {
-            if ctx.arg(1).is_empty() {
-                let msg = "http-request: expects an action.".to_owned();
-                return l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+            if !http_action(l, ctx, crate::keywords::HTTP_REQUEST_ACTIONS) {
+                return;
             }
             rule_order_warning(
                 l,
@@ -673,16 +684,20 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             push_rule(l, ctx, RuleKind::HttpRequest, 1);
         }
         "http-response" | "http-after-response" => {
-            if ctx.arg(1).is_empty() {
-                let msg = format!("{kw}: expects an action.");
-                return l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
-            }
-            let k = if kw == "http-response" {
-                RuleKind::HttpResponse
+            let (k, list) = if kw == "http-response" {
+                (
+                    RuleKind::HttpResponse,
+                    crate::keywords::HTTP_RESPONSE_ACTIONS,
+                )
             } else {
-                RuleKind::HttpAfterResponse
+                (
+                    RuleKind::HttpAfterResponse,
+                    crate::keywords::HTTP_AFTER_RESPONSE_ACTIONS,
+                )
             };
-            push_rule(l, ctx, k, 1);
+            if http_action(l, ctx, list) {
+                push_rule(l, ctx, k, 1);
+            }
         }
         "tcp-request" | "tcp-response" => tcp_rule(l, ctx, kind),
         "redirect" => {
@@ -758,7 +773,13 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             };
             if ctx.arg(1) == "admin" && is_def {
                 let msg = "'stats admin' not allowed in 'defaults' section.".to_owned();
-                return l.alert(ctx, ctx.col(0), "not-in-defaults", Origin::Parsing, msg);
+                return l.alert(
+                    ctx,
+                    ctx.col(0),
+                    "not-in-defaults",
+                    Origin::ParsingTight,
+                    msg,
+                );
             }
             set(l, |p| p.stats.push(d));
         }
@@ -832,6 +853,32 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             l.alert(ctx, ctx.col(0), "unknown-keyword", Origin::Parsing, msg);
         }
     }
+}
+
+/// Checks the action of an `http-request`/`http-response`/`http-after-response` line; an
+/// unknown or missing action makes HAProxy stop reading (`ERR_ABORT`). Returns whether it is
+/// known.
+fn http_action(l: &mut Loader<'_>, ctx: &Ctx<'_>, actions: &[&str]) -> bool {
+    let action = ctx.arg(1);
+    if crate::keywords::is_action(action, actions) {
+        return true;
+    }
+    let list = actions
+        .iter()
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let missing = if action.is_empty() {
+        " (missing argument)"
+    } else {
+        ""
+    };
+    let msg = format!(
+        "'{}' expects {list}, but got '{action}'{missing}.",
+        ctx.arg(0)
+    );
+    l.abort(ctx, "unknown-action", Origin::ParsingTight, msg);
+    false
 }
 
 /// Applies `f` to the current proxy.
@@ -920,6 +967,24 @@ fn tcp_rule(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind) {
                 return l.alert(ctx, ctx.col(2), "bad-time", Origin::Parsing, msg);
             }
         }
+    }
+    let listed = match (kw, ctx.arg(1)) {
+        ("tcp-request", "content") => Some(crate::keywords::TCP_REQUEST_CONTENT_ACTIONS),
+        ("tcp-request", "connection") => Some(crate::keywords::TCP_REQUEST_CONNECTION_ACTIONS),
+        ("tcp-request", "session") => Some(crate::keywords::TCP_REQUEST_SESSION_ACTIONS),
+        ("tcp-response", "content") => Some(crate::keywords::TCP_RESPONSE_CONTENT_ACTIONS),
+        _ => None,
+    };
+    if let Some(listed) = listed.filter(|l| !crate::keywords::is_tcp_action(ctx.arg(2), l)) {
+        let pname = l.proxy_mut().map(|p| p.name.clone()).unwrap_or_default();
+        let msg = format!(
+            "'{kw} {}' expects {listed} in {} '{pname}' (got '{}').{}",
+            ctx.arg(1),
+            kind.type_str(),
+            ctx.arg(2),
+            if kw == "tcp-request" { "\n" } else { "" }
+        );
+        return l.alert(ctx, ctx.col(2), "unknown-action", Origin::Parsing, msg);
     }
     if kw == "tcp-request" && ctx.arg(1) == "content" {
         let after = [
