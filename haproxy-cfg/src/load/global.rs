@@ -430,8 +430,8 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             });
         }
         _ if kw.starts_with("ssl-") && is_known(kw) => {
-            if ctx.arg(1).is_empty() && kw.starts_with("ssl-default-") {
-                let msg = format!("'{kw}' : missing argument.");
+            if ctx.arg(1).is_empty() && kw.starts_with("ssl-default-") && kw.contains("cipher") {
+                let msg = format!("global statement '{kw}' expects a cipher suite as an argument.");
                 l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
                 return;
             }
@@ -528,8 +528,7 @@ fn stats(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                         let lv = ctx.arg(i + 1);
                         if !matches!(lv, "user" | "operator" | "admin") {
                             let msg = format!(
-                                "'stats socket {}' in section 'global' : 'level' only supports 'user', 'operator', and 'admin'",
-                                ctx.arg(2)
+                                "'stats socket' : ''level' only supports 'user', 'operator', and 'admin' (got '{lv}')'"
                             );
                             l.alert(ctx, ctx.col(i + 1), "bad-argument", Origin::Parsing, msg);
                             return;
@@ -558,7 +557,7 @@ fn stats(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         "maxconn" => {
             let v = atol(ctx.arg(2));
             if v <= 0 {
-                let msg = "'stats maxconn' : expects a positive integer argument.".to_owned();
+                let msg = "'stats maxconn' expects a positive value".to_owned();
                 l.alert(ctx, ctx.col(2), "out-of-range", Origin::Parsing, msg);
                 return;
             }

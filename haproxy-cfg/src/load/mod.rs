@@ -415,11 +415,11 @@ impl<'e> Loader<'e> {
                 self.current = None;
                 userlist::header(self, ctx);
             }
-            other => {
+            _ => {
                 self.current = None;
                 self.config
                     .other_sections
-                    .push((format!("{other:?}"), Vec::new()));
+                    .push((ctx.rest(0).join(" "), Vec::new()));
             }
         }
     }

@@ -574,11 +574,11 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                 let msg = format!("{kw} : expects <name> as argument.");
                 return l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
             }
-            let name = ctx.arg(1).to_owned();
+            let (name, loc) = (ctx.arg(1).to_owned(), ctx.loc());
             let codes = ctx.rest(2).iter().filter_map(|c| c.parse().ok()).collect();
             set(l, |p| {
                 p.errorfiles
-                    .push(crate::model::ErrorFile::Section { name, codes })
+                    .push(crate::model::ErrorFile::Section { name, codes, loc })
             });
         }
         "http-error" => {
