@@ -325,6 +325,7 @@ const FRONTEND_ONLY: &[&str] = &[
     "log-format-sd",
     "error-log-format",
     "rate-limit",
+    "max-session-srv-conns",
     "declare",
     "clitcpka-cnt",
     "clitcpka-idle",
@@ -392,30 +393,94 @@ const NAMED_DEFAULTS_ONLY: &[&str] = &[
     "tcp-response",
 ];
 
-/// Rule keywords that HAProxy 2.6 removed, with the modern form and the rule kind we map to.
+/// Header-rewriting keywords that HAProxy 2.1 removed, with the end of HAProxy's message (after
+/// `The '<kw>' `). Only `reqadd`/`rspadd` of a plain `Name: value` map without a regex engine.
 const LEGACY_REWRITES: &[(&str, &str)] = &[
-    ("reqadd", "http-request add-header"),
-    ("rspadd", "http-response add-header"),
-    ("reqdel", "http-request del-header"),
-    ("rspdel", "http-response del-header"),
-    ("reqidel", "http-request del-header"),
-    ("rspidel", "http-response del-header"),
-    ("reqrep", "http-request replace-header"),
-    ("reqirep", "http-request replace-header"),
-    ("rsprep", "http-response replace-header"),
-    ("rspirep", "http-response replace-header"),
-    ("reqdeny", "http-request deny"),
-    ("reqideny", "http-request deny"),
-    ("reqallow", "http-request allow"),
-    ("reqiallow", "http-request allow"),
-    ("reqpass", "http-request allow"),
-    ("reqipass", "http-request allow"),
-    ("reqtarpit", "http-request tarpit"),
-    ("reqitarpit", "http-request tarpit"),
-    ("rspdeny", "http-response deny"),
-    ("rspideny", "http-response deny"),
-    ("reqsetbe", "use_backend"),
-    ("reqisetbe", "use_backend"),
+    (
+        "cliexp",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request replace-path', 'http-request replace-uri' or 'http-request replace-header' instead.",
+    ),
+    (
+        "reqrep",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request replace-path', 'http-request replace-uri' or 'http-request replace-header' instead.",
+    ),
+    (
+        "reqdel",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request del-header' instead.",
+    ),
+    (
+        "reqdeny",
+        "not supported anymore since HAProxy 2.1. Use 'http-request deny' instead.",
+    ),
+    ("reqpass", "not supported anymore since HAProxy 2.1."),
+    (
+        "reqallow",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request allow' instead.",
+    ),
+    (
+        "reqtarpit",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request tarpit' instead.",
+    ),
+    (
+        "reqirep",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request replace-header' instead.",
+    ),
+    (
+        "reqidel",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request del-header' instead.",
+    ),
+    (
+        "reqideny",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request deny' instead.",
+    ),
+    (
+        "reqipass",
+        "directive is not supported anymore since HAProxy 2.1.",
+    ),
+    (
+        "reqiallow",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request allow' instead.",
+    ),
+    (
+        "reqitarpit",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request tarpit' instead.",
+    ),
+    (
+        "reqadd",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request add-header' instead.",
+    ),
+    (
+        "srvexp",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-response replace-header' instead.",
+    ),
+    (
+        "rsprep",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-response replace-header' instead.",
+    ),
+    (
+        "rspdel",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-response del-header' .",
+    ),
+    (
+        "rspdeny",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-response deny' instead.",
+    ),
+    (
+        "rspirep",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-response replace-header' instead.",
+    ),
+    (
+        "rspidel",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-response del-header' instead.",
+    ),
+    (
+        "rspideny",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-response deny' instead.",
+    ),
+    (
+        "rspadd",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-response add-header' instead.",
+    ),
 ];
 
 /// One line of a proxy section.
@@ -824,6 +889,29 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                 msg,
             );
         }
+        "appsession" => {
+            let msg = "'appsession' is not supported anymore since HAProxy 1.6.".to_owned();
+            l.alert(ctx, ctx.col(0), "legacy-keyword", Origin::Parsing, msg);
+        }
+        "persist" => {
+            if !ctx.arg(1).starts_with("rdp-cookie") {
+                let msg = "missing persist method.".to_owned();
+                return l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+            }
+            other(l, ctx);
+        }
+        "redispatch" => {
+            // COMPAT: removed in 2.1; the keyword alone meant exactly `option redispatch`.
+            let msg = "'redispatch' is a legacy keyword; mapped to 'option redispatch'.".to_owned();
+            l.emit(
+                Diagnostic::warning("legacy-keyword", Origin::Parsing, msg)
+                    .at(&ctx.file, ctx.line, ctx.col(0))
+                    .with_help("write 'option redispatch' instead"),
+            );
+            set(l, |p| {
+                p.options.flags.insert("redispatch".to_owned(), true);
+            });
+        }
         "http-reuse" => {
             if !matches!(ctx.arg(1), "never" | "safe" | "aggressive" | "always") {
                 let msg = format!("'{kw}' only supports 'never', 'safe', 'aggressive', 'always'.");
@@ -831,16 +919,12 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             }
             other(l, ctx);
         }
-        "dispatch"
-        | "transparent"
-        | "source"
-        | "usesrc"
-        | "persist"
-        | "appsession"
-        | "max-session-srv-conns" => {
+        "dispatch" | "transparent" | "source" | "usesrc" | "max-session-srv-conns" => {
             other(l, ctx);
         }
-        _ if kw.starts_with("req") || kw.starts_with("rsp") => legacy_rewrite(l, ctx, &pname),
+        _ if kw.starts_with("req") || kw.starts_with("rsp") || kw == "cliexp" || kw == "srvexp" => {
+            legacy_rewrite(l, ctx, &pname);
+        }
         _ if PROXY_REGISTERED.contains(&kw) || PROXY_COMMON.contains(&kw) => other(l, ctx),
         _ => {
             let section = kind.as_str();
@@ -1117,7 +1201,7 @@ fn timeout(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind, pname: &str) {
 /// `reqadd`, `rspadd`, `reqdel`... (removed in 2.1): mapped when a direct equivalent exists.
 fn legacy_rewrite(l: &mut Loader<'_>, ctx: &Ctx<'_>, pname: &str) {
     let kw = ctx.arg(0);
-    let Some((_, modern)) = LEGACY_REWRITES.iter().find(|(k, _)| *k == kw) else {
+    let Some((_, tail)) = LEGACY_REWRITES.iter().find(|(k, _)| *k == kw) else {
         let kind = l.proxy_mut().map_or("proxy", |p| p.kind.as_str());
         let msg = match suggest_proxy(kw) {
             Some(best) => {
@@ -1127,6 +1211,11 @@ fn legacy_rewrite(l: &mut Loader<'_>, ctx: &Ctx<'_>, pname: &str) {
         };
         return l.alert(ctx, ctx.col(0), "unknown-keyword", Origin::Parsing, msg);
     };
+    let modern = if kw == "reqadd" {
+        "http-request add-header"
+    } else {
+        "http-response add-header"
+    };
     // Only `reqadd`/`rspadd` with a plain "Name: value" header map without a regex engine.
     let header = ctx.arg(1);
     let mappable = matches!(kw, "reqadd" | "rspadd")
@@ -1134,9 +1223,7 @@ fn legacy_rewrite(l: &mut Loader<'_>, ctx: &Ctx<'_>, pname: &str) {
             .split_once(':')
             .is_some_and(|(n, _)| !n.is_empty() && !n.contains(' '));
     if !mappable {
-        let msg = format!(
-            "The '{kw}' directive is not supported anymore since HAProxy 2.1. Use '{modern}' instead."
-        );
+        let msg = format!("The '{kw}' {tail}");
         return l.alert(ctx, ctx.col(0), "legacy-keyword", Origin::Parsing, msg);
     }
     let (name, value) = header.split_once(':').unwrap_or((header, ""));
