@@ -7,3 +7,4 @@ mod model;
 mod no_panic;
 mod reader_golden;
 mod roundtrip;
+mod reader_live;
