@@ -231,6 +231,7 @@ impl Reader<'_> {
             section: self.section_name.as_deref(),
             vars: self.vars,
         };
+        let outline_size = &mut self.outline_size;
         let bytes = line_bytes(&raw.raw, raw.latin1, raw.eol);
         let is_scope = bytes
             .iter()
@@ -248,12 +249,7 @@ impl Reader<'_> {
         } else if self.stop.is_some() {
             split_result(lex_bytes(&bytes, &ctx))
         } else {
-            let section = self.section_name.clone();
-            let ctx = LexContext {
-                section: section.as_deref(),
-                ..ctx
-            };
-            split_result(lex_like_haproxy(&mut self.outline_size, &bytes, &ctx))
+            split_result(lex_like_haproxy(outline_size, &bytes, &ctx))
         };
         drop(bytes);
         let mut line = Line {
