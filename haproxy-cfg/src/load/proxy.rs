@@ -122,7 +122,7 @@ pub(super) fn header(l: &mut Loader<'_>, kind: ProxyKind, ctx: &Ctx<'_>) {
         }
     }
     l.config.proxies.push(p);
-    l.current = Some(false);
+    l.enter_proxy(false);
 }
 
 /// `defaults [name] [from <name>]`: resets to the built-in defaults (or the named parent).
@@ -168,7 +168,7 @@ fn defaults_header(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     l.defaults_refs.push((false, false));
     l.defaults_rules_side.push(None);
     l.last_defaults = Some(l.config.defaults.len() - 1);
-    l.current = Some(true);
+    l.enter_proxy(true);
     l.current_defaults = parent.and_then(|i| l.config.defaults.get(i)).cloned();
 }
 
@@ -490,7 +490,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         return l.alert(ctx, ctx.col(0), "no-section", Origin::Parsing, msg);
     };
     let Some(p) = l.proxy_mut() else { return };
-    let (kind, pname) = (p.kind, p.name.clone());
+    let (kind, pname) = (p.kind, std::sync::Arc::clone(&l.current_name));
     let kw = ctx.arg(0);
     // "no" / "default" prefixes: only `option` and `log` accept them here.
     if kw == "no" || kw == "default" {
@@ -545,10 +545,10 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         );
         l.warn(ctx, ctx.col(0), "wrong-side", Origin::Parsing, msg);
     };
-    if FRONTEND_ONLY.contains(&kw) && !kind.has_frontend() {
+    if !kind.has_frontend() && FRONTEND_ONLY.contains(&kw) {
         return side_warn(l, true);
     }
-    if BACKEND_ONLY.contains(&kw) && !kind.has_backend() {
+    if !kind.has_backend() && BACKEND_ONLY.contains(&kw) {
         return side_warn(l, false);
     }
     match kw {
@@ -716,7 +716,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                 );
                 return l.alert(ctx, ctx.col(1), "bad-name", Origin::Parsing, msg);
             }
-            if matches!(ctx.arg(1).to_ascii_lowercase().as_str(), "or" | "||") {
+            if ctx.arg(1).eq_ignore_ascii_case("or") || ctx.arg(1) == "||" {
                 let msg = format!(
                     "acl name '{}' will never match. 'or' is used to express a logical disjunction within a condition.",
                     ctx.arg(1)
