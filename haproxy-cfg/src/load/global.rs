@@ -429,6 +429,44 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                 words: ctx.rest(0),
             });
         }
+        "ssl-server-verify" => {
+            if !matches!(ctx.arg(1), "none" | "required") {
+                let msg = format!("'{kw}' expects 'none' or 'required' as argument.");
+                l.alert(ctx, ctx.col(1), "bad-argument", Origin::Parsing, msg);
+                return;
+            }
+            l.config.global.ssl.push((kw.to_owned(), ctx.rest(1)));
+        }
+        "tune.ssl.default-dh-param" | "maxsslconn" => {
+            if expects_int(l, ctx) {
+                return;
+            }
+            if kw == "tune.ssl.default-dh-param" && atol(ctx.arg(1)) < 1024 {
+                let msg = format!("'{kw}' expects a value >= 1024.");
+                l.alert(ctx, ctx.col(1), "out-of-range", Origin::Parsing, msg);
+                return;
+            }
+            l.config.global.other.push(Directive { loc: ctx.loc(), words: ctx.rest(0) });
+        }
+        "ssl-default-bind-options" | "ssl-default-server-options" => {
+            let mut i = 1;
+            while !ctx.arg(i).is_empty() {
+                let o = ctx.arg(i);
+                match o {
+                    "ssl-min-ver" | "ssl-max-ver" => i += 1,
+                    "no-sslv3" | "no-tlsv10" | "no-tlsv11" | "no-tlsv12" | "no-tlsv13" | "force-sslv3" | "force-tlsv10"
+                    | "force-tlsv11" | "force-tlsv12" | "force-tlsv13" | "no-tls-tickets" => {}
+                    "prefer-client-ciphers" if kw == "ssl-default-bind-options" => {}
+                    _ => {
+                        let msg = format!("unknown option '{o}' on global statement '{kw}'.");
+                        l.alert(ctx, ctx.col(i), "bad-argument", Origin::Parsing, msg);
+                        return;
+                    }
+                }
+                i += 1;
+            }
+            l.config.global.ssl.push((kw.to_owned(), ctx.rest(1)));
+        }
         _ if kw.starts_with("ssl-") && is_known(kw) => {
             if ctx.arg(1).is_empty() && kw.starts_with("ssl-default-") && kw.contains("cipher") {
                 let msg = format!("global statement '{kw}' expects a cipher suite as an argument.");
