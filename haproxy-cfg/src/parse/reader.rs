@@ -521,6 +521,8 @@ impl Reader<'_> {
         let trimmed = line
             .raw
             .trim_start_matches([' ', '\t', '\r', '\n', '\u{b}', '\u{c}']);
+        // HAProxy's copy of the line is a C string: it ends at the first NUL.
+        let trimmed = trimmed.split('\0').next().unwrap_or("");
         let body = trimmed.get(1..).unwrap_or("");
         let text = match body.find(']') {
             None | Some(0) => Some("empty scope name is forbidden.".to_owned()),
