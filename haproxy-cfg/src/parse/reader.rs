@@ -400,13 +400,20 @@ impl Reader<'_> {
     }
 
     /// The condition as HAProxy sees it: its arguments joined by spaces, plus the empty
-    /// argument a trailing blank makes.
-    fn condition_text(line: &Line) -> String {
+    /// argument a trailing blank makes; the bytes of a Latin-1 line are given back as bytes.
+    fn condition_text(line: &Line) -> Vec<u8> {
         let mut parts: Vec<&str> = line.args().iter().map(|w| w.value.as_str()).collect();
         if trailing_separator(line) {
             parts.push("");
         }
-        parts.join(" ")
+        let text = parts.join(" ");
+        if line.latin1 {
+            text.chars()
+                .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+                .collect()
+        } else {
+            text.into_bytes()
+        }
     }
 
     fn eval(&mut self, line: &Line, directive: &str) -> Option<bool> {
@@ -414,7 +421,7 @@ impl Reader<'_> {
         match cond::eval_condition(&text, self.vars) {
             Ok(b) => Some(b),
             Err(e) => {
-                let (excerpt, caret) = caret_snippet(text.as_bytes(), e.pos, 76);
+                let (excerpt, caret) = caret_snippet(&text, e.pos, 76);
                 let pad = " ".repeat(directive.len() + 1);
                 let msg = format!(
                     "{} in '{directive}' at position {}:\n  {directive} {excerpt}\n  {pad}{caret}",
