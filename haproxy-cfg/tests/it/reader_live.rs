@@ -149,7 +149,10 @@ fn config(r: &mut Rng) -> String {
     text
 }
 
-#[expect(clippy::print_stderr, reason = "tells the test runner why the test is skipped")]
+#[expect(
+    clippy::print_stderr,
+    reason = "tells the test runner why the test is skipped"
+)]
 fn haproxy_available() -> bool {
     let found = Command::new("haproxy")
         .arg("-v")
