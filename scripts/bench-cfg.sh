@@ -80,7 +80,7 @@ and 2,000 backends of 10 servers each (IP addresses, \`check\`, weights).
 | binary | wall time | peak RSS | exit code |
 |---|---|---|---|
 | haproxy-rs $(cargo pkgid -p haproxy-bin | sed 's/.*#//') (release) | ${ours_t} s | ${ours_rss} KiB | ${ours_rc} |
-| HAProxy $(haproxy -v 2>/dev/null | head -1 | awk '{print $3}') | ${theirs_t} s | ${theirs_rss} KiB | ${theirs_rc} |
+| HAProxy $(haproxy -v 2>/dev/null | sed -n 1p | awk '{print $3}') | ${theirs_t} s | ${theirs_rss} KiB | ${theirs_rc} |
 
 Speed-up: **${speedup}x**. Targets: at least 20x faster than \`haproxy -c\`, peak memory under 64 MiB.
 DOC

@@ -17,6 +17,13 @@ pub(crate) fn check(files: &[String], quiet: bool, zero_warning: bool) -> CheckO
         exe: &exe,
     };
     match read_sources(files) {
+        // Directories without any *.cfg file leave nothing to check: HAProxy then prints its
+        // banner and usage, as when no -f is given.
+        Ok(docs) if docs.is_empty() => CheckOutput {
+            stdout: banner::version(),
+            stderr: banner::usage(),
+            code: 1,
+        },
         Ok(docs) => {
             let loaded = load(&docs, &SystemEnv);
             let out = render_check(&loaded, &opts);

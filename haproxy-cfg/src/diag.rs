@@ -260,7 +260,8 @@ pub struct CheckOutput {
     pub code: i32,
 }
 
-/// Renders findings as `haproxy -c` prints them: the two NOTICE lines before the first message,
+/// Renders findings as `haproxy -c` prints them: the two NOTICE lines before the first warning
+/// or alert,
 /// each message, then on stdout "Warnings were found." and the verdict line.
 #[must_use]
 pub fn render_check(loaded: &crate::load::Loaded, opts: &CheckOptions<'_>) -> CheckOutput {
@@ -306,17 +307,14 @@ fn render_lines(
         };
     }
     let mut stderr = String::new();
-    if !diags.is_empty() {
-        stderr.push_str(&render_notice(
-            &format!("haproxy version is {}", opts.version),
-            opts.pid,
-        ));
-        stderr.push_str(&render_notice(
-            &format!("path to executable is {}", opts.exe),
-            opts.pid,
-        ));
-    }
+    let mut banner = false;
     for d in diags {
+        // HAProxy names itself once, just before the first warning or alert.
+        if !banner && d.severity >= Severity::Warning {
+            banner = true;
+            stderr.push_str(&render_notice(&format!("haproxy version is {}", opts.version), opts.pid));
+            stderr.push_str(&render_notice(&format!("path to executable is {}", opts.exe), opts.pid));
+        }
         stderr.push_str(&render_haproxy(d, opts.pid));
     }
     let mut stdout = String::new();

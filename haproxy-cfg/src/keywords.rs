@@ -501,6 +501,161 @@ pub const BIND_KEYWORDS: &[&str] = &[
     "thread",
 ];
 
+/// Actions of `http-request`, in the order HAProxy lists them when an action is unknown
+/// (`(*)` marks a prefix: `set-var(*)` accepts `set-var(txn.x)`).
+pub const HTTP_REQUEST_ACTIONS: &[&str] = &[
+    "wait-for-handshake",
+    "ot-group",
+    "set-log-level",
+    "set-nice",
+    "use-service",
+    "sc-inc-gpc(*)",
+    "sc-inc-gpc0(*)",
+    "sc-inc-gpc1(*)",
+    "sc-set-gpt(*)",
+    "sc-set-gpt0(*)",
+    "send-spoe-group",
+    "do-resolve(*)",
+    "cache-use",
+    "add-acl(*)",
+    "add-header",
+    "allow",
+    "auth",
+    "capture",
+    "del-acl(*)",
+    "del-header",
+    "del-map(*)",
+    "deny",
+    "disable-l7-retry",
+    "early-hint",
+    "normalize-uri",
+    "redirect",
+    "reject",
+    "replace-header",
+    "replace-path",
+    "replace-pathq",
+    "replace-uri",
+    "replace-value",
+    "return",
+    "set-header",
+    "set-map(*)",
+    "set-method",
+    "set-path",
+    "set-pathq",
+    "set-query",
+    "set-uri",
+    "strict-mode",
+    "tarpit",
+    "track-sc(*)",
+    "set-timeout",
+    "wait-for-body",
+    "set-var-fmt(*)",
+    "set-var(*)",
+    "unset-var(*)",
+    "set-dst",
+    "set-dst-port",
+    "set-mark",
+    "set-src",
+    "set-src-port",
+    "set-tos",
+    "silent-drop",
+    "set-priority-class",
+    "set-priority-offset",
+];
+
+/// Actions of `http-response`, in HAProxy's order.
+pub const HTTP_RESPONSE_ACTIONS: &[&str] = &[
+    "ot-group",
+    "set-log-level",
+    "set-nice",
+    "sc-inc-gpc(*)",
+    "sc-inc-gpc0(*)",
+    "sc-inc-gpc1(*)",
+    "sc-set-gpt(*)",
+    "sc-set-gpt0(*)",
+    "send-spoe-group",
+    "cache-store",
+    "add-acl(*)",
+    "add-header",
+    "allow",
+    "capture",
+    "del-acl(*)",
+    "del-header",
+    "del-map(*)",
+    "deny",
+    "redirect",
+    "replace-header",
+    "replace-value",
+    "return",
+    "set-header",
+    "set-map(*)",
+    "set-status",
+    "strict-mode",
+    "track-sc(*)",
+    "wait-for-body",
+    "set-var-fmt(*)",
+    "set-var(*)",
+    "unset-var(*)",
+    "set-mark",
+    "set-tos",
+    "silent-drop",
+];
+
+/// Actions of `http-after-response`, in HAProxy's order.
+pub const HTTP_AFTER_RESPONSE_ACTIONS: &[&str] = &[
+    "ot-group",
+    "add-header",
+    "allow",
+    "capture",
+    "del-header",
+    "replace-header",
+    "replace-value",
+    "set-header",
+    "set-status",
+    "strict-mode",
+    "set-var-fmt(*)",
+    "set-var(*)",
+    "unset-var(*)",
+];
+
+/// The actions of `tcp-request content`, as HAProxy lists them when one is unknown.
+pub const TCP_REQUEST_CONTENT_ACTIONS: &str = "'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'";
+
+/// The actions of `tcp-request connection`, as HAProxy lists them when one is unknown.
+pub const TCP_REQUEST_CONNECTION_ACTIONS: &str = "'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop'";
+
+/// The actions of `tcp-request session`, as HAProxy lists them when one is unknown.
+pub const TCP_REQUEST_SESSION_ACTIONS: &str = "'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop'";
+
+/// The actions of `tcp-response content`, as HAProxy lists them when one is unknown.
+pub const TCP_RESPONSE_CONTENT_ACTIONS: &str = "'accept', 'close', 'reject', 'ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop'";
+
+/// Whether `action` is one of the actions of a TCP rule list (as listed in the `TCP_*_ACTIONS`
+/// texts; `'track-sc0' ... 'track-sc2'` covers the three trackers).
+#[must_use]
+pub fn is_tcp_action(action: &str, listed: &str) -> bool {
+    if action.is_empty() {
+        return false;
+    }
+    if listed.contains("'track-sc0' ... 'track-sc2'")
+        && matches!(action, "track-sc0" | "track-sc1" | "track-sc2")
+    {
+        return true;
+    }
+    let names: Vec<&str> = listed.split(", ").map(|n| n.trim_matches('\'')).collect();
+    is_action(action, &names)
+}
+
+/// Whether `action` is one of `actions` (entries ending in `(*)` match as prefixes).
+#[must_use]
+pub fn is_action(action: &str, actions: &[&str]) -> bool {
+    !action.is_empty()
+        && actions.iter().any(|k| match k.strip_suffix("(*)") {
+            Some(prefix) => action.starts_with(prefix),
+            None => action == *k,
+        })
+}
+
 /// Which side of a proxy a keyword or option applies to (HAProxy's `PR_CAP_FE` / `PR_CAP_BE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {

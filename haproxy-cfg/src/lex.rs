@@ -274,6 +274,24 @@ pub fn lex_line(raw: &str, ctx: &LexContext<'_>) -> Result<Vec<Word>, LexError> 
 /// # Errors
 /// As [`lex_line`].
 pub fn lex_bytes(raw: &[u8], ctx: &LexContext<'_>) -> Result<Vec<Word>, LexError> {
+    lex_core(raw, ctx, &mut LexInfo::default())
+}
+
+/// What the reader needs to reproduce HAProxy's retry after growing its output buffer.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct LexInfo {
+    /// Bytes HAProxy's `parse_line()` emits for the line, separators and final NUL included.
+    pub(crate) outlen: usize,
+    /// Where the first `${NAME-default}` ends (its `}`): HAProxy overwrites it with a NUL.
+    pub(crate) default_close: Option<usize>,
+}
+
+/// [`lex_bytes`], also reporting [`LexInfo`].
+pub(crate) fn lex_core(
+    raw: &[u8],
+    ctx: &LexContext<'_>,
+    info: &mut LexInfo,
+) -> Result<Vec<Word>, LexError> {
     let bytes = raw;
     let lead = bytes.iter().take_while(|&&b| is_c_space(b)).count();
     // HAProxy writes a NUL into its copy of the line after a `${NAME-default}` value and, on
@@ -364,7 +382,8 @@ pub fn lex_bytes(raw: &[u8], ctx: &LexContext<'_>) -> Result<Vec<Word>, LexError
             b.push(send);
         } else if is_blank(c) && !squote && !dquote {
             let end = i;
-            while is_blank(at(i)) {
+            // C `isspace`: a `\r` inside a run of blanks does not end the line.
+            while is_c_space(at(i)) {
                 i += 1;
             }
             b.split(ctx, end, i);
@@ -419,6 +438,7 @@ pub fn lex_bytes(raw: &[u8], ctx: &LexContext<'_>) -> Result<Vec<Word>, LexError
                         return Err(err(LexErrorKind::UnmatchedBrace, dollar + 1, 1, cut));
                     }
                     cut.get_or_insert(i);
+                    info.default_close.get_or_insert(i);
                     if value.is_none() {
                         value = Some(decode(raw.get(dstart..i).unwrap_or(&[]).to_vec()));
                     }
@@ -476,6 +496,7 @@ pub fn lex_bytes(raw: &[u8], ctx: &LexContext<'_>) -> Result<Vec<Word>, LexError
             cut,
         ));
     }
+    info.outlen = b.outpos + 1;
     Ok(b.words)
 }
 
@@ -486,10 +507,13 @@ pub fn lex_bytes(raw: &[u8], ctx: &LexContext<'_>) -> Result<Vec<Word>, LexError
 #[must_use]
 pub fn comment_start(raw: &str) -> Option<usize> {
     let bytes = raw.as_bytes();
-    let (mut squote, mut dquote) = (false, false);
+    let (mut squote, mut dquote, mut run) = (false, false, false);
     let mut i = 0usize;
     while let Some(&c) = bytes.get(i) {
+        let quoted = squote || dquote;
+        run = !quoted && (is_blank(c) || (run && is_c_space(c)));
         match c {
+            b'\r' | b'\n' if run => {}
             0 | b'\r' | b'\n' => return None,
             b'#' if !squote && !dquote => return Some(i),
             b'"' if !squote => dquote = !dquote,
@@ -510,10 +534,13 @@ pub fn comment_start(raw: &str) -> Option<usize> {
 #[must_use]
 pub fn has_expansion(raw: &str) -> bool {
     let bytes = raw.as_bytes();
-    let (mut squote, mut dquote) = (false, false);
+    let (mut squote, mut dquote, mut run) = (false, false, false);
     let mut i = 0usize;
     while let Some(&c) = bytes.get(i) {
+        let quoted = squote || dquote;
+        run = !quoted && (is_blank(c) || (run && is_c_space(c)));
         match c {
+            b'\r' | b'\n' if run => {}
             0 | b'\r' | b'\n' => return false,
             b'#' if !squote && !dquote => return false,
             b'$' if dquote => return true,

@@ -13,6 +13,6 @@ pub mod span;
 pub mod values;
 pub use parse::{ParseError, parse_bytes, parse_bytes_with, parse_file, parse_str, parse_str_with};
 pub use span::Span;
-pub mod model;
 pub mod checks;
 pub mod load;
+pub mod model;

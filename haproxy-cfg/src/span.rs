@@ -56,6 +56,8 @@ pub fn caret_snippet(text: &[u8], pos: usize, width: usize) -> (String, String) 
         budget = width - 6;
         out.push_str("...");
     }
+    // HAProxy's copy of the line is a C string: it ends at the first NUL.
+    let text = text.split(|&b| b == 0).next().unwrap_or(&[]);
     for &b in text.iter().skip(start).take(budget) {
         out.push(printable(b));
     }

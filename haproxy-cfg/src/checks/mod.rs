@@ -19,9 +19,12 @@ pub fn run(config: &mut Config, diags: &mut Vec<Diagnostic>, env: &dyn Env) -> O
     for p in config.backends() {
         backends.entry(p.name.as_str()).or_insert(p);
     }
+    let mut resolved = HashMap::new();
     for p in &config.proxies {
         fatal |= proxy(config, &backends, p, diags);
+        fatal |= tracks(config, p, &mut resolved, diags);
     }
+    fatal |= errorfiles(config, diags);
     if fatal {
         diags.push(diag::fatal_errors());
         return Outcome::Invalid;
@@ -203,7 +206,6 @@ fn proxy(
             fatal = true;
         }
     }
-    fatal |= tracks(config, p, diags);
     for b in p
         .binds
         .iter()
@@ -297,30 +299,87 @@ fn http_only_settings(p: &Proxy, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// `track [proxy/]server`: the tracked server must exist and be checked.
-fn tracks(config: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) -> bool {
+/// `track [proxy/]server` for the servers of `p`: the tracked server must exist, be checked (or
+/// track another one) and not lead back to the tracking server. `resolved` records each
+/// server's tracked server as HAProxy resolves them, in configuration order.
+fn tracks<'c>(
+    config: &'c Config,
+    p: &'c Proxy,
+    resolved: &mut HashMap<(&'c str, &'c str), (&'c str, &'c str)>,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
     let mut bad = false;
     for s in &p.servers {
         let Some(track) = s.params.extra().track.as_deref() else {
             continue;
         };
         let (pname, sname) = track.split_once('/').unwrap_or((p.name.as_str(), track));
+        let me = (p.name.as_str(), s.name.as_str());
         let msg = match config.backend(pname) {
             None => format!("unable to find required proxy '{pname}' for tracking."),
             Some(px) => match px.servers.iter().find(|t| t.name == sname) {
                 None => format!("unable to find required server '{sname}' for tracking."),
-                Some(t) if t.params.check != Some(true) && t.params.agent_check != Some(true) => {
+                Some(t)
+                    if t.params.check != Some(true)
+                        && t.params.agent_check != Some(true)
+                        && t.params.extra().track.is_none() =>
+                {
                     format!(
                         "unable to use {}/{} for tracking as it does not have any check nor agent enabled.",
                         px.name, t.name
                     )
                 }
-                Some(_) => continue,
+                Some(t) => {
+                    let target = (px.name.as_str(), t.name.as_str());
+                    let mut cur = resolved.get(&target).copied();
+                    let mut steps = 0;
+                    while let Some(c) =
+                        cur.filter(|c| *c != me && steps < config.proxies.len() * 64)
+                    {
+                        cur = resolved.get(&c).copied();
+                        steps += 1;
+                    }
+                    if cur == Some(me) {
+                        format!(
+                            "unable to track {}/{} as it belongs to a tracking chain looping back to {}/{}.",
+                            px.name, t.name, p.name, s.name
+                        )
+                    } else {
+                        resolved.insert(me, target);
+                        continue;
+                    }
+                }
             },
         };
         let origin = Origin::Object(format!("server {}/{}", p.name, s.name));
         diags.push(Diagnostic::alert("bad-track", origin, msg).at(&s.loc.file, s.loc.line, 0));
         bad = true;
+    }
+    bad
+}
+
+/// `errorfiles <name>` must name an `http-errors` section.
+fn errorfiles(config: &Config, diags: &mut Vec<Diagnostic>) -> bool {
+    let mut bad = false;
+    for p in &config.proxies {
+        for e in &p.errorfiles {
+            let crate::model::ErrorFile::Section { name, loc, .. } = e else {
+                continue;
+            };
+            let header = format!("http-errors {name}");
+            if !config.other_sections.iter().any(|(h, _)| *h == header) {
+                let msg = format!(
+                    "proxy '{}': unknown http-errors section '{name}' (at {}:{}).",
+                    p.name, loc.file, loc.line
+                );
+                diags.push(Diagnostic::alert(
+                    "unknown-http-errors",
+                    Origin::Global,
+                    msg,
+                ));
+                bad = true;
+            }
+        }
     }
     bad
 }

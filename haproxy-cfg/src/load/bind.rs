@@ -96,7 +96,17 @@ pub(super) fn bind_line(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind) {
         let takes = WITH_ARG.contains(&opt);
         let arg = ctx.arg(i + 1);
         if takes && arg.is_empty() {
-            let msg = format!("'{kw} {text}' in section '{section}' : '{opt}' : missing value");
+            let what = match opt {
+                "name" => "missing name",
+                "interface" => "missing interface name",
+                "namespace" => "missing namespace id",
+                "mss" => "missing MSS value",
+                "tcp-ut" => "missing TCP User Timeout value",
+                "group" => "missing group name",
+                "user" => "missing user name",
+                _ => "missing value",
+            };
+            let msg = format!("'{kw} {text}' in section '{section}' : '{opt}' : {what}");
             return l.alert(ctx, ctx.col(i), "missing-argument", Origin::Parsing, msg);
         }
         match opt {

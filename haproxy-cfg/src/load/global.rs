@@ -154,7 +154,28 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         }
         "tune.bufsize" | "tune.maxrewrite" | "tune.http.maxhdr" => tune(l, ctx),
         "uid" | "gid" => {
-            if too_many_args(l, ctx, 1) || expects_int(l, ctx) {
+            if too_many_args(l, ctx, 1) {
+                return;
+            }
+            let g = &l.config.global;
+            let (set, what) = if kw == "uid" {
+                (
+                    g.user.is_some() || g.uid.is_some(),
+                    "user/uid already specified",
+                )
+            } else {
+                (
+                    g.group.is_some() || g.gid.is_some(),
+                    "group/gid already specified",
+                )
+            };
+            if set {
+                let msg = format!("{what}. Continuing.");
+                let d = crate::diag::Diagnostic::alert("duplicate-setting", Origin::Parsing, msg);
+                l.emit(d.at(&ctx.file, ctx.line, ctx.col(0)).non_fatal());
+                return;
+            }
+            if expects_int(l, ctx) {
                 return;
             }
             match ctx.arg(1).parse::<u32>() {
@@ -184,6 +205,24 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             if too_many_args(l, ctx, 1) {
                 return;
             }
+            let g = &l.config.global;
+            let (set, what) = if kw == "user" {
+                (
+                    g.user.is_some() || g.uid.is_some(),
+                    "user/uid already specified",
+                )
+            } else {
+                (
+                    g.group.is_some() || g.gid.is_some(),
+                    "gid/group was already specified",
+                )
+            };
+            if set {
+                let msg = format!("{what}. Continuing.");
+                let d = crate::diag::Diagnostic::alert("duplicate-setting", Origin::Parsing, msg);
+                l.emit(d.at(&ctx.file, ctx.line, ctx.col(0)).non_fatal());
+                return;
+            }
             let name = ctx.arg(1).to_owned();
             let exists = if kw == "user" {
                 l.env.user_exists(&name)
@@ -191,8 +230,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                 l.env.group_exists(&name)
             };
             if !exists {
-                let what = if kw == "user" { "user" } else { "group" };
-                let msg = format!("cannot find {what} id for '{name}' (0:Success)");
+                let msg = format!("cannot find {kw} id for '{name}' (0:Success)");
                 l.alert(ctx, ctx.col(1), "unknown-user", Origin::Parsing, msg);
                 return;
             }
@@ -391,9 +429,47 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                 words: ctx.rest(0),
             });
         }
+        "ssl-server-verify" => {
+            if !matches!(ctx.arg(1), "none" | "required") {
+                let msg = format!("'{kw}' expects 'none' or 'required' as argument.");
+                l.alert(ctx, ctx.col(1), "bad-argument", Origin::Parsing, msg);
+                return;
+            }
+            l.config.global.ssl.push((kw.to_owned(), ctx.rest(1)));
+        }
+        "tune.ssl.default-dh-param" | "maxsslconn" => {
+            if expects_int(l, ctx) {
+                return;
+            }
+            if kw == "tune.ssl.default-dh-param" && atol(ctx.arg(1)) < 1024 {
+                let msg = format!("'{kw}' expects a value >= 1024.");
+                l.alert(ctx, ctx.col(1), "out-of-range", Origin::Parsing, msg);
+                return;
+            }
+            l.config.global.other.push(Directive { loc: ctx.loc(), words: ctx.rest(0) });
+        }
+        "ssl-default-bind-options" | "ssl-default-server-options" => {
+            let mut i = 1;
+            while !ctx.arg(i).is_empty() {
+                let o = ctx.arg(i);
+                match o {
+                    "ssl-min-ver" | "ssl-max-ver" => i += 1,
+                    "no-sslv3" | "no-tlsv10" | "no-tlsv11" | "no-tlsv12" | "no-tlsv13" | "force-sslv3" | "force-tlsv10"
+                    | "force-tlsv11" | "force-tlsv12" | "force-tlsv13" | "no-tls-tickets" => {}
+                    "prefer-client-ciphers" if kw == "ssl-default-bind-options" => {}
+                    _ => {
+                        let msg = format!("unknown option '{o}' on global statement '{kw}'.");
+                        l.alert(ctx, ctx.col(i), "bad-argument", Origin::Parsing, msg);
+                        return;
+                    }
+                }
+                i += 1;
+            }
+            l.config.global.ssl.push((kw.to_owned(), ctx.rest(1)));
+        }
         _ if kw.starts_with("ssl-") && is_known(kw) => {
-            if ctx.arg(1).is_empty() && kw.starts_with("ssl-default-") {
-                let msg = format!("'{kw}' : missing argument.");
+            if ctx.arg(1).is_empty() && kw.starts_with("ssl-default-") && kw.contains("cipher") {
+                let msg = format!("global statement '{kw}' expects a cipher suite as an argument.");
                 l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
                 return;
             }
@@ -490,8 +566,7 @@ fn stats(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                         let lv = ctx.arg(i + 1);
                         if !matches!(lv, "user" | "operator" | "admin") {
                             let msg = format!(
-                                "'stats socket {}' in section 'global' : 'level' only supports 'user', 'operator', and 'admin'",
-                                ctx.arg(2)
+                                "'stats socket' : ''level' only supports 'user', 'operator', and 'admin' (got '{lv}')'"
                             );
                             l.alert(ctx, ctx.col(i + 1), "bad-argument", Origin::Parsing, msg);
                             return;
@@ -520,7 +595,7 @@ fn stats(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         "maxconn" => {
             let v = atol(ctx.arg(2));
             if v <= 0 {
-                let msg = "'stats maxconn' : expects a positive integer argument.".to_owned();
+                let msg = "'stats maxconn' expects a positive value".to_owned();
                 l.alert(ctx, ctx.col(2), "out-of-range", Origin::Parsing, msg);
                 return;
             }

@@ -242,6 +242,8 @@ pub(crate) struct Loader<'e> {
     pub(crate) current_defaults: Option<Proxy>,
     /// The userlist being filled.
     pub(crate) current_userlist: Option<usize>,
+    /// The name of the proxy being filled (shared, to avoid a copy per line).
+    pub(crate) current_name: Arc<str>,
     /// Index in `config.proxies` of each name with a frontend side, then with a backend side.
     pub(crate) names: [std::collections::HashMap<String, usize>; 2],
 }
@@ -269,6 +271,7 @@ impl<'e> Loader<'e> {
             current: None,
             current_defaults: None,
             current_userlist: None,
+            current_name: Arc::from(""),
             names: Default::default(),
         }
     }
@@ -318,6 +321,17 @@ impl<'e> Loader<'e> {
     pub(crate) fn abort(&mut self, ctx: &Ctx<'_>, code: &'static str, origin: Origin, msg: String) {
         self.alert(ctx, ctx.col(0), code, origin, msg);
         self.aborted = true;
+    }
+
+    /// Makes the last proxy of a kind the current one.
+    pub(crate) fn enter_proxy(&mut self, defaults: bool) {
+        self.current = Some(defaults);
+        let name = if defaults {
+            self.config.defaults.last()
+        } else {
+            self.config.proxies.last()
+        };
+        self.current_name = Arc::from(name.map_or("", |p| p.name.as_str()));
     }
 
     /// The proxy being filled, if any.
@@ -415,11 +429,11 @@ impl<'e> Loader<'e> {
                 self.current = None;
                 userlist::header(self, ctx);
             }
-            other => {
+            _ => {
                 self.current = None;
                 self.config
                     .other_sections
-                    .push((format!("{other:?}"), Vec::new()));
+                    .push((ctx.rest(0).join(" "), Vec::new()));
             }
         }
     }

@@ -72,6 +72,10 @@ pub(super) fn option(l: &mut Loader<'_>, ctx: &Ctx<'_>, negated: bool) {
                     .with_help("remove the line"),
             );
         }
+        "http_proxy" => {
+            let msg = "option 'http_proxy' is not supported any more since HAProxy 2.5. This option stopped working in HAProxy 1.9 and usually had nasty side effects. It can be more reliably implemented with combinations of 'http-request set-dst' and 'http-request set-uri', and even 'http-request do-resolve' if DNS resolution is desired.".to_owned();
+            l.alert(ctx, ctx.col(1), "legacy-keyword", Origin::ParsingTight, msg);
+        }
         "forceclose" => {
             let msg = "option 'forceclose' is not supported any more since HAProxy 2.0, please just remove it, or use 'option httpclose' if absolutely needed.".to_owned();
             l.alert(ctx, ctx.col(1), "legacy-keyword", Origin::ParsingTight, msg);

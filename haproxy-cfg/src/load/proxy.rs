@@ -122,7 +122,7 @@ pub(super) fn header(l: &mut Loader<'_>, kind: ProxyKind, ctx: &Ctx<'_>) {
         }
     }
     l.config.proxies.push(p);
-    l.current = Some(false);
+    l.enter_proxy(false);
 }
 
 /// `defaults [name] [from <name>]`: resets to the built-in defaults (or the named parent).
@@ -168,7 +168,7 @@ fn defaults_header(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     l.defaults_refs.push((false, false));
     l.defaults_rules_side.push(None);
     l.last_defaults = Some(l.config.defaults.len() - 1);
-    l.current = Some(true);
+    l.enter_proxy(true);
     l.current_defaults = parent.and_then(|i| l.config.defaults.get(i)).cloned();
 }
 
@@ -325,6 +325,7 @@ const FRONTEND_ONLY: &[&str] = &[
     "log-format-sd",
     "error-log-format",
     "rate-limit",
+    "max-session-srv-conns",
     "declare",
     "clitcpka-cnt",
     "clitcpka-idle",
@@ -392,30 +393,94 @@ const NAMED_DEFAULTS_ONLY: &[&str] = &[
     "tcp-response",
 ];
 
-/// Rule keywords that HAProxy 2.6 removed, with the modern form and the rule kind we map to.
+/// Header-rewriting keywords that HAProxy 2.1 removed, with the end of HAProxy's message (after
+/// `The '<kw>' `). Only `reqadd`/`rspadd` of a plain `Name: value` map without a regex engine.
 const LEGACY_REWRITES: &[(&str, &str)] = &[
-    ("reqadd", "http-request add-header"),
-    ("rspadd", "http-response add-header"),
-    ("reqdel", "http-request del-header"),
-    ("rspdel", "http-response del-header"),
-    ("reqidel", "http-request del-header"),
-    ("rspidel", "http-response del-header"),
-    ("reqrep", "http-request replace-header"),
-    ("reqirep", "http-request replace-header"),
-    ("rsprep", "http-response replace-header"),
-    ("rspirep", "http-response replace-header"),
-    ("reqdeny", "http-request deny"),
-    ("reqideny", "http-request deny"),
-    ("reqallow", "http-request allow"),
-    ("reqiallow", "http-request allow"),
-    ("reqpass", "http-request allow"),
-    ("reqipass", "http-request allow"),
-    ("reqtarpit", "http-request tarpit"),
-    ("reqitarpit", "http-request tarpit"),
-    ("rspdeny", "http-response deny"),
-    ("rspideny", "http-response deny"),
-    ("reqsetbe", "use_backend"),
-    ("reqisetbe", "use_backend"),
+    (
+        "cliexp",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request replace-path', 'http-request replace-uri' or 'http-request replace-header' instead.",
+    ),
+    (
+        "reqrep",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request replace-path', 'http-request replace-uri' or 'http-request replace-header' instead.",
+    ),
+    (
+        "reqdel",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request del-header' instead.",
+    ),
+    (
+        "reqdeny",
+        "not supported anymore since HAProxy 2.1. Use 'http-request deny' instead.",
+    ),
+    ("reqpass", "not supported anymore since HAProxy 2.1."),
+    (
+        "reqallow",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request allow' instead.",
+    ),
+    (
+        "reqtarpit",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request tarpit' instead.",
+    ),
+    (
+        "reqirep",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request replace-header' instead.",
+    ),
+    (
+        "reqidel",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request del-header' instead.",
+    ),
+    (
+        "reqideny",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request deny' instead.",
+    ),
+    (
+        "reqipass",
+        "directive is not supported anymore since HAProxy 2.1.",
+    ),
+    (
+        "reqiallow",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request allow' instead.",
+    ),
+    (
+        "reqitarpit",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request tarpit' instead.",
+    ),
+    (
+        "reqadd",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-request add-header' instead.",
+    ),
+    (
+        "srvexp",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-response replace-header' instead.",
+    ),
+    (
+        "rsprep",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-response replace-header' instead.",
+    ),
+    (
+        "rspdel",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-response del-header' .",
+    ),
+    (
+        "rspdeny",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-response deny' instead.",
+    ),
+    (
+        "rspirep",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-response replace-header' instead.",
+    ),
+    (
+        "rspidel",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-response del-header' instead.",
+    ),
+    (
+        "rspideny",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-response deny' instead.",
+    ),
+    (
+        "rspadd",
+        "directive is not supported anymore since HAProxy 2.1. Use 'http-response add-header' instead.",
+    ),
 ];
 
 /// One line of a proxy section.
@@ -425,7 +490,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         return l.alert(ctx, ctx.col(0), "no-section", Origin::Parsing, msg);
     };
     let Some(p) = l.proxy_mut() else { return };
-    let (kind, pname) = (p.kind, p.name.clone());
+    let (kind, pname) = (p.kind, std::sync::Arc::clone(&l.current_name));
     let kw = ctx.arg(0);
     // "no" / "default" prefixes: only `option` and `log` accept them here.
     if kw == "no" || kw == "default" {
@@ -444,8 +509,17 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             }
         }
     }
-    if is_def && NOT_IN_DEFAULTS.contains(&kw) {
+    if is_def && matches!(kw, "server" | "server-template") {
         let msg = format!("'{kw}' not allowed in 'defaults' section.");
+        return l.alert(ctx, ctx.col(0), "not-in-defaults", Origin::Located, msg);
+    }
+    if is_def && NOT_IN_DEFAULTS.contains(&kw) {
+        let what = if kw == "capture" {
+            format!("{kw} {}", ctx.arg(1))
+        } else {
+            kw.to_owned()
+        };
+        let msg = format!("'{what}' not allowed in 'defaults' section.");
         return l.alert(ctx, ctx.col(0), "not-in-defaults", Origin::Parsing, msg);
     }
     if is_def && pname.is_empty() && NAMED_DEFAULTS_ONLY.contains(&kw) {
@@ -471,10 +545,10 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         );
         l.warn(ctx, ctx.col(0), "wrong-side", Origin::Parsing, msg);
     };
-    if FRONTEND_ONLY.contains(&kw) && !kind.has_frontend() {
+    if !kind.has_frontend() && FRONTEND_ONLY.contains(&kw) {
         return side_warn(l, true);
     }
-    if BACKEND_ONLY.contains(&kw) && !kind.has_backend() {
+    if !kind.has_backend() && BACKEND_ONLY.contains(&kw) {
         return side_warn(l, false);
     }
     match kw {
@@ -565,11 +639,11 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                 let msg = format!("{kw} : expects <name> as argument.");
                 return l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
             }
-            let name = ctx.arg(1).to_owned();
+            let (name, loc) = (ctx.arg(1).to_owned(), ctx.loc());
             let codes = ctx.rest(2).iter().filter_map(|c| c.parse().ok()).collect();
             set(l, |p| {
                 p.errorfiles
-                    .push(crate::model::ErrorFile::Section { name, codes })
+                    .push(crate::model::ErrorFile::Section { name, codes, loc })
             });
         }
         "http-error" => {
@@ -635,10 +709,6 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             push_rule(l, ctx, RuleKind::MonitorFail, 1);
         }
         "acl" => {
-            if ctx.arg(1).is_empty() || ctx.arg(2).is_empty() {
-                let msg = format!("'{kw}' expects at least an ACL name and a criterion.");
-                return l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
-            }
             if let Some(c) = invalid_char(ctx.arg(1)) {
                 let msg = format!(
                     "character '{c}' is not permitted in acl name '{}'.",
@@ -646,19 +716,25 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                 );
                 return l.alert(ctx, ctx.col(1), "bad-name", Origin::Parsing, msg);
             }
-            if matches!(ctx.arg(1).to_ascii_lowercase().as_str(), "or" | "||") {
+            if ctx.arg(1).eq_ignore_ascii_case("or") || ctx.arg(1) == "||" {
                 let msg = format!(
-                    "acl name '{}' will never match. 'or' is used to express a logical OR condition.",
+                    "acl name '{}' will never match. 'or' is used to express a logical disjunction within a condition.",
                     ctx.arg(1)
                 );
                 return l.alert(ctx, ctx.col(1), "bad-name", Origin::Parsing, msg);
             }
+            if ctx.arg(2).is_empty() {
+                let msg = format!(
+                    "error detected while parsing ACL '{}' : missing fetch method in ACL expression ''.",
+                    ctx.arg(1)
+                );
+                return l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+            }
             push_rule(l, ctx, RuleKind::Acl, 1);
         }
         "http-request" => {
-            if ctx.arg(1).is_empty() {
-                let msg = "http-request: expects an action.".to_owned();
-                return l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+            if !http_action(l, ctx, crate::keywords::HTTP_REQUEST_ACTIONS) {
+                return;
             }
             rule_order_warning(
                 l,
@@ -673,16 +749,20 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             push_rule(l, ctx, RuleKind::HttpRequest, 1);
         }
         "http-response" | "http-after-response" => {
-            if ctx.arg(1).is_empty() {
-                let msg = format!("{kw}: expects an action.");
-                return l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
-            }
-            let k = if kw == "http-response" {
-                RuleKind::HttpResponse
+            let (k, list) = if kw == "http-response" {
+                (
+                    RuleKind::HttpResponse,
+                    crate::keywords::HTTP_RESPONSE_ACTIONS,
+                )
             } else {
-                RuleKind::HttpAfterResponse
+                (
+                    RuleKind::HttpAfterResponse,
+                    crate::keywords::HTTP_AFTER_RESPONSE_ACTIONS,
+                )
             };
-            push_rule(l, ctx, k, 1);
+            if http_action(l, ctx, list) {
+                push_rule(l, ctx, k, 1);
+            }
         }
         "tcp-request" | "tcp-response" => tcp_rule(l, ctx, kind),
         "redirect" => {
@@ -752,13 +832,50 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             });
         }
         "stats" => {
-            let d = Directive {
-                loc: ctx.loc(),
-                words: ctx.rest(0),
+            let d = Directive { loc: ctx.loc(), words: ctx.rest(0) };
+            let (sub, arg) = (ctx.arg(1), ctx.arg(2));
+            let fail = |l: &mut Loader<'_>, origin: Origin, msg: String| {
+                l.alert(ctx, ctx.col(1), "bad-stats", origin, msg);
             };
-            if ctx.arg(1) == "admin" && is_def {
-                let msg = "'stats admin' not allowed in 'defaults' section.".to_owned();
-                return l.alert(ctx, ctx.col(0), "not-in-defaults", Origin::Parsing, msg);
+            match sub {
+                "admin" if is_def => {
+                    return fail(l, Origin::ParsingTight, "'stats admin' not allowed in 'defaults' section.".to_owned());
+                }
+                "admin" if !matches!(arg, "if" | "unless") => {
+                    let msg = "'stats admin' requires either 'if' or 'unless' followed by a condition.".to_owned();
+                    return fail(l, Origin::Parsing, msg);
+                }
+                "http-request" if is_def => {
+                    return fail(l, Origin::ParsingTight, "'stats' not allowed in 'defaults' section.".to_owned());
+                }
+                "uri" if arg.is_empty() => return fail(l, Origin::Parsing, "'uri' needs an URI prefix.".to_owned()),
+                "realm" if arg.is_empty() => return fail(l, Origin::Parsing, "'realm' needs an realm name.".to_owned()),
+                "auth" if arg.is_empty() => {
+                    return fail(l, Origin::Parsing, "'auth' needs a user:password account.".to_owned());
+                }
+                "scope" if arg.is_empty() => return fail(l, Origin::Parsing, "'scope' needs a proxy name.".to_owned()),
+                "refresh" => match parse_time(arg, TimeUnit::Seconds) {
+                    Ok(_) => {}
+                    Err(TimeError::UnexpectedChar(c)) => {
+                        let c = c.unwrap_or('\0');
+                        let msg = format!("unexpected character '{c}' in argument to stats refresh interval.");
+                        return fail(l, Origin::ParsingTight, msg);
+                    }
+                    Err(TimeError::Overflow) => {
+                        let msg = format!(
+                            "timer overflow in argument <{arg}> to stats refresh interval, maximum value is 2147483647 s (~68 years)."
+                        );
+                        return fail(l, Origin::ParsingTight, msg);
+                    }
+                },
+                "admin" | "uri" | "realm" | "auth" | "scope" | "enable" | "hide-version" | "show-legends"
+                | "show-modules" | "show-node" | "show-desc" | "http-request" => {}
+                _ => {
+                    let msg = format!(
+                        "unknown stats parameter '{sub}', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'."
+                    );
+                    return fail(l, Origin::ParsingTight, msg);
+                }
             }
             set(l, |p| p.stats.push(d));
         }
@@ -803,6 +920,29 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                 msg,
             );
         }
+        "appsession" => {
+            let msg = "'appsession' is not supported anymore since HAProxy 1.6.".to_owned();
+            l.alert(ctx, ctx.col(0), "legacy-keyword", Origin::Parsing, msg);
+        }
+        "persist" => {
+            if !ctx.arg(1).starts_with("rdp-cookie") {
+                let msg = "missing persist method.".to_owned();
+                return l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+            }
+            other(l, ctx);
+        }
+        "redispatch" => {
+            // COMPAT: removed in 2.1; the keyword alone meant exactly `option redispatch`.
+            let msg = "'redispatch' is a legacy keyword; mapped to 'option redispatch'.".to_owned();
+            l.emit(
+                Diagnostic::warning("legacy-keyword", Origin::Parsing, msg)
+                    .at(&ctx.file, ctx.line, ctx.col(0))
+                    .with_help("write 'option redispatch' instead"),
+            );
+            set(l, |p| {
+                p.options.flags.insert("redispatch".to_owned(), true);
+            });
+        }
         "http-reuse" => {
             if !matches!(ctx.arg(1), "never" | "safe" | "aggressive" | "always") {
                 let msg = format!("'{kw}' only supports 'never', 'safe', 'aggressive', 'always'.");
@@ -810,16 +950,12 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             }
             other(l, ctx);
         }
-        "dispatch"
-        | "transparent"
-        | "source"
-        | "usesrc"
-        | "persist"
-        | "appsession"
-        | "max-session-srv-conns" => {
+        "dispatch" | "transparent" | "source" | "usesrc" | "max-session-srv-conns" => {
             other(l, ctx);
         }
-        _ if kw.starts_with("req") || kw.starts_with("rsp") => legacy_rewrite(l, ctx, &pname),
+        _ if kw.starts_with("req") || kw.starts_with("rsp") || kw == "cliexp" || kw == "srvexp" => {
+            legacy_rewrite(l, ctx, &pname);
+        }
         _ if PROXY_REGISTERED.contains(&kw) || PROXY_COMMON.contains(&kw) => other(l, ctx),
         _ => {
             let section = kind.as_str();
@@ -832,6 +968,32 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             l.alert(ctx, ctx.col(0), "unknown-keyword", Origin::Parsing, msg);
         }
     }
+}
+
+/// Checks the action of an `http-request`/`http-response`/`http-after-response` line; an
+/// unknown or missing action makes HAProxy stop reading (`ERR_ABORT`). Returns whether it is
+/// known.
+fn http_action(l: &mut Loader<'_>, ctx: &Ctx<'_>, actions: &[&str]) -> bool {
+    let action = ctx.arg(1);
+    if crate::keywords::is_action(action, actions) {
+        return true;
+    }
+    let list = actions
+        .iter()
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let missing = if action.is_empty() {
+        " (missing argument)"
+    } else {
+        ""
+    };
+    let msg = format!(
+        "'{}' expects {list}, but got '{action}'{missing}.",
+        ctx.arg(0)
+    );
+    l.abort(ctx, "unknown-action", Origin::ParsingTight, msg);
+    false
 }
 
 /// Applies `f` to the current proxy.
@@ -920,6 +1082,24 @@ fn tcp_rule(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind) {
                 return l.alert(ctx, ctx.col(2), "bad-time", Origin::Parsing, msg);
             }
         }
+    }
+    let listed = match (kw, ctx.arg(1)) {
+        ("tcp-request", "content") => Some(crate::keywords::TCP_REQUEST_CONTENT_ACTIONS),
+        ("tcp-request", "connection") => Some(crate::keywords::TCP_REQUEST_CONNECTION_ACTIONS),
+        ("tcp-request", "session") => Some(crate::keywords::TCP_REQUEST_SESSION_ACTIONS),
+        ("tcp-response", "content") => Some(crate::keywords::TCP_RESPONSE_CONTENT_ACTIONS),
+        _ => None,
+    };
+    if let Some(listed) = listed.filter(|l| !crate::keywords::is_tcp_action(ctx.arg(2), l)) {
+        let pname = l.proxy_mut().map(|p| p.name.clone()).unwrap_or_default();
+        let msg = format!(
+            "'{kw} {}' expects {listed} in {} '{pname}' (got '{}').{}",
+            ctx.arg(1),
+            kind.type_str(),
+            ctx.arg(2),
+            if kw == "tcp-request" { "\n" } else { "" }
+        );
+        return l.alert(ctx, ctx.col(2), "unknown-action", Origin::Parsing, msg);
     }
     if kw == "tcp-request" && ctx.arg(1) == "content" {
         let after = [
@@ -1052,7 +1232,7 @@ fn timeout(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind, pname: &str) {
 /// `reqadd`, `rspadd`, `reqdel`... (removed in 2.1): mapped when a direct equivalent exists.
 fn legacy_rewrite(l: &mut Loader<'_>, ctx: &Ctx<'_>, pname: &str) {
     let kw = ctx.arg(0);
-    let Some((_, modern)) = LEGACY_REWRITES.iter().find(|(k, _)| *k == kw) else {
+    let Some((_, tail)) = LEGACY_REWRITES.iter().find(|(k, _)| *k == kw) else {
         let kind = l.proxy_mut().map_or("proxy", |p| p.kind.as_str());
         let msg = match suggest_proxy(kw) {
             Some(best) => {
@@ -1062,6 +1242,11 @@ fn legacy_rewrite(l: &mut Loader<'_>, ctx: &Ctx<'_>, pname: &str) {
         };
         return l.alert(ctx, ctx.col(0), "unknown-keyword", Origin::Parsing, msg);
     };
+    let modern = if kw == "reqadd" {
+        "http-request add-header"
+    } else {
+        "http-response add-header"
+    };
     // Only `reqadd`/`rspadd` with a plain "Name: value" header map without a regex engine.
     let header = ctx.arg(1);
     let mappable = matches!(kw, "reqadd" | "rspadd")
@@ -1069,9 +1254,7 @@ fn legacy_rewrite(l: &mut Loader<'_>, ctx: &Ctx<'_>, pname: &str) {
             .split_once(':')
             .is_some_and(|(n, _)| !n.is_empty() && !n.contains(' '));
     if !mappable {
-        let msg = format!(
-            "The '{kw}' directive is not supported anymore since HAProxy 2.1. Use '{modern}' instead."
-        );
+        let msg = format!("The '{kw}' {tail}");
         return l.alert(ctx, ctx.col(0), "legacy-keyword", Origin::Parsing, msg);
     }
     let (name, value) = header.split_once(':').unwrap_or((header, ""));

@@ -143,6 +143,25 @@ pub(super) fn server_line(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind, pn
             }
         }
     }
+    if !default && params.check == Some(true) && params.extra().track.is_some() {
+        let msg = "unable to enable checks and tracking at the same time!".to_owned();
+        return l.alert(ctx, ctx.col(0), "check-and-track", object, msg);
+    }
+    if let (false, Some(id)) = (default, params.id) {
+        let used = l.proxy_mut().and_then(|p| {
+            p.servers
+                .iter()
+                .find(|s| s.params.id == Some(id))
+                .map(|s| (s.loc.clone(), s.name.clone()))
+        });
+        if let Some((at, other)) = used {
+            let msg = format!(
+                "'id' : custom id {id} already used at {}:{} ('server {other}').",
+                at.file, at.line
+            );
+            return l.alert(ctx, ctx.col(0), "duplicate-id", object, msg);
+        }
+    }
     let loc = ctx.loc();
     match address {
         None => set(l, |p| p.default_server = params),
@@ -263,7 +282,7 @@ fn keyword(
         "maxconn" => p.maxconn = Some(atol(arg)),
         "maxqueue" => p.maxqueue = Some(atol(arg)),
         "minconn" => p.minconn = Some(atol(arg)),
-        "cookie" => p.cookie = Some(need("a value")?),
+        "cookie" => p.cookie = Some(need("<value>")?),
         "send-proxy" => p.send_proxy = Some(true),
         "no-send-proxy" => p.send_proxy = Some(false),
         "send-proxy-v2" => p.send_proxy_v2 = Some(true),
@@ -295,7 +314,11 @@ fn keyword(
             }
         }
         "addr" | "agent-addr" => {
-            let a = need("an address")?;
+            let a = need(if kw == "addr" {
+                "<ipv4|ipv6>"
+            } else {
+                "an address"
+            })?;
             if kw == "addr" {
                 p.extra_mut().addr = Some(a)
             } else {
@@ -342,7 +365,13 @@ fn keyword(
             }
             p.extra_mut().on_error = Some(arg.to_owned());
         }
-        "error-limit" => p.error_limit = Some(positive(kw)?),
+        "error-limit" => {
+            let v = int(kw)?;
+            if v <= 0 {
+                return Err("error-limit has to be > 0..".to_owned());
+            }
+            p.error_limit = Some(v);
+        }
         "track" => p.extra_mut().track = Some(need("[<proxy>/]<server>")?),
         "init-addr" => p.extra_mut().init_addr = Some(need("<method>[,<method>]*")?),
         "id" => {

@@ -53,7 +53,8 @@ pub struct Config {
     pub proxies: Vec<Proxy>,
     /// Every `userlist`.
     pub userlists: Vec<Userlist>,
-    /// Sections of other kinds (peers, resolvers, cache, ...), kept as directives.
+    /// Sections of other kinds (peers, resolvers, cache, http-errors...): the header's words
+    /// joined by spaces (`http-errors site`), and the body kept as directives.
     pub other_sections: Vec<(String, Vec<Directive>)>,
 }
 

@@ -191,6 +191,8 @@ pub enum ErrorFile {
     Section {
         /// http-errors section name.
         name: String,
+        /// Where the `errorfiles` line was written.
+        loc: Location,
         /// Codes taken from it (empty: all).
         codes: Vec<u16>,
     },

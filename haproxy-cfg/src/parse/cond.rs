@@ -77,15 +77,14 @@ struct Expr(Vec<And>);
 
 struct P<'a> {
     s: &'a [u8],
-    text: &'a str,
 }
 
 impl P<'_> {
     fn at(&self, i: usize) -> u8 {
         self.s.get(i).copied().unwrap_or(0)
     }
-    fn rest(&self, i: usize) -> &str {
-        self.text.get(i..).unwrap_or("")
+    fn rest(&self, i: usize) -> String {
+        crate::lex::decode(self.s.get(i..).unwrap_or(&[]).to_vec())
     }
     fn skip_ws(&self, mut i: usize) -> usize {
         while matches!(self.at(i), b' ' | b'\t') {
@@ -154,7 +153,7 @@ impl P<'_> {
             .iter()
             .take_while(|&&b| b != b' ' && b != b'(' && b != 0)
             .count();
-        let word = self.text.get(i..i + word_len).unwrap_or("");
+        let word = std::str::from_utf8(self.s.get(i..i + word_len).unwrap_or(&[])).unwrap_or("");
         if let Some(&(name, nargs)) = PREDICATES.iter().find(|(n, _)| *n == word) {
             return match make_arg_list(self.s, i + word_len, nargs) {
                 Ok((args, end)) => {
@@ -306,8 +305,8 @@ fn make_arg_list(
                 if n == 0 {
                     let msg = format!(
                         "failed to parse '{}' after '{}' as type 'string' at position {}",
-                        String::from_utf8_lossy(s.get(i..).unwrap_or(&[])),
-                        String::from_utf8_lossy(&out),
+                        crate::lex::decode(s.get(i..).unwrap_or(&[]).to_vec()),
+                        crate::lex::decode(out.clone()),
                         args.len() + 1
                     );
                     return Err((msg, args.len(), i));
@@ -339,7 +338,7 @@ fn make_arg_list(
                 i += 1;
             }
         }
-        args.push(String::from_utf8_lossy(&out).into_owned());
+        args.push(crate::lex::decode(out));
         if empty || at(i) == 0 || at(i) == b')' || args.len() >= nargs {
             break;
         }
@@ -359,7 +358,7 @@ fn make_arg_list(
     if at(i) == b')' {
         return Ok((args, i + 1));
     }
-    let rest = String::from_utf8_lossy(s.get(i..).unwrap_or(&[])).into_owned();
+    let rest = crate::lex::decode(s.get(i..).unwrap_or(&[]).to_vec());
     let msg = if rest.is_empty() {
         "expected ')'".to_owned()
     } else {
@@ -373,16 +372,14 @@ fn make_arg_list(
 ///
 /// An empty condition is false.
 pub(crate) fn eval_condition(
-    text: &str,
+    bytes: &[u8],
     vars: &dyn Fn(&str) -> Option<String>,
 ) -> Result<bool, CondError> {
-    if text.is_empty() {
+    let text = crate::lex::decode(bytes.to_vec());
+    if bytes.is_empty() {
         return Ok(false);
     }
-    let p = P {
-        s: text.as_bytes(),
-        text,
-    };
+    let p = P { s: bytes };
     let mut i = 0usize;
     match p.expr(&mut i, MAX_CFG_RECURSION) {
         R::Err(e) => Err(e),

@@ -3,7 +3,7 @@
 
 use super::cond::{self, MAX_NESTED_CONDS};
 use crate::ast::{Document, Eol, Level, Line, LineKind, Message, Section, SectionKind};
-use crate::lex::{LexContext, lex_bytes};
+use crate::lex::{LexContext, LexError, LexErrorKind, LexInfo, Word, lex_bytes, lex_core};
 use crate::span::caret_snippet;
 use std::borrow::Cow;
 
@@ -91,6 +91,43 @@ fn line_bytes(raw: &str, latin1: bool, eol: Eol) -> Cow<'_, [u8]> {
     bytes
 }
 
+/// Lexes like `readcfgfile()` does, including its retry after growing the output buffer:
+/// the retry sees the line as the first pass left it, with the first `${NAME-default}`'s
+/// `}` overwritten by a NUL, which then reads as an unmatched brace (HAProxy 2.6 behaviour).
+fn lex_like_haproxy(
+    outline_size: &mut usize,
+    bytes: &[u8],
+    ctx: &LexContext<'_>,
+) -> Result<Vec<Word>, LexError> {
+    let mut info = LexInfo::default();
+    let first = lex_core(bytes, ctx, &mut info);
+    if let Err(e) = &first
+        && !matches!(e.kind, LexErrorKind::TooManyWords { .. })
+    {
+        return first;
+    }
+    if info.outlen <= *outline_size {
+        return first;
+    }
+    *outline_size = info.outlen.saturating_add(1023) & !1023;
+    let Some(close) = info.default_close else {
+        return first;
+    };
+    let mut modified = bytes.to_vec();
+    if let Some(b) = modified.get_mut(close) {
+        *b = 0;
+    }
+    lex_bytes(&modified, ctx)
+}
+
+/// Splits a lexer result into the line's words and error.
+fn split_result(r: Result<Vec<Word>, LexError>) -> (Vec<Word>, Option<LexError>) {
+    match r {
+        Ok(w) => (w, None),
+        Err(e) => (Vec::new(), Some(e)),
+    }
+}
+
 /// Whether a blank follows the last word (HAProxy then has one more, empty, argument).
 fn trailing_separator(line: &Line) -> bool {
     let Some(last) = line.words.last() else {
@@ -147,6 +184,10 @@ struct Reader<'a> {
     conds: Vec<Cond>,
     section_name: Option<String>,
     stop: Option<Stop>,
+    /// A scope error set HAProxy's `ERR_ABORT`; reading stops after the next section-parsed line.
+    abort_pending: bool,
+    /// HAProxy's `outlinesize`: the output buffer of `parse_line()`, grown in 1 KiB steps.
+    outline_size: usize,
 }
 
 impl Reader<'_> {
@@ -190,18 +231,27 @@ impl Reader<'_> {
             section: self.section_name.as_deref(),
             vars: self.vars,
         };
-        let trimmed = raw
-            .raw
-            .trim_start_matches([' ', '\t', '\r', '\n', '\u{b}', '\u{c}']);
-        let is_scope = trimmed.starts_with('[');
+        let outline_size = &mut self.outline_size;
+        let bytes = line_bytes(&raw.raw, raw.latin1, raw.eol);
+        let is_scope = bytes
+            .iter()
+            .find(|&&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c))
+            == Some(&b'[');
+        // A NUL ends the line for HAProxy (fgets + strlen); so does the end of a last line
+        // without a newline. HAProxy reports either at its next read.
+        let missing_lf = match bytes.iter().position(|&b| b == 0) {
+            Some(at) => Some(at),
+            None if raw.eol == Eol::None => Some(bytes.len()),
+            None => None,
+        };
         let (words, error) = if is_scope {
             (Vec::new(), None)
+        } else if self.stop.is_some() {
+            split_result(lex_bytes(&bytes, &ctx))
         } else {
-            match lex_bytes(&line_bytes(&raw.raw, raw.latin1, raw.eol), &ctx) {
-                Ok(w) => (w, None),
-                Err(e) => (Vec::new(), Some(e)),
-            }
+            split_result(lex_like_haproxy(outline_size, &bytes, &ctx))
         };
+        drop(bytes);
         let mut line = Line {
             number,
             offset: raw.offset,
@@ -229,38 +279,40 @@ impl Reader<'_> {
             self.push(line);
             return;
         }
-        let nul = line.raw.find('\0');
         self.process(&mut line);
-        // A NUL ends the line for HAProxy (fgets + strlen); what follows is lost and the next
-        // read reports it.
-        let missing_lf = match nul {
-            Some(at) => Some(at),
-            None if line.eol == Eol::None => Some(line.raw.len()),
-            None => None,
-        };
-        let stop_now = self.stop.is_some();
+        let is_header =
+            line.is_directive() && line.keyword().and_then(SectionKind::from_keyword).is_some();
+        // An earlier `ERR_ABORT` (a bad scope) stops HAProxy after the next line it hands to a
+        // section parser.
+        if self.abort_pending && line.is_directive() && (is_header || self.current.is_some()) {
+            self.stop = Some(Stop::Err);
+        }
+        let stop = self.stop;
         self.start_section_if_header(line);
-        if stop_now {
+        let Some(at) = missing_lf else {
             return;
+        };
+        match stop {
+            Some(Stop::Err) => {}
+            Some(Stop::Break) => self.missing_lf(number, at),
+            None if is_last => self.missing_lf(number, at),
+            None => self.fatal(
+                number,
+                format!("Stray NUL character at position {}.", at + 1),
+                Stop::Break,
+            ),
         }
-        if let Some(at) = missing_lf {
-            if is_last {
-                self.msg(
-                    number,
-                    Level::Alert,
-                    format!(
-                        "Missing LF on last line, file might have been truncated at position {}.",
-                        at + 1
-                    ),
-                );
-            } else {
-                self.fatal(
-                    number,
-                    format!("Stray NUL character at position {}.", at + 1),
-                    Stop::Break,
-                );
-            }
-        }
+    }
+
+    fn missing_lf(&mut self, number: u32, at: usize) {
+        self.msg(
+            number,
+            Level::Alert,
+            format!(
+                "Missing LF on last line, file might have been truncated at position {}.",
+                at + 1
+            ),
+        );
     }
 
     /// Pushes the line, opening a new section first when it is an active section header.
@@ -297,10 +349,9 @@ impl Reader<'_> {
             return;
         }
         if line.kind == LineKind::Scope {
+            // HAProxy handles scopes before conditional blocks: even in a false branch.
             line.active = !self.masked();
-            if line.active {
-                self.scope(line);
-            }
+            self.scope(line);
             return;
         }
         let n = line.number;
@@ -349,13 +400,20 @@ impl Reader<'_> {
     }
 
     /// The condition as HAProxy sees it: its arguments joined by spaces, plus the empty
-    /// argument a trailing blank makes.
-    fn condition_text(line: &Line) -> String {
+    /// argument a trailing blank makes; the bytes of a Latin-1 line are given back as bytes.
+    fn condition_text(line: &Line) -> Vec<u8> {
         let mut parts: Vec<&str> = line.args().iter().map(|w| w.value.as_str()).collect();
         if trailing_separator(line) {
             parts.push("");
         }
-        parts.join(" ")
+        let text = parts.join(" ");
+        if line.latin1 {
+            text.chars()
+                .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+                .collect()
+        } else {
+            text.into_bytes()
+        }
     }
 
     fn eval(&mut self, line: &Line, directive: &str) -> Option<bool> {
@@ -363,7 +421,7 @@ impl Reader<'_> {
         match cond::eval_condition(&text, self.vars) {
             Ok(b) => Some(b),
             Err(e) => {
-                let (excerpt, caret) = caret_snippet(text.as_bytes(), e.pos, 76);
+                let (excerpt, caret) = caret_snippet(&text, e.pos, 76);
                 let pad = " ".repeat(directive.len() + 1);
                 let msg = format!(
                     "{} in '{directive}' at position {}:\n  {directive} {excerpt}\n  {pad}{caret}",
@@ -470,6 +528,8 @@ impl Reader<'_> {
         let trimmed = line
             .raw
             .trim_start_matches([' ', '\t', '\r', '\n', '\u{b}', '\u{c}']);
+        // HAProxy's copy of the line is a C string: it ends at the first NUL.
+        let trimmed = trimmed.split('\0').next().unwrap_or("");
         let body = trimmed.get(1..).unwrap_or("");
         let text = match body.find(']') {
             None | Some(0) => Some("empty scope name is forbidden.".to_owned()),
@@ -479,22 +539,19 @@ impl Reader<'_> {
                     .get(end + 1..)
                     .unwrap_or("")
                     .trim_start_matches([' ', '\t', '\r', '\n', '\u{b}', '\u{c}']);
-                if let Some(bad) = name
+                let bad_name = name
                     .chars()
                     .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '_' | '-')))
-                {
-                    Some(format!(
-                        "character '{bad}' is not permitted in a scope name."
-                    ))
-                } else {
-                    after
-                        .chars()
-                        .next()
-                        .filter(|c| !matches!(c, '#' | '\0'))
-                        .map(|c| {
-                            format!("character '{c}' is not permitted after scope declaration.")
-                        })
-                }
+                    .map(|bad| format!("character '{bad}' is not permitted in a scope name."));
+                let bad_after = after
+                    .chars()
+                    .next()
+                    .filter(|c| !matches!(c, '#' | '\0' | '\r' | '\n'))
+                    .map(|c| format!("character '{c}' is not permitted after scope declaration."));
+                let text = bad_name.or(bad_after);
+                // both set HAProxy's ERR_ABORT (an empty name does not)
+                self.abort_pending |= text.is_some();
+                text
             }
         };
         if let Some(text) = text {
@@ -528,6 +585,8 @@ pub(crate) fn read(
         conds: Vec::new(),
         section_name: None,
         stop: None,
+        abort_pending: false,
+        outline_size: 0,
     };
     let count = lines.len();
     let mut last_number = 0u32;

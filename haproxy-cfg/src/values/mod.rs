@@ -68,8 +68,8 @@ impl TimeUnit {
 ///
 /// # Errors
 /// [`TimeError::UnexpectedChar`] names the first character that is not part of a time
-/// (`1.5s` gives `.`), [`TimeError::Overflow`] when the value reaches 2^31 and
-/// [`TimeError::Underflow`] when a non-zero value rounds to zero.
+/// (`1.5s` gives `.`) and [`TimeError::Overflow`] when the value reaches 2^31. Rounding up
+/// means a non-zero value never becomes zero.
 pub fn parse_time(text: &str, unit: TimeUnit) -> Result<Time, TimeError> {
     let bytes = text.as_bytes();
     if !bytes.first().is_some_and(u8::is_ascii_digit) {

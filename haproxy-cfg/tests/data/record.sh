@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 HAPROXY="${1:-haproxy}"
 command -v "$HAPROXY" >/dev/null || { echo "record: $HAPROXY not found" >&2; exit 1; }
 out=haproxy-2.6
-version="$("$HAPROXY" -v | head -1)"
+version="$("$HAPROXY" -v | sed -n 1p)"
 record() { # <group> <name> <path>
     local dest="$out/$1/$2" rc=0
     mkdir -p "$out/$1"

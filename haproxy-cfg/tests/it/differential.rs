@@ -20,6 +20,22 @@ fn theirs(rel: &str) -> Option<(String, String, i32)> {
     ))
 }
 
+/// The example configurations the Debian package installs next to the binary, when present
+/// (read in place, never copied into the repository).
+fn system_examples() -> Vec<String> {
+    let dir = std::path::Path::new("/usr/share/doc/haproxy/examples");
+    let mut out: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "cfg"))
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
 #[test]
 fn live_haproxy_and_ours_agree_on_the_whole_corpus() {
     if theirs("valid/01-minimal-http.cfg").is_none() {
@@ -31,8 +47,15 @@ fn live_haproxy_and_ours_agree_on_the_whole_corpus() {
         return;
     }
     let mut failures = Vec::new();
-    let all = cases();
+    let mut all = cases();
+    all.extend(system_examples().into_iter().map(|p| (p, String::new())));
     for (rel, _) in &all {
+        if crate::golden::allowed()
+            .iter()
+            .any(|(p, k)| p == rel && k == "skip")
+        {
+            continue;
+        }
         let Some((stdout, stderr, rc)) = theirs(rel) else {
             continue;
         };

@@ -1,9 +1,10 @@
 //! Integration tests for haproxy-cfg (one binary per crate).
+mod cond;
+mod differential;
+mod golden;
 mod lex;
+mod model;
+mod no_panic;
 mod reader_golden;
 mod roundtrip;
-mod no_panic;
-mod cond;
-mod golden;
-mod differential;
-mod model;
+mod reader_live;

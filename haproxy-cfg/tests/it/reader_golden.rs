@@ -33,7 +33,7 @@ fn tag(level: Level) -> &'static str {
 }
 
 /// What we print for the reader's share of `file`, in HAProxy's order.
-fn ours(name: &str, bytes: &[u8]) -> Vec<String> {
+pub(crate) fn ours(name: &str, bytes: &[u8]) -> Vec<String> {
     let doc = haproxy_cfg::parse_bytes_with(name, bytes, &vars).expect("parse");
     let mut items: Vec<(u32, usize, String)> = Vec::new();
     for line in doc.lines().filter(|l| l.reached) {
@@ -56,7 +56,7 @@ fn ours(name: &str, bytes: &[u8]) -> Vec<String> {
 }
 
 /// The reader's lines in a recording.
-fn theirs(name: &str, out: &str) -> Vec<String> {
+pub(crate) fn theirs(name: &str, out: &str) -> Vec<String> {
     let mut keep = false;
     let mut lines = Vec::new();
     let reader = format!("parsing [{name}:");
