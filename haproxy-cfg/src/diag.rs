@@ -312,8 +312,14 @@ fn render_lines(
         // HAProxy names itself once, just before the first warning or alert.
         if !banner && d.severity >= Severity::Warning {
             banner = true;
-            stderr.push_str(&render_notice(&format!("haproxy version is {}", opts.version), opts.pid));
-            stderr.push_str(&render_notice(&format!("path to executable is {}", opts.exe), opts.pid));
+            stderr.push_str(&render_notice(
+                &format!("haproxy version is {}", opts.version),
+                opts.pid,
+            ));
+            stderr.push_str(&render_notice(
+                &format!("path to executable is {}", opts.exe),
+                opts.pid,
+            ));
         }
         stderr.push_str(&render_haproxy(d, opts.pid));
     }

@@ -446,7 +446,10 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                 l.alert(ctx, ctx.col(1), "out-of-range", Origin::Parsing, msg);
                 return;
             }
-            l.config.global.other.push(Directive { loc: ctx.loc(), words: ctx.rest(0) });
+            l.config.global.other.push(Directive {
+                loc: ctx.loc(),
+                words: ctx.rest(0),
+            });
         }
         "ssl-default-bind-options" | "ssl-default-server-options" => {
             let mut i = 1;
@@ -454,8 +457,9 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                 let o = ctx.arg(i);
                 match o {
                     "ssl-min-ver" | "ssl-max-ver" => i += 1,
-                    "no-sslv3" | "no-tlsv10" | "no-tlsv11" | "no-tlsv12" | "no-tlsv13" | "force-sslv3" | "force-tlsv10"
-                    | "force-tlsv11" | "force-tlsv12" | "force-tlsv13" | "no-tls-tickets" => {}
+                    "no-sslv3" | "no-tlsv10" | "no-tlsv11" | "no-tlsv12" | "no-tlsv13"
+                    | "force-sslv3" | "force-tlsv10" | "force-tlsv11" | "force-tlsv12"
+                    | "force-tlsv13" | "no-tls-tickets" => {}
                     "prefer-client-ciphers" if kw == "ssl-default-bind-options" => {}
                     _ => {
                         let msg = format!("unknown option '{o}' on global statement '{kw}'.");

@@ -832,33 +832,62 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             });
         }
         "stats" => {
-            let d = Directive { loc: ctx.loc(), words: ctx.rest(0) };
+            let d = Directive {
+                loc: ctx.loc(),
+                words: ctx.rest(0),
+            };
             let (sub, arg) = (ctx.arg(1), ctx.arg(2));
             let fail = |l: &mut Loader<'_>, origin: Origin, msg: String| {
                 l.alert(ctx, ctx.col(1), "bad-stats", origin, msg);
             };
             match sub {
                 "admin" if is_def => {
-                    return fail(l, Origin::ParsingTight, "'stats admin' not allowed in 'defaults' section.".to_owned());
+                    return fail(
+                        l,
+                        Origin::ParsingTight,
+                        "'stats admin' not allowed in 'defaults' section.".to_owned(),
+                    );
                 }
                 "admin" if !matches!(arg, "if" | "unless") => {
-                    let msg = "'stats admin' requires either 'if' or 'unless' followed by a condition.".to_owned();
+                    let msg =
+                        "'stats admin' requires either 'if' or 'unless' followed by a condition."
+                            .to_owned();
                     return fail(l, Origin::Parsing, msg);
                 }
                 "http-request" if is_def => {
-                    return fail(l, Origin::ParsingTight, "'stats' not allowed in 'defaults' section.".to_owned());
+                    return fail(
+                        l,
+                        Origin::ParsingTight,
+                        "'stats' not allowed in 'defaults' section.".to_owned(),
+                    );
                 }
-                "uri" if arg.is_empty() => return fail(l, Origin::Parsing, "'uri' needs an URI prefix.".to_owned()),
-                "realm" if arg.is_empty() => return fail(l, Origin::Parsing, "'realm' needs an realm name.".to_owned()),
+                "uri" if arg.is_empty() => {
+                    return fail(l, Origin::Parsing, "'uri' needs an URI prefix.".to_owned());
+                }
+                "realm" if arg.is_empty() => {
+                    return fail(
+                        l,
+                        Origin::Parsing,
+                        "'realm' needs an realm name.".to_owned(),
+                    );
+                }
                 "auth" if arg.is_empty() => {
-                    return fail(l, Origin::Parsing, "'auth' needs a user:password account.".to_owned());
+                    return fail(
+                        l,
+                        Origin::Parsing,
+                        "'auth' needs a user:password account.".to_owned(),
+                    );
                 }
-                "scope" if arg.is_empty() => return fail(l, Origin::Parsing, "'scope' needs a proxy name.".to_owned()),
+                "scope" if arg.is_empty() => {
+                    return fail(l, Origin::Parsing, "'scope' needs a proxy name.".to_owned());
+                }
                 "refresh" => match parse_time(arg, TimeUnit::Seconds) {
                     Ok(_) => {}
                     Err(TimeError::UnexpectedChar(c)) => {
                         let c = c.unwrap_or('\0');
-                        let msg = format!("unexpected character '{c}' in argument to stats refresh interval.");
+                        let msg = format!(
+                            "unexpected character '{c}' in argument to stats refresh interval."
+                        );
                         return fail(l, Origin::ParsingTight, msg);
                     }
                     Err(TimeError::Overflow) => {
@@ -868,8 +897,8 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                         return fail(l, Origin::ParsingTight, msg);
                     }
                 },
-                "admin" | "uri" | "realm" | "auth" | "scope" | "enable" | "hide-version" | "show-legends"
-                | "show-modules" | "show-node" | "show-desc" | "http-request" => {}
+                "admin" | "uri" | "realm" | "auth" | "scope" | "enable" | "hide-version"
+                | "show-legends" | "show-modules" | "show-node" | "show-desc" | "http-request" => {}
                 _ => {
                     let msg = format!(
                         "unknown stats parameter '{sub}', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'."

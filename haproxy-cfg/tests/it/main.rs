@@ -6,5 +6,5 @@ mod lex;
 mod model;
 mod no_panic;
 mod reader_golden;
-mod roundtrip;
 mod reader_live;
+mod roundtrip;
