@@ -1,0 +1,29 @@
+//! The crate's error type.
+
+use crate::side::Side;
+
+/// Everything that can go wrong in the proxy core.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProxyError {
+    /// An HTTP/1 message could not be parsed or framed.
+    #[error("invalid http/1 message: {0}")]
+    H1(#[from] crate::h1::H1Error),
+    /// An errorfile could not be used.
+    #[error("errorfile {path}: {reason}")]
+    Errorfile {
+        /// The file named by `errorfile`.
+        path: String,
+        /// Why it was refused, as HAProxy words it.
+        reason: String,
+    },
+    /// An I/O error, with the side that caused it.
+    #[error("i/o error on the {side} side")]
+    Io {
+        /// Who is to blame.
+        side: Side,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
