@@ -14,6 +14,7 @@
 mod error;
 mod side;
 
+pub mod errors;
 pub mod h1;
 
 pub use error::ProxyError;
