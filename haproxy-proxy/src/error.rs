@@ -9,6 +9,9 @@ pub enum ProxyError {
     /// An HTTP/1 message could not be parsed or framed.
     #[error("invalid http/1 message: {0}")]
     H1(#[from] crate::h1::H1Error),
+    /// A PROXY protocol header was invalid.
+    #[error("invalid proxy protocol header")]
+    ProxyProto(#[from] crate::proxy_proto::ProxyProtoError),
     /// An errorfile could not be used.
     #[error("errorfile {path}: {reason}")]
     Errorfile {

@@ -16,6 +16,7 @@ mod side;
 
 pub mod errors;
 pub mod h1;
+pub mod proxy_proto;
 
 pub use error::ProxyError;
 pub use side::{Side, StreamState, Termination};
