@@ -11,12 +11,24 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod counters;
 mod error;
+mod facts;
+mod route;
+mod settings;
 mod side;
 
 pub mod errors;
+pub mod forward;
 pub mod h1;
 pub mod proxy_proto;
 
+pub use counters::{Counters, SessionSlot};
 pub use error::ProxyError;
+pub use facts::{StreamFacts, Timers, timer_ms};
+pub use route::{ChooseBackend, DefaultBackend, PickServer, StreamView};
+pub use settings::{
+    BackendSettings, ConnMode, DEFAULT_RETRIES, ForwardFor, FrontendSettings, Mode, SendProxy,
+    ServerSettings, Timeouts,
+};
 pub use side::{Side, StreamState, Termination};
