@@ -22,6 +22,7 @@ pub mod errors;
 pub mod forward;
 pub mod h1;
 pub mod proxy_proto;
+pub mod tcp;
 
 pub use counters::{Counters, SessionSlot};
 pub use error::ProxyError;
