@@ -21,6 +21,7 @@ mod side;
 pub mod errors;
 pub mod forward;
 pub mod h1;
+pub mod http;
 pub mod proxy_proto;
 pub mod tcp;
 

@@ -76,6 +76,8 @@ fn keep_alive_reply_has_no_connection_header_on_11_and_keep_alive_on_10() {
     assert!(!s11.contains("connection"));
     let s10 = String::from_utf8(r.to_bytes(Version::HTTP_10, true)).unwrap();
     assert!(s10.contains("connection: keep-alive\r\n"));
+    let s10close = String::from_utf8(r.to_bytes(Version::HTTP_10, false)).unwrap();
+    assert!(s10close.contains("connection: close\r\n"));
 }
 
 #[test]

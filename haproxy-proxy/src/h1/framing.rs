@@ -54,3 +54,17 @@ pub fn connection_header_for(version: Version, keep_alive: bool) -> Option<&'sta
         _ => None,
     }
 }
+
+/// The `connection` header value added to a response (always sent as HTTP/1.1) for a client
+/// speaking `client_version`: `close` whenever the connection closes afterwards, `keep-alive`
+/// for an HTTP/1.0 client kept alive (reference §0 item 11).
+pub fn response_connection_header(
+    client_version: Version,
+    keep_alive: bool,
+) -> Option<&'static str> {
+    match (keep_alive, client_version.is_11_or_later()) {
+        (false, _) => Some("close"),
+        (true, false) => Some("keep-alive"),
+        (true, true) => None,
+    }
+}

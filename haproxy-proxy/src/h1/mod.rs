@@ -16,7 +16,7 @@ mod tests;
 
 pub use chunked::{ChunkStep, ChunkedDecoder, MAX_CHUNK_SIZE_DIGITS, MAX_TRAILERS_LEN};
 pub use error::H1Error;
-pub use framing::{BodyFraming, connection_header_for};
+pub use framing::{BodyFraming, connection_header_for, response_connection_header};
 pub use headers::Headers;
 pub use limits::{DEFAULT_BUFSIZE, DEFAULT_MAXHDR, DEFAULT_MAXREWRITE, H1Limits, MAX_MAXHDR};
 pub use request::{RequestHead, parse_request};
