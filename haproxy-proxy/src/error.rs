@@ -20,6 +20,14 @@ pub enum ProxyError {
         /// Why it was refused, as HAProxy words it.
         reason: String,
     },
+    /// A listening socket could not be opened.
+    #[error("cannot bind {addr}: {reason}")]
+    Bind {
+        /// The address as written or resolved.
+        addr: String,
+        /// Why.
+        reason: String,
+    },
     /// An I/O error, with the side that caused it.
     #[error("i/o error on the {side} side")]
     Io {
