@@ -106,14 +106,15 @@ where
             ..StreamFacts::default()
         };
         facts.timers.tr_req = Some(start.elapsed());
+        let reuse_idle = !all.is_empty();
         let keep = handle_request(
             svc,
             &mut client,
             &mut buf,
             &mut server,
             *head,
-            src,
-            dst,
+            (src, dst),
+            reuse_idle,
             &mut facts,
         )
         .await;
@@ -205,8 +206,8 @@ async fn handle_request<C, B, P>(
     buf: &mut Vec<u8>,
     server: &mut Option<ServerConn>,
     mut req: RequestHead,
-    src: SocketAddr,
-    dst: SocketAddr,
+    (src, dst): (SocketAddr, SocketAddr),
+    reuse_idle: bool,
     facts: &mut StreamFacts,
 ) -> bool
 where
@@ -294,6 +295,18 @@ where
         }
         None => None,
     };
+    // http-reuse safe: only a session's later requests may take another session's idle connection.
+    if conn.is_none()
+        && reuse_idle
+        && let Some(idx) = svc.picker.pick(be_idx, &view, None)
+        && let Some(stream) = svc.pool.take(be_idx, idx)
+    {
+        conn = Some(ServerConn {
+            backend: be_idx,
+            server: idx,
+            stream,
+        });
+    }
     if conn.is_none() {
         let before = Instant::now();
         match connect_server(be, be_idx, &svc.picker, &view).await {

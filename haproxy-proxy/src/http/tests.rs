@@ -536,3 +536,28 @@ async fn server_failures_map_to_503_502_504() {
         assert!(r.starts_with(want), "{r}");
     }
 }
+
+#[tokio::test]
+async fn idle_server_connections_are_pooled_and_reused_by_later_requests_only() {
+    let origin = Origin::default();
+    let svc = service(frontend(), backend(origin.start().await), vec![]);
+    let px = proxy(Arc::clone(&svc)).await;
+    // Session 1 leaves its server connection in the pool when it ends.
+    let mut c = TcpStream::connect(px).await.unwrap();
+    c.write_all(b"GET /1 HTTP/1.1\r\n\r\n").await.unwrap();
+    response(&mut c).await;
+    drop(c);
+    for _ in 0..50 {
+        if svc.pool.idle_count(0, 0) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(svc.pool.idle_count(0, 0), 1);
+    // Session 2's first request opens its own connection (safe); the pooled one stays idle.
+    let mut c = TcpStream::connect(px).await.unwrap();
+    c.write_all(b"GET /2 HTTP/1.1\r\n\r\n").await.unwrap();
+    response(&mut c).await;
+    assert_eq!(origin.accepts.load(Ordering::SeqCst), 2);
+    assert_eq!(svc.pool.idle_count(0, 0), 1);
+}
