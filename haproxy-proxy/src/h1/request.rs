@@ -39,15 +39,32 @@ pub fn parse_request(buf: &[u8], limits: &H1Limits) -> Result<Parsed<RequestHead
         heap = vec![httparse::EMPTY_HEADER; fields];
         &mut heap
     };
-    match parse_with(window, slots, limits)? {
-        Some(p) => Ok(p),
-        None => {
+    match parse_with(window, window, slots, limits) {
+        Ok(Some(p)) => Ok(p),
+        Err(H1Error::Syntax("header value")) => {
+            // HAProxy accepts control characters (except NUL, CR, LF) inside header values; httparse
+            // does not. Parse a copy where they are masked, then take the values from the original.
+            let masked: Vec<u8> = window
+                .iter()
+                .map(|&b| {
+                    if matches!(b, 0x01..=0x08 | 0x0b | 0x0c | 0x0e..=0x1f | 0x7f) {
+                        b'!'
+                    } else {
+                        b
+                    }
+                })
+                .collect();
+            let mut slots2 = vec![httparse::EMPTY_HEADER; fields];
+            parse_with(&masked, window, &mut slots2, limits)?.ok_or(H1Error::Syntax("version"))
+        }
+        Err(e) => Err(e),
+        Ok(None) => {
             // Retry with the version patched to HTTP/1.1 so that HTTP/1.2 or HTTP/2.0 passes, as in HAProxy.
             let Some((patched, version)) = patch_version(window) else {
                 return Err(H1Error::Syntax("version"));
             };
             let mut slots2 = vec![httparse::EMPTY_HEADER; fields];
-            match parse_with(&patched, &mut slots2, limits)? {
+            match parse_with(&patched, &patched, &mut slots2, limits)? {
                 Some(Parsed::Complete { mut head, len }) => {
                     head.version = version;
                     Ok(Parsed::Complete { head, len })
@@ -62,6 +79,7 @@ pub fn parse_request(buf: &[u8], limits: &H1Limits) -> Result<Parsed<RequestHead
 /// `None` means "the version was refused", so the caller may retry with a patched line.
 fn parse_with<'a>(
     window: &'a [u8],
+    original: &[u8],
     slots: &mut [httparse::Header<'a>],
     limits: &H1Limits,
 ) -> Result<Option<Parsed<RequestHead>>, H1Error> {
@@ -100,7 +118,10 @@ fn parse_with<'a>(
                 return Err(H1Error::DuplicateHost);
             }
         }
-        headers.push(h.name.as_bytes(), h.value);
+        // The value's offset in `window` is the same in `original` (masking keeps positions).
+        let off = (h.value.as_ptr() as usize).saturating_sub(window.as_ptr() as usize);
+        let value = original.get(off..off + h.value.len()).unwrap_or(h.value);
+        headers.push(h.name.as_bytes(), value);
     }
     let head = RequestHead {
         method: method.to_owned(),
@@ -157,11 +178,11 @@ impl RequestHead {
     ///
     /// # Errors
     /// [`H1Error::ContentLength`] for invalid or conflicting lengths, [`H1Error::TransferEncoding`]
-    /// when Transfer-Encoding does not end with `chunked` or is used with HTTP/1.0.
+    /// when Transfer-Encoding does not end with `chunked` (HTTP/1.0 with chunked is accepted, as in HAProxy).
     pub fn framing(&self) -> Result<BodyFraming, H1Error> {
         let te = self.headers.tokens("transfer-encoding");
         if self.headers.contains("transfer-encoding") {
-            if !self.version.is_11_or_later() || te.last().map(String::as_str) != Some("chunked") {
+            if te.last().map(String::as_str) != Some("chunked") {
                 return Err(H1Error::TransferEncoding);
             }
             if te.iter().filter(|t| *t == "chunked").count() > 1 {
