@@ -40,9 +40,9 @@ fn haproxy_path() -> Option<&'static str> {
     .find(|p| std::path::Path::new(p).exists())
 }
 
-struct Haproxy {
+pub(crate) struct Haproxy {
     child: Child,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     _cfg: std::path::PathBuf,
 }
 
@@ -53,8 +53,14 @@ impl Drop for Haproxy {
     }
 }
 
-/// Starts the real HAProxy on a free loopback port, or returns `None` (skip) when absent.
+/// Starts the real HAProxy with `CONFIG`.
 async fn start_haproxy() -> Option<Haproxy> {
+    start_haproxy_with(CONFIG).await
+}
+
+/// Starts the real HAProxy with `config` (its `PORT` replaced by a free loopback port), or
+/// returns `None` (skip) when absent.
+pub(crate) async fn start_haproxy_with(config: &str) -> Option<Haproxy> {
     let Some(bin) = haproxy_path() else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -69,7 +75,7 @@ async fn start_haproxy() -> Option<Haproxy> {
     };
     let cfg =
         std::env::temp_dir().join(format!("haproxy-rs-diff-{}-{port}.cfg", std::process::id()));
-    std::fs::write(&cfg, CONFIG.replace("PORT", &port.to_string())).unwrap();
+    std::fs::write(&cfg, config.replace("PORT", &port.to_string())).unwrap();
     let child = Command::new(bin)
         .arg("-db")
         .arg("-f")
@@ -148,7 +154,7 @@ async fn start_ours() -> SocketAddr {
 }
 
 /// Sends `raw`, then reads until the peer closes (bounded by a deadline).
-async fn exchange(addr: SocketAddr, raw: &[u8]) -> String {
+pub(crate) async fn exchange(addr: SocketAddr, raw: &[u8]) -> String {
     let mut s = TcpStream::connect(addr).await.unwrap();
     let _ = s.write_all(raw).await;
     let mut out = Vec::new();

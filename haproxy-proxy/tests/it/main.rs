@@ -2,7 +2,9 @@
 #![expect(
     clippy::unwrap_used,
     clippy::print_stderr,
+    clippy::indexing_slicing,
     reason = "test helpers outside #[test] functions: a failed setup should abort the test, and a skip is reported on stderr"
 )]
 
+mod backend_diff;
 mod differential;
