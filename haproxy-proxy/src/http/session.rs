@@ -223,6 +223,7 @@ where
     let client_ka = ConnMode::client_keeps_alive(fe.conn_mode) && req.wants_keep_alive();
     // A generated answer keeps the connection only when no request body is left unread.
     let reply_ka = client_ka && req_framing == BodyFraming::None;
+    let mut keep_on_error = reply_ka;
     let view = StreamView {
         src,
         dst,
@@ -270,6 +271,7 @@ where
             503,
             Termination::new(Side::Server, StreamState::Connect),
             facts,
+            keep_on_error,
         )
         .await;
     };
@@ -281,6 +283,7 @@ where
             503,
             Termination::new(Side::Server, StreamState::Connect),
             facts,
+            keep_on_error,
         )
         .await;
     };
@@ -324,7 +327,8 @@ where
             Err(f) => {
                 facts.retries = f.retries;
                 facts.server = f.server;
-                return error_reply(svc, client, &req, 503, f.termination, facts).await;
+                return error_reply(svc, client, &req, 503, f.termination, facts, keep_on_error)
+                    .await;
             }
         }
     }
@@ -346,14 +350,19 @@ where
             502,
             Termination::new(Side::Server, StreamState::Headers),
             facts,
+            keep_on_error,
         )
         .await;
     }
     // Request body (Expect: 100-continue is forwarded; the server's 100 is relayed below).
     if !req.expects_continue() {
         match relay(client, buf, &mut conn.stream, req_framing, ct, st).await {
-            Ok(n) => facts.bytes_in += n,
+            Ok(n) => {
+                facts.bytes_in += n;
+                keep_on_error = client_ka;
+            }
             Err(BodyError::Sink) => {
+                keep_on_error = false;
                 return error_reply(
                     svc,
                     client,
@@ -361,6 +370,7 @@ where
                     502,
                     Termination::new(Side::Server, StreamState::Data),
                     facts,
+                    keep_on_error,
                 )
                 .await;
             }
@@ -385,6 +395,7 @@ where
                     facts.termination = Termination::new(Side::Client, StreamState::Data);
                     return false;
                 }
+                keep_on_error = client_ka;
             }
             Ok(r) if (100..200).contains(&r.status) && r.status != 101 => {}
             Ok(r) => break r,
@@ -403,6 +414,7 @@ where
                     code,
                     Termination::new(side, StreamState::Headers),
                     facts,
+                    keep_on_error,
                 )
                 .await;
             }
@@ -513,16 +525,18 @@ async fn error_reply<C, B, P>(
     code: u16,
     term: Termination,
     facts: &mut StreamFacts,
+    keep: bool,
 ) -> bool
 where
     C: AsyncWrite + Unpin,
 {
     facts.termination = term;
     facts.status = Some(code);
-    if let Some(r) = svc.frontend.errors.get(code) {
-        let _ = send_reply(client, &r, req.version, false, svc.frontend.timeouts.client).await;
+    match svc.frontend.errors.get(code) {
+        // HAProxy keeps the client connection after a 502/503/504 when nothing of the request is left unread.
+        Some(r) => send_reply(client, &r, req.version, keep, svc.frontend.timeouts.client).await,
+        None => false,
     }
-    false
 }
 
 /// Removes the hop-by-hop `close` / `keep-alive` tokens; other tokens (such as `upgrade`) stay.

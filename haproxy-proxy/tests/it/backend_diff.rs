@@ -286,3 +286,81 @@ async fn server_visible_heads_and_responses_match_haproxy() {
         "the server saw only {heads_seen} requests"
     );
 }
+
+/// A response head larger than `tune.bufsize - tune.maxrewrite`.
+fn big_head() -> &'static [u8] {
+    let mut v = b"HTTP/1.1 200 OK\r\nX: ".to_vec();
+    v.extend(std::iter::repeat_n(b'0', 20_000));
+    v.extend_from_slice(b"\r\n\r\n");
+    Vec::leak(v)
+}
+
+/// A server that reads a request, then answers `reply` (nothing when empty) and holds the connection.
+async fn misbehaving_server(reply: &'static [u8], close: bool) -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut b = [0u8; 4096];
+                let _ = s.read(&mut b).await;
+                let _ = s.write_all(reply).await;
+                if !close {
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn server_failures_give_the_same_error_pages_as_haproxy() {
+    let dead = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let cases: Vec<(&str, SocketAddr)> = vec![
+        ("refused (503)", dead),
+        (
+            "garbage (502)",
+            misbehaving_server(b"garbage\r\n\r\n", false).await,
+        ),
+        (
+            "closed without answer (502)",
+            misbehaving_server(b"", true).await,
+        ),
+        ("silent (504)", misbehaving_server(b"", false).await),
+        (
+            "response head too large (502)",
+            misbehaving_server(big_head(), false).await,
+        ),
+    ];
+    let mut diffs = Vec::new();
+    let v = Variant {
+        name: "errors",
+        option: "retries 0",
+        mode: ConnMode::KeepAlive,
+        forwardfor: false,
+    };
+    for (name, server) in cases {
+        let Some(real) = start_haproxy_with(&config(v, server)).await else {
+            return;
+        };
+        let ours = start_ours(v, server).await;
+        let raw = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+        let (theirs, mine) = (exchange(real.addr, raw).await, exchange(ours, raw).await);
+        if theirs != mine {
+            diffs.push(format!(
+                "--- {name}\nhaproxy: {theirs:?}\nours:    {mine:?}"
+            ));
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "{} difference(s):\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+}
