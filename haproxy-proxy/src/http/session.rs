@@ -254,14 +254,16 @@ where
         });
     if let Some((reply, term)) = decided {
         facts.termination = Termination::new(term, StreamState::Request);
-        let keep = term == Side::Local && reply_ka;
-        return match reply {
-            Some(r) => {
-                facts.status = Some(r.status);
-                send_reply(client, &r, req.version, keep, ct).await
-            }
-            None => false,
-        };
+        let Some(r) = reply else { return false };
+        facts.status = Some(r.status);
+        // Like HAProxy, a local answer keeps the connection; a request body still coming is drained.
+        if !send_reply(client, &r, req.version, client_ka, ct).await {
+            return false;
+        }
+        return relay(client, buf, &mut tokio::io::sink(), req_framing, ct, None)
+            .await
+            .is_ok()
+            && client_ka;
     }
     let Some(be_idx) = svc.chooser.choose(&view) else {
         return error_reply(

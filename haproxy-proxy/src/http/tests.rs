@@ -421,7 +421,9 @@ async fn deny_return_and_redirect_rules_answer_locally() {
         response_in(&mut c, &mut pending).await,
         "HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /pfx/old\r\ncache-control: no-cache\r\n\r\n"
     );
-    c.write_all(b"GET /deny HTTP/1.1\r\n\r\n").await.unwrap();
+    c.write_all(b"GET /deny HTTP/1.1\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
     let r = read_all(&mut c).await;
     assert!(
         r.starts_with("HTTP/1.1 403 Forbidden\r\ncontent-length: 93\r\n")

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use haproxy_proxy::errors::{ErrorPages, return_reply};
 use haproxy_proxy::h1::H1Limits;
-use haproxy_proxy::http::{HttpService, RequestRule, RuleAction, ServerPool, serve_http};
+use haproxy_proxy::http::{
+    HttpService, RedirectKind, RequestCondition, RequestRule, RuleAction, ServerPool, serve_http,
+};
 use haproxy_proxy::{
     ConnMode, Counters, DefaultBackend, FrontendSettings, Mode, PickServer, StreamView, Timeouts,
 };
@@ -27,6 +29,11 @@ const CONFIG: &str = "defaults
   timeout http-keep-alive 200ms
 frontend fe
   bind 127.0.0.1:PORT
+  http-request deny if { path /deny }
+  http-request deny deny_status 429 if { path /deny429 }
+  http-request redirect prefix /pfx if { path /old }
+  http-request redirect location /new code 301 if { path /moved }
+  http-request redirect scheme https if { path /sch }
   http-request return status 200 content-type text/plain string ok
 ";
 
@@ -100,6 +107,16 @@ pub(crate) async fn start_haproxy_with(config: &str) -> Option<Haproxy> {
     })
 }
 
+/// `{ path <p> }`, the only ACL these configs use.
+#[derive(Debug)]
+struct PathIs(&'static str);
+impl RequestCondition for PathIs {
+    fn matches(&self, s: &StreamView<'_>) -> bool {
+        s.request
+            .is_some_and(|r| r.uri.split('?').next() == Some(self.0))
+    }
+}
+
 struct NoServer;
 impl PickServer for NoServer {
     fn pick(&self, _b: usize, _s: &StreamView<'_>, _a: Option<usize>) -> Option<usize> {
@@ -125,15 +142,45 @@ async fn start_ours() -> SocketAddr {
         limits: H1Limits::default(),
         errors: ErrorPages::new(),
     };
-    let rule = RequestRule {
-        cond: None,
+    let on = |p: &'static str, action: RuleAction| RequestRule {
+        cond: Some(Arc::new(PathIs(p))),
         negate: false,
-        action: RuleAction::Return(return_reply(200, Some("text/plain"), b"ok".to_vec())),
+        action,
     };
+    let rules = vec![
+        on("/deny", RuleAction::Deny { status: 403 }),
+        on("/deny429", RuleAction::Deny { status: 429 }),
+        on(
+            "/old",
+            RuleAction::Redirect {
+                kind: RedirectKind::Prefix("/pfx".into()),
+                code: 302,
+            },
+        ),
+        on(
+            "/moved",
+            RuleAction::Redirect {
+                kind: RedirectKind::Location("/new".into()),
+                code: 301,
+            },
+        ),
+        on(
+            "/sch",
+            RuleAction::Redirect {
+                kind: RedirectKind::Scheme("https".into()),
+                code: 302,
+            },
+        ),
+        RequestRule {
+            cond: None,
+            negate: false,
+            action: RuleAction::Return(return_reply(200, Some("text/plain"), b"ok".to_vec())),
+        },
+    ];
     let svc = Arc::new(HttpService {
         frontend,
         backends: vec![],
-        rules: vec![rule],
+        rules,
         chooser: DefaultBackend(0),
         picker: NoServer,
         pool: ServerPool::new(),
@@ -219,6 +266,13 @@ fn scenarios() -> Vec<(&'static str, Vec<u8>)> {
         ("100 fields", with_fields(100)),
         ("101 fields", with_fields(101)),
         ("oversized head", big),
+        ("deny keep-alive", b"GET /deny HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n".to_vec()),
+        ("deny 429", b"GET /deny429 HTTP/1.1\r\nConnection: close\r\n\r\n".to_vec()),
+        ("redirect prefix keep-alive", b"GET /old HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n".to_vec()),
+        ("redirect 301", b"GET /moved HTTP/1.1\r\n\r\n".to_vec()),
+        ("redirect scheme", b"GET /sch?q=1 HTTP/1.1\r\nHost: example.com:8080\r\n\r\n".to_vec()),
+        ("redirect on http/1.0", b"GET /old HTTP/1.0\r\n\r\n".to_vec()),
+        ("return with a body pending", b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello".to_vec()),
         ("ctl in value", b"GET / HTTP/1.1\r\nX: a\x01b\r\n\r\n".to_vec()),
         ("te on 1.0", b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".to_vec()),
         ("te gzip", b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n".to_vec()),
