@@ -87,6 +87,19 @@ impl Headers {
         before - self.fields.len()
     }
 
+    /// Keeps only the fields for which `keep(name, value)` is true, in order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&[u8], &[u8]) -> bool) {
+        let arena = &self.arena;
+        self.fields.retain(|f| {
+            let name_end = f.start + f.name_len;
+            let name = arena.get(f.start..name_end).unwrap_or_default();
+            let value = arena
+                .get(name_end..name_end + f.value_len)
+                .unwrap_or_default();
+            keep(name, value)
+        });
+    }
+
     /// Comma-separated tokens of every `name` field, trimmed and lowercased.
     pub fn tokens(&self, name: &str) -> Vec<String> {
         self.get_all(name)

@@ -426,8 +426,6 @@ where
     facts.status = Some(resp.status);
     let tunnel = resp.status == 101 || (req.is_connect() && (200..300).contains(&resp.status));
     if tunnel {
-        let mut resp = resp;
-        strip_connection(&mut resp.headers);
         let mut out = Vec::new();
         resp.write_to(&mut out);
         let _ = timed(ct, client.write_all(&out)).await;
@@ -541,17 +539,30 @@ where
     }
 }
 
-/// Removes the hop-by-hop `close` / `keep-alive` tokens; other tokens (such as `upgrade`) stay.
+/// Removes `connection` fields made only of `close` / `keep-alive` tokens; a field carrying
+/// other tokens (such as `Upgrade`) is kept as sent, in place, as HAProxy does.
 fn strip_connection(headers: &mut crate::h1::Headers) {
-    let kept: Vec<String> = headers
-        .tokens("connection")
-        .into_iter()
-        .filter(|t| t != "close" && t != "keep-alive")
-        .collect();
-    headers.remove("connection");
-    if !kept.is_empty() {
-        headers.push(b"connection", kept.join(", ").as_bytes());
-    }
+    headers.retain(|name, value| {
+        !name.eq_ignore_ascii_case(b"connection")
+            || value
+                .split(|&b| b == b',')
+                .map(<[u8]>::trim_ascii)
+                .any(|t| {
+                    !t.is_empty()
+                        && !t.eq_ignore_ascii_case(b"close")
+                        && !t.eq_ignore_ascii_case(b"keep-alive")
+                })
+    });
+}
+
+/// True for a request asking to switch protocols (`Connection: upgrade` + `Upgrade`).
+fn is_upgrade(req: &RequestHead) -> bool {
+    req.headers.contains("upgrade")
+        && req
+            .headers
+            .tokens("connection")
+            .iter()
+            .any(|t| t == "upgrade")
 }
 
 /// Applies forwardfor / originalto and the server-side Connection rule (reference §6.1, §6.2).
@@ -588,7 +599,9 @@ fn prepare_request(
         req.headers
             .push(name.as_bytes(), dst.ip().to_string().as_bytes());
     }
-    if let Some(v) = connection_header_for(req.version, server_ka) {
+    if !is_upgrade(req)
+        && let Some(v) = connection_header_for(req.version, server_ka)
+    {
         req.headers.push(b"connection", v.as_bytes());
     }
 }

@@ -489,7 +489,7 @@ async fn upgrade_switches_to_a_tunnel() {
     let head = response(&mut c).await;
     assert_eq!(
         head,
-        "HTTP/1.1 101 Switching Protocols\r\nupgrade: test\r\nconnection: upgrade\r\n\r\n"
+        "HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: test\r\n\r\n"
     );
     c.write_all(b"raw bytes").await.unwrap();
     let mut echo = [0u8; 9];
@@ -497,7 +497,7 @@ async fn upgrade_switches_to_a_tunnel() {
     assert_eq!(&echo, b"raw bytes");
     assert_eq!(
         origin.heads.lock().unwrap()[0],
-        "GET /upgrade HTTP/1.1\r\nupgrade: test\r\nconnection: upgrade\r\n\r\n"
+        "GET /upgrade HTTP/1.1\r\nconnection: Upgrade\r\nupgrade: test\r\n\r\n"
     );
 }
 

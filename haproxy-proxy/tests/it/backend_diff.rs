@@ -90,12 +90,27 @@ impl Origin {
                 .tokens("connection")
                 .iter()
                 .any(|t| t == "close");
-            if s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Origin: yes\r\n\r\nok")
-                .await
-                .is_err()
-                || close
-            {
+            let answer: &[u8] = match head.uri.as_str() {
+                "/chunked" => b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+                "/upgrade" => b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n",
+                "/until-close" => b"HTTP/1.1 200 OK\r\n\r\nuntil close",
+                _ => b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Origin: yes\r\n\r\nok",
+            };
+            if s.write_all(answer).await.is_err() || close || head.uri == "/until-close" {
                 return;
+            }
+            if head.uri == "/upgrade" {
+                let mut rest = std::mem::take(&mut buf);
+                loop {
+                    if !rest.is_empty() && s.write_all(&rest).await.is_err() {
+                        return;
+                    }
+                    rest.clear();
+                    match tokio::time::timeout(Duration::from_secs(3), s.read(&mut chunk)).await {
+                        Ok(Ok(n)) if n > 0 => rest.extend_from_slice(&chunk[..n]),
+                        _ => return,
+                    }
+                }
             }
         }
     }
@@ -212,6 +227,15 @@ const REQUESTS: &[(&str, &[u8])] = &[
     (
         "post chunked",
         b"POST /g HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    ),
+    ("chunked response", b"GET /chunked HTTP/1.1\r\n\r\n"),
+    (
+        "close-delimited response",
+        b"GET /until-close HTTP/1.1\r\n\r\n",
+    ),
+    (
+        "upgrade",
+        b"GET /upgrade HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\nping",
     ),
 ];
 
