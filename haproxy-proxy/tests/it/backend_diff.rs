@@ -57,6 +57,11 @@ impl Origin {
                 .unwrap()
                 .push(String::from_utf8_lossy(&buf[..len]).into_owned());
             buf.drain(..len);
+            if head.expects_continue()
+                && s.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err()
+            {
+                return;
+            }
             // Consume the body.
             match head.framing().unwrap() {
                 BodyFraming::Length(n) => {
@@ -229,6 +234,10 @@ const REQUESTS: &[(&str, &[u8])] = &[
         b"POST /g HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
     ),
     ("chunked response", b"GET /chunked HTTP/1.1\r\n\r\n"),
+    (
+        "expect 100-continue",
+        b"POST /h HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
+    ),
     (
         "close-delimited response",
         b"GET /until-close HTTP/1.1\r\n\r\n",
