@@ -18,7 +18,10 @@ pub use chunked::{ChunkStep, ChunkedDecoder, MAX_CHUNK_SIZE_DIGITS, MAX_TRAILERS
 pub use error::H1Error;
 pub use framing::{BodyFraming, connection_header_for, response_connection_header};
 pub use headers::Headers;
-pub use limits::{DEFAULT_BUFSIZE, DEFAULT_MAXHDR, DEFAULT_MAXREWRITE, H1Limits, MAX_MAXHDR};
+pub use limits::{
+    DEFAULT_BUFSIZE, DEFAULT_MAXHDR, DEFAULT_MAXREWRITE, H1Limits, HTX_BLOCK, HTX_HEADER,
+    HTX_START_LINE, MAX_MAXHDR,
+};
 pub use request::{RequestHead, parse_request};
 pub use response::{ResponseHead, parse_response};
 

@@ -123,6 +123,13 @@ fn parse_with<'a>(
         let value = original.get(off..off + h.value.len()).unwrap_or(h.value);
         headers.push(h.name.as_bytes(), value);
     }
+    // HAProxy stores the version as `HTTP/x.y` (8 bytes) and each field as name + trimmed value.
+    let sl = method.len() + uri.len() + 8;
+    if !limits.fits_htx(sl, headers.iter().map(|(n, v)| n.len() + v.len())) {
+        return Err(H1Error::HeadTooLarge {
+            limit: limits.max_head(),
+        });
+    }
     let head = RequestHead {
         method: method.to_owned(),
         uri: uri.to_owned(),

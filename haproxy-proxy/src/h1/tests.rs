@@ -118,15 +118,35 @@ fn head_of_len(total: usize) -> Vec<u8> {
     v
 }
 
+fn padded(extra_fields: usize, pad: usize) -> Vec<u8> {
+    let mut v = b"GET / HTTP/1.1\r\n".to_vec();
+    for i in 0..extra_fields {
+        v.extend_from_slice(format!("X-H{i}: v\r\n").as_bytes());
+    }
+    v.extend_from_slice(b"X-Pad: ");
+    v.extend(std::iter::repeat_n(b'a', pad));
+    v.extend_from_slice(b"\r\n\r\n");
+    v
+}
+
 #[test]
-fn head_size_bound_is_bufsize_minus_maxrewrite() {
-    let limits = H1Limits::default();
-    assert_eq!(limits.max_head(), 15360);
-    let at = head_of_len(limits.max_head());
-    assert!(matches!(req(&at), Ok(Parsed::Complete { .. })));
-    let over = head_of_len(limits.max_head() + 1);
-    assert_eq!(req(&over), Err(H1Error::HeadTooLarge { limit: 15360 }));
-    // An unterminated head is refused as soon as the window is full.
+fn head_size_bound_matches_haproxy_measurements() {
+    // Largest values HAProxy 2.6.12 accepted, measured on loopback with default tune settings.
+    for (fields, pad) in [(0, 15250), (1, 15237), (10, 15120), (50, 14560)] {
+        assert!(
+            matches!(req(&padded(fields, pad)), Ok(Parsed::Complete { .. })),
+            "{fields} fields, pad {pad}"
+        );
+        assert_eq!(
+            req(&padded(fields, pad + 1)),
+            Err(H1Error::HeadTooLarge { limit: 15360 }),
+            "{fields} fields, pad {}",
+            pad + 1
+        );
+    }
+    assert_eq!(H1Limits::default().max_head(), 15360);
+    // An unterminated head is refused as soon as the raw window is full.
+    let over = head_of_len(15361);
     assert_eq!(
         req(&over[..15360]),
         Err(H1Error::HeadTooLarge { limit: 15360 })

@@ -218,6 +218,17 @@ fn with_fields(n: usize) -> Vec<u8> {
     v
 }
 
+fn padded(extra_fields: usize, pad: usize) -> Vec<u8> {
+    let mut v = b"GET / HTTP/1.1\r\n".to_vec();
+    for i in 0..extra_fields {
+        v.extend_from_slice(format!("X-H{i}: v\r\n").as_bytes());
+    }
+    v.extend_from_slice(b"X-Pad: ");
+    v.extend(std::iter::repeat_n(b'a', pad));
+    v.extend_from_slice(b"\r\n\r\n");
+    v
+}
+
 fn scenarios() -> Vec<(&'static str, Vec<u8>)> {
     let mut big = b"GET / HTTP/1.1\r\nX-Pad: ".to_vec();
     big.extend(std::iter::repeat_n(b'a', 16000));
@@ -266,6 +277,10 @@ fn scenarios() -> Vec<(&'static str, Vec<u8>)> {
         ("100 fields", with_fields(100)),
         ("101 fields", with_fields(101)),
         ("oversized head", big),
+        ("largest head", padded(0, 15250)),
+        ("largest head + 1", padded(0, 15251)),
+        ("largest head, 20 fields", padded(20, 14980)),
+        ("largest head + 1, 20 fields", padded(20, 14981)),
         ("deny keep-alive", b"GET /deny HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n".to_vec()),
         ("deny 429", b"GET /deny429 HTTP/1.1\r\nConnection: close\r\n\r\n".to_vec()),
         ("redirect prefix keep-alive", b"GET /old HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n".to_vec()),
