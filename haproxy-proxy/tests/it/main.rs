@@ -8,3 +8,4 @@
 
 mod backend_diff;
 mod differential;
+mod tcp_accept_proxy;
