@@ -60,22 +60,26 @@ struct ServerConn {
     stream: TcpStream,
 }
 
-/// Serves one client connection until it closes; returns the facts of each request.
-pub async fn serve_http<C, B, P>(
+/// Serves one client connection until it closes; `on_request` receives the facts of each request
+/// as it ends (for the log line), and the frontend's counters are updated. Returns how many
+/// requests were handled.
+pub async fn serve_http<C, B, P, F>(
     svc: &HttpService<B, P>,
     mut client: C,
     src: SocketAddr,
     dst: SocketAddr,
-) -> Vec<StreamFacts>
+    mut on_request: F,
+) -> u64
 where
     C: AsyncRead + AsyncWrite + Unpin,
     B: ChooseBackend,
     P: PickServer,
+    F: FnMut(&StreamFacts),
 {
     let fe = &svc.frontend;
     let mut buf: Vec<u8> = Vec::new();
     let mut server: Option<ServerConn> = None;
-    let mut all = Vec::new();
+    let mut handled = 0u64;
     let mut first = true;
     loop {
         let start = Instant::now();
@@ -95,7 +99,8 @@ where
                     ..StreamFacts::default()
                 };
                 svc.counters.record(&facts);
-                all.push(facts);
+                on_request(&facts);
+                handled += 1;
                 break;
             }
         };
@@ -106,7 +111,7 @@ where
             ..StreamFacts::default()
         };
         facts.timers.tr_req = Some(start.elapsed());
-        let reuse_idle = !all.is_empty();
+        let reuse_idle = handled > 0;
         let keep = handle_request(
             svc,
             &mut client,
@@ -120,7 +125,8 @@ where
         .await;
         facts.timers.ta = Some(start.elapsed());
         svc.counters.record(&facts);
-        all.push(facts);
+        on_request(&facts);
+        handled += 1;
         if !keep {
             break;
         }
@@ -132,7 +138,7 @@ where
     if let Some(conn) = server {
         svc.pool.put(conn.backend, conn.server, conn.stream);
     }
-    all
+    handled
 }
 
 async fn read_head<C: AsyncRead + Unpin>(

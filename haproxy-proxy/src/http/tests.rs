@@ -187,7 +187,7 @@ async fn proxy(svc: Arc<Svc>) -> SocketAddr {
             let svc = Arc::clone(&svc);
             tokio::spawn(async move {
                 let local = s.local_addr().unwrap();
-                serve_http(&svc, s, peer, local).await;
+                serve_http(&svc, s, peer, local, |_| {}).await;
             });
         }
     });
@@ -562,4 +562,37 @@ async fn idle_server_connections_are_pooled_and_reused_by_later_requests_only() 
     response(&mut c).await;
     assert_eq!(origin.accepts.load(Ordering::SeqCst), 2);
     assert_eq!(svc.pool.idle_count(0, 0), 1);
+}
+
+#[tokio::test]
+async fn each_request_reports_its_facts() {
+    let origin = Origin::default();
+    let svc = service(frontend(), backend(origin.start().await), vec![]);
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let served = tokio::spawn(async move {
+        let (s, peer) = l.accept().await.unwrap();
+        let local = s.local_addr().unwrap();
+        let mut seen = Vec::new();
+        let n = serve_http(&svc, s, peer, local, |f| seen.push(f.clone())).await;
+        (n, seen, svc)
+    });
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    c.write_all(b"GET /x HTTP/1.1\r\n\r\nGET /y HTTP/1.1\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    read_all(&mut c).await;
+    let (n, seen, svc) = served.await.unwrap();
+    assert_eq!(n, 2);
+    assert_eq!(seen.len(), 2);
+    for f in &seen {
+        assert_eq!(
+            (f.status, f.backend, f.server),
+            (Some(200), Some(0), Some(0))
+        );
+        assert_eq!(f.termination.to_string(), "--");
+        assert!(f.timers.tr_req.is_some() && f.timers.tr_resp.is_some() && f.timers.ta.is_some());
+        assert!(f.bytes_in > 0 && f.bytes_out > 0);
+    }
+    assert_eq!(svc.counters.http_status[1].load(Ordering::Relaxed), 2);
 }

@@ -191,7 +191,7 @@ async fn start_ours(v: Variant, server: SocketAddr) -> SocketAddr {
             let svc = Arc::clone(&svc);
             tokio::spawn(async move {
                 let local = s.local_addr().unwrap();
-                serve_http(&svc, s, peer, local).await;
+                serve_http(&svc, s, peer, local, |_| {}).await;
             });
         }
     });

@@ -193,7 +193,7 @@ async fn start_ours() -> SocketAddr {
             let svc = Arc::clone(&svc);
             tokio::spawn(async move {
                 let local = s.local_addr().unwrap();
-                serve_http(&svc, s, peer, local).await;
+                serve_http(&svc, s, peer, local, |_| {}).await;
             });
         }
     });
