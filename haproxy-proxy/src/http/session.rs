@@ -148,6 +148,9 @@ async fn read_head<C: AsyncRead + Unpin>(
     fe: &FrontendSettings,
 ) -> HeadOutcome {
     let t = &fe.timeouts;
+    // The first request's head must arrive within `timeout http-request` of the accept; a later
+    // one within `timeout http-request` of its first byte (after the keep-alive idle wait).
+    let entered = Instant::now();
     if buf.is_empty() {
         // Wait for the first byte with a small probe; the idle connection holds no buffer.
         let idle = if first {
@@ -167,7 +170,8 @@ async fn read_head<C: AsyncRead + Unpin>(
             Some(Ok(n)) => buf.extend_from_slice(probe.get(..n).unwrap_or_default()),
         }
     }
-    let deadline = t.request_head().map(|d| Instant::now() + d);
+    let from = if first { entered } else { Instant::now() };
+    let deadline = t.request_head().map(|d| from + d);
     loop {
         match parse_request(buf, &fe.limits) {
             Ok(Parsed::Complete { head, len }) => return HeadOutcome::Head(Box::new(head), len),

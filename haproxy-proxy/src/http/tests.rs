@@ -596,3 +596,21 @@ async fn each_request_reports_its_facts() {
     }
     assert_eq!(svc.counters.http_status[1].load(Ordering::Relaxed), 2);
 }
+
+#[tokio::test]
+async fn http_request_timeout_counts_from_the_accept_for_the_first_request() {
+    let origin = Origin::default();
+    let px = proxy(service(frontend(), backend(origin.start().await), vec![])).await;
+    let mut c = TcpStream::connect(px).await.unwrap();
+    let started = std::time::Instant::now();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    c.write_all(b"GET / HTT").await.unwrap();
+    let page = read_all(&mut c).await;
+    let elapsed = started.elapsed();
+    assert_eq!(page.as_bytes(), crate::errors::raw_h1_page(408).unwrap());
+    // 400 ms from the accept, not 300 + 400 ms.
+    assert!(
+        elapsed >= Duration::from_millis(400) && elapsed < Duration::from_millis(650),
+        "{elapsed:?}"
+    );
+}
