@@ -1,1 +1,11 @@
 //! Integration tests for haproxy-proxy (one binary per crate).
+#![expect(
+    clippy::unwrap_used,
+    clippy::print_stderr,
+    clippy::indexing_slicing,
+    reason = "test helpers outside #[test] functions: a failed setup should abort the test, and a skip is reported on stderr"
+)]
+
+mod backend_diff;
+mod differential;
+mod tcp_accept_proxy;

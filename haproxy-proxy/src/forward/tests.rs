@@ -1,0 +1,156 @@
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::*;
+
+/// A connected loopback pair.
+async fn pair() -> (TcpStream, TcpStream) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let a = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+    let (b, _) = l.accept().await.unwrap();
+    (a, b)
+}
+
+const T: Option<Duration> = Some(Duration::from_secs(5));
+
+#[tokio::test]
+async fn copies_both_ways_and_propagates_half_close() {
+    let (mut client, proxy_c) = pair().await;
+    let (proxy_s, mut server) = pair().await;
+    let timeouts = ForwardTimeouts {
+        client: T,
+        server: T,
+        ..ForwardTimeouts::default()
+    };
+    let task = tokio::spawn(forward(proxy_c, proxy_s, timeouts));
+    let big = vec![7u8; 200_000];
+    client.write_all(&big).await.unwrap();
+    client.shutdown().await.unwrap();
+    let mut got = Vec::new();
+    server.read_to_end(&mut got).await.unwrap(); // sees the FIN after the data
+    assert_eq!(got.len(), big.len());
+    // The other direction still flows after the client's half-close.
+    server.write_all(b"reply after fin").await.unwrap();
+    server.shutdown().await.unwrap();
+    let mut back = Vec::new();
+    client.read_to_end(&mut back).await.unwrap();
+    assert_eq!(back, b"reply after fin");
+    let out = task.await.unwrap();
+    assert_eq!(out.client_to_server, 200_000);
+    assert_eq!(out.server_to_client, 15);
+    assert_eq!(out.termination.to_string(), "--");
+}
+
+#[tokio::test]
+async fn idle_client_times_out_as_cd() {
+    let (_client, proxy_c) = pair().await;
+    let (proxy_s, _server) = pair().await;
+    let t = ForwardTimeouts {
+        client: Some(Duration::from_millis(100)),
+        server: T,
+        ..ForwardTimeouts::default()
+    };
+    let out = tokio::time::timeout(Duration::from_secs(3), forward(proxy_c, proxy_s, t))
+        .await
+        .unwrap();
+    assert_eq!(out.termination.to_string(), "cD");
+}
+
+#[tokio::test]
+async fn idle_server_times_out_as_sd() {
+    let (_client, proxy_c) = pair().await;
+    let (proxy_s, _server) = pair().await;
+    let t = ForwardTimeouts {
+        client: T,
+        server: Some(Duration::from_millis(100)),
+        ..ForwardTimeouts::default()
+    };
+    let out = tokio::time::timeout(Duration::from_secs(3), forward(proxy_c, proxy_s, t))
+        .await
+        .unwrap();
+    assert_eq!(out.termination.to_string(), "sD");
+}
+
+#[tokio::test]
+async fn a_one_way_download_keeps_the_client_side_active() {
+    let (mut client, proxy_c) = pair().await;
+    let (proxy_s, mut server) = pair().await;
+    let short = Some(Duration::from_millis(150));
+    let t = ForwardTimeouts {
+        client: short,
+        server: T,
+        ..ForwardTimeouts::default()
+    };
+    let task = tokio::spawn(forward(proxy_c, proxy_s, t));
+    for _ in 0..6 {
+        server.write_all(b"tick").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    server.shutdown().await.unwrap();
+    client.shutdown().await.unwrap();
+    let mut got = Vec::new();
+    client.read_to_end(&mut got).await.unwrap();
+    assert_eq!(got.len(), 24);
+    assert_eq!(task.await.unwrap().termination.to_string(), "--");
+}
+
+#[tokio::test]
+async fn client_fin_timeout_applies_after_half_close() {
+    let (mut client, proxy_c) = pair().await;
+    let (proxy_s, _server) = pair().await;
+    let t = ForwardTimeouts {
+        client: T,
+        server: T,
+        client_fin: Some(Duration::from_millis(100)),
+        server_fin: None,
+    };
+    let task = tokio::spawn(forward(proxy_c, proxy_s, t));
+    client.shutdown().await.unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(3), task)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.termination.to_string(), "cD");
+}
+
+#[tokio::test]
+async fn server_reset_is_blamed_on_the_server() {
+    let (mut client, proxy_c) = pair().await;
+    let (proxy_s, server) = pair().await;
+    let task = tokio::spawn(forward(
+        proxy_c,
+        proxy_s,
+        ForwardTimeouts {
+            client: T,
+            server: T,
+            ..Default::default()
+        },
+    ));
+    socket2::SockRef::from(&server)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(server); // RST
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let _ = client.write_all(b"x").await;
+    let out = tokio::time::timeout(Duration::from_secs(3), task)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.termination.side.code(), 'S');
+}
+
+#[test]
+fn tunnel_timeout_replaces_both_sides() {
+    let t = ForwardTimeouts {
+        client: T,
+        server: T,
+        ..Default::default()
+    }
+    .tunnel(Some(Duration::from_secs(60)));
+    assert_eq!(
+        (t.client, t.server),
+        (Some(Duration::from_secs(60)), Some(Duration::from_secs(60)))
+    );
+}

@@ -1,0 +1,121 @@
+//! An ordered header list with lowercased names, stored in one arena.
+
+/// Header fields in arrival order. Names are lowercased, as HAProxy 2.6 emits them (reference §0 item 9).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers {
+    arena: Vec<u8>,
+    fields: Vec<Field>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Field {
+    start: usize,
+    name_len: usize,
+    value_len: usize,
+}
+
+impl Headers {
+    /// An empty list.
+    pub fn new() -> Self {
+        Headers::default()
+    }
+
+    /// Appends a field; the name is lowercased.
+    pub fn push(&mut self, name: &[u8], value: &[u8]) {
+        let start = self.arena.len();
+        self.arena.extend(name.iter().map(u8::to_ascii_lowercase));
+        self.arena.extend_from_slice(value);
+        self.fields.push(Field {
+            start,
+            name_len: name.len(),
+            value_len: value.len(),
+        });
+    }
+
+    /// How many fields there are.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// True when there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    fn split(&self, f: &Field) -> (&[u8], &[u8]) {
+        let name_end = f.start + f.name_len;
+        let name = self.arena.get(f.start..name_end).unwrap_or_default();
+        let value = self
+            .arena
+            .get(name_end..name_end + f.value_len)
+            .unwrap_or_default();
+        (name, value)
+    }
+
+    /// The fields in order, as (lowercased name, value).
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        self.fields.iter().map(|f| self.split(f))
+    }
+
+    /// Every value of the fields called `name` (compared case-insensitively).
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| v)
+    }
+
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| v)
+    }
+
+    /// True when a field called `name` exists.
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Removes every field called `name`; returns how many were removed.
+    pub fn remove(&mut self, name: &str) -> usize {
+        let before = self.fields.len();
+        let arena = &self.arena;
+        self.fields.retain(|f| {
+            let n = arena.get(f.start..f.start + f.name_len).unwrap_or_default();
+            !n.eq_ignore_ascii_case(name.as_bytes())
+        });
+        before - self.fields.len()
+    }
+
+    /// Keeps only the fields for which `keep(name, value)` is true, in order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&[u8], &[u8]) -> bool) {
+        let arena = &self.arena;
+        self.fields.retain(|f| {
+            let name_end = f.start + f.name_len;
+            let name = arena.get(f.start..name_end).unwrap_or_default();
+            let value = arena
+                .get(name_end..name_end + f.value_len)
+                .unwrap_or_default();
+            keep(name, value)
+        });
+    }
+
+    /// Comma-separated tokens of every `name` field, trimmed and lowercased.
+    pub fn tokens(&self, name: &str) -> Vec<String> {
+        self.get_all(name)
+            .flat_map(|v| v.split(|&b| b == b','))
+            .map(|t| String::from_utf8_lossy(t.trim_ascii()).to_ascii_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect()
+    }
+
+    /// Writes the fields as `name: value\r\n` lines.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        for (n, v) in self.iter() {
+            out.extend_from_slice(n);
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(v);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+}

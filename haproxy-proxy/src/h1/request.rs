@@ -1,0 +1,240 @@
+//! Request head parsing (reference §6.8).
+
+use super::{BodyFraming, H1Error, H1Limits, Headers, Parsed, Version};
+
+/// A parsed request head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestHead {
+    /// The method, as sent (a lowercase method is accepted and forwarded).
+    pub method: String,
+    /// The request target, as sent (origin, absolute, authority or asterisk form).
+    pub uri: String,
+    /// The version on the request line (HTTP/1.2 and HTTP/2.0 are accepted, as HAProxy does).
+    pub version: Version,
+    /// The header fields, names lowercased.
+    pub headers: Headers,
+}
+
+/// How many header slots live on the stack before the parser falls back to the heap.
+const STACK_FIELDS: usize = 128;
+
+/// Parses a request head from the start of `buf`.
+///
+/// Accepts what HAProxy 2.6 accepts (no Host on HTTP/1.1, LF-only line ends, absolute URIs,
+/// HTTP/1.2) and rejects what it rejects with a 400 (space in the URI, header without a colon,
+/// invalid or conflicting Content-Length, duplicate Host, `#fragment`, bad method characters,
+/// a head larger than [`H1Limits::max_head`] or with more fields than `tune.http.maxhdr`).
+///
+/// # Errors
+/// Returns the [`H1Error`] that makes HAProxy answer 400.
+pub fn parse_request(buf: &[u8], limits: &H1Limits) -> Result<Parsed<RequestHead>, H1Error> {
+    let max_head = limits.max_head();
+    let window = buf.get(..buf.len().min(max_head)).unwrap_or(buf);
+    let fields = limits.max_fields();
+    let mut stack = [httparse::EMPTY_HEADER; STACK_FIELDS];
+    let mut heap;
+    let slots: &mut [httparse::Header<'_>] = if fields <= STACK_FIELDS {
+        stack.get_mut(..fields).unwrap_or_default()
+    } else {
+        heap = vec![httparse::EMPTY_HEADER; fields];
+        &mut heap
+    };
+    match parse_with(window, window, slots, limits) {
+        Ok(Some(p)) => Ok(p),
+        Err(H1Error::Syntax("header value")) => {
+            // HAProxy accepts control characters (except NUL, CR, LF) inside header values; httparse
+            // does not. Parse a copy where they are masked, then take the values from the original.
+            let masked: Vec<u8> = window
+                .iter()
+                .map(|&b| {
+                    if matches!(b, 0x01..=0x08 | 0x0b | 0x0c | 0x0e..=0x1f | 0x7f) {
+                        b'!'
+                    } else {
+                        b
+                    }
+                })
+                .collect();
+            let mut slots2 = vec![httparse::EMPTY_HEADER; fields];
+            parse_with(&masked, window, &mut slots2, limits)?.ok_or(H1Error::Syntax("version"))
+        }
+        Err(e) => Err(e),
+        Ok(None) => {
+            // Retry with the version patched to HTTP/1.1 so that HTTP/1.2 or HTTP/2.0 passes, as in HAProxy.
+            let Some((patched, version)) = patch_version(window) else {
+                return Err(H1Error::Syntax("version"));
+            };
+            let mut slots2 = vec![httparse::EMPTY_HEADER; fields];
+            match parse_with(&patched, &patched, &mut slots2, limits)? {
+                Some(Parsed::Complete { mut head, len }) => {
+                    head.version = version;
+                    Ok(Parsed::Complete { head, len })
+                }
+                Some(Parsed::Partial) => Ok(Parsed::Partial),
+                None => Err(H1Error::Syntax("version")),
+            }
+        }
+    }
+}
+
+/// `None` means "the version was refused", so the caller may retry with a patched line.
+fn parse_with<'a>(
+    window: &'a [u8],
+    original: &[u8],
+    slots: &mut [httparse::Header<'a>],
+    limits: &H1Limits,
+) -> Result<Option<Parsed<RequestHead>>, H1Error> {
+    let mut req = httparse::Request::new(slots);
+    let status = match req.parse(window) {
+        Ok(s) => s,
+        Err(httparse::Error::Version) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(H1Error::TooManyHeaders {
+                limit: limits.maxhdr,
+            });
+        }
+        Err(e) => return Err(H1Error::Syntax(syntax_name(e))),
+    };
+    let len = match status {
+        httparse::Status::Complete(len) => len,
+        httparse::Status::Partial if window.len() >= limits.max_head() => {
+            return Err(H1Error::HeadTooLarge {
+                limit: limits.max_head(),
+            });
+        }
+        httparse::Status::Partial => return Ok(Some(Parsed::Partial)),
+    };
+    let (Some(method), Some(uri), Some(minor)) = (req.method, req.path, req.version) else {
+        return Ok(Some(Parsed::Partial));
+    };
+    if uri.contains('#') {
+        return Err(H1Error::Fragment);
+    }
+    let mut headers = Headers::new();
+    let mut hosts = 0usize;
+    for h in req.headers.iter() {
+        if h.name.eq_ignore_ascii_case("host") {
+            hosts += 1;
+            if hosts > 1 {
+                return Err(H1Error::DuplicateHost);
+            }
+        }
+        // The value's offset in `window` is the same in `original` (masking keeps positions).
+        let off = (h.value.as_ptr() as usize).saturating_sub(window.as_ptr() as usize);
+        let value = original.get(off..off + h.value.len()).unwrap_or(h.value);
+        headers.push(h.name.as_bytes(), value);
+    }
+    // HAProxy stores the version as `HTTP/x.y` (8 bytes) and each field as name + trimmed value.
+    let sl = method.len() + uri.len() + 8;
+    if !limits.fits_htx(sl, headers.iter().map(|(n, v)| n.len() + v.len())) {
+        return Err(H1Error::HeadTooLarge {
+            limit: limits.max_head(),
+        });
+    }
+    let head = RequestHead {
+        method: method.to_owned(),
+        uri: uri.to_owned(),
+        version: Version { major: 1, minor },
+        headers,
+    };
+    // Validate the framing now, so that a bad Content-Length is a parse error (400).
+    head.framing()?;
+    Ok(Some(Parsed::Complete { head, len }))
+}
+
+fn syntax_name(e: httparse::Error) -> &'static str {
+    match e {
+        httparse::Error::HeaderName => "header name",
+        httparse::Error::HeaderValue => "header value",
+        httparse::Error::NewLine => "new line",
+        httparse::Error::Status => "status",
+        httparse::Error::Token => "token",
+        httparse::Error::TooManyHeaders => "too many headers",
+        httparse::Error::Version => "version",
+    }
+}
+
+/// Finds `HTTP/<d>.<d>` at the end of the request line and replaces it with `HTTP/1.1`.
+fn patch_version(window: &[u8]) -> Option<(Vec<u8>, Version)> {
+    let start = window.iter().position(|&b| b != b'\r' && b != b'\n')?;
+    let rest = window.get(start..)?;
+    let eol = rest.iter().position(|&b| b == b'\n')?;
+    let line = rest.get(..eol)?;
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let sp = line.iter().rposition(|&b| b == b' ')?;
+    let ver = line.get(sp + 1..)?;
+    let [b'H', b'T', b'T', b'P', b'/', major, b'.', minor] = *ver else {
+        return None;
+    };
+    if !major.is_ascii_digit() || !minor.is_ascii_digit() {
+        return None;
+    }
+    let at = start + sp + 1;
+    let mut patched = window.to_vec();
+    patched.get_mut(at..at + 8)?.copy_from_slice(b"HTTP/1.1");
+    Some((
+        patched,
+        Version {
+            major: major - b'0',
+            minor: minor - b'0',
+        },
+    ))
+}
+
+impl RequestHead {
+    /// How the body is delimited (RFC 9112 §6.3, as HAProxy applies it to requests).
+    ///
+    /// # Errors
+    /// [`H1Error::ContentLength`] for invalid or conflicting lengths, [`H1Error::TransferEncoding`]
+    /// when Transfer-Encoding does not end with `chunked` (HTTP/1.0 with chunked is accepted, as in HAProxy).
+    pub fn framing(&self) -> Result<BodyFraming, H1Error> {
+        let te = self.headers.tokens("transfer-encoding");
+        if self.headers.contains("transfer-encoding") {
+            if te.last().map(String::as_str) != Some("chunked") {
+                return Err(H1Error::TransferEncoding);
+            }
+            if te.iter().filter(|t| *t == "chunked").count() > 1 {
+                return Err(H1Error::TransferEncoding);
+            }
+            // Transfer-Encoding wins over Content-Length (the length is dropped when forwarding).
+            return Ok(BodyFraming::Chunked);
+        }
+        match super::framing::content_length(&self.headers)? {
+            Some(n) => Ok(BodyFraming::Length(n)),
+            None => Ok(BodyFraming::None),
+        }
+    }
+
+    /// True when the client asked for `Expect: 100-continue`.
+    pub fn expects_continue(&self) -> bool {
+        self.headers
+            .get("expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"))
+    }
+
+    /// True for a `CONNECT` request.
+    pub fn is_connect(&self) -> bool {
+        self.method.eq_ignore_ascii_case("CONNECT")
+    }
+
+    /// The client's own keep-alive wish: HTTP/1.1 unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
+    pub fn wants_keep_alive(&self) -> bool {
+        let tokens = self.headers.tokens("connection");
+        if self.version.is_11_or_later() {
+            !tokens.iter().any(|t| t == "close")
+        } else {
+            tokens.iter().any(|t| t == "keep-alive")
+        }
+    }
+
+    /// Writes the head as it goes to the server: names lowercased, `Content-Length` dropped when chunked.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.method.as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(self.uri.as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(self.version.to_string().as_bytes());
+        out.extend_from_slice(b"\r\n");
+        self.headers.write_to(out);
+        out.extend_from_slice(b"\r\n");
+    }
+}

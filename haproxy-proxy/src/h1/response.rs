@@ -1,0 +1,91 @@
+//! Response head parsing: anything HAProxy cannot parse becomes a 502 for the client.
+
+use super::{BodyFraming, H1Error, H1Limits, Headers, Parsed, Version};
+
+/// A parsed response head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// The version on the status line.
+    pub version: Version,
+    /// The status code.
+    pub status: u16,
+    /// The reason phrase, as sent.
+    pub reason: String,
+    /// The header fields, names lowercased.
+    pub headers: Headers,
+}
+
+/// Parses a response head from the start of `buf`.
+///
+/// # Errors
+/// Any [`H1Error`]; the proxy answers the client 502 for all of them.
+pub fn parse_response(buf: &[u8], limits: &H1Limits) -> Result<Parsed<ResponseHead>, H1Error> {
+    let window = buf.get(..buf.len().min(limits.max_head())).unwrap_or(buf);
+    let mut slots = vec![httparse::EMPTY_HEADER; limits.max_fields()];
+    let mut resp = httparse::Response::new(&mut slots);
+    let len = match resp.parse(window) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) if window.len() >= limits.max_head() => {
+            return Err(H1Error::HeadTooLarge {
+                limit: limits.max_head(),
+            });
+        }
+        Ok(httparse::Status::Partial) => return Ok(Parsed::Partial),
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(H1Error::TooManyHeaders {
+                limit: limits.maxhdr,
+            });
+        }
+        Err(_) => return Err(H1Error::Syntax("status line or header")),
+    };
+    let (Some(minor), Some(status)) = (resp.version, resp.code) else {
+        return Ok(Parsed::Partial);
+    };
+    let mut headers = Headers::new();
+    for h in resp.headers.iter() {
+        headers.push(h.name.as_bytes(), h.value);
+    }
+    let head = ResponseHead {
+        version: Version { major: 1, minor },
+        status,
+        reason: resp.reason.unwrap_or_default().to_owned(),
+        headers,
+    };
+    head.framing(false)?;
+    Ok(Parsed::Complete { head, len })
+}
+
+impl ResponseHead {
+    /// How the body is delimited; `head_request` is true when answering a HEAD.
+    ///
+    /// # Errors
+    /// [`H1Error::ContentLength`] for invalid or conflicting lengths.
+    pub fn framing(&self, head_request: bool) -> Result<BodyFraming, H1Error> {
+        if head_request
+            || (100..200).contains(&self.status)
+            || self.status == 204
+            || self.status == 304
+        {
+            return Ok(BodyFraming::None);
+        }
+        if self.headers.contains("transfer-encoding") {
+            let te = self.headers.tokens("transfer-encoding");
+            return Ok(if te.last().map(String::as_str) == Some("chunked") {
+                BodyFraming::Chunked
+            } else {
+                BodyFraming::UntilClose
+            });
+        }
+        match super::framing::content_length(&self.headers)? {
+            Some(n) => Ok(BodyFraming::Length(n)),
+            None => Ok(BodyFraming::UntilClose),
+        }
+    }
+
+    /// Writes the head as it goes to the client: `HTTP/1.1 <status> <reason>`, names lowercased.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(format!("HTTP/1.1 {} {}\r\n", self.status, self.reason).as_bytes());
+        self.headers.write_to(out);
+        out.extend_from_slice(b"\r\n");
+    }
+}

@@ -1,0 +1,113 @@
+//! Streaming a message body from one side to the other without buffering it whole.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::h1::{BodyFraming, ChunkedDecoder, DEFAULT_BUFSIZE};
+
+/// Why a body could not be relayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyError {
+    /// The reading side failed, closed early or sent bad framing.
+    Source,
+    /// The reading side timed out.
+    SourceTimeout,
+    /// The writing side failed.
+    Sink,
+}
+
+pub(crate) async fn timed<T, F>(t: Option<Duration>, f: F) -> Option<std::io::Result<T>>
+where
+    F: std::future::Future<Output = std::io::Result<T>>,
+{
+    match t {
+        Some(t) => tokio::time::timeout(t, f).await.ok(),
+        None => Some(f.await),
+    }
+}
+
+/// Reads more bytes into `buf`; `Ok(0)` at end of stream.
+pub(crate) async fn fill<R: AsyncRead + Unpin>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+    t: Option<Duration>,
+) -> Result<usize, BodyError> {
+    let mut chunk = vec![0u8; DEFAULT_BUFSIZE];
+    match timed(t, r.read(&mut chunk)).await {
+        None => Err(BodyError::SourceTimeout),
+        Some(Err(_)) => Err(BodyError::Source),
+        Some(Ok(n)) => {
+            buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+            Ok(n)
+        }
+    }
+}
+
+/// Relays a body framed by `framing` from `r` (whose already-read bytes are in `buf`) to `w`.
+/// Bytes past the body stay in `buf` (a pipelined next message). Returns the bytes relayed.
+pub(crate) async fn relay<R, W>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+    w: &mut W,
+    framing: BodyFraming,
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+) -> Result<u64, BodyError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut total = 0u64;
+    let mut remaining = match framing {
+        BodyFraming::None => return Ok(0),
+        BodyFraming::Length(n) => n,
+        _ => 0,
+    };
+    let mut decoder = ChunkedDecoder::new();
+    loop {
+        let (take, done) = match framing {
+            BodyFraming::Length(_) => {
+                let take = usize::try_from(remaining)
+                    .unwrap_or(usize::MAX)
+                    .min(buf.len());
+                remaining -= take as u64;
+                (take, remaining == 0)
+            }
+            BodyFraming::Chunked => {
+                let mut used = 0usize;
+                while !decoder.is_done() {
+                    let step = decoder
+                        .advance(buf.get(used..).unwrap_or_default())
+                        .map_err(|_| BodyError::Source)?;
+                    if step.consumed == 0 {
+                        break;
+                    }
+                    used += step.consumed;
+                }
+                (used, decoder.is_done())
+            }
+            BodyFraming::UntilClose => (buf.len(), false),
+            BodyFraming::None => (0, true),
+        };
+        if take > 0 {
+            let data = buf.get(..take).unwrap_or_default();
+            match timed(write_timeout, w.write_all(data)).await {
+                Some(Ok(())) => {}
+                _ => return Err(BodyError::Sink),
+            }
+            total += take as u64;
+            buf.drain(..take);
+        }
+        if done {
+            return Ok(total);
+        }
+        if fill(r, buf, read_timeout).await? == 0 {
+            return if framing == BodyFraming::UntilClose {
+                Ok(total)
+            } else {
+                Err(BodyError::Source)
+            };
+        }
+    }
+}
