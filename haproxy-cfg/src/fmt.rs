@@ -95,7 +95,7 @@ fn normalise_line(out: &mut String, line: &Line, indent: &str) {
 /// Replaces a line's words, keeping its indentation, comment and terminator; the words are
 /// quoted as [`quote`] does, so the new raw text lexes back to exactly `values`.
 ///
-/// [`print`] then shows the change and leaves every other line byte for byte as it was.
+/// [`print()`] then shows the change and leaves every other line byte for byte as it was.
 pub fn rewrite_line(line: &mut Line, values: &[&str]) {
     let indent_len = line.raw.len() - line.raw.trim_start_matches([' ', '\t']).len();
     let indent = line.raw.get(..indent_len).unwrap_or("").to_owned();
