@@ -612,7 +612,13 @@ impl Balancer {
             return Pick::NoServer;
         }
         for _ in 0..n {
-            let idx = self.cursor.fetch_add(1, Ordering::AcqRel) % n;
+            // HAProxy's `rr_idx`: restarts at 0 when past the end of a (possibly shrunk) map.
+            let idx = self
+                .cursor
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
+                    Some(if c >= n { 1 } else { c + 1 })
+                })
+                .map_or(0, |c| if c >= n { 0 } else { c });
             if let Some(&s) = snap.map.get(idx)
                 && self.try_take(s)
             {
