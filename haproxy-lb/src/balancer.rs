@@ -379,8 +379,8 @@ impl Balancer {
 
     /// Applies a change to server `i` under the writer lock: recomputes its effective weight,
     /// moves it in the algorithm's structure, and publishes a new snapshot.
-    fn apply(&self, core: &mut Core, i: usize, now: u64) {
-        let was = self.usable(core, i);
+    /// `was` is whether the server was usable before the caller changed it.
+    fn apply(&self, core: &mut Core, i: usize, was: bool, now: u64) {
         let old_w = self.eweight(core, i);
         let new_w = Self::eweight_of(&self.config, core, &self.specs, i, now);
         if let Some(e) = core.eweight.get_mut(i) {
@@ -413,6 +413,7 @@ impl Balancer {
     /// [`LbError::NoSuchServer`] for an unknown index.
     pub fn set_state(&self, i: usize, state: ServerState, now_secs: u64) -> Result<(), LbError> {
         let mut core = lock(&self.core);
+        let was = self.usable(&core, i);
         let slot = core
             .state
             .get_mut(i)
@@ -429,7 +430,7 @@ impl Balancer {
                 None
             };
         }
-        self.apply(&mut core, i, now_secs);
+        self.apply(&mut core, i, was, now_secs);
         Ok(())
     }
 
@@ -450,10 +451,11 @@ impl Balancer {
             return Err(LbError::StaticWeight);
         }
         let mut core = lock(&self.core);
+        let was = self.usable(&core, i);
         if let Some(w) = core.uweight.get_mut(i) {
             *w = weight;
         }
-        self.apply(&mut core, i, now_secs);
+        self.apply(&mut core, i, was, now_secs);
         Ok(())
     }
 
@@ -473,7 +475,8 @@ impl Balancer {
             if Self::eweight_of(&self.config, &core, &self.specs, i, now_secs)
                 != self.eweight(&core, i)
             {
-                self.apply(&mut core, i, now_secs);
+                let was = self.usable(&core, i);
+                self.apply(&mut core, i, was, now_secs);
             }
         }
     }
