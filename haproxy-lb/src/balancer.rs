@@ -262,7 +262,11 @@ impl Balancer {
     /// for dynamic algorithms, user weight / gcd for map-based ones; 0 when unusable).
     #[must_use]
     pub fn effective_weight(&self, i: usize) -> u32 {
-        self.snapshot.load().eweight.get(i).copied().unwrap_or(0)
+        let snap = self.snapshot.load();
+        match snap.usable.get(i) {
+            Some(true) => snap.eweight.get(i).copied().unwrap_or(0),
+            _ => 0,
+        }
     }
 
     /// Whether load balancing may currently pick server `i`.
