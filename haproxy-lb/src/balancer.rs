@@ -119,6 +119,8 @@ pub struct Balancer {
     config: BalanceConfig,
     specs: Vec<ServerSpec>,
     served: Vec<AtomicU32>,
+    /// The sum of `served` (HAProxy's backend `served`), for bounded loads.
+    total_served: AtomicU64,
     queued: Vec<AtomicU32>,
     /// leastconn: `(load key << 32) | insertion sequence`, smallest wins.
     lc: Vec<AtomicU64>,
@@ -193,6 +195,7 @@ impl Balancer {
         }
         let b = Self {
             served: (0..n).map(|_| AtomicU32::new(0)).collect(),
+            total_served: AtomicU64::new(0),
             queued: (0..n).map(|_| AtomicU32::new(0)).collect(),
             lc: (0..n).map(|i| AtomicU64::new(i as u64)).collect(),
             lc_seq: AtomicU32::new(u32::try_from(n).unwrap_or(u32::MAX)),
@@ -500,6 +503,7 @@ impl Balancer {
         };
         if spec.maxconn == 0 {
             served.fetch_add(1, Ordering::AcqRel);
+            self.total_served.fetch_add(1, Ordering::AcqRel);
             self.lc_requeue(i, self.effective_weight(i));
             return true;
         }
@@ -512,6 +516,7 @@ impl Balancer {
             })
             .is_ok();
         if ok {
+            self.total_served.fetch_add(1, Ordering::AcqRel);
             self.lc_requeue(i, self.effective_weight(i));
         }
         ok
@@ -597,11 +602,7 @@ impl Balancer {
 
     /// `chash_server_is_eligible()`: whether `s` is under its bounded load.
     fn bounded_ok(&self, snap: &Snapshot, s: usize, factor: u32) -> bool {
-        let total: u64 = self
-            .served
-            .iter()
-            .map(|a| u64::from(a.load(Ordering::Relaxed)))
-            .sum();
+        let total = self.total_served.load(Ordering::Acquire);
         let tot_w = u64::from(snap.tot_weight.max(1));
         let tot_slots = ((total + 1) * u64::from(factor)).div_ceil(100);
         let per_w = tot_slots / tot_w;
@@ -817,7 +818,7 @@ impl Balancer {
         let served = self.served.get(i)?;
         let has_limit = self.specs.get(i).is_some_and(|s| s.maxconn != 0);
         if !has_limit && self.waiting.load(Ordering::Acquire) == 0 {
-            let _ = served.fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| c.checked_sub(1));
+            self.drop_one(served);
             self.lc_requeue(i, self.effective_weight(i));
             return None;
         }
@@ -847,11 +848,20 @@ impl Balancer {
                 Some(Handoff { ticket, server: i })
             }
             None => {
-                let _ =
-                    served.fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| c.checked_sub(1));
+                self.drop_one(served);
                 self.lc_requeue(i, self.effective_weight(i));
                 None
             }
+        }
+    }
+
+    /// Decrements one server's and the backend's connection counts (never below zero).
+    fn drop_one(&self, served: &AtomicU32) {
+        if served
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| c.checked_sub(1))
+            .is_ok()
+        {
+            self.total_served.fetch_sub(1, Ordering::AcqRel);
         }
     }
 
