@@ -39,3 +39,7 @@ pub use error::LbError;
 pub use hash::HashFunction;
 pub use key::{Hasher, UriOptions, uri_path, url_param_value};
 pub use server::{MAX_SERVERS, MAX_WEIGHT, ServerSpec, ServerState};
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
