@@ -503,7 +503,7 @@ impl Balancer {
         };
         if spec.maxconn == 0 {
             served.fetch_add(1, Ordering::AcqRel);
-            self.total_served.fetch_add(1, Ordering::AcqRel);
+            self.count_total(1);
             self.lc_requeue(i, self.effective_weight(i));
             return true;
         }
@@ -516,7 +516,7 @@ impl Balancer {
             })
             .is_ok();
         if ok {
-            self.total_served.fetch_add(1, Ordering::AcqRel);
+            self.count_total(1);
             self.lc_requeue(i, self.effective_weight(i));
         }
         ok
@@ -861,6 +861,19 @@ impl Balancer {
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| c.checked_sub(1))
             .is_ok()
         {
+            self.count_total(-1);
+        }
+    }
+
+    /// Keeps the backend total, which only bounded loads read (so other setups skip the
+    /// shared counter).
+    fn count_total(&self, delta: i8) {
+        if self.config.hash_balance_factor == 0 {
+            return;
+        }
+        if delta > 0 {
+            self.total_served.fetch_add(1, Ordering::AcqRel);
+        } else {
             self.total_served.fetch_sub(1, Ordering::AcqRel);
         }
     }
