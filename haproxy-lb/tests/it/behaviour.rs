@@ -274,3 +274,26 @@ fn url_param_and_header_fall_back_to_round_robin() {
         ]
     );
 }
+
+#[test]
+fn an_unlimited_server_queue_stops_at_max_queue() {
+    let specs = vec![ServerSpec::new(1, "a").with_limits(1, 0)];
+    let lb = Balancer::new(BalanceConfig::new(Algorithm::Source), specs).unwrap();
+    let src = [10u8, 0, 0, 1];
+    let key = RequestKey {
+        source: Some(&src),
+        ..RequestKey::default()
+    };
+    assert_eq!(lb.pick(&key), Pick::Server(0));
+    for _ in 0..haproxy_lb::MAX_QUEUE {
+        assert!(matches!(
+            lb.pick(&key),
+            Pick::Queued {
+                server: Some(0),
+                ..
+            }
+        ));
+    }
+    assert_eq!(lb.queued(0) as usize, haproxy_lb::MAX_QUEUE);
+    assert_eq!(lb.pick(&key), Pick::QueueFull { server: Some(0) });
+}
