@@ -712,10 +712,11 @@ impl Balancer {
             let Some(spec) = self.specs.get(s) else {
                 continue;
             };
-            let load = self.connections(s) + self.queued(s);
-            let open = spec.maxconn == 0
-                || spec.maxqueue == 0 && load < spec.maxconn
-                || spec.maxqueue != 0 && load < spec.maxconn.saturating_add(spec.maxqueue);
+            // Counters are only read for servers with a limit (the common case has none).
+            let open = spec.maxconn == 0 || {
+                let load = self.connections(s) + self.queued(s);
+                load < spec.maxconn.saturating_add(spec.maxqueue)
+            };
             if !open {
                 continue;
             }
