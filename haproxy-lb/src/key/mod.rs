@@ -97,8 +97,8 @@ impl Hasher {
 pub struct UriOptions {
     /// `len <n>`: hash at most this many bytes (0 = unlimited).
     pub len: usize,
-    /// `depth <n>`: hash at most this many directory levels (`None` = unlimited; `Some(0)`
-    /// stops at the first slash, as HAProxy does).
+    /// `depth <n>`: hash at most this many directory levels (`None` = unlimited). HAProxy's
+    /// configuration refuses `depth 0`; here `Some(0)` stops at the first slash.
     pub depth: Option<usize>,
     /// `whole`: keep the query string.
     pub whole: bool,

@@ -25,9 +25,9 @@ class Conn:
                                           source_address=(src, 0) if src else None)
         self.buf = b""
 
-    def get(self, path, headers=()):
+    def get(self, path, headers=(), host="t"):
         extra = "".join(f"{k}: {v}\r\n" for k, v in headers)
-        self.s.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\n{extra}\r\n".encode())
+        self.s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n".encode())
         while b"\r\n\r\n" not in self.buf:
             d = self.s.recv(65536)
             if not d:
@@ -119,6 +119,15 @@ def main():
                     ports[tag] = free_port()
                     cfg += [f"listen {tag}", f"    bind 127.0.0.1:{ports[tag]}", f"    balance {algo}",
                             f"    hash-type {ht} {fn}{aval}"] + server_lines(HASH_SERVERS, echo) + [""]
+    for tag, algo in [("uri_len10", "uri len 10"), ("uri_depth2", "uri depth 2"),
+                      ("uri_whole", "uri whole"), ("uri_pathonly", "uri path-only"),
+                      ("uri_len12_depth3_whole", "uri len 12 depth 3 whole")]:
+        for ht in ["map-based sdbm", "consistent djb2 avalanche"]:
+            t = f"{tag}_{ht.split()[0]}"
+            combos.append((t, algo, ht))
+            ports[t] = free_port()
+            cfg += [f"listen {t}", f"    bind 127.0.0.1:{ports[t]}", f"    balance {algo}",
+                    f"    hash-type {ht}"] + server_lines(HASH_SERVERS, echo) + [""]
     kat = free_port()
     cfg += ["listen kat", f"    bind 127.0.0.1:{kat}",
             "    http-request return status 200 hdr X-Server \"%[path,sdbm] %[path,djb2] %[path,wt6] %[path,crc32] "
@@ -175,6 +184,10 @@ def main():
                     srv = conn.get("/", [("X-Key", k)])
                 elif algo.startswith("url_param"):
                     srv = conn.get(f"/p?x=1&k={k}&y=2")
+                elif "path-only" in algo:
+                    host = "h" + k.split("/")[1][-1] + ".example"
+                    k = "http://" + host + k
+                    srv = conn.get(k, host=host)
                 else:
                     srv = conn.get(k)
                 out.append(f"key {k} {srv}")
