@@ -112,7 +112,7 @@ fn files(dir: &str) -> Vec<PathBuf> {
 #[test]
 fn sequences_match_haproxy() {
     let all = files("sequences");
-    assert!(all.len() >= 16, "recordings missing");
+    assert!(all.len() >= 18, "recordings missing");
     let mut failures = Vec::new();
     for path in all {
         let text = fs::read_to_string(&path).unwrap();

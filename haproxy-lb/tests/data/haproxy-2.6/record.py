@@ -11,12 +11,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 NAMES = "abcdefgh"
 
 
+HELD = []
+
+
 def free_port():
+    """An ephemeral port, held open until haproxy starts so no two sections share one."""
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    HELD.append(s)
+    return s.getsockname()[1]
 
 
 class Conn:
@@ -69,6 +72,8 @@ SEQ = [
     ("static_allbackups", "static-rr", ["option allbackups"], [("a", "disabled"), ("b", "backup weight 1"), ("c", "backup weight 3")], [8]),
     ("leastconn_equal", "leastconn", [], [("a", ""), ("b", ""), ("c", "")], [9]),
     ("leastconn_weights", "leastconn", [], [("a", "weight 1"), ("b", "weight 2"), ("c", "weight 3")], [9]),
+    ("urlparam_absent_map", "url_param k", ["hash-type map-based sdbm"], [("a", "weight 1"), ("b", "weight 2"), ("c", "weight 3")], [12]),
+    ("urlparam_absent_consistent", "url_param k", ["hash-type consistent sdbm"], [("a", "weight 1"), ("b", "weight 2"), ("c", "weight 1")], [12]),
     ("first", "first", [], [("a", "maxconn 5"), ("b", "maxconn 5")], [4]),
     ("first_down", "first", [], [("a", "disabled"), ("b", ""), ("c", "")], [4]),
 ]
@@ -134,6 +139,8 @@ def main():
             "%[path,sdbm(1)] %[path,djb2(1)] %[path,wt6(1)] %[path,crc32(1)]\"", ""]
     cfgfile = os.path.join(tmp, "h.cfg")
     open(cfgfile, "w").write("\n".join(cfg) + "\n")
+    for held in HELD:
+        held.close()
     proc = subprocess.Popen(["/usr/sbin/haproxy", "-db", "-f", cfgfile])
     try:
         for _ in range(100):
