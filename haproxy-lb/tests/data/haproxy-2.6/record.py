@@ -49,10 +49,17 @@ class Conn:
 
 
 def server_lines(servers, echo):
+    """Servers named x, y, z point to a port nothing listens on (their checks fail)."""
     out = []
     for i, (name, opts) in enumerate(servers):
-        out.append(f"    server {name} 127.0.0.1:{echo[name]} id {i + 1} {opts}")
+        port = echo.get(name) or echo["dead"]
+        out.append(f"    server {name} 127.0.0.1:{port} id {i + 1} {opts}")
     return out
+
+
+def described(name, opts):
+    """The server options as written to the data file; unreachable servers are marked."""
+    return (opts + (" unreachable" if name in "xyz" else "")).strip()
 
 
 # Sequence scenarios: (file, balance, [options], [(name, server options)], steps).
@@ -74,6 +81,7 @@ SEQ = [
     ("leastconn_weights", "leastconn", [], [("a", "weight 1"), ("b", "weight 2"), ("c", "weight 3")], [9]),
     ("urlparam_absent_map", "url_param k", ["hash-type map-based sdbm"], [("a", "weight 1"), ("b", "weight 2"), ("c", "weight 3")], [12]),
     ("urlparam_absent_consistent", "url_param k", ["hash-type consistent sdbm"], [("a", "weight 1"), ("b", "weight 2"), ("c", "weight 1")], [12]),
+    ("rr_checked_down", "roundrobin", [], [("a", "weight 2"), ("x", "weight 3 check inter 100ms"), ("c", "weight 1"), ("y", "check inter 100ms")], [12]),
     ("first", "first", [], [("a", "maxconn 5"), ("b", "maxconn 5")], [4]),
     ("first_down", "first", [], [("a", "disabled"), ("b", ""), ("c", "")], [4]),
 ]
@@ -101,17 +109,19 @@ def main():
     tmp = tempfile.mkdtemp()
     sock = os.path.join(tmp, "stats.sock")
     echo = {n: free_port() for n in NAMES}
+    dead = free_port()
     cfg = [
         "global", f"    stats socket {sock} level admin", "defaults", "    mode http",
         "    timeout connect 1s", "    timeout client 5s", "    timeout server 5s", "",
     ]
     for n, p in echo.items():
         cfg += [f"listen echo_{n}", f"    bind 127.0.0.1:{p}", f"    http-request return status 200 hdr X-Server {n}", ""]
+    echo_all = dict(echo, dead=dead)
     ports = {}
     for name, balance, opts, servers, _ in SEQ:
         ports[name] = free_port()
         cfg += [f"listen {name}", f"    bind 127.0.0.1:{ports[name]}", f"    balance {balance}"]
-        cfg += [f"    {o}" for o in opts] + server_lines(servers, echo) + [""]
+        cfg += [f"    {o}" for o in opts] + server_lines(servers, echo_all) + [""]
     combos = []
     for algo in ["source", "uri", "url_param k", "hdr(x-key)", "hdr(x-key) use_domain_only"]:
         for ht in ["map-based", "consistent"]:
@@ -147,13 +157,13 @@ def main():
             if os.path.exists(sock):
                 break
             time.sleep(0.05)
-        time.sleep(0.3)
+        time.sleep(1.0)  # lets the checks of unreachable servers fail
         version = subprocess.run(["/usr/sbin/haproxy", "-v"], capture_output=True, text=True).stdout.splitlines()[0]
         os.makedirs(os.path.join(HERE, "sequences"), exist_ok=True)
         os.makedirs(os.path.join(HERE, "hash"), exist_ok=True)
         for name, balance, opts, servers, steps in SEQ:
             out = [f"# recorded from {version}", f"balance {balance}"] + opts
-            out += [f"server {n} id {i + 1} {o}".rstrip() for i, (n, o) in enumerate(servers)]
+            out += [f"server {n} id {i + 1} {described(n, o)}".rstrip() for i, (n, o) in enumerate(servers)]
             for step in steps:
                 if isinstance(step, int):
                     c = Conn(ports[name])
