@@ -604,12 +604,13 @@ impl Balancer {
     fn bounded_ok(&self, snap: &Snapshot, s: usize, factor: u32) -> bool {
         let total = self.total_served.load(Ordering::Acquire);
         let tot_w = u64::from(snap.tot_weight.max(1));
-        let tot_slots = ((total + 1) * u64::from(factor)).div_ceil(100);
+        let tot_slots = (total + 1).saturating_mul(u64::from(factor)).div_ceil(100);
         let per_w = tot_slots / tot_w;
         let rem = tot_slots % tot_w;
         let w = u64::from(snap.eweight.get(s).copied().unwrap_or(0));
         let cum = u64::from(snap.cumulative.get(s).copied().unwrap_or(0));
-        let slots = (w * per_w + ((cum + w) * rem) / tot_w - (cum * rem) / tot_w).max(1);
+        let share = ((cum + w) * rem) / tot_w - (cum * rem) / tot_w;
+        let slots = w.saturating_mul(per_w).saturating_add(share).max(1);
         u64::from(self.connections(s)) < slots
     }
 

@@ -297,3 +297,21 @@ fn an_unlimited_server_queue_stops_at_max_queue() {
     assert_eq!(lb.queued(0) as usize, haproxy_lb::MAX_QUEUE);
     assert_eq!(lb.pick(&key), Pick::QueueFull { server: Some(0) });
 }
+
+#[test]
+fn a_huge_balance_factor_does_not_overflow() {
+    let mut cfg =
+        BalanceConfig::new(Algorithm::Source).with_hash(HashType::Consistent, Hasher::default());
+    cfg.hash_balance_factor = u32::MAX;
+    let lb = Balancer::new(cfg, vec![ServerSpec::new(1, "a"), ServerSpec::new(2, "b")]).unwrap();
+    for k in 0u32..100 {
+        let src = k.to_be_bytes();
+        assert!(matches!(
+            lb.pick(&RequestKey {
+                source: Some(&src),
+                ..RequestKey::default()
+            }),
+            Pick::Server(_)
+        ));
+    }
+}
