@@ -1,1 +1,12 @@
 //! Integration tests for haproxy-lb (one binary per crate).
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers outside #[test] functions should fail loudly on a bad fixture"
+)]
+
+mod behaviour;
+mod concurrency;
+mod props;
+mod recorded;

@@ -1,0 +1,98 @@
+//! Pick cost per algorithm at 10, 100 and 1,000 servers, on one thread and on two threads
+//! picking concurrently from one shared balancer.
+#![expect(clippy::unwrap_used, reason = "benchmark setup")]
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use haproxy_lb::{
+    Algorithm, BalanceConfig, Balancer, HashFunction, HashType, Hasher, Pick, RequestKey,
+    ServerSpec,
+};
+
+fn configs() -> Vec<(&'static str, BalanceConfig)> {
+    let consistent = BalanceConfig::new(Algorithm::Source).with_hash(
+        HashType::Consistent,
+        Hasher {
+            function: HashFunction::Sdbm,
+            avalanche: true,
+        },
+    );
+    vec![
+        ("roundrobin", BalanceConfig::new(Algorithm::RoundRobin)),
+        ("static-rr", BalanceConfig::new(Algorithm::StaticRr)),
+        ("leastconn", BalanceConfig::new(Algorithm::LeastConn)),
+        ("first", BalanceConfig::new(Algorithm::First)),
+        (
+            "random2",
+            BalanceConfig::new(Algorithm::Random { draws: 2 }),
+        ),
+        ("source-map", BalanceConfig::new(Algorithm::Source)),
+        ("source-consistent", consistent),
+    ]
+}
+
+fn balancer(cfg: BalanceConfig, n: u32) -> Balancer {
+    let specs = (1..=n)
+        .map(|i| ServerSpec::new(i, format!("s{i}")).with_weight(1 + i % 3))
+        .collect();
+    Balancer::new(cfg, specs).unwrap()
+}
+
+fn one(lb: &Balancer, k: u32) {
+    let src = k.to_be_bytes();
+    let draws = [k.wrapping_mul(2_654_435_761), k.rotate_left(13)];
+    let key = RequestKey {
+        source: Some(&src),
+        random: &draws,
+        ..RequestKey::default()
+    };
+    if let Pick::Server(i) = lb.pick(black_box(&key)) {
+        lb.release(i);
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("pick");
+    g.warm_up_time(Duration::from_millis(100))
+        .measurement_time(Duration::from_millis(400))
+        .sample_size(10);
+    for (name, cfg) in configs() {
+        for n in [10u32, 100, 1000] {
+            let lb = Arc::new(balancer(cfg.clone(), n));
+            g.bench_function(format!("{name}/{n}/1thread"), |b| {
+                let mut k = 0u32;
+                b.iter(|| {
+                    k = k.wrapping_add(1);
+                    one(&lb, k);
+                });
+            });
+            g.bench_function(format!("{name}/{n}/2threads"), |b| {
+                b.iter_custom(|iters| {
+                    let start = Instant::now();
+                    let hs: Vec<_> = (0..2u32)
+                        .map(|t| {
+                            let lb = Arc::clone(&lb);
+                            thread::spawn(move || {
+                                for k in 0..iters {
+                                    one(&lb, (k as u32) ^ (t << 24));
+                                }
+                            })
+                        })
+                        .collect();
+                    for h in hs {
+                        h.join().unwrap();
+                    }
+                    start.elapsed()
+                });
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

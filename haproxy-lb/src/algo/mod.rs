@@ -1,0 +1,6 @@
+//! The balancing algorithms' internal state machines.
+
+pub(crate) mod consistent;
+pub(crate) mod kind;
+pub(crate) mod map;
+pub(crate) mod roundrobin;
