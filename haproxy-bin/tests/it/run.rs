@@ -306,3 +306,49 @@ fn startup_failures_use_haproxy_alerts() {
         "{err}"
     );
 }
+
+#[test]
+fn daemon_mode_writes_the_pidfile_and_stops_on_sigterm() {
+    let dir = TempDir::new("daemon");
+    let (cfg, fe, _) = quickstart(&dir);
+    let pidfile = dir.0.join("haproxy.pid");
+    let out = Command::new(env!("CARGO_BIN_EXE_haproxy"))
+        .args(["-D", "-p"])
+        .arg(&pidfile)
+        .arg("-f")
+        .arg(&cfg)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .expect("pidfile")
+        .trim()
+        .parse()
+        .expect("a pid");
+    let kill = |sig: &str| {
+        Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status()
+            .expect("kill runs")
+    };
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", fe)).is_err() {
+        if start.elapsed() > WAIT {
+            let _ = kill("-KILL");
+            panic!("daemon did not start listening");
+        }
+        std::thread::sleep(STEP);
+    }
+    assert!(body(&request(fe, "/", "")).starts_with("hello from app"));
+    assert!(kill("-TERM").success());
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    let start = Instant::now();
+    while proc_dir.exists() {
+        if start.elapsed() > WAIT {
+            let _ = kill("-KILL");
+            panic!("daemon still running after SIGTERM");
+        }
+        std::thread::sleep(STEP);
+    }
+    assert!(TcpStream::connect(("127.0.0.1", fe)).is_err());
+}
