@@ -46,6 +46,8 @@ pub struct BindSpec {
     pub options: BindOptions,
     /// Per-bind `maxconn` (0 = unlimited).
     pub maxconn: u32,
+    /// `accept-proxy`: a PROXY header (v1 or v2) comes first and gives the client's addresses.
+    pub accept_proxy: bool,
 }
 
 /// A frontend (or the frontend side of a listen section) ready to serve.
@@ -263,9 +265,9 @@ fn bind_specs(p: &Proxy) -> Result<Vec<BindSpec>, ProxyError> {
                 targets.extend(parse_bind_addr(part)?);
             }
             let o = &b.options;
-            if o.ssl || o.accept_proxy {
+            if o.ssl {
                 return Err(cfg_err(format!(
-                    "[{}:{}] : 'bind {}' : 'ssl' and 'accept-proxy' are not supported yet",
+                    "[{}:{}] : 'bind {}' : 'ssl' is not supported yet",
                     b.loc.file, b.loc.line, b.text
                 )));
             }
@@ -286,6 +288,7 @@ fn bind_specs(p: &Proxy) -> Result<Vec<BindSpec>, ProxyError> {
                     unix_mode: o.mode,
                 },
                 maxconn: count(o.maxconn),
+                accept_proxy: o.accept_proxy,
             })
         })
         .collect()

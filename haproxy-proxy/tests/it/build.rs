@@ -19,7 +19,7 @@ fn runtime(text: &str) -> Result<Runtime, ProxyError> {
         .local_addr()
         .unwrap()
         .port();
-    let text = text.replace("bind 127.0.0.1:0\n", &format!("bind 127.0.0.1:{port}\n"));
+    let text = text.replace("bind 127.0.0.1:0", &format!("bind 127.0.0.1:{port}"));
     let docs = vec![parse_str("t.cfg", &text)];
     let loaded = load(&docs, &SystemEnv);
     assert_ne!(loaded.outcome, Outcome::Invalid, "{:?}", loaded.diagnostics);
@@ -175,4 +175,54 @@ async fn runtime_serves_until_a_hard_stop_and_reports_startup_failures() {
     );
     let rt = runtime(&format!("{DEFAULTS}backend b\n server s 127.0.0.1:1\n")).unwrap();
     assert_eq!(rt.start().unwrap_err(), StartupError::NoListener);
+}
+
+fn exchange(addr: SocketAddr, bytes: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(bytes).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accept_proxy_gives_acl_the_client_address_from_the_header() {
+    let rt = runtime(&format!(
+        "{DEFAULTS}frontend fe\n bind 127.0.0.1:0 accept-proxy\n\
+         http-request return status 200 content-type text/plain string proxied if {{ src 192.0.2.7 }}\n\
+         http-request deny\n"
+    ))
+    .unwrap();
+    let running = rt.start().unwrap();
+    let addr = *running.local_addrs().first().unwrap();
+    let (tx, rx) = tokio::sync::watch::channel(None);
+    let serving = tokio::spawn(running.serve(rx));
+    let (ok, denied, bare) = tokio::task::spawn_blocking(move || {
+        let req = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        (
+            exchange(
+                addr,
+                format!("PROXY TCP4 192.0.2.7 127.0.0.1 4000 80\r\n{req}").as_bytes(),
+            ),
+            exchange(
+                addr,
+                format!("PROXY TCP4 192.0.2.8 127.0.0.1 4000 80\r\n{req}").as_bytes(),
+            ),
+            exchange(addr, req.as_bytes()),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        ok.starts_with("HTTP/1.1 200 OK\r\n") && ok.ends_with("proxied"),
+        "{ok}"
+    );
+    assert!(denied.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{denied}");
+    assert_eq!(bare, "", "no PROXY header: closed without a reply");
+    tx.send(Some(Stop::Hard)).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), serving)
+        .await
+        .unwrap()
+        .unwrap();
 }

@@ -9,8 +9,13 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+mod prefixed;
+
+use prefixed::Prefixed;
+
 use crate::build::{Runtime, Service};
 use crate::listener::{Accepted, BindTarget, ConnGate, Listener, bind};
+use crate::proxy_proto::{ProxyHeader, read_header};
 use crate::route::{ChooseBackend, StreamView};
 use crate::settings::Mode;
 use crate::tcp::serve_tcp;
@@ -26,6 +31,10 @@ pub enum Stop {
 
 /// Pause after a failed `accept` (EMFILE...) before trying again.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(10);
+
+/// How long an `accept-proxy` connection may take to send its PROXY header when the frontend has
+/// no `timeout client`.
+pub const PROXY_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why the listeners could not be started; `Display` gives HAProxy's alert lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +71,7 @@ struct Bound {
     listener: Listener,
     service: Arc<Service>,
     gates: Vec<ConnGate>,
+    accept_proxy: bool,
 }
 
 /// The runtime with every listener open, ready to [`Running::serve`].
@@ -98,6 +108,7 @@ impl Runtime {
                             listener,
                             service: Arc::clone(&fe.service),
                             gates: vec![bind_gate.clone(), fe_gate.clone(), global.clone()],
+                            accept_proxy: spec.accept_proxy,
                         }),
                         Err(crate::ProxyError::Bind { addr, reason }) => {
                             let addr = match target {
@@ -188,12 +199,13 @@ async fn accept_loop(b: Bound, mut stop: watch::Receiver<Option<Stop>>) {
             }
         };
         let svc = Arc::clone(&b.service);
+        let accept_proxy = b.accept_proxy;
         conns.spawn(async move {
             let _permit = permit;
             let _slot = svc.counters.open_session();
             match stream {
-                Conn::Tcp(s) => serve_conn(&svc, s, src, dst).await,
-                Conn::Unix(s) => serve_conn(&svc, s, src, dst).await,
+                Conn::Tcp(s) => serve_accepted(&svc, s, src, dst, accept_proxy).await,
+                Conn::Unix(s) => serve_accepted(&svc, s, src, dst, accept_proxy).await,
             }
         });
     }
@@ -214,13 +226,41 @@ enum Conn {
     Unix(tokio::net::UnixStream),
 }
 
-async fn serve_conn<C>(svc: &Service, stream: C, src: SocketAddr, dst: SocketAddr)
+/// Reads the PROXY header first on `accept-proxy` binds (a bad or missing one closes the
+/// connection silently, as HAProxy does), then serves the stream.
+async fn serve_accepted<C>(
+    svc: &Service,
+    mut stream: C,
+    src: SocketAddr,
+    dst: SocketAddr,
+    accept_proxy: bool,
+) where
+    C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    if !accept_proxy {
+        return serve_conn(svc, stream, src, dst, Vec::new()).await;
+    }
+    let wait = svc.frontend.timeouts.client.unwrap_or(PROXY_HEADER_TIMEOUT);
+    let Ok((header, rest)) = read_header(&mut stream, wait).await else {
+        svc.counters
+            .errors_req
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return;
+    };
+    let (src, dst) = match header {
+        ProxyHeader::Tcp { src, dst } => (src, dst),
+        ProxyHeader::Unknown => (src, dst),
+    };
+    serve_conn(svc, stream, src, dst, rest).await;
+}
+
+async fn serve_conn<C>(svc: &Service, stream: C, src: SocketAddr, dst: SocketAddr, pending: Vec<u8>)
 where
     C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     match svc.frontend.mode {
         Mode::Http => {
-            crate::http::serve_http(svc, stream, src, dst, |_| {}).await;
+            crate::http::serve_http(svc, Prefixed::new(pending, stream), src, dst, |_| {}).await;
         }
         Mode::Tcp => {
             let view = StreamView {
@@ -236,7 +276,7 @@ where
             };
             let facts = serve_tcp(
                 stream,
-                &[],
+                &pending,
                 &view,
                 &svc.frontend.timeouts,
                 be,
