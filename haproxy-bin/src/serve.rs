@@ -15,6 +15,11 @@ use tokio::sync::watch;
 use crate::banner;
 use crate::cli::Cli;
 
+/// SIGTTOU on Linux: pause the listeners.
+const SIGTTOU: i32 = 22;
+/// SIGTTIN on Linux: resume the listeners.
+const SIGTTIN: i32 = 21;
+
 /// Set in the environment of the background copy started by `-D`.
 const DAEMON_ENV: &str = "HAPROXY_RS_DAEMONIZED";
 
@@ -112,8 +117,9 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
             return 1;
         }
         let (tx, rx) = watch::channel(None);
-        let server = tokio::spawn(running.serve(rx));
-        if let Err(e) = wait_signals(&tx).await {
+        let (pause_tx, pause_rx) = watch::channel(false);
+        let server = tokio::spawn(running.serve_pausable(rx, pause_rx));
+        if let Err(e) = wait_signals(&tx, &pause_tx).await {
             alert(&format!(
                 "[haproxy.main()] cannot install signal handlers: {e}."
             ));
@@ -128,13 +134,21 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
 }
 
 /// Waits for SIGTERM/SIGINT (hard stop) or SIGUSR1 (soft stop, then still listens for a hard
-/// one) and forwards them to the server; returns when a hard stop was sent or serving ended.
-async fn wait_signals(tx: &watch::Sender<Option<Stop>>) -> std::io::Result<()> {
+/// one) and forwards them to the server, as SIGTTOU/SIGTTIN pause and resume the listeners;
+/// returns when a hard stop was sent or serving ended.
+async fn wait_signals(
+    tx: &watch::Sender<Option<Stop>>,
+    pause: &watch::Sender<bool>,
+) -> std::io::Result<()> {
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut usr1 = signal(SignalKind::user_defined1())?;
+    let mut ttou = signal(SignalKind::from_raw(SIGTTOU))?;
+    let mut ttin = signal(SignalKind::from_raw(SIGTTIN))?;
     loop {
         tokio::select! {
+            _ = ttou.recv() => { let _ = pause.send(true); }
+            _ = ttin.recv() => { let _ = pause.send(false); }
             _ = term.recv() => { let _ = tx.send(Some(Stop::Hard)); return Ok(()); }
             _ = int.recv() => { let _ = tx.send(Some(Stop::Hard)); return Ok(()); }
             _ = usr1.recv() => { let _ = tx.send(Some(Stop::Soft)); }

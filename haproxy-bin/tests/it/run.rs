@@ -109,7 +109,8 @@ fn body(resp: &str) -> &str {
     resp.split_once("\r\n\r\n").map_or("", |(_, b)| b)
 }
 
-fn quickstart(dir: &TempDir) -> (PathBuf, u16, u16) {
+/// The quickstart config on free ports: (file, frontend, app1, app2).
+fn quickstart(dir: &TempDir) -> (PathBuf, u16, u16, u16) {
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart.cfg"),
     )
@@ -120,13 +121,13 @@ fn quickstart(dir: &TempDir) -> (PathBuf, u16, u16) {
         .replace("127.0.0.1:8080", &format!("127.0.0.1:{fe}"))
         .replace("127.0.0.1:8081", &format!("127.0.0.1:{a1}"))
         .replace("127.0.0.1:8082", &format!("127.0.0.1:{a2}"));
-    (dir.write("quickstart.cfg", &text), fe, a1)
+    (dir.write("quickstart.cfg", &text), fe, a1, a2)
 }
 
 #[test]
 fn quickstart_round_robins_across_the_two_listen_sections_and_stops_on_sigterm() {
     let dir = TempDir::new("qs");
-    let (cfg, fe, app1) = quickstart(&dir);
+    let (cfg, fe, app1, _) = quickstart(&dir);
     let mut proxy = Proxy::start(&cfg, fe);
     let bodies: Vec<String> = (0..6)
         .map(|_| {
@@ -310,7 +311,7 @@ fn startup_failures_use_haproxy_alerts() {
 #[test]
 fn daemon_mode_writes_the_pidfile_and_stops_on_sigterm() {
     let dir = TempDir::new("daemon");
-    let (cfg, fe, _) = quickstart(&dir);
+    let (cfg, fe, _, _) = quickstart(&dir);
     let pidfile = dir.0.join("haproxy.pid");
     let out = Command::new(env!("CARGO_BIN_EXE_haproxy"))
         .args(["-D", "-p"])
@@ -351,4 +352,32 @@ fn daemon_mode_writes_the_pidfile_and_stops_on_sigterm() {
         std::thread::sleep(STEP);
     }
     assert!(TcpStream::connect(("127.0.0.1", fe)).is_err());
+}
+
+#[test]
+fn sigttou_closes_the_listeners_and_sigttin_reopens_them() {
+    let dir = TempDir::new("pause");
+    let (cfg, fe, app1, app2) = quickstart(&dir);
+    let mut proxy = Proxy::start(&cfg, fe);
+    proxy.signal("-TTOU");
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", fe)).is_ok() {
+        assert!(start.elapsed() < WAIT, "listener still open after SIGTTOU");
+        std::thread::sleep(STEP);
+    }
+    proxy.signal("-TTIN");
+    let start = Instant::now();
+    for port in [fe, app1, app2] {
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < WAIT,
+                "listener not reopened after SIGTTIN"
+            );
+            std::thread::sleep(STEP);
+        }
+    }
+    assert!(body(&request(fe, "/", "")).starts_with("hello from app"));
+    assert!(body(&request(fe, "/", "")).starts_with("hello from app"));
+    proxy.signal("-TERM");
+    assert_eq!(proxy.wait_exit().code(), Some(0));
 }

@@ -69,6 +69,8 @@ impl StartupError {
 #[derive(Debug)]
 struct Bound {
     listener: Listener,
+    target: BindTarget,
+    options: crate::listener::BindOptions,
     service: Arc<Service>,
     gates: Vec<ConnGate>,
     accept_proxy: bool,
@@ -106,6 +108,8 @@ impl Runtime {
                     match bind(target, &spec.options) {
                         Ok(listener) => bound.push(Bound {
                             listener,
+                            target: target.clone(),
+                            options: spec.options,
                             service: Arc::clone(&fe.service),
                             gates: vec![bind_gate.clone(), fe_gate.clone(), global.clone()],
                             accept_proxy: spec.accept_proxy,
@@ -150,10 +154,25 @@ impl Running {
     /// Serves until `stop` says so: on [`Stop::Soft`] the listeners close and in-flight
     /// connections finish (a later [`Stop::Hard`] cuts them); on [`Stop::Hard`] everything is
     /// dropped at once.
+    ///
+    /// Dropping the sender of `stop` is a hard stop.
     pub async fn serve(self, stop: watch::Receiver<Option<Stop>>) {
+        let (_keep, paused) = watch::channel(false);
+        self.serve_pausable(stop, paused).await;
+    }
+
+    /// Like [`Running::serve`], and while `paused` holds `true` (SIGTTOU) the listening sockets
+    /// are closed, so new connections are refused or go to another process bound to the same
+    /// address; on `false` (SIGTTIN) they are opened again (retried every
+    /// [`REBIND_RETRY`] while the address is busy). Connections in flight are not affected.
+    pub async fn serve_pausable(
+        self,
+        stop: watch::Receiver<Option<Stop>>,
+        paused: watch::Receiver<bool>,
+    ) {
         let mut loops = JoinSet::new();
         for b in self.bound {
-            loops.spawn(accept_loop(b, stop.clone()));
+            loops.spawn(accept_loop(b, stop.clone(), paused.clone()));
         }
         while loops.join_next().await.is_some() {}
     }
@@ -169,17 +188,50 @@ async fn wait_stop(stop: &mut watch::Receiver<Option<Stop>>, hard_only: bool) {
         .await;
 }
 
-async fn accept_loop(b: Bound, mut stop: watch::Receiver<Option<Stop>>) {
+/// Waits until `paused` equals `want`; a dropped sender never changes it again.
+async fn wait_paused(paused: &mut watch::Receiver<bool>, want: bool) {
+    if paused.wait_for(|p| *p == want).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// The pause between two attempts to reopen a listener after SIGTTIN.
+pub const REBIND_RETRY: Duration = Duration::from_secs(1);
+
+async fn accept_loop(
+    b: Bound,
+    mut stop: watch::Receiver<Option<Stop>>,
+    mut paused: watch::Receiver<bool>,
+) {
     let mut conns = JoinSet::new();
+    let mut listener = Some(b.listener);
     loop {
         // Reap finished connections so the set does not grow.
         while conns.try_join_next().is_some() {}
+        let Some(open) = &listener else {
+            tokio::select! {
+                () = wait_paused(&mut paused, false) => {}
+                () = wait_stop(&mut stop, false) => break,
+            }
+            match bind(&b.target, &b.options) {
+                Ok(l) => listener = Some(l),
+                Err(_) => {
+                    tokio::select! {
+                        () = tokio::time::sleep(REBIND_RETRY) => {}
+                        () = wait_stop(&mut stop, false) => break,
+                    }
+                }
+            }
+            continue;
+        };
         let permit = tokio::select! {
             p = ConnGate::acquire_all(&b.gates) => p,
+            () = wait_paused(&mut paused, true) => { listener = None; continue; }
             () = wait_stop(&mut stop, false) => break,
         };
         let accepted = tokio::select! {
-            a = b.listener.accept() => a,
+            a = open.accept() => a,
+            () = wait_paused(&mut paused, true) => { listener = None; continue; }
             () = wait_stop(&mut stop, false) => break,
         };
         let (src, dst, stream) = match accepted {
@@ -209,7 +261,7 @@ async fn accept_loop(b: Bound, mut stop: watch::Receiver<Option<Stop>>) {
             }
         });
     }
-    drop(b.listener);
+    drop(listener);
     if *stop.borrow() == Some(Stop::Hard) {
         conns.abort_all();
         return;
