@@ -9,7 +9,7 @@ pub(crate) enum Command {
     Version,
     /// `-vv`: print the banner and the build options.
     VersionVerbose,
-    /// Start the proxy (not available in this slice).
+    /// Start the proxy.
     Run,
     /// The command line is wrong: print the usage, optionally after a message, and exit 1.
     Usage(Option<String>),
@@ -26,16 +26,23 @@ pub(crate) struct Cli {
     pub(crate) quiet: bool,
     /// `-dW`: warnings are fatal.
     pub(crate) zero_warning: bool,
+    /// `-D`: run in the background.
+    pub(crate) daemon: bool,
+    /// `-db`: stay in the foreground even if `daemon` is configured.
+    pub(crate) foreground: bool,
+    /// `-p <file>`: write the pid there.
+    pub(crate) pidfile: Option<String>,
+    /// `-n <maxconn>`: overrides the global `maxconn`.
+    pub(crate) maxconn: Option<u32>,
 }
 
 /// Flags HAProxy accepts without an argument that do not change what `-c` prints.
 const IGNORED_FLAGS: &[&str] = &[
-    "-V", "-d", "-db", "-D", "-W", "-Ws", "-de", "-dp", "-dS", "-dG", "-dR", "-dV", "-dD", "-dr",
-    "-dL", "-dK",
+    "-V", "-d", "-W", "-Ws", "-de", "-dp", "-dS", "-dG", "-dR", "-dV", "-dD", "-dr", "-dL", "-dK",
 ];
 
 /// Flags HAProxy accepts with one argument that do not change what `-c` prints.
-const IGNORED_WITH_ARG: &[&str] = &["-n", "-N", "-m", "-L", "-p", "-C", "-x", "-S"];
+const IGNORED_WITH_ARG: &[&str] = &["-N", "-m", "-L", "-C", "-x", "-S"];
 
 /// Parses the process arguments.
 pub(crate) fn parse() -> Cli {
@@ -49,6 +56,10 @@ pub(crate) fn parse_from(args: impl IntoIterator<Item = String>) -> Cli {
         files: Vec::new(),
         quiet: false,
         zero_warning: false,
+        daemon: false,
+        foreground: false,
+        pidfile: None,
+        maxconn: None,
     };
     let mut args = args.into_iter().peekable();
     let mut version = 0;
@@ -59,6 +70,16 @@ pub(crate) fn parse_from(args: impl IntoIterator<Item = String>) -> Cli {
             "-vv" => version = 2,
             "-q" => cli.quiet = true,
             "-dW" => cli.zero_warning = true,
+            "-D" => cli.daemon = true,
+            "-db" => cli.foreground = true,
+            "-p" => match args.next() {
+                Some(f) => cli.pidfile = Some(f),
+                None => return usage(None),
+            },
+            "-n" => match args.next().and_then(|n| n.parse().ok()) {
+                Some(n) => cli.maxconn = Some(n),
+                None => return usage(None),
+            },
             "-f" => match args.next() {
                 Some(f) => cli.files.push(f),
                 None => return usage(Some("-f requires a file or directory argument")),
@@ -91,6 +112,10 @@ fn usage(msg: Option<&str>) -> Cli {
         files: Vec::new(),
         quiet: false,
         zero_warning: false,
+        daemon: false,
+        foreground: false,
+        pidfile: None,
+        maxconn: None,
     }
 }
 
@@ -125,5 +150,15 @@ mod tests {
             ["x"]
         );
         assert_eq!(p(&["-f", "x"]).command, Command::Run);
+    }
+
+    #[test]
+    fn run_flags() {
+        let c = p(&["-f", "x", "-db", "-D", "-p", "/tmp/p", "-n", "50"]);
+        assert_eq!(c.command, Command::Run);
+        assert!(c.daemon && c.foreground);
+        assert_eq!(c.pidfile.as_deref(), Some("/tmp/p"));
+        assert_eq!(c.maxconn, Some(50));
+        assert_eq!(p(&["-f", "x", "-n", "many"]).command, Command::Usage(None));
     }
 }

@@ -1,13 +1,14 @@
 //! The `haproxy` binary of haproxy-rs.
 //!
-//! This first slice checks configurations (`haproxy -c -f FILE`) with HAProxy 2.6's output and
-//! exit codes, and prints version banners (`-v`, `-vv`).
+//! It checks configurations (`haproxy -c -f FILE`) with HAProxy 2.6's output and exit codes,
+//! prints version banners (`-v`, `-vv`), and runs the proxy (`haproxy -f FILE [-db] [-D] [-p PIDFILE]`).
 #![forbid(unsafe_code)]
 
 mod banner;
 mod check;
 mod cli;
 mod run;
+mod serve;
 
 fn main() {
     std::process::exit(run::main(cli::parse()));

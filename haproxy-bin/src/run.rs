@@ -6,7 +6,7 @@ use std::io::Write as _;
 
 /// Executes the command and returns the process exit code.
 pub(crate) fn main(cli: Cli) -> i32 {
-    let (stdout, stderr, code) = match cli.command {
+    let (stdout, stderr, code) = match cli.command.clone() {
         Command::Version => (banner::version(), String::new(), 0),
         Command::VersionVerbose => (banner::version_verbose(), String::new(), 0),
         Command::Check => {
@@ -18,12 +18,7 @@ pub(crate) fn main(cli: Cli) -> i32 {
             err.push_str(&banner::usage());
             (banner::version(), err, 1)
         }
-        Command::Run => (
-            String::new(),
-            "haproxy-rs: running the proxy is not available in this release; use 'haproxy -c -f <file>' to check a configuration.\n"
-                .to_owned(),
-            1,
-        ),
+        Command::Run => crate::serve::serve(&cli),
     };
     // A closed pipe is not worth a panic: the exit code still tells.
     let _ = std::io::stdout().write_all(stdout.as_bytes());

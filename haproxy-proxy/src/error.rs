@@ -28,6 +28,13 @@ pub enum ProxyError {
         /// Why.
         reason: String,
     },
+    /// The configuration asks for something the proxy cannot run; the message is HAProxy's
+    /// where HAProxy has one.
+    #[error("{message}")]
+    Config {
+        /// The message, printed after `[ALERT] ... : config : `.
+        message: String,
+    },
     /// An I/O error, with the side that caused it.
     #[error("i/o error on the {side} side")]
     Io {

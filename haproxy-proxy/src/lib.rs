@@ -18,12 +18,14 @@ mod route;
 mod settings;
 mod side;
 
+pub mod build;
 pub mod errors;
 pub mod forward;
 pub mod h1;
 pub mod http;
 pub mod listener;
 pub mod proxy_proto;
+pub mod runtime;
 pub mod tcp;
 
 pub use counters::{Counters, SessionSlot};

@@ -7,5 +7,6 @@
 )]
 
 mod backend_diff;
+mod build;
 mod differential;
 mod tcp_accept_proxy;

@@ -1,0 +1,198 @@
+//! `haproxy -f FILE...`: load the configuration as `-c` does, build the proxy, open the
+//! listeners and serve until a signal: SIGTERM/SIGINT stop at once, SIGUSR1 stops softly
+//! (listeners close, in-flight connections finish).
+
+use std::io::Write as _;
+
+use haproxy_cfg::diag::{
+    CheckOptions, Diagnostic, Origin, Severity, render_check, render_haproxy, render_open_error,
+};
+use haproxy_cfg::load::{SystemEnv, load, read_sources};
+use haproxy_proxy::runtime::Stop;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+
+use crate::banner;
+use crate::cli::Cli;
+
+/// SIGTTOU on Linux: pause the listeners.
+const SIGTTOU: i32 = 22;
+/// SIGTTIN on Linux: resume the listeners.
+const SIGTTIN: i32 = 21;
+
+/// Set in the environment of the background copy started by `-D`.
+const DAEMON_ENV: &str = "HAPROXY_RS_DAEMONIZED";
+
+fn err(text: &str) {
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+fn alert(text: &str) {
+    err(&format!(
+        "{}({}) : {text}\n",
+        Severity::Alert.tag(),
+        std::process::id()
+    ));
+}
+
+/// Runs the proxy; returns (stdout, stderr, exit code) left to print at exit.
+pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "haproxy".to_owned());
+    let pid = std::process::id();
+    let opts = CheckOptions {
+        quiet: cli.quiet,
+        zero_warning: cli.zero_warning,
+        pid,
+        version: banner::VERSION,
+        exe: &exe,
+    };
+    let docs = match read_sources(&cli.files) {
+        Ok(docs) if docs.is_empty() => return (banner::version(), banner::usage(), 1),
+        Ok(docs) => docs,
+        Err(e) => {
+            let out = render_open_error(&e, &opts);
+            return (String::new(), out.stderr, 1);
+        }
+    };
+    let loaded = load(&docs, &SystemEnv);
+    let check = render_check(&loaded, &opts);
+    // Exit code 2 of `-c` (no listener) is reported below with the startup alert.
+    if check.code != 0 && check.code != 2 {
+        return (String::new(), check.stderr, check.code);
+    }
+    err(&check.stderr);
+    let cfg = loaded.config;
+    let mut runtime = match haproxy_proxy::build::build(&cfg) {
+        Ok(r) => r,
+        Err(e) => {
+            let d = Diagnostic::alert("build", Origin::Global, e.to_string());
+            return (String::new(), render_haproxy(&d, pid), 1);
+        }
+    };
+    if let Some(n) = cli.maxconn {
+        runtime.global_maxconn = n;
+    }
+    let pidfile = cli.pidfile.clone().or_else(|| cfg.global.pidfile.clone());
+    let daemon = (cli.daemon || cfg.global.daemon) && !cli.foreground;
+    if daemon && std::env::var_os(DAEMON_ENV).is_none() {
+        return daemonize(pidfile.as_deref());
+    }
+    let threads = runtime
+        .nbthread
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|n| *n > 0)
+        .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
+        .unwrap_or(1);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            alert(&format!("[haproxy.main()] cannot start the runtime: {e}."));
+            return (String::new(), String::new(), 1);
+        }
+    };
+    let code = rt.block_on(async move {
+        let running = match runtime.start() {
+            Ok(r) => r,
+            Err(e) => {
+                for line in e.alerts() {
+                    alert(&line);
+                }
+                return 1;
+            }
+        };
+        // In the background copy the parent has written the pidfile already.
+        if let Some(path) = &pidfile
+            && std::env::var_os(DAEMON_ENV).is_none()
+            && let Err(e) = std::fs::write(path, format!("{}\n", std::process::id()))
+        {
+            alert(&format!(
+                "[haproxy.main()] Cannot create pidfile {path} ({e})"
+            ));
+            return 1;
+        }
+        let (tx, rx) = watch::channel(None);
+        let (pause_tx, pause_rx) = watch::channel(false);
+        let server = tokio::spawn(running.serve_pausable(rx, pause_rx));
+        if let Err(e) = wait_signals(&tx, &pause_tx).await {
+            alert(&format!(
+                "[haproxy.main()] cannot install signal handlers: {e}."
+            ));
+            return 1;
+        }
+        let _ = server.await;
+        0
+    });
+    // Connections still open after a hard stop are dropped with the runtime.
+    rt.shutdown_background();
+    (String::new(), String::new(), code)
+}
+
+/// Waits for SIGTERM/SIGINT (hard stop) or SIGUSR1 (soft stop, then still listens for a hard
+/// one) and forwards them to the server, as SIGTTOU/SIGTTIN pause and resume the listeners;
+/// returns when a hard stop was sent or serving ended.
+async fn wait_signals(
+    tx: &watch::Sender<Option<Stop>>,
+    pause: &watch::Sender<bool>,
+) -> std::io::Result<()> {
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut usr1 = signal(SignalKind::user_defined1())?;
+    let mut ttou = signal(SignalKind::from_raw(SIGTTOU))?;
+    let mut ttin = signal(SignalKind::from_raw(SIGTTIN))?;
+    loop {
+        tokio::select! {
+            _ = ttou.recv() => { let _ = pause.send(true); }
+            _ = ttin.recv() => { let _ = pause.send(false); }
+            _ = term.recv() => { let _ = tx.send(Some(Stop::Hard)); return Ok(()); }
+            _ = int.recv() => { let _ = tx.send(Some(Stop::Hard)); return Ok(()); }
+            _ = usr1.recv() => { let _ = tx.send(Some(Stop::Soft)); }
+            () = tx.closed() => return Ok(()),
+        }
+    }
+}
+
+/// `-D`: starts the same command in the background (its own process group, no terminal) and
+/// writes its pid to the pidfile.
+fn daemonize(pidfile: Option<&str>) -> (String, String, i32) {
+    use std::os::unix::process::CommandExt as _;
+    use std::process::{Command, Stdio};
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            return (
+                String::new(),
+                format!("cannot find the executable: {e}\n"),
+                1,
+            );
+        }
+    };
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "-D").collect();
+    let child = Command::new(exe)
+        .args(args)
+        .env(DAEMON_ENV, "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn();
+    match child {
+        Ok(child) => {
+            if let Some(path) = pidfile
+                && let Err(e) = std::fs::write(path, format!("{}\n", child.id()))
+            {
+                alert(&format!(
+                    "[haproxy.main()] Cannot create pidfile {path} ({e})"
+                ));
+                return (String::new(), String::new(), 1);
+            }
+            (String::new(), String::new(), 0)
+        }
+        Err(e) => (String::new(), format!("cannot start the daemon: {e}\n"), 1),
+    }
+}

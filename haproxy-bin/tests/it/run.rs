@@ -1,0 +1,383 @@
+//! `haproxy -f FILE`: the binary serves the quickstart configuration over loopback, answers with
+//! round robin across two listen sections, reports startup failures with HAProxy's alerts, and
+//! stops on SIGTERM and SIGUSR1.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long the proxy may take to start listening or to exit.
+const WAIT: Duration = Duration::from_secs(10);
+const STEP: Duration = Duration::from_millis(20);
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind :0");
+    l.local_addr().expect("addr").port()
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("haproxy-rs-run-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&p).expect("temp dir");
+        TempDir(p)
+    }
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).expect("write cfg");
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The running proxy; killed on drop if a test failed before stopping it.
+struct Proxy(Child);
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Proxy {
+    fn start(cfg: &Path, port: u16) -> Proxy {
+        let child = Command::new(env!("CARGO_BIN_EXE_haproxy"))
+            .args(["-db", "-f"])
+            .arg(cfg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn haproxy");
+        let proxy = Proxy(child);
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed() < WAIT, "proxy did not start listening");
+            std::thread::sleep(STEP);
+        }
+        proxy
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.0.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(ok.success());
+    }
+
+    fn wait_exit(&mut self) -> ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(st) = self.0.try_wait().expect("try_wait") {
+                return st;
+            }
+            assert!(start.elapsed() < WAIT, "proxy did not exit");
+            std::thread::sleep(STEP);
+        }
+    }
+}
+
+/// Sends one request on a fresh connection (`Connection: close`) and returns the raw response.
+fn request(port: u16, path: &str, extra: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(WAIT)).expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\n{host}{extra}Connection: close\r\n\r\n",
+        host = if extra.contains("Host:") {
+            ""
+        } else {
+            "Host: test\r\n"
+        }
+    )
+    .expect("send");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read response");
+    out
+}
+
+fn body(resp: &str) -> &str {
+    resp.split_once("\r\n\r\n").map_or("", |(_, b)| b)
+}
+
+/// The quickstart config on free ports: (file, frontend, app1, app2).
+fn quickstart(dir: &TempDir) -> (PathBuf, u16, u16, u16) {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart.cfg"),
+    )
+    .expect("quickstart.cfg");
+    let (fe, a1, a2) = (free_port(), free_port(), free_port());
+    assert!(text.contains("127.0.0.1:8080") && text.contains("127.0.0.1:8082"));
+    let text = text
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{fe}"))
+        .replace("127.0.0.1:8081", &format!("127.0.0.1:{a1}"))
+        .replace("127.0.0.1:8082", &format!("127.0.0.1:{a2}"));
+    (dir.write("quickstart.cfg", &text), fe, a1, a2)
+}
+
+#[test]
+fn quickstart_round_robins_across_the_two_listen_sections_and_stops_on_sigterm() {
+    let dir = TempDir::new("qs");
+    let (cfg, fe, app1, _) = quickstart(&dir);
+    let mut proxy = Proxy::start(&cfg, fe);
+    let bodies: Vec<String> = (0..6)
+        .map(|_| {
+            let r = request(fe, "/", "");
+            assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r}");
+            body(&r).to_owned()
+        })
+        .collect();
+    for pair in bodies.windows(2) {
+        assert_ne!(pair.first(), pair.get(1), "{bodies:?}");
+    }
+    for b in &bodies {
+        assert!(b == "hello from app1" || b == "hello from app2", "{b}");
+    }
+    // The listen section answers its health path itself, with HAProxy's `return` reply.
+    let health = request(app1, "/health", "");
+    assert_eq!(
+        health,
+        "HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nok"
+    );
+    proxy.signal("-TERM");
+    let st = proxy.wait_exit();
+    assert_eq!(st.code(), Some(0), "{st:?}");
+    assert!(TcpStream::connect(("127.0.0.1", fe)).is_err());
+}
+
+#[test]
+fn acl_rules_route_deny_and_redirect() {
+    let dir = TempDir::new("acl");
+    let (fe, a, b) = (free_port(), free_port(), free_port());
+    let cfg = dir.write(
+        "acl.cfg",
+        &format!(
+            "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n    acl is_api path_beg /api\n    acl from_lo src 127.0.0.0/8\n\
+             \x20   http-request deny deny_status 403 if {{ path_beg /admin }}\n\
+             \x20   http-request redirect location /new code 301 if {{ path /old }}\n\
+             \x20   use_backend api if is_api from_lo\n    use_backend web if {{ hdr(host) -i web.example }}\n    default_backend api\n\n\
+             backend api\n    server s1 127.0.0.1:{a}\n\nbackend web\n    server s1 127.0.0.1:{b}\n\n\
+             listen api_app\n    bind 127.0.0.1:{a}\n    http-request return status 200 content-type text/plain string api\n\n\
+             listen web_app\n    bind 127.0.0.1:{b}\n    http-request return status 200 content-type text/plain string web\n"
+        ),
+    );
+    let mut proxy = Proxy::start(&cfg, fe);
+    assert_eq!(body(&request(fe, "/api/x", "")), "api");
+    assert_eq!(body(&request(fe, "/", "X-Dummy: 1\r\n")), "api");
+    let web = request(fe, "/page", "Host: WEB.example\r\n");
+    assert_eq!(body(&web), "web", "{web}");
+    let denied = request(fe, "/admin/x", "");
+    assert!(denied.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{denied}");
+    let moved = request(fe, "/old", "");
+    assert!(
+        moved.starts_with("HTTP/1.1 301 Moved Permanently\r\n"),
+        "{moved}"
+    );
+    assert!(moved.contains("\r\nlocation: /new\r\n"), "{moved}");
+    proxy.signal("-INT");
+    assert_eq!(proxy.wait_exit().code(), Some(0));
+}
+
+/// A one-shot HTTP server: answers the first request it reads, then closes.
+fn one_shot_server() -> (u16, std::thread::JoinHandle<()>) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let h = std::thread::spawn(move || {
+        let Ok((mut s, _)) = l.accept() else { return };
+        let _ = s.set_read_timeout(Some(WAIT));
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && head.len() < 16384 {
+            match s.read(&mut byte) {
+                Ok(1) => head.extend_from_slice(&byte),
+                _ => return,
+            }
+        }
+        let _ = s.write_all(
+            b"HTTP/1.1 200 OK\r\ncontent-length: 8\r\nconnection: close\r\n\r\nfinished",
+        );
+    });
+    (port, h)
+}
+
+#[test]
+fn sigusr1_stops_accepting_and_lets_the_request_in_flight_finish() {
+    let dir = TempDir::new("soft");
+    let (srv, server) = one_shot_server();
+    let fe = free_port();
+    let cfg = dir.write(
+        "soft.cfg",
+        &format!(
+            "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\
+             backend be\n    server s1 127.0.0.1:{srv}\n"
+        ),
+    );
+    let mut proxy = Proxy::start(&cfg, fe);
+    let mut inflight = TcpStream::connect(("127.0.0.1", fe)).expect("connect");
+    inflight.set_read_timeout(Some(WAIT)).expect("timeout");
+    inflight
+        .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n")
+        .expect("half a head");
+    // Let the proxy accept it before the soft stop.
+    std::thread::sleep(Duration::from_millis(200));
+    proxy.signal("-USR1");
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", fe)).is_ok() {
+        assert!(start.elapsed() < WAIT, "listener still open after SIGUSR1");
+        std::thread::sleep(STEP);
+    }
+    assert!(
+        proxy.0.try_wait().expect("try_wait").is_none(),
+        "exited with a request in flight"
+    );
+    inflight
+        .write_all(b"Connection: close\r\n\r\n")
+        .expect("rest of the head");
+    let mut resp = String::new();
+    inflight.read_to_string(&mut resp).expect("response");
+    assert!(resp.starts_with("HTTP/1.1 200 OK\r\n"), "{resp}");
+    assert_eq!(body(&resp), "finished", "{resp}");
+    assert_eq!(proxy.wait_exit().code(), Some(0));
+    server.join().expect("server thread");
+}
+
+fn run_to_exit(cfg: &Path) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_haproxy"))
+        .args(["-db", "-f"])
+        .arg(cfg)
+        .output()
+        .expect("runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn startup_failures_use_haproxy_alerts() {
+    let dir = TempDir::new("fail");
+    let held = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = held.local_addr().expect("addr").port();
+    let cfg = dir.write(
+        "busy.cfg",
+        &format!(
+            "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+             frontend f\n    bind 127.0.0.1:{port}\n    http-request return status 200\n"
+        ),
+    );
+    let (code, err) = run_to_exit(&cfg);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            ": Binding [{}:7] for frontend f: cannot bind socket (Address already in use) for [127.0.0.1:{port}]\n",
+            cfg.display()
+        )),
+        "{err}"
+    );
+    assert!(err.ends_with(
+        ": [haproxy.main()] Some protocols failed to start their listeners! Exiting.\n"
+    ));
+    drop(held);
+    let cfg = dir.write(
+        "none.cfg",
+        "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+         backend b\n    server s1 127.0.0.1:9\n",
+    );
+    let (code, err) = run_to_exit(&cfg);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.ends_with(
+        ": [haproxy.main()] No enabled listener found (check for 'bind' directives) ! Exiting.\n"
+    ), "{err}");
+    let cfg = dir.write("bad.cfg", "global\n    frobnicate\n");
+    let (code, err) = run_to_exit(&cfg);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("unknown keyword 'frobnicate' in 'global' section"),
+        "{err}"
+    );
+}
+
+#[test]
+fn daemon_mode_writes_the_pidfile_and_stops_on_sigterm() {
+    let dir = TempDir::new("daemon");
+    let (cfg, fe, _, _) = quickstart(&dir);
+    let pidfile = dir.0.join("haproxy.pid");
+    let out = Command::new(env!("CARGO_BIN_EXE_haproxy"))
+        .args(["-D", "-p"])
+        .arg(&pidfile)
+        .arg("-f")
+        .arg(&cfg)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .expect("pidfile")
+        .trim()
+        .parse()
+        .expect("a pid");
+    let kill = |sig: &str| {
+        Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status()
+            .expect("kill runs")
+    };
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", fe)).is_err() {
+        if start.elapsed() > WAIT {
+            let _ = kill("-KILL");
+            panic!("daemon did not start listening");
+        }
+        std::thread::sleep(STEP);
+    }
+    assert!(body(&request(fe, "/", "")).starts_with("hello from app"));
+    assert!(kill("-TERM").success());
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    let start = Instant::now();
+    while proc_dir.exists() {
+        if start.elapsed() > WAIT {
+            let _ = kill("-KILL");
+            panic!("daemon still running after SIGTERM");
+        }
+        std::thread::sleep(STEP);
+    }
+    assert!(TcpStream::connect(("127.0.0.1", fe)).is_err());
+}
+
+#[test]
+fn sigttou_closes_the_listeners_and_sigttin_reopens_them() {
+    let dir = TempDir::new("pause");
+    let (cfg, fe, app1, app2) = quickstart(&dir);
+    let mut proxy = Proxy::start(&cfg, fe);
+    proxy.signal("-TTOU");
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", fe)).is_ok() {
+        assert!(start.elapsed() < WAIT, "listener still open after SIGTTOU");
+        std::thread::sleep(STEP);
+    }
+    proxy.signal("-TTIN");
+    let start = Instant::now();
+    for port in [fe, app1, app2] {
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < WAIT,
+                "listener not reopened after SIGTTIN"
+            );
+            std::thread::sleep(STEP);
+        }
+    }
+    assert!(body(&request(fe, "/", "")).starts_with("hello from app"));
+    assert!(body(&request(fe, "/", "")).starts_with("hello from app"));
+    proxy.signal("-TERM");
+    assert_eq!(proxy.wait_exit().code(), Some(0));
+}

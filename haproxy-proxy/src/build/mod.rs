@@ -1,0 +1,381 @@
+//! `build`: turns a `haproxy_cfg` model into the proxy's runtime description: frontends with their
+//! binds, backends and servers, `http-request` rules and `use_backend` conditions compiled with
+//! haproxy-acl, and balancers from haproxy-lb.
+//!
+//! Failures carry HAProxy's wording where HAProxy has one; features the proxy does not run yet
+//! are refused at startup rather than silently ignored.
+
+mod adapters;
+mod balance;
+mod rules;
+mod sample;
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+use haproxy_acl::AclSet;
+use haproxy_cfg::model::{self, Config, Proxy, ProxyKind, RuleKind};
+use haproxy_cfg::values::{Address, Host, Port};
+
+pub use adapters::{AclChooser, AclCondition, BackendBalancer, LbPicker, MAX_REDISPATCH_PICKS};
+pub use sample::StreamSample;
+
+use crate::ProxyError;
+use crate::counters::Counters;
+use crate::errors::{ErrorPages, parse_errorfile};
+use crate::h1::H1Limits;
+use crate::http::{HttpService, ServerPool};
+use crate::listener::{BindOptions, BindTarget, parse_bind_addr};
+use crate::settings::{
+    BackendSettings, ConnMode, DEFAULT_RETRIES, ForwardFor, FrontendSettings, Mode, SendProxy,
+    ServerSettings, Timeouts,
+};
+
+/// The service a frontend runs: its settings, rules, chooser and the shared balancers.
+pub type Service = HttpService<AclChooser, LbPicker>;
+
+/// One `bind` line, ready to open.
+#[derive(Debug, Clone)]
+pub struct BindSpec {
+    /// Where it was written, `file:line`.
+    pub loc: String,
+    /// The sockets it expands to.
+    pub targets: Vec<BindTarget>,
+    /// Socket options.
+    pub options: BindOptions,
+    /// Per-bind `maxconn` (0 = unlimited).
+    pub maxconn: u32,
+    /// `accept-proxy`: a PROXY header (v1 or v2) comes first and gives the client's addresses.
+    pub accept_proxy: bool,
+}
+
+/// A frontend (or the frontend side of a listen section) ready to serve.
+#[derive(Debug)]
+pub struct FrontendRuntime {
+    /// `frontend` or `proxy` (a listen section), as HAProxy names it in messages.
+    pub type_str: &'static str,
+    /// The frontend's `bind` lines.
+    pub binds: Vec<BindSpec>,
+    /// Settings, rules, routing and balancers.
+    pub service: Arc<Service>,
+}
+
+/// The whole runtime built from a configuration.
+#[derive(Debug)]
+pub struct Runtime {
+    /// Frontends with at least one enabled `bind`, in file order.
+    pub frontends: Vec<FrontendRuntime>,
+    /// Global `maxconn` (0 = unlimited).
+    pub global_maxconn: u32,
+    /// Global `nbthread`, when given.
+    pub nbthread: Option<u32>,
+}
+
+fn cfg_err(message: impl Into<String>) -> ProxyError {
+    ProxyError::Config {
+        message: message.into(),
+    }
+}
+
+fn ms(v: Option<u32>) -> Option<Duration> {
+    v.map(|m| Duration::from_millis(u64::from(m)))
+}
+
+fn count(v: Option<i64>) -> u32 {
+    v.and_then(|n| u32::try_from(n).ok()).unwrap_or(0)
+}
+
+fn timeouts(t: &model::Timeouts) -> Timeouts {
+    Timeouts {
+        client: ms(t.client),
+        server: ms(t.server),
+        connect: ms(t.connect),
+        client_fin: ms(t.client_fin),
+        server_fin: ms(t.server_fin),
+        tunnel: ms(t.tunnel),
+        http_request: ms(t.http_request),
+        http_keep_alive: ms(t.http_keep_alive),
+        queue: ms(t.queue),
+    }
+}
+
+fn mode(p: &Proxy) -> Result<Mode, ProxyError> {
+    match p.mode {
+        model::Mode::Tcp => Ok(Mode::Tcp),
+        model::Mode::Http => Ok(Mode::Http),
+        model::Mode::Health => Err(cfg_err(format!(
+            "{} '{}': 'mode health' is not supported",
+            p.kind.type_str(),
+            p.name
+        ))),
+    }
+}
+
+fn conn_mode(p: &Proxy) -> ConnMode {
+    match p.options.http_conn_mode {
+        None | Some(model::HttpConnMode::KeepAlive) => ConnMode::KeepAlive,
+        Some(model::HttpConnMode::ServerClose) => ConnMode::ServerClose,
+        Some(model::HttpConnMode::Close) => ConnMode::Close,
+    }
+}
+
+fn forwardfor(p: &Proxy) -> Result<Option<ForwardFor>, ProxyError> {
+    let Some(ff) = &p.options.forwardfor else {
+        return Ok(None);
+    };
+    let except = match &ff.except {
+        None => None,
+        Some(net) => {
+            let (ip, bits) = net.split_once('/').unwrap_or((net.as_str(), ""));
+            let ip: IpAddr = ip
+                .parse()
+                .map_err(|_| cfg_err(format!("option forwardfor: invalid network '{net}'")))?;
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            let bits = if bits.is_empty() {
+                max
+            } else {
+                bits.parse::<u8>()
+                    .ok()
+                    .filter(|b| *b <= max)
+                    .ok_or_else(|| cfg_err(format!("option forwardfor: invalid network '{net}'")))?
+            };
+            Some((ip, bits))
+        }
+    };
+    Ok(Some(ForwardFor {
+        except,
+        header: ff.header.to_ascii_lowercase(),
+        if_none: ff.if_none,
+    }))
+}
+
+fn originalto(p: &Proxy) -> Option<String> {
+    p.options.originalto.as_ref().map(|words| {
+        words
+            .iter()
+            .position(|w| w == "header")
+            .and_then(|i| words.get(i + 1))
+            .map_or_else(|| "x-original-to".to_owned(), |h| h.to_ascii_lowercase())
+    })
+}
+
+fn server_addr(backend: &str, s: &model::Server) -> Result<SocketAddr, ProxyError> {
+    let unresolved = || {
+        cfg_err(format!(
+            "[{}:{}] : 'server {backend}/{}' : could not resolve address '{}'.",
+            s.loc.file, s.loc.line, s.name, s.addr_text
+        ))
+    };
+    let Address::Inet { host, port, .. } = &s.address else {
+        return Err(cfg_err(format!(
+            "'server {backend}/{}': only IPv4/IPv6 server addresses are supported yet",
+            s.name
+        )));
+    };
+    let Port::Range(port, _) = port else {
+        return Err(cfg_err(format!(
+            "'server {backend}/{}': a server without an explicit port is not supported yet",
+            s.name
+        )));
+    };
+    match host {
+        Host::Ip(ip) => Ok(SocketAddr::new(*ip, *port)),
+        Host::Name(name) => (name.as_str(), *port)
+            .to_socket_addrs()
+            .map_err(|_| unresolved())?
+            .next()
+            .ok_or_else(unresolved),
+    }
+}
+
+fn servers(p: &Proxy) -> Result<Vec<ServerSettings>, ProxyError> {
+    p.servers
+        .iter()
+        .map(|s| {
+            let params = &s.params;
+            let send_proxy = if params.send_proxy_v2 == Some(true) {
+                Some(SendProxy::V2)
+            } else if params.send_proxy == Some(true) {
+                Some(SendProxy::V1)
+            } else {
+                None
+            };
+            Ok(ServerSettings {
+                name: s.name.clone(),
+                addr: server_addr(&p.name, s)?,
+                maxconn: count(params.maxconn),
+                maxqueue: count(params.maxqueue),
+                weight: params.weight.unwrap_or(1),
+                backup: params.backup == Some(true),
+                send_proxy,
+            })
+        })
+        .collect()
+}
+
+fn backend_settings(p: &Proxy) -> Result<BackendSettings, ProxyError> {
+    Ok(BackendSettings {
+        name: p.name.clone(),
+        mode: mode(p)?,
+        timeouts: timeouts(&p.timeouts),
+        conn_mode: conn_mode(p),
+        retries: p
+            .retries
+            .and_then(|r| u32::try_from(r).ok())
+            .unwrap_or(DEFAULT_RETRIES),
+        redispatch: p.options.is_set("redispatch"),
+        forwardfor: forwardfor(p)?,
+        originalto: originalto(p),
+        servers: servers(p)?,
+    })
+}
+
+fn limits(cfg: &Config) -> H1Limits {
+    let t = &cfg.global.tune;
+    let d = H1Limits::default();
+    H1Limits {
+        bufsize: t.bufsize.map_or(d.bufsize, |v| v as usize),
+        maxrewrite: t.maxrewrite.map_or(d.maxrewrite, |v| v as usize),
+        maxhdr: t.http_maxhdr.map_or(d.maxhdr, |v| v as usize),
+    }
+}
+
+fn error_pages(p: &Proxy) -> Result<ErrorPages, ProxyError> {
+    let mut pages = ErrorPages::new();
+    for ef in &p.errorfiles {
+        if let model::ErrorFile::File {
+            code,
+            path,
+            contents,
+        } = ef
+        {
+            pages.set(*code, parse_errorfile(*code, path, contents)?);
+        }
+    }
+    Ok(pages)
+}
+
+fn bind_specs(p: &Proxy) -> Result<Vec<BindSpec>, ProxyError> {
+    p.binds
+        .iter()
+        .map(|b| {
+            let mut targets = Vec::new();
+            for part in b.text.split(',') {
+                targets.extend(parse_bind_addr(part)?);
+            }
+            let o = &b.options;
+            if o.ssl {
+                return Err(cfg_err(format!(
+                    "[{}:{}] : 'bind {}' : 'ssl' is not supported yet",
+                    b.loc.file, b.loc.line, b.text
+                )));
+            }
+            let v6only = if o.v6only {
+                Some(true)
+            } else if o.v4v6 {
+                Some(false)
+            } else {
+                None
+            };
+            Ok(BindSpec {
+                loc: format!("{}:{}", b.loc.file, b.loc.line),
+                targets,
+                options: BindOptions {
+                    backlog: o.backlog.or(p.backlog).and_then(|v| u32::try_from(v).ok()),
+                    v6only,
+                    reuseport: true,
+                    unix_mode: o.mode,
+                },
+                maxconn: count(o.maxconn),
+                accept_proxy: o.accept_proxy,
+            })
+        })
+        .collect()
+}
+
+/// Builds the runtime from a loaded, valid configuration.
+///
+/// # Errors
+/// [`ProxyError::Config`] for a construct the proxy cannot run (with HAProxy's message when it
+/// has one), [`ProxyError::Bind`] for a bind address the listener cannot parse, and
+/// [`ProxyError::Errorfile`] for an unusable errorfile.
+pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
+    let backend_proxies: Vec<&Proxy> = cfg
+        .proxies
+        .iter()
+        .filter(|p| matches!(p.kind, ProxyKind::Backend | ProxyKind::Listen) && !p.disabled)
+        .collect();
+    let backends = backend_proxies
+        .iter()
+        .map(|p| backend_settings(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let balancers = backend_proxies
+        .iter()
+        .map(|p| balance::balancer(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    for p in &backend_proxies {
+        if p.kind == ProxyKind::Backend && p.rules.iter().any(|r| r.kind == RuleKind::HttpRequest) {
+            return Err(cfg_err(format!(
+                "backend '{}': 'http-request' rules in a backend section are not supported yet",
+                p.name
+            )));
+        }
+    }
+    let picker = LbPicker(Arc::new(balancers));
+    let index_of = |name: &str| backend_proxies.iter().position(|p| p.name == name);
+    let limits = limits(cfg);
+    let mut frontends = Vec::new();
+    for p in cfg
+        .proxies
+        .iter()
+        .filter(|p| matches!(p.kind, ProxyKind::Frontend | ProxyKind::Listen) && !p.disabled)
+    {
+        let binds = bind_specs(p)?;
+        if binds.is_empty() {
+            continue;
+        }
+        let mut acls = AclSet::new();
+        let compiled = rules::compile(p, &mut acls, &index_of)?;
+        let mut chooser = compiled.chooser;
+        chooser.default = match (&p.default_backend, p.kind) {
+            (Some((name, _)), _) => Some(index_of(name).ok_or_else(|| {
+                cfg_err(format!(
+                    "Proxy '{}': unable to find required default_backend: '{name}'.",
+                    p.name
+                ))
+            })?),
+            (None, ProxyKind::Listen) => index_of(&p.name),
+            (None, _) => None,
+        };
+        let frontend = FrontendSettings {
+            name: p.name.clone(),
+            mode: mode(p)?,
+            timeouts: timeouts(&p.timeouts),
+            conn_mode: conn_mode(p),
+            forwardfor: forwardfor(p)?,
+            originalto: originalto(p),
+            maxconn: count(p.maxconn),
+            limits,
+            errors: error_pages(p)?,
+        };
+        frontends.push(FrontendRuntime {
+            type_str: p.kind.type_str(),
+            binds,
+            service: Arc::new(HttpService {
+                frontend,
+                backends: backends.clone(),
+                rules: compiled.rules,
+                chooser,
+                picker: picker.clone(),
+                pool: ServerPool::new(),
+                counters: Counters::new(),
+            }),
+        });
+    }
+    Ok(Runtime {
+        frontends,
+        global_maxconn: count(cfg.global.maxconn),
+        nbthread: cfg.global.nbthread,
+    })
+}
