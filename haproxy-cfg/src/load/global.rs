@@ -40,11 +40,40 @@ fn expects_int(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> bool {
 
 fn already(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     let msg = format!("'{}' already specified. Continuing.", ctx.arg(0));
+    duplicate(l, ctx, Origin::Parsing, msg);
+}
+
+/// Emits the non-fatal "already specified" alert every repeated one-shot setting gets.
+fn duplicate(l: &mut Loader<'_>, ctx: &Ctx<'_>, origin: Origin, msg: String) {
     l.emit(
-        crate::diag::Diagnostic::alert("duplicate-setting", Origin::Parsing, msg)
+        crate::diag::Diagnostic::alert("duplicate-setting", origin, msg)
             .at(&ctx.file, ctx.line, ctx.col(0))
             .non_fatal(),
     );
+}
+
+/// `user`/`uid` share one slot and `group`/`gid` another: reports a second setting of either
+/// (HAProxy words the `group` case its own way) and returns whether it did.
+fn owner_already_set(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> bool {
+    let g = &l.config.global;
+    let (set, what) = match ctx.arg(0) {
+        "user" | "uid" => (
+            g.user.is_some() || g.uid.is_some(),
+            "user/uid already specified",
+        ),
+        "gid" => (
+            g.group.is_some() || g.gid.is_some(),
+            "group/gid already specified",
+        ),
+        _ => (
+            g.group.is_some() || g.gid.is_some(),
+            "gid/group was already specified",
+        ),
+    };
+    if set {
+        duplicate(l, ctx, Origin::Parsing, format!("{what}. Continuing."));
+    }
+    set
 }
 
 /// One line of a `global` section.
@@ -157,22 +186,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             if too_many_args(l, ctx, 1) {
                 return;
             }
-            let g = &l.config.global;
-            let (set, what) = if kw == "uid" {
-                (
-                    g.user.is_some() || g.uid.is_some(),
-                    "user/uid already specified",
-                )
-            } else {
-                (
-                    g.group.is_some() || g.gid.is_some(),
-                    "group/gid already specified",
-                )
-            };
-            if set {
-                let msg = format!("{what}. Continuing.");
-                let d = crate::diag::Diagnostic::alert("duplicate-setting", Origin::Parsing, msg);
-                l.emit(d.at(&ctx.file, ctx.line, ctx.col(0)).non_fatal());
+            if owner_already_set(l, ctx) {
                 return;
             }
             if expects_int(l, ctx) {
@@ -205,22 +219,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             if too_many_args(l, ctx, 1) {
                 return;
             }
-            let g = &l.config.global;
-            let (set, what) = if kw == "user" {
-                (
-                    g.user.is_some() || g.uid.is_some(),
-                    "user/uid already specified",
-                )
-            } else {
-                (
-                    g.group.is_some() || g.gid.is_some(),
-                    "gid/group was already specified",
-                )
-            };
-            if set {
-                let msg = format!("{what}. Continuing.");
-                let d = crate::diag::Diagnostic::alert("duplicate-setting", Origin::Parsing, msg);
-                l.emit(d.at(&ctx.file, ctx.line, ctx.col(0)).non_fatal());
+            if owner_already_set(l, ctx) {
                 return;
             }
             let name = ctx.arg(1).to_owned();
@@ -326,9 +325,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             }
             if l.config.global.spread_checks.is_some_and(|v| v != 0) {
                 let msg = "spread-checks already specified. Continuing.".to_owned();
-                let d =
-                    crate::diag::Diagnostic::alert("duplicate-setting", Origin::ParsingTight, msg);
-                l.emit(d.at(&ctx.file, ctx.line, ctx.col(0)).non_fatal());
+                duplicate(l, ctx, Origin::ParsingTight, msg);
                 return;
             }
             if ctx.arg(1).is_empty() {
