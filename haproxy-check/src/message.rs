@@ -71,10 +71,7 @@ pub fn server_down(
     check: &CheckOutcome,
     n: &BackendCounts,
 ) -> String {
-    let mut out = format!("{}Server {backend}/{server} is DOWN", backup_prefix(backup));
-    append_check(&mut out, check);
-    append_counts(&mut out, true, n);
-    out
+    transition(backend, server, backup, "DOWN", true, check, n)
 }
 
 /// `Server be/s is UP, reason: Layer7 check passed, code: 200, check duration: 2ms. N active and M backup servers online. ...`
@@ -85,10 +82,7 @@ pub fn server_up(
     check: &CheckOutcome,
     n: &BackendCounts,
 ) -> String {
-    let mut out = format!("{}Server {backend}/{server} is UP", backup_prefix(backup));
-    append_check(&mut out, check);
-    append_counts(&mut out, false, n);
-    out
+    transition(backend, server, backup, "UP", false, check, n)
 }
 
 /// `Server be/s is stopping` (NOLB after a conditional pass, e.g. `disable-on-404`).
@@ -99,12 +93,26 @@ pub fn server_stopping(
     check: &CheckOutcome,
     n: &BackendCounts,
 ) -> String {
+    transition(backend, server, backup, "stopping", false, check, n)
+}
+
+/// The state-change line all three share: `Server be/s is <state>`, the check's reason and the
+/// backend's counts (`left` when `down`, `online` otherwise).
+fn transition(
+    backend: &str,
+    server: &str,
+    backup: bool,
+    state: &str,
+    down: bool,
+    check: &CheckOutcome,
+    n: &BackendCounts,
+) -> String {
     let mut out = format!(
-        "{}Server {backend}/{server} is stopping",
+        "{}Server {backend}/{server} is {state}",
         backup_prefix(backup)
     );
     append_check(&mut out, check);
-    append_counts(&mut out, false, n);
+    append_counts(&mut out, down, n);
     out
 }
 
