@@ -32,7 +32,7 @@ pub(super) fn too_many_args(l: &mut Loader<'_>, ctx: &Ctx<'_>, max: usize) -> bo
 fn expects_int(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> bool {
     if ctx.arg(1).is_empty() {
         let msg = format!("'{}' expects an integer argument.", ctx.arg(0));
-        l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+        missing_arg(l, ctx, Origin::Parsing, msg);
         return true;
     }
     false
@@ -41,6 +41,11 @@ fn expects_int(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> bool {
 fn already(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     let msg = format!("'{}' already specified. Continuing.", ctx.arg(0));
     duplicate(l, ctx, Origin::Parsing, msg);
+}
+
+/// The fatal "expects …" alert of a keyword given too few arguments, pointed at the keyword.
+fn missing_arg(l: &mut Loader<'_>, ctx: &Ctx<'_>, origin: Origin, msg: String) {
+    l.alert(ctx, ctx.col(0), "missing-argument", origin, msg);
 }
 
 /// Emits the non-fatal "already specified" alert every repeated one-shot setting gets.
@@ -260,7 +265,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                     "a file name"
                 };
                 let msg = format!("'{kw}' expects {what} as an argument.");
-                l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+                missing_arg(l, ctx, Origin::Parsing, msg);
                 return;
             }
             let v = Some(ctx.arg(1).to_owned());
@@ -274,13 +279,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         "description" => {
             if ctx.arg(1).is_empty() {
                 let msg = format!("'{kw}' expects a string argument.");
-                l.alert(
-                    ctx,
-                    ctx.col(0),
-                    "missing-argument",
-                    Origin::ParsingTight,
-                    msg,
-                );
+                missing_arg(l, ctx, Origin::ParsingTight, msg);
                 return;
             }
             l.config.global.description = Some(ctx.rest(1).join(" "));
@@ -314,7 +313,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             }
             if ctx.arg(1).is_empty() {
                 let msg = format!("'{kw}' expects a tag for use in syslog.");
-                l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+                missing_arg(l, ctx, Origin::Parsing, msg);
                 return;
             }
             l.config.global.log_tag = Some(ctx.arg(1).to_owned());
@@ -330,13 +329,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             }
             if ctx.arg(1).is_empty() {
                 let msg = format!("'{kw}' expects an integer argument (0..50).");
-                l.alert(
-                    ctx,
-                    ctx.col(0),
-                    "missing-argument",
-                    Origin::ParsingTight,
-                    msg,
-                );
+                missing_arg(l, ctx, Origin::ParsingTight, msg);
                 return;
             }
             let v = atol(ctx.arg(1));
@@ -366,13 +359,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             }
             if ctx.arg(2).is_empty() {
                 let msg = format!("'{kw}' expects a name and a value.");
-                l.alert(
-                    ctx,
-                    ctx.col(0),
-                    "missing-argument",
-                    Origin::ParsingTight,
-                    msg,
-                );
+                missing_arg(l, ctx, Origin::ParsingTight, msg);
                 return;
             }
             let (n, v) = (ctx.arg(1).to_owned(), ctx.arg(2).to_owned());
@@ -385,13 +372,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         "unsetenv" => {
             if ctx.arg(1).is_empty() {
                 let msg = format!("'{kw}' expects at least one variable name.");
-                l.alert(
-                    ctx,
-                    ctx.col(0),
-                    "missing-argument",
-                    Origin::ParsingTight,
-                    msg,
-                );
+                missing_arg(l, ctx, Origin::ParsingTight, msg);
                 return;
             }
             l.config.global.env.push(EnvOp::Unset(ctx.rest(1)));
@@ -400,7 +381,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         "ca-base" | "crt-base" => {
             if ctx.arg(1).is_empty() {
                 let msg = format!("'{kw}' expects a directory path as an argument.");
-                l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+                missing_arg(l, ctx, Origin::Parsing, msg);
                 return;
             }
             let v = Some(ctx.arg(1).to_owned());
@@ -471,7 +452,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         _ if kw.starts_with("ssl-") && is_known(kw) => {
             if ctx.arg(1).is_empty() && kw.starts_with("ssl-default-") && kw.contains("cipher") {
                 let msg = format!("global statement '{kw}' expects a cipher suite as an argument.");
-                l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+                missing_arg(l, ctx, Origin::Parsing, msg);
                 return;
             }
             l.config.global.ssl.push((kw.to_owned(), ctx.rest(1)));
