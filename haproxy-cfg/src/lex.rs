@@ -506,33 +506,33 @@ pub(crate) fn lex_core(
 /// is not one (HAProxy stops reading the line there).
 #[must_use]
 pub fn comment_start(raw: &str) -> Option<usize> {
-    let bytes = raw.as_bytes();
-    let (mut squote, mut dquote, mut run) = (false, false, false);
-    let mut i = 0usize;
-    while let Some(&c) = bytes.get(i) {
-        let quoted = squote || dquote;
-        run = !quoted && (is_blank(c) || (run && is_c_space(c)));
-        match c {
-            b'\r' | b'\n' if run => {}
-            0 | b'\r' | b'\n' => return None,
-            b'#' if !squote && !dquote => return Some(i),
-            b'"' if !squote => dquote = !dquote,
-            b'\'' if !dquote => squote = !squote,
-            b'\\' if !squote => {
-                if matches!(bytes.get(i + 1), Some(b' ' | b'\\' | b'#' | b'\'' | b'"')) {
-                    i += 1;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
+    match scan(raw, false) {
+        ScanStop::Comment(i) => Some(i),
+        ScanStop::Expansion | ScanStop::End => None,
     }
-    None
 }
 
 /// Whether the line expands a variable: a `$` inside double quotes that is not escaped.
 #[must_use]
 pub fn has_expansion(raw: &str) -> bool {
+    matches!(scan(raw, true), ScanStop::Expansion)
+}
+
+/// Where [`scan`] stopped.
+enum ScanStop {
+    /// At an unprotected `#`, at this byte index.
+    Comment(usize),
+    /// At an unescaped `$` inside double quotes.
+    Expansion,
+    /// At the end of the line (its end, a NUL, or a line-ending `\r`/`\n`).
+    End,
+}
+
+/// Walks `raw` with the lexer's quoting rules, the one loop [`comment_start`] and
+/// [`has_expansion`] share. With `expansions`, a `$` inside double quotes stops the walk and a
+/// backslash hides whatever byte follows; without, `$` is ordinary and a backslash hides only the
+/// bytes the lexer unescapes (space, `\\`, `#`, quotes).
+fn scan(raw: &str, expansions: bool) -> ScanStop {
     let bytes = raw.as_bytes();
     let (mut squote, mut dquote, mut run) = (false, false, false);
     let mut i = 0usize;
@@ -541,17 +541,26 @@ pub fn has_expansion(raw: &str) -> bool {
         run = !quoted && (is_blank(c) || (run && is_c_space(c)));
         match c {
             b'\r' | b'\n' if run => {}
-            0 | b'\r' | b'\n' => return false,
-            b'#' if !squote && !dquote => return false,
-            b'$' if dquote => return true,
+            0 | b'\r' | b'\n' => return ScanStop::End,
+            b'#' if !squote && !dquote => return ScanStop::Comment(i),
+            b'$' if expansions && dquote => return ScanStop::Expansion,
             b'"' if !squote => dquote = !dquote,
             b'\'' if !dquote => squote = !squote,
-            b'\\' if !squote => i += 1,
+            b'\\'
+                if !squote
+                    && (expansions
+                        || matches!(
+                            bytes.get(i + 1),
+                            Some(b' ' | b'\\' | b'#' | b'\'' | b'"')
+                        )) =>
+            {
+                i += 1;
+            }
             _ => {}
         }
         i += 1;
     }
-    false
+    ScanStop::End
 }
 
 /// The value of one hexadecimal digit.

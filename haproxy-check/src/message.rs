@@ -71,10 +71,7 @@ pub fn server_down(
     check: &CheckOutcome,
     n: &BackendCounts,
 ) -> String {
-    let mut out = format!("{}Server {backend}/{server} is DOWN", backup_prefix(backup));
-    append_check(&mut out, check);
-    append_counts(&mut out, true, n);
-    out
+    transition(backend, server, backup, "is DOWN", Some(check), true, n)
 }
 
 /// `Server be/s is UP, reason: Layer7 check passed, code: 200, check duration: 2ms. N active and M backup servers online. ...`
@@ -85,10 +82,7 @@ pub fn server_up(
     check: &CheckOutcome,
     n: &BackendCounts,
 ) -> String {
-    let mut out = format!("{}Server {backend}/{server} is UP", backup_prefix(backup));
-    append_check(&mut out, check);
-    append_counts(&mut out, false, n);
-    out
+    transition(backend, server, backup, "is UP", Some(check), false, n)
 }
 
 /// `Server be/s is stopping` (NOLB after a conditional pass, e.g. `disable-on-404`).
@@ -99,38 +93,59 @@ pub fn server_stopping(
     check: &CheckOutcome,
     n: &BackendCounts,
 ) -> String {
-    let mut out = format!(
-        "{}Server {backend}/{server} is stopping",
-        backup_prefix(backup)
-    );
-    append_check(&mut out, check);
-    append_counts(&mut out, false, n);
+    transition(
+        backend,
+        server,
+        backup,
+        "is stopping",
+        Some(check),
+        false,
+        n,
+    )
+}
+
+/// The state-change line every server transition with counts shares: `Server be/s <what>`, the
+/// check's reason when there is one, and the backend's counts (`left` when `down`, `online`
+/// otherwise).
+fn transition(
+    backend: &str,
+    server: &str,
+    backup: bool,
+    what: &str,
+    check: Option<&CheckOutcome>,
+    down: bool,
+    n: &BackendCounts,
+) -> String {
+    let mut out = format!("{}Server {backend}/{server} {what}", backup_prefix(backup));
+    if let Some(check) = check {
+        append_check(&mut out, check);
+    }
+    append_counts(&mut out, down, n);
     out
 }
 
 /// `Server be/s is DOWN. N active and M backup servers left. ...`: the form HAProxy logs when
 /// `option log-health-checks` already logged the reason on the `Health check ...` line.
 pub fn server_down_short(backend: &str, server: &str, backup: bool, n: &BackendCounts) -> String {
-    let mut out = format!("{}Server {backend}/{server} is DOWN", backup_prefix(backup));
-    append_counts(&mut out, true, n);
-    out
+    transition(backend, server, backup, "is DOWN", None, true, n)
 }
 
 /// `Server be/s is UP. N active and M backup servers online. ...` (see [`server_down_short`]).
 pub fn server_up_short(backend: &str, server: &str, backup: bool, n: &BackendCounts) -> String {
-    let mut out = format!("{}Server {backend}/{server} is UP", backup_prefix(backup));
-    append_counts(&mut out, false, n);
-    out
+    transition(backend, server, backup, "is UP", None, false, n)
 }
 
 /// `Server be/s is going DOWN for maintenance. ...`
 pub fn server_enter_maint(backend: &str, server: &str, backup: bool, n: &BackendCounts) -> String {
-    let mut out = format!(
-        "{}Server {backend}/{server} is going DOWN for maintenance",
-        backup_prefix(backup)
-    );
-    append_counts(&mut out, true, n);
-    out
+    transition(
+        backend,
+        server,
+        backup,
+        "is going DOWN for maintenance",
+        None,
+        true,
+        n,
+    )
 }
 
 /// `Server be/s is UP/READY (leaving forced maintenance).`
@@ -143,12 +158,15 @@ pub fn server_leave_maint(backend: &str, server: &str, backup: bool) -> String {
 
 /// `Server be/s enters drain state. ...`
 pub fn server_enter_drain(backend: &str, server: &str, backup: bool, n: &BackendCounts) -> String {
-    let mut out = format!(
-        "{}Server {backend}/{server} enters drain state",
-        backup_prefix(backup)
-    );
-    append_counts(&mut out, false, n);
-    out
+    transition(
+        backend,
+        server,
+        backup,
+        "enters drain state",
+        None,
+        false,
+        n,
+    )
 }
 
 /// `Server be/s is UP (leaving forced drain).`

@@ -424,17 +424,8 @@ fn frontend_cells(o: &mut String, px: &ProxyStats, fe: &FrontendStats) {
     td(o, fe.slim);
     td(o, fe.stot);
     o.push_str("<td></td><td></td>");
-    td(o, fe.bin);
-    td(o, fe.bout);
-    td(o, fe.dreq);
-    td(o, fe.dresp);
-    td(o, fe.ereq);
-    o.push_str("<td></td><td></td><td></td><td></td>");
-    let _ = write!(
-        o,
-        "<td class=ac>{}</td><td class=ac colspan=8></td></tr>",
-        fe.status.as_str()
-    );
+    let counts = [fe.bin, fe.bout, fe.dreq, fe.dresp, fe.ereq];
+    front_tail(o, counts, fe.status.as_str());
 }
 
 fn listener_cells(o: &mut String, px: &ProxyStats, li: &ListenerStats, opts: &PageOptions) {
@@ -448,16 +439,20 @@ fn listener_cells(o: &mut String, px: &ProxyStats, li: &ListenerStats, opts: &Pa
     td(o, li.slim);
     td(o, li.stot);
     o.push_str("<td>&nbsp;</td><td>&nbsp;</td>");
-    td(o, li.bin);
-    td(o, li.bout);
-    td(o, li.dreq);
-    td(o, li.dresp);
-    td(o, li.ereq);
+    let counts = [li.bin, li.bout, li.dreq, li.dresp, li.ereq];
+    front_tail(o, counts, li.status.as_str());
+}
+
+/// The cells a frontend and a listener row end with alike: bytes in/out, denied requests and
+/// responses, request errors, four empty cells, then the status.
+fn front_tail(o: &mut String, counts: [u64; 5], status: &str) {
+    for v in counts {
+        td(o, v);
+    }
     o.push_str("<td></td><td></td><td></td><td></td>");
     let _ = write!(
         o,
-        "<td class=ac>{}</td><td class=ac colspan=8></td></tr>",
-        li.status.as_str()
+        "<td class=ac>{status}</td><td class=ac colspan=8></td></tr>"
     );
 }
 

@@ -470,6 +470,16 @@ fn hrsp_label(col: usize) -> Option<&'static str> {
     col.checked_sub(39).and_then(|i| HRSP_CODES.get(i)).copied()
 }
 
+/// The `status` column of a proxy as Prometheus shows it: one sample per state, 1 on the current.
+fn proxy_state(fam: &mut Family<'_>, name: &str, up: bool) {
+    for (state, on) in [("DOWN", !up), ("UP", up)] {
+        fam.sample(
+            &[("proxy", name), ("state", state)],
+            if on { "1" } else { "0" },
+        );
+    }
+}
+
 fn frontend_sample(
     fam: &mut Family<'_>,
     px: &ProxyStats,
@@ -483,14 +493,7 @@ fn frontend_sample(
     let name = px.name.as_str();
     if col == 17 {
         let up = status != FrontendStatus::Stop;
-        fam.sample(
-            &[("proxy", name), ("state", "DOWN")],
-            if up { "0" } else { "1" },
-        );
-        fam.sample(
-            &[("proxy", name), ("state", "UP")],
-            if up { "1" } else { "0" },
-        );
+        proxy_state(fam, name, up);
     } else if let Some(code) = hrsp_label(col).filter(|_| (39..=44).contains(&col)) {
         fam.sample(
             &[("proxy", name), ("code", code)],
@@ -508,14 +511,7 @@ fn backend_sample(fam: &mut Family<'_>, px: &ProxyStats, row: &Row, col: usize, 
     let name = px.name.as_str();
     match col {
         17 => {
-            fam.sample(
-                &[("proxy", name), ("state", "DOWN")],
-                if up { "0" } else { "1" },
-            );
-            fam.sample(
-                &[("proxy", name), ("state", "UP")],
-                if up { "1" } else { "0" },
-            );
+            proxy_state(fam, name, up);
         }
         39..=44 => {
             let code = hrsp_label(col).unwrap_or("other");

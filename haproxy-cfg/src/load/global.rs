@@ -32,7 +32,7 @@ pub(super) fn too_many_args(l: &mut Loader<'_>, ctx: &Ctx<'_>, max: usize) -> bo
 fn expects_int(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> bool {
     if ctx.arg(1).is_empty() {
         let msg = format!("'{}' expects an integer argument.", ctx.arg(0));
-        l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+        missing_arg(l, ctx, Origin::Parsing, msg);
         return true;
     }
     false
@@ -40,11 +40,45 @@ fn expects_int(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> bool {
 
 fn already(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     let msg = format!("'{}' already specified. Continuing.", ctx.arg(0));
+    duplicate(l, ctx, Origin::Parsing, msg);
+}
+
+/// The fatal "expects …" alert of a keyword given too few arguments, pointed at the keyword.
+fn missing_arg(l: &mut Loader<'_>, ctx: &Ctx<'_>, origin: Origin, msg: String) {
+    l.alert(ctx, ctx.col(0), "missing-argument", origin, msg);
+}
+
+/// Emits the non-fatal "already specified" alert every repeated one-shot setting gets.
+fn duplicate(l: &mut Loader<'_>, ctx: &Ctx<'_>, origin: Origin, msg: String) {
     l.emit(
-        crate::diag::Diagnostic::alert("duplicate-setting", Origin::Parsing, msg)
+        crate::diag::Diagnostic::alert("duplicate-setting", origin, msg)
             .at(&ctx.file, ctx.line, ctx.col(0))
             .non_fatal(),
     );
+}
+
+/// `user`/`uid` share one slot and `group`/`gid` another: reports a second setting of either
+/// (HAProxy words the `group` case its own way) and returns whether it did.
+fn owner_already_set(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> bool {
+    let g = &l.config.global;
+    let (set, what) = match ctx.arg(0) {
+        "user" | "uid" => (
+            g.user.is_some() || g.uid.is_some(),
+            "user/uid already specified",
+        ),
+        "gid" => (
+            g.group.is_some() || g.gid.is_some(),
+            "group/gid already specified",
+        ),
+        _ => (
+            g.group.is_some() || g.gid.is_some(),
+            "gid/group was already specified",
+        ),
+    };
+    if set {
+        duplicate(l, ctx, Origin::Parsing, format!("{what}. Continuing."));
+    }
+    set
 }
 
 /// One line of a `global` section.
@@ -157,22 +191,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             if too_many_args(l, ctx, 1) {
                 return;
             }
-            let g = &l.config.global;
-            let (set, what) = if kw == "uid" {
-                (
-                    g.user.is_some() || g.uid.is_some(),
-                    "user/uid already specified",
-                )
-            } else {
-                (
-                    g.group.is_some() || g.gid.is_some(),
-                    "group/gid already specified",
-                )
-            };
-            if set {
-                let msg = format!("{what}. Continuing.");
-                let d = crate::diag::Diagnostic::alert("duplicate-setting", Origin::Parsing, msg);
-                l.emit(d.at(&ctx.file, ctx.line, ctx.col(0)).non_fatal());
+            if owner_already_set(l, ctx) {
                 return;
             }
             if expects_int(l, ctx) {
@@ -205,22 +224,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             if too_many_args(l, ctx, 1) {
                 return;
             }
-            let g = &l.config.global;
-            let (set, what) = if kw == "user" {
-                (
-                    g.user.is_some() || g.uid.is_some(),
-                    "user/uid already specified",
-                )
-            } else {
-                (
-                    g.group.is_some() || g.gid.is_some(),
-                    "gid/group was already specified",
-                )
-            };
-            if set {
-                let msg = format!("{what}. Continuing.");
-                let d = crate::diag::Diagnostic::alert("duplicate-setting", Origin::Parsing, msg);
-                l.emit(d.at(&ctx.file, ctx.line, ctx.col(0)).non_fatal());
+            if owner_already_set(l, ctx) {
                 return;
             }
             let name = ctx.arg(1).to_owned();
@@ -261,7 +265,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                     "a file name"
                 };
                 let msg = format!("'{kw}' expects {what} as an argument.");
-                l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+                missing_arg(l, ctx, Origin::Parsing, msg);
                 return;
             }
             let v = Some(ctx.arg(1).to_owned());
@@ -275,13 +279,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         "description" => {
             if ctx.arg(1).is_empty() {
                 let msg = format!("'{kw}' expects a string argument.");
-                l.alert(
-                    ctx,
-                    ctx.col(0),
-                    "missing-argument",
-                    Origin::ParsingTight,
-                    msg,
-                );
+                missing_arg(l, ctx, Origin::ParsingTight, msg);
                 return;
             }
             l.config.global.description = Some(ctx.rest(1).join(" "));
@@ -315,7 +313,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             }
             if ctx.arg(1).is_empty() {
                 let msg = format!("'{kw}' expects a tag for use in syslog.");
-                l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+                missing_arg(l, ctx, Origin::Parsing, msg);
                 return;
             }
             l.config.global.log_tag = Some(ctx.arg(1).to_owned());
@@ -326,20 +324,12 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             }
             if l.config.global.spread_checks.is_some_and(|v| v != 0) {
                 let msg = "spread-checks already specified. Continuing.".to_owned();
-                let d =
-                    crate::diag::Diagnostic::alert("duplicate-setting", Origin::ParsingTight, msg);
-                l.emit(d.at(&ctx.file, ctx.line, ctx.col(0)).non_fatal());
+                duplicate(l, ctx, Origin::ParsingTight, msg);
                 return;
             }
             if ctx.arg(1).is_empty() {
                 let msg = format!("'{kw}' expects an integer argument (0..50).");
-                l.alert(
-                    ctx,
-                    ctx.col(0),
-                    "missing-argument",
-                    Origin::ParsingTight,
-                    msg,
-                );
+                missing_arg(l, ctx, Origin::ParsingTight, msg);
                 return;
             }
             let v = atol(ctx.arg(1));
@@ -369,13 +359,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             }
             if ctx.arg(2).is_empty() {
                 let msg = format!("'{kw}' expects a name and a value.");
-                l.alert(
-                    ctx,
-                    ctx.col(0),
-                    "missing-argument",
-                    Origin::ParsingTight,
-                    msg,
-                );
+                missing_arg(l, ctx, Origin::ParsingTight, msg);
                 return;
             }
             let (n, v) = (ctx.arg(1).to_owned(), ctx.arg(2).to_owned());
@@ -388,13 +372,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         "unsetenv" => {
             if ctx.arg(1).is_empty() {
                 let msg = format!("'{kw}' expects at least one variable name.");
-                l.alert(
-                    ctx,
-                    ctx.col(0),
-                    "missing-argument",
-                    Origin::ParsingTight,
-                    msg,
-                );
+                missing_arg(l, ctx, Origin::ParsingTight, msg);
                 return;
             }
             l.config.global.env.push(EnvOp::Unset(ctx.rest(1)));
@@ -403,7 +381,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         "ca-base" | "crt-base" => {
             if ctx.arg(1).is_empty() {
                 let msg = format!("'{kw}' expects a directory path as an argument.");
-                l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+                missing_arg(l, ctx, Origin::Parsing, msg);
                 return;
             }
             let v = Some(ctx.arg(1).to_owned());
@@ -474,7 +452,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         _ if kw.starts_with("ssl-") && is_known(kw) => {
             if ctx.arg(1).is_empty() && kw.starts_with("ssl-default-") && kw.contains("cipher") {
                 let msg = format!("global statement '{kw}' expects a cipher suite as an argument.");
-                l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+                missing_arg(l, ctx, Origin::Parsing, msg);
                 return;
             }
             l.config.global.ssl.push((kw.to_owned(), ctx.rest(1)));

@@ -20,6 +20,24 @@ pub(crate) struct StepError {
     pub(crate) info: String,
 }
 
+impl StepError {
+    /// A failure with no text to show (timeouts).
+    pub(crate) fn bare(status: CheckStatus) -> Self {
+        Self {
+            status,
+            info: String::new(),
+        }
+    }
+
+    /// A failure carrying the I/O error's `strerror` text.
+    pub(crate) fn io(status: CheckStatus, e: &io::Error) -> Self {
+        Self {
+            status,
+            info: errno_text(e),
+        }
+    }
+}
+
 /// Turns an I/O error into the text HAProxy shows (`strerror`), without Rust's `(os error N)`.
 pub(crate) fn errno_text(e: &io::Error) -> String {
     let s = e.to_string();
@@ -80,22 +98,17 @@ impl Session {
         let fut = TcpStream::connect(addr);
         let stream = match tokio::time::timeout(t.connect, fut).await {
             Err(_) => {
-                return Err(StepError {
-                    status: CheckStatus::L4Timeout,
-                    info: String::new(),
-                });
+                return Err(StepError::bare(CheckStatus::L4Timeout));
             }
             Ok(Err(e)) => {
-                return Err(StepError {
-                    status: if e.kind() == io::ErrorKind::ConnectionRefused
-                        || e.raw_os_error().is_some()
-                    {
-                        CheckStatus::L4Con
-                    } else {
-                        CheckStatus::SockErr
-                    },
-                    info: errno_text(&e),
-                });
+                let refused =
+                    e.kind() == io::ErrorKind::ConnectionRefused || e.raw_os_error().is_some();
+                let status = if refused {
+                    CheckStatus::L4Con
+                } else {
+                    CheckStatus::SockErr
+                };
+                return Err(StepError::io(status, &e));
             }
             Ok(Ok(s)) => s,
         };
@@ -111,22 +124,15 @@ impl Session {
         let deadline = base + t.read;
         let mut stream = stream;
         if let Some(h) = conn.send_proxy {
-            let local = stream.local_addr().map_err(|e| StepError {
-                status: CheckStatus::SockErr,
-                info: errno_text(&e),
-            })?;
+            let local = stream
+                .local_addr()
+                .map_err(|e| StepError::io(CheckStatus::SockErr, &e))?;
             match tokio::time::timeout_at(deadline, stream.write_all(&h.bytes(local, addr))).await {
                 Err(_) => {
-                    return Err(StepError {
-                        status: CheckStatus::L4Timeout,
-                        info: String::new(),
-                    });
+                    return Err(StepError::bare(CheckStatus::L4Timeout));
                 }
                 Ok(Err(e)) => {
-                    return Err(StepError {
-                        status: CheckStatus::SockErr,
-                        info: errno_text(&e),
-                    });
+                    return Err(StepError::io(CheckStatus::SockErr, &e));
                 }
                 Ok(Ok(())) => {}
             }
@@ -152,14 +158,8 @@ impl Session {
         self.buf.clear();
         self.eof = false;
         match tokio::time::timeout_at(self.deadline, self.stream.write_all(data)).await {
-            Err(_) => Err(StepError {
-                status: CheckStatus::L7Timeout,
-                info: String::new(),
-            }),
-            Ok(Err(e)) => Err(StepError {
-                status: CheckStatus::SockErr,
-                info: errno_text(&e),
-            }),
+            Err(_) => Err(StepError::bare(CheckStatus::L7Timeout)),
+            Ok(Err(e)) => Err(StepError::io(CheckStatus::SockErr, &e)),
             Ok(Ok(())) => Ok(()),
         }
     }
@@ -191,10 +191,7 @@ impl Session {
                 self.eof = true;
                 Ok(true)
             }
-            Ok(Err(e)) => Err(StepError {
-                status: CheckStatus::SockErr,
-                info: errno_text(&e),
-            }),
+            Ok(Err(e)) => Err(StepError::io(CheckStatus::SockErr, &e)),
         }
     }
 }
@@ -214,14 +211,8 @@ async fn handshake(
         .unwrap_or_else(|| rustls::pki_types::ServerName::IpAddress(addr.ip().into()));
     let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::clone(&tls.config));
     match tokio::time::timeout_at(deadline, connector.connect(name, tcp)).await {
-        Err(_) => Err(StepError {
-            status: CheckStatus::L6Timeout,
-            info: String::new(),
-        }),
-        Ok(Err(e)) => Err(StepError {
-            status: CheckStatus::L6Rsp,
-            info: errno_text(&e),
-        }),
+        Err(_) => Err(StepError::bare(CheckStatus::L6Timeout)),
+        Ok(Err(e)) => Err(StepError::io(CheckStatus::L6Rsp, &e)),
         Ok(Ok(s)) => Ok(Stream::Tls(Box::new(s))),
     }
 }
