@@ -275,19 +275,12 @@ where
             .is_ok()
             && client_ka;
     }
-    let Some(be_idx) = svc.chooser.choose(&view) else {
-        return error_reply(
-            svc,
-            client,
-            &req,
-            503,
-            Termination::new(Side::Server, StreamState::Connect),
-            facts,
-            keep_on_error,
-        )
-        .await;
-    };
-    let Some(be) = svc.backends.get(be_idx) else {
+    // No backend chosen, or an index the runtime does not know: both are HAProxy's 503 "no server".
+    let chosen = svc
+        .chooser
+        .choose(&view)
+        .and_then(|idx| svc.backends.get(idx).map(|be| (idx, be)));
+    let Some((be_idx, be)) = chosen else {
         return error_reply(
             svc,
             client,
