@@ -9,4 +9,5 @@
 mod backend_diff;
 mod build;
 mod differential;
+mod registry;
 mod tcp_accept_proxy;
