@@ -5,12 +5,14 @@
 //! Reading and recording use atomics only; a state or weight change goes through the backend's
 //! haproxy-lb balancer, which recomputes only what changed.
 
+mod check;
 mod server;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::time::{Instant, SystemTime};
 
+pub use check::CheckSlot;
 pub use server::{Admin, Health, ServerEntry};
 
 use crate::build::LbPicker;

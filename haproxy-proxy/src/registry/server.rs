@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
 
 use haproxy_lb::ServerState;
 
+use super::check::CheckSlot;
 use crate::counters::Counters;
 
 /// Administrative state set by the configuration, the runtime API or the stats page.
@@ -82,6 +83,8 @@ pub struct ServerEntry {
     pub initial_weight: u32,
     /// The server's counters.
     pub counters: Arc<Counters>,
+    /// What its health and agent checks last reported.
+    pub checks: CheckSlot,
     admin: AtomicU8,
     health: AtomicU8,
     applied: AtomicU8,
@@ -106,6 +109,7 @@ impl ServerEntry {
             backup,
             initial_weight,
             counters: Counters::new(),
+            checks: CheckSlot::default(),
             admin: AtomicU8::new(admin.code()),
             health: AtomicU8::new(Health::Up.code()),
             applied: AtomicU8::new(lb_code(if disabled {
