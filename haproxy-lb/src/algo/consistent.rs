@@ -63,30 +63,30 @@ impl Ring {
     }
 }
 
-/// Looks `hash` up in a sorted ring (`chash_get_server_hash()`): the nearer neighbour wins
-/// (the previous one on ties); then, while `skip` says the server may not take it, walk to
-/// the following points, wrapping around at most once.
+/// Looks `hash` up in a sorted ring of point positions `keys` whose servers are `srv`
+/// (`chash_get_server_hash()`): the nearer neighbour wins (the previous one on ties); then,
+/// while `skip` says the server may not take it, walk to the following points, wrapping around
+/// at most once.
 pub(crate) fn lookup(
-    points: &[(u32, usize)],
+    keys: &[u32],
+    srv: &[u32],
     hash: u32,
     mut skip: impl FnMut(usize) -> bool,
 ) -> Option<usize> {
-    let n = points.len();
+    let n = keys.len().min(srv.len());
     if n == 0 {
         return None;
     }
     // First point with key >= hash (eb32_lookup_ge), else the first point.
-    let ge = points.partition_point(|&(k, _)| k < hash);
-    let next = if ge == n { 0 } else { ge };
+    let ge = keys.partition_point(|&k| k < hash);
+    let next = if ge >= n { 0 } else { ge };
     let prev = if next == 0 { n - 1 } else { next - 1 };
-    let (nk, _) = *points.get(next)?;
-    let (pk, _) = *points.get(prev)?;
-    let dp = hash.wrapping_sub(pk);
-    let dn = nk.wrapping_sub(hash);
+    let dp = hash.wrapping_sub(*keys.get(prev)?);
+    let dn = keys.get(next)?.wrapping_sub(hash);
     let mut pos = if dp <= dn { prev } else { next };
     let mut loops = 0;
-    let mut srv = points.get(pos)?.1;
-    while skip(srv) {
+    let mut s = *srv.get(pos)? as usize;
+    while skip(s) {
         pos += 1;
         if pos == n {
             pos = 0;
@@ -95,9 +95,9 @@ pub(crate) fn lookup(
                 break;
             }
         }
-        srv = points.get(pos)?.1;
+        s = *srv.get(pos)? as usize;
     }
-    Some(srv)
+    Some(s)
 }
 
 #[cfg(test)]
@@ -120,11 +120,14 @@ mod tests {
 
     #[test]
     fn nearest_point_wins_and_ties_go_back() {
-        let pts = [(100, 0), (200, 1)];
-        assert_eq!(lookup(&pts, 140, |_| false), Some(0));
-        assert_eq!(lookup(&pts, 150, |_| false), Some(0));
-        assert_eq!(lookup(&pts, 160, |_| false), Some(1));
-        assert_eq!(lookup(&pts, 150, |s| s == 0), Some(1));
-        assert_eq!(lookup(&pts, 150, |_| true), Some(1));
+        let (keys, srv) = ([100, 200], [0, 1]);
+        assert_eq!(lookup(&keys, &srv, 140, |_| false), Some(0));
+        assert_eq!(lookup(&keys, &srv, 150, |_| false), Some(0));
+        assert_eq!(lookup(&keys, &srv, 160, |_| false), Some(1));
+        assert_eq!(lookup(&keys, &srv, 150, |s| s == 0), Some(1));
+        assert_eq!(lookup(&keys, &srv, 150, |_| true), Some(1));
+        assert_eq!(lookup(&keys, &srv, 250, |_| false), Some(1));
+        assert_eq!(lookup(&keys, &srv, 10, |_| false), Some(0));
+        assert_eq!(lookup(&[], &[], 10, |_| false), None);
     }
 }

@@ -4,3 +4,4 @@ pub(crate) mod consistent;
 pub(crate) mod kind;
 pub(crate) mod map;
 pub(crate) mod roundrobin;
+pub(crate) mod schedule;

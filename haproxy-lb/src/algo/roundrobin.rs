@@ -274,6 +274,41 @@ impl Fwrr {
         chosen
     }
 
+    /// The group's total effective weight (`next_weight`): the length of one window of picks.
+    pub(crate) fn window(&self, backup: bool) -> i64 {
+        self.group(backup).next_weight
+    }
+
+    /// Everything that decides the group's future picks, with the trees' insertion stamps
+    /// left out (only their order matters): two equal states give equal pick orders.
+    pub(crate) fn state(&self, backup: bool) -> Vec<i64> {
+        let g = self.group(backup);
+        let mut v = vec![g.curr_pos, g.curr_weight, g.next_weight];
+        let kind = |t: Option<(Tree, (u32, u64))>| match t {
+            None => 0,
+            Some((Tree::Curr, _)) => 1,
+            Some((Tree::Swap(n), _)) if n == g.init => 2,
+            Some(_) => 3,
+        };
+        for n in self.nodes.iter().filter(|n| n.backup == backup) {
+            v.extend([
+                n.npos,
+                n.lpos,
+                n.rweight,
+                n.cur_eweight,
+                n.next_eweight,
+                kind(n.tree),
+            ]);
+        }
+        for t in [&g.curr, &g.swap[g.init], &g.swap[g.next()]] {
+            v.push(-1);
+            for (&(k, _), &i) in t {
+                v.extend([i64::from(k), i as i64]);
+            }
+        }
+        v
+    }
+
     /// `fwrr_set_server_status_up()`: server `i` becomes usable with effective weight `w`.
     pub(crate) fn set_up(&mut self, i: usize, w: u32) {
         let backup = self.nodes[i].backup;
