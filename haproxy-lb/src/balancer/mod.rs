@@ -356,7 +356,11 @@ impl Balancer {
         if let Some(a) = self.ew.get(i) {
             a.store(if is { new_w } else { 0 }, Ordering::Release);
         }
-        self.lc_requeue(i);
+        if was != is || old_w != new_w {
+            // fwlc dequeues a server going down and queues it again, after its equals, when
+            // it comes back or changes weight.
+            self.lc_queue(i, true);
+        }
     }
 
     /// Sets server `i`'s state. Coming back up starts its slow start (at `now_secs`) when it
@@ -470,6 +474,11 @@ impl Balancer {
     /// leastconn: re-keys server `i` when its load key changed (`fwlc_srv_reposition()`),
     /// placing it after the servers that already have that key.
     fn lc_requeue(&self, i: usize) {
+        self.lc_queue(i, false);
+    }
+
+    /// leastconn: re-keys server `i`, also when its key did not change if `always`.
+    fn lc_queue(&self, i: usize, always: bool) {
         if !matches!(self.config.algorithm, Algorithm::LeastConn) {
             return;
         }
@@ -485,7 +494,7 @@ impl Balancer {
         };
         let key = key.min(LC_KEY_MAX);
         let cur = slot.load(Ordering::Acquire);
-        if (cur & !LC_OFF) >> 32 == key {
+        if !always && (cur & !LC_OFF) >> 32 == key {
             return;
         }
         let fresh = (key << 32) | u64::from(self.lc_seq.fetch_add(1, Ordering::AcqRel));
