@@ -20,6 +20,7 @@ use arc_swap::ArcSwap;
 
 use crate::algo::consistent::Ring;
 use crate::algo::kind::{Algorithm, BalanceConfig};
+use crate::algo::leastconn::LcTree;
 use crate::algo::map;
 use crate::algo::roundrobin::{Fwrr, WEIGHT_SCALE};
 use crate::error::LbError;
@@ -116,6 +117,8 @@ pub struct Balancer {
     /// servers outside the group in use.
     lc: Vec<AtomicU64>,
     lc_seq: AtomicU32,
+    /// leastconn: which server has the smallest key.
+    lc_tree: LcTree,
     /// The effective weight of each usable server (0 otherwise), for leastconn's key.
     ew: Vec<AtomicU32>,
     /// Consistent hashing without a key: the ring position walked in turn.
@@ -198,6 +201,7 @@ impl Balancer {
             queued: (0..n).map(|_| AtomicU32::new(0)).collect(),
             lc: (0..n).map(|i| AtomicU64::new(i as u64)).collect(),
             lc_seq: AtomicU32::new(u32::try_from(n).unwrap_or(u32::MAX)),
+            lc_tree: LcTree::new(n),
             ew: (0..n).map(|_| AtomicU32::new(0)).collect(),
             cursor: AtomicUsize::new(0),
             snapshot: ArcSwap::from_pointee(Snapshot::default()),
@@ -487,21 +491,28 @@ impl Balancer {
         };
         let eweight = ew.load(Ordering::Acquire);
         let inflight = u64::from(self.connections(i)) + u64::from(self.queued(i));
-        let key = if inflight == 0 {
-            0
-        } else {
-            (inflight + 1) * EWGHT_MAX / u64::from(eweight.max(1))
+        let num = (inflight + 1) * EWGHT_MAX;
+        let key = match (inflight, u32::try_from(num)) {
+            (0, _) => 0,
+            // A 32-bit division where it fits: same quotient, a fraction of the cost.
+            (_, Ok(num)) => u64::from(num / eweight.max(1)),
+            _ => num / u64::from(eweight.max(1)),
         };
         let key = key.min(LC_KEY_MAX);
         let cur = slot.load(Ordering::Acquire);
         if !always && (cur & !LC_OFF) >> 32 == key {
             return;
         }
-        let fresh = (key << 32) | u64::from(self.lc_seq.fetch_add(1, Ordering::AcqRel));
+        // The queueing order among equal keys. A plain increment, not a locked one: pickers
+        // racing here may draw the same number, and equal keys then go by server index.
+        let seq = self.lc_seq.load(Ordering::Relaxed);
+        self.lc_seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+        let fresh = (key << 32) | u64::from(seq);
         // Keep the writer's "not in the group" flag whatever a concurrent change did.
         let _ = slot.fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
             Some((c & LC_OFF) | fresh)
         });
+        self.lc_tree.update(&self.lc, i);
     }
 
     /// leastconn: flags the servers outside the group in use, so pickers can scan every
@@ -517,14 +528,16 @@ impl Balancer {
                 slot.fetch_or(LC_OFF, Ordering::AcqRel);
             }
         }
+        self.lc_tree.rebuild(&self.lc);
     }
 
-    /// Decrements one server's and the backend's connection counts (never below zero).
+    /// Decrements one server's and the backend's connection counts (a release without a
+    /// connection is undone at once rather than left wrapped).
     fn drop_one(&self, served: &AtomicU32) {
-        if served
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| c.checked_sub(1))
-            .is_ok()
-        {
+        if served.fetch_sub(1, Ordering::AcqRel) == 0 {
+            // A release without a connection (a caller's mistake): undo rather than wrap.
+            served.fetch_add(1, Ordering::AcqRel);
+        } else {
             self.count_total(-1);
         }
     }

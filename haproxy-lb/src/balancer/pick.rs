@@ -209,17 +209,15 @@ impl Balancer {
         }
     }
 
-    /// leastconn without limits: the smallest key over every server (those outside the group
-    /// carry a flag that makes them larger), checked against the snapshot; a flag not yet
+    /// leastconn without limits: the root of the key tree (servers outside the group carry a
+    /// flag that makes their keys larger), checked against the snapshot; a flag not yet
     /// matching the snapshot (a change in flight) falls back to scanning the group.
     fn lc_min(&self, snap: &Snapshot) -> Option<(u64, usize)> {
-        let (mut bk, mut bs) = (u64::MAX, usize::MAX);
-        for (s, a) in self.lc.iter().enumerate() {
-            let k = a.load(Ordering::Relaxed);
-            if k < bk {
-                (bk, bs) = (k, s);
-            }
-        }
+        let bs = self.lc_tree.first().unwrap_or(usize::MAX);
+        let bk = self
+            .lc
+            .get(bs)
+            .map_or(u64::MAX, |a| a.load(Ordering::Relaxed));
         let backup_group = snap.srv_act == 0;
         if snap.usable.get(bs).copied().unwrap_or(false) && self.spec_backup(bs) == backup_group {
             return Some((bk, bs));
