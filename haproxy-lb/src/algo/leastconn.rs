@@ -9,9 +9,10 @@
 //!
 //! With picks that do not overlap, the root is always the exact minimum (what the ebtree
 //! gives). Overlapping updates of the same subtree may leave a node naming a server that is
-//! no longer the smallest there; the next change of that server's key repairs it.
+//! no longer the smallest there; the next change of that server's key repairs it. Servers
+//! outside the group in use carry a flag that ranks them after every other server.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// No server (a padding leaf).
 const NONE: u32 = u32::MAX;
@@ -36,9 +37,15 @@ impl LcTree {
         }
     }
 
-    fn key(keys: &[AtomicU64], w: u32) -> u64 {
-        keys.get(w as usize)
-            .map_or(u64::MAX, |k| k.load(Ordering::Relaxed))
+    /// Server `w`'s rank: its key (below 2^63), with the top bit set when it is flagged off.
+    fn rank(keys: &[AtomicU64], off: &[AtomicBool], w: u32) -> u64 {
+        let i = w as usize;
+        match (keys.get(i), off.get(i)) {
+            (Some(k), Some(o)) => {
+                k.load(Ordering::Relaxed) | (u64::from(o.load(Ordering::Relaxed)) << 63)
+            }
+            _ => u64::MAX,
+        }
     }
 
     /// The winner of node `j` (a leaf stands for its server).
@@ -57,42 +64,50 @@ impl LcTree {
         }
     }
 
-    /// The smaller-keyed of node `j`'s children's winners (the left one on ties).
-    fn duel(&self, keys: &[AtomicU64], j: usize) -> u32 {
-        let (l, r) = (self.winner(2 * j), self.winner(2 * j + 1));
-        if Self::key(keys, r) < Self::key(keys, l) {
-            r
-        } else {
-            l
-        }
-    }
-
     /// Recomputes every node from the keys (after a change of the server set).
-    pub(crate) fn rebuild(&self, keys: &[AtomicU64]) {
+    pub(crate) fn rebuild(&self, keys: &[AtomicU64], off: &[AtomicBool]) {
         for j in (1..self.size).rev() {
+            let (l, r) = (self.winner(2 * j), self.winner(2 * j + 1));
+            let w = if Self::rank(keys, off, r) < Self::rank(keys, off, l) {
+                r
+            } else {
+                l
+            };
             if let Some(n) = self.nodes.get(j) {
-                n.store(self.duel(keys, j), Ordering::Relaxed);
+                n.store(w, Ordering::Relaxed);
             }
         }
     }
 
-    /// Server `i`'s key changed: replays the duels on its way to the root.
-    pub(crate) fn update(&self, keys: &[AtomicU64], i: usize) {
+    /// Server `i`'s key changed: replays its duels on the way to the root, carrying the
+    /// winner of the subtree it comes from, and stops where a node's winner is unaffected.
+    pub(crate) fn update(&self, keys: &[AtomicU64], off: &[AtomicBool], i: usize) {
         let me = u32::try_from(i).unwrap_or(NONE);
-        let mut j = (self.size + i) / 2;
-        while j >= 1 {
+        let mut carried = (me, Self::rank(keys, off, me));
+        let mut child = self.size + i;
+        while child > 1 {
+            let j = child / 2;
             let Some(node) = self.nodes.get(j) else {
                 return;
             };
-            let w = self.duel(keys, j);
+            let sib = self.winner(child ^ 1);
+            let sib = (sib, Self::rank(keys, off, sib));
+            // Ties go to the left child.
+            let carried_wins = if child & 1 == 0 {
+                carried.1 <= sib.1
+            } else {
+                carried.1 < sib.1
+            };
+            let w = if carried_wins { carried } else { sib };
             let old = node.load(Ordering::Relaxed);
-            if old != w {
-                node.store(w, Ordering::Relaxed);
-            } else if w != me {
+            if old != w.0 {
+                node.store(w.0, Ordering::Relaxed);
+            } else if w.0 != me {
                 // Same winner, not the server that changed: nothing above moves.
                 return;
             }
-            j /= 2;
+            carried = w;
+            child = j;
         }
     }
 
@@ -111,17 +126,28 @@ mod tests {
         v.iter().map(|&k| AtomicU64::new(k)).collect()
     }
 
-    fn min_of(k: &[AtomicU64]) -> Option<usize> {
-        (0..k.len()).min_by_key(|&i| (k[i].load(Ordering::Relaxed), i))
+    fn flags(n: usize) -> Vec<AtomicBool> {
+        (0..n).map(|_| AtomicBool::new(false)).collect()
+    }
+
+    fn min_of(k: &[AtomicU64], off: &[AtomicBool]) -> Option<usize> {
+        (0..k.len()).min_by_key(|&i| {
+            (
+                off[i].load(Ordering::Relaxed),
+                k[i].load(Ordering::Relaxed),
+                i,
+            )
+        })
     }
 
     #[test]
     fn the_root_follows_every_key_change() {
         for n in [1usize, 2, 3, 5, 8, 13, 100] {
             let k = keys(&(0..n as u64).map(|i| (i * 7919) % 101).collect::<Vec<_>>());
+            let off = flags(n);
             let t = LcTree::new(n);
-            t.rebuild(&k);
-            assert_eq!(t.first(), min_of(&k), "n={n}");
+            t.rebuild(&k, &off);
+            assert_eq!(t.first(), min_of(&k, &off), "n={n}");
             let mut x = 12345u64;
             for step in 0..500 {
                 x = x
@@ -129,8 +155,14 @@ mod tests {
                     .wrapping_add(1442695040888963407);
                 let i = (x >> 33) as usize % n;
                 k[i].store((x >> 40) % 50, Ordering::Relaxed);
-                t.update(&k, i);
-                assert_eq!(t.first(), min_of(&k), "n={n} step={step}");
+                t.update(&k, &off, i);
+                if step % 50 == 0 {
+                    // A change of the group: flags move, the tree is rebuilt.
+                    let j = (x >> 20) as usize % n;
+                    off[j].store(!off[j].load(Ordering::Relaxed), Ordering::Relaxed);
+                    t.rebuild(&k, &off);
+                }
+                assert_eq!(t.first(), min_of(&k, &off), "n={n} step={step}");
             }
         }
     }
@@ -138,7 +170,7 @@ mod tests {
     #[test]
     fn an_empty_tree_has_no_winner() {
         let t = LcTree::new(0);
-        t.rebuild(&[]);
+        t.rebuild(&[], &[]);
         assert_eq!(t.first(), None);
     }
 }

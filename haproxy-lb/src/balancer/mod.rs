@@ -7,13 +7,14 @@
 //! keeps for the changed server (its fwrr place, its ring points, or the static map) and
 //! publish a new snapshot.
 
+mod leastconn;
 mod local;
 mod pick;
 mod queue;
 mod snapshot;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use arc_swap::ArcSwap;
@@ -34,12 +35,6 @@ pub const MAX_DRAWS: u32 = 100;
 /// The most requests one queue (a server's or the backend's) holds; past it a pick reports
 /// [`Pick::QueueFull`].
 pub const MAX_QUEUE: usize = 1 << 20;
-/// HAProxy's `SRV_EWGHT_MAX`, used by leastconn's load key.
-const EWGHT_MAX: u64 = 256 * 16;
-/// leastconn: the flag (top bit of a server's key) marking it outside the group in use.
-const LC_OFF: u64 = 1 << 63;
-/// leastconn: the largest load key (31 bits, below the flag; the low 32 bits order equals).
-const LC_KEY_MAX: u64 = (1 << 31) - 1;
 
 /// What the request offers as key material; the balancer uses what its algorithm needs.
 #[derive(Debug, Clone, Copy, Default)]
@@ -113,14 +108,17 @@ pub struct Balancer {
     /// The sum of `served` (HAProxy's backend `served`), for bounded loads.
     total_served: AtomicU64,
     queued: Vec<AtomicU32>,
-    /// leastconn: `(load key << 32) | insertion sequence`, smallest wins; [`LC_OFF`] set on
-    /// servers outside the group in use.
+    /// leastconn: `(load key << 32) | insertion sequence`, smallest wins.
     lc: Vec<AtomicU64>,
     lc_seq: AtomicU32,
+    /// leastconn: servers outside the group in use (written by changes only).
+    lc_off: Vec<AtomicBool>,
     /// leastconn: which server has the smallest key.
     lc_tree: LcTree,
     /// The effective weight of each usable server (0 otherwise), for leastconn's key.
     ew: Vec<AtomicU32>,
+    /// leastconn: `ceil(2^64 / ew)`, to divide by `ew` with a multiplication.
+    ew_magic: Vec<AtomicU64>,
     /// Consistent hashing without a key: the ring position walked in turn.
     cursor: AtomicUsize,
     snapshot: ArcSwap<Snapshot>,
@@ -201,8 +199,10 @@ impl Balancer {
             queued: (0..n).map(|_| AtomicU32::new(0)).collect(),
             lc: (0..n).map(|i| AtomicU64::new(i as u64)).collect(),
             lc_seq: AtomicU32::new(u32::try_from(n).unwrap_or(u32::MAX)),
+            lc_off: (0..n).map(|_| AtomicBool::new(true)).collect(),
             lc_tree: LcTree::new(n),
             ew: (0..n).map(|_| AtomicU32::new(0)).collect(),
+            ew_magic: (0..n).map(|_| AtomicU64::new(0)).collect(),
             cursor: AtomicUsize::new(0),
             snapshot: ArcSwap::from_pointee(Snapshot::default()),
             version: AtomicU64::new(0),
@@ -357,13 +357,11 @@ impl Balancer {
                 r.set_points(i, id, if is { new_w } else { 0 });
             }
         }
-        if let Some(a) = self.ew.get(i) {
-            a.store(if is { new_w } else { 0 }, Ordering::Release);
-        }
+        self.lc_weight(i, if is { new_w } else { 0 });
         if was != is || old_w != new_w {
             // fwlc dequeues a server going down and queues it again, after its equals, when
             // it comes back or changes weight.
-            self.lc_queue(i, true);
+            self.lc_queue(i, self.connections(i), true);
         }
     }
 
@@ -455,90 +453,38 @@ impl Balancer {
             return false;
         };
         if spec.maxconn == 0 {
-            served.fetch_add(1, Ordering::AcqRel);
+            let now = served.fetch_add(1, Ordering::AcqRel).wrapping_add(1);
             self.count_total(1);
-            self.lc_requeue(i);
+            self.lc_requeue(i, now);
             return true;
         }
         if self.queued(i) > 0 {
             return false;
         }
-        let ok = served
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
-                (c < spec.maxconn).then_some(c + 1)
-            })
-            .is_ok();
-        if ok {
-            self.count_total(1);
-            self.lc_requeue(i);
-        }
-        ok
-    }
-
-    /// leastconn: re-keys server `i` when its load key changed (`fwlc_srv_reposition()`),
-    /// placing it after the servers that already have that key.
-    fn lc_requeue(&self, i: usize) {
-        self.lc_queue(i, false);
-    }
-
-    /// leastconn: re-keys server `i`, also when its key did not change if `always`.
-    fn lc_queue(&self, i: usize, always: bool) {
-        if !matches!(self.config.algorithm, Algorithm::LeastConn) {
-            return;
-        }
-        let (Some(slot), Some(ew)) = (self.lc.get(i), self.ew.get(i)) else {
-            return;
-        };
-        let eweight = ew.load(Ordering::Acquire);
-        let inflight = u64::from(self.connections(i)) + u64::from(self.queued(i));
-        let num = (inflight + 1) * EWGHT_MAX;
-        let key = match (inflight, u32::try_from(num)) {
-            (0, _) => 0,
-            // A 32-bit division where it fits: same quotient, a fraction of the cost.
-            (_, Ok(num)) => u64::from(num / eweight.max(1)),
-            _ => num / u64::from(eweight.max(1)),
-        };
-        let key = key.min(LC_KEY_MAX);
-        let cur = slot.load(Ordering::Acquire);
-        if !always && (cur & !LC_OFF) >> 32 == key {
-            return;
-        }
-        // The queueing order among equal keys. A plain increment, not a locked one: pickers
-        // racing here may draw the same number, and equal keys then go by server index.
-        let seq = self.lc_seq.load(Ordering::Relaxed);
-        self.lc_seq.store(seq.wrapping_add(1), Ordering::Relaxed);
-        let fresh = (key << 32) | u64::from(seq);
-        // Keep the writer's "not in the group" flag whatever a concurrent change did.
-        let _ = slot.fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
-            Some((c & LC_OFF) | fresh)
+        let taken = served.fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
+            (c < spec.maxconn).then_some(c + 1)
         });
-        self.lc_tree.update(&self.lc, i);
-    }
-
-    /// leastconn: flags the servers outside the group in use, so pickers can scan every
-    /// key without reading the snapshot's membership (`fwlc_set_server_status_down/up()`).
-    fn lc_flag(&self, in_group: impl Fn(usize) -> bool) {
-        if !matches!(self.config.algorithm, Algorithm::LeastConn) {
-            return;
+        if let Ok(was) = taken {
+            self.count_total(1);
+            self.lc_requeue(i, was + 1);
         }
-        for (i, slot) in self.lc.iter().enumerate() {
-            if in_group(i) {
-                slot.fetch_and(!LC_OFF, Ordering::AcqRel);
-            } else {
-                slot.fetch_or(LC_OFF, Ordering::AcqRel);
-            }
-        }
-        self.lc_tree.rebuild(&self.lc);
+        taken.is_ok()
     }
 
     /// Decrements one server's and the backend's connection counts (a release without a
     /// connection is undone at once rather than left wrapped).
-    fn drop_one(&self, served: &AtomicU32) {
-        if served.fetch_sub(1, Ordering::AcqRel) == 0 {
-            // A release without a connection (a caller's mistake): undo rather than wrap.
-            served.fetch_add(1, Ordering::AcqRel);
-        } else {
-            self.count_total(-1);
+    /// Returns the count left.
+    fn drop_one(&self, served: &AtomicU32) -> u32 {
+        match served.fetch_sub(1, Ordering::AcqRel) {
+            0 => {
+                // A release without a connection (a caller's mistake): undo rather than wrap.
+                served.fetch_add(1, Ordering::AcqRel);
+                0
+            }
+            was => {
+                self.count_total(-1);
+                was - 1
+            }
         }
     }
 

@@ -67,8 +67,8 @@ impl Balancer {
         let served = self.served.get(i)?;
         let has_limit = self.specs.get(i).is_some_and(|s| s.maxconn != 0);
         if !has_limit && self.waiting.load(Ordering::Acquire) == 0 {
-            self.drop_one(served);
-            self.lc_requeue(i);
+            let left = self.drop_one(served);
+            self.lc_requeue(i, left);
             return None;
         }
         let mut q = lock(&self.queues);
@@ -93,12 +93,12 @@ impl Balancer {
         match ticket {
             Some(ticket) => {
                 self.waiting.fetch_sub(1, Ordering::AcqRel);
-                self.lc_requeue(i);
+                self.lc_requeue(i, self.connections(i));
                 Some(Handoff { ticket, server: i })
             }
             None => {
-                self.drop_one(served);
-                self.lc_requeue(i);
+                let left = self.drop_one(served);
+                self.lc_requeue(i, left);
                 None
             }
         }

@@ -168,14 +168,12 @@ impl Balancer {
         let (mut wact, mut wbck) = (0u32, 0u32);
         for i in 0..n {
             let usable = s.usable.get(i).copied().unwrap_or(false);
-            if let Some(a) = self.ew.get(i) {
-                let w = if usable {
-                    s.eweight.get(i).copied().unwrap_or(0)
-                } else {
-                    0
-                };
-                a.store(w, Ordering::Release);
-            }
+            let w = if usable {
+                s.eweight.get(i).copied().unwrap_or(0)
+            } else {
+                0
+            };
+            self.lc_weight(i, w);
             if !usable {
                 continue;
             }
