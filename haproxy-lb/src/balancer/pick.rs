@@ -3,7 +3,6 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::algo::consistent;
 use crate::algo::kind::{Algorithm, HashType};
 use crate::key::uri_path;
 
@@ -60,9 +59,8 @@ impl Balancer {
             Some(f)
         } else {
             let factor = self.config.hash_balance_factor;
-            consistent::lookup(&snap.ring_keys, &snap.ring_srv, h, |s| {
-                factor != 0 && !self.bounded_ok(snap, s, factor)
-            })
+            snap.ring
+                .lookup(h, |s| factor != 0 && !self.bounded_ok(snap, s, factor))
         };
         match srv {
             Some(s) if self.try_take(s) => Pick::Server(s),
@@ -111,13 +109,13 @@ impl Balancer {
                 self.enqueue(Some(f))
             };
         }
-        let n = snap.ring_srv.len();
+        let n = snap.ring.len();
         for _ in 0..n {
             let idx = self.cursor.fetch_add(1, Ordering::Relaxed) % n.max(1);
-            if let Some(&s) = snap.ring_srv.get(idx)
-                && self.try_take(s as usize)
+            if let Some(s) = snap.ring.server_at(idx)
+                && self.try_take(s)
             {
-                return Pick::Server(s as usize);
+                return Pick::Server(s);
             }
         }
         if n == 0 {
@@ -180,9 +178,8 @@ impl Balancer {
             let next = if let Some(f) = snap.fbck.filter(|_| snap.srv_act == 0) {
                 Some(f)
             } else {
-                consistent::lookup(&snap.ring_keys, &snap.ring_srv, h, |s| {
-                    factor != 0 && !self.bounded_ok(snap, s, factor)
-                })
+                snap.ring
+                    .lookup(h, |s| factor != 0 && !self.bounded_ok(snap, s, factor))
             };
             let Some(c) = next else { break };
             curr = Some(c);

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::algo::consistent::Ring;
+use crate::algo::consistent::{Ring, SortedRing};
 use crate::algo::map;
 use crate::algo::roundrobin::Fwrr;
 use crate::algo::schedule::Schedule;
@@ -116,9 +116,8 @@ pub(super) struct Snapshot {
     pub(super) fbck: Option<usize>,
     pub(super) tot_weight: u32,
     pub(super) map: Arc<MapTable>,
-    /// Ring point positions, sorted, and the server of each point.
-    pub(super) ring_keys: Vec<u32>,
-    pub(super) ring_srv: Vec<u32>,
+    /// The consistent-hash ring of the group in use.
+    pub(super) ring: SortedRing,
     /// Servers of the group in use (active, or backups), by id order, for first/leastconn.
     pub(super) group: Vec<usize>,
     /// Whether some server of `group` has a `maxconn` (leastconn must then check room).
@@ -237,12 +236,7 @@ impl Balancer {
         }
         if self.config.uses_ring() {
             let ring = core.rings.get(usize::from(backup_group));
-            let sorted = ring.map(Ring::to_sorted).unwrap_or_default();
-            s.ring_keys = sorted.iter().map(|p| p.0).collect();
-            s.ring_srv = sorted
-                .iter()
-                .map(|p| u32::try_from(p.1).unwrap_or(u32::MAX))
-                .collect();
+            s.ring = ring.map(Ring::to_sorted).unwrap_or_default();
         }
         self.store_snapshot(s);
     }
