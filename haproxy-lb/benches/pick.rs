@@ -158,7 +158,33 @@ fn bench_cpu(c: &mut Criterion<ThreadCpu>) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// The cost of a runtime change (`set weight` back and forth on one server): the writer
+/// rebuilds what the algorithm keeps (for roundrobin, the replayed fwrr schedule).
+fn bench_change(c: &mut Criterion) {
+    let mut g = c.benchmark_group("change");
+    g.warm_up_time(Duration::from_millis(100))
+        .measurement_time(Duration::from_millis(500))
+        .sample_size(10);
+    for (name, cfg) in configs() {
+        if !cfg.is_dynamic() {
+            continue;
+        }
+        for n in [10u32, 100, 1000] {
+            let lb = balancer(cfg.clone(), n);
+            g.bench_function(format!("{name}/{n}"), |b| {
+                let mut w = 1;
+                b.iter(|| {
+                    w = 3 - w;
+                    lb.set_weight(0, w, 0).unwrap();
+                    one(&lb, w);
+                });
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_change);
 criterion_group! {
     name = cpu;
     config = Criterion::default().with_measurement(ThreadCpu);

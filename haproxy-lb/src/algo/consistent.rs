@@ -177,7 +177,9 @@ mod tests {
         r.set_points(0, 1, 32);
         r.set_points(1, 2, 16);
         let pairs = |s: SortedRing| -> Vec<(u32, usize)> {
-            (0..s.len()).map(|i| (s.keys[i], s.srv[i] as usize)).collect()
+            (0..s.len())
+                .map(|i| (s.keys[i], s.srv[i] as usize))
+                .collect()
         };
         let before = pairs(r.to_sorted());
         r.set_points(0, 1, 16);

@@ -60,7 +60,7 @@ impl Schedule {
             }
             seen.insert(st, seq.len());
             for _ in 0..window {
-                match g.next_server(backup, |_| false).map(u16::try_from) {
+                match g.next_server(backup).map(u16::try_from) {
                     Some(Ok(i)) => seq.push(i),
                     _ => return Err(Box::new(model)),
                 }
@@ -117,7 +117,7 @@ impl Schedule {
         let mut g = self.start.clone();
         let n = self.position(self.cursor.load(Ordering::Acquire));
         for _ in 0..n {
-            if g.next_server(self.backup, |_| false).is_none() {
+            if g.next_server(self.backup).is_none() {
                 break;
             }
         }

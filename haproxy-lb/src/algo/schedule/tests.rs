@@ -42,7 +42,7 @@ fn the_schedule_gives_the_model_s_own_picks() {
         let mut g = model(w);
         let picks = (3 * s.seq.len()).max(4 * s.cycle());
         for n in 0..picks {
-            let want = g.next_server(false, |_| false);
+            let want = g.next_server(false);
             assert_eq!(s.next(), want, "{w:?} pick {n}");
         }
         // Replaying to the cursor gives the model's own state there.
@@ -55,14 +55,14 @@ fn a_change_continues_from_the_cursor() {
     let s = Schedule::build(model(&[1, 2, 3]), false).unwrap();
     let mut g = model(&[1, 2, 3]);
     for _ in 0..7 {
-        assert_eq!(s.next(), g.next_server(false, |_| false));
+        assert_eq!(s.next(), g.next_server(false));
     }
     let mut m = s.current();
     m.update_weight(0, 3 * WEIGHT_SCALE);
     g.update_weight(0, 3 * WEIGHT_SCALE);
     let s = Schedule::build(m, false).unwrap();
     for n in 0..200 {
-        assert_eq!(s.next(), g.next_server(false, |_| false), "pick {n}");
+        assert_eq!(s.next(), g.next_server(false), "pick {n}");
     }
 }
 
