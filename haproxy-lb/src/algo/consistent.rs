@@ -238,3 +238,52 @@ mod tests {
         }
     }
 }
+
+/// Balance quality measured exactly on the ring geometry (the share of the hash space each
+/// server gets under the nearest-point rule), for the README's targets.
+#[cfg(test)]
+mod quality {
+    use super::*;
+
+    /// Each server's share of the 2^32 hash space: a point owns the arc from the midpoint
+    /// with its predecessor to the midpoint with its successor.
+    fn shares(servers: u32, weight: u32) -> Vec<f64> {
+        let mut r = Ring::new(servers as usize);
+        for i in 0..servers {
+            r.set_points(i as usize, i + 1, weight * 16);
+        }
+        let s = r.to_sorted();
+        let n = s.len();
+        let mut out = vec![0f64; servers as usize];
+        for i in 0..n {
+            let prev = f64::from(s.keys[(i + n - 1) % n]) - if i == 0 { 4294967296.0 } else { 0.0 };
+            let next = f64::from(s.keys[(i + 1) % n]) + if i == n - 1 { 4294967296.0 } else { 0.0 };
+            out[s.srv[i] as usize] += (next - prev) / 2.0 / 4294967296.0;
+        }
+        out
+    }
+
+    fn max_over_avg(s: &[f64]) -> f64 {
+        s.iter().copied().fold(0.0, f64::max) * s.len() as f64
+    }
+
+    #[test]
+    fn shares_add_up() {
+        let s = shares(10, 1);
+        assert!((s.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+
+    /// With HAProxy's 16 points per unit of weight, weight-1 servers are lumpy (documented);
+    /// weight 16 (256 points each) is the quality knob that meets the targets.
+    #[test]
+    fn the_weight_knob_meets_the_targets() {
+        // Removing any one of 10 servers moves exactly its keys: at most 1.2/N.
+        let s10 = shares(10, 16);
+        assert!(s10.iter().all(|&x| x <= 1.2 / 10.0), "{s10:?}");
+        // max/avg at most 1.10 at 100 servers.
+        let m100 = max_over_avg(&shares(100, 16));
+        assert!(m100 <= 1.10, "{m100}");
+        // And the default point count does not (what the README reports).
+        assert!(max_over_avg(&shares(100, 1)) > 1.10);
+    }
+}
