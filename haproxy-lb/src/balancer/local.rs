@@ -41,11 +41,16 @@ impl Balancer {
     pub(super) fn with_snapshot<R>(&self, f: impl Fn(&Snapshot) -> R) -> R {
         let version = self.version.load(Ordering::Acquire);
         let slot = (self.id % SLOTS as u64) as usize;
+        let hit =
+            |e: &Option<Entry>| matches!(e, Some(e) if e.id == self.id && e.version == version);
         let cached = CACHE.try_with(|cell| {
-            let fresh = cell.try_borrow().ok().is_some_and(
-                |c| matches!(c.get(slot), Some(Some(e)) if e.id == self.id && e.version == version),
-            );
-            if !fresh {
+            // The common case: one shared borrow, a fresh entry, the pick runs under it.
+            if let Ok(c) = cell.try_borrow()
+                && let Some(Some(e)) = c.get(slot).filter(|e| hit(e))
+            {
+                return Some(f(&e.snap));
+            }
+            {
                 // The version was read first, so this snapshot is at least that recent.
                 let mut c = cell.try_borrow_mut().ok()?;
                 *c.get_mut(slot)? = Some(Entry {

@@ -142,7 +142,10 @@ impl Balancer {
         else {
             return Pick::NoServer;
         };
-        for _ in 0..sched.cycle() {
+        // Bounded: past twice the group's size in full servers, the backend queue's own scan
+        // of the group finds a free server if one is left.
+        let tries = sched.cycle().min(snap.group.len().saturating_mul(2).max(1));
+        for _ in 0..tries {
             match sched.next() {
                 Some(s) if self.try_take(s) => return Pick::Server(s),
                 Some(_) => {}
