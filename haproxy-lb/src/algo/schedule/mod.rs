@@ -41,6 +41,11 @@ impl Schedule {
     /// Runs `model`'s group `backup` until its state repeats. Gives the model back when the
     /// group has no usable server (nothing to pick).
     pub(crate) fn build(model: Fwrr, backup: bool) -> Result<Self, Box<Fwrr>> {
+        Self::build_capped(model, backup, MAX_SCHEDULE)
+    }
+
+    /// [`Schedule::build`] with at most `cap` recorded picks (or one window if longer).
+    fn build_capped(model: Fwrr, backup: bool, cap: usize) -> Result<Self, Box<Fwrr>> {
         let Some(window) = usize::try_from(model.window(backup))
             .ok()
             .filter(|&w| w > 0)
@@ -55,7 +60,7 @@ impl Schedule {
             if let Some(&p) = seen.get(&st) {
                 break p;
             }
-            if seq.len() + window > MAX_SCHEDULE.max(window) {
+            if seq.len() + window > cap.max(window) {
                 break seq.len().saturating_sub(window);
             }
             seen.insert(st, seq.len());

@@ -74,3 +74,22 @@ fn a_long_order_is_bounded() {
     assert!(s.seq.len() <= MAX_SCHEDULE);
     assert!(s.cycle() > 0);
 }
+
+#[test]
+fn a_capped_order_repeats_its_last_window() {
+    // Weights 1/2/3: a 96-pick window. A cap of 100 keeps one window; a cap of 10 (shorter
+    // than a window) still keeps one whole window.
+    for cap in [100, 10] {
+        let s = Schedule::build_capped(model(&[1, 2, 3]), false, cap).unwrap();
+        assert_eq!(s.seq.len(), 96, "cap {cap}");
+        assert_eq!(s.cycle(), 96);
+        let mut counts = [0u32; 3];
+        for _ in 0..96 * 5 {
+            counts[s.next().unwrap()] += 1;
+        }
+        assert_eq!(counts, [80, 160, 240], "shares stay proportional");
+    }
+    // At MAX_SCHEDULE itself nothing is cut for ordinary sets.
+    let s = Schedule::build(model(&[1, 2, 3]), false).unwrap();
+    assert!(s.seq.len() < MAX_SCHEDULE);
+}
