@@ -21,6 +21,10 @@ use crate::algo::roundrobin::Fwrr;
 /// needs thousands of servers with large, unequal weights to be reached.
 pub(crate) const MAX_SCHEDULE: usize = 1 << 22;
 
+/// The most model states one schedule keeps for replays (one per window from the first; a
+/// later window replays from the last one kept). Orders seen so far repeat after two windows.
+const MAX_CHECKPOINTS: usize = 16;
+
 /// One group's (active or backup servers') pick order and the cursor pickers advance.
 #[derive(Debug)]
 pub(crate) struct Schedule {
@@ -30,8 +34,11 @@ pub(crate) struct Schedule {
     seq: Vec<u16>,
     /// Picks before the repeating part.
     prefix: usize,
-    /// The model before the first pick, to replay on a change.
-    start: Fwrr,
+    /// The model at the start of each of the first [`MAX_CHECKPOINTS`] windows (the first is
+    /// the state before the first pick), to replay from the nearest one on a change.
+    checkpoints: Vec<Fwrr>,
+    /// Picks per window.
+    window: usize,
     backup: bool,
     /// Picks taken from this schedule so far.
     cursor: AtomicU64,
@@ -55,6 +62,7 @@ impl Schedule {
         let mut g = model.clone();
         let mut seen: HashMap<Vec<i64>, usize> = HashMap::new();
         let mut seq: Vec<u16> = Vec::new();
+        let mut checkpoints = Vec::new();
         let prefix = loop {
             let st = g.state(backup);
             if let Some(&p) = seen.get(&st) {
@@ -64,6 +72,9 @@ impl Schedule {
                 break seq.len().saturating_sub(window);
             }
             seen.insert(st, seq.len());
+            if checkpoints.len() < MAX_CHECKPOINTS {
+                checkpoints.push(g.clone());
+            }
             for _ in 0..window {
                 match g.next_server(backup).map(u16::try_from) {
                     Some(Ok(i)) => seq.push(i),
@@ -74,7 +85,8 @@ impl Schedule {
         Ok(Self {
             seq,
             prefix,
-            start: model,
+            checkpoints,
+            window,
             backup,
             cursor: AtomicU64::new(0),
         })
@@ -117,11 +129,15 @@ impl Schedule {
         self.seq.len() - self.prefix
     }
 
-    /// The model as it stands after the picks taken so far (the starting state replayed).
+    /// The model as it stands after the picks taken so far (the nearest checkpoint replayed).
     pub(crate) fn current(&self) -> Fwrr {
-        let mut g = self.start.clone();
         let n = self.position(self.cursor.load(Ordering::Acquire));
-        for _ in 0..n {
+        let span = self.window.max(1);
+        let k = (n / span).min(self.checkpoints.len().saturating_sub(1));
+        let Some(mut g) = self.checkpoints.get(k).cloned() else {
+            return Fwrr::default();
+        };
+        for _ in (k * span)..n {
             if g.next_server(self.backup).is_none() {
                 break;
             }

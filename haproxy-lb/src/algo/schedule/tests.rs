@@ -93,3 +93,15 @@ fn a_capped_order_repeats_its_last_window() {
     let s = Schedule::build(model(&[1, 2, 3]), false).unwrap();
     assert!(s.seq.len() < MAX_SCHEDULE);
 }
+
+#[test]
+fn every_cursor_position_replays_to_the_model_s_state() {
+    for w in [&[1u32, 2, 3][..], &[2, 1, 1, 3]] {
+        let s = Schedule::build(model(w), false).unwrap();
+        let mut g = model(w);
+        for n in 0..(s.seq.len() * 2 + 7) {
+            assert_eq!(s.current().state(false), g.state(false), "{w:?} at {n}");
+            assert_eq!(s.next(), g.next_server(false));
+        }
+    }
+}
