@@ -3,9 +3,10 @@
 //! No lock on the pick path: a pick reads an immutable snapshot swapped in after each change
 //! (`arc-swap`), per-server atomic counters and an atomic cursor (roundrobin's precomputed
 //! fwrr schedule, static-rr's map position). Only a full server takes the queue lock. Changes
-//! (weights, states, slowstart steps) take a writer lock, recompute only what the algorithm
-//! keeps for the changed server (its fwrr place, its ring points, or the static map) and
-//! publish a new snapshot.
+//! (weights, states, slowstart steps) take a writer lock, update what the algorithm keeps for
+//! the changed server (its place in the fwrr model, replayed to the cursor, from which the
+//! order is recomputed; its ring points; its leastconn key; the static map) and publish a new
+//! snapshot.
 
 mod leastconn;
 mod local;
