@@ -502,3 +502,6 @@ impl Balancer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
