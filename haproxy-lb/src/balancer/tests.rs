@@ -105,3 +105,115 @@ fn roundrobin_matches_the_live_fwrr_model_across_random_changes() {
         }
     }
 }
+
+/// The reference for leastconn: HAProxy's ebtree of `(key, insertion order)` as an ordered
+/// set, re-keyed only when a server's key changes (`fwlc_srv_reposition()`), a server taken
+/// out when it goes down and queued last when it comes back (`fwlc_queue_srv()`).
+struct LiveLc {
+    tree: std::collections::BTreeSet<(u64, u64, usize)>,
+    node: Vec<Option<(u64, u64)>>,
+    conns: Vec<u32>,
+    weight: Vec<u32>,
+    seq: u64,
+}
+
+impl LiveLc {
+    fn key(&self, i: usize) -> u64 {
+        let inflight = u64::from(self.conns[i]);
+        if inflight == 0 {
+            0
+        } else {
+            (inflight + 1) * 4096 / u64::from(self.weight[i] * WEIGHT_SCALE)
+        }
+    }
+
+    fn queue(&mut self, i: usize) {
+        self.seq += 1;
+        let k = (self.key(i), self.seq);
+        self.tree.insert((k.0, k.1, i));
+        self.node[i] = Some(k);
+    }
+
+    fn dequeue(&mut self, i: usize) {
+        if let Some((k, s)) = self.node[i].take() {
+            self.tree.remove(&(k, s, i));
+        }
+    }
+
+    fn reposition(&mut self, i: usize) {
+        if let Some((k, _)) = self.node[i]
+            && k != self.key(i)
+        {
+            self.dequeue(i);
+            self.queue(i);
+        }
+    }
+}
+
+#[test]
+fn leastconn_matches_an_ordered_tree_across_takes_releases_and_changes() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for scenario in 0..40 {
+        let n = 2 + rng.below(9) as usize;
+        let weights: Vec<u32> = (0..n).map(|_| 1 + rng.below(4) as u32).collect();
+        let specs: Vec<ServerSpec> = weights
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| ServerSpec::new(i as u32 + 1, format!("s{i}")).with_weight(w))
+            .collect();
+        let lb = Balancer::new(BalanceConfig::new(Algorithm::LeastConn), specs).unwrap();
+        let mut live = LiveLc {
+            tree: std::collections::BTreeSet::new(),
+            node: vec![None; n],
+            conns: vec![0; n],
+            weight: weights.clone(),
+            seq: 0,
+        };
+        for i in 0..n {
+            live.queue(i);
+        }
+        let mut held: Vec<usize> = Vec::new();
+        for step in 0..300 {
+            match rng.below(10) {
+                0 => {
+                    // A server goes down or comes back (never the last one).
+                    let i = rng.below(n as u64) as usize;
+                    let up = live.node[i].is_some();
+                    if up && live.tree.len() == 1 {
+                        continue;
+                    }
+                    let st = if up {
+                        ServerState::Maintenance
+                    } else {
+                        ServerState::Up
+                    };
+                    lb.set_state(i, st, 0).unwrap();
+                    if up {
+                        live.dequeue(i);
+                    } else {
+                        live.queue(i);
+                    }
+                }
+                1..=4 if !held.is_empty() => {
+                    let i = held.swap_remove(rng.below(held.len() as u64) as usize);
+                    lb.release(i);
+                    live.conns[i] -= 1;
+                    live.reposition(i);
+                }
+                _ => {
+                    let want = live.tree.first().map(|&(_, _, i)| i);
+                    let got = match lb.pick(&RequestKey::default()) {
+                        Pick::Server(i) => Some(i),
+                        other => panic!("{other:?}"),
+                    };
+                    assert_eq!(got, want, "scenario {scenario} step {step}");
+                    if let Some(i) = got {
+                        held.push(i);
+                        live.conns[i] += 1;
+                        live.reposition(i);
+                    }
+                }
+            }
+        }
+    }
+}
