@@ -72,9 +72,9 @@ fn moved(a: &[usize], b: &[usize]) -> f64 {
 
 fn main() {
     println!(
-        "| servers | weight | points/server | max/avg | moved on removal (1/N) | moved on weight 1x->2x | max/avg with factor 125 |"
+        "| servers | weight | points/server | max/avg | moved on removal of s1 (its share) | worst removal (max share) | 1.2/N | moved on weight 1x->2x | max/avg with factor 125 |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for n in [10u32, 100] {
         for w in [1u32, 16] {
             let specs = || {
@@ -85,8 +85,15 @@ fn main() {
             let lb = Balancer::new(cfg(0), specs()).unwrap();
             let base = assign(&lb, true);
             let ma = max_avg(&base, n as usize);
+            let share0 = base.iter().filter(|&&i| i == 0).count() as f64 / f64::from(KEYS);
             lb.set_state(0, haproxy_lb::ServerState::Down, 0).unwrap();
-            let removed = moved(&base, &assign(&lb, true));
+            let after = assign(&lb, true);
+            let removed = moved(&base, &after);
+            // Only the removed server's keys move, so removing server s moves its share.
+            assert!(
+                base.iter().zip(&after).all(|(a, b)| a == b || *a == 0),
+                "a key of another server moved"
+            );
             lb.set_state(0, haproxy_lb::ServerState::Up, 0).unwrap();
             lb.set_weight(0, (2 * w).min(256), 0).unwrap();
             let reweighted = moved(&base, &assign(&lb, true));
@@ -94,9 +101,10 @@ fn main() {
             let held = assign(&bounded, false);
             let mb = max_avg(&held, n as usize);
             println!(
-                "| {n} | {w} | {} | {ma:.3} | {removed:.4} ({:.4}) | {reweighted:.4} | {mb:.3} |",
+                "| {n} | {w} | {} | {ma:.3} | {removed:.4} ({share0:.4}) | {:.4} | {:.4} | {reweighted:.4} | {mb:.3} |",
                 w * 16,
-                1.0 / f64::from(n)
+                ma / f64::from(n),
+                1.2 / f64::from(n),
             );
         }
     }

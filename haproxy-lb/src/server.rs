@@ -16,6 +16,12 @@ pub struct ServerSpec {
     /// The server name, for the caller's convenience.
     pub name: String,
     /// The initial user weight (0-256, default 1).
+    ///
+    /// With `hash-type consistent` it is also the ring's quality knob: a server gets
+    /// `weight × 16` points, as in HAProxy, so weight-1 servers share the hash space unevenly
+    /// (max/avg about 1.46 at 100 servers). Scaling every weight by 16 keeps the proportions
+    /// and HAProxy's key placement for those weights, and evens the shares (about 1.10 at 100
+    /// servers; see the crate README's balance-quality table).
     pub weight: u32,
     /// `backup`: used only when no active server is usable.
     pub backup: bool,

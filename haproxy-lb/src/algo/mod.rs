@@ -2,5 +2,7 @@
 
 pub(crate) mod consistent;
 pub(crate) mod kind;
+pub(crate) mod leastconn;
 pub(crate) mod map;
 pub(crate) mod roundrobin;
+pub(crate) mod schedule;

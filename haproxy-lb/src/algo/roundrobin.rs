@@ -224,13 +224,10 @@ impl Fwrr {
         }
     }
 
-    /// `fwrr_get_next_server()` on one group: the next server, skipping those for which
-    /// `is_full` says there is no free slot. Returns `None` when every server is full.
-    pub(crate) fn next_server(
-        &mut self,
-        backup: bool,
-        mut is_full: impl FnMut(usize) -> bool,
-    ) -> Option<usize> {
+    /// `fwrr_get_next_server()` on one group: the next server, `None` when the group is
+    /// empty. (Skipping full servers is left to the pick path, which reads the schedule this
+    /// model produces.)
+    pub(crate) fn next_server(&mut self, backup: bool) -> Option<usize> {
         {
             let g = self.group_mut(backup);
             if g.curr_weight == 0 {
@@ -239,39 +236,56 @@ impl Fwrr {
             }
         }
         let mut switched = false;
-        let mut full: Vec<usize> = Vec::new();
-        let chosen = loop {
-            let srv = loop {
-                if let Some(s) = self.take_from_group(backup) {
-                    break Some(s);
-                }
-                if switched {
-                    break None;
-                }
-                switched = true;
-                self.switch_trees(backup);
-            };
-            let Some(srv) = srv else { break None };
-            self.update_position(backup, srv);
-            self.dequeue(srv);
-            self.group_mut(backup).curr_pos += 1;
-            if !is_full(srv) {
-                break Some(srv);
+        let srv = loop {
+            if let Some(s) = self.take_from_group(backup) {
+                break s;
             }
-            full.push(srv);
-        };
-        if let Some(s) = chosen {
-            self.queue_srv(s, true);
-        }
-        let init = self.group(backup).init;
-        for s in full {
             if switched {
-                self.queue_by_weight(s, Tree::Swap(init));
-            } else {
-                self.queue_srv(s, true);
+                return None;
+            }
+            switched = true;
+            self.switch_trees(backup);
+        };
+        self.update_position(backup, srv);
+        self.dequeue(srv);
+        self.group_mut(backup).curr_pos += 1;
+        self.queue_srv(srv, true);
+        Some(srv)
+    }
+
+    /// The group's total effective weight (`next_weight`): the length of one window of picks.
+    pub(crate) fn window(&self, backup: bool) -> i64 {
+        self.group(backup).next_weight
+    }
+
+    /// Everything that decides the group's future picks, with the trees' insertion stamps
+    /// left out (only their order matters): two equal states give equal pick orders.
+    pub(crate) fn state(&self, backup: bool) -> Vec<i64> {
+        let g = self.group(backup);
+        let mut v = vec![g.curr_pos, g.curr_weight, g.next_weight];
+        let kind = |t: Option<(Tree, (u32, u64))>| match t {
+            None => 0,
+            Some((Tree::Curr, _)) => 1,
+            Some((Tree::Swap(n), _)) if n == g.init => 2,
+            Some(_) => 3,
+        };
+        for n in self.nodes.iter().filter(|n| n.backup == backup) {
+            v.extend([
+                n.npos,
+                n.lpos,
+                n.rweight,
+                n.cur_eweight,
+                n.next_eweight,
+                kind(n.tree),
+            ]);
+        }
+        for t in [&g.curr, &g.swap[g.init], &g.swap[g.next()]] {
+            v.push(-1);
+            for (&(k, _), &i) in t {
+                v.extend([i64::from(k), i as i64]);
             }
         }
-        chosen
+        v
     }
 
     /// `fwrr_set_server_status_up()`: server `i` becomes usable with effective weight `w`.
@@ -362,7 +376,7 @@ mod tests {
         let mut f = Fwrr::new(&servers);
         (0..n)
             .map(|_| {
-                let i = f.next_server(false, |_| false).unwrap();
+                let i = f.next_server(false).unwrap();
                 char::from(b'a' + u8::try_from(i).unwrap())
             })
             .collect()

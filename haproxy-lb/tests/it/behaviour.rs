@@ -315,3 +315,36 @@ fn a_huge_balance_factor_does_not_overflow() {
         ));
     }
 }
+
+/// More balancers than a thread's snapshot cache has slots, picked from in turn while some
+/// change: every pick sees its own balancer's current state.
+#[test]
+fn many_balancers_share_the_thread_cache_correctly() {
+    let lbs: Vec<Balancer> = (0..40)
+        .map(|_| {
+            let specs = vec![ServerSpec::new(1, "a"), ServerSpec::new(2, "b")];
+            Balancer::new(BalanceConfig::new(Algorithm::RoundRobin), specs).unwrap()
+        })
+        .collect();
+    for round in 0..6 {
+        for (n, lb) in lbs.iter().enumerate() {
+            if n % 3 == round % 3 {
+                let st = if round % 2 == 0 {
+                    ServerState::Maintenance
+                } else {
+                    ServerState::Up
+                };
+                lb.set_state(0, st, 0).unwrap();
+            }
+        }
+        for _ in 0..3 {
+            for lb in &lbs {
+                let Pick::Server(i) = pick(lb) else {
+                    panic!("no pick")
+                };
+                assert!(lb.is_usable(i), "round {round}: picked an unusable server");
+                lb.release(i);
+            }
+        }
+    }
+}

@@ -161,4 +161,81 @@ proptest! {
             prop_assert!((0..n).all(|i| lb.connections(i) <= maxconn));
         }
     }
+
+    /// leastconn without limits (the key tree's path), equal weights, servers coming and
+    /// going: a pick never lands on a server with more connections than another eligible one.
+    #[test]
+    fn leastconn_tree_picks_the_least_loaded(
+        n in 2usize..12,
+        ops in prop::collection::vec(any::<(u8, prop::sample::Index)>(), 1..200),
+    ) {
+        let lb = Balancer::new(BalanceConfig::new(Algorithm::LeastConn), servers(&vec![2; n])).unwrap();
+        let mut held: Vec<usize> = Vec::new();
+        let mut up = vec![true; n];
+        for (op, idx) in ops {
+            match op % 8 {
+                0 => {
+                    // A server leaves or comes back (never the last one up).
+                    let i = idx.index(n);
+                    if !up[i] || up.iter().filter(|&&u| u).count() > 1 {
+                        up[i] = !up[i];
+                        let st = if up[i] { ServerState::Up } else { ServerState::Maintenance };
+                        lb.set_state(i, st, 0).unwrap();
+                    }
+                }
+                1..=3 if !held.is_empty() => {
+                    let i = held.swap_remove(idx.index(held.len()));
+                    prop_assert_eq!(lb.release(i), None);
+                }
+                _ => {
+                    let loads: Vec<u32> = (0..n).map(|i| lb.connections(i)).collect();
+                    let Pick::Server(i) = lb.pick(&RequestKey::default()) else {
+                        return Err(TestCaseError::fail("no pick"));
+                    };
+                    prop_assert!(up[i], "picked {i}, which is down");
+                    prop_assert!(
+                        (0..n).filter(|&j| up[j]).all(|j| loads[i] <= loads[j]),
+                        "{loads:?} up {up:?} picked {i}"
+                    );
+                    held.push(i);
+                }
+            }
+        }
+    }
+
+    /// No algorithm takes a server past its maxconn: a full set queues instead.
+    #[test]
+    fn no_pick_exceeds_maxconn(
+        limits in prop::collection::vec(1u32..4, 1..6),
+        ops in prop::collection::vec(any::<(bool, u32)>(), 1..80),
+    ) {
+        for cfg in algorithms() {
+            let specs: Vec<ServerSpec> = limits
+                .iter()
+                .enumerate()
+                .map(|(i, &m)| ServerSpec::new(u32::try_from(i).unwrap() + 1, format!("s{i}")).with_limits(m, 0))
+                .collect();
+            let lb = Balancer::new(cfg, specs).unwrap();
+            let mut held: Vec<usize> = Vec::new();
+            for &(take, k) in &ops {
+                if take || held.is_empty() {
+                    let src = k.to_be_bytes();
+                    let uri = format!("/{k}");
+                    let draws = [k, k.rotate_left(9)];
+                    let key = RequestKey { source: Some(&src), uri: Some(uri.as_bytes()), random: &draws, ..RequestKey::default() };
+                    match lb.pick(&key) {
+                        Pick::Server(i) => held.push(i),
+                        Pick::Queued { ticket, .. } => prop_assert!(lb.cancel(ticket)),
+                        other => prop_assert!(false, "unexpected {other:?}"),
+                    }
+                } else {
+                    let i = held.swap_remove(k as usize % held.len());
+                    prop_assert_eq!(lb.release(i), None);
+                }
+                for (i, &m) in limits.iter().enumerate() {
+                    prop_assert!(lb.connections(i) <= m, "server {i}: {} > {m}", lb.connections(i));
+                }
+            }
+        }
+    }
 }

@@ -123,7 +123,7 @@ fn files(dir: &str) -> Vec<PathBuf> {
 #[test]
 fn sequences_match_haproxy() {
     let all = files("sequences");
-    assert!(all.len() >= 19, "recordings missing");
+    assert!(all.len() >= 24, "recordings missing");
     let mut failures = Vec::new();
     for path in all {
         let text = fs::read_to_string(&path).unwrap();
@@ -159,6 +159,14 @@ fn sequences_match_haproxy() {
                         .err()
                         .map(|e| e.haproxy_message().unwrap().to_owned());
                 }
+                ["disable", "server", srv] => {
+                    let i = lb.index_of(srv).unwrap();
+                    lb.set_state(i, ServerState::Maintenance, 0).unwrap();
+                }
+                ["enable", "server", srv] => {
+                    let i = lb.index_of(srv).unwrap();
+                    lb.set_state(i, ServerState::Up, 0).unwrap();
+                }
                 ["error", ..] => {
                     let want = step.strip_prefix("error ").unwrap();
                     assert_eq!(
@@ -170,7 +178,7 @@ fn sequences_match_haproxy() {
                 }
                 other => panic!("unknown step {other:?}"),
             }
-            if !step.starts_with("set") {
+            if !step.starts_with("set ") {
                 assert_eq!(
                     pending_error.take(),
                     None,

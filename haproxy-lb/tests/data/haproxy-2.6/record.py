@@ -63,7 +63,8 @@ def described(name, opts):
 
 
 # Sequence scenarios: (file, balance, [options], [(name, server options)], steps).
-# A step is an int (that many requests) or "set weight <srv> <w>".
+# A step is an int (that many requests), "set weight <srv> <w>", "disable server <srv>" or
+# "enable server <srv>" (the last three sent to the stats socket).
 SEQ = [
     ("rr_w123", "roundrobin", [], [("a", "weight 1"), ("b", "weight 2"), ("c", "weight 3")], [24]),
     ("rr_equal", "roundrobin", [], [("a", ""), ("b", ""), ("c", "")], [9]),
@@ -84,6 +85,11 @@ SEQ = [
     ("rr_checked_down", "roundrobin", [], [("a", "weight 2"), ("x", "weight 3 check inter 100ms"), ("c", "weight 1"), ("y", "check inter 100ms")], [12]),
     ("first", "first", [], [("a", "maxconn 5"), ("b", "maxconn 5")], [4]),
     ("first_down", "first", [], [("a", "disabled"), ("b", ""), ("c", "")], [4]),
+    ("rr_disable_enable", "roundrobin", [], [("a", "weight 1"), ("b", "weight 2"), ("c", "weight 3")], [7, "disable server c", 10, "enable server c", 24, "disable server a", 9, "enable server a", 18]),
+    ("rr_runtime_mixed", "roundrobin", [], [("a", "weight 5"), ("b", "weight 1"), ("c", "weight 3"), ("d", "weight 2")], [13, "set weight a 1", 20, "disable server d", 15, "enable server d", 30, "set weight b 4", 30, "set weight c 0", 12, "set weight c 7", 40]),
+    ("rr_backup_runtime", "roundrobin", ["option allbackups"], [("a", "weight 1"), ("b", "backup weight 1"), ("c", "backup weight 2")], [4, "disable server a", 5, "enable server a", 4, "disable server a", 7, "set weight c 1", 6]),
+    ("static_disable_enable", "static-rr", [], [("a", "weight 1"), ("b", "weight 2"), ("c", "weight 3")], [5, "disable server b", 7, "enable server b", 12, "disable server a", 4, "enable server a", 9]),
+    ("leastconn_disable_enable", "leastconn", [], [("a", "weight 1"), ("b", "weight 2"), ("c", "weight 1")], [6, "disable server b", 5, "enable server b", 8, "set weight a 3", 8]),
 ]
 
 HASH_SERVERS = [("a", "weight 1"), ("b", "weight 2"), ("c", "weight 3"), ("d", "weight 1")]
@@ -171,10 +177,12 @@ def main():
                     c.close()
                     out.append("picks " + " ".join(picks))
                 else:
-                    _, _, srv, w = step.split()
+                    words = step.split()
+                    srv = words[2]
+                    arg = f" {words[3]}" if len(words) > 3 else ""
                     s = socket.socket(socket.AF_UNIX)
                     s.connect(sock)
-                    s.sendall(f"set weight {name}/{srv} {w}\n".encode())
+                    s.sendall(f"{words[0]} {words[1]} {name}/{srv}{arg}\n".encode())
                     reply = b""
                     while True:
                         d = s.recv(4096)
@@ -182,7 +190,7 @@ def main():
                             break
                         reply += d
                     s.close()
-                    out.append(f"set weight {srv} {w}")
+                    out.append(step)
                     msg = reply.decode().strip()
                     if msg:
                         out.append(f"error {msg}")

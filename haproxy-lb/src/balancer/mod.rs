@@ -1,0 +1,507 @@
+//! The balancer: a server set plus one algorithm, safe to pick from many threads.
+//!
+//! No lock on the pick path: a pick reads an immutable snapshot swapped in after each change
+//! (`arc-swap`), per-server atomic counters and an atomic cursor (roundrobin's precomputed
+//! fwrr schedule, static-rr's map position). Only a full server takes the queue lock. Changes
+//! (weights, states, slowstart steps) take a writer lock, update what the algorithm keeps for
+//! the changed server (its place in the fwrr model, replayed to the cursor, from which the
+//! order is recomputed; its ring points; its leastconn key; the static map) and publish a new
+//! snapshot.
+
+mod leastconn;
+mod local;
+mod pick;
+mod queue;
+mod snapshot;
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use arc_swap::ArcSwap;
+
+use crate::algo::consistent::Ring;
+use crate::algo::kind::{Algorithm, BalanceConfig};
+use crate::algo::leastconn::LcTree;
+use crate::algo::map;
+use crate::algo::roundrobin::{Fwrr, WEIGHT_SCALE};
+use crate::error::LbError;
+use crate::server::{MAX_SERVERS, MAX_WEIGHT, ServerSpec, ServerState};
+
+use queue::Queues;
+use snapshot::{RrChange, RrGroup, Snapshot};
+
+/// The most draws `balance random(<draws>)` accepts.
+pub const MAX_DRAWS: u32 = 100;
+/// The most requests one queue (a server's or the backend's) holds; past it a pick reports
+/// [`Pick::QueueFull`].
+pub const MAX_QUEUE: usize = 1 << 20;
+
+/// What the request offers as key material; the balancer uses what its algorithm needs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestKey<'a> {
+    /// Client address bytes (4 for IPv4, 16 for IPv6), for `source`.
+    pub source: Option<&'a [u8]>,
+    /// The request URI, for `uri` and `url_param`.
+    pub uri: Option<&'a [u8]>,
+    /// The value of the `hdr(<name>)` header, for `hdr`.
+    pub header: Option<&'a [u8]>,
+    /// The RDP cookie value, for `rdp-cookie`.
+    pub rdp_cookie: Option<&'a [u8]>,
+    /// Random 32-bit draws for `random` (one per draw; the caller owns the generator).
+    pub random: &'a [u32],
+}
+
+/// The outcome of a pick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// Use this server (by index); its connection count was taken, call
+    /// [`Balancer::release`] when done.
+    Server(usize),
+    /// Every eligible server is full: the request waits in a queue (`server` = `Some` for a
+    /// server's own queue, `None` for the backend queue) until a release hands it a slot.
+    Queued {
+        /// The waiter's ticket, returned by [`Balancer::release`] when it gets a slot.
+        ticket: u64,
+        /// The server whose queue holds it, or `None` for the backend queue.
+        server: Option<usize>,
+    },
+    /// The queue is full (`maxqueue`): redispatch or answer 503.
+    QueueFull {
+        /// The server whose queue overflowed, or `None` for the backend queue.
+        server: Option<usize>,
+    },
+    /// No server is usable.
+    NoServer,
+}
+
+/// A queued request that just got a slot on `server`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Handoff {
+    /// The ticket [`Pick::Queued`] gave.
+    pub ticket: u64,
+    /// The server it may now use (its connection is already counted).
+    pub server: usize,
+}
+
+/// Mutable state, changed under the writer lock.
+#[derive(Debug)]
+struct Core {
+    uweight: Vec<u32>,
+    state: Vec<ServerState>,
+    /// When a slow start began (seconds), while it runs.
+    starting: Vec<Option<u64>>,
+    eweight: Vec<u32>,
+    /// roundrobin: the active and backup groups' fwrr orders.
+    rr: [RrGroup; 2],
+    /// roundrobin: changes not yet applied to each group's model (applied at publish).
+    rr_pending: [Vec<RrChange>; 2],
+    rings: [Ring; 2],
+    wmult: u32,
+}
+
+/// A backend's servers and balancing algorithm. `Send + Sync`: share it in an `Arc`.
+#[derive(Debug)]
+pub struct Balancer {
+    config: BalanceConfig,
+    specs: Vec<ServerSpec>,
+    served: Vec<AtomicU32>,
+    /// The sum of `served` (HAProxy's backend `served`), for bounded loads.
+    total_served: AtomicU64,
+    queued: Vec<AtomicU32>,
+    /// leastconn: `(load key << 32) | insertion sequence`, smallest wins.
+    lc: Vec<AtomicU64>,
+    lc_seq: AtomicU32,
+    /// leastconn: servers outside the group in use (written by changes only).
+    lc_off: Vec<AtomicBool>,
+    /// leastconn: which server has the smallest key.
+    lc_tree: LcTree,
+    /// The effective weight of each usable server (0 otherwise), for leastconn's key.
+    ew: Vec<AtomicU32>,
+    /// leastconn: `ceil(2^64 / ew)`, to divide by `ew` with a multiplication.
+    ew_magic: Vec<AtomicU64>,
+    /// Consistent hashing without a key: the ring position walked in turn.
+    cursor: AtomicUsize,
+    snapshot: ArcSwap<Snapshot>,
+    /// Bumped after each new snapshot, for the per-thread snapshot caches.
+    version: AtomicU64,
+    /// This balancer's id in the per-thread caches.
+    id: u64,
+    core: Mutex<Core>,
+    queues: Mutex<Queues>,
+    waiting: AtomicUsize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Balancer {
+    /// Builds a balancer over `servers` (their index in this slice is how picks name them).
+    ///
+    /// # Errors
+    /// [`LbError::TooManyServers`], [`LbError::WeightOutOfRange`], [`LbError::DuplicateId`],
+    /// [`LbError::Draws`] or [`LbError::BalanceFactor`] for an invalid setup.
+    pub fn new(config: BalanceConfig, servers: Vec<ServerSpec>) -> Result<Self, LbError> {
+        if servers.len() > MAX_SERVERS {
+            return Err(LbError::TooManyServers {
+                count: servers.len(),
+                max: MAX_SERVERS,
+            });
+        }
+        let mut ids: Vec<u32> = servers.iter().map(|s| s.id).collect();
+        ids.sort_unstable();
+        if let Some(w) = ids.windows(2).find(|w| w.first() == w.get(1)) {
+            return Err(LbError::DuplicateId {
+                id: w.first().copied().unwrap_or_default(),
+            });
+        }
+        if let Some(s) = servers.iter().find(|s| s.weight > MAX_WEIGHT) {
+            return Err(LbError::WeightOutOfRange { weight: s.weight });
+        }
+        if let Algorithm::Random { draws } = config.algorithm
+            && (draws == 0 || draws > MAX_DRAWS)
+        {
+            return Err(LbError::Draws {
+                draws,
+                max: MAX_DRAWS,
+            });
+        }
+        if config.hash_balance_factor != 0 && config.hash_balance_factor <= 100 {
+            return Err(LbError::BalanceFactor {
+                factor: config.hash_balance_factor,
+            });
+        }
+        let n = servers.len();
+        let wmult = if config.uses_map() {
+            map::weight_gcd(servers.iter().map(|s| s.weight))
+        } else {
+            1
+        };
+        let mut core = Core {
+            uweight: servers.iter().map(|s| s.weight).collect(),
+            state: servers.iter().map(|s| s.initial_state).collect(),
+            starting: vec![None; n],
+            eweight: vec![0; n],
+            rr: [RrGroup::Idle(Box::default()), RrGroup::Idle(Box::default())],
+            rr_pending: [Vec::new(), Vec::new()],
+            rings: [Ring::new(n), Ring::new(n)],
+            wmult,
+        };
+        for i in 0..n {
+            let e = Self::eweight_of(&config, &core, &servers, i, 0);
+            if let Some(slot) = core.eweight.get_mut(i) {
+                *slot = e;
+            }
+        }
+        let b = Self {
+            served: (0..n).map(|_| AtomicU32::new(0)).collect(),
+            total_served: AtomicU64::new(0),
+            queued: (0..n).map(|_| AtomicU32::new(0)).collect(),
+            lc: (0..n).map(|i| AtomicU64::new(i as u64)).collect(),
+            lc_seq: AtomicU32::new(u32::try_from(n).unwrap_or(u32::MAX)),
+            lc_off: (0..n).map(|_| AtomicBool::new(true)).collect(),
+            lc_tree: LcTree::new(n),
+            ew: (0..n).map(|_| AtomicU32::new(0)).collect(),
+            ew_magic: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            cursor: AtomicUsize::new(0),
+            snapshot: ArcSwap::from_pointee(Snapshot::default()),
+            version: AtomicU64::new(0),
+            id: local::next_id(),
+            queues: Mutex::new(Queues {
+                server: vec![VecDeque::new(); n],
+                ..Queues::default()
+            }),
+            waiting: AtomicUsize::new(0),
+            core: Mutex::new(core),
+            config,
+            specs: servers,
+        };
+        {
+            let mut core = lock(&b.core);
+            let usable: Vec<(u32, bool, bool)> = (0..n)
+                .map(|i| (b.eweight(&core, i), b.spec_backup(i), b.usable(&core, i)))
+                .collect();
+            if matches!(b.config.algorithm, Algorithm::RoundRobin) {
+                let model = Fwrr::new(&usable);
+                core.rr = [
+                    RrGroup::from_model(model.clone(), false),
+                    RrGroup::from_model(model, true),
+                ];
+            }
+            if b.config.uses_ring() {
+                for (i, &(w, backup, ok)) in usable.iter().enumerate() {
+                    let id = b.specs.get(i).map_or(0, |s| s.id);
+                    if let Some(r) = core.rings.get_mut(usize::from(backup)) {
+                        r.set_points(i, id, if ok { w } else { 0 });
+                    }
+                }
+            }
+            b.publish(&mut core);
+        }
+        Ok(b)
+    }
+
+    /// The configuration this balancer was built with.
+    #[must_use]
+    pub fn config(&self) -> &BalanceConfig {
+        &self.config
+    }
+
+    /// The servers, in index order.
+    #[must_use]
+    pub fn servers(&self) -> &[ServerSpec] {
+        &self.specs
+    }
+
+    /// The index of the server with this name.
+    #[must_use]
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.specs.iter().position(|s| s.name == name)
+    }
+
+    /// Current connections on server `i` (0 for an unknown index).
+    #[must_use]
+    pub fn connections(&self, i: usize) -> u32 {
+        self.served.get(i).map_or(0, |a| a.load(Ordering::Acquire))
+    }
+
+    /// Requests waiting in server `i`'s queue.
+    #[must_use]
+    pub fn queued(&self, i: usize) -> u32 {
+        self.queued.get(i).map_or(0, |a| a.load(Ordering::Acquire))
+    }
+
+    /// The current effective weight of server `i` in the algorithm's units (user weight x 16
+    /// for dynamic algorithms, user weight / gcd for map-based ones; 0 when unusable).
+    #[must_use]
+    pub fn effective_weight(&self, i: usize) -> u32 {
+        let snap = self.snapshot.load();
+        match snap.usable.get(i) {
+            Some(true) => snap.eweight.get(i).copied().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// Whether load balancing may currently pick server `i`.
+    #[must_use]
+    pub fn is_usable(&self, i: usize) -> bool {
+        self.snapshot.load().usable.get(i).copied().unwrap_or(false)
+    }
+
+    /// The current user weight of server `i`.
+    #[must_use]
+    pub fn weight(&self, i: usize) -> Option<u32> {
+        lock(&self.core).uweight.get(i).copied()
+    }
+
+    fn spec_backup(&self, i: usize) -> bool {
+        self.specs.get(i).is_some_and(|s| s.backup)
+    }
+
+    fn eweight(&self, core: &Core, i: usize) -> u32 {
+        core.eweight.get(i).copied().unwrap_or(0)
+    }
+
+    fn usable(&self, core: &Core, i: usize) -> bool {
+        core.state.get(i).is_some_and(|s| s.is_usable()) && self.eweight(core, i) > 0
+    }
+
+    /// `server_recalc_eweight()` (src/server.c): the effective weight, ramping during a slow
+    /// start on dynamic algorithms.
+    fn eweight_of(
+        config: &BalanceConfig,
+        core: &Core,
+        specs: &[ServerSpec],
+        i: usize,
+        now: u64,
+    ) -> u32 {
+        let uw = core.uweight.get(i).copied().unwrap_or(0);
+        let wdiv = if config.uses_map() { 1 } else { WEIGHT_SCALE };
+        let slow = specs.get(i).map_or(0, |s| u64::from(s.slowstart_secs));
+        let w = match core.starting.get(i).copied().flatten() {
+            Some(since) if config.is_dynamic() && slow > 0 && now < since + slow => {
+                let elapsed = now.saturating_sub(since);
+                u32::try_from((u64::from(wdiv) * elapsed + slow) / slow).unwrap_or(wdiv)
+            }
+            _ => wdiv,
+        };
+        (uw * w).div_ceil(core.wmult)
+    }
+
+    /// Applies a change to server `i` under the writer lock: recomputes its effective weight
+    /// and moves it in the algorithm's structure; the caller then publishes.
+    /// `was` is whether the server was usable before the caller changed it.
+    fn apply(&self, core: &mut Core, i: usize, was: bool, now: u64) {
+        let old_w = self.eweight(core, i);
+        let new_w = Self::eweight_of(&self.config, core, &self.specs, i, now);
+        if let Some(e) = core.eweight.get_mut(i) {
+            *e = new_w;
+        }
+        let is = self.usable(core, i);
+        if matches!(self.config.algorithm, Algorithm::RoundRobin) {
+            let change = match (was, is) {
+                (false, true) => Some(RrChange::Up(i, new_w)),
+                (true, false) => Some(RrChange::Down(i)),
+                (true, true) if old_w != new_w => Some(RrChange::Weight(i, new_w)),
+                _ => None,
+            };
+            let group = usize::from(self.spec_backup(i));
+            if let (Some(c), Some(p)) = (change, core.rr_pending.get_mut(group)) {
+                p.push(c);
+            }
+        }
+        if self.config.uses_ring() {
+            let id = self.specs.get(i).map_or(0, |s| s.id);
+            let backup = self.spec_backup(i);
+            if let Some(r) = core.rings.get_mut(usize::from(backup)) {
+                r.set_points(i, id, if is { new_w } else { 0 });
+            }
+        }
+        self.lc_weight(i, if is { new_w } else { 0 });
+        if was != is || old_w != new_w {
+            // fwlc dequeues a server going down and queues it again, after its equals, when
+            // it comes back or changes weight.
+            self.lc_queue(i, self.connections(i), true);
+        }
+    }
+
+    /// Sets server `i`'s state. Coming back up starts its slow start (at `now_secs`) when it
+    /// has one and the algorithm is dynamic.
+    ///
+    /// # Errors
+    /// [`LbError::NoSuchServer`] for an unknown index.
+    pub fn set_state(&self, i: usize, state: ServerState, now_secs: u64) -> Result<(), LbError> {
+        let mut core = lock(&self.core);
+        let was = self.usable(&core, i);
+        let slot = core
+            .state
+            .get_mut(i)
+            .ok_or(LbError::NoSuchServer { index: i })?;
+        let was_up = slot.is_usable();
+        *slot = state;
+        let slow = self.specs.get(i).is_some_and(|s| s.slowstart_secs > 0);
+        if let Some(st) = core.starting.get_mut(i) {
+            *st = if state.is_usable() && !was_up && slow {
+                Some(now_secs)
+            } else if state.is_usable() {
+                *st
+            } else {
+                None
+            };
+        }
+        self.apply(&mut core, i, was, now_secs);
+        self.publish(&mut core);
+        Ok(())
+    }
+
+    /// Sets server `i`'s user weight at run time (`set weight`).
+    ///
+    /// # Errors
+    /// [`LbError::StaticWeight`] when the algorithm is static and `weight` is neither 0 nor
+    /// the initial weight; [`LbError::WeightOutOfRange`] above 256; [`LbError::NoSuchServer`].
+    pub fn set_weight(&self, i: usize, weight: u32, now_secs: u64) -> Result<(), LbError> {
+        let spec = self
+            .specs
+            .get(i)
+            .ok_or(LbError::NoSuchServer { index: i })?;
+        if weight > MAX_WEIGHT {
+            return Err(LbError::WeightOutOfRange { weight });
+        }
+        if !self.config.is_dynamic() && weight != 0 && weight != spec.weight {
+            return Err(LbError::StaticWeight);
+        }
+        let mut core = lock(&self.core);
+        let was = self.usable(&core, i);
+        if let Some(w) = core.uweight.get_mut(i) {
+            *w = weight;
+        }
+        self.apply(&mut core, i, was, now_secs);
+        self.publish(&mut core);
+        Ok(())
+    }
+
+    /// Advances slow starts to `now_secs` (call it at each health check, as HAProxy does).
+    pub fn tick(&self, now_secs: u64) {
+        let mut core = lock(&self.core);
+        let mut changed = false;
+        for i in 0..self.specs.len() {
+            let Some(since) = core.starting.get(i).copied().flatten() else {
+                continue;
+            };
+            let slow = self.specs.get(i).map_or(0, |s| u64::from(s.slowstart_secs));
+            if now_secs >= since + slow
+                && let Some(s) = core.starting.get_mut(i)
+            {
+                *s = None;
+            }
+            if Self::eweight_of(&self.config, &core, &self.specs, i, now_secs)
+                != self.eweight(&core, i)
+            {
+                let was = self.usable(&core, i);
+                self.apply(&mut core, i, was, now_secs);
+                changed = true;
+            }
+        }
+        if changed {
+            self.publish(&mut core);
+        }
+    }
+
+    /// Takes a connection slot on `i` unless it is full (compare-and-swap, never past maxconn).
+    fn try_take(&self, i: usize) -> bool {
+        let (Some(spec), Some(served)) = (self.specs.get(i), self.served.get(i)) else {
+            return false;
+        };
+        if spec.maxconn == 0 {
+            let now = served.fetch_add(1, Ordering::AcqRel).wrapping_add(1);
+            self.count_total(1);
+            self.lc_requeue(i, now);
+            return true;
+        }
+        if self.queued(i) > 0 {
+            return false;
+        }
+        let taken = served.fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
+            (c < spec.maxconn).then_some(c + 1)
+        });
+        if let Ok(was) = taken {
+            self.count_total(1);
+            self.lc_requeue(i, was + 1);
+        }
+        taken.is_ok()
+    }
+
+    /// Decrements one server's and the backend's connection counts (a release without a
+    /// connection is undone at once rather than left wrapped).
+    /// Returns the count left.
+    fn drop_one(&self, served: &AtomicU32) -> u32 {
+        match served.fetch_sub(1, Ordering::AcqRel) {
+            0 => {
+                // A release without a connection (a caller's mistake): undo rather than wrap.
+                served.fetch_add(1, Ordering::AcqRel);
+                0
+            }
+            was => {
+                self.count_total(-1);
+                was - 1
+            }
+        }
+    }
+
+    /// Keeps the backend total, which only bounded loads read (so other setups skip the
+    /// shared counter).
+    fn count_total(&self, delta: i8) {
+        if self.config.hash_balance_factor == 0 {
+            return;
+        }
+        if delta > 0 {
+            self.total_served.fetch_add(1, Ordering::AcqRel);
+        } else {
+            self.total_served.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,128 @@
+//! Server and backend queues: waiting when every eligible server is full, FIFO hand-off on
+//! release, and cancellation. The queue lock is taken only when a server is full or someone
+//! waits; a release with nobody waiting stays on atomics.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+
+use super::{Balancer, Handoff, MAX_QUEUE, Pick, lock};
+
+/// The waiters, under the queue lock.
+#[derive(Debug, Default)]
+pub(super) struct Queues {
+    pub(super) server: Vec<VecDeque<u64>>,
+    pub(super) backend: VecDeque<u64>,
+    pub(super) next_ticket: u64,
+}
+
+impl Balancer {
+    /// Queues a request on `server` (or the backend), re-checking for a free slot under the
+    /// queue lock so a concurrent release cannot strand it.
+    pub(super) fn enqueue(&self, server: Option<usize>) -> Pick {
+        let mut q = lock(&self.queues);
+        if let Some(s) = server {
+            if self.try_take(s) {
+                return Pick::Server(s);
+            }
+            let maxqueue = self.specs.get(s).map_or(0, |sp| sp.maxqueue) as usize;
+            let Some(sq) = q.server.get(s) else {
+                return Pick::NoServer;
+            };
+            if (maxqueue != 0 && sq.len() >= maxqueue) || sq.len() >= MAX_QUEUE {
+                return Pick::QueueFull { server: Some(s) };
+            }
+        } else {
+            if let Some(s) = self
+                .snapshot
+                .load()
+                .group
+                .iter()
+                .copied()
+                .find(|&s| self.try_take(s))
+            {
+                return Pick::Server(s);
+            }
+            if q.backend.len() >= MAX_QUEUE {
+                return Pick::QueueFull { server: None };
+            }
+        }
+        q.next_ticket += 1;
+        let ticket = q.next_ticket;
+        match server.and_then(|s| q.server.get_mut(s).map(|sq| (s, sq))) {
+            Some((s, sq)) => {
+                sq.push_back(ticket);
+                if let Some(c) = self.queued.get(s) {
+                    c.fetch_add(1, Ordering::AcqRel);
+                }
+            }
+            None => q.backend.push_back(ticket),
+        }
+        self.waiting.fetch_add(1, Ordering::AcqRel);
+        Pick::Queued { ticket, server }
+    }
+
+    /// Releases a connection on server `i`. When requests wait (in `i`'s queue or the
+    /// backend's), the oldest of them takes the slot at once and is returned.
+    pub fn release(&self, i: usize) -> Option<Handoff> {
+        let served = self.served.get(i)?;
+        let has_limit = self.specs.get(i).is_some_and(|s| s.maxconn != 0);
+        if !has_limit && self.waiting.load(Ordering::Acquire) == 0 {
+            let left = self.drop_one(served);
+            self.lc_requeue(i, left);
+            return None;
+        }
+        let mut q = lock(&self.queues);
+        let own = q.server.get(i).and_then(|sq| sq.front().copied());
+        let shared = if self.is_usable(i) {
+            q.backend.front().copied()
+        } else {
+            None
+        };
+        let ticket = match (own, shared) {
+            (Some(a), Some(b)) if b < a => q.backend.pop_front(),
+            (Some(_), _) => {
+                let t = q.server.get_mut(i).and_then(VecDeque::pop_front);
+                if let Some(c) = self.queued.get(i) {
+                    c.fetch_sub(1, Ordering::AcqRel);
+                }
+                t
+            }
+            (None, Some(_)) => q.backend.pop_front(),
+            (None, None) => None,
+        };
+        match ticket {
+            Some(ticket) => {
+                self.waiting.fetch_sub(1, Ordering::AcqRel);
+                self.lc_requeue(i, self.connections(i));
+                Some(Handoff { ticket, server: i })
+            }
+            None => {
+                let left = self.drop_one(served);
+                self.lc_requeue(i, left);
+                None
+            }
+        }
+    }
+
+    /// Removes a waiter that gave up (`timeout queue`, client abort). Returns whether it was
+    /// still queued.
+    pub fn cancel(&self, ticket: u64) -> bool {
+        let mut q = lock(&self.queues);
+        if let Some(p) = q.backend.iter().position(|&t| t == ticket) {
+            q.backend.remove(p);
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return true;
+        }
+        for (s, sq) in q.server.iter_mut().enumerate() {
+            if let Some(p) = sq.iter().position(|&t| t == ticket) {
+                sq.remove(p);
+                if let Some(c) = self.queued.get(s) {
+                    c.fetch_sub(1, Ordering::AcqRel);
+                }
+                self.waiting.fetch_sub(1, Ordering::AcqRel);
+                return true;
+            }
+        }
+        false
+    }
+}
