@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Health-check load: N servers (default 2000) with `check inter <ms>` (default 100) on loopback,
+# checked by haproxy-check (the `load` example) and by real HAProxy 2.6, against the same
+# listeners (one per server, in a separate `load peers` process). Prints, for each checker, the
+# CPU it used over the window (user and sys from /proc/<pid>/stat) and the check-interval jitter
+# seen by the listeners (time between two accepts on the same listener).
+#
+# Connect-only checks close before the handshake's last ACK (HAProxy's delayed ACK), so the
+# listeners never accept them; with `proxy` as 5th argument every check sends a PROXY v1 line
+# first (`send-proxy` on HAProxy's server lines) and the listeners see, and time, each check.
+#
+# Usage: bash scripts/bench-check.sh [servers] [inter_ms] [seconds] [haproxy nbthread] [proxy]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+servers=${1:-2000}
+inter=${2:-100}
+seconds=${3:-10}
+nbthread=${4:-1}
+proxy=${5:-}
+srvopt=""
+[ "$proxy" = proxy ] && srvopt=" send-proxy"
+warmup=2
+tick=$(getconf CLK_TCK)
+
+cargo build --quiet --release -p haproxy-check --example load
+load=target/release/examples/load
+work=$(mktemp -d)
+peers_pid=""
+hap_pid=""
+cleanup() {
+    [ -n "$hap_pid" ] && kill "$hap_pid" 2>/dev/null || true
+    [ -n "$peers_pid" ] && kill "$peers_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Starts the listeners; their first output line is `ports: a,b,...`.
+start_peers() {
+    mkfifo "$work/in"
+    "$load" peers "$servers" "$inter" "$warmup" "$seconds" <"$work/in" >"$work/peers.out" &
+    peers_pid=$!
+    exec 3>"$work/in"
+    for _ in $(seq 100); do
+        grep -q '^ports: ' "$work/peers.out" 2>/dev/null && break
+        sleep 0.1
+    done
+    ports=$(sed -n 's/^ports: //p' "$work/peers.out")
+}
+
+# Waits for the peers' interval line, then ends them (closing their stdin).
+stop_peers() {
+    for _ in $(seq $((10 * (seconds + warmup + 10)))); do
+        grep -q '^peer-side' "$work/peers.out" && break
+        sleep 0.1
+    done
+    grep '^peer-side' "$work/peers.out" || echo "peer-side: no figures"
+    exec 3>&-
+    wait "$peers_pid" || true
+    peers_pid=""
+    rm -f "$work/in" "$work/peers.out"
+}
+
+cpu_ticks() { # utime stime of a pid
+    awk '{ sub(/^.*\) /, ""); print $12, $13 }' "/proc/$1/stat"
+}
+
+echo "== haproxy-check: $servers servers, inter ${inter}ms, ${seconds}s window (load avg: $(cut -d' ' -f1-3 /proc/loadavg))"
+start_peers
+"$load" check "$inter" "$warmup" "$seconds" "$ports" $proxy
+stop_peers
+
+echo "== HAProxy $(haproxy -v | head -1 | awk '{print $3}'), nbthread $nbthread: same set-up (load avg: $(cut -d' ' -f1-3 /proc/loadavg))"
+start_peers
+{
+    printf 'global\n    nbthread %s\n    maxconn 4000\n' "$nbthread"
+    printf 'defaults\n    mode tcp\n    timeout connect %sms\n    timeout client 10s\n    timeout server 10s\n' "$inter"
+    # A listener HAProxy needs in order to start; nothing connects to it.
+    printf 'frontend fe\n    bind unix@%s/fe.sock\n    default_backend be\n' "$work"
+    printf 'backend be\n'
+    i=0
+    for p in ${ports//,/ }; do
+        printf '    server s%d 127.0.0.1:%s check inter %sms%s\n' "$i" "$p" "$inter" "$srvopt"
+        i=$((i + 1))
+    done
+} >"$work/haproxy.cfg"
+haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
+hap_pid=$!
+sleep "$warmup"
+if ! kill -0 "$hap_pid" 2>/dev/null; then
+    echo "haproxy did not start:" >&2
+    cat "$work/haproxy.log" >&2
+    exit 1
+fi
+read -r u0 s0 < <(cpu_ticks "$hap_pid")
+t0=$(date +%s.%N)
+sleep "$seconds"
+read -r u1 s1 < <(cpu_ticks "$hap_pid")
+t1=$(date +%s.%N)
+kill "$hap_pid"
+wait "$hap_pid" 2>/dev/null || true
+hap_pid=""
+awk -v u="$((u1 - u0))" -v s="$((s1 - s0))" -v t0="$t0" -v t1="$t1" -v hz="$tick" 'BEGIN {
+    w = t1 - t0; us = u / hz / w * 100; ss = s / hz / w * 100
+    printf "haproxy: window=%.1fs cpu=%.1f%% of one core (user %.1f%%, sys %.1f%%)\n", w, us + ss, us, ss
+}'
+stop_peers
