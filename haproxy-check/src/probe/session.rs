@@ -185,10 +185,13 @@ fn start_connect(
         Err(e)
             if e.raw_os_error() == Some(EINPROGRESS) || e.kind() == io::ErrorKind::WouldBlock =>
         {
-            match sock.take_error().map_err(sockerr)? {
-                Some(e) => return Err(connect_error(&e)),
-                None => sock.peer_addr().is_ok(),
-            }
+            // A peer address means the handshake is done; otherwise a pending error (refused)
+            // ends the check, and no error means it is still under way.
+            sock.peer_addr().is_ok()
+                || match sock.take_error().map_err(sockerr)? {
+                    Some(e) => return Err(connect_error(&e)),
+                    None => false,
+                }
         }
         Err(e) => return Err(connect_error(&e)),
     };
