@@ -82,6 +82,45 @@ async fn connect_timeout_is_l4tout_within_timeout_connect() {
 }
 
 #[tokio::test]
+async fn connect_finishing_late_goes_through_the_reactor() {
+    // The SYN is dropped while the queue is full; the listener drains it 200 ms later, so the
+    // kernel's SYN retransmission (about 1 s) completes the connect after `connect()` returned.
+    let (l, fillers) = full_listener();
+    let addr = l
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("local address");
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let drain = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        for _ in 0..fillers.len() {
+            let _ = l.accept();
+        }
+        // Keep the listener open until the check is over (bounded).
+        let _ = wait.recv_timeout(Duration::from_secs(5));
+        drop(fillers);
+    });
+    let start = std::time::Instant::now();
+    let o = CheckKind::Connect.run(addr, t(2500), None).await;
+    let _ = done.send(());
+    assert_eq!(o.status, CheckStatus::L4Ok, "{o:?}");
+    assert!(start.elapsed() >= Duration::from_millis(500), "{o:?}");
+    drain.join().unwrap();
+}
+
+#[tokio::test]
+async fn connect_check_over_ipv6_loopback() {
+    let Ok(l) = tokio::net::TcpListener::bind("[::1]:0").await else {
+        return; // no IPv6 on this host
+    };
+    let o = CheckKind::Connect
+        .run(l.local_addr().unwrap(), t(1000), None)
+        .await;
+    assert_eq!(o.status, CheckStatus::L4Ok, "{o:?}");
+}
+
+#[tokio::test]
 async fn connect_timeout_without_timeout_check_is_bounded_by_inter() {
     let (l, _fillers) = full_listener();
     let addr = l.local_addr().unwrap().as_socket().unwrap();
