@@ -2,8 +2,9 @@
 # Health-check load: N servers (default 2000) with `check inter <ms>` (default 100) on loopback,
 # checked by haproxy-check (the `load` example) and by real HAProxy 2.6, against the same
 # listeners (one per server, in a separate `load peers` process). Prints, for each checker, the
-# CPU it used over the window (user and sys from /proc/<pid>/stat) and the check-interval jitter
-# seen by the listeners (time between two accepts on the same listener).
+# CPU it used over the window (user and sys from /proc/<pid>/stat) and the check-interval jitter:
+# ours from the scheduler's reports, and for both from the listeners (time between two accepts on
+# the same listener) when they see the checks (see `proxy` below).
 #
 # Connect-only checks close before the handshake's last ACK (HAProxy's delayed ACK), so the
 # listeners never accept them; with `proxy` as 5th argument every check sends a PROXY v1 line
@@ -70,6 +71,10 @@ start_peers
 "$load" check "$inter" "$warmup" "$seconds" "$ports" $proxy
 stop_peers
 
+if ! command -v haproxy >/dev/null; then
+    echo "== HAProxy: not on PATH, reference run skipped"
+    exit 0
+fi
 echo "== HAProxy $(haproxy -v | head -1 | awk '{print $3}'), nbthread $nbthread: same set-up (load avg: $(cut -d' ' -f1-3 /proc/loadavg))"
 start_peers
 {
