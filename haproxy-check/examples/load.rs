@@ -63,6 +63,13 @@ fn arg<T: std::str::FromStr>(args: &[String], i: usize, default: T) -> T {
     args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default)
 }
 
+/// One current-thread runtime: the checker (and the listeners) on a single thread.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
 fn main() -> Result<(), Error> {
     run()
 }
@@ -77,11 +84,8 @@ pub(crate) fn run() -> Result<(), Error> {
     if proxy {
         args.pop();
     }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
     match args.first().map(String::as_str) {
-        Some("peers") => rt.block_on(peers(
+        Some("peers") => runtime()?.block_on(peers(
             arg(&args, 1, 2000),
             arg(&args, 2, 100),
             arg(&args, 3, 2),
@@ -92,7 +96,7 @@ pub(crate) fn run() -> Result<(), Error> {
                 .get(4)
                 .map(|p| p.split(',').filter_map(|x| x.parse().ok()).collect())
                 .unwrap_or_default();
-            let line = rt.block_on(check(
+            let line = runtime()?.block_on(check(
                 &ports,
                 arg(&args, 1, 100),
                 arg(&args, 2, 2),
@@ -131,10 +135,7 @@ fn all_in_one(servers: usize, inter_ms: u64, seconds: u64, proxy: bool) -> Resul
         .split(',')
         .filter_map(|p| p.parse().ok())
         .collect();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let ours = rt.block_on(check(&ports, inter_ms, warmup, seconds, proxy))?;
+    let ours = runtime()?.block_on(check(&ports, inter_ms, warmup, seconds, proxy))?;
     println!("{ours}");
     // The peers print their figures once their window is over; then closing stdin ends them.
     let mut peer_line = String::new();
