@@ -10,6 +10,11 @@
 # listeners never accept them; with `proxy` as 5th argument every check sends a PROXY v1 line
 # first (`send-proxy` on HAProxy's server lines) and the listeners see, and time, each check.
 #
+# Interval jitter for both checkers, connect checks included, comes from the kernel: with `perf`
+# available, a second window of `jitter_s` seconds (after the CPU window, so its cost is not in
+# the CPU figure) records the `sock:inet_sock_set_state` tracepoint of the checker process, and the
+# time between two SYN_SENT transitions towards the same port is one check interval.
+#
 # Usage: bash scripts/bench-check.sh [servers] [inter_ms] [seconds] [haproxy nbthread] [proxy]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +27,7 @@ proxy=${5:-}
 srvopt=""
 [ "$proxy" = proxy ] && srvopt=" send-proxy"
 warmup=2
+jitter_s=5
 tick=$(getconf CLK_TCK)
 
 cargo build --quiet --release -p haproxy-check --example load
@@ -29,8 +35,10 @@ load=target/release/examples/load
 work=$(mktemp -d)
 peers_pid=""
 hap_pid=""
+check_pid=""
 cleanup() {
     [ -n "$hap_pid" ] && kill "$hap_pid" 2>/dev/null || true
+    [ -n "$check_pid" ] && kill "$check_pid" 2>/dev/null || true
     [ -n "$peers_pid" ] && kill "$peers_pid" 2>/dev/null || true
     rm -rf "$work"
 }
@@ -49,17 +57,53 @@ start_peers() {
     ports=$(sed -n 's/^ports: //p' "$work/peers.out")
 }
 
-# Waits for the peers' interval line, then ends them (closing their stdin).
+# Waits for the peers' interval line (unless told `quiet`), then ends them (closing their stdin).
 stop_peers() {
-    for _ in $(seq $((10 * (seconds + warmup + 10)))); do
-        grep -q '^peer-side' "$work/peers.out" && break
-        sleep 0.1
-    done
-    grep '^peer-side' "$work/peers.out" || echo "peer-side: no figures"
+    if [ "${1:-}" != quiet ]; then
+        for _ in $(seq $((10 * (seconds + warmup + 10)))); do
+            grep -q '^peer-side' "$work/peers.out" && break
+            sleep 0.1
+        done
+        grep '^peer-side' "$work/peers.out" || echo "peer-side: no figures"
+    fi
     exec 3>&-
     wait "$peers_pid" || true
     peers_pid=""
     rm -f "$work/in" "$work/peers.out"
+}
+
+# Check intervals of process $1 over $jitter_s seconds, from the kernel's TCP state tracepoint.
+connect_jitter() {
+    if ! command -v perf >/dev/null; then
+        echo "connect intervals: perf not available, skipped"
+        return
+    fi
+    perf record -q -e sock:inet_sock_set_state -p "$1" -o "$work/ss.data" -- sleep "$jitter_s" \
+        >/dev/null 2>&1 || { echo "connect intervals: perf record failed, skipped"; return; }
+    perf script -i "$work/ss.data" 2>/dev/null | python3 -c '
+import re, sys
+inter = float(sys.argv[1])
+last, iv = {}, []
+for line in sys.stdin:
+    if "newstate=TCP_SYN_SENT" not in line:
+        continue
+    m = re.search(r" ([0-9]+\.[0-9]+): .*dport=([0-9]+)", line)
+    if not m:
+        continue
+    t, port = float(m.group(1)) * 1000.0, m.group(2)
+    if port in last:
+        iv.append(t - last[port])
+    last[port] = t
+if not iv:
+    print("connect intervals: none seen")
+    sys.exit()
+iv.sort()
+dev = sorted(abs(i - inter) for i in iv)
+pick = lambda a, p: a[round((len(a) - 1) * p)]
+print("connect intervals (kernel tracepoint, %ss): n=%d mean=%.2f p50=%.2f ms; |interval - inter| p50=%.2f p99=%.2f max=%.2f ms"
+      % (sys.argv[2], len(iv), sum(iv) / len(iv), pick(iv, 0.5), pick(dev, 0.5), pick(dev, 0.99), dev[-1]))
+' "$inter" "$jitter_s"
+    rm -f "$work/ss.data"
 }
 
 cpu_ticks() { # utime stime of a pid
@@ -70,6 +114,15 @@ echo "== haproxy-check: $servers servers, inter ${inter}ms, ${seconds}s window (
 start_peers
 "$load" check "$inter" "$warmup" "$seconds" "$ports" $proxy
 stop_peers
+# Jitter pass: the same checker again, traced after its warm-up (its own figures are not kept).
+start_peers
+"$load" check "$inter" 1 $((jitter_s + 2)) "$ports" $proxy >/dev/null &
+check_pid=$!
+sleep 1.5
+connect_jitter "$check_pid"
+wait "$check_pid" || true
+check_pid=""
+stop_peers quiet
 
 if ! command -v haproxy >/dev/null; then
     echo "== HAProxy: not on PATH, reference run skipped"
@@ -99,14 +152,25 @@ if ! kill -0 "$hap_pid" 2>/dev/null; then
 fi
 read -r u0 s0 < <(cpu_ticks "$hap_pid")
 t0=$(date +%s.%N)
-sleep "$seconds"
+# HAProxy does not count its checks anywhere we can read; a perf counter on connect() does (a
+# counting tracepoint, no records: its cost is well under 1 % of a core at 20,000 events/s).
+connects=0
+if command -v perf >/dev/null &&
+    perf stat -x, -e syscalls:sys_enter_connect -p "$hap_pid" -o "$work/pstat" -- sleep "$seconds" 2>/dev/null; then
+    connects=$(awk -F, '/sys_enter_connect/ { print $1 + 0 }' "$work/pstat")
+else
+    sleep "$seconds"
+fi
 read -r u1 s1 < <(cpu_ticks "$hap_pid")
 t1=$(date +%s.%N)
+awk -v u="$((u1 - u0))" -v s="$((s1 - s0))" -v t0="$t0" -v t1="$t1" -v hz="$tick" -v n="$connects" 'BEGIN {
+    w = t1 - t0; us = u / hz / w * 100; ss = s / hz / w * 100
+    rate = ""
+    if (n > 0) rate = sprintf(" checks=%d (%.0f/s) %.1f us per check", n, n / w, (u + s) / hz / n * 1e6)
+    printf "haproxy: window=%.1fs cpu=%.1f%% of one core (user %.1f%%, sys %.1f%%)%s\n", w, us + ss, us, ss, rate
+}'
+connect_jitter "$hap_pid"
 kill "$hap_pid"
 wait "$hap_pid" 2>/dev/null || true
 hap_pid=""
-awk -v u="$((u1 - u0))" -v s="$((s1 - s0))" -v t0="$t0" -v t1="$t1" -v hz="$tick" 'BEGIN {
-    w = t1 - t0; us = u / hz / w * 100; ss = s / hz / w * 100
-    printf "haproxy: window=%.1fs cpu=%.1f%% of one core (user %.1f%%, sys %.1f%%)\n", w, us + ss, us, ss
-}'
 stop_peers
