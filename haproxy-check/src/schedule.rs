@@ -346,13 +346,19 @@ async fn check_loop(
         return;
     };
     let mut next = first;
+    // One timer entry for the server's whole life, moved to each new deadline.
+    let sleep = tokio::time::sleep_until(next);
+    tokio::pin!(sleep);
     loop {
+        if sleep.deadline() != next {
+            sleep.as_mut().reset(next);
+        }
         tokio::select! {
-            () = tokio::time::sleep_until(next) => {}
+            () = &mut sleep => {}
             () = wake.notified() => {
                 // Passive health asked for fastinter, or maint changed: re-plan from now.
-                let h = lock(slot).health.clone();
-                let soon = Instant::now() + h.params().fastinter();
+                let fastinter = lock(slot).health.params().fastinter();
+                let soon = Instant::now() + fastinter;
                 if soon < next {
                     next = soon;
                 }
@@ -416,8 +422,11 @@ async fn agent_loop(
         return;
     };
     let mut next = first;
+    let sleep = tokio::time::sleep_until(next);
+    tokio::pin!(sleep);
     loop {
-        tokio::time::sleep_until(next).await;
+        sleep.as_mut().reset(next);
+        (&mut sleep).await;
         let result = run_agent(spec.addr, &spec.send, spec.timeouts).await;
         let transitions = {
             let mut s = lock(slot);

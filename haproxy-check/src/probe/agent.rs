@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use tokio::time::Instant;
 
 use super::CheckTimeouts;
-use super::session::Session;
+use super::session::{Next, Session};
 use crate::agent::{AgentReply, MAX_AGENT_LINE};
 use crate::{CheckOutcome, CheckStatus};
 
@@ -26,7 +26,12 @@ pub async fn run_agent(target: SocketAddr, send: &[u8], t: CheckTimeouts) -> Age
         outcome: CheckOutcome::new(status, None, info, start.elapsed()),
         reply: None,
     };
-    let mut s = match Session::connect(target, &t.into(), start).await {
+    let next = if send.is_empty() {
+        Next::Expect
+    } else {
+        Next::Send
+    };
+    let mut s = match Session::connect(target, &t.into(), start, next).await {
         Ok(s) => s,
         Err(e) => return fail(e.status, e.info),
     };

@@ -6,7 +6,7 @@ use regex::bytes::Regex;
 use tokio::time::Instant;
 
 use super::CheckConn;
-use super::session::Session;
+use super::session::{Next, Session};
 use super::tcpcheck::compile;
 use crate::{CheckError, CheckOutcome, CheckStatus};
 
@@ -296,7 +296,7 @@ impl HttpCheck {
         start: Instant,
         state: Option<&str>,
     ) -> (CheckStatus, Option<u32>, String) {
-        let mut s = match Session::connect(target, t, start).await {
+        let mut s = match Session::connect(target, t, start, Next::Send).await {
             Ok(s) => s,
             Err(e) => return (e.status, None, e.info),
         };
@@ -445,7 +445,7 @@ impl HttpSequence {
         let mut session: Option<Session> = None;
         let mut last = (CheckStatus::L4Ok, None, String::new());
         if !matches!(self.steps.first(), Some(HttpStep::Connect(_))) {
-            match Session::connect(target, &conn, start).await {
+            match Session::connect(target, &conn, start, Next::Send).await {
                 Ok(s) => session = Some(s),
                 Err(e) => return CheckOutcome::new(e.status, None, e.info, start.elapsed()),
             }
@@ -457,7 +457,7 @@ impl HttpSequence {
                         c.addr.unwrap_or(target.ip()),
                         c.port.unwrap_or(target.port()),
                     );
-                    match Session::connect(addr, &conn, start).await {
+                    match Session::connect(addr, &conn, start, Next::Send).await {
                         Ok(s) => session = Some(s),
                         Err(e) => {
                             return CheckOutcome::new(e.status, None, e.info, start.elapsed());

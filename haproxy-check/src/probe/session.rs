@@ -3,6 +3,7 @@
 use std::io;
 use std::net::SocketAddr;
 
+use socket2::{Domain, Protocol, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -47,17 +48,59 @@ pub(crate) fn errno_text(e: &io::Error) -> String {
     }
 }
 
+/// What a check does right after its connect; it decides HAProxy's socket options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Nothing: a connect-only check.
+    Nothing,
+    /// The check sends first (HTTP request, `tcp-check send`, agent-send).
+    Send,
+    /// The check waits for the server to speak first (`tcp-check expect`: SMTP, MySQL, ...).
+    Expect,
+}
+
 /// The transport under a check: plain TCP or TLS.
 #[derive(Debug)]
 enum Stream {
+    /// Connected but not yet registered with the reactor: a connect-only check never is.
+    Bare(Option<std::net::TcpStream>),
     Plain(TcpStream),
     #[cfg(feature = "tls")]
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
 
 impl Stream {
-    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+    /// Registers a bare socket with the reactor before its first I/O.
+    fn registered(&mut self) -> io::Result<()> {
+        if let Self::Bare(s) = self {
+            let std = s
+                .take()
+                .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))?;
+            *self = Self::Plain(TcpStream::from_std(std)?);
+        }
+        Ok(())
+    }
+
+    async fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
+        if let Self::Bare(Some(s)) = self {
+            // Try the write at once: a fresh socket has room for a check request, and a
+            // send-only check (a PROXY line) then never touches the reactor.
+            while !data.is_empty() {
+                match io::Write::write(&mut &*s, data) {
+                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                    Ok(n) => data = data.get(n..).unwrap_or_default(),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if data.is_empty() {
+                return Ok(());
+            }
+        }
+        self.registered()?;
         match self {
+            Self::Bare(_) => Err(io::ErrorKind::NotConnected.into()),
             Self::Plain(s) => s.write_all(data).await,
             #[cfg(feature = "tls")]
             Self::Tls(s) => {
@@ -68,11 +111,99 @@ impl Stream {
     }
 
     async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.registered()?;
         match self {
+            Self::Bare(_) => Err(io::ErrorKind::NotConnected.into()),
             Self::Plain(s) => s.read(buf).await,
             #[cfg(feature = "tls")]
             Self::Tls(s) => s.read(buf).await,
         }
+    }
+}
+
+/// A connect error in HAProxy's terms: an OS error (refused, unreachable, ...) is L4CON.
+fn connect_error(e: &io::Error) -> StepError {
+    let status = if e.kind() == io::ErrorKind::ConnectionRefused || e.raw_os_error().is_some() {
+        CheckStatus::L4Con
+    } else {
+        CheckStatus::SockErr
+    };
+    StepError::io(status, e)
+}
+
+/// `EINPROGRESS`, the answer of a non-blocking `connect()` that has not finished yet
+/// (`io::ErrorKind::InProgress` is not stable at our MSRV).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const EINPROGRESS: i32 = 115;
+/// `EINPROGRESS` on the BSDs and macOS.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const EINPROGRESS: i32 = 36;
+
+/// A non-blocking socket with HAProxy's check options, its connect started.
+///
+/// Returns the socket and whether the handshake is already complete. On loopback it nearly
+/// always is: the kernel runs the whole exchange inside `connect()`, so a connect-only check
+/// then needs no reactor registration, no wake-up and no timer.
+fn start_connect(
+    addr: SocketAddr,
+    next: Next,
+    writes_first: bool,
+) -> Result<(std::net::TcpStream, bool), StepError> {
+    let sockerr = |e: io::Error| StepError::io(CheckStatus::SockErr, &e);
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let sock = Socket::new(
+        Domain::for_address(addr),
+        Type::STREAM.nonblocking(),
+        Some(Protocol::TCP),
+    )
+    .map_err(sockerr)?;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let sock = {
+        let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+            .map_err(sockerr)?;
+        s.set_nonblocking(true).map_err(sockerr)?;
+        s
+    };
+    // HAProxy closes check connections with a single RST unless `linger` is given
+    // (configuration.txt, `tcp-check connect`): no TIME_WAIT pile-up on the checker.
+    sock.set_linger(Some(std::time::Duration::ZERO))
+        .map_err(sockerr)?;
+    if next != Next::Nothing || writes_first {
+        // Small requests leave at once (HAProxy sets TCP_NODELAY on every connection; a
+        // connect-only check writes nothing, so it skips the call).
+        sock.set_tcp_nodelay(true).map_err(sockerr)?;
+    }
+    if next != Next::Expect {
+        // HAProxy's CONNECT_DELACK_ALWAYS (tcpcheck.c): unless the server speaks first, the
+        // handshake's last ACK waits for the request, or for the close of a connect-only
+        // check, which then never reaches the server's accept queue.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        sock.set_tcp_quickack(false).map_err(sockerr)?;
+    }
+    let done = match sock.connect(&addr.into()) {
+        Ok(()) => true,
+        Err(e)
+            if e.raw_os_error() == Some(EINPROGRESS) || e.kind() == io::ErrorKind::WouldBlock =>
+        {
+            // A peer address means the handshake is done; otherwise a pending error (refused)
+            // ends the check, and no error means it is still under way.
+            sock.peer_addr().is_ok()
+                || match sock.take_error().map_err(sockerr)? {
+                    Some(e) => return Err(connect_error(&e)),
+                    None => false,
+                }
+        }
+        Err(e) => return Err(connect_error(&e)),
+    };
+    Ok((sock.into(), done))
+}
+
+/// Waits for a connect under way to finish (socket writable, then its pending error).
+async fn finish_connect(tcp: &TcpStream) -> io::Result<()> {
+    tcp.writable().await?;
+    match tcp.take_error()? {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
 }
 
@@ -89,44 +220,39 @@ pub(crate) struct Session {
 
 impl Session {
     /// Connects within `t.connect`; the read deadline counts from the start when `t.whole`.
+    /// `next` is what the check does first once connected.
     pub(crate) async fn connect(
         addr: SocketAddr,
         conn: &CheckConn,
         start: Instant,
+        next: Next,
     ) -> Result<Self, StepError> {
         let t = &conn.timeouts;
-        let fut = TcpStream::connect(addr);
-        let stream = match tokio::time::timeout(t.connect, fut).await {
-            Err(_) => {
-                return Err(StepError::bare(CheckStatus::L4Timeout));
+        #[cfg(feature = "tls")]
+        let writes_first = conn.send_proxy.is_some() || conn.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        let writes_first = conn.send_proxy.is_some();
+        let (std, done) = start_connect(addr, next, writes_first)?;
+        let mut stream = if done {
+            Stream::Bare(Some(std))
+        } else {
+            let tcp =
+                TcpStream::from_std(std).map_err(|e| StepError::io(CheckStatus::SockErr, &e))?;
+            match tokio::time::timeout(t.connect, finish_connect(&tcp)).await {
+                Err(_) => return Err(StepError::bare(CheckStatus::L4Timeout)),
+                Ok(Err(e)) => return Err(connect_error(&e)),
+                Ok(Ok(())) => Stream::Plain(tcp),
             }
-            Ok(Err(e)) => {
-                let refused =
-                    e.kind() == io::ErrorKind::ConnectionRefused || e.raw_os_error().is_some();
-                let status = if refused {
-                    CheckStatus::L4Con
-                } else {
-                    CheckStatus::SockErr
-                };
-                return Err(StepError::io(status, &e));
-            }
-            Ok(Ok(s)) => s,
         };
-        let _ = stream.set_nodelay(true);
-        // HAProxy closes check connections with a single RST unless `linger` is given
-        // (configuration.txt, `tcp-check connect`): no TIME_WAIT pile-up on the checker.
-        #[expect(
-            deprecated,
-            reason = "a zero linger sends RST at once and never blocks; set_zero_linger needs a newer tokio than our minimum"
-        )]
-        let _ = stream.set_linger(Some(std::time::Duration::ZERO));
         let base = if t.whole { start } else { Instant::now() };
         let deadline = base + t.read;
-        let mut stream = stream;
         if let Some(h) = conn.send_proxy {
-            let local = stream
-                .local_addr()
-                .map_err(|e| StepError::io(CheckStatus::SockErr, &e))?;
+            let local = match &stream {
+                Stream::Bare(Some(s)) => s.local_addr(),
+                Stream::Plain(s) => s.local_addr(),
+                _ => Err(io::ErrorKind::NotConnected.into()),
+            }
+            .map_err(|e| StepError::io(CheckStatus::SockErr, &e))?;
             match tokio::time::timeout_at(deadline, stream.write_all(&h.bytes(local, addr))).await {
                 Err(_) => {
                     return Err(StepError::bare(CheckStatus::L4Timeout));
@@ -139,11 +265,19 @@ impl Session {
         }
         #[cfg(feature = "tls")]
         let (stream, tls) = match &conn.tls {
-            Some(tls) => (handshake(stream, tls, addr, deadline).await?, true),
-            None => (Stream::Plain(stream), false),
+            Some(tls) => {
+                stream
+                    .registered()
+                    .map_err(|e| StepError::io(CheckStatus::SockErr, &e))?;
+                let Stream::Plain(tcp) = stream else {
+                    return Err(StepError::bare(CheckStatus::SockErr));
+                };
+                (handshake(tcp, tls, addr, deadline).await?, true)
+            }
+            None => (stream, false),
         };
         #[cfg(not(feature = "tls"))]
-        let (stream, tls) = (Stream::Plain(stream), false);
+        let tls = false;
         Ok(Self {
             stream,
             tls,

@@ -9,7 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use regex::bytes::Regex;
 use tokio::time::Instant;
 
-use super::session::{Session, StepError};
+use super::session::{Next, Session, StepError};
 use super::{CheckConn, proto};
 use crate::{CheckError, CheckOutcome, CheckStatus};
 
@@ -279,7 +279,8 @@ impl TcpCheck {
         let mut did_io = false;
         let mut last_success: Option<(CheckStatus, Option<u32>, String)> = None;
         if !matches!(self.rules.first(), Some(TcpRule::Connect(_))) {
-            match Session::connect(target, t, start).await {
+            let next = Next::after(self.rules.first());
+            match Session::connect(target, t, start, next).await {
                 Ok(s) => session = Some(s),
                 Err(e) => return (e.status, None, e.info),
             }
@@ -292,7 +293,8 @@ impl TcpCheck {
                         c.addr.unwrap_or(target.ip()),
                         c.port.unwrap_or(target.port()),
                     );
-                    match Session::connect(addr, t, start).await {
+                    let next = Next::after(self.rules.get(step));
+                    match Session::connect(addr, t, start, next).await {
                         Ok(s) => session = Some(s),
                         Err(e) => return (e.status, None, e.info),
                     }
@@ -339,6 +341,17 @@ impl TcpCheck {
 }
 
 use super::proto::Verdict;
+
+impl Next {
+    /// What follows a connect when `rule` is the next tcp-check rule.
+    fn after(rule: Option<&TcpRule>) -> Self {
+        match rule {
+            Some(TcpRule::Expect(_)) => Self::Expect,
+            Some(TcpRule::Send(_)) => Self::Send,
+            Some(TcpRule::Connect(_)) | None => Self::Nothing,
+        }
+    }
+}
 
 async fn eval_expect(s: &mut Session, e: &Expect, step: usize) -> Result<Verdict, Verdict> {
     loop {

@@ -7,6 +7,7 @@ mod http_probe;
 mod live;
 mod peer;
 mod proto_probe;
+mod redis_real;
 mod schedule;
 mod tcp_probe;
 #[cfg(feature = "tls")]

@@ -13,10 +13,126 @@ fn t(ms: u64) -> CheckTimeouts {
 
 #[tokio::test]
 async fn connect_check_passes_on_listener() {
-    let (addr, h) = peer(vec![]).await;
-    let o = CheckKind::Connect.run(addr, t(1000), None).await;
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let o = CheckKind::Connect
+        .run(l.local_addr().unwrap(), t(1000), None)
+        .await;
     assert_eq!(o.status, CheckStatus::L4Ok);
+    assert_eq!(o.info, "");
+    // As HAProxy's (TCP_QUICKACK off, then close with RST), the check ends before the
+    // handshake's last ACK: the connection never reaches the server's accept queue.
+    #[cfg(target_os = "linux")]
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), l.accept())
+            .await
+            .is_err(),
+        "a connect-only check was accepted by the server"
+    );
+}
+
+#[tokio::test]
+async fn expect_first_check_is_accepted_and_greeted() {
+    // A server that speaks first must see the connection at once (quick ACK kept on).
+    let (addr, h) = peer(vec![send("220 ready\r\n")]).await;
+    let rules = TcpCheck::new(vec![TcpRule::Expect(Expect::string("220"))]).unwrap();
+    let o = rules.run(addr, t(1000)).await;
+    assert_eq!(o.status, CheckStatus::L7Ok, "{o:?}");
     h.await.unwrap();
+}
+
+/// A listener whose accept queue is full: further SYNs are dropped, so connects hang.
+fn full_listener() -> (socket2::Socket, Vec<std::net::TcpStream>) {
+    use socket2::{Domain, Socket, Type};
+    let l = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    l.bind(
+        &"127.0.0.1:0"
+            .parse::<std::net::SocketAddr>()
+            .expect("address")
+            .into(),
+    )
+    .expect("bind");
+    l.listen(0).expect("listen");
+    let addr = l
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("local address");
+    // Never accepted: these fill the queue (one fits with a backlog of 0, two for safety).
+    let fillers = (0..2)
+        .filter_map(|_| {
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()
+        })
+        .collect();
+    (l, fillers)
+}
+
+#[tokio::test]
+async fn connect_timeout_is_l4tout_within_timeout_connect() {
+    let (l, _fillers) = full_listener();
+    let addr = l.local_addr().unwrap().as_socket().unwrap();
+    // `inter 5s`, `timeout connect 200ms`, `timeout check 5s`: the connect gives up at 200 ms.
+    let ms = Duration::from_millis;
+    let timeouts = CheckTimeouts::new(ms(5000), Some(ms(200)), Some(ms(5000)));
+    let start = std::time::Instant::now();
+    let o = CheckKind::Connect.run(addr, timeouts, None).await;
+    assert_eq!(o.status, CheckStatus::L4Timeout, "{o:?}");
+    assert_eq!(o.info, "");
+    let took = start.elapsed();
+    assert!(took >= ms(190) && took < ms(2000), "{took:?}");
+}
+
+#[tokio::test]
+async fn connect_finishing_late_goes_through_the_reactor() {
+    // The SYN is dropped while the queue is full; the listener drains it 200 ms later, so the
+    // kernel's SYN retransmission (about 1 s) completes the connect after `connect()` returned.
+    let (l, fillers) = full_listener();
+    let addr = l
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("local address");
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let drain = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        for _ in 0..fillers.len() {
+            let _ = l.accept();
+        }
+        // Keep the listener open until the check is over (bounded).
+        let _ = wait.recv_timeout(Duration::from_secs(5));
+        drop(fillers);
+    });
+    let start = std::time::Instant::now();
+    let o = CheckKind::Connect.run(addr, t(2500), None).await;
+    let _ = done.send(());
+    assert_eq!(o.status, CheckStatus::L4Ok, "{o:?}");
+    assert!(start.elapsed() >= Duration::from_millis(500), "{o:?}");
+    drain.join().unwrap();
+}
+
+#[tokio::test]
+async fn connect_check_over_ipv6_loopback() {
+    let Ok(l) = tokio::net::TcpListener::bind("[::1]:0").await else {
+        return; // no IPv6 on this host
+    };
+    let o = CheckKind::Connect
+        .run(l.local_addr().unwrap(), t(1000), None)
+        .await;
+    assert_eq!(o.status, CheckStatus::L4Ok, "{o:?}");
+}
+
+#[tokio::test]
+async fn connect_timeout_without_timeout_check_is_bounded_by_inter() {
+    let (l, _fillers) = full_listener();
+    let addr = l.local_addr().unwrap().as_socket().unwrap();
+    let rules = TcpCheck::new(vec![
+        TcpRule::Send(b"PING\r\n".to_vec()),
+        TcpRule::Expect(Expect::string("+PONG")),
+    ])
+    .unwrap();
+    let start = std::time::Instant::now();
+    let o = rules.run(addr, t(250)).await;
+    assert_eq!(o.status, CheckStatus::L4Timeout, "{o:?}");
+    assert!(start.elapsed() < Duration::from_millis(2000));
 }
 
 #[tokio::test]
@@ -101,15 +217,18 @@ async fn connect_must_come_first() {
 
 #[tokio::test]
 async fn connect_rule_port_overrides_target() {
-    let (addr, h) = peer(vec![]).await;
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let other = closed_port().await;
     let rules = TcpCheck::new(vec![TcpRule::Connect(ConnectRule {
-        port: Some(addr.port()),
+        port: Some(l.local_addr().unwrap().port()),
         addr: None,
     })])
     .unwrap();
-    assert_eq!(rules.run(other, t(1000)).await.status, CheckStatus::L4Ok);
-    h.await.unwrap();
+    let o = rules.run(other, t(1000)).await;
+    assert_eq!(
+        (o.status, o.info.as_str()),
+        (CheckStatus::L4Ok, "(tcp-check)")
+    );
 }
 
 #[test]
