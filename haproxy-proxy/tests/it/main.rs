@@ -10,5 +10,6 @@ mod backend_diff;
 mod build;
 mod differential;
 mod queue;
+mod queue_diff;
 mod queue_failover;
 mod tcp_accept_proxy;
