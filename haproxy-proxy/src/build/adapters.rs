@@ -115,7 +115,11 @@ impl LbPicker {
             (Some(name), Some(req)) => req.headers.get(name),
             _ => None,
         };
-        let random = [random_u32()];
+        // Only `balance random` draws; the others skip the cost of a draw.
+        let random = match lb.config().algorithm {
+            Algorithm::Random { .. } => [random_u32()],
+            _ => [0],
+        };
         let key = RequestKey {
             source: Some(source),
             uri: stream.request.map(|r| r.uri.as_bytes()),

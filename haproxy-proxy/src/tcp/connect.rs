@@ -359,3 +359,30 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncWriteExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_watched_client_keeps_what_it_sends_up_to_the_limit() {
+        let (mut client, mut proxy_side) = tokio::io::duplex(64);
+        client.write_all(b"0123456789").await.unwrap();
+        let mut buf = b"head".to_vec();
+        let watched = watch_client(&mut proxy_side, &mut buf, 8);
+        // At the limit it stops reading and never resolves.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), watched)
+                .await
+                .is_err()
+        );
+        assert_eq!(buf, b"head0123");
+        let mut buf = Vec::new();
+        let rest = watch_client(&mut proxy_side, &mut buf, 8);
+        drop(client);
+        assert_eq!(rest.await, ClientEvent::Closed);
+        assert_eq!(buf, b"456789");
+    }
+}

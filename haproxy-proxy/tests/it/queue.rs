@@ -362,3 +362,57 @@ async fn first_fills_the_first_server_up_to_its_maxconn() {
     assert_eq!(b.total(), 1);
     d.shutdown().await;
 }
+
+/// Reads one response with a `content-length` body from a kept-alive connection.
+async fn read_one(s: &mut TcpStream) -> String {
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 1024];
+    loop {
+        let text = String::from_utf8_lossy(&out).to_ascii_lowercase();
+        if let Some((head, rest)) = text.split_once("\r\n\r\n") {
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            if rest.len() >= len {
+                return String::from_utf8_lossy(&out).into_owned();
+            }
+        }
+        let n = tokio::time::timeout(BOUND, s.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "closed early");
+        out.extend_from_slice(&chunk[..n]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_tcp_mode_the_slot_is_held_for_the_whole_connection() {
+    let a = Origin::start("a").await;
+    let d = Daemon::start(
+        &format!(
+            "{}listen l\n bind @listen@\n timeout queue 10s\n server a @a@ maxconn 1\n",
+            DEFAULTS.replace("mode http", "mode tcp")
+        ),
+        &[("a", a.addr)],
+    );
+    let mut c1 = TcpStream::connect(d.addr).await.unwrap();
+    c1.write_all(b"GET /hold HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .unwrap();
+    until("the first request at the server", || a.active() == 1).await;
+    let mut c2 = TcpStream::connect(d.addr).await.unwrap();
+    c2.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .unwrap();
+    a.let_go(1);
+    assert!(read_one(&mut c1).await.ends_with("\r\n\r\na"));
+    // The first connection is still open: the second one waits in the queue.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(a.total(), 1);
+    drop(c1);
+    assert!(read_one(&mut c2).await.ends_with("\r\n\r\na"));
+    assert_eq!(a.total(), 2);
+    d.shutdown().await;
+}
