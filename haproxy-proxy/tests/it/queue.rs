@@ -17,7 +17,7 @@ use haproxy_proxy::build::{Service, build};
 use haproxy_proxy::runtime::Stop;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinHandle;
 
 /// Every wait in these tests gives up after this long.
@@ -34,7 +34,7 @@ pub(crate) struct Origin {
     max_active: AtomicUsize,
     total: AtomicUsize,
     held: Semaphore,
-    accept: std::sync::Mutex<Option<JoinHandle<()>>>,
+    stop: Notify,
 }
 
 impl Origin {
@@ -47,24 +47,36 @@ impl Origin {
             max_active: AtomicUsize::new(0),
             total: AtomicUsize::new(0),
             held: Semaphore::new(0),
-            accept: std::sync::Mutex::new(None),
+            stop: Notify::new(),
         });
         let o = Arc::clone(&me);
-        let task = tokio::spawn(async move {
-            while let Ok((s, _)) = l.accept().await {
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    accepted = l.accept() => {
+                        let Ok((s, _)) = accepted else { break };
+                        let o = Arc::clone(&o);
+                        tokio::spawn(async move { o.serve(s).await });
+                    }
+                    () = o.stop.notified() => break,
+                }
+            }
+            // Serve what the kernel already accepted, then close: later connections are
+            // refused, and none that completed its handshake is reset.
+            let l = l.into_std().unwrap();
+            while let Ok((s, _)) = l.accept() {
+                s.set_nonblocking(true).unwrap();
+                let s = TcpStream::from_std(s).unwrap();
                 let o = Arc::clone(&o);
                 tokio::spawn(async move { o.serve(s).await });
             }
         });
-        *me.accept.lock().unwrap() = Some(task);
         me
     }
 
     /// Stops accepting (the port refuses connections); requests in flight finish.
     pub(crate) fn stop(&self) {
-        if let Some(t) = self.accept.lock().unwrap().take() {
-            t.abort();
-        }
+        self.stop.notify_one();
     }
 
     /// Lets `n` held requests answer.
