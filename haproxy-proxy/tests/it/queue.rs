@@ -176,17 +176,43 @@ impl Daemon {
     }
 }
 
-/// One `GET <path>` with `Connection: close`; the whole raw response.
+/// One `GET <path>` with `Connection: close`; the whole raw response (an I/O error is
+/// described in the text, so comparisons show it).
 pub(crate) async fn get(addr: SocketAddr, path: &str) -> String {
     let mut s = TcpStream::connect(addr).await.unwrap();
     let req = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     s.write_all(req.as_bytes()).await.unwrap();
     let mut out = Vec::new();
-    tokio::time::timeout(BOUND, s.read_to_end(&mut out))
+    let read = tokio::time::timeout(BOUND, s.read_to_end(&mut out))
         .await
-        .expect("response in time")
-        .unwrap();
-    String::from_utf8_lossy(&out).into_owned()
+        .expect("response in time");
+    let text = String::from_utf8_lossy(&out).into_owned();
+    match read {
+        Ok(_) => text,
+        Err(e) => format!("{text}<read error: {e}>"),
+    }
+}
+
+/// A loopback port bound but not listening: connections are refused, and no other socket can
+/// take the port while this lives (a freed port could be handed to another test).
+pub(crate) struct Refused {
+    _socket: socket2::Socket,
+    pub(crate) addr: SocketAddr,
+}
+
+impl Refused {
+    pub(crate) fn new() -> Refused {
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket
+            .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+            .unwrap();
+        let addr = socket.local_addr().unwrap().as_socket().unwrap();
+        Refused {
+            _socket: socket,
+            addr,
+        }
+    }
 }
 
 /// The body of a response (after the head).

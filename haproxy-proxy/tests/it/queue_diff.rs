@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::queue::{Daemon, Origin, get, until};
+use crate::queue::{Daemon, Origin, Refused, get, until};
 
 const DEFAULTS: &str =
     "defaults\n mode http\n timeout connect 1s\n timeout client 10s\n timeout server 10s\n";
@@ -67,7 +67,7 @@ async fn start_haproxy(bin: &str, text: &str, origins: &[(&str, SocketAddr)]) ->
         std::process::id()
     ));
     std::fs::write(&cfg, text).unwrap();
-    let child = Command::new(bin)
+    let mut child = Command::new(bin)
         .args(["-db", "-f"])
         .arg(&cfg)
         .stdout(Stdio::null())
@@ -83,19 +83,16 @@ async fn start_haproxy(bin: &str, text: &str, origins: &[(&str, SocketAddr)]) ->
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // A port taken meanwhile by someone else would answer in haproxy's place.
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "haproxy exited (port {port} taken?)"
+    );
     Haproxy {
         child,
         addr,
         _cfg: cfg,
     }
-}
-
-/// A loopback port nobody listens on.
-fn refused() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
 }
 
 /// Runs `steps` against real HAProxy and against our daemon, each with fresh origins named
@@ -112,13 +109,13 @@ where
         for n in names {
             origins.push(Origin::start(n).await);
         }
-        let dead = refused();
+        let dead = Refused::new();
         let mut addrs: Vec<(&str, SocketAddr)> = names
             .iter()
             .zip(&origins)
             .map(|(n, o)| (*n, o.addr))
             .collect();
-        addrs.push(("dead", dead));
+        addrs.push(("dead", dead.addr));
         let out = if ours {
             let d = Daemon::start(text, &addrs);
             let out = steps(d.addr, origins).await;

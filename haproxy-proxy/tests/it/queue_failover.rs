@@ -11,18 +11,10 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::queue::{Daemon, Origin, PAGE_503, body, get, until};
+use crate::queue::{Daemon, Origin, PAGE_503, Refused, body, get, until};
 
 const DEFAULTS: &str =
     "defaults\n mode http\n timeout connect 1s\n timeout client 10s\n timeout server 10s\n";
-
-/// A loopback port nobody listens on (connections are refused).
-fn refused() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
 
 async fn bodies(addr: SocketAddr, n: usize) -> Vec<String> {
     let mut out = Vec::new();
@@ -35,8 +27,8 @@ async fn bodies(addr: SocketAddr, n: usize) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backups_serve_when_no_active_server_is_usable() {
     let (b1, b2) = (Origin::start("b1").await, Origin::start("b2").await);
-    let dead = refused();
-    let origins = [("b1", b1.addr), ("b2", b2.addr), ("dead", dead)];
+    let dead = Refused::new();
+    let origins = [("b1", b1.addr), ("b2", b2.addr), ("dead", dead.addr)];
     // Actives in maintenance: only the first backup takes the traffic (reference §2).
     let d = Daemon::start(
         &format!(
