@@ -232,35 +232,63 @@ async fn sequence(addr: SocketAddr, n: usize) -> Vec<String> {
 /// `n` requests over one keep-alive client connection; the raw responses.
 async fn keep_alive(addr: SocketAddr, n: usize) -> Vec<String> {
     let mut s = TcpStream::connect(addr).await.unwrap();
-    let (mut out, mut buf) = (Vec::new(), Vec::new());
+    let mut out = Vec::new();
     for _ in 0..n {
-        s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
-            .await
-            .unwrap();
-        let mut chunk = [0u8; 1024];
-        let resp = loop {
-            let text = String::from_utf8_lossy(&buf).into_owned();
-            if let Some((head, rest)) = text.split_once("\r\n\r\n") {
-                let len: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length: "))
-                    .map_or(0, |v| v.parse().unwrap());
-                if rest.len() >= len {
-                    let total = head.len() + 4 + len;
-                    buf.drain(..total);
-                    break text[..total].to_owned();
-                }
-            }
-            let k = tokio::time::timeout(Duration::from_secs(5), s.read(&mut chunk))
-                .await
-                .unwrap()
-                .unwrap();
-            assert!(k > 0, "connection closed early");
-            buf.extend_from_slice(&chunk[..k]);
-        };
-        out.push(resp);
+        out.push(request_on(&mut s).await);
     }
     out
+}
+
+/// One keep-alive `GET /` on `s`; the raw response (read by its `content-length`), or what
+/// came before the connection closed.
+async fn request_on(s: &mut TcpStream) -> String {
+    s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .unwrap();
+    let (mut buf, mut chunk) = (Vec::new(), [0u8; 1024]);
+    loop {
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        if let Some((head, rest)) = text.split_once("\r\n\r\n") {
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .map_or(0, |v| v.parse().unwrap());
+            if rest.len() >= len {
+                return text;
+            }
+        }
+        let k = tokio::time::timeout(Duration::from_secs(5), s.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap_or(0);
+        if k == 0 {
+            return format!("{text}<closed>");
+        }
+        buf.extend_from_slice(&chunk[..k]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_timeout_keeps_the_keep_alive_connection_like_haproxy() {
+    both(
+        "timeout queue on a keep-alive connection",
+        &format!(
+            "{DEFAULTS}listen l\n bind @listen@\n timeout queue 150ms\n server a @a@ maxconn 1\n"
+        ),
+        &["a"],
+        |addr, o| async move {
+            let a = &o[0];
+            let first = tokio::spawn(get(addr, "/hold"));
+            until("the first request at the server", || a.active() == 1).await;
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            let mut out = vec![request_on(&mut s).await];
+            a.let_go(1);
+            out.push(first.await.unwrap());
+            out.push(request_on(&mut s).await);
+            out
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
