@@ -27,6 +27,7 @@ use crate::errors::{ErrorPages, parse_errorfile};
 use crate::h1::H1Limits;
 use crate::http::{HttpService, ServerPool};
 use crate::listener::{BindOptions, BindTarget, parse_bind_addr};
+use crate::registry::{BackendEntry, FrontendEntry, Registry, ServerEntry};
 use crate::settings::{
     BackendSettings, ConnMode, DEFAULT_RETRIES, ForwardFor, FrontendSettings, Mode, SendProxy,
     ServerSettings, Timeouts,
@@ -70,6 +71,8 @@ pub struct Runtime {
     pub global_maxconn: u32,
     /// Global `nbthread`, when given.
     pub nbthread: Option<u32>,
+    /// Every frontend, backend and server with its live counters and state.
+    pub registry: Arc<Registry>,
 }
 
 fn cfg_err(message: impl Into<String>) -> ProxyError {
@@ -294,6 +297,82 @@ fn bind_specs(p: &Proxy) -> Result<Vec<BindSpec>, ProxyError> {
         .collect()
 }
 
+/// Proxy ids as HAProxy assigns them: an explicit `id`, else the lowest free number from 1, in
+/// configuration order; indexed like `cfg.proxies` (`0` for defaults sections).
+fn proxy_ids(cfg: &Config) -> Vec<u32> {
+    let explicit: Vec<u32> = cfg
+        .proxies
+        .iter()
+        .filter_map(|p| p.id.and_then(|v| u32::try_from(v).ok()))
+        .collect();
+    let mut next = 1u32;
+    cfg.proxies
+        .iter()
+        .map(|p| {
+            if p.kind == ProxyKind::Defaults {
+                return 0;
+            }
+            if let Some(id) = p.id.and_then(|v| u32::try_from(v).ok()) {
+                return id;
+            }
+            while explicit.contains(&next) {
+                next += 1;
+            }
+            next += 1;
+            next - 1
+        })
+        .collect()
+}
+
+/// Server ids within a backend: an explicit `id`, else the lowest free number from 1.
+fn server_ids(p: &Proxy) -> Vec<u32> {
+    let explicit: Vec<u32> = p
+        .servers
+        .iter()
+        .filter_map(|s| s.params.id.and_then(|v| u32::try_from(v).ok()))
+        .collect();
+    let mut next = 1u32;
+    p.servers
+        .iter()
+        .map(|s| {
+            if let Some(id) = s.params.id.and_then(|v| u32::try_from(v).ok()) {
+                return id;
+            }
+            while explicit.contains(&next) {
+                next += 1;
+            }
+            next += 1;
+            next - 1
+        })
+        .collect()
+}
+
+fn backend_entry(p: &Proxy, id: u32, settings: &BackendSettings) -> BackendEntry {
+    let ids = server_ids(p);
+    BackendEntry {
+        name: p.name.clone(),
+        id,
+        mode: settings.mode,
+        counters: Counters::new(),
+        servers: settings
+            .servers
+            .iter()
+            .zip(&p.servers)
+            .zip(ids)
+            .map(|((s, m), sid)| {
+                ServerEntry::new(
+                    s.name.clone(),
+                    sid,
+                    s.addr,
+                    s.backup,
+                    s.weight,
+                    m.params.disabled == Some(true),
+                )
+            })
+            .collect(),
+    }
+}
+
 /// Builds the runtime from a loaded, valid configuration.
 ///
 /// # Errors
@@ -301,6 +380,14 @@ fn bind_specs(p: &Proxy) -> Result<Vec<BindSpec>, ProxyError> {
 /// has one), [`ProxyError::Bind`] for a bind address the listener cannot parse, and
 /// [`ProxyError::Errorfile`] for an unusable errorfile.
 pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
+    let ids = proxy_ids(cfg);
+    let id_of = |p: &Proxy| {
+        cfg.proxies
+            .iter()
+            .position(|q| std::ptr::eq(q, p))
+            .and_then(|i| ids.get(i).copied())
+            .unwrap_or(0)
+    };
     let backend_proxies: Vec<&Proxy> = cfg
         .proxies
         .iter()
@@ -323,6 +410,13 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         }
     }
     let picker = LbPicker(Arc::new(balancers));
+    let backend_entries: Vec<BackendEntry> = backend_proxies
+        .iter()
+        .zip(&backends)
+        .map(|(p, settings)| backend_entry(p, id_of(p), settings))
+        .collect();
+    let mut frontend_entries = Vec::new();
+    let mut pending = Vec::new();
     let index_of = |name: &str| backend_proxies.iter().position(|p| p.name == name);
     let limits = limits(cfg);
     let mut frontends = Vec::new();
@@ -348,6 +442,15 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             (None, ProxyKind::Listen) => index_of(&p.name),
             (None, _) => None,
         };
+        let counters = Counters::new();
+        frontend_entries.push(FrontendEntry {
+            name: p.name.clone(),
+            id: id_of(p),
+            mode: mode(p)?,
+            counters: Arc::clone(&counters),
+            maxconn: std::sync::atomic::AtomicU32::new(count(p.maxconn)),
+            enabled: std::sync::atomic::AtomicBool::new(true),
+        });
         let frontend = FrontendSettings {
             name: p.name.clone(),
             mode: mode(p)?,
@@ -359,21 +462,38 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             limits,
             errors: error_pages(p)?,
         };
+        pending.push((
+            p.kind.type_str(),
+            binds,
+            frontend,
+            compiled.rules,
+            chooser,
+            counters,
+        ));
+    }
+    let registry = Arc::new(Registry::new(
+        frontend_entries,
+        backend_entries,
+        picker.clone(),
+    ));
+    for (type_str, binds, frontend, rules, chooser, counters) in pending {
         frontends.push(FrontendRuntime {
-            type_str: p.kind.type_str(),
+            type_str,
             binds,
             service: Arc::new(HttpService {
                 frontend,
                 backends: backends.clone(),
-                rules: compiled.rules,
+                rules,
                 chooser,
                 picker: picker.clone(),
                 pool: ServerPool::new(),
-                counters: Counters::new(),
+                counters,
+                registry: Arc::clone(&registry),
             }),
         });
     }
     Ok(Runtime {
+        registry,
         frontends,
         global_maxconn: count(cfg.global.maxconn),
         nbthread: cfg.global.nbthread,

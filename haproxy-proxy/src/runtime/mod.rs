@@ -337,6 +337,7 @@ where
             )
             .await;
             svc.counters.record(&facts);
+            svc.registry.record(&facts);
         }
     }
 }

@@ -12,4 +12,5 @@ mod differential;
 mod queue;
 mod queue_diff;
 mod queue_failover;
+mod registry;
 mod tcp_accept_proxy;
