@@ -301,7 +301,8 @@ where
     // What the client sends while queued (body, next request) is kept in `buf`.
     let (taken, queued) = {
         let gone = std::pin::pin!(watch_client(&mut *client, &mut *buf, fe.limits.bufsize));
-        let mut watch = ClientWatch::new(Some(&*svc.counters), gone);
+        let mut watch = ClientWatch::new(Some(&*svc.counters), gone)
+            .in_backend(svc.registry.backends.get(be_idx));
         let r = take_slot(&svc.picker, be, be_idx, &view, None, &mut watch).await;
         (r, watch.queued())
     };
@@ -337,7 +338,8 @@ where
             let before = Instant::now();
             let result = {
                 let gone = std::pin::pin!(watch_client(&mut *client, &mut *buf, fe.limits.bufsize));
-                let mut watch = ClientWatch::new(Some(&*svc.counters), gone);
+                let mut watch = ClientWatch::new(Some(&*svc.counters), gone)
+                    .in_backend(svc.registry.backends.get(be_idx));
                 let r = connect_slot(be, be_idx, &svc.picker, &view, slot, &mut watch).await;
                 (r, watch.queued())
             };

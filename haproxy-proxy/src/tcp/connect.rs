@@ -11,6 +11,7 @@ use tokio::net::TcpStream;
 
 use crate::counters::Counters;
 use crate::proxy_proto::{ProxyHeader, encode_v1, encode_v2};
+use crate::registry::BackendEntry;
 use crate::route::{PickServer, StreamView, Take};
 use crate::settings::{BackendSettings, SendProxy};
 use crate::side::{Side, StreamState, Termination};
@@ -77,6 +78,7 @@ pub enum ClientEvent {
 /// (see [`watch_client`]).
 pub struct ClientWatch<'a, G> {
     counters: Option<&'a Counters>,
+    backend: Option<&'a BackendEntry>,
     gone: Option<Pin<&'a mut G>>,
     queued: Duration,
 }
@@ -95,6 +97,7 @@ impl ClientWatch<'static, std::future::Pending<ClientEvent>> {
     pub fn none() -> Self {
         ClientWatch {
             counters: None,
+            backend: None,
             gone: None,
             queued: Duration::ZERO,
         }
@@ -106,9 +109,18 @@ impl<'a, G: Future<Output = ClientEvent>> ClientWatch<'a, G> {
     pub fn new(counters: Option<&'a Counters>, gone: Pin<&'a mut G>) -> Self {
         ClientWatch {
             counters,
+            backend: None,
             gone: Some(gone),
             queued: Duration::ZERO,
         }
+    }
+
+    /// Also counts the queue where HAProxy shows it: the backend's counters for its queue, a
+    /// server's for its own queue.
+    #[must_use]
+    pub fn in_backend(mut self, entry: Option<&'a BackendEntry>) -> Self {
+        self.backend = entry;
+        self
     }
 
     /// The total time spent in queues so far (`Tw`).
@@ -151,11 +163,20 @@ where
 }
 
 /// Counts a stream in the queue for as long as it lives.
-struct InQueue<'a>(Option<&'a Counters>);
+struct InQueue<'a>([Option<&'a Counters>; 2]);
+
+impl<'a> InQueue<'a> {
+    fn enter(counters: [Option<&'a Counters>; 2]) -> Self {
+        for c in counters.iter().flatten() {
+            c.enqueue();
+        }
+        InQueue(counters)
+    }
+}
 
 impl Drop for InQueue<'_> {
     fn drop(&mut self) {
-        if let Some(c) = self.0 {
+        for c in self.0.iter().flatten() {
             c.dequeue();
         }
     }
@@ -188,10 +209,14 @@ where
         Take::Queued(ticket) => ticket,
     };
     let started = Instant::now();
-    if let Some(c) = watch.counters {
-        c.enqueue();
-    }
-    let _in_queue = InQueue(watch.counters);
+    let queue = match ticket.server() {
+        Some(s) => watch
+            .backend
+            .and_then(|b| b.servers.get(s))
+            .map(|e| &*e.counters),
+        None => watch.backend.map(|b| &*b.counters),
+    };
+    let _in_queue = InQueue::enter([watch.counters, queue]);
     let limit = backend.timeouts.queue.or(backend.timeouts.connect);
     let expiry = async {
         match limit {

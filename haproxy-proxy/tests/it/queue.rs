@@ -259,6 +259,12 @@ async fn maxconn_1_queues_the_second_request_until_the_first_is_answered() {
     assert_eq!((a.total(), a.max_active()), (2, 1));
     assert_eq!(counters.queue_cur.load(Ordering::SeqCst), 0);
     assert_eq!(counters.queue_max.load(Ordering::SeqCst), 1);
+    // The backend queue shows on the backend's counters, not on the server's.
+    let be = d.service.registry.backends.first().unwrap();
+    assert_eq!(be.counters.queue_max.load(Ordering::SeqCst), 1);
+    assert_eq!(be.counters.queue_cur.load(Ordering::SeqCst), 0);
+    let srv = be.servers.first().unwrap();
+    assert_eq!(srv.counters.queue_max.load(Ordering::SeqCst), 0);
     d.shutdown().await;
 }
 
@@ -323,6 +329,11 @@ async fn a_full_server_queue_is_refused_at_once_but_the_backend_queue_is_not() {
     })
     .await;
     assert_eq!(get(d.addr, "/hold").await, PAGE_503);
+    // A hash queues on the server itself: its counters show it.
+    let be = d.service.registry.backends.first().unwrap();
+    let srv = be.servers.first().unwrap();
+    assert_eq!(srv.counters.queue_cur.load(Ordering::SeqCst), 1);
+    assert_eq!(be.counters.queue_cur.load(Ordering::SeqCst), 0);
     a.let_go(2);
     assert_eq!(body(&first.await.unwrap()), "a");
     assert_eq!(body(&second.await.unwrap()), "a");
