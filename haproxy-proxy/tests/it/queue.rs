@@ -465,3 +465,102 @@ async fn in_tcp_mode_the_slot_is_held_for_the_whole_connection() {
     assert_eq!(a.total(), 2);
     d.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slots_stay_consistent_when_streams_queue_give_up_and_release_concurrently() {
+    use haproxy_lb::{Algorithm, BalanceConfig, Balancer, ServerSpec};
+    use haproxy_proxy::build::{BackendBalancer, LbPicker};
+    use haproxy_proxy::{PickServer, StreamView, Take};
+
+    const MAXCONN: u32 = 2;
+    for algo in [
+        Algorithm::RoundRobin,
+        Algorithm::LeastConn,
+        Algorithm::Source,
+    ] {
+        let specs = vec![
+            ServerSpec::new(1, "a").with_limits(MAXCONN, 0),
+            ServerSpec::new(2, "b").with_limits(MAXCONN, 0),
+        ];
+        let lb = Balancer::new(BalanceConfig::new(algo.clone()), specs).unwrap();
+        let picker = LbPicker(Arc::new(vec![Arc::new(BackendBalancer::new(
+            Some(lb),
+            None,
+            false,
+        ))]));
+        let in_use: Arc<[AtomicUsize; 2]> = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+        let over = Arc::new(AtomicUsize::new(0));
+        // How many takes queued, and how many of those gave up.
+        let waits = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+        let mut tasks = Vec::new();
+        for t in 0..16u64 {
+            let (picker, in_use, over) = (picker.clone(), Arc::clone(&in_use), Arc::clone(&over));
+            let waits = Arc::clone(&waits);
+            tasks.push(tokio::spawn(async move {
+                let view = StreamView {
+                    src: SocketAddr::from(([127, 0, 0, (t % 4) as u8 + 1], 4000)),
+                    dst: "127.0.0.1:80".parse().unwrap(),
+                    request: None,
+                };
+                for i in 0..200u64 {
+                    let slot = match picker.take(0, &view, None) {
+                        Take::Ready(slot) => slot,
+                        Take::Queued(mut ticket) => {
+                            waits[0].fetch_add(1, Ordering::SeqCst);
+                            // Some waiters give up at once, some after a while, most get a slot.
+                            let patience = Duration::from_micros((t * 7 + i * 13) % 400);
+                            match tokio::time::timeout(patience, ticket.wait()).await {
+                                Ok(Some(slot)) => slot,
+                                _ => {
+                                    waits[1].fetch_add(1, Ordering::SeqCst);
+                                    continue;
+                                }
+                            }
+                        }
+                        other => panic!("unexpected {other:?}"),
+                    };
+                    let s = slot.server();
+                    if in_use[s].fetch_add(1, Ordering::SeqCst) + 1 > MAXCONN as usize {
+                        over.fetch_add(1, Ordering::SeqCst);
+                    }
+                    tokio::task::yield_now().await;
+                    in_use[s].fetch_sub(1, Ordering::SeqCst);
+                    drop(slot);
+                }
+            }));
+        }
+        for t in tasks {
+            tokio::time::timeout(BOUND, t).await.unwrap().unwrap();
+        }
+        assert_eq!(over.load(Ordering::SeqCst), 0, "{algo:?}: maxconn exceeded");
+        let (queued, gave_up) = (
+            waits[0].load(Ordering::SeqCst),
+            waits[1].load(Ordering::SeqCst),
+        );
+        assert!(
+            queued > gave_up && gave_up > 0,
+            "{algo:?}: the run must queue, serve and abandon ({queued} queued, {gave_up} gave up)"
+        );
+        let lb = picker.0.first().unwrap().balancer.as_ref().unwrap();
+        for s in 0..2 {
+            assert_eq!(
+                (lb.connections(s), lb.queued(s)),
+                (0, 0),
+                "{algo:?}: server {s} left with slots or waiters"
+            );
+        }
+        // Every slot came back: both servers take MAXCONN streams again.
+        let view = StreamView {
+            src: "127.0.0.1:4000".parse().unwrap(),
+            dst: "127.0.0.1:80".parse().unwrap(),
+            request: None,
+        };
+        let held: Vec<_> = (0..2 * MAXCONN)
+            .map(|_| picker.take(0, &view, None))
+            .collect();
+        assert!(
+            held.iter().filter(|t| matches!(t, Take::Ready(_))).count() >= MAXCONN as usize,
+            "{algo:?}"
+        );
+    }
+}
