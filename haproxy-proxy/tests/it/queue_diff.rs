@@ -369,3 +369,61 @@ async fn retries_redispatch_and_backups_match_haproxy() {
     )
     .await;
 }
+
+/// Holds `held` requests for `/hold`, then sends `n` short ones; the short answers, then the
+/// held ones once let go.
+async fn short_behind_held(
+    addr: SocketAddr,
+    origins: &[Arc<Origin>],
+    held: usize,
+    n: usize,
+) -> Vec<String> {
+    let mut waiting = Vec::new();
+    for k in 1..=held {
+        waiting.push(tokio::spawn(get(addr, "/hold")));
+        until("the held request at a server", || {
+            origins.iter().map(|o| o.active()).sum::<usize>() == k
+        })
+        .await;
+    }
+    let mut out = sequence(addr, n).await;
+    for o in origins {
+        o.let_go(held);
+    }
+    for w in waiting {
+        out.push(w.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leastconn_and_first_choose_like_haproxy_under_load() {
+    both(
+        "leastconn with one request in flight",
+        &format!(
+            "{DEFAULTS}listen l\n bind @listen@\n balance leastconn\n server a @a@\n server b @b@\n server c @c@\n"
+        ),
+        &["a", "b", "c"],
+        |addr, o| async move { short_behind_held(addr, &o, 2, 4).await },
+    )
+    .await;
+    both(
+        "first with maxconn 2",
+        &format!(
+            "{DEFAULTS}listen l\n bind @listen@\n balance first\n server a @a@ maxconn 2\n server b @b@ maxconn 2\n"
+        ),
+        &["a", "b"],
+        |addr, o| async move { short_behind_held(addr, &o, 2, 2).await },
+    )
+    .await;
+    both(
+        "TCP mode redispatch from a dead server",
+        &format!(
+            "{}listen l\n bind @listen@\n retries 3\n option redispatch\n server dead @dead@\n server b @b@\n",
+            DEFAULTS.replace("mode http", "mode tcp")
+        ),
+        &["b"],
+        |addr, _| sequence(addr, 3),
+    )
+    .await;
+}
