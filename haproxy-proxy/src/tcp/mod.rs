@@ -48,12 +48,14 @@ where
     };
     // What the client sends while its stream waits for a server is kept and sent first.
     let mut early = Vec::new();
-    let (result, queued) = {
+    // Boxed: the queue and connect state (retries, timers) is not carried in the forwarding future.
+    let (result, queued) = Box::pin(async {
         let gone = std::pin::pin!(watch_client(&mut client, &mut early, QUEUED_CLIENT_BYTES));
         let mut watch = ClientWatch::new(None, gone);
         let r = connect_server_watched(backend, backend_idx, picker, view, &mut watch).await;
         (r, watch.queued())
-    };
+    })
+    .await;
     facts.timers.tw = Some(queued);
     let connected = match result {
         Ok(c) => c,
