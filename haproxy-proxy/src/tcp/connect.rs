@@ -6,6 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
+use bytes::BufMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -137,6 +138,9 @@ impl<'a, G: Future<Output = ClientEvent>> ClientWatch<'a, G> {
     }
 }
 
+/// The most bytes one read of a queued client takes.
+const WATCH_READ: usize = 4096;
+
 /// Reads from a queued client until it goes away, keeping what it sends (a request body, the
 /// next request) at the end of `buf`; stops reading once `buf` holds `limit` bytes.
 ///
@@ -145,18 +149,17 @@ pub async fn watch_client<C>(client: &mut C, buf: &mut Vec<u8>, limit: usize) ->
 where
     C: AsyncRead + Unpin + ?Sized,
 {
-    let mut chunk = [0u8; 1024];
+    // Reads straight into `buf`: the future holds no buffer of its own (it lives inside every
+    // stream's state).
     loop {
-        if buf.len() >= limit {
+        let room = limit.saturating_sub(buf.len()).min(WATCH_READ);
+        if room == 0 {
             return std::future::pending().await;
         }
-        let room = limit.saturating_sub(buf.len()).min(chunk.len());
-        let Some(part) = chunk.get_mut(..room) else {
-            return std::future::pending().await;
-        };
-        match client.read(part).await {
+        let mut part = BufMut::limit(&mut *buf, room);
+        match client.read_buf(&mut part).await {
             Ok(0) => return ClientEvent::Closed,
-            Ok(n) => buf.extend_from_slice(part.get(..n).unwrap_or_default()),
+            Ok(_) => {}
             Err(_) => return ClientEvent::Error,
         }
     }
