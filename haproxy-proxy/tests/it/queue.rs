@@ -564,3 +564,31 @@ async fn slots_stay_consistent_when_streams_queue_give_up_and_release_concurrent
         );
     }
 }
+
+#[test]
+fn server_limits_slowstart_and_disabled_reach_the_balancer() {
+    let loaded = load(
+        &[parse_str(
+            "q.cfg",
+            "defaults\n mode http\nbackend b\n option abortonclose\n\
+             server a 127.0.0.1:1 maxconn 7 maxqueue 3 slowstart 1500ms weight 5\n\
+             server c 127.0.0.1:2 disabled backup\n\
+             frontend f\n bind 127.0.0.1:1\n default_backend b\n",
+        )],
+        &SystemEnv,
+    );
+    let rt = build(&loaded.config).unwrap();
+    let svc = &rt.frontends.first().unwrap().service;
+    let bal = svc.picker.0.first().unwrap();
+    assert!(bal.abort_on_close);
+    let lb = bal.balancer.as_ref().unwrap();
+    let a = lb.servers().first().unwrap();
+    // HAProxy keeps slowstart in seconds, rounded up.
+    assert_eq!(
+        (a.maxconn, a.maxqueue, a.slowstart_secs, a.weight),
+        (7, 3, 2, 5)
+    );
+    let c = lb.servers().get(1).unwrap();
+    assert!(c.backup && !lb.is_usable(1));
+    assert_eq!(c.initial_state, haproxy_lb::ServerState::Maintenance);
+}
