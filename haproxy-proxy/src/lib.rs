@@ -17,6 +17,7 @@ mod facts;
 mod route;
 mod settings;
 mod side;
+mod slot;
 
 pub mod build;
 pub mod errors;
@@ -32,9 +33,10 @@ pub mod tcp;
 pub use counters::{Counters, SessionSlot};
 pub use error::ProxyError;
 pub use facts::{StreamFacts, Timers, timer_ms};
-pub use route::{ChooseBackend, DefaultBackend, PickServer, StreamView};
+pub use route::{ChooseBackend, DefaultBackend, PickServer, RetryPolicy, StreamView, Take};
 pub use settings::{
     BackendSettings, ConnMode, DEFAULT_RETRIES, ForwardFor, FrontendSettings, Mode, SendProxy,
     ServerSettings, Timeouts,
 };
 pub use side::{Side, StreamState, Termination};
+pub use slot::{QueueTicket, ServerSlot, SlotOwner};

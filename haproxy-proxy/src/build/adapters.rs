@@ -1,5 +1,6 @@
 //! The adapters between the proxy's extension points and the leaf crates: haproxy-acl conditions
-//! for `http-request` rules and `use_backend`, haproxy-lb balancers for server picks.
+//! for `http-request` rules and `use_backend`, haproxy-lb balancers for server picks, connection
+//! slots and queues.
 
 use std::sync::Arc;
 
@@ -8,7 +9,8 @@ use haproxy_lb::{Algorithm, Balancer, Pick, RequestKey};
 
 use super::sample::StreamSample;
 use crate::http::RequestCondition;
-use crate::route::{ChooseBackend, PickServer, StreamView};
+use crate::route::{ChooseBackend, PickServer, RetryPolicy, StreamView, Take};
+use crate::slot::{Handoffs, ServerSlot, SlotOwner};
 
 /// A compiled `if|unless` condition (the `unless` is inside the condition).
 #[derive(Debug)]
@@ -40,50 +42,102 @@ impl ChooseBackend for AclChooser {
     }
 }
 
-/// One backend's balancer and the header its `hdr(<name>)` algorithm hashes.
+/// One backend's balancer, the header its `hdr(<name>)` algorithm hashes, and its queue.
+///
+/// It counts connection slots: [`ServerSlot`]s it hands out release through it, and a release
+/// passes the slot to the oldest queued stream (server `maxconn`, HAProxy's server and backend
+/// queues).
 #[derive(Debug)]
 pub struct BackendBalancer {
     /// The haproxy-lb balancer (`None` for a backend without servers).
     pub balancer: Option<Balancer>,
     /// The header name for `balance hdr(<name>)`.
     pub hdr_name: Option<String>,
+    /// `option abortonclose`: a client that closes while queued leaves the queue.
+    pub abort_on_close: bool,
+    handoffs: Handoffs,
 }
 
-/// The balancers of every backend, shared by all frontends (round robin state is per backend).
+impl BackendBalancer {
+    /// A backend's balancer with an empty queue.
+    pub fn new(balancer: Option<Balancer>, hdr_name: Option<String>, abort_on_close: bool) -> Self {
+        BackendBalancer {
+            balancer,
+            hdr_name,
+            abort_on_close,
+            handoffs: Handoffs::default(),
+        }
+    }
+}
+
+impl SlotOwner for BackendBalancer {
+    fn release(self: Arc<Self>, mut server: usize) {
+        let Some(lb) = &self.balancer else { return };
+        // Each turn hands the slot to one waiter; a waiter that already left gives it back.
+        while let Some(h) = lb.release(server) {
+            let slot = ServerSlot::tracked(h.server, Arc::clone(&self) as Arc<dyn SlotOwner>);
+            match self.handoffs.deliver(h.ticket, slot) {
+                None => return,
+                Some(back) => server = back.disarm(),
+            }
+        }
+    }
+
+    fn abandon(&self, ticket: u64) {
+        let still_queued = self.balancer.as_ref().is_some_and(|lb| lb.cancel(ticket));
+        // A slot handed over in the meantime is released as it drops here.
+        drop(self.handoffs.abandon(ticket, still_queued));
+    }
+}
+
+/// The balancers of every backend, shared by all frontends (round robin state, connection
+/// counts and queues are per backend).
 #[derive(Debug, Clone)]
-pub struct LbPicker(pub Arc<Vec<BackendBalancer>>);
+pub struct LbPicker(pub Arc<Vec<Arc<BackendBalancer>>>);
 
 impl LbPicker {
-    fn pick_once(&self, bal: &BackendBalancer, stream: &StreamView<'_>) -> Option<usize> {
-        let lb = bal.balancer.as_ref()?;
-        let source = match stream.src.ip() {
-            std::net::IpAddr::V4(a) => a.octets().to_vec(),
-            std::net::IpAddr::V6(a) => a.octets().to_vec(),
+    fn take_once(bal: &Arc<BackendBalancer>, stream: &StreamView<'_>) -> Take {
+        let Some(lb) = bal.balancer.as_ref() else {
+            return Take::NoServer;
+        };
+        let (v4, v6);
+        let source: &[u8] = match stream.src.ip() {
+            std::net::IpAddr::V4(a) => {
+                v4 = a.octets();
+                &v4
+            }
+            std::net::IpAddr::V6(a) => {
+                v6 = a.octets();
+                &v6
+            }
         };
         let header = match (&bal.hdr_name, stream.request) {
             (Some(name), Some(req)) => req.headers.get(name),
             _ => None,
         };
-        let random = [random_u32()];
+        // Only `balance random` draws; the others skip the cost of a draw.
+        let random = match lb.config().algorithm {
+            Algorithm::Random { .. } => [random_u32()],
+            _ => [0],
+        };
         let key = RequestKey {
-            source: Some(&source),
+            source: Some(source),
             uri: stream.request.map(|r| r.uri.as_bytes()),
             header,
             rdp_cookie: None,
             random: &random,
         };
+        let owner = || Arc::clone(bal) as Arc<dyn SlotOwner>;
         match lb.pick(&key) {
-            Pick::Server(i) => {
-                // Connections are not tracked per server yet (no server queue): the slot is
-                // handed back at once, so leastconn/first see idle servers.
-                let _ = lb.release(i);
-                Some(i)
+            Pick::Server(i) => Take::Ready(ServerSlot::tracked(i, owner())),
+            Pick::Queued { ticket, server } => {
+                Take::Queued(
+                    bal.handoffs
+                        .ticket(ticket, server, bal.abort_on_close, owner()),
+                )
             }
-            Pick::Queued { ticket, .. } => {
-                let _ = lb.cancel(ticket);
-                None
-            }
-            Pick::QueueFull { .. } | Pick::NoServer => None,
+            Pick::QueueFull { server } => Take::QueueFull { server },
+            Pick::NoServer => Take::NoServer,
         }
     }
 }
@@ -93,15 +147,51 @@ pub const MAX_REDISPATCH_PICKS: usize = 8;
 
 impl PickServer for LbPicker {
     fn pick(&self, backend: usize, stream: &StreamView<'_>, avoid: Option<usize>) -> Option<usize> {
-        let bal = self.0.get(backend)?;
-        let first = self.pick_once(bal, stream)?;
-        if avoid != Some(first) {
-            return Some(first);
+        // The slot is released as it drops: a pick that holds nothing.
+        match self.take(backend, stream, avoid) {
+            Take::Ready(slot) => Some(slot.server()),
+            _ => None,
         }
-        (1..MAX_REDISPATCH_PICKS)
-            .filter_map(|_| self.pick_once(bal, stream))
-            .find(|i| Some(*i) != avoid)
-            .or(Some(first))
+    }
+
+    /// Like HAProxy's `srvtoavoid`: another server when one is free, else the avoided one.
+    fn take(&self, backend: usize, stream: &StreamView<'_>, avoid: Option<usize>) -> Take {
+        let Some(bal) = self.0.get(backend) else {
+            return Take::NoServer;
+        };
+        let first = Self::take_once(bal, stream);
+        let avoided = match (&first, avoid) {
+            (Take::Ready(slot), Some(a)) => slot.server() == a,
+            _ => false,
+        };
+        if !avoided {
+            return first;
+        }
+        // The avoided server's slot stays held meanwhile, so the balancer sees it busy.
+        for _ in 1..MAX_REDISPATCH_PICKS {
+            match Self::take_once(bal, stream) {
+                Take::Ready(slot) if Some(slot.server()) == avoid => {}
+                Take::Ready(slot) => return Take::Ready(slot),
+                _ => break,
+            }
+        }
+        first
+    }
+
+    fn retry_policy(&self, backend: usize) -> RetryPolicy {
+        let Some(lb) = self.0.get(backend).and_then(|b| b.balancer.as_ref()) else {
+            return RetryPolicy::default();
+        };
+        let active = lb
+            .servers()
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| !s.backup && lb.is_usable(*i))
+            .count();
+        RetryPolicy {
+            several_active: active > 1,
+            hashing: lb.config().algorithm.is_hash(),
+        }
     }
 }
 
@@ -123,5 +213,113 @@ pub(crate) fn hdr_name(algo: &Algorithm) -> Option<String> {
     match algo {
         Algorithm::Hdr { name, .. } => Some(name.clone()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use haproxy_lb::{Algorithm, BalanceConfig, Balancer, ServerSpec};
+
+    use super::*;
+
+    fn backend(algo: Algorithm, servers: Vec<ServerSpec>) -> LbPicker {
+        let lb = Balancer::new(BalanceConfig::new(algo), servers).unwrap();
+        LbPicker(Arc::new(vec![Arc::new(BackendBalancer::new(
+            Some(lb),
+            None,
+            false,
+        ))]))
+    }
+
+    fn view() -> StreamView<'static> {
+        StreamView {
+            src: "127.0.0.1:4000".parse().unwrap(),
+            dst: "127.0.0.1:80".parse().unwrap(),
+            request: None,
+        }
+    }
+
+    fn parts(p: &LbPicker) -> (&Balancer, &Handoffs) {
+        let b = p.0.first().unwrap();
+        (b.balancer.as_ref().unwrap(), &b.handoffs)
+    }
+
+    #[tokio::test]
+    async fn a_release_hands_the_slot_to_the_oldest_waiter() {
+        let p = backend(
+            Algorithm::RoundRobin,
+            vec![ServerSpec::new(1, "a").with_limits(1, 0)],
+        );
+        let Take::Ready(first) = p.take(0, &view(), None) else {
+            panic!("free server")
+        };
+        let Take::Queued(mut t1) = p.take(0, &view(), None) else {
+            panic!("full server queues")
+        };
+        let Take::Queued(mut t2) = p.take(0, &view(), None) else {
+            panic!("full server queues")
+        };
+        drop(first);
+        let s1 = t1.wait().await.unwrap();
+        assert_eq!(s1.server(), 0);
+        let (lb, handoffs) = parts(&p);
+        assert_eq!(lb.connections(0), 1, "the slot moved, it was not freed");
+        drop(s1);
+        let s2 = t2.wait().await.unwrap();
+        drop(s2);
+        assert_eq!((lb.connections(0), handoffs.len()), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn a_waiter_that_leaves_gives_back_what_it_was_handed() {
+        let p = backend(
+            Algorithm::LeastConn,
+            vec![ServerSpec::new(1, "a").with_limits(1, 0)],
+        );
+        let Take::Ready(first) = p.take(0, &view(), None) else {
+            panic!("free server")
+        };
+        let Take::Queued(left_early) = p.take(0, &view(), None) else {
+            panic!("queued")
+        };
+        let Take::Queued(handed) = p.take(0, &view(), None) else {
+            panic!("queued")
+        };
+        // Leaves while queued: out of the queue, nothing handed to it later.
+        drop(left_early);
+        // Handed a slot (release) but dropped before collecting it: the slot comes back.
+        drop(first);
+        drop(handed);
+        let (lb, handoffs) = parts(&p);
+        assert_eq!((lb.connections(0), handoffs.len()), (0, 0));
+        assert!(matches!(p.take(0, &view(), None), Take::Ready(_)));
+    }
+
+    #[test]
+    fn a_full_server_queue_is_refused_and_avoid_prefers_another_server() {
+        let p = backend(
+            Algorithm::Source,
+            vec![ServerSpec::new(1, "a").with_limits(1, 1)],
+        );
+        let _busy = p.take(0, &view(), None);
+        let _queued = p.take(0, &view(), None);
+        assert!(matches!(
+            p.take(0, &view(), None),
+            Take::QueueFull { server: Some(0) }
+        ));
+        let p = backend(
+            Algorithm::RoundRobin,
+            vec![ServerSpec::new(1, "a"), ServerSpec::new(2, "b")],
+        );
+        for _ in 0..4 {
+            assert_eq!(p.pick(0, &view(), Some(0)), Some(1));
+        }
+        let (lb, _) = parts(&p);
+        assert_eq!(
+            lb.connections(0) + lb.connections(1),
+            0,
+            "pick holds nothing"
+        );
+        assert!(p.retry_policy(0).redispatch_every_retry());
     }
 }

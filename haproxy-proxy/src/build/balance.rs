@@ -1,8 +1,12 @@
-//! `balance` and `hash-type` from the model to a haproxy-lb balancer.
+//! `balance`, `hash-type` and the server lines (weights, backups, `maxconn`, `maxqueue`,
+//! `slowstart`, `disabled`) from the model to a haproxy-lb balancer.
+
+use std::sync::Arc;
 
 use haproxy_cfg::model::{self, Balance, Proxy};
 use haproxy_lb::{
-    Algorithm, BalanceConfig, Balancer, HashFunction, HashType, Hasher, ServerSpec, UriOptions,
+    Algorithm, BalanceConfig, Balancer, HashFunction, HashType, Hasher, ServerSpec, ServerState,
+    UriOptions,
 };
 
 use super::adapters::{BackendBalancer, hdr_name};
@@ -46,8 +50,31 @@ fn algorithm(p: &Proxy) -> Result<Algorithm, ProxyError> {
     })
 }
 
+/// One server line as haproxy-lb sees it: id, weight, backup, `maxconn`/`maxqueue`, `slowstart`
+/// and `disabled` (maintenance).
+fn spec(i: usize, s: &model::Server) -> ServerSpec {
+    let params = &s.params;
+    let id = params
+        .id
+        .and_then(|v| u32::try_from(v).ok())
+        .unwrap_or(u32::try_from(i + 1).unwrap_or(u32::MAX));
+    let limit = |v: Option<i64>| v.and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+    let mut spec = ServerSpec::new(id, s.name.clone())
+        .with_weight(params.weight.unwrap_or(1))
+        .with_limits(limit(params.maxconn), limit(params.maxqueue))
+        // HAProxy keeps slowstart in seconds, rounded up.
+        .with_slowstart(params.slowstart.map_or(0, |ms| ms.div_ceil(1000)));
+    if params.backup == Some(true) {
+        spec = spec.with_backup();
+    }
+    if params.disabled == Some(true) {
+        spec = spec.with_state(ServerState::Maintenance);
+    }
+    spec
+}
+
 /// The balancer of a backend (or listen) section; `None` inside when it has no server.
-pub(super) fn balancer(p: &Proxy) -> Result<BackendBalancer, ProxyError> {
+pub(super) fn balancer(p: &Proxy) -> Result<Arc<BackendBalancer>, ProxyError> {
     let algo = algorithm(p)?;
     let hdr = hdr_name(&algo);
     let mut config = BalanceConfig::new(algo);
@@ -72,32 +99,15 @@ pub(super) fn balancer(p: &Proxy) -> Result<BackendBalancer, ProxyError> {
     }
     config.hash_balance_factor = p.hash_balance_factor.unwrap_or(0);
     config.allbackups = p.options.is_set("allbackups");
+    let abort_on_close = p.options.is_set("abortonclose");
     if p.servers.is_empty() {
-        return Ok(BackendBalancer {
-            balancer: None,
-            hdr_name: hdr,
-        });
+        return Ok(Arc::new(BackendBalancer::new(None, hdr, abort_on_close)));
     }
     let specs = p
         .servers
         .iter()
         .enumerate()
-        .map(|(i, s)| {
-            let id = s
-                .params
-                .id
-                .and_then(|v| u32::try_from(v).ok())
-                .unwrap_or(u32::try_from(i + 1).unwrap_or(u32::MAX));
-            let mut spec =
-                ServerSpec::new(id, s.name.clone()).with_weight(s.params.weight.unwrap_or(1));
-            if s.params.backup == Some(true) {
-                spec = spec.with_backup();
-            }
-            if s.params.disabled == Some(true) {
-                spec = spec.with_state(haproxy_lb::ServerState::Maintenance);
-            }
-            spec
-        })
+        .map(|(i, s)| spec(i, s))
         .collect();
     let balancer = Balancer::new(config, specs).map_err(|e| {
         cfg_err(format!(
@@ -107,8 +117,9 @@ pub(super) fn balancer(p: &Proxy) -> Result<BackendBalancer, ProxyError> {
                 .map_or_else(|| e.to_string(), str::to_owned)
         ))
     })?;
-    Ok(BackendBalancer {
-        balancer: Some(balancer),
-        hdr_name: hdr,
-    })
+    Ok(Arc::new(BackendBalancer::new(
+        Some(balancer),
+        hdr,
+        abort_on_close,
+    )))
 }

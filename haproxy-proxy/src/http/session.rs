@@ -21,7 +21,7 @@ use crate::h1::{
 use crate::route::{ChooseBackend, PickServer, StreamView};
 use crate::settings::{BackendSettings, ConnMode, FrontendSettings};
 use crate::side::{Side, StreamState, Termination};
-use crate::tcp::connect_server;
+use crate::tcp::{ClientWatch, ConnectFailed, connect_slot, take_slot, watch_client};
 
 /// Bytes read from an idle client before a full buffer is allocated (idle connections hold no buffer).
 const IDLE_PROBE: usize = 128;
@@ -297,19 +297,33 @@ where
     };
     facts.backend = Some(be_idx);
     let server_ka = ConnMode::effective(fe.conn_mode, be.conn_mode) == ConnMode::KeepAlive;
-    // Reuse the session's own server connection, else an idle one (safe: not for the first request), else connect.
+    // A server slot first: the balancer picks (or queues) for every request, as HAProxy does.
+    // What the client sends while queued (body, next request) is kept in `buf`.
+    let (taken, queued) = {
+        let gone = std::pin::pin!(watch_client(&mut *client, &mut *buf, fe.limits.bufsize));
+        let mut watch = ClientWatch::new(Some(&*svc.counters), gone)
+            .in_backend(svc.registry.backends.get(be_idx));
+        let r = take_slot(&svc.picker, be, be_idx, &view, None, &mut watch).await;
+        (r, watch.queued())
+    };
+    facts.timers.tw = Some(queued);
+    let slot = match taken {
+        Ok(slot) => slot,
+        Err(f) => return connect_failed(svc, client, &req, f, facts, keep_on_error).await,
+    };
+    let idx = slot.server();
+    // Reuse the session's own connection to that server, else an idle one (safe: not for the
+    // first request), else connect. The slot is held until this request is answered.
     let mut conn = match server.take() {
-        Some(c) if c.backend == be_idx => Some(c),
+        Some(c) if c.backend == be_idx && c.server == idx => Some(c),
         Some(c) => {
             svc.pool.put(c.backend, c.server, c.stream);
             None
         }
         None => None,
     };
-    // http-reuse safe: only a session's later requests may take another session's idle connection.
     if conn.is_none()
         && reuse_idle
-        && let Some(idx) = svc.picker.pick(be_idx, &view, None)
         && let Some(stream) = svc.pool.take(be_idx, idx)
     {
         conn = Some(ServerConn {
@@ -318,28 +332,36 @@ where
             stream,
         });
     }
-    if conn.is_none() {
-        let before = Instant::now();
-        match connect_server(be, be_idx, &svc.picker, &view).await {
-            Ok(c) => {
-                facts.timers.tw = Some(Duration::ZERO);
-                facts.timers.tc = Some(before.elapsed());
-                facts.retries = c.retries;
-                facts.redispatched = c.redispatched;
-                conn = Some(ServerConn {
-                    backend: be_idx,
-                    server: c.server,
-                    stream: c.stream,
-                });
-            }
-            Err(f) => {
-                facts.retries = f.retries;
-                facts.server = f.server;
-                return error_reply(svc, client, &req, 503, f.termination, facts, keep_on_error)
-                    .await;
+    let _slot = match conn {
+        Some(_) => slot,
+        None => {
+            let before = Instant::now();
+            let result = {
+                let gone = std::pin::pin!(watch_client(&mut *client, &mut *buf, fe.limits.bufsize));
+                let mut watch = ClientWatch::new(Some(&*svc.counters), gone)
+                    .in_backend(svc.registry.backends.get(be_idx));
+                let r = connect_slot(be, be_idx, &svc.picker, &view, slot, &mut watch).await;
+                (r, watch.queued())
+            };
+            facts.timers.tw = Some(queued + result.1);
+            match result.0 {
+                Ok(c) => {
+                    facts.timers.tc = Some(before.elapsed().saturating_sub(result.1));
+                    facts.retries = c.retries;
+                    facts.redispatched = c.redispatched;
+                    conn = Some(ServerConn {
+                        backend: be_idx,
+                        server: c.server,
+                        stream: c.stream,
+                    });
+                    c.slot
+                }
+                Err(f) => {
+                    return connect_failed(svc, client, &req, f, facts, keep_on_error).await;
+                }
             }
         }
-    }
+    };
     let Some(mut conn) = conn else { return false };
     prepare_request(&mut req, fe, be, src, dst, server_ka);
     let mut head_bytes = Vec::with_capacity(512);
@@ -522,6 +544,28 @@ async fn read_response(
             Err(BodyError::SourceTimeout) => return Err(504),
         }
     }
+}
+
+/// No server connection: 503 with the termination state (`SC`, `sC`, `sQ`, `SQ`), or nothing
+/// at all when the client left while queued (`CQ`, as HAProxy).
+async fn connect_failed<C, B, P>(
+    svc: &HttpService<B, P>,
+    client: &mut C,
+    req: &RequestHead,
+    f: ConnectFailed,
+    facts: &mut StreamFacts,
+    keep: bool,
+) -> bool
+where
+    C: AsyncWrite + Unpin,
+{
+    facts.retries = f.retries;
+    facts.server = f.server;
+    if f.is_client_abort() {
+        facts.termination = f.termination;
+        return false;
+    }
+    error_reply(svc, client, req, 503, f.termination, facts, keep).await
 }
 
 async fn error_reply<C, B, P>(

@@ -8,10 +8,11 @@ use crate::build::BackendBalancer;
 fn registry() -> Registry {
     let specs = vec![ServerSpec::new(1, "a"), ServerSpec::new(2, "b")];
     let lb = Balancer::new(BalanceConfig::new(Algorithm::StaticRr), specs).unwrap();
-    let picker = LbPicker(Arc::new(vec![BackendBalancer {
-        balancer: Some(lb),
-        hdr_name: None,
-    }]));
+    let picker = LbPicker(Arc::new(vec![Arc::new(BackendBalancer::new(
+        Some(lb),
+        None,
+        false,
+    ))]));
     let addr = "127.0.0.1:1".parse().unwrap();
     let servers = vec![
         ServerEntry::new("a".into(), 1, addr, false, 1, false),

@@ -1,14 +1,22 @@
-//! Connecting to a server: `timeout connect`, `retries`, `option redispatch`, `send-proxy`.
+//! Connecting to a server: a connection slot from the balancer (waiting in the queue up to
+//! `timeout queue` when servers are at their `maxconn`), `timeout connect`, `retries`,
+//! `option redispatch`, `option abortonclose`, `send-proxy`.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use tokio::io::AsyncWriteExt;
+use bytes::BufMut;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::counters::Counters;
 use crate::proxy_proto::{ProxyHeader, encode_v1, encode_v2};
-use crate::route::{PickServer, StreamView};
+use crate::registry::BackendEntry;
+use crate::route::{PickServer, StreamView, Take};
 use crate::settings::{BackendSettings, SendProxy};
 use crate::side::{Side, StreamState, Termination};
+use crate::slot::ServerSlot;
 
 /// The pause before retrying the same server (HAProxy waits `min(timeout connect, 1s)`).
 pub const TURN_AROUND: Duration = Duration::from_secs(1);
@@ -26,12 +34,15 @@ pub struct Connected {
     pub redispatched: bool,
     /// Time spent in the successful connect (`Tc`).
     pub tc: Duration,
+    /// The connection slot on the server, held while the connection serves the stream.
+    pub slot: ServerSlot,
 }
 
 /// Why no connection could be made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectFailed {
-    /// `SC` (refused / no server) or `sC` (connect timeout).
+    /// `SC` (refused / no server), `sC` (connect timeout), `sQ` (queue timeout), `SQ` (server
+    /// queue full) or `CQ` (the client left while queued: nothing is sent back).
     pub termination: Termination,
     /// The last server tried.
     pub server: Option<usize>,
@@ -39,8 +50,210 @@ pub struct ConnectFailed {
     pub retries: u32,
 }
 
+impl ConnectFailed {
+    fn new(side: Side, state: StreamState, server: Option<usize>) -> Self {
+        ConnectFailed {
+            termination: Termination::new(side, state),
+            server,
+            retries: 0,
+        }
+    }
+
+    /// True when the client left while queued (`CQ`): HAProxy answers nothing.
+    pub fn is_client_abort(&self) -> bool {
+        self.termination.side == Side::Client
+    }
+}
+
+/// What the client did while its stream waited for a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// The client closed its side (end of stream).
+    Closed,
+    /// The connection failed (reset).
+    Error,
+}
+
+/// The client side of a stream while it waits for a server slot: the counters that show the
+/// queue, the time spent queued (`Tw`), and a future that resolves when the client goes away
+/// (see [`watch_client`]).
+pub struct ClientWatch<'a, G> {
+    counters: Option<&'a Counters>,
+    backend: Option<&'a BackendEntry>,
+    gone: Option<Pin<&'a mut G>>,
+    queued: Duration,
+}
+
+impl<G> std::fmt::Debug for ClientWatch<'_, G> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientWatch")
+            .field("watching", &self.gone.is_some())
+            .field("queued", &self.queued)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientWatch<'static, std::future::Pending<ClientEvent>> {
+    /// Nobody to watch and no counters.
+    pub fn none() -> Self {
+        ClientWatch {
+            counters: None,
+            backend: None,
+            gone: None,
+            queued: Duration::ZERO,
+        }
+    }
+}
+
+impl<'a, G: Future<Output = ClientEvent>> ClientWatch<'a, G> {
+    /// Watches `gone` while queued and counts queue entries in `counters`.
+    pub fn new(counters: Option<&'a Counters>, gone: Pin<&'a mut G>) -> Self {
+        ClientWatch {
+            counters,
+            backend: None,
+            gone: Some(gone),
+            queued: Duration::ZERO,
+        }
+    }
+
+    /// Also counts the queue where HAProxy shows it: the backend's counters for its queue, a
+    /// server's for its own queue.
+    #[must_use]
+    pub fn in_backend(mut self, entry: Option<&'a BackendEntry>) -> Self {
+        self.backend = entry;
+        self
+    }
+
+    /// The total time spent in queues so far (`Tw`).
+    pub fn queued(&self) -> Duration {
+        self.queued
+    }
+
+    /// Resolves with the client's event, or never once the watch is over.
+    async fn next_event(&mut self) -> ClientEvent {
+        match self.gone.as_mut() {
+            Some(g) => g.as_mut().await,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// The most bytes one read of a queued client takes.
+const WATCH_READ: usize = 4096;
+
+/// Reads from a queued client until it goes away, keeping what it sends (a request body, the
+/// next request) at the end of `buf`; stops reading once `buf` holds `limit` bytes.
+///
+/// HAProxy leaves the queue on a client error, and on a clean close with `option abortonclose`.
+pub async fn watch_client<C>(client: &mut C, buf: &mut Vec<u8>, limit: usize) -> ClientEvent
+where
+    C: AsyncRead + Unpin + ?Sized,
+{
+    // Reads straight into `buf`: the future holds no buffer of its own (it lives inside every
+    // stream's state).
+    loop {
+        let room = limit.saturating_sub(buf.len()).min(WATCH_READ);
+        if room == 0 {
+            return std::future::pending().await;
+        }
+        let mut part = BufMut::limit(&mut *buf, room);
+        match client.read_buf(&mut part).await {
+            Ok(0) => return ClientEvent::Closed,
+            Ok(_) => {}
+            Err(_) => return ClientEvent::Error,
+        }
+    }
+}
+
+/// Counts a stream in the queue for as long as it lives.
+struct InQueue<'a>([Option<&'a Counters>; 2]);
+
+impl<'a> InQueue<'a> {
+    fn enter(counters: [Option<&'a Counters>; 2]) -> Self {
+        for c in counters.iter().flatten() {
+            c.enqueue();
+        }
+        InQueue(counters)
+    }
+}
+
+impl Drop for InQueue<'_> {
+    fn drop(&mut self) {
+        for c in self.0.iter().flatten() {
+            c.dequeue();
+        }
+    }
+}
+
+/// Takes a connection slot on a server of `backend`: at once, or after waiting in the queue up
+/// to `timeout queue` (which falls back to `timeout connect`, as in HAProxy).
+///
+/// # Errors
+/// [`ConnectFailed`] with `SC` when no server is usable, `SQ` when the server's queue is at its
+/// `maxqueue`, `sQ` when the queue timeout struck, `CQ` when the client left while queued.
+pub async fn take_slot<P, G>(
+    picker: &P,
+    backend: &BackendSettings,
+    backend_idx: usize,
+    view: &StreamView<'_>,
+    avoid: Option<usize>,
+    watch: &mut ClientWatch<'_, G>,
+) -> Result<ServerSlot, ConnectFailed>
+where
+    P: PickServer + ?Sized,
+    G: Future<Output = ClientEvent>,
+{
+    let mut ticket = match picker.take(backend_idx, view, avoid) {
+        Take::Ready(slot) => return Ok(slot),
+        Take::NoServer => return Err(ConnectFailed::new(Side::Server, StreamState::Connect, None)),
+        Take::QueueFull { server } => {
+            return Err(ConnectFailed::new(Side::Server, StreamState::Queue, server));
+        }
+        Take::Queued(ticket) => ticket,
+    };
+    let started = Instant::now();
+    let queue = match ticket.server() {
+        Some(s) => watch
+            .backend
+            .and_then(|b| b.servers.get(s))
+            .map(|e| &*e.counters),
+        None => watch.backend.map(|b| &*b.counters),
+    };
+    let _in_queue = InQueue::enter([watch.counters, queue]);
+    let limit = backend.timeouts.queue.or(backend.timeouts.connect);
+    let expiry = async {
+        match limit {
+            Some(t) => tokio::time::sleep(t).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(expiry);
+    let server = ticket.server();
+    let result = loop {
+        tokio::select! {
+            got = ticket.wait() => {
+                break got.ok_or_else(|| ConnectFailed::new(Side::Server, StreamState::Queue, server));
+            }
+            () = &mut expiry => {
+                break Err(ConnectFailed::new(Side::ServerTimeout, StreamState::Queue, server));
+            }
+            ev = watch.next_event() => {
+                watch.gone = None;
+                if ev == ClientEvent::Error || ticket.abort_on_close() {
+                    break Err(ConnectFailed::new(Side::Client, StreamState::Queue, server));
+                }
+            }
+        }
+    };
+    // Leaving the queue without a slot: dropping the ticket takes it out.
+    drop(ticket);
+    watch.queued += started.elapsed();
+    result
+}
+
 /// Connects to a server of `backend` chosen by `picker`, retrying `retries` times; with
-/// `option redispatch` the last retry asks the picker for another server.
+/// `option redispatch` the last retry (every retry when the backend has several usable active
+/// servers and does not hash) asks the picker for another server.
 ///
 /// # Errors
 /// [`ConnectFailed`] when no server is usable or every attempt failed.
@@ -50,50 +263,95 @@ pub async fn connect_server<P: PickServer + ?Sized>(
     picker: &P,
     view: &StreamView<'_>,
 ) -> Result<Connected, ConnectFailed> {
-    let no_server = ConnectFailed {
-        termination: Termination::new(Side::Server, StreamState::Connect),
-        server: None,
-        retries: 0,
+    let mut watch = ClientWatch::none();
+    connect_server_watched(backend, backend_idx, picker, view, &mut watch).await
+}
+
+/// [`connect_server`] for a stream whose client is watched while queued (`option abortonclose`).
+///
+/// # Errors
+/// As [`take_slot`] and [`connect_slot`].
+pub async fn connect_server_watched<P, G>(
+    backend: &BackendSettings,
+    backend_idx: usize,
+    picker: &P,
+    view: &StreamView<'_>,
+    watch: &mut ClientWatch<'_, G>,
+) -> Result<Connected, ConnectFailed>
+where
+    P: PickServer + ?Sized,
+    G: Future<Output = ClientEvent>,
+{
+    let slot = take_slot(picker, backend, backend_idx, view, None, watch).await?;
+    connect_slot(backend, backend_idx, picker, view, slot, watch).await
+}
+
+/// One connection attempt: connect within `timeout connect`, then send the PROXY header.
+async fn attempt(
+    backend: &BackendSettings,
+    idx: usize,
+    view: &StreamView<'_>,
+) -> Result<TcpStream, Side> {
+    let Some(server) = backend.servers.get(idx) else {
+        return Err(Side::Server);
     };
-    let mut idx = picker.pick(backend_idx, view, None).ok_or(no_server)?;
+    let attempt = async {
+        let mut s = TcpStream::connect(server.addr).await?;
+        s.set_nodelay(true)?;
+        if let Some(v) = server.send_proxy {
+            let header = ProxyHeader::Tcp {
+                src: view.src,
+                dst: view.dst,
+            };
+            let bytes = match v {
+                SendProxy::V1 => encode_v1(&header),
+                SendProxy::V2 => encode_v2(&header),
+            };
+            s.write_all(&bytes).await?;
+        }
+        Ok::<_, std::io::Error>(s)
+    };
+    match backend.timeouts.connect {
+        Some(t) => match tokio::time::timeout(t, attempt).await {
+            Ok(r) => r.map_err(|_| Side::Server),
+            Err(_) => Err(Side::ServerTimeout),
+        },
+        None => attempt.await.map_err(|_| Side::Server),
+    }
+}
+
+/// Connects to the server `slot` holds, retrying as [`connect_server`] says; a redispatch
+/// releases the slot and takes another one (which may queue again).
+///
+/// # Errors
+/// [`ConnectFailed`] when every attempt failed, or a redispatch found no slot.
+pub async fn connect_slot<P, G>(
+    backend: &BackendSettings,
+    backend_idx: usize,
+    picker: &P,
+    view: &StreamView<'_>,
+    mut slot: ServerSlot,
+    watch: &mut ClientWatch<'_, G>,
+) -> Result<Connected, ConnectFailed>
+where
+    P: PickServer + ?Sized,
+    G: Future<Output = ClientEvent>,
+{
     let (mut retries, mut redispatched) = (0u32, false);
-    let connect_timeout = backend.timeouts.connect;
     loop {
-        let server = backend.servers.get(idx).ok_or(no_server)?;
+        let idx = slot.server();
         let started = Instant::now();
-        let attempt = async {
-            let mut s = TcpStream::connect(server.addr).await?;
-            s.set_nodelay(true)?;
-            if let Some(v) = server.send_proxy {
-                let header = ProxyHeader::Tcp {
-                    src: view.src,
-                    dst: view.dst,
-                };
-                let bytes = match v {
-                    SendProxy::V1 => encode_v1(&header),
-                    SendProxy::V2 => encode_v2(&header),
-                };
-                s.write_all(&bytes).await?;
-            }
-            Ok::<_, std::io::Error>(s)
-        };
-        let result = match connect_timeout {
-            Some(t) => tokio::time::timeout(t, attempt)
-                .await
-                .map_err(|_| Side::ServerTimeout),
-            None => Ok(attempt.await),
-        };
-        let side = match result {
-            Ok(Ok(stream)) => {
+        let side = match attempt(backend, idx, view).await {
+            Ok(stream) => {
                 return Ok(Connected {
                     stream,
                     server: idx,
                     retries,
                     redispatched,
                     tc: started.elapsed(),
+                    slot,
                 });
             }
-            Ok(Err(_)) => Side::Server,
             Err(side) => side,
         };
         if retries >= backend.retries {
@@ -104,20 +362,55 @@ pub async fn connect_server<P: PickServer + ?Sized>(
             });
         }
         retries += 1;
-        let other = if backend.redispatch && retries == backend.retries {
-            picker.pick(backend_idx, view, Some(idx))
-        } else {
-            None
-        };
-        match other {
-            Some(o) if o != idx => {
-                idx = o;
+        let policy = picker.retry_policy(backend_idx);
+        let redispatch =
+            backend.redispatch && (retries == backend.retries || policy.redispatch_every_retry());
+        // HAProxy pauses after a refused connection unless it goes to another server of a
+        // backend with several active ones; a connect timeout is retried at once.
+        let mut pause = side == Side::Server;
+        if redispatch {
+            drop(slot);
+            slot = take_slot(picker, backend, backend_idx, view, Some(idx), watch)
+                .await
+                .map_err(|f| ConnectFailed { retries, ..f })?;
+            if slot.server() != idx {
                 redispatched = true;
-            }
-            _ => {
-                tokio::time::sleep(connect_timeout.map_or(TURN_AROUND, |t| t.min(TURN_AROUND)))
-                    .await
+                pause &= !policy.several_active;
             }
         }
+        if pause {
+            let t = backend
+                .timeouts
+                .connect
+                .map_or(TURN_AROUND, |t| t.min(TURN_AROUND));
+            tokio::time::sleep(t).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncWriteExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_watched_client_keeps_what_it_sends_up_to_the_limit() {
+        let (mut client, mut proxy_side) = tokio::io::duplex(64);
+        client.write_all(b"0123456789").await.unwrap();
+        let mut buf = b"head".to_vec();
+        let watched = watch_client(&mut proxy_side, &mut buf, 8);
+        // At the limit it stops reading and never resolves.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), watched)
+                .await
+                .is_err()
+        );
+        assert_eq!(buf, b"head0123");
+        let mut buf = Vec::new();
+        let rest = watch_client(&mut proxy_side, &mut buf, 8);
+        drop(client);
+        assert_eq!(rest.await, ClientEvent::Closed);
+        assert_eq!(buf, b"456789");
     }
 }

@@ -1,5 +1,6 @@
-//! TCP mode: pick a server, connect with retries and redispatch, optionally send a PROXY header,
-//! then forward both ways; the stream's facts are returned for logs and counters.
+//! TCP mode: take a server slot (queueing under `maxconn`), connect with retries and redispatch,
+//! optionally send a PROXY header, then forward both ways while the slot is held; the stream's
+//! facts are returned for logs and counters.
 
 mod connect;
 #[cfg(test)]
@@ -9,13 +10,19 @@ use std::time::Instant;
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-pub use connect::{ConnectFailed, Connected, TURN_AROUND, connect_server};
+pub use connect::{
+    ClientEvent, ClientWatch, ConnectFailed, Connected, TURN_AROUND, connect_server,
+    connect_server_watched, connect_slot, take_slot, watch_client,
+};
 
 use crate::facts::StreamFacts;
 use crate::forward::{ForwardTimeouts, forward};
 use crate::route::{PickServer, StreamView};
 use crate::settings::{BackendSettings, Timeouts};
 use crate::side::{Side, StreamState, Termination};
+
+/// The most client bytes a TCP stream keeps while it waits for a server (HAProxy's buffer).
+pub const QUEUED_CLIENT_BYTES: usize = 16 * 1024;
 
 /// Serves one TCP-mode stream from an accepted client to backend `backend_idx`.
 ///
@@ -39,7 +46,18 @@ where
         backend: Some(backend_idx),
         ..StreamFacts::default()
     };
-    let connected = match connect_server(backend, backend_idx, picker, view).await {
+    // What the client sends while its stream waits for a server is kept and sent first.
+    let mut early = Vec::new();
+    // Boxed: the queue and connect state (retries, timers) is not carried in the forwarding future.
+    let (result, queued) = Box::pin(async {
+        let gone = std::pin::pin!(watch_client(&mut client, &mut early, QUEUED_CLIENT_BYTES));
+        let mut watch = ClientWatch::new(None, gone);
+        let r = connect_server_watched(backend, backend_idx, picker, view, &mut watch).await;
+        (r, watch.queued())
+    })
+    .await;
+    facts.timers.tw = Some(queued);
+    let connected = match result {
         Ok(c) => c,
         Err(failed) => {
             facts.termination = failed.termination;
@@ -53,13 +71,16 @@ where
     facts.server = Some(connected.server);
     facts.retries = connected.retries;
     facts.redispatched = connected.redispatched;
-    facts.timers.tw = Some(std::time::Duration::ZERO);
     facts.timers.tc = Some(connected.tc);
+    // The slot stays held for the whole TCP connection.
+    let _slot = connected.slot;
     let mut server = connected.stream;
-    if !pending.is_empty() && server.write_all(pending).await.is_err() {
-        facts.termination = Termination::new(Side::Server, StreamState::Data);
-        facts.timers.tt = Some(start.elapsed());
-        return facts;
+    for bytes in [pending, early.as_slice()] {
+        if !bytes.is_empty() && server.write_all(bytes).await.is_err() {
+            facts.termination = Termination::new(Side::Server, StreamState::Data);
+            facts.timers.tt = Some(start.elapsed());
+            return facts;
+        }
     }
     let timeouts = ForwardTimeouts {
         client: frontend.client,
@@ -68,7 +89,7 @@ where
         server_fin: backend.timeouts.server_fin,
     };
     let out = forward(client, server, timeouts).await;
-    facts.bytes_in = out.client_to_server + pending.len() as u64;
+    facts.bytes_in = out.client_to_server + pending.len() as u64 + early.len() as u64;
     facts.bytes_out = out.server_to_client;
     facts.termination = out.termination;
     facts.timers.tt = Some(start.elapsed());

@@ -9,5 +9,8 @@
 mod backend_diff;
 mod build;
 mod differential;
+mod queue;
+mod queue_diff;
+mod queue_failover;
 mod registry;
 mod tcp_accept_proxy;

@@ -1,0 +1,429 @@
+//! Differential scenarios for server selection: the same configuration and request sequence
+//! through real HAProxy 2.6 and through our daemon (`build` + `Runtime`), each with its own fresh
+//! origin servers; the raw responses the client sees must be equal.
+//!
+//! Queue timeout, a full server queue, `option abortonclose`, retries and redispatch to a dead
+//! server, refused connections after the retries, backups, `option allbackups` and weight 0.
+//! Skipped with a message when `haproxy` is not installed, unless `CI=true` (then they fail).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::queue::{Daemon, Origin, Refused, get, until};
+
+const DEFAULTS: &str =
+    "defaults\n mode http\n timeout connect 1s\n timeout client 10s\n timeout server 10s\n";
+
+/// Real HAProxy running a configuration; killed on drop.
+struct Haproxy {
+    child: Child,
+    addr: SocketAddr,
+    _cfg: std::path::PathBuf,
+}
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn haproxy_bin() -> Option<&'static str> {
+    let found = [
+        "/usr/sbin/haproxy",
+        "/usr/bin/haproxy",
+        "/usr/local/sbin/haproxy",
+    ]
+    .into_iter()
+    .find(|p| std::path::Path::new(p).exists());
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "haproxy is required under CI=true"
+        );
+        eprintln!("skipping queue differential test: haproxy is not installed");
+    }
+    found
+}
+
+async fn start_haproxy(bin: &str, text: &str, origins: &[(&str, SocketAddr)]) -> Haproxy {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut text = text.replace("@listen@", &format!("127.0.0.1:{port}"));
+    for (name, addr) in origins {
+        text = text.replace(&format!("@{name}@"), &addr.to_string());
+    }
+    let cfg = std::env::temp_dir().join(format!(
+        "haproxy-rs-queue-diff-{}-{port}.cfg",
+        std::process::id()
+    ));
+    std::fs::write(&cfg, text).unwrap();
+    let mut child = Command::new(bin)
+        .args(["-db", "-f"])
+        .arg(&cfg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let started = Instant::now();
+    while TcpStream::connect(addr).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "haproxy did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A port taken meanwhile by someone else would answer in haproxy's place.
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "haproxy exited (port {port} taken?)"
+    );
+    Haproxy {
+        child,
+        addr,
+        _cfg: cfg,
+    }
+}
+
+/// Runs `steps` against real HAProxy and against our daemon, each with fresh origins named
+/// `names` (plus `dead`, a refused port), and compares what the client saw.
+async fn both<F, Fut>(name: &str, text: &str, names: &[&'static str], steps: F)
+where
+    F: Fn(SocketAddr, Vec<Arc<Origin>>) -> Fut,
+    Fut: Future<Output = Vec<String>>,
+{
+    let Some(bin) = haproxy_bin() else { return };
+    let mut outputs = Vec::new();
+    for ours in [false, true] {
+        let mut origins = Vec::new();
+        for n in names {
+            origins.push(Origin::start(n).await);
+        }
+        let dead = Refused::new();
+        let mut addrs: Vec<(&str, SocketAddr)> = names
+            .iter()
+            .zip(&origins)
+            .map(|(n, o)| (*n, o.addr))
+            .collect();
+        addrs.push(("dead", dead.addr));
+        let out = if ours {
+            let d = Daemon::start(text, &addrs);
+            let out = steps(d.addr, origins).await;
+            d.shutdown().await;
+            out
+        } else {
+            let h = start_haproxy(bin, text, &addrs).await;
+            steps(h.addr, origins).await
+        };
+        outputs.push(out);
+    }
+    assert_eq!(
+        outputs[0], outputs[1],
+        "scenario {name}: haproxy (left) vs ours (right)"
+    );
+}
+
+/// Holds one request on `a`, then sends `path` and returns its response.
+async fn behind_a_held_request(addr: SocketAddr, a: &Arc<Origin>, path: &str) -> Vec<String> {
+    let first = tokio::spawn(get(addr, "/hold"));
+    until("the first request at the server", || a.active() == 1).await;
+    let second = get(addr, path).await;
+    a.let_go(1);
+    vec![first.await.unwrap(), second]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_timeout_and_full_queue_match_haproxy() {
+    both(
+        "timeout queue",
+        &format!(
+            "{DEFAULTS}listen l\n bind @listen@\n timeout queue 150ms\n server a @a@ maxconn 1\n"
+        ),
+        &["a"],
+        |addr, o| async move { behind_a_held_request(addr, &o[0], "/").await },
+    )
+    .await;
+    both(
+        "timeout queue falls back to timeout connect",
+        &format!(
+            "{}listen l\n bind @listen@\n server a @a@ maxconn 1\n",
+            DEFAULTS.replace("connect 1s", "connect 150ms")
+        ),
+        &["a"],
+        |addr, o| async move { behind_a_held_request(addr, &o[0], "/").await },
+    )
+    .await;
+    both(
+        "maxqueue 1 on a hashed server",
+        &format!(
+            "{DEFAULTS}listen l\n bind @listen@\n balance uri\n timeout queue 10s\n server a @a@ maxconn 1 maxqueue 1\n"
+        ),
+        &["a"],
+        |addr, o| async move {
+            let a = &o[0];
+            let first = tokio::spawn(get(addr, "/hold"));
+            until("the first request at the server", || a.active() == 1).await;
+            let queued = tokio::spawn(get(addr, "/hold"));
+            // The queued request is not observable from outside: give it time to queue.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let refused = get(addr, "/hold").await;
+            a.let_go(2);
+            vec![first.await.unwrap(), queued.await.unwrap(), refused]
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abortonclose_answers_nothing_like_haproxy() {
+    both(
+        "abortonclose",
+        &format!(
+            "{DEFAULTS}listen l\n bind @listen@\n option abortonclose\n timeout queue 10s\n server a @a@ maxconn 1\n"
+        ),
+        &["a"],
+        |addr, o| async move {
+            let a = &o[0];
+            let first = tokio::spawn(get(addr, "/hold"));
+            until("the first request at the server", || a.active() == 1).await;
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            s.write_all(b"GET /hold HTTP/1.1\r\nHost: t\r\n\r\n")
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            s.shutdown().await.unwrap();
+            let mut out = Vec::new();
+            tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out))
+                .await
+                .unwrap()
+                .unwrap();
+            a.let_go(1);
+            let first = first.await.unwrap();
+            let after = get(addr, "/").await;
+            vec![
+                first,
+                String::from_utf8_lossy(&out).into_owned(),
+                after,
+                a.total().to_string(),
+            ]
+        },
+    )
+    .await;
+}
+
+async fn sequence(addr: SocketAddr, n: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(get(addr, "/").await);
+    }
+    out
+}
+
+/// `n` requests over one keep-alive client connection; the raw responses.
+async fn keep_alive(addr: SocketAddr, n: usize) -> Vec<String> {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(request_on(&mut s).await);
+    }
+    out
+}
+
+/// One keep-alive `GET /` on `s`; the raw response (read by its `content-length`), or what
+/// came before the connection closed.
+async fn request_on(s: &mut TcpStream) -> String {
+    s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .unwrap();
+    let (mut buf, mut chunk) = (Vec::new(), [0u8; 1024]);
+    loop {
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        if let Some((head, rest)) = text.split_once("\r\n\r\n") {
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .map_or(0, |v| v.parse().unwrap());
+            if rest.len() >= len {
+                return text;
+            }
+        }
+        let k = tokio::time::timeout(Duration::from_secs(5), s.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap_or(0);
+        if k == 0 {
+            return format!("{text}<closed>");
+        }
+        buf.extend_from_slice(&chunk[..k]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_timeout_keeps_the_keep_alive_connection_like_haproxy() {
+    both(
+        "timeout queue on a keep-alive connection",
+        &format!(
+            "{DEFAULTS}listen l\n bind @listen@\n timeout queue 150ms\n server a @a@ maxconn 1\n"
+        ),
+        &["a"],
+        |addr, o| async move {
+            let a = &o[0];
+            let first = tokio::spawn(get(addr, "/hold"));
+            until("the first request at the server", || a.active() == 1).await;
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            let mut out = vec![request_on(&mut s).await];
+            a.let_go(1);
+            out.push(first.await.unwrap());
+            out.push(request_on(&mut s).await);
+            out
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_keep_alive_request_is_balanced_like_haproxy() {
+    both(
+        "roundrobin over one keep-alive connection",
+        &format!("{DEFAULTS}listen l\n bind @listen@\n server a @a@\n server b @b@\n"),
+        &["a", "b"],
+        |addr, _| keep_alive(addr, 4),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_redispatch_and_backups_match_haproxy() {
+    both(
+        "redispatch from a dead server",
+        &format!(
+            "{DEFAULTS}listen l\n bind @listen@\n retries 3\n option redispatch\n server dead @dead@\n server b @b@\n"
+        ),
+        &["b"],
+        |addr, _| sequence(addr, 4),
+    )
+    .await;
+    both(
+        "leastconn redispatch from a dead server",
+        &format!(
+            "{DEFAULTS}listen l\n bind @listen@\n balance leastconn\n retries 2\n option redispatch\n server dead @dead@\n server b @b@\n"
+        ),
+        &["b"],
+        |addr, _| sequence(addr, 3),
+    )
+    .await;
+    both(
+        "refused after the retries",
+        &format!(
+            "{}listen l\n bind @listen@\n retries 2\n server dead @dead@\n",
+            DEFAULTS.replace("connect 1s", "connect 50ms")
+        ),
+        &[],
+        |addr, _| sequence(addr, 1),
+    )
+    .await;
+    both(
+        "first backup only",
+        &format!(
+            "{DEFAULTS}listen l\n bind @listen@\n server a @dead@ disabled\n server b1 @b1@ backup\n server b2 @b2@ backup\n"
+        ),
+        &["b1", "b2"],
+        |addr, _| sequence(addr, 3),
+    )
+    .await;
+    both(
+        "allbackups",
+        &format!(
+            "{DEFAULTS}listen l\n bind @listen@\n option allbackups\n server a @dead@ disabled\n server b1 @b1@ backup\n server b2 @b2@ backup\n"
+        ),
+        &["b1", "b2"],
+        |addr, _| sequence(addr, 4),
+    )
+    .await;
+    both(
+        "weight 0",
+        &format!(
+            "{DEFAULTS}listen l\n bind @listen@\n server a @a@ weight 0\n server b1 @b1@ backup\n"
+        ),
+        &["a", "b1"],
+        |addr, _| sequence(addr, 2),
+    )
+    .await;
+    both(
+        "every server at weight 0",
+        &format!(
+            "{DEFAULTS}listen l\n bind @listen@\n server a @a@ weight 0\n server b @b@ weight 0\n"
+        ),
+        &["a", "b"],
+        |addr, _| sequence(addr, 1),
+    )
+    .await;
+}
+
+/// Holds `held` requests for `/hold`, then sends `n` short ones; the short answers, then the
+/// held ones once let go.
+async fn short_behind_held(
+    addr: SocketAddr,
+    origins: &[Arc<Origin>],
+    held: usize,
+    n: usize,
+) -> Vec<String> {
+    let mut waiting = Vec::new();
+    for k in 1..=held {
+        waiting.push(tokio::spawn(get(addr, "/hold")));
+        until("the held request at a server", || {
+            origins.iter().map(|o| o.active()).sum::<usize>() == k
+        })
+        .await;
+    }
+    let mut out = sequence(addr, n).await;
+    for o in origins {
+        o.let_go(held);
+    }
+    for w in waiting {
+        out.push(w.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leastconn_and_first_choose_like_haproxy_under_load() {
+    both(
+        "leastconn with one request in flight",
+        &format!(
+            "{DEFAULTS}listen l\n bind @listen@\n balance leastconn\n server a @a@\n server b @b@\n server c @c@\n"
+        ),
+        &["a", "b", "c"],
+        |addr, o| async move { short_behind_held(addr, &o, 2, 4).await },
+    )
+    .await;
+    both(
+        "first with maxconn 2",
+        &format!(
+            "{DEFAULTS}listen l\n bind @listen@\n balance first\n server a @a@ maxconn 2\n server b @b@ maxconn 2\n"
+        ),
+        &["a", "b"],
+        |addr, o| async move { short_behind_held(addr, &o, 2, 2).await },
+    )
+    .await;
+    both(
+        "TCP mode redispatch from a dead server",
+        &format!(
+            "{}listen l\n bind @listen@\n retries 3\n option redispatch\n server dead @dead@\n server b @b@\n",
+            DEFAULTS.replace("mode http", "mode tcp")
+        ),
+        &["b"],
+        |addr, _| sequence(addr, 3),
+    )
+    .await;
+}
