@@ -4,6 +4,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -80,6 +81,32 @@ struct Bound {
 #[derive(Debug)]
 pub struct Running {
     bound: Vec<Bound>,
+    stats: Option<crate::admin::StatsServer>,
+}
+
+/// Each backend's `fullconn` as HAProxy derives it: a tenth (rounded up, at least 1) of the
+/// summed `maxconn` of the frontends that can route to it.
+fn fullconn(frontends: &[crate::build::FrontendRuntime], backends: usize, global: u32) -> Vec<u32> {
+    let mut sums = vec![0u64; backends];
+    for fe in frontends {
+        let svc = &fe.service;
+        let maxconn = match svc.frontend.maxconn {
+            0 => global,
+            m => m,
+        };
+        let mut targets: Vec<usize> = svc.chooser.rules.iter().map(|(_, b)| *b).collect();
+        targets.extend(svc.chooser.default);
+        targets.sort_unstable();
+        targets.dedup();
+        for b in targets {
+            if let Some(s) = sums.get_mut(b) {
+                *s += u64::from(maxconn);
+            }
+        }
+    }
+    sums.into_iter()
+        .map(|s| u32::try_from(s.div_ceil(10).max(1)).unwrap_or(u32::MAX))
+        .collect()
 }
 
 /// The OS error text without Rust's ` (os error N)` suffix, as HAProxy prints it.
@@ -97,6 +124,27 @@ impl Runtime {
     /// [`StartupError::NoListener`] when no frontend binds anything, [`StartupError::Bind`] with
     /// HAProxy's `Binding [file:line] for <type> <name>: cannot bind socket (...) for [addr]` lines.
     pub fn start(self) -> Result<Running, StartupError> {
+        let reg = &self.registry;
+        reg.limits.maxconn.store(self.global_maxconn, Relaxed);
+        reg.limits.hard_maxconn.store(self.global_maxconn, Relaxed);
+        let _ = reg.fullconn.set(fullconn(
+            &self.frontends,
+            reg.backends.len(),
+            self.global_maxconn,
+        ));
+        for (b, be) in reg.backends.iter().enumerate() {
+            let settings = self
+                .frontends
+                .first()
+                .and_then(|f| f.service.backends.get(b));
+            for (sv, cfg) in be
+                .servers
+                .iter()
+                .zip(settings.map(|s| s.servers.iter()).into_iter().flatten())
+            {
+                sv.maxconn.store(cfg.maxconn, Relaxed);
+            }
+        }
         let global = ConnGate::new(self.global_maxconn);
         let mut bound = Vec::new();
         let mut failures = Vec::new();
@@ -138,7 +186,7 @@ impl Runtime {
         if bound.is_empty() {
             return Err(StartupError::NoListener);
         }
-        Ok(Running { bound })
+        Ok(Running { bound, stats: None })
     }
 }
 
@@ -149,6 +197,22 @@ impl Running {
             .iter()
             .filter_map(|b| b.listener.local_addr())
             .collect()
+    }
+
+    /// Serves the stats sockets (the runtime API) alongside the listeners.
+    #[must_use]
+    pub fn with_stats(mut self, stats: crate::admin::StatsServer) -> Running {
+        self.stats = Some(stats);
+        self
+    }
+
+    /// How many sockets are open: listeners and stats sockets (`Listeners` in `show info`).
+    pub fn listener_count(&self) -> usize {
+        self.bound.len()
+            + self
+                .stats
+                .as_ref()
+                .map_or(0, crate::admin::StatsServer::len)
     }
 
     /// Serves until `stop` says so: on [`Stop::Soft`] the listeners close and in-flight
@@ -171,6 +235,9 @@ impl Running {
         paused: watch::Receiver<bool>,
     ) {
         let mut loops = JoinSet::new();
+        if let Some(stats) = self.stats {
+            loops.spawn(stats.serve(stop.clone()));
+        }
         for b in self.bound {
             loops.spawn(accept_loop(b, stop.clone(), paused.clone()));
         }
