@@ -41,7 +41,7 @@ backend be_static
 
 /// Which socket a step talks to.
 #[derive(Debug, Clone, Copy)]
-enum Sock {
+pub(crate) enum Sock {
     Admin,
     Oper,
     User,
@@ -154,7 +154,7 @@ const SCRIPT: &[(Sock, &str)] = &[
 
 /// `true` when the tool runs; `false` means skip (and fails under `CI=true`).
 #[expect(clippy::print_stderr, reason = "a skipped test says why")]
-fn have(tool: &str, arg: &str) -> bool {
+pub(crate) fn have(tool: &str, arg: &str) -> bool {
     let ok = Command::new(tool)
         .arg(arg)
         .stdout(Stdio::null())
@@ -177,9 +177,11 @@ fn free_port() -> u16 {
 }
 
 /// A daemon in the foreground in its own directory; killed on drop.
-struct Daemon {
+pub(crate) struct Daemon {
     child: Child,
-    dir: PathBuf,
+    pub(crate) dir: PathBuf,
+    /// The frontend's port.
+    pub(crate) port: u16,
 }
 
 impl Drop for Daemon {
@@ -192,11 +194,18 @@ impl Drop for Daemon {
 
 impl Daemon {
     fn start(exe: &str, tag: &str) -> Daemon {
+        Daemon::start_with(exe, tag, CONFIG)
+    }
+
+    /// Starts `exe` on `config` (`@DIR@`: its directory, `@PORT@`: a free port) and waits for
+    /// its `user.sock`.
+    pub(crate) fn start_with(exe: &str, tag: &str, config: &str) -> Daemon {
         let dir = std::env::temp_dir().join(format!("haproxy-rs-cli-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let cfg = CONFIG
+        let port = free_port();
+        let cfg = config
             .replace("@DIR@", &dir.display().to_string())
-            .replace("@PORT@", &free_port().to_string());
+            .replace("@PORT@", &port.to_string());
         let path = dir.join("t.cfg");
         std::fs::write(&path, cfg).expect("write cfg");
         let child = Command::new(exe)
@@ -209,7 +218,7 @@ impl Daemon {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn daemon");
-        let d = Daemon { child, dir };
+        let d = Daemon { child, dir, port };
         let start = Instant::now();
         while std::os::unix::net::UnixStream::connect(d.dir.join("user.sock")).is_err() {
             assert!(
@@ -222,7 +231,7 @@ impl Daemon {
     }
 
     /// Sends `input` on a fresh connection with socat and returns the whole reply.
-    fn send(&self, sock: Sock, input: &str) -> String {
+    pub(crate) fn send(&self, sock: Sock, input: &str) -> String {
         let mut child = Command::new("socat")
             .args(["-t", "2", "stdio"])
             .arg(format!(
