@@ -311,3 +311,78 @@ fn show_stat_polling_under_load_returns_whole_rows() {
         .expect("frontend req_tot");
     assert_eq!(fe_stot, 3 * (LOAD_CLIENTS * LOAD_PER_CLIENT) as u64);
 }
+
+/// Whether a request on `c` is answered within `wait` (the proxy accepted the connection).
+fn answered_within(port: u16, wait: Duration) -> (bool, Client) {
+    let mut c = Client::connect(port);
+    c.writer
+        .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("send request");
+    c.reader
+        .get_ref()
+        .set_read_timeout(Some(wait))
+        .expect("timeout");
+    let mut status = String::new();
+    let got = c.reader.read_line(&mut status).is_ok_and(|n| n > 0);
+    c.reader
+        .get_ref()
+        .set_read_timeout(Some(IO_WAIT))
+        .expect("timeout");
+    (got, c)
+}
+
+#[test]
+fn set_maxconn_and_disable_frontend_apply_to_the_next_accept() {
+    let Some((d, _s1, _s2)) = start("maxconn") else {
+        return;
+    };
+    let short = Duration::from_millis(300);
+    assert_eq!(d.send(Sock::Admin, "set maxconn frontend fe 1\n"), "\n");
+    let mut first = Client::connect(d.port);
+    assert_eq!(first.get().0, "HTTP/1.1 200 OK");
+    // The first connection holds the only slot: the second waits in the backlog.
+    let (got, mut second) = answered_within(d.port, short);
+    assert!(!got, "a second connection was served above maxconn 1");
+    drop(first);
+    let mut status = String::new();
+    second
+        .reader
+        .read_line(&mut status)
+        .expect("served once a slot is free");
+    assert_eq!(status.trim_end(), "HTTP/1.1 200 OK");
+    drop(second);
+    assert_eq!(d.send(Sock::Admin, "set maxconn frontend fe 10\n"), "\n");
+    let mut a = Client::connect(d.port);
+    let mut b = Client::connect(d.port);
+    assert_eq!(a.get().0, "HTTP/1.1 200 OK");
+    assert_eq!(b.get().0, "HTTP/1.1 200 OK");
+    drop((a, b));
+    // A disabled frontend accepts nothing new until it is enabled again.
+    assert_eq!(d.send(Sock::Admin, "disable frontend fe\n"), "\n");
+    let stat = d.send(Sock::User, "show stat -1 1 -1\n");
+    assert!(stat.contains(",PAUSED,"), "{stat}");
+    let (got, mut waiting) = answered_within(d.port, short);
+    assert!(!got, "a disabled frontend served a new connection");
+    assert_eq!(d.send(Sock::Admin, "enable frontend fe\n"), "\n");
+    let mut status = String::new();
+    waiting
+        .reader
+        .read_line(&mut status)
+        .expect("served once enabled");
+    assert_eq!(status.trim_end(), "HTTP/1.1 200 OK");
+    // The global limit bounds every frontend, up to its configured value.
+    assert_eq!(
+        d.send(Sock::Admin, "set maxconn global 5000\n"),
+        "Value out of range.\n\n"
+    );
+    assert_eq!(d.send(Sock::Admin, "set maxconn global 1\n"), "\n");
+    let mut only = Client::connect(d.port);
+    assert_eq!(only.get().0, "HTTP/1.1 200 OK");
+    let (got, _blocked) = answered_within(d.port, short);
+    assert!(
+        !got,
+        "served above the global maxconn: {}",
+        d.send(Sock::User, "show info\n")
+    );
+    drop(waiting);
+}

@@ -246,7 +246,10 @@ impl RuntimeApi for Admin {
         match (fe.enabled.swap(on, Relaxed), on) {
             (true, true) => Err(ApiError::AlreadyEnabled),
             (false, false) => Err(ApiError::AlreadyDisabled),
-            _ => Ok(()),
+            _ => {
+                self.registry.limits_changed();
+                Ok(())
+            }
         }
     }
 
@@ -263,6 +266,7 @@ impl RuntimeApi for Admin {
             .frontend(frontend)
             .ok_or(ApiError::NoSuchFrontend)?;
         fe.maxconn.store(maxconn, Relaxed);
+        self.registry.limits_changed();
         Ok(())
     }
 
@@ -285,6 +289,7 @@ impl RuntimeApi for Admin {
             return Err(ApiError::OutOfRange);
         }
         limits.maxconn.store(v, Relaxed);
+        self.registry.limits_changed();
         Ok(())
     }
 

@@ -5,11 +5,14 @@
 
 mod api;
 mod info;
+mod limits;
 mod snapshot;
 mod socket;
 
 pub use api::Admin;
 pub use info::{ProcessInfo, info};
+pub(crate) use limits::prepare;
+pub use limits::{LimitKeeper, wait_frontend_enabled};
 pub use snapshot::snapshot;
 pub use socket::{
     DEFAULT_STATS_MAXCONN, DEFAULT_STATS_TIMEOUT, StatsServer, StatsSettings, StatsSocketError,

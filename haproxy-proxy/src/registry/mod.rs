@@ -71,6 +71,9 @@ pub struct Registry {
     pub fullconn: OnceLock<Vec<u32>>,
     /// Each backend's UP/DOWN history, by backend index.
     pub backend_states: Vec<BackendState>,
+    /// Bumped after a change of `maxconn` or a frontend's enabled flag, so the accept gates
+    /// follow it (see [`Registry::limits_changed`]).
+    pub limit_changes: tokio::sync::watch::Sender<u64>,
 }
 
 /// A backend's UP/DOWN history (`chkdown`, `lastchg`, `downtime` of the `BACKEND` row).
@@ -138,6 +141,7 @@ impl Registry {
             started_wall: SystemTime::now(),
             limits: Limits::default(),
             fullconn: OnceLock::new(),
+            limit_changes: tokio::sync::watch::channel(0).0,
         }
     }
 
@@ -148,6 +152,11 @@ impl Registry {
             Vec::new(),
             LbPicker(Arc::new(Vec::new())),
         ))
+    }
+
+    /// Tells the accept gates that a `maxconn` or a frontend's enabled flag changed.
+    pub fn limits_changed(&self) {
+        self.limit_changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Seconds since the registry was created (the clock of slow starts and `lastchg`).

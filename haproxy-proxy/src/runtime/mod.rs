@@ -4,7 +4,6 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -14,6 +13,7 @@ mod prefixed;
 
 use prefixed::Prefixed;
 
+use crate::admin::LimitKeeper;
 use crate::build::{Runtime, Service};
 use crate::listener::{Accepted, BindTarget, ConnGate, Listener, bind};
 use crate::proxy_proto::{ProxyHeader, read_header};
@@ -82,31 +82,7 @@ struct Bound {
 pub struct Running {
     bound: Vec<Bound>,
     stats: Option<crate::admin::StatsServer>,
-}
-
-/// Each backend's `fullconn` as HAProxy derives it: a tenth (rounded up, at least 1) of the
-/// summed `maxconn` of the frontends that can route to it.
-fn fullconn(frontends: &[crate::build::FrontendRuntime], backends: usize, global: u32) -> Vec<u32> {
-    let mut sums = vec![0u64; backends];
-    for fe in frontends {
-        let svc = &fe.service;
-        let maxconn = match svc.frontend.maxconn {
-            0 => global,
-            m => m,
-        };
-        let mut targets: Vec<usize> = svc.chooser.rules.iter().map(|(_, b)| *b).collect();
-        targets.extend(svc.chooser.default);
-        targets.sort_unstable();
-        targets.dedup();
-        for b in targets {
-            if let Some(s) = sums.get_mut(b) {
-                *s += u64::from(maxconn);
-            }
-        }
-    }
-    sums.into_iter()
-        .map(|s| u32::try_from(s.div_ceil(10).max(1)).unwrap_or(u32::MAX))
-        .collect()
+    keepers: Vec<LimitKeeper>,
 }
 
 /// The OS error text without Rust's ` (os error N)` suffix, as HAProxy prints it.
@@ -124,32 +100,26 @@ impl Runtime {
     /// [`StartupError::NoListener`] when no frontend binds anything, [`StartupError::Bind`] with
     /// HAProxy's `Binding [file:line] for <type> <name>: cannot bind socket (...) for [addr]` lines.
     pub fn start(self) -> Result<Running, StartupError> {
-        let reg = &self.registry;
-        reg.limits.maxconn.store(self.global_maxconn, Relaxed);
-        reg.limits.hard_maxconn.store(self.global_maxconn, Relaxed);
-        let _ = reg.fullconn.set(fullconn(
-            &self.frontends,
-            reg.backends.len(),
-            self.global_maxconn,
-        ));
-        for (b, be) in reg.backends.iter().enumerate() {
-            let settings = self
-                .frontends
-                .first()
-                .and_then(|f| f.service.backends.get(b));
-            for (sv, cfg) in be
-                .servers
-                .iter()
-                .zip(settings.map(|s| s.servers.iter()).into_iter().flatten())
-            {
-                sv.maxconn.store(cfg.maxconn, Relaxed);
-            }
-        }
+        crate::admin::prepare(&self);
+        let mut keepers = Vec::new();
         let global = ConnGate::new(self.global_maxconn);
+        keepers.push(LimitKeeper::global(&global, &self.registry));
         let mut bound = Vec::new();
         let mut failures = Vec::new();
         for fe in self.frontends {
-            let fe_gate = ConnGate::new(fe.service.frontend.maxconn);
+            // A frontend without its own maxconn takes the global one, as in HAProxy; the gate
+            // is sized so `set maxconn frontend` and `disable frontend` can hold slots back.
+            let capacity = match fe.service.frontend.maxconn {
+                0 => self.global_maxconn,
+                m => m,
+            };
+            let fe_gate = ConnGate::new(capacity);
+            keepers.extend(LimitKeeper::frontend(
+                &fe_gate,
+                capacity,
+                &self.registry,
+                &fe.service.frontend.name,
+            ));
             for spec in &fe.binds {
                 let bind_gate = ConnGate::new(spec.maxconn);
                 for target in &spec.targets {
@@ -186,7 +156,11 @@ impl Runtime {
         if bound.is_empty() {
             return Err(StartupError::NoListener);
         }
-        Ok(Running { bound, stats: None })
+        Ok(Running {
+            bound,
+            stats: None,
+            keepers,
+        })
     }
 }
 
@@ -238,10 +212,15 @@ impl Running {
         if let Some(stats) = self.stats {
             loops.spawn(stats.serve(stop.clone()));
         }
+        let mut keepers = JoinSet::new();
+        for k in self.keepers {
+            keepers.spawn(k.run());
+        }
         for b in self.bound {
             loops.spawn(accept_loop(b, stop.clone(), paused.clone()));
         }
         while loops.join_next().await.is_some() {}
+        keepers.abort_all();
     }
 }
 
@@ -321,6 +300,8 @@ async fn accept_loop(
         let accept_proxy = b.accept_proxy;
         conns.spawn(async move {
             let _permit = permit;
+            // A connection accepted just as `disable frontend` arrived waits like the backlog.
+            crate::admin::wait_frontend_enabled(&svc.registry, &svc.frontend.name).await;
             let _slot = svc.counters.open_session();
             match stream {
                 Conn::Tcp(s) => serve_accepted(&svc, s, src, dst, accept_proxy).await,
