@@ -28,6 +28,11 @@ defaults
     timeout server 5s
 frontend fe
     bind 127.0.0.1:@PORT@
+    acl blocked src -f @DIR@/blocked.acl
+    acl api path_beg /api /v2
+    acl mapped path,map_beg(@DIR@/paths.map) -m found
+    http-request deny if blocked || mapped
+    use_backend be_static if api
     default_backend be_rr
 backend be_rr
     balance roundrobin
@@ -134,6 +139,26 @@ const SCRIPT: &[(Sock, &str)] = &[
     (O, "clear counters all\n"),
     (A, "clear counters all\n"),
     (U, "show sess\n"),
+    (U, "show map\n"),
+    (U, "show acl @DIR@/blocked.acl\n"),
+    (U, "get acl @DIR@/blocked.acl 10.1.2.3\n"),
+    (U, "get acl @DIR@/blocked.acl 11.1.2.3\n"),
+    (U, "add acl @DIR@/blocked.acl notanip\n"),
+    (U, "add acl @DIR@/blocked.acl 172.16.0.0/12\n"),
+    (U, "get acl @DIR@/blocked.acl 172.16.3.4\n"),
+    (O, "del acl @DIR@/blocked.acl 1.2.3.4\n"),
+    (O, "del acl @DIR@/blocked.acl 192.168.1.1\n"),
+    (U, "show acl @DIR@/blocked.acl\n"),
+    (A, "get map @DIR@/paths.map /api/x\n"),
+    (A, "get map @DIR@/paths.map /other\n"),
+    (A, "set map @DIR@/paths.map /api 9\n"),
+    (A, "set map @DIR@/paths.map /nope 9\n"),
+    (A, "add map @DIR@/paths.map /new 3\n"),
+    (A, "show map @DIR@/paths.map\n"),
+    (A, "show map #99\n"),
+    (A, "clear acl @DIR@/blocked.acl\n"),
+    (A, "show acl @DIR@/blocked.acl\n"),
+    (A, "get acl #1 10.0.0.1\n"),
     (U, "show errors\n"),
     (O, "disable frontend fe\n"),
     (A, "foo bar\n"),
@@ -208,9 +233,11 @@ impl Daemon {
             .replace("@PORT@", &port.to_string());
         let path = dir.join("t.cfg");
         std::fs::write(&path, cfg).expect("write cfg");
+        std::fs::write(dir.join("blocked.acl"), "10.0.0.0/8\n192.168.1.1\n").expect("acl file");
+        std::fs::write(dir.join("paths.map"), "/api 1\n/static 2\n").expect("map file");
         let child = Command::new(exe)
-            .args(["-db", "-f"])
-            .arg(&path)
+            .args(["-db", "-f", "t.cfg"])
+            .current_dir(&dir)
             .env_clear()
             .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")
             .env("STATS_TEST", "hello world")
@@ -230,8 +257,11 @@ impl Daemon {
         d
     }
 
-    /// Sends `input` on a fresh connection with socat and returns the whole reply.
+    /// Sends `input` (`@DIR@`: this daemon's directory) on a fresh connection with socat and
+    /// returns the whole reply, with the directory written back as `@DIR@`.
     pub(crate) fn send(&self, sock: Sock, input: &str) -> String {
+        let dir = self.dir.display().to_string();
+        let input = input.replace("@DIR@", &dir);
         let mut child = Command::new("socat")
             .args(["-t", "2", "stdio"])
             .arg(format!(
@@ -250,7 +280,7 @@ impl Daemon {
             .write_all(input.as_bytes())
             .expect("send");
         let out = child.wait_with_output().expect("socat output");
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        String::from_utf8_lossy(&out.stdout).replace(&dir, "@DIR@")
     }
 }
 
@@ -322,6 +352,13 @@ fn mask(text: &str) -> String {
 }
 
 fn mask_line(body: &str) -> String {
+    // `show acl <ref>` / `show map <ref>` entries: `0x<pointer> <key>[ <value>]`.
+    if let Some(rest) = body.strip_prefix("0x")
+        && let Some((ptr, entry)) = rest.split_once(' ')
+        && ptr.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return format!("0x<P> {entry}");
+    }
     // `show info`: `Name: value`.
     if let Some((name, _)) = body.split_once(": ")
         && VOLATILE_INFO.contains(&name)
@@ -402,6 +439,7 @@ fn masking_hides_times_but_not_behaviour() {
     let m = mask(csv);
     assert!(m.contains(",UP,1,1,0,,,<T>,,,1"), "{m}");
     assert_eq!(mask_line("Pid: 42"), "Pid: <V>");
+    assert_eq!(mask_line("0x55d3a0 /api 9"), "0x<P> /api 9");
     let st = mask("1\n# be_id be_name\n3 be_rr 1 s1 127.0.0.1 2 0 10 10 41 1 0 2\n");
     assert!(
         st.ends_with("3 be_rr 1 s1 127.0.0.1 2 0 10 10 <T> 1 0 2\n"),

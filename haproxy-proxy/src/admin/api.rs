@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
 use haproxy_stats::cli::{
-    AdminState, ApiError, CheckKind, ErrorDirection, HealthState, MatchReport, PatternEntry,
-    PatternKind, PatternRef, RateLimit, RuntimeApi, ServerOption,
+    AdminState, ApiError, CheckKind, ErrorDirection, HealthState, MatchFound, MatchReport,
+    PatternEntry, PatternKind, PatternRef, RateLimit, RuntimeApi, ServerOption,
 };
 use haproxy_stats::{Info, Snapshot};
 
@@ -90,6 +90,20 @@ impl Admin {
             .get(b)
             .and_then(|be| be.servers.get(s))
             .ok_or(ApiError::NoSuchServer)
+    }
+
+    /// The pattern reference `name` (file or `#id`) of the right kind.
+    fn pattern(
+        &self,
+        kind: PatternKind,
+        name: &str,
+    ) -> Result<Arc<haproxy_acl::PatternRef>, ApiError> {
+        self.registry
+            .patterns
+            .find(name)
+            .ok()
+            .filter(|r| r.is_map() == (kind == PatternKind::Map))
+            .ok_or(ApiError::UnknownPatternRef)
     }
 
     fn rates(&self) -> RateLimits {
@@ -368,47 +382,118 @@ impl RuntimeApi for Admin {
             .collect()
     }
 
-    fn pattern_refs(&self, _kind: PatternKind) -> Vec<PatternRef> {
-        // The build step keeps no pattern references for run-time edits yet.
-        Vec::new()
+    fn pattern_refs(&self, kind: PatternKind) -> Vec<PatternRef> {
+        self.registry
+            .patterns
+            .list()
+            .iter()
+            .filter(|r| r.is_map() == (kind == PatternKind::Map))
+            .map(|r| {
+                // `<id> (<file>) <description>. curr_ver=0 next_ver=0 entry_cnt=<n>`
+                let line = r.show_line();
+                let head = format!("{} ({}) ", r.id(), r.name());
+                let description = line
+                    .strip_prefix(&head)
+                    .and_then(|rest| rest.rsplit_once(". curr_ver="))
+                    .map_or_else(String::new, |(d, _)| d.to_owned());
+                PatternRef {
+                    id: r.id(),
+                    file: r.name().to_owned(),
+                    description,
+                    curr_ver: 0,
+                    next_ver: 0,
+                    entry_cnt: u32::try_from(r.entries().len()).unwrap_or(u32::MAX),
+                }
+            })
+            .collect()
     }
 
     fn pattern_entries(
         &self,
-        _kind: PatternKind,
-        _name: &str,
+        kind: PatternKind,
+        name: &str,
     ) -> Result<Vec<PatternEntry>, ApiError> {
-        Err(ApiError::UnknownPatternRef)
+        Ok(self
+            .pattern(kind, name)?
+            .entries()
+            .into_iter()
+            .map(|e| PatternEntry {
+                reference: e.id,
+                key: e.key,
+                value: e.value.filter(|_| kind == PatternKind::Map),
+            })
+            .collect())
     }
 
     fn add_pattern(
         &mut self,
-        _kind: PatternKind,
-        _name: &str,
-        _key: &str,
-        _value: Option<&str>,
+        kind: PatternKind,
+        name: &str,
+        key: &str,
+        value: Option<&str>,
     ) -> Result<(), ApiError> {
-        Err(ApiError::UnknownPatternRef)
+        self.pattern(kind, name)?
+            .add(key, value)
+            .map(|_| ())
+            .map_err(|e| ApiError::Invalid(format!("{e}.")))
     }
 
-    fn del_pattern(&mut self, _kind: PatternKind, _name: &str, _key: &str) -> Result<(), ApiError> {
-        Err(ApiError::UnknownPatternRef)
+    fn del_pattern(&mut self, kind: PatternKind, name: &str, key: &str) -> Result<(), ApiError> {
+        self.pattern(kind, name)?
+            .delete(key)
+            .map(|_| ())
+            .map_err(|_| ApiError::KeyNotFound)
     }
 
-    fn set_map(&mut self, _name: &str, _key: &str, _value: &str) -> Result<(), ApiError> {
-        Err(ApiError::UnknownPatternRef)
+    fn set_map(&mut self, name: &str, key: &str, value: &str) -> Result<(), ApiError> {
+        self.pattern(PatternKind::Map, name)?
+            .set(key, value)
+            .map_err(|_| ApiError::EntryNotFound)
     }
 
-    fn clear_patterns(&mut self, _kind: PatternKind, _name: &str) -> Result<(), ApiError> {
-        Err(ApiError::UnknownPatternRef)
+    fn clear_patterns(&mut self, kind: PatternKind, name: &str) -> Result<(), ApiError> {
+        self.pattern(kind, name)?.clear();
+        Ok(())
     }
 
     fn match_pattern(
         &self,
-        _kind: PatternKind,
-        _name: &str,
-        _sample: &str,
+        kind: PatternKind,
+        name: &str,
+        sample: &str,
     ) -> Result<MatchReport, ApiError> {
-        Err(ApiError::UnknownPatternRef)
+        let r = self.pattern(kind, name)?;
+        let reply = r
+            .get(sample)
+            .into_iter()
+            .next()
+            .ok_or(ApiError::UnknownPatternRef)?;
+        Ok(match_report(&reply.to_string()))
+    }
+}
+
+/// Reads haproxy-acl's `get acl|map` line back into the CLI's report:
+/// `type=<m>, case=<c>, match|found=yes|no[, idx=<i>, pattern="<p>" | key="<k>", value="<v>",
+/// type="<t>"]`.
+fn match_report(line: &str) -> MatchReport {
+    let field = |name: &str| -> Option<String> {
+        let at = line.find(&format!("{name}="))? + name.len() + 1;
+        let rest = line.get(at..)?;
+        match rest.strip_prefix('"') {
+            Some(q) => q.split_once('"').map(|(v, _)| v.to_owned()),
+            None => Some(rest.split(',').next().unwrap_or("").to_owned()),
+        }
+    };
+    let yes = field("match").or_else(|| field("found")).as_deref() == Some("yes");
+    MatchReport {
+        method: field("type").unwrap_or_default(),
+        case_sensitive: field("case").as_deref() != Some("insensitive"),
+        found: yes.then(|| MatchFound {
+            index: field("idx").unwrap_or_default(),
+            pattern: field("pattern")
+                .or_else(|| field("key"))
+                .unwrap_or_default(),
+            value: field("value").map(|v| (v, "str".to_owned())),
+        }),
     }
 }

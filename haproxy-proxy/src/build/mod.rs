@@ -425,6 +425,8 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     let index_of = |name: &str| backend_proxies.iter().position(|p| p.name == name);
     let limits = limits(cfg);
     let mut frontends = Vec::new();
+    // One set of pattern references for the process, as HAProxy has: the runtime API edits them.
+    let patterns = Arc::new(haproxy_acl::PatternRefs::default());
     for p in cfg
         .proxies
         .iter()
@@ -434,7 +436,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         if binds.is_empty() {
             continue;
         }
-        let mut acls = AclSet::new();
+        let mut acls = AclSet::new().with_refs(Arc::clone(&patterns));
         let compiled = rules::compile(p, &mut acls, &index_of)?;
         let mut chooser = compiled.chooser;
         chooser.default = match (&p.default_backend, p.kind) {
@@ -476,11 +478,9 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             counters,
         ));
     }
-    let registry = Arc::new(Registry::new(
-        frontend_entries,
-        backend_entries,
-        picker.clone(),
-    ));
+    let registry = Arc::new(
+        Registry::new(frontend_entries, backend_entries, picker.clone()).with_patterns(patterns),
+    );
     for (type_str, binds, frontend, rules, chooser, counters) in pending {
         frontends.push(FrontendRuntime {
             type_str,

@@ -74,6 +74,8 @@ pub struct Registry {
     /// Bumped after a change of `maxconn` or a frontend's enabled flag, so the accept gates
     /// follow it (see [`Registry::limits_changed`]).
     pub limit_changes: tokio::sync::watch::Sender<u64>,
+    /// The ACL and map pattern references (`show/add/del/set/clear acl|map`).
+    pub patterns: Arc<haproxy_acl::PatternRefs>,
 }
 
 /// A backend's UP/DOWN history (`chkdown`, `lastchg`, `downtime` of the `BACKEND` row).
@@ -142,7 +144,15 @@ impl Registry {
             limits: Limits::default(),
             fullconn: OnceLock::new(),
             limit_changes: tokio::sync::watch::channel(0).0,
+            patterns: Arc::default(),
         }
+    }
+
+    /// The same registry sharing `patterns` with the compiled ACLs (for the runtime API).
+    #[must_use]
+    pub fn with_patterns(mut self, patterns: Arc<haproxy_acl::PatternRefs>) -> Registry {
+        self.patterns = patterns;
+        self
     }
 
     /// A registry with no proxy, for services built by hand (tests, embedding).
