@@ -96,6 +96,8 @@ defaults
     timeout server 10s
 frontend fe
     bind 127.0.0.1:@PORT@
+    acl blocked src -f @DIR@/blocked.acl
+    http-request deny if blocked
     default_backend be
 backend be
     balance roundrobin
@@ -385,4 +387,22 @@ fn set_maxconn_and_disable_frontend_apply_to_the_next_accept() {
         d.send(Sock::User, "show info\n")
     );
     drop(waiting);
+}
+
+#[test]
+fn acl_edits_over_the_socket_apply_to_the_next_request() {
+    let Some((d, _s1, _s2)) = start("acl") else {
+        return;
+    };
+    assert_eq!(Client::connect(d.port).get().0, "HTTP/1.1 200 OK");
+    assert_eq!(
+        d.send(Sock::User, "add acl @DIR@/blocked.acl 127.0.0.0/8\n"),
+        "\n"
+    );
+    assert_eq!(Client::connect(d.port).get().0, "HTTP/1.1 403 Forbidden");
+    assert_eq!(
+        d.send(Sock::Admin, "del acl @DIR@/blocked.acl 127.0.0.0/8\n"),
+        "\n"
+    );
+    assert_eq!(Client::connect(d.port).get().0, "HTTP/1.1 200 OK");
 }
