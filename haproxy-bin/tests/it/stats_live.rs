@@ -220,6 +220,14 @@ fn set_weight_and_disable_server_shift_the_next_requests() {
         })
         .collect();
     assert_eq!(stot.iter().sum::<u64>(), 100, "{stat}");
+    let fe = d.send(Sock::User, "show stat -1 1 -1\n");
+    let row: Vec<&str> = fe.lines().nth(1).unwrap_or("").split(',').collect();
+    let num = |i: usize| row.get(i).and_then(|v| v.parse::<u64>().ok());
+    assert_eq!(num(7), Some(100), "stot: {fe}");
+    assert_eq!(num(48), Some(100), "req_tot: {fe}");
+    assert_eq!(num(40), Some(100), "hrsp_2xx: {fe}");
+    assert!(num(35).is_some_and(|m| m > 0), "rate_max: {fe}");
+    assert!(num(47).is_some_and(|m| m > 0), "req_rate_max: {fe}");
 }
 
 /// Requests per client thread in each phase of the load test.

@@ -93,6 +93,12 @@ fn frontend(reg: &Registry, fe: &FrontendEntry) -> FrontendStats {
             0
         },
         conn_tot: c.sessions_total.load(Relaxed),
+        rate: c.session_rate.rate(),
+        rate_max: c.session_rate.max(),
+        conn_rate: c.session_rate.rate(),
+        conn_rate_max: c.session_rate.max(),
+        req_rate: if http { c.request_rate.rate() } else { 0 },
+        req_rate_max: if http { c.request_rate.max() } else { 0 },
         ..FrontendStats::default()
     }
 }
@@ -237,6 +243,8 @@ fn server(reg: &Registry, b: usize, s: usize, sv: &ServerEntry) -> ServerStats {
         check,
         agent,
         lbtot: c.sessions_total.load(Relaxed),
+        rate: c.session_rate.rate(),
+        rate_max: c.session_rate.max(),
         responses: responses(c),
         req_tot: c.requests_total.load(Relaxed),
         lastsess: lastsess(c, now),
@@ -309,6 +317,8 @@ fn backend(reg: &Registry, b: usize, be: &BackendEntry, servers: &[ServerStats])
         lastchg: sat32(now.saturating_sub(state.map_or(0, |st| st.last_change.load(Relaxed)))),
         downtime: sat32(state.map_or(0, |st| st.downtime_at(now))),
         lbtot: c.sessions_total.load(Relaxed),
+        rate: c.session_rate.rate(),
+        rate_max: c.session_rate.max(),
         responses: responses(c),
         req_tot: if http {
             c.requests_total.load(Relaxed)

@@ -266,10 +266,12 @@ impl Registry {
         };
         let stamp = self.now_secs().saturating_add(1);
         be.counters.sessions_total.fetch_add(1, Relaxed);
+        be.counters.session_rate.add();
         be.counters.last_session.store(stamp, Relaxed);
         be.counters.record(facts);
         if let Some(sv) = facts.server.and_then(|s| be.servers.get(s)) {
             sv.counters.sessions_total.fetch_add(1, Relaxed);
+            sv.counters.session_rate.add();
             sv.counters.last_session.store(stamp, Relaxed);
             sv.counters.record(facts);
         }
