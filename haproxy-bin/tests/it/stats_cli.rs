@@ -75,6 +75,7 @@ const SCRIPT: &[(Sock, &str)] = &[
     (U, "help\n"),
     (A, "show info\n"),
     (A, "show info typed\n"),
+    (A, "show info json\n"),
     (A, "show stat\n"),
     (A, "show stat typed\n"),
     (A, "show stat json\n"),
@@ -381,23 +382,41 @@ fn mask_line(body: &str) -> String {
         concat!("2.6.12-haproxy-rs-", env!("CARGO_PKG_VERSION")),
         "<VERSION>",
     );
-    // JSON `show stat`: `"name":"lastchg"},…,"value":{"type":"u32","value":N}`.
-    for (_, name) in VOLATILE_STAT {
-        let marker = format!("\"name\":\"{name}\"}}");
-        let mut from = 0;
-        while let Some(at) = s[from..].find(&marker).map(|i| i + from) {
-            let Some(v) = s[at..].find("\"value\":").map(|i| i + at) else {
-                break;
-            };
-            let Some(inner) = s[v + 8..].find("\"value\":").map(|i| i + v + 8 + 8) else {
-                break;
-            };
-            let digits = s[inner..].bytes().take_while(u8::is_ascii_digit).count();
-            s.replace_range(inner..inner + digits, "0");
-            from = inner;
-        }
+    // JSON `show stat` / `show info`: `"name":"<n>"},…,"value":{"type":"u32","value":N}`.
+    let names = VOLATILE_STAT
+        .iter()
+        .map(|(_, n)| *n)
+        .chain(VOLATILE_INFO.iter().copied());
+    for name in names {
+        s = mask_json_value(&s, name);
     }
     s
+}
+
+/// Replaces the value of every JSON field named `name` by `<V>`.
+fn mask_json_value(text: &str, name: &str) -> String {
+    let marker = format!("\"name\":\"{name}\"}}");
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(&marker) {
+        let after = &rest[at..];
+        let Some(v) = after.find("\"value\":{").map(|i| i + 9) else {
+            break;
+        };
+        let Some(inner) = after[v..].find("\"value\":").map(|i| v + i + 8) else {
+            break;
+        };
+        let tail = &after[inner..];
+        let len = match tail.strip_prefix('"') {
+            Some(q) => q.find('"').map_or(tail.len(), |e| e + 2),
+            None => tail.find(['}', ',']).unwrap_or(tail.len()),
+        };
+        out.push_str(&rest[..at + inner]);
+        out.push_str("\"<V>\"");
+        rest = &tail[len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn run_script(d: &Daemon) -> Vec<String> {
@@ -440,6 +459,11 @@ fn masking_hides_times_but_not_behaviour() {
     assert!(m.contains(",UP,1,1,0,,,<T>,,,1"), "{m}");
     assert_eq!(mask_line("Pid: 42"), "Pid: <V>");
     assert_eq!(mask_line("0x55d3a0 /api 9"), "0x<P> /api 9");
+    let json = r#"{"field":{"pos":6,"name":"Pid"},"processNum":1,"value":{"type":"u32","value":42}},{"field":{"pos":1,"name":"Version"},"value":{"type":"str","value":"2.6"}},{"field":{"pos":15,"name":"Maxconn"},"value":{"type":"u32","value":7}}"#;
+    let m = mask_json_value(&mask_json_value(json, "Pid"), "Version");
+    assert!(m.contains(r#""value":{"type":"u32","value":"<V>"}"#), "{m}");
+    assert!(m.contains(r#""value":{"type":"str","value":"<V>"}"#), "{m}");
+    assert!(m.contains(r#""value":{"type":"u32","value":7}"#), "{m}");
     let st = mask("1\n# be_id be_name\n3 be_rr 1 s1 127.0.0.1 2 0 10 10 41 1 0 2\n");
     assert!(
         st.ends_with("3 be_rr 1 s1 127.0.0.1 2 0 10 10 <T> 1 0 2\n"),
