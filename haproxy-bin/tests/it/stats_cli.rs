@@ -175,6 +175,18 @@ const SCRIPT: &[(Sock, &str)] = &[
     (U, "set timeout cli 5\n"),
     (A, "set timeout cli abc\n"),
     (A, "set timeout foo 5\n"),
+    (A, "disable frontend fe\n"),
+    (A, "disable frontend fe\n"),
+    (A, "show stat -1 1 -1\n"),
+    (A, "enable frontend fe\n"),
+    (A, "enable frontend fe\n"),
+    (A, "disable frontend be_rr\n"),
+    (A, "shutdown frontend fe\n"),
+    (A, "show stat -1 1 -1\n"),
+    (A, "disable frontend fe\n"),
+    (A, "enable frontend fe\n"),
+    (A, "shutdown frontend fe\n"),
+    (A, "shutdown frontend nosuch\n"),
     (A, "quit\n"),
 ];
 

@@ -413,4 +413,9 @@ fn acl_edits_over_the_socket_apply_to_the_next_request() {
         "\n"
     );
     assert_eq!(Client::connect(d.port).get().0, "HTTP/1.1 200 OK");
+    // After `shutdown frontend` nothing new is served, as with HAProxy 2.6.12.
+    assert_eq!(d.send(Sock::Admin, "shutdown frontend fe\n"), "\n");
+    assert!(d.send(Sock::User, "show stat -1 1 -1\n").contains(",STOP,"));
+    let (got, _c) = answered_within(d.port, Duration::from_millis(300));
+    assert!(!got, "a shut down frontend served a connection");
 }

@@ -92,6 +92,13 @@ impl Admin {
             .ok_or(ApiError::NoSuchServer)
     }
 
+    fn is_stopped(&self, frontend: usize) -> bool {
+        self.registry
+            .frontend_stopped
+            .get(frontend)
+            .is_some_and(|s| s.load(Relaxed))
+    }
+
     /// The pattern reference `name` (file or `#id`) of the right kind.
     fn pattern(
         &self,
@@ -253,10 +260,17 @@ impl RuntimeApi for Admin {
     }
 
     fn set_frontend_enabled(&mut self, frontend: &str, on: bool) -> Result<(), ApiError> {
-        let (_, fe) = self
+        let (i, fe) = self
             .registry
             .frontend(frontend)
             .ok_or(ApiError::NoSuchFrontend)?;
+        if self.is_stopped(i) {
+            return Err(if on {
+                ApiError::FrontendShutDown
+            } else {
+                ApiError::FrontendShutDownCannotDisable
+            });
+        }
         match (fe.enabled.swap(on, Relaxed), on) {
             (true, true) => Err(ApiError::AlreadyEnabled),
             (false, false) => Err(ApiError::AlreadyDisabled),
@@ -268,10 +282,23 @@ impl RuntimeApi for Admin {
     }
 
     fn shutdown_frontend(&mut self, frontend: &str) -> Result<(), ApiError> {
-        self.registry
+        let (i, fe) = self
+            .registry
             .frontend(frontend)
             .ok_or(ApiError::NoSuchFrontend)?;
-        Err(unsupported("shutdown frontend"))
+        let stopped = self
+            .registry
+            .frontend_stopped
+            .get(i)
+            .ok_or(ApiError::NoSuchFrontend)?;
+        if stopped.swap(true, Relaxed) {
+            return Err(ApiError::FrontendAlreadyShutDown);
+        }
+        // COMPAT: the listening sockets stay open but accept nothing more, which is what a
+        // client of HAProxy 2.6.12 sees too (a connect that is never answered).
+        fe.enabled.store(false, Relaxed);
+        self.registry.limits_changed();
+        Ok(())
     }
 
     fn set_frontend_maxconn(&mut self, frontend: &str, maxconn: u32) -> Result<(), ApiError> {

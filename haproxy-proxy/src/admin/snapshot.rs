@@ -63,12 +63,14 @@ pub(crate) fn algo_name(lb: &Balancer) -> &'static str {
     }
 }
 
-fn frontend(reg: &Registry, fe: &FrontendEntry) -> FrontendStats {
+fn frontend(reg: &Registry, i: usize, fe: &FrontendEntry) -> FrontendStats {
     let c = &fe.counters;
     let http = fe.mode == settings::Mode::Http;
     let own = fe.maxconn.load(Relaxed);
     FrontendStats {
-        status: if fe.enabled.load(Relaxed) {
+        status: if reg.frontend_stopped.get(i).is_some_and(|s| s.load(Relaxed)) {
+            FrontendStatus::Stop
+        } else if fe.enabled.load(Relaxed) {
             FrontendStatus::Open
         } else {
             FrontendStatus::Paused
@@ -337,7 +339,7 @@ fn backend(reg: &Registry, b: usize, be: &BackendEntry, servers: &[ServerStats])
 #[must_use]
 pub fn snapshot(reg: &Registry) -> Snapshot {
     let mut proxies: BTreeMap<(u32, String), ProxyStats> = BTreeMap::new();
-    for fe in &reg.frontends {
+    for (i, fe) in reg.frontends.iter().enumerate() {
         let px = proxies
             .entry((fe.id, fe.name.clone()))
             .or_insert_with(|| ProxyStats {
@@ -346,7 +348,7 @@ pub fn snapshot(reg: &Registry) -> Snapshot {
                 mode: mode(fe.mode),
                 ..ProxyStats::default()
             });
-        px.frontend = Some(frontend(reg, fe));
+        px.frontend = Some(frontend(reg, i, fe));
     }
     for (b, be) in reg.backends.iter().enumerate() {
         let servers: Vec<ServerStats> = be

@@ -76,6 +76,9 @@ pub struct Registry {
     pub limit_changes: tokio::sync::watch::Sender<u64>,
     /// The ACL and map pattern references (`show/add/del/set/clear acl|map`).
     pub patterns: Arc<haproxy_acl::PatternRefs>,
+    /// True for each frontend (by index) stopped by `shutdown frontend`: status `STOP`, no new
+    /// connection is served again.
+    pub frontend_stopped: Vec<AtomicBool>,
 }
 
 /// A backend's UP/DOWN history (`chkdown`, `lastchg`, `downtime` of the `BACKEND` row).
@@ -134,8 +137,10 @@ impl Registry {
                 ..BackendState::default()
             })
             .collect();
+        let frontend_stopped = frontends.iter().map(|_| AtomicBool::new(false)).collect();
         Registry {
             backend_states,
+            frontend_stopped,
             frontends,
             backends,
             picker,

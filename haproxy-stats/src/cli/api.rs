@@ -44,6 +44,10 @@ pub enum ApiError {
     AlreadyEnabled,
     /// `Frontend was previously shut down, cannot enable.`
     FrontendShutDown,
+    /// `Frontend was previously shut down, cannot disable.`
+    FrontendShutDownCannotDisable,
+    /// `Frontend was already shut down.`
+    FrontendAlreadyShutDown,
     /// `agent checks are not enabled on this server.`
     AgentNotEnabled,
     /// `Agent was not configured on this server, cannot enable.`

@@ -45,6 +45,10 @@ fn api_error(e: &ApiError, kind: Option<PatternKind>) -> String {
         ApiError::AlreadyDisabled => "All sockets are already disabled.\n".into(),
         ApiError::AlreadyEnabled => "All sockets are already enabled.\n".into(),
         ApiError::FrontendShutDown => "Frontend was previously shut down, cannot enable.\n".into(),
+        ApiError::FrontendShutDownCannotDisable => {
+            "Frontend was previously shut down, cannot disable.\n".into()
+        }
+        ApiError::FrontendAlreadyShutDown => "Frontend was already shut down.\n".into(),
         ApiError::AgentNotEnabled => "agent checks are not enabled on this server.\n".into(),
         ApiError::AgentNotConfigured => {
             "Agent was not configured on this server, cannot enable.\n".into()
