@@ -163,7 +163,7 @@ fn global_maxconn_stays_under_the_configured_value() {
 
 fn settings(dir: &std::path::Path, extra: &str) -> StatsSettings {
     let text = format!(
-        "global\n stats socket {}/a.sock level admin\n stats socket ipv4@127.0.0.1:0 level user\n{extra}",
+        "global\n stats socket {}/a.sock mode 640 level admin\n stats socket ipv4@127.0.0.1:0 level user\n{extra}",
         dir.display()
     );
     let loaded = load(&[parse_str("g.cfg", &text)], &SystemEnv);
@@ -179,15 +179,20 @@ fn temp_dir(tag: &str) -> std::path::PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stats_sockets_keep_their_level_maxconn_and_timeout() {
     let dir = temp_dir("sock");
-    let s = settings(&dir, " stats maxconn 1\n stats timeout 1s\n");
+    let s = settings(&dir, " stats maxconn 1\n stats timeout 4s\n");
     assert_eq!(s.maxconn, 1);
-    assert_eq!(s.timeout, Duration::from_secs(1));
+    assert_eq!(s.timeout, Duration::from_secs(4));
     let (api, _) = admin(SERVERS);
     let server = s.open(api).unwrap();
     let tcp = server.local_addrs()[0];
     let (tx, rx) = tokio::sync::watch::channel(None);
     let serving = tokio::spawn(server.serve(rx));
     let path = dir.join("a.sock");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
+    }
 
     // Levels: the unix socket is admin, the TCP one user.
     let mut u = tokio::net::TcpStream::connect(tcp).await.unwrap();
@@ -209,8 +214,8 @@ async fn stats_sockets_keep_their_level_maxconn_and_timeout() {
         waited.is_err(),
         "a second session ran above stats maxconn 1"
     );
-    // `stats timeout 1s`: the idle prompt session is closed, which frees the slot.
-    let closed = tokio::time::timeout(Duration::from_secs(5), first.read(&mut buf)).await;
+    // `stats timeout 4s`: the idle prompt session is closed, which frees the slot.
+    let closed = tokio::time::timeout(Duration::from_secs(15), first.read(&mut buf)).await;
     assert_eq!(closed.unwrap().unwrap(), 0, "idle session not closed");
     let mut out = String::new();
     tokio::time::timeout(Duration::from_secs(5), second.read_to_string(&mut out))
@@ -218,6 +223,27 @@ async fn stats_sockets_keep_their_level_maxconn_and_timeout() {
         .unwrap()
         .unwrap();
     assert_eq!(out, "admin\n\n");
+
+    // `set timeout cli` shortens this session's idle timeout below `stats timeout`.
+    drop(first);
+    drop(second);
+    let mut short = tokio::net::UnixStream::connect(&path).await.unwrap();
+    short
+        .write_all(b"prompt\nset timeout cli 1\n")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut all = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), short.read_to_end(&mut all))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(all, b"\n> \n> ");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_millis(3500),
+        "closed after {took:?}, not after about 1 s"
+    );
 
     tx.send(Some(Stop::Soft)).unwrap();
     tokio::time::timeout(Duration::from_secs(5), serving)
