@@ -188,6 +188,16 @@ impl Counters {
         }
     }
 
+    /// Counts a stream using this backend or server now (`scur`, `smax`) without counting a
+    /// new session: the returned slot keeps `sessions_cur` up while alive.
+    pub fn hold(self: &Arc<Self>) -> SessionSlot {
+        let cur = self.sessions_cur.fetch_add(1, Relaxed) + 1;
+        self.sessions_max.fetch_max(cur, Relaxed);
+        SessionSlot {
+            counters: Arc::clone(self),
+        }
+    }
+
     /// Counts an entry into the queue.
     pub fn enqueue(&self) {
         let cur = self.queue_cur.fetch_add(1, Relaxed) + 1;

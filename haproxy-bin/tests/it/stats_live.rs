@@ -23,7 +23,7 @@ struct Origin {
     thread: Option<JoinHandle<()>>,
 }
 
-fn serve_conn(stream: TcpStream, name: &str) {
+fn serve_conn(stream: TcpStream, name: &str, delay: Duration) {
     let _ = stream.set_read_timeout(Some(IO_WAIT));
     let Ok(mut writer) = stream.try_clone() else {
         return;
@@ -40,6 +40,7 @@ fn serve_conn(stream: TcpStream, name: &str) {
                 Ok(_) => got = true,
             }
         }
+        std::thread::sleep(delay);
         let reply = format!(
             "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{name}",
             name.len()
@@ -51,7 +52,8 @@ fn serve_conn(stream: TcpStream, name: &str) {
 }
 
 impl Origin {
-    fn start(name: &'static str) -> Origin {
+    /// An origin that waits `delay` before each answer.
+    fn start_slow(name: &'static str, delay: Duration) -> Origin {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind origin");
         let port = listener.local_addr().expect("addr").port();
         let stop = Arc::new(AtomicBool::new(false));
@@ -62,7 +64,7 @@ impl Origin {
                     break;
                 }
                 if let Ok(c) = conn {
-                    std::thread::spawn(move || serve_conn(c, name));
+                    std::thread::spawn(move || serve_conn(c, name, delay));
                 }
             }
         });
@@ -151,10 +153,18 @@ impl Client {
 }
 
 fn start(tag: &str) -> Option<(Daemon, Origin, Origin)> {
+    start_with(tag, Duration::ZERO)
+}
+
+/// The daemon over two origins that wait `delay` before each answer.
+fn start_with(tag: &str, delay: Duration) -> Option<(Daemon, Origin, Origin)> {
     if !crate::stats_cli::have("socat", "-V") {
         return None;
     }
-    let (s1, s2) = (Origin::start("s1"), Origin::start("s2"));
+    let (s1, s2) = (
+        Origin::start_slow("s1", delay),
+        Origin::start_slow("s2", delay),
+    );
     let cfg = CONFIG
         .replace("@S1@", &s1.port.to_string())
         .replace("@S2@", &s2.port.to_string());
@@ -418,4 +428,40 @@ fn acl_edits_over_the_socket_apply_to_the_next_request() {
     assert!(d.send(Sock::User, "show stat -1 1 -1\n").contains(",STOP,"));
     let (got, _c) = answered_within(d.port, Duration::from_millis(300));
     assert!(!got, "a shut down frontend served a connection");
+}
+
+/// The `scur` column of row `svname` in a `show stat` reply.
+fn scur(stat: &str, svname: &str) -> Option<u64> {
+    stat.lines()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|f| f.get(1) == Some(&svname))
+        .and_then(|f| f.get(4).and_then(|v| v.parse().ok()))
+}
+
+#[test]
+fn current_sessions_count_streams_in_flight() {
+    let Some((d, _s1, _s2)) = start_with("scur", Duration::from_millis(800)) else {
+        return;
+    };
+    assert_eq!(d.send(Sock::Admin, "set server be/s2 state maint\n"), "\n");
+    let port = d.port;
+    let pending = std::thread::spawn(move || Client::connect(port).get());
+    let deadline = Instant::now() + IO_WAIT;
+    let mut seen = None;
+    while Instant::now() < deadline && !pending.is_finished() {
+        let stat = d.send(Sock::User, "show stat\n");
+        if scur(&stat, "BACKEND") == Some(1) {
+            seen = Some(stat);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let (status, _) = pending.join().expect("client");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    let stat = seen.expect("the stream was never seen in flight");
+    assert_eq!(scur(&stat, "s1"), Some(1), "{stat}");
+    assert_eq!(scur(&stat, "FRONTEND"), Some(1), "{stat}");
+    let after = d.send(Sock::User, "show stat\n");
+    assert_eq!(scur(&after, "BACKEND"), Some(0), "{after}");
+    assert_eq!(scur(&after, "s1"), Some(0), "{after}");
 }

@@ -225,7 +225,7 @@ fn server(reg: &Registry, b: usize, s: usize, sv: &ServerEntry) -> ServerStats {
         sid: sv.id,
         status,
         qcur: lb.map_or(0, |l| l.queued(s)),
-        scur: lb.map_or(0, |l| l.connections(s)),
+        scur: sat32(c.sessions_cur.load(Relaxed)),
         smax: sat32(c.sessions_max.load(Relaxed)),
         maxconn: Some(sv.maxconn.load(Relaxed)).filter(|m| *m > 0),
         stot: c.sessions_total.load(Relaxed),
@@ -296,7 +296,7 @@ fn backend(reg: &Registry, b: usize, be: &BackendEntry, servers: &[ServerStats])
         has_servers: !be.servers.is_empty(),
         up: be.servers.is_empty() || weight > 0,
         qcur: servers.iter().map(|s| s.qcur).sum(),
-        scur: servers.iter().map(|s| s.scur).sum(),
+        scur: sat32(c.sessions_cur.load(Relaxed)),
         smax: sat32(c.sessions_max.load(Relaxed)),
         slim: reg
             .fullconn

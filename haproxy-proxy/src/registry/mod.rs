@@ -106,6 +106,12 @@ impl BackendState {
     }
 }
 
+/// A stream's place in its backend's and server's current sessions; dropping it leaves.
+#[derive(Debug)]
+pub struct StreamHold {
+    _slots: Vec<crate::counters::SessionSlot>,
+}
+
 /// The global `maxconn` now and as configured (`set maxconn global` moves the first).
 #[derive(Debug, Default)]
 pub struct Limits {
@@ -261,6 +267,20 @@ impl Registry {
         };
         self.note_backend(b);
         done
+    }
+
+    /// Counts a stream on backend `b` and, once chosen, server `s` while the returned hold is
+    /// alive (the `scur` / `smax` columns).
+    pub fn hold(&self, b: usize, s: Option<usize>) -> StreamHold {
+        let be = self.backends.get(b);
+        let sv = be.and_then(|be| s.and_then(|s| be.servers.get(s)));
+        StreamHold {
+            _slots: be
+                .map(|be| be.counters.hold())
+                .into_iter()
+                .chain(sv.map(|sv| sv.counters.hold()))
+                .collect(),
+        }
     }
 
     /// Records a finished stream (or HTTP request) into its backend's and server's counters

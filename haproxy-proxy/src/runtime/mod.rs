@@ -374,6 +374,8 @@ where
             let Some(be) = svc.backends.get(idx) else {
                 return;
             };
+            // TCP streams count on their backend while they last (the server is chosen inside).
+            let _busy = svc.registry.hold(idx, None);
             let facts = serve_tcp(
                 stream,
                 &pending,
