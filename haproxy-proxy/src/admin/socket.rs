@@ -21,7 +21,7 @@ use crate::runtime::Stop;
 /// `stats timeout` default.
 pub const DEFAULT_STATS_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// `stats maxconn` default: concurrent connections per stats socket.
+/// `stats maxconn` default: concurrent CLI connections over all stats sockets.
 pub const DEFAULT_STATS_MAXCONN: u32 = 10;
 
 /// Bytes read from a CLI client at a time.
@@ -51,7 +51,7 @@ pub struct StatsSettings {
     pub sockets: Vec<StatsSocketSpec>,
     /// `stats timeout`: how long a session may stay idle.
     pub timeout: Duration,
-    /// `stats maxconn`: concurrent sessions per socket.
+    /// `stats maxconn`: concurrent sessions over all the stats sockets.
     pub maxconn: u32,
 }
 
@@ -174,6 +174,8 @@ impl StatsSettings {
     /// [`StatsSocketError::Bind`] for the first socket that cannot be opened.
     pub fn open(&self, admin: Admin) -> Result<StatsServer, StatsSocketError> {
         let mut listeners = Vec::new();
+        // `stats maxconn` bounds the CLI frontend (`GLOBAL`): every socket shares it.
+        let gate = ConnGate::new(self.maxconn);
         for s in &self.sockets {
             let opts = BindOptions {
                 unix_mode: s.mode,
@@ -201,12 +203,7 @@ impl StatsSettings {
                 std::os::unix::fs::chown(path, s.uid, s.gid)
                     .map_err(|e| bind_err(e.to_string()))?;
             }
-            listeners.push((
-                listener,
-                s.level,
-                ConnGate::new(self.maxconn),
-                s.target.clone(),
-            ));
+            listeners.push((listener, s.level, gate.clone(), s.target.clone()));
         }
         Ok(StatsServer {
             listeners,
@@ -270,12 +267,15 @@ impl StatsServer {
                 let mut sessions = JoinSet::new();
                 loop {
                     while sessions.try_join_next().is_some() {}
-                    let permit = tokio::select! {
-                        p = ConnGate::acquire_all(std::slice::from_ref(&gate)) => p,
-                        _ = stop.wait_for(Option::is_some) => break,
-                    };
+                    // Accept first, then wait for a slot: the slot is shared by every stats
+                    // socket, so a listener must not sit on one while nobody connects to it.
+                    // At most one accepted connection per socket waits here.
                     let accepted = tokio::select! {
                         a = listener.accept() => a,
+                        _ = stop.wait_for(Option::is_some) => break,
+                    };
+                    let permit = tokio::select! {
+                        p = ConnGate::acquire_all(std::slice::from_ref(&gate)) => p,
                         _ = stop.wait_for(Option::is_some) => break,
                     };
                     let admin = admin.clone();

@@ -214,6 +214,15 @@ async fn stats_sockets_keep_their_level_maxconn_and_timeout() {
         waited.is_err(),
         "a second session ran above stats maxconn 1"
     );
+    // The limit is shared by every stats socket (it bounds HAProxy's CLI frontend).
+    let mut other = tokio::net::TcpStream::connect(tcp).await.unwrap();
+    other.write_all(b"show cli level\n").await.unwrap();
+    let waited = tokio::time::timeout(Duration::from_millis(300), other.read(&mut buf)).await;
+    assert!(
+        waited.is_err(),
+        "the TCP socket ran a session above stats maxconn 1"
+    );
+    drop(other);
     // `stats timeout 4s`: the idle prompt session is closed, which frees the slot.
     let closed = tokio::time::timeout(Duration::from_secs(15), first.read(&mut buf)).await;
     assert_eq!(closed.unwrap().unwrap(), 0, "idle session not closed");
