@@ -4,6 +4,7 @@
 
 use std::io::Write as _;
 
+use haproxy_cfg::ast::{Document, SectionKind};
 use haproxy_cfg::diag::{
     CheckOptions, Diagnostic, Origin, Severity, render_check, render_haproxy, render_open_error,
 };
@@ -34,6 +35,24 @@ fn alert(text: &str) {
         Severity::Alert.tag(),
         std::process::id()
     ));
+}
+
+/// `file:line` of each `stats socket` line of the global sections, in order (the typed model
+/// keeps no location for them; startup alerts name it).
+fn stats_socket_locs(docs: &[Document]) -> Vec<String> {
+    docs.iter()
+        .flat_map(|d| {
+            d.sections
+                .iter()
+                .filter(|s| s.kind == SectionKind::Global)
+                .flat_map(|s| s.body.iter())
+                .filter(|l| {
+                    let w: Vec<&str> = l.words.iter().take(2).map(|w| w.as_str()).collect();
+                    w == ["stats", "socket"]
+                })
+                .map(move |l| format!("{}:{}", d.name, l.number))
+        })
+        .collect()
 }
 
 /// The host name, HAProxy's default `node` (`show info`, the stats page).
@@ -105,7 +124,12 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
         }
     };
     let stats = match StatsSettings::from_global(&cfg.global) {
-        Ok(s) => s,
+        Ok(mut s) => {
+            for (sock, loc) in s.sockets.iter_mut().zip(stats_socket_locs(&docs)) {
+                sock.loc = Some(loc);
+            }
+            s
+        }
         Err(e) => {
             let d = Diagnostic::alert("build", Origin::Global, e.to_string());
             return (String::new(), render_haproxy(&d, pid), 1);
@@ -136,7 +160,9 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
         let running = match stats.open(Admin::new(registry, process)) {
             Ok(server) => running.with_stats(server),
             Err(e) => {
-                alert(&e.to_string());
+                for line in e.alerts() {
+                    alert(&line);
+                }
                 return 1;
             }
         };

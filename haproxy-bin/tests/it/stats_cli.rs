@@ -527,3 +527,47 @@ fn masking_hides_times_but_not_behaviour() {
         "S.3.1.23.lastchg.1:MGP:u32:<V>"
     );
 }
+
+/// The `[ALERT]` lines of a startup, without their pids.
+fn alerts(stderr: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .filter(|l| l.starts_with("[ALERT]"))
+        .map(|l| l.split_once(") : ").map_or(l, |(_, m)| m).to_owned())
+        .collect()
+}
+
+#[test]
+fn a_stats_socket_that_cannot_bind_stops_startup_as_haproxy_does() {
+    let dir = std::env::temp_dir().join(format!("haproxy-rs-cli-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let cfg = format!(
+        "global\n    stats socket /nonexistent-dir/x.sock level admin\ndefaults\n    mode http\n    \
+         timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nfrontend fe\n    \
+         bind 127.0.0.1:{}\n",
+        free_port()
+    );
+    std::fs::write(dir.join("bad.cfg"), cfg).expect("write cfg");
+    let run = |exe: &str| {
+        Command::new(exe)
+            .args(["-db", "-f", "bad.cfg"])
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .output()
+            .expect("runs")
+    };
+    let ours = run(env!("CARGO_BIN_EXE_haproxy"));
+    assert_eq!(ours.status.code(), Some(1));
+    let want = [
+        "Binding [bad.cfg:2] for frontend GLOBAL: cannot bind UNIX socket (No such file or directory) [/nonexistent-dir/x.sock]",
+        "[haproxy.main()] Some protocols failed to start their listeners! Exiting.",
+    ];
+    assert_eq!(alerts(&ours.stderr), want);
+    if Command::new("haproxy").arg("-v").output().is_ok() {
+        let theirs = run("haproxy");
+        assert_eq!(theirs.status.code(), Some(1));
+        assert_eq!(alerts(&theirs.stderr), want);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -42,6 +42,9 @@ pub struct StatsSocketSpec {
     pub gid: Option<u32>,
     /// `level` (default operator).
     pub level: Level,
+    /// Where the line is, `file:line`, for startup alerts (set by the caller that read the
+    /// files; the typed model does not keep it).
+    pub loc: Option<String>,
 }
 
 /// Every stats socket of the `global` section with its limits.
@@ -77,9 +80,11 @@ pub enum StatsSocketError {
         /// The name.
         name: String,
     },
-    /// The socket could not be opened.
-    #[error("Starting frontend GLOBAL: cannot bind {kind} socket ({reason}) [{address}]")]
+    /// The socket could not be opened; [`StatsSocketError::alerts`] gives HAProxy's lines.
+    #[error("Binding [{}] for frontend GLOBAL: cannot bind {kind} socket ({reason}) [{address}]", loc.as_deref().unwrap_or("?"))]
     Bind {
+        /// Where the `stats socket` line is, `file:line`, when known.
+        loc: Option<String>,
         /// `UNIX` or `TCP`.
         kind: &'static str,
         /// The OS error.
@@ -87,6 +92,21 @@ pub enum StatsSocketError {
         /// The address as written.
         address: String,
     },
+}
+
+impl StatsSocketError {
+    /// HAProxy's alert lines for this failure, without the `[ALERT] (pid) : ` prefix.
+    #[must_use]
+    pub fn alerts(&self) -> Vec<String> {
+        let mut out = vec![self.to_string()];
+        if matches!(self, StatsSocketError::Bind { .. }) {
+            out.push(
+                "[haproxy.main()] Some protocols failed to start their listeners! Exiting."
+                    .to_owned(),
+            );
+        }
+        out
+    }
 }
 
 /// Looks a name up in an `/etc/passwd`-style file (`name:x:id:...`).
@@ -143,6 +163,7 @@ fn spec(s: &StatsSocket) -> Result<StatsSocketSpec, StatsSocketError> {
         uid,
         gid,
         level,
+        loc: None,
     })
 }
 
@@ -182,6 +203,7 @@ impl StatsSettings {
                 ..BindOptions::default()
             };
             let bind_err = |reason: String| StatsSocketError::Bind {
+                loc: s.loc.clone(),
                 kind: match s.target {
                     BindTarget::Unix(_) => "UNIX",
                     BindTarget::Tcp(_) => "TCP",
