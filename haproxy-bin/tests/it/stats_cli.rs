@@ -70,6 +70,7 @@ const SCRIPT: &[(Sock, &str)] = &[
     (A, "show cli level\n"),
     (O, "show cli level\n"),
     (U, "show cli level\n"),
+    (U, "show cli sockets\n"),
     (A, "help\n"),
     (O, "help\n"),
     (U, "help\n"),

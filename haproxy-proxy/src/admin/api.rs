@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
 use haproxy_stats::cli::{
-    AdminState, ApiError, CheckKind, ErrorDirection, HealthState, MatchFound, MatchReport,
+    AdminState, ApiError, CheckKind, ErrorDirection, HealthState, Level, MatchFound, MatchReport,
     PatternEntry, PatternKind, PatternRef, RateLimit, RuntimeApi, ServerOption,
 };
 use haproxy_stats::{Info, Snapshot};
@@ -30,6 +30,7 @@ pub struct Admin {
     process: Arc<ProcessInfo>,
     rates: Arc<Mutex<RateLimits>>,
     cli_sessions: Arc<AtomicU32>,
+    sockets: Arc<Mutex<Vec<(String, Level)>>>,
 }
 
 /// Counts one open CLI session while alive (HAProxy counts it in `Jobs`).
@@ -56,6 +57,7 @@ impl Admin {
             process: Arc::new(process),
             rates: Arc::new(Mutex::new(RateLimits::default())),
             cli_sessions: Arc::new(AtomicU32::new(0)),
+            sockets: Arc::default(),
         }
     }
 
@@ -63,6 +65,13 @@ impl Admin {
     #[must_use]
     pub fn registry(&self) -> &Arc<Registry> {
         &self.registry
+    }
+
+    /// Records the open stats sockets (`show cli sockets`).
+    pub(crate) fn set_sockets(&self, sockets: Vec<(String, Level)>) {
+        if let Ok(mut s) = self.sockets.lock() {
+            *s = sockets;
+        }
     }
 
     /// Counts a CLI session until the guard drops.
@@ -398,6 +407,10 @@ impl RuntimeApi for Admin {
     fn pools(&self) -> String {
         // The proxy keeps no HAProxy-style memory pools: buffers come from the allocator.
         "Dumping pools usage. Use SIGQUIT to flush them.\nTotal: 0 pools, 0 bytes allocated, 0 used (~0 by thread caches).\n".into()
+    }
+
+    fn cli_sockets(&self) -> Vec<(String, Level)> {
+        self.sockets.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     fn environment(&self) -> Vec<(String, String)> {

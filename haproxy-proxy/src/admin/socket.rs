@@ -227,6 +227,20 @@ impl StatsSettings {
             }
             listeners.push((listener, s.level, gate.clone(), s.target.clone()));
         }
+        admin.set_sockets(
+            listeners
+                .iter()
+                .map(|(l, level, _, target)| {
+                    let addr = match (target, l.local_addr()) {
+                        (_, Some(std::net::SocketAddr::V4(a))) => format!("ipv4@{a}"),
+                        (_, Some(std::net::SocketAddr::V6(a))) => format!("ipv6@{a}"),
+                        (BindTarget::Unix(p), None) => format!("unix@{}", p.display()),
+                        (BindTarget::Tcp(a), None) => a.to_string(),
+                    };
+                    (addr, *level)
+                })
+                .collect(),
+        );
         Ok(StatsServer {
             listeners,
             admin,

@@ -200,6 +200,17 @@ async fn stats_sockets_keep_their_level_maxconn_and_timeout() {
     let mut out = String::new();
     u.read_to_string(&mut out).await.unwrap();
     assert_eq!(out, "user\n\n");
+    let mut u = tokio::net::TcpStream::connect(tcp).await.unwrap();
+    u.write_all(b"show cli sockets\n").await.unwrap();
+    let mut out = String::new();
+    u.read_to_string(&mut out).await.unwrap();
+    assert_eq!(
+        out,
+        format!(
+            "# socket lvl processes\nunix@{} admin all\nipv4@{tcp} user all\n\n",
+            dir.join("a.sock").display()
+        )
+    );
 
     // `stats maxconn 1`: a session in prompt mode holds the only slot.
     let mut first = tokio::net::UnixStream::connect(&path).await.unwrap();

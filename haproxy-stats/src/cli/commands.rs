@@ -191,6 +191,13 @@ pub(crate) fn execute(
         ["user", ..] => Outcome::SetLevel(Level::User),
         ["show", "version", ..] => reply(format!("{}\n", api.version())),
         ["show", "cli", "level", ..] => reply(format!("{}\n", level.as_str())),
+        ["show", "cli", "sockets", ..] => {
+            let mut out = String::from("# socket lvl processes\n");
+            for (addr, lvl) in api.cli_sockets() {
+                let _ = writeln!(out, "{addr} {} all", lvl.as_str());
+            }
+            reply(out)
+        }
         ["show", "info", opts @ ..] => {
             let info = api.info();
             reply(if opts.contains(&"json") {
