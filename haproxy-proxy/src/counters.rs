@@ -1,7 +1,8 @@
 //! Live counters per frontend, backend, server and listener, kept with atomics (no locks).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use crate::facts::StreamFacts;
 
@@ -36,6 +37,95 @@ pub struct Counters {
     pub queue_max: AtomicU64,
     /// HTTP responses by class: 1xx, 2xx, 3xx, 4xx, 5xx, other.
     pub http_status: [AtomicU64; 6],
+    /// HTTP requests recorded (every recorded stream that carries a status).
+    pub requests_total: AtomicU64,
+    /// When the last session was recorded, as registry seconds + 1 (0: never).
+    pub last_session: AtomicU64,
+    /// Sessions per second (`rate`, `rate_max`; `conn_rate` for frontends).
+    pub session_rate: RateCounter,
+    /// HTTP requests per second (`req_rate`, `req_rate_max`).
+    pub request_rate: RateCounter,
+}
+
+/// Milliseconds since the first use in this process: the clock of every [`RateCounter`].
+fn now_ms() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    u64::try_from(START.get_or_init(Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Events over the last second, as HAProxy's `freq_ctr` counts them: the current second's
+/// events plus the previous second's, weighted by the part of it still inside the window.
+/// Lock-free: one compare-and-swap per event.
+#[derive(Debug, Default)]
+pub struct RateCounter {
+    /// `(second << 32) | events in that second`.
+    curr: AtomicU64,
+    /// Events in the second before `curr`'s.
+    prev: AtomicU32,
+    /// Highest rate read at an event.
+    max: AtomicU32,
+}
+
+impl RateCounter {
+    /// Counts one event now.
+    pub fn add(&self) {
+        self.add_at(now_ms());
+    }
+
+    fn add_at(&self, ms: u64) {
+        let sec = ms / 1000;
+        let mut cur = self.curr.load(Relaxed);
+        loop {
+            let (s, n) = (cur >> 32, cur & 0xffff_ffff);
+            let (next, prev) = if s == sec {
+                (cur.saturating_add(u64::from(n < 0xffff_ffff)), None)
+            } else {
+                let prev = if s + 1 == sec { n } else { 0 };
+                ((sec << 32) | 1, Some(prev))
+            };
+            match self.curr.compare_exchange_weak(cur, next, Relaxed, Relaxed) {
+                Ok(_) => {
+                    if let Some(p) = prev {
+                        self.prev
+                            .store(u32::try_from(p).unwrap_or(u32::MAX), Relaxed);
+                    }
+                    break;
+                }
+                Err(actual) => cur = actual,
+            }
+        }
+        self.max.fetch_max(self.rate_at(ms), Relaxed);
+    }
+
+    /// Events over the last second.
+    pub fn rate(&self) -> u32 {
+        self.rate_at(now_ms())
+    }
+
+    fn rate_at(&self, ms: u64) -> u32 {
+        let (sec, into) = (ms / 1000, ms % 1000);
+        let cur = self.curr.load(Relaxed);
+        let (s, n) = (cur >> 32, cur & 0xffff_ffff);
+        let (curr, prev) = if s == sec {
+            (n, u64::from(self.prev.load(Relaxed)))
+        } else if s + 1 == sec {
+            (0, n)
+        } else {
+            (0, 0)
+        };
+        let v = curr + prev * (1000 - into) / 1000;
+        u32::try_from(v).unwrap_or(u32::MAX)
+    }
+
+    /// The highest rate seen.
+    pub fn max(&self) -> u32 {
+        self.max.load(Relaxed)
+    }
+
+    /// Restarts the maximum from the current rate (`clear counters`).
+    pub fn clear_max(&self) {
+        self.max.store(self.rate(), Relaxed);
+    }
 }
 
 /// Holds one session slot; dropping it releases the slot.
@@ -61,6 +151,48 @@ impl Counters {
         let cur = self.sessions_cur.fetch_add(1, Relaxed) + 1;
         self.sessions_max.fetch_max(cur, Relaxed);
         self.sessions_total.fetch_add(1, Relaxed);
+        self.session_rate.add();
+        SessionSlot {
+            counters: Arc::clone(self),
+        }
+    }
+
+    /// Zeroes every counter except the current values (`clear counters all`); with `all` false
+    /// only the maxima restart from the current values (`clear counters`).
+    pub fn clear(&self, all: bool) {
+        self.sessions_max
+            .store(self.sessions_cur.load(Relaxed), Relaxed);
+        self.queue_max.store(self.queue_cur.load(Relaxed), Relaxed);
+        self.session_rate.clear_max();
+        self.request_rate.clear_max();
+        if !all {
+            return;
+        }
+        for c in [
+            &self.sessions_total,
+            &self.bytes_in,
+            &self.bytes_out,
+            &self.denied_req,
+            &self.errors_req,
+            &self.errors_conn,
+            &self.errors_resp,
+            &self.retries,
+            &self.redispatches,
+            &self.requests_total,
+            &self.last_session,
+        ] {
+            c.store(0, Relaxed);
+        }
+        for c in &self.http_status {
+            c.store(0, Relaxed);
+        }
+    }
+
+    /// Counts a stream using this backend or server now (`scur`, `smax`) without counting a
+    /// new session: the returned slot keeps `sessions_cur` up while alive.
+    pub fn hold(self: &Arc<Self>) -> SessionSlot {
+        let cur = self.sessions_cur.fetch_add(1, Relaxed) + 1;
+        self.sessions_max.fetch_max(cur, Relaxed);
         SessionSlot {
             counters: Arc::clone(self),
         }
@@ -86,6 +218,8 @@ impl Counters {
             self.redispatches.fetch_add(1, Relaxed);
         }
         if let Some(status) = facts.status {
+            self.requests_total.fetch_add(1, Relaxed);
+            self.request_rate.add();
             let class = match status {
                 100..=199 => 0,
                 200..=299 => 1,
@@ -104,6 +238,21 @@ impl Counters {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rates_slide_over_one_second_as_freq_ctr_does() {
+        let r = RateCounter::default();
+        for _ in 0..10 {
+            r.add_at(5_000);
+        }
+        assert_eq!(r.rate_at(5_999), 10);
+        // Half-way through the next second, half of the previous second still counts.
+        r.add_at(6_500);
+        assert_eq!(r.rate_at(6_500), 1 + 5);
+        assert_eq!(r.rate_at(7_000), 1);
+        assert_eq!(r.rate_at(8_000), 0);
+        assert_eq!(r.max(), 10);
+    }
 
     #[test]
     fn slots_track_current_and_max() {

@@ -19,6 +19,7 @@ mod settings;
 mod side;
 mod slot;
 
+pub mod admin;
 pub mod build;
 pub mod errors;
 pub mod forward;

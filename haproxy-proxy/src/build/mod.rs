@@ -305,7 +305,12 @@ fn proxy_ids(cfg: &Config) -> Vec<u32> {
         .iter()
         .filter_map(|p| p.id.and_then(|v| u32::try_from(v).ok()))
         .collect();
-    let mut next = 1u32;
+    // With a stats socket, HAProxy's internal CLI proxy `GLOBAL` takes id 1 (reference §4.1).
+    let mut next = if cfg.global.stats_sockets.is_empty() {
+        1u32
+    } else {
+        2
+    };
     cfg.proxies
         .iter()
         .map(|p| {
@@ -420,6 +425,8 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     let index_of = |name: &str| backend_proxies.iter().position(|p| p.name == name);
     let limits = limits(cfg);
     let mut frontends = Vec::new();
+    // One set of pattern references for the process, as HAProxy has: the runtime API edits them.
+    let patterns = Arc::new(haproxy_acl::PatternRefs::default());
     for p in cfg
         .proxies
         .iter()
@@ -429,7 +436,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         if binds.is_empty() {
             continue;
         }
-        let mut acls = AclSet::new();
+        let mut acls = AclSet::new().with_refs(Arc::clone(&patterns));
         let compiled = rules::compile(p, &mut acls, &index_of)?;
         let mut chooser = compiled.chooser;
         chooser.default = match (&p.default_backend, p.kind) {
@@ -471,11 +478,9 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             counters,
         ));
     }
-    let registry = Arc::new(Registry::new(
-        frontend_entries,
-        backend_entries,
-        picker.clone(),
-    ));
+    let registry = Arc::new(
+        Registry::new(frontend_entries, backend_entries, picker.clone()).with_patterns(patterns),
+    );
     for (type_str, binds, frontend, rules, chooser, counters) in pending {
         frontends.push(FrontendRuntime {
             type_str,

@@ -125,6 +125,7 @@ pub(super) fn compile(
     for rule in p.rules.iter().filter(|r| r.kind == RuleKind::Acl) {
         let mut words = vec!["acl".to_owned()];
         words.extend(rule.words.iter().cloned());
+        acls.set_origin(&rule.loc.file, rule.loc.line as usize);
         acls.parse_acl(&words).map_err(|e| at(rule, e))?;
     }
     let mut out = Compiled {

@@ -367,6 +367,7 @@ where
     let mut head_bytes = Vec::with_capacity(512);
     req.write_to(&mut head_bytes);
     facts.server = Some(conn.server);
+    let _busy = svc.registry.hold(be_idx, Some(conn.server));
     let st = be.timeouts.server;
     let sent = Instant::now();
     if !matches!(

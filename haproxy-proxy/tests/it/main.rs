@@ -6,6 +6,7 @@
     reason = "test helpers outside #[test] functions: a failed setup should abort the test, and a skip is reported on stderr"
 )]
 
+mod admin;
 mod backend_diff;
 mod build;
 mod differential;

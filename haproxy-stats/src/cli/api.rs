@@ -44,6 +44,10 @@ pub enum ApiError {
     AlreadyEnabled,
     /// `Frontend was previously shut down, cannot enable.`
     FrontendShutDown,
+    /// `Frontend was previously shut down, cannot disable.`
+    FrontendShutDownCannotDisable,
+    /// `Frontend was already shut down.`
+    FrontendAlreadyShutDown,
     /// `agent checks are not enabled on this server.`
     AgentNotEnabled,
     /// `Agent was not configured on this server, cannot enable.`
@@ -347,6 +351,11 @@ pub trait RuntimeApi {
     ) -> Result<String, ApiError>;
     /// The `show pools` dump: the proxy's own allocator-level figures.
     fn pools(&self) -> String;
+    /// The stats sockets, for `show cli sockets`: each address as HAProxy prints it
+    /// (`unix@/path`, `ipv4@127.0.0.1:9999`) with its level. None by default.
+    fn cli_sockets(&self) -> Vec<(String, Level)> {
+        Vec::new()
+    }
     /// The process environment (`show env`), in order.
     fn environment(&self) -> Vec<(String, String)>;
     /// Pattern references (`show acl`, `show map`).

@@ -45,6 +45,10 @@ fn api_error(e: &ApiError, kind: Option<PatternKind>) -> String {
         ApiError::AlreadyDisabled => "All sockets are already disabled.\n".into(),
         ApiError::AlreadyEnabled => "All sockets are already enabled.\n".into(),
         ApiError::FrontendShutDown => "Frontend was previously shut down, cannot enable.\n".into(),
+        ApiError::FrontendShutDownCannotDisable => {
+            "Frontend was previously shut down, cannot disable.\n".into()
+        }
+        ApiError::FrontendAlreadyShutDown => "Frontend was already shut down.\n".into(),
         ApiError::AgentNotEnabled => "agent checks are not enabled on this server.\n".into(),
         ApiError::AgentNotConfigured => {
             "Agent was not configured on this server, cannot enable.\n".into()
@@ -187,6 +191,13 @@ pub(crate) fn execute(
         ["user", ..] => Outcome::SetLevel(Level::User),
         ["show", "version", ..] => reply(format!("{}\n", api.version())),
         ["show", "cli", "level", ..] => reply(format!("{}\n", level.as_str())),
+        ["show", "cli", "sockets", ..] => {
+            let mut out = String::from("# socket lvl processes\n");
+            for (addr, lvl) in api.cli_sockets() {
+                let _ = writeln!(out, "{addr} {} all", lvl.as_str());
+            }
+            reply(out)
+        }
         ["show", "info", opts @ ..] => {
             let info = api.info();
             reply(if opts.contains(&"json") {
