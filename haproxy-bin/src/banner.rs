@@ -5,7 +5,7 @@ pub(crate) const COMPAT_VERSION: &str = "2.6.12";
 /// Our version, as in `HAProxy version 2.6.12-haproxy-rs-0.1.0`.
 pub(crate) const VERSION: &str = concat!("2.6.12-haproxy-rs-", env!("CARGO_PKG_VERSION"));
 /// Release date shown on the first banner line.
-const RELEASE_DATE: &str = "2026/11/21";
+pub(crate) const RELEASE_DATE: &str = "2026/11/21";
 /// Project page.
 const URL: &str = "https://github.com/haproxy-rs/haproxy-rs";
 

@@ -8,6 +8,7 @@ use haproxy_cfg::diag::{
     CheckOptions, Diagnostic, Origin, Severity, render_check, render_haproxy, render_open_error,
 };
 use haproxy_cfg::load::{SystemEnv, load, read_sources};
+use haproxy_proxy::admin::{Admin, ProcessInfo, StatsSettings};
 use haproxy_proxy::runtime::Stop;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
@@ -33,6 +34,13 @@ fn alert(text: &str) {
         Severity::Alert.tag(),
         std::process::id()
     ));
+}
+
+/// The host name, HAProxy's default `node` (`show info`, the stats page).
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default()
 }
 
 /// Runs the proxy; returns (stdout, stderr, exit code) left to print at exit.
@@ -96,6 +104,16 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
             return (String::new(), String::new(), 1);
         }
     };
+    let stats = match StatsSettings::from_global(&cfg.global) {
+        Ok(s) => s,
+        Err(e) => {
+            let d = Diagnostic::alert("build", Origin::Global, e.to_string());
+            return (String::new(), render_haproxy(&d, pid), 1);
+        }
+    };
+    let registry = std::sync::Arc::clone(&runtime.registry);
+    let node = cfg.global.node.clone().unwrap_or_else(hostname);
+    let description = cfg.global.description.clone();
     let code = rt.block_on(async move {
         let running = match runtime.start() {
             Ok(r) => r,
@@ -103,6 +121,22 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
                 for line in e.alerts() {
                     alert(&line);
                 }
+                return 1;
+            }
+        };
+        let process = ProcessInfo {
+            version: banner::VERSION.to_owned(),
+            release_date: banner::RELEASE_DATE.to_owned(),
+            nbthread: u32::try_from(threads).unwrap_or(u32::MAX),
+            node,
+            description,
+            listeners: u32::try_from(running.listener_count() + stats.sockets.len())
+                .unwrap_or(u32::MAX),
+        };
+        let running = match stats.open(Admin::new(registry, process)) {
+            Ok(server) => running.with_stats(server),
+            Err(e) => {
+                alert(&e.to_string());
                 return 1;
             }
         };

@@ -36,6 +36,10 @@ pub struct Counters {
     pub queue_max: AtomicU64,
     /// HTTP responses by class: 1xx, 2xx, 3xx, 4xx, 5xx, other.
     pub http_status: [AtomicU64; 6],
+    /// HTTP requests recorded (every recorded stream that carries a status).
+    pub requests_total: AtomicU64,
+    /// When the last session was recorded, as registry seconds + 1 (0: never).
+    pub last_session: AtomicU64,
 }
 
 /// Holds one session slot; dropping it releases the slot.
@@ -66,6 +70,35 @@ impl Counters {
         }
     }
 
+    /// Zeroes every counter except the current values (`clear counters all`); with `all` false
+    /// only the maxima restart from the current values (`clear counters`).
+    pub fn clear(&self, all: bool) {
+        self.sessions_max
+            .store(self.sessions_cur.load(Relaxed), Relaxed);
+        self.queue_max.store(self.queue_cur.load(Relaxed), Relaxed);
+        if !all {
+            return;
+        }
+        for c in [
+            &self.sessions_total,
+            &self.bytes_in,
+            &self.bytes_out,
+            &self.denied_req,
+            &self.errors_req,
+            &self.errors_conn,
+            &self.errors_resp,
+            &self.retries,
+            &self.redispatches,
+            &self.requests_total,
+            &self.last_session,
+        ] {
+            c.store(0, Relaxed);
+        }
+        for c in &self.http_status {
+            c.store(0, Relaxed);
+        }
+    }
+
     /// Counts an entry into the queue.
     pub fn enqueue(&self) {
         let cur = self.queue_cur.fetch_add(1, Relaxed) + 1;
@@ -86,6 +119,7 @@ impl Counters {
             self.redispatches.fetch_add(1, Relaxed);
         }
         if let Some(status) = facts.status {
+            self.requests_total.fetch_add(1, Relaxed);
             let class = match status {
                 100..=199 => 0,
                 200..=299 => 1,

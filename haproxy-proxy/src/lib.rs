@@ -18,6 +18,7 @@ mod route;
 mod settings;
 mod side;
 
+pub mod admin;
 pub mod build;
 pub mod errors;
 pub mod forward;

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 mod run;
+mod stats_cli;
+mod stats_live;
 
 fn corpus() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../haproxy-cfg/tests/data")

@@ -305,7 +305,12 @@ fn proxy_ids(cfg: &Config) -> Vec<u32> {
         .iter()
         .filter_map(|p| p.id.and_then(|v| u32::try_from(v).ok()))
         .collect();
-    let mut next = 1u32;
+    // With a stats socket, HAProxy's internal CLI proxy `GLOBAL` takes id 1 (reference §4.1).
+    let mut next = if cfg.global.stats_sockets.is_empty() {
+        1u32
+    } else {
+        2
+    };
     cfg.proxies
         .iter()
         .map(|p| {

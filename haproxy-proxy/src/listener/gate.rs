@@ -29,6 +29,14 @@ impl ConnGate {
         self.slots.as_ref().map(|s| s.available_permits())
     }
 
+    /// Waits for `n` slots at once, keeping one place in the queue (the runtime API holds slots
+    /// back this way when `maxconn` is lowered); `None` when the gate is unlimited.
+    pub async fn acquire_many(&self, n: u32) -> Option<ConnPermit> {
+        let s = self.slots.as_ref()?;
+        let p = Arc::clone(s).acquire_many_owned(n).await.ok()?;
+        Some(ConnPermit { _permits: vec![p] })
+    }
+
     /// Waits for a slot in every gate (bind, frontend, global), taken in order.
     pub async fn acquire_all(gates: &[ConnGate]) -> ConnPermit {
         let mut permits = Vec::with_capacity(gates.len());

@@ -8,8 +8,8 @@
 mod check;
 mod server;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime};
 
 pub use check::CheckSlot;
@@ -65,6 +65,49 @@ pub struct Registry {
     pub started: Instant,
     /// The wall-clock time at `started`.
     pub started_wall: SystemTime,
+    /// The process-wide connection limits (`maxconn`), read and changed by the runtime API.
+    pub limits: Limits,
+    /// Each backend's `fullconn` (the `slim` column), by backend index, set once at start.
+    pub fullconn: OnceLock<Vec<u32>>,
+    /// Each backend's UP/DOWN history, by backend index.
+    pub backend_states: Vec<BackendState>,
+    /// Bumped after a change of `maxconn` or a frontend's enabled flag, so the accept gates
+    /// follow it (see [`Registry::limits_changed`]).
+    pub limit_changes: tokio::sync::watch::Sender<u64>,
+}
+
+/// A backend's UP/DOWN history (`chkdown`, `lastchg`, `downtime` of the `BACKEND` row).
+#[derive(Debug, Default)]
+pub struct BackendState {
+    /// True while no server can take traffic.
+    pub down: AtomicBool,
+    /// UP to DOWN transitions.
+    pub downs: AtomicU64,
+    /// Registry seconds of the last transition.
+    pub last_change: AtomicU64,
+    /// Seconds spent down before the current period.
+    pub downtime: AtomicU64,
+}
+
+impl BackendState {
+    /// Seconds spent down, the current period included.
+    pub fn downtime_at(&self, now_secs: u64) -> u64 {
+        let past = self.downtime.load(Relaxed);
+        if self.down.load(Relaxed) {
+            past + now_secs.saturating_sub(self.last_change.load(Relaxed))
+        } else {
+            past
+        }
+    }
+}
+
+/// The global `maxconn` now and as configured (`set maxconn global` moves the first).
+#[derive(Debug, Default)]
+pub struct Limits {
+    /// The current global `maxconn` (0 = unlimited).
+    pub maxconn: AtomicU32,
+    /// The configured global `maxconn`, the ceiling of `set maxconn global`.
+    pub hard_maxconn: AtomicU32,
 }
 
 impl Registry {
@@ -74,12 +117,31 @@ impl Registry {
         backends: Vec<BackendEntry>,
         picker: LbPicker,
     ) -> Registry {
+        let backend_states = backends
+            .iter()
+            .enumerate()
+            .map(|(b, be)| BackendState {
+                down: AtomicBool::new(
+                    !be.servers.is_empty()
+                        && picker
+                            .0
+                            .get(b)
+                            .and_then(|p| p.balancer.as_ref())
+                            .is_none_or(|lb| (0..be.servers.len()).all(|s| !lb.is_usable(s))),
+                ),
+                ..BackendState::default()
+            })
+            .collect();
         Registry {
+            backend_states,
             frontends,
             backends,
             picker,
             started: Instant::now(),
             started_wall: SystemTime::now(),
+            limits: Limits::default(),
+            fullconn: OnceLock::new(),
+            limit_changes: tokio::sync::watch::channel(0).0,
         }
     }
 
@@ -90,6 +152,11 @@ impl Registry {
             Vec::new(),
             LbPicker(Arc::new(Vec::new())),
         ))
+    }
+
+    /// Tells the accept gates that a `maxconn` or a frontend's enabled flag changed.
+    pub fn limits_changed(&self) {
+        self.limit_changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Seconds since the registry was created (the clock of slow starts and `lastchg`).
@@ -141,7 +208,31 @@ impl Registry {
         };
         let state = sv.lb_state();
         let now = self.now_secs();
-        lb.set_state(s, state, now).is_ok() && sv.applied(state, now)
+        let changed = lb.set_state(s, state, now).is_ok() && sv.applied(state, now);
+        self.note_backend(b);
+        changed
+    }
+
+    /// Records whether backend `b` can still take traffic after a server change (a backend is
+    /// DOWN when none of its servers is usable; HAProxy counts each UP to DOWN in `chkdown`).
+    fn note_backend(&self, b: usize) {
+        let (Some(st), Some(be)) = (self.backend_states.get(b), self.backends.get(b)) else {
+            return;
+        };
+        let down = !be.servers.is_empty()
+            && self
+                .balancer(b)
+                .is_none_or(|lb| (0..be.servers.len()).all(|s| !lb.is_usable(s)));
+        if st.down.swap(down, Relaxed) == down {
+            return;
+        }
+        let now = self.now_secs();
+        let since = st.last_change.swap(now, Relaxed);
+        if down {
+            st.downs.fetch_add(1, Relaxed);
+        } else {
+            st.downtime.fetch_add(now.saturating_sub(since), Relaxed);
+        }
     }
 
     /// Sets server `(b, s)`'s user weight through its balancer.
@@ -149,10 +240,12 @@ impl Registry {
     /// # Errors
     /// The balancer's error: a static algorithm refusing the weight, out of range, no server.
     pub fn set_weight(&self, b: usize, s: usize, weight: u32) -> Result<(), haproxy_lb::LbError> {
-        match self.balancer(b) {
+        let done = match self.balancer(b) {
             Some(lb) => lb.set_weight(s, weight, self.now_secs()),
             None => Err(haproxy_lb::LbError::NoSuchServer { index: s }),
-        }
+        };
+        self.note_backend(b);
+        done
     }
 
     /// Records a finished stream (or HTTP request) into its backend's and server's counters
@@ -161,10 +254,13 @@ impl Registry {
         let Some(be) = facts.backend.and_then(|b| self.backends.get(b)) else {
             return;
         };
+        let stamp = self.now_secs().saturating_add(1);
         be.counters.sessions_total.fetch_add(1, Relaxed);
+        be.counters.last_session.store(stamp, Relaxed);
         be.counters.record(facts);
         if let Some(sv) = facts.server.and_then(|s| be.servers.get(s)) {
             sv.counters.sessions_total.fetch_add(1, Relaxed);
+            sv.counters.last_session.store(stamp, Relaxed);
             sv.counters.record(facts);
         }
     }

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering::Relaxed};
 
 use haproxy_lb::ServerState;
 
@@ -85,6 +85,11 @@ pub struct ServerEntry {
     pub counters: Arc<Counters>,
     /// What its health and agent checks last reported.
     pub checks: CheckSlot,
+    /// `maxconn` (0 = none): the configured value, changed by `set maxconn server`.
+    pub maxconn: AtomicU32,
+    /// The health counter HAProxy keeps for a server without a check: `rise` (2) at start, 0
+    /// once stopped or in maintenance, `rise + fall - 1` (4) after `set server … health up`.
+    pub unchecked_health: AtomicU32,
     admin: AtomicU8,
     health: AtomicU8,
     applied: AtomicU8,
@@ -110,6 +115,8 @@ impl ServerEntry {
             initial_weight,
             counters: Counters::new(),
             checks: CheckSlot::default(),
+            maxconn: AtomicU32::new(0),
+            unchecked_health: AtomicU32::new(if disabled { 0 } else { 2 }),
             admin: AtomicU8::new(admin.code()),
             health: AtomicU8::new(Health::Up.code()),
             applied: AtomicU8::new(lb_code(if disabled {

@@ -13,6 +13,7 @@ mod prefixed;
 
 use prefixed::Prefixed;
 
+use crate::admin::LimitKeeper;
 use crate::build::{Runtime, Service};
 use crate::listener::{Accepted, BindTarget, ConnGate, Listener, bind};
 use crate::proxy_proto::{ProxyHeader, read_header};
@@ -80,6 +81,8 @@ struct Bound {
 #[derive(Debug)]
 pub struct Running {
     bound: Vec<Bound>,
+    stats: Option<crate::admin::StatsServer>,
+    keepers: Vec<LimitKeeper>,
 }
 
 /// The OS error text without Rust's ` (os error N)` suffix, as HAProxy prints it.
@@ -97,11 +100,26 @@ impl Runtime {
     /// [`StartupError::NoListener`] when no frontend binds anything, [`StartupError::Bind`] with
     /// HAProxy's `Binding [file:line] for <type> <name>: cannot bind socket (...) for [addr]` lines.
     pub fn start(self) -> Result<Running, StartupError> {
+        crate::admin::prepare(&self);
+        let mut keepers = Vec::new();
         let global = ConnGate::new(self.global_maxconn);
+        keepers.push(LimitKeeper::global(&global, &self.registry));
         let mut bound = Vec::new();
         let mut failures = Vec::new();
         for fe in self.frontends {
-            let fe_gate = ConnGate::new(fe.service.frontend.maxconn);
+            // A frontend without its own maxconn takes the global one, as in HAProxy; the gate
+            // is sized so `set maxconn frontend` and `disable frontend` can hold slots back.
+            let capacity = match fe.service.frontend.maxconn {
+                0 => self.global_maxconn,
+                m => m,
+            };
+            let fe_gate = ConnGate::new(capacity);
+            keepers.extend(LimitKeeper::frontend(
+                &fe_gate,
+                capacity,
+                &self.registry,
+                &fe.service.frontend.name,
+            ));
             for spec in &fe.binds {
                 let bind_gate = ConnGate::new(spec.maxconn);
                 for target in &spec.targets {
@@ -138,7 +156,11 @@ impl Runtime {
         if bound.is_empty() {
             return Err(StartupError::NoListener);
         }
-        Ok(Running { bound })
+        Ok(Running {
+            bound,
+            stats: None,
+            keepers,
+        })
     }
 }
 
@@ -149,6 +171,22 @@ impl Running {
             .iter()
             .filter_map(|b| b.listener.local_addr())
             .collect()
+    }
+
+    /// Serves the stats sockets (the runtime API) alongside the listeners.
+    #[must_use]
+    pub fn with_stats(mut self, stats: crate::admin::StatsServer) -> Running {
+        self.stats = Some(stats);
+        self
+    }
+
+    /// How many sockets are open: listeners and stats sockets (`Listeners` in `show info`).
+    pub fn listener_count(&self) -> usize {
+        self.bound.len()
+            + self
+                .stats
+                .as_ref()
+                .map_or(0, crate::admin::StatsServer::len)
     }
 
     /// Serves until `stop` says so: on [`Stop::Soft`] the listeners close and in-flight
@@ -171,10 +209,18 @@ impl Running {
         paused: watch::Receiver<bool>,
     ) {
         let mut loops = JoinSet::new();
+        if let Some(stats) = self.stats {
+            loops.spawn(stats.serve(stop.clone()));
+        }
+        let mut keepers = JoinSet::new();
+        for k in self.keepers {
+            keepers.spawn(k.run());
+        }
         for b in self.bound {
             loops.spawn(accept_loop(b, stop.clone(), paused.clone()));
         }
         while loops.join_next().await.is_some() {}
+        keepers.abort_all();
     }
 }
 
@@ -254,6 +300,8 @@ async fn accept_loop(
         let accept_proxy = b.accept_proxy;
         conns.spawn(async move {
             let _permit = permit;
+            // A connection accepted just as `disable frontend` arrived waits like the backlog.
+            crate::admin::wait_frontend_enabled(&svc.registry, &svc.frontend.name).await;
             let _slot = svc.counters.open_session();
             match stream {
                 Conn::Tcp(s) => serve_accepted(&svc, s, src, dst, accept_proxy).await,

@@ -44,6 +44,13 @@ impl Cli {
         }
     }
 
+    /// The same session with its idle timeout set to `stats timeout` (seconds).
+    #[must_use]
+    pub fn with_timeout_secs(mut self, secs: u32) -> Self {
+        self.timeout_secs = secs;
+        self
+    }
+
     /// The current level (lowered by `operator` / `user`).
     #[must_use]
     pub fn level(&self) -> Level {

@@ -1,0 +1,415 @@
+//! The runtime API, live: the same scripted session runs against real HAProxy 2.6 and against
+//! our `haproxy` over their unix stats sockets with `socat`, and the replies must be equal once
+//! volatile values (pids, times, uptimes, versions, pool sizes) are masked. Skipped with a
+//! message when `haproxy` or `socat` is missing, unless `CI=true` (then it fails).
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a daemon may take to open its sockets.
+const WAIT: Duration = Duration::from_secs(10);
+const STEP: Duration = Duration::from_millis(20);
+
+/// The configuration both daemons run; `@DIR@` and `@PORT@` differ per daemon.
+const CONFIG: &str = "\
+global
+    nbthread 2
+    maxconn 1000
+    stats socket @DIR@/admin.sock level admin
+    stats socket @DIR@/oper.sock
+    stats socket @DIR@/user.sock mode 600 level user
+    stats timeout 10s
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:@PORT@
+    default_backend be_rr
+backend be_rr
+    balance roundrobin
+    server s1 127.0.0.1:9 weight 10
+    server s2 127.0.0.1:9 weight 20
+    server s3 127.0.0.1:9 backup
+backend be_static
+    balance static-rr
+    server a 127.0.0.1:9
+";
+
+/// Which socket a step talks to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Sock {
+    Admin,
+    Oper,
+    User,
+}
+
+impl Sock {
+    fn file(self) -> &'static str {
+        match self {
+            Sock::Admin => "admin.sock",
+            Sock::Oper => "oper.sock",
+            Sock::User => "user.sock",
+        }
+    }
+}
+
+use Sock::{Admin as A, Oper as O, User as U};
+
+/// The scripted session: one connection per step, run in order (state carries over).
+const SCRIPT: &[(Sock, &str)] = &[
+    (A, "show version\n"),
+    (A, "show cli level\n"),
+    (O, "show cli level\n"),
+    (U, "show cli level\n"),
+    (A, "help\n"),
+    (O, "help\n"),
+    (U, "help\n"),
+    (A, "show info\n"),
+    (A, "show info typed\n"),
+    (A, "show stat\n"),
+    (A, "show stat typed\n"),
+    (A, "show stat json\n"),
+    (A, "show stat be_rr 4 -1\n"),
+    (A, "show stat -1 2 -1\n"),
+    (A, "show stat 3 -1 -1 typed\n"),
+    (A, "show stat up\n"),
+    (A, "show stat no-maint\n"),
+    (A, "show stat domain dns\n"),
+    (A, "show servers state\n"),
+    (A, "show servers state be_rr\n"),
+    (A, "show servers state nosuch\n"),
+    (U, "show backend\n"),
+    (U, "get weight be_rr/s1\n"),
+    (A, "get weight be_rr/nosuch\n"),
+    (A, "get weight nosuch/s1\n"),
+    (A, "get weight be_rr\n"),
+    (A, "set weight be_rr/s1 5\n"),
+    (A, "get weight be_rr/s1\n"),
+    (A, "set weight be_rr/s1 50%\n"),
+    (A, "get weight be_rr/s1\n"),
+    (A, "set weight be_rr/s1 300\n"),
+    (A, "set weight be_rr/s1 abc\n"),
+    (A, "set weight be_static/a 5\n"),
+    (A, "set weight be_static/a 0%\n"),
+    (A, "get weight be_static/a\n"),
+    (A, "set weight be_static/a 100%\n"),
+    (O, "set weight be_rr/s1 3\n"),
+    (U, "set weight be_rr/s1 3\n"),
+    (A, "disable server be_rr/s2\n"),
+    (A, "show stat be_rr -1 -1\n"),
+    (A, "enable server be_rr/s2\n"),
+    (A, "set server be_rr/s1 state drain\n"),
+    (A, "show servers state be_rr\n"),
+    (A, "show stat be_rr -1 -1 typed\n"),
+    (A, "set server be_rr/s1 state bogus\n"),
+    (A, "set server be_rr/s1 state ready\n"),
+    (A, "set server be_rr/s2 health down\n"),
+    (A, "show stat be_rr 4 -1\n"),
+    (A, "show stat up\n"),
+    (A, "set server be_rr/s2 state maint\n"),
+    (A, "show stat no-maint\n"),
+    (A, "set server be_rr/s2 state ready\n"),
+    (A, "set server be_rr/s2 health up\n"),
+    (A, "set server be_rr/s1\n"),
+    (O, "disable server be_rr/s1\n"),
+    (O, "set server be_rr/s1 state maint\n"),
+    (A, "set maxconn frontend fe 500\n"),
+    (A, "set maxconn frontend nosuch 5\n"),
+    (A, "set maxconn server be_rr/s1 10\n"),
+    (A, "set maxconn server be_rr/nosuch 10\n"),
+    (A, "set maxconn global 500\n"),
+    (A, "set maxconn global 99999\n"),
+    (O, "set maxconn global 100\n"),
+    (A, "show stat -1 1 -1\n"),
+    (A, "show stat be_rr 4 1\n"),
+    (O, "show env STATS_TEST\n"),
+    (O, "show env NOPE\n"),
+    (U, "show env STATS_TEST\n"),
+    (O, "clear counters\n"),
+    (U, "clear counters\n"),
+    (O, "clear counters all\n"),
+    (A, "clear counters all\n"),
+    (U, "show sess\n"),
+    (U, "show errors\n"),
+    (O, "disable frontend fe\n"),
+    (A, "foo bar\n"),
+    (A, "show foo\n"),
+    (U, "operator\n"),
+    (O, "user;show cli level;set weight be_rr/s1 1\n"),
+    (A, "show version;show cli level;get weight be_rr/s2\n"),
+    (A, "prompt\nshow cli level\nget weight be_rr/s1\nquit\n"),
+    (
+        A,
+        "prompt\noperator\nshow cli level\nprompt\nshow cli level\n",
+    ),
+    (U, "set timeout cli 5\n"),
+    (A, "set timeout cli abc\n"),
+    (A, "set timeout foo 5\n"),
+    (A, "quit\n"),
+];
+
+/// `true` when the tool runs; `false` means skip (and fails under `CI=true`).
+#[expect(clippy::print_stderr, reason = "a skipped test says why")]
+pub(crate) fn have(tool: &str, arg: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg(arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{tool} is required under CI=true"
+        );
+        eprintln!("skipping the stats socket differential: {tool} is not installed");
+    }
+    ok
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind :0");
+    l.local_addr().expect("addr").port()
+}
+
+/// A daemon in the foreground in its own directory; killed on drop.
+pub(crate) struct Daemon {
+    child: Child,
+    pub(crate) dir: PathBuf,
+    /// The frontend's port.
+    pub(crate) port: u16,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Daemon {
+    fn start(exe: &str, tag: &str) -> Daemon {
+        Daemon::start_with(exe, tag, CONFIG)
+    }
+
+    /// Starts `exe` on `config` (`@DIR@`: its directory, `@PORT@`: a free port) and waits for
+    /// its `user.sock`.
+    pub(crate) fn start_with(exe: &str, tag: &str, config: &str) -> Daemon {
+        let dir = std::env::temp_dir().join(format!("haproxy-rs-cli-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let port = free_port();
+        let cfg = config
+            .replace("@DIR@", &dir.display().to_string())
+            .replace("@PORT@", &port.to_string());
+        let path = dir.join("t.cfg");
+        std::fs::write(&path, cfg).expect("write cfg");
+        let child = Command::new(exe)
+            .args(["-db", "-f"])
+            .arg(&path)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")
+            .env("STATS_TEST", "hello world")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn daemon");
+        let d = Daemon { child, dir, port };
+        let start = Instant::now();
+        while std::os::unix::net::UnixStream::connect(d.dir.join("user.sock")).is_err() {
+            assert!(
+                start.elapsed() < WAIT,
+                "{exe} did not open its stats sockets"
+            );
+            std::thread::sleep(STEP);
+        }
+        d
+    }
+
+    /// Sends `input` on a fresh connection with socat and returns the whole reply.
+    pub(crate) fn send(&self, sock: Sock, input: &str) -> String {
+        let mut child = Command::new("socat")
+            .args(["-t", "2", "stdio"])
+            .arg(format!(
+                "unix-connect:{}",
+                self.dir.join(sock.file()).display()
+            ))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("socat runs");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("send");
+        let out = child.wait_with_output().expect("socat output");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+/// `show info` fields whose values belong to the process or the moment, not the behaviour.
+const VOLATILE_INFO: &[&str] = &[
+    "Version",
+    "Release_date",
+    "Pid",
+    "Uptime",
+    "Uptime_sec",
+    "PoolAlloc_MB",
+    "PoolUsed_MB",
+    "Ulimit-n",
+    "Maxsock",
+    "CumConns",
+    "CumReq",
+    "Tasks",
+    "Run_queue",
+    "Idle_pct",
+    "TotalBytesOut",
+    "BytesOutRate",
+    "Build info",
+    "PoolAlloc_bytes",
+    "PoolUsed_bytes",
+    "Start_time_sec",
+];
+
+/// `show stat` columns that hold times (seconds since a change).
+const VOLATILE_STAT: &[(usize, &str)] = &[(23, "lastchg"), (24, "downtime")];
+
+fn mask(text: &str) -> String {
+    let mut out = String::new();
+    let (mut csv, mut state) = (false, false);
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        let end = &line[body.len()..];
+        let masked = if body.starts_with("# pxname,") {
+            csv = true;
+            body.to_owned()
+        } else if body.starts_with("# be_id ") {
+            state = true;
+            body.to_owned()
+        } else if state && !body.is_empty() {
+            // `show servers state`: column 9 is srv_time_since_last_change.
+            body.split(' ')
+                .enumerate()
+                .map(|(i, f)| if i == 9 { "<T>" } else { f })
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else if csv && body.contains(',') {
+            body.split(',')
+                .enumerate()
+                .map(|(i, f)| {
+                    if VOLATILE_STAT.iter().any(|(n, _)| *n == i) && !f.is_empty() {
+                        "<T>"
+                    } else {
+                        f
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        } else {
+            mask_line(body)
+        };
+        out.push_str(&masked);
+        out.push_str(end);
+    }
+    out
+}
+
+fn mask_line(body: &str) -> String {
+    // `show info`: `Name: value`.
+    if let Some((name, _)) = body.split_once(": ")
+        && VOLATILE_INFO.contains(&name)
+    {
+        return format!("{name}: <V>");
+    }
+    // Typed `show info` (`6.Pid.1:SGP:u32:123`) and typed `show stat`
+    // (`S.3.1.23.lastchg.1:MGP:u32:1`): mask the value of a volatile name.
+    if let Some((key, _)) = body.rsplit_once(':') {
+        let name = key.split(':').next().unwrap_or("");
+        let parts: Vec<&str> = name.split('.').collect();
+        let volatile = VOLATILE_INFO.iter().any(|v| parts.get(1) == Some(v))
+            || VOLATILE_STAT.iter().any(|(_, v)| parts.get(4) == Some(v));
+        if volatile {
+            return format!("{key}:<V>");
+        }
+    }
+    // Version strings in `show version` and JSON.
+    let mut s = body.replace("2.6.12-1+deb12u4", "<VERSION>").replace(
+        concat!("2.6.12-haproxy-rs-", env!("CARGO_PKG_VERSION")),
+        "<VERSION>",
+    );
+    // JSON `show stat`: `"name":"lastchg"},…,"value":{"type":"u32","value":N}`.
+    for (_, name) in VOLATILE_STAT {
+        let marker = format!("\"name\":\"{name}\"}}");
+        let mut from = 0;
+        while let Some(at) = s[from..].find(&marker).map(|i| i + from) {
+            let Some(v) = s[at..].find("\"value\":").map(|i| i + at) else {
+                break;
+            };
+            let Some(inner) = s[v + 8..].find("\"value\":").map(|i| i + v + 8 + 8) else {
+                break;
+            };
+            let digits = s[inner..].bytes().take_while(u8::is_ascii_digit).count();
+            s.replace_range(inner..inner + digits, "0");
+            from = inner;
+        }
+    }
+    s
+}
+
+fn run_script(d: &Daemon) -> Vec<String> {
+    SCRIPT
+        .iter()
+        .map(|(sock, input)| mask(&d.send(*sock, input)))
+        .collect()
+}
+
+#[test]
+fn a_scripted_session_answers_as_haproxy_2_6_does() {
+    if !have("haproxy", "-v") || !have("socat", "-V") {
+        return;
+    }
+    let theirs = Daemon::start("haproxy", "real");
+    let ours = Daemon::start(env!("CARGO_BIN_EXE_haproxy"), "ours");
+    let (t, o) = (run_script(&theirs), run_script(&ours));
+    assert!(SCRIPT.len() >= 30);
+    let mut failures = Vec::new();
+    for (i, ((sock, input), (t, o))) in SCRIPT.iter().zip(t.iter().zip(&o)).enumerate() {
+        if t != o {
+            failures.push(format!(
+                "step {i} {sock:?} {input:?}\n--- haproxy\n{t}\n--- ours\n{o}\n"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} steps differ:\n{}",
+        failures.len(),
+        SCRIPT.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn masking_hides_times_but_not_behaviour() {
+    let csv = "# pxname,svname\nbe,s1,0,0,0,0,,0,0,0,,0,,0,0,0,0,UP,1,1,0,,,12,,,1\n";
+    let m = mask(csv);
+    assert!(m.contains(",UP,1,1,0,,,<T>,,,1"), "{m}");
+    assert_eq!(mask_line("Pid: 42"), "Pid: <V>");
+    let st = mask("1\n# be_id be_name\n3 be_rr 1 s1 127.0.0.1 2 0 10 10 41 1 0 2\n");
+    assert!(
+        st.ends_with("3 be_rr 1 s1 127.0.0.1 2 0 10 10 <T> 1 0 2\n"),
+        "{st}"
+    );
+    assert_eq!(mask_line("Maxconn: 42"), "Maxconn: 42");
+    assert_eq!(
+        mask_line("S.3.1.23.lastchg.1:MGP:u32:17"),
+        "S.3.1.23.lastchg.1:MGP:u32:<V>"
+    );
+}

@@ -1,0 +1,388 @@
+//! The runtime API acting on live traffic: `set weight` and `disable server` sent over the stats
+//! socket change where the very next requests go, and `show stat` polled every 10 ms while the
+//! proxy serves a bounded load never returns a torn row.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::stats_cli::{Daemon, Sock};
+
+/// Longest any origin connection or client read may wait.
+const IO_WAIT: Duration = Duration::from_secs(10);
+/// Most requests one origin connection serves (keeps its loop bounded).
+const MAX_REQUESTS_PER_CONN: usize = 100_000;
+
+/// A keep-alive HTTP origin answering `200` with its name as the body.
+struct Origin {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+fn serve_conn(stream: TcpStream, name: &str) {
+    let _ = stream.set_read_timeout(Some(IO_WAIT));
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(stream);
+    for _ in 0..MAX_REQUESTS_PER_CONN {
+        let mut line = String::new();
+        let mut got = false;
+        loop {
+            line.clear();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) if line == "\r\n" && got => break,
+                Ok(_) => got = true,
+            }
+        }
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{name}",
+            name.len()
+        );
+        if writer.write_all(reply.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+impl Origin {
+    fn start(name: &'static str) -> Origin {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind origin");
+        let port = listener.local_addr().expect("addr").port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if flag.load(Relaxed) {
+                    break;
+                }
+                if let Ok(c) = conn {
+                    std::thread::spawn(move || serve_conn(c, name));
+                }
+            }
+        });
+        Origin {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Origin {
+    fn drop(&mut self) {
+        self.stop.store(true, Relaxed);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+const CONFIG: &str = "\
+global
+    maxconn 1000
+    stats socket @DIR@/admin.sock level admin
+    stats socket @DIR@/user.sock level user
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+frontend fe
+    bind 127.0.0.1:@PORT@
+    default_backend be
+backend be
+    balance roundrobin
+    server s1 127.0.0.1:@S1@ weight 1
+    server s2 127.0.0.1:@S2@ weight 1
+";
+
+/// A keep-alive client connection to the proxy.
+struct Client {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Client {
+    fn connect(port: u16) -> Client {
+        let s = TcpStream::connect(("127.0.0.1", port)).expect("connect to proxy");
+        s.set_read_timeout(Some(IO_WAIT)).expect("timeout");
+        Client {
+            writer: s.try_clone().expect("clone"),
+            reader: BufReader::new(s),
+        }
+    }
+
+    /// Sends one GET and returns (status line, body).
+    fn get(&mut self) -> (String, String) {
+        self.writer
+            .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            .expect("send request");
+        let mut status = String::new();
+        self.reader.read_line(&mut status).expect("status line");
+        let mut len = 0usize;
+        loop {
+            let mut h = String::new();
+            self.reader.read_line(&mut h).expect("header");
+            if h == "\r\n" || h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                len = v.trim().parse().expect("content-length");
+            }
+        }
+        let mut body = vec![0; len];
+        self.reader.read_exact(&mut body).expect("body");
+        (
+            status.trim_end().to_owned(),
+            String::from_utf8_lossy(&body).into_owned(),
+        )
+    }
+}
+
+fn start(tag: &str) -> Option<(Daemon, Origin, Origin)> {
+    if !crate::stats_cli::have("socat", "-V") {
+        return None;
+    }
+    let (s1, s2) = (Origin::start("s1"), Origin::start("s2"));
+    let cfg = CONFIG
+        .replace("@S1@", &s1.port.to_string())
+        .replace("@S2@", &s2.port.to_string());
+    let d = Daemon::start_with(env!("CARGO_BIN_EXE_haproxy"), tag, &cfg);
+    Some((d, s1, s2))
+}
+
+/// Sends `n` requests, each on a new connection, and counts the answers per server.
+fn shares(port: u16, n: usize) -> (usize, usize) {
+    let (mut a, mut b) = (0, 0);
+    for _ in 0..n {
+        let (status, body) = Client::connect(port).get();
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        assert!(body == "s1" || body == "s2", "unexpected body {body:?}");
+        if body == "s1" {
+            a += 1;
+        } else {
+            b += 1;
+        }
+    }
+    (a, b)
+}
+
+#[test]
+fn set_weight_and_disable_server_shift_the_next_requests() {
+    let Some((d, _s1, _s2)) = start("shift") else {
+        return;
+    };
+    assert_eq!(shares(d.port, 20), (10, 10));
+    assert_eq!(d.send(Sock::Admin, "set weight be/s1 3\n"), "\n");
+    let (a, b) = shares(d.port, 40);
+    assert!(
+        (28..=32).contains(&a) && a + b == 40,
+        "3:1 expected, got {a}:{b}"
+    );
+    assert_eq!(d.send(Sock::Admin, "disable server be/s2\n"), "\n");
+    assert_eq!(shares(d.port, 10), (10, 0));
+    assert_eq!(d.send(Sock::Admin, "set server be/s1 state drain\n"), "\n");
+    assert_eq!(d.send(Sock::Admin, "enable server be/s2\n"), "\n");
+    assert_eq!(shares(d.port, 10), (0, 10));
+    assert_eq!(d.send(Sock::Admin, "set server be/s1 state ready\n"), "\n");
+    assert_eq!(d.send(Sock::Admin, "set weight be/s1 1\n"), "\n");
+    let (a, b) = shares(d.port, 20);
+    assert!(
+        (9..=11).contains(&a) && a + b == 20,
+        "1:1 expected, got {a}:{b}"
+    );
+    // Users may read but not change weights.
+    assert_eq!(
+        d.send(Sock::User, "set weight be/s1 0\n"),
+        "Permission denied\n\n"
+    );
+    let stat = d.send(Sock::User, "show stat be 4 -1\n");
+    let stot: Vec<u64> = stat
+        .lines()
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            l.split(',')
+                .nth(7)
+                .and_then(|v| v.parse().ok())
+                .expect("stot")
+        })
+        .collect();
+    assert_eq!(stot.iter().sum::<u64>(), 100, "{stat}");
+}
+
+/// Requests per client thread in each phase of the load test.
+const LOAD_PER_CLIENT: usize = 5_000;
+/// Client threads in the load test.
+const LOAD_CLIENTS: usize = 4;
+/// Pause between two `show stat` polls.
+const POLL_EVERY: Duration = Duration::from_millis(10);
+/// Most polls (bounds the poller's loop).
+const MAX_POLLS: usize = 100_000;
+
+/// Serves `LOAD_CLIENTS * LOAD_PER_CLIENT` keep-alive requests; returns requests per second.
+fn load(port: u16) -> f64 {
+    let start = Instant::now();
+    let threads: Vec<_> = (0..LOAD_CLIENTS)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut c = Client::connect(port);
+                for _ in 0..LOAD_PER_CLIENT {
+                    assert_eq!(c.get().0, "HTTP/1.1 200 OK");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("client thread");
+    }
+    (LOAD_CLIENTS * LOAD_PER_CLIENT) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// One `show stat` over the unix socket (no socat: 10 ms apart is faster than a process spawn).
+fn show_stat(sock: &std::path::Path) -> String {
+    let mut s = std::os::unix::net::UnixStream::connect(sock).expect("connect stats socket");
+    s.set_read_timeout(Some(IO_WAIT)).expect("timeout");
+    s.write_all(b"show stat\n").expect("send");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read reply");
+    out
+}
+
+#[test]
+fn show_stat_polling_under_load_returns_whole_rows() {
+    let Some((d, _s1, _s2)) = start("load") else {
+        return;
+    };
+    load(d.port); // warm-up: connections to the origins, allocator
+    let quiet = load(d.port);
+    let stop = Arc::new(AtomicBool::new(false));
+    let polls = Arc::new(AtomicUsize::new(0));
+    let poller = {
+        let (stop, polls) = (Arc::clone(&stop), Arc::clone(&polls));
+        let sock = d.dir.join("user.sock");
+        std::thread::spawn(move || {
+            let mut torn = Vec::new();
+            for _ in 0..MAX_POLLS {
+                if stop.load(Relaxed) {
+                    break;
+                }
+                let text = show_stat(&sock);
+                let mut lines = text.lines();
+                let header = lines.next().unwrap_or("");
+                assert!(header.starts_with("# pxname,"), "{text}");
+                let want = header.split(',').count();
+                for row in lines.filter(|l| !l.is_empty()) {
+                    if row.split(',').count() != want {
+                        torn.push(row.to_owned());
+                    }
+                }
+                polls.fetch_add(1, Relaxed);
+                std::thread::sleep(POLL_EVERY);
+            }
+            torn
+        })
+    };
+    let polled = load(d.port);
+    stop.store(true, Relaxed);
+    let torn = poller.join().expect("poller");
+    assert!(torn.is_empty(), "torn rows: {torn:?}");
+    let n = polls.load(Relaxed);
+    assert!(n > 0, "the poller never ran");
+    eprintln!(
+        "stats load: {} requests, {quiet:.0} req/s without polling, {polled:.0} req/s with \
+         `show stat` every 10 ms ({n} polls)",
+        LOAD_CLIENTS * LOAD_PER_CLIENT
+    );
+    let stat = show_stat(&d.dir.join("user.sock"));
+    let fe_stot: u64 = stat
+        .lines()
+        .find(|l| l.starts_with("fe,FRONTEND,"))
+        .and_then(|l| l.split(',').nth(48).and_then(|v| v.parse().ok()))
+        .expect("frontend req_tot");
+    assert_eq!(fe_stot, 3 * (LOAD_CLIENTS * LOAD_PER_CLIENT) as u64);
+}
+
+/// Whether a request on `c` is answered within `wait` (the proxy accepted the connection).
+fn answered_within(port: u16, wait: Duration) -> (bool, Client) {
+    let mut c = Client::connect(port);
+    c.writer
+        .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("send request");
+    c.reader
+        .get_ref()
+        .set_read_timeout(Some(wait))
+        .expect("timeout");
+    let mut status = String::new();
+    let got = c.reader.read_line(&mut status).is_ok_and(|n| n > 0);
+    c.reader
+        .get_ref()
+        .set_read_timeout(Some(IO_WAIT))
+        .expect("timeout");
+    (got, c)
+}
+
+#[test]
+fn set_maxconn_and_disable_frontend_apply_to_the_next_accept() {
+    let Some((d, _s1, _s2)) = start("maxconn") else {
+        return;
+    };
+    let short = Duration::from_millis(300);
+    assert_eq!(d.send(Sock::Admin, "set maxconn frontend fe 1\n"), "\n");
+    let mut first = Client::connect(d.port);
+    assert_eq!(first.get().0, "HTTP/1.1 200 OK");
+    // The first connection holds the only slot: the second waits in the backlog.
+    let (got, mut second) = answered_within(d.port, short);
+    assert!(!got, "a second connection was served above maxconn 1");
+    drop(first);
+    let mut status = String::new();
+    second
+        .reader
+        .read_line(&mut status)
+        .expect("served once a slot is free");
+    assert_eq!(status.trim_end(), "HTTP/1.1 200 OK");
+    drop(second);
+    assert_eq!(d.send(Sock::Admin, "set maxconn frontend fe 10\n"), "\n");
+    let mut a = Client::connect(d.port);
+    let mut b = Client::connect(d.port);
+    assert_eq!(a.get().0, "HTTP/1.1 200 OK");
+    assert_eq!(b.get().0, "HTTP/1.1 200 OK");
+    drop((a, b));
+    // A disabled frontend accepts nothing new until it is enabled again.
+    assert_eq!(d.send(Sock::Admin, "disable frontend fe\n"), "\n");
+    let stat = d.send(Sock::User, "show stat -1 1 -1\n");
+    assert!(stat.contains(",PAUSED,"), "{stat}");
+    let (got, mut waiting) = answered_within(d.port, short);
+    assert!(!got, "a disabled frontend served a new connection");
+    assert_eq!(d.send(Sock::Admin, "enable frontend fe\n"), "\n");
+    let mut status = String::new();
+    waiting
+        .reader
+        .read_line(&mut status)
+        .expect("served once enabled");
+    assert_eq!(status.trim_end(), "HTTP/1.1 200 OK");
+    // The global limit bounds every frontend, up to its configured value.
+    assert_eq!(
+        d.send(Sock::Admin, "set maxconn global 5000\n"),
+        "Value out of range.\n\n"
+    );
+    assert_eq!(d.send(Sock::Admin, "set maxconn global 1\n"), "\n");
+    let mut only = Client::connect(d.port);
+    assert_eq!(only.get().0, "HTTP/1.1 200 OK");
+    let (got, _blocked) = answered_within(d.port, short);
+    assert!(
+        !got,
+        "served above the global maxconn: {}",
+        d.send(Sock::User, "show info\n")
+    );
+    drop(waiting);
+}

@@ -1,0 +1,171 @@
+//! Limits the runtime API changes on live traffic: the global and per-frontend `maxconn`
+//! (`set maxconn global|frontend`) and `disable|enable frontend`, applied to the accept gates,
+//! plus the values derived from the configuration at start (`fullconn`, server `maxconn`).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use crate::build::{FrontendRuntime, Runtime};
+use crate::listener::{ConnGate, ConnPermit};
+use crate::registry::Registry;
+
+/// Each backend's `fullconn` as HAProxy derives it: a tenth (rounded up, at least 1) of the
+/// summed `maxconn` of the frontends that can route to it.
+fn fullconn(frontends: &[FrontendRuntime], backends: usize, global: u32) -> Vec<u32> {
+    let mut sums = vec![0u64; backends];
+    for fe in frontends {
+        let svc = &fe.service;
+        let maxconn = match svc.frontend.maxconn {
+            0 => global,
+            m => m,
+        };
+        let mut targets: Vec<usize> = svc.chooser.rules.iter().map(|(_, b)| *b).collect();
+        targets.extend(svc.chooser.default);
+        targets.sort_unstable();
+        targets.dedup();
+        for b in targets {
+            if let Some(s) = sums.get_mut(b) {
+                *s += u64::from(maxconn);
+            }
+        }
+    }
+    sums.into_iter()
+        .map(|s| u32::try_from(s.div_ceil(10).max(1)).unwrap_or(u32::MAX))
+        .collect()
+}
+
+/// Copies what the registry shows but the build step does not put there: the global `maxconn`,
+/// each backend's `fullconn`, each server's `maxconn`. Called by [`Runtime::start`].
+pub(crate) fn prepare(runtime: &Runtime) {
+    let reg = &runtime.registry;
+    reg.limits.maxconn.store(runtime.global_maxconn, Relaxed);
+    reg.limits
+        .hard_maxconn
+        .store(runtime.global_maxconn, Relaxed);
+    let _ = reg.fullconn.set(fullconn(
+        &runtime.frontends,
+        reg.backends.len(),
+        runtime.global_maxconn,
+    ));
+    let Some(first) = runtime.frontends.first() else {
+        return;
+    };
+    for (be, settings) in reg.backends.iter().zip(&first.service.backends) {
+        for (sv, cfg) in be.servers.iter().zip(&settings.servers) {
+            sv.maxconn.store(cfg.maxconn, Relaxed);
+        }
+    }
+}
+
+/// What a gate should admit now, read from the registry.
+#[derive(Debug, Clone)]
+enum Allowed {
+    /// The global `maxconn` (0 = back to the gate's capacity).
+    Global,
+    /// Frontend `i`: 0 while disabled, else its `maxconn` (0 = the gate's capacity).
+    Frontend(usize),
+}
+
+/// Holds back slots of an accept gate so it admits what the registry says: `set maxconn` lowers
+/// or raises the limit for the next accept, `disable frontend` holds every slot (accepting
+/// pauses; in-flight connections finish). A gate never admits more than it was built with.
+#[derive(Debug)]
+pub struct LimitKeeper {
+    gate: ConnGate,
+    capacity: u32,
+    allowed: Allowed,
+    registry: Arc<Registry>,
+}
+
+impl LimitKeeper {
+    /// The keeper of the global gate (`None` inside when unlimited).
+    pub(crate) fn global(gate: &ConnGate, registry: &Arc<Registry>) -> LimitKeeper {
+        LimitKeeper {
+            gate: gate.clone(),
+            capacity: registry.limits.hard_maxconn.load(Relaxed),
+            allowed: Allowed::Global,
+            registry: Arc::clone(registry),
+        }
+    }
+
+    /// The keeper of frontend `name`'s gate, when the registry knows the frontend.
+    pub(crate) fn frontend(
+        gate: &ConnGate,
+        capacity: u32,
+        registry: &Arc<Registry>,
+        name: &str,
+    ) -> Option<LimitKeeper> {
+        let (i, _) = registry.frontend(name)?;
+        Some(LimitKeeper {
+            gate: gate.clone(),
+            capacity,
+            allowed: Allowed::Frontend(i),
+            registry: Arc::clone(registry),
+        })
+    }
+
+    /// Slots to hold back now.
+    fn reserve_target(&self) -> u32 {
+        let allowed = match self.allowed {
+            Allowed::Global => match self.registry.limits.maxconn.load(Relaxed) {
+                0 => self.capacity,
+                m => m,
+            },
+            Allowed::Frontend(i) => match self.registry.frontends.get(i) {
+                Some(fe) if !fe.enabled.load(Relaxed) => 0,
+                Some(fe) => match fe.maxconn.load(Relaxed) {
+                    0 => self.capacity,
+                    m => m,
+                },
+                None => self.capacity,
+            },
+        };
+        self.capacity.saturating_sub(allowed)
+    }
+
+    /// Follows the registry until the task is dropped.
+    pub async fn run(self) {
+        if self.gate.available().is_none() {
+            return; // unlimited: nothing to hold back
+        }
+        let mut changes = self.registry.limit_changes.subscribe();
+        // Slots held back, in chunks taken with one place in the queue each (so accepts
+        // waiting behind the keeper cannot overtake it between two slots).
+        let mut held: Vec<(u32, ConnPermit)> = Vec::new();
+        loop {
+            let target = self.reserve_target();
+            let mut count: u32 = held.iter().map(|(n, _)| *n).sum();
+            while count > target {
+                count -= held.pop().map_or(0, |(n, _)| n);
+            }
+            if count < target {
+                let want = target - count;
+                tokio::select! {
+                    p = self.gate.acquire_many(want) => match p {
+                        Some(p) => held.push((want, p)),
+                        None => return,
+                    },
+                    r = changes.changed() => if r.is_err() { return },
+                }
+            } else if changes.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Returns once frontend `name` is enabled (at once unless `disable frontend` paused it).
+pub async fn wait_frontend_enabled(registry: &Registry, name: &str) {
+    let Some((_, fe)) = registry.frontend(name) else {
+        return;
+    };
+    if fe.enabled.load(Relaxed) {
+        return;
+    }
+    let mut changes = registry.limit_changes.subscribe();
+    while !fe.enabled.load(Relaxed) {
+        if changes.changed().await.is_err() {
+            return;
+        }
+    }
+}
