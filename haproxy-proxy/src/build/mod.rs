@@ -9,6 +9,7 @@ mod adapters;
 mod balance;
 mod rules;
 mod sample;
+mod stats;
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -436,6 +437,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         }
         let mut acls = AclSet::new();
         let compiled = rules::compile(p, &mut acls, &index_of)?;
+        let stats = stats::page(p, &acls)?.map(Arc::new);
         let mut chooser = compiled.chooser;
         chooser.default = match (&p.default_backend, p.kind) {
             (Some((name, _)), _) => Some(index_of(name).ok_or_else(|| {
@@ -466,6 +468,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             maxconn: count(p.maxconn),
             limits,
             errors: error_pages(p)?,
+            stats,
         };
         pending.push((
             p.kind.type_str(),
