@@ -414,6 +414,12 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
                 p.name
             )));
         }
+        if p.kind == ProxyKind::Backend && !p.stats.is_empty() {
+            return Err(cfg_err(format!(
+                "backend '{}': a stats page in a backend section is not supported yet (use a frontend or listen section)",
+                p.name
+            )));
+        }
     }
     let picker = LbPicker(Arc::new(balancers));
     let backend_entries: Vec<BackendEntry> = backend_proxies
