@@ -157,6 +157,7 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
             listeners: u32::try_from(running.listener_count() + stats.sockets.len())
                 .unwrap_or(u32::MAX),
         };
+        let _ = registry.process.set(process.clone());
         let running = match stats.open(Admin::new(registry, process)) {
             Ok(server) => running.with_stats(server),
             Err(e) => {

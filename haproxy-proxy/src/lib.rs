@@ -29,6 +29,7 @@ pub mod listener;
 pub mod proxy_proto;
 pub mod registry;
 pub mod runtime;
+pub mod statspage;
 pub mod tcp;
 
 pub use counters::{Counters, SessionSlot};

@@ -175,6 +175,8 @@ pub struct FrontendSettings {
     pub limits: H1Limits,
     /// Error pages (built-in, overridden by `errorfile`).
     pub errors: ErrorPages,
+    /// The stats page (`stats enable`, `stats uri`…), if the frontend serves one.
+    pub stats: Option<std::sync::Arc<crate::statspage::StatsPage>>,
 }
 
 /// A backend: where requests go.

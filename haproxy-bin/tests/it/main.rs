@@ -5,8 +5,11 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 mod run;
+mod stats_browser;
 mod stats_cli;
 mod stats_live;
+mod stats_page;
+mod webdriver;
 
 fn corpus() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../haproxy-cfg/tests/data")

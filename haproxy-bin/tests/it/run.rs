@@ -12,20 +12,20 @@ use std::time::{Duration, Instant};
 const WAIT: Duration = Duration::from_secs(10);
 const STEP: Duration = Duration::from_millis(20);
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind :0");
     l.local_addr().expect("addr").port()
 }
 
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
-    fn new(tag: &str) -> Self {
+    pub(crate) fn new(tag: &str) -> Self {
         let p = std::env::temp_dir().join(format!("haproxy-rs-run-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&p).expect("temp dir");
         TempDir(p)
     }
-    fn write(&self, name: &str, text: &str) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, text: &str) -> PathBuf {
         let p = self.0.join(name);
         std::fs::write(&p, text).expect("write cfg");
         p
@@ -39,7 +39,7 @@ impl Drop for TempDir {
 }
 
 /// The running proxy; killed on drop if a test failed before stopping it.
-struct Proxy(Child);
+pub(crate) struct Proxy(Child);
 
 impl Drop for Proxy {
     fn drop(&mut self) {
@@ -49,8 +49,13 @@ impl Drop for Proxy {
 }
 
 impl Proxy {
-    fn start(cfg: &Path, port: u16) -> Proxy {
-        let child = Command::new(env!("CARGO_BIN_EXE_haproxy"))
+    pub(crate) fn start(cfg: &Path, port: u16) -> Proxy {
+        Proxy::start_exe(env!("CARGO_BIN_EXE_haproxy"), cfg, port)
+    }
+
+    /// Starts `exe` (ours or the real HAProxy) in the foreground on `cfg`, once `port` listens.
+    pub(crate) fn start_exe(exe: &str, cfg: &Path, port: u16) -> Proxy {
+        let child = Command::new(exe)
             .args(["-db", "-f"])
             .arg(cfg)
             .stdout(Stdio::null())
@@ -87,7 +92,7 @@ impl Proxy {
 }
 
 /// Sends one request on a fresh connection (`Connection: close`) and returns the raw response.
-fn request(port: u16, path: &str, extra: &str) -> String {
+pub(crate) fn request(port: u16, path: &str, extra: &str) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     s.set_read_timeout(Some(WAIT)).expect("timeout");
     write!(
@@ -105,7 +110,7 @@ fn request(port: u16, path: &str, extra: &str) -> String {
     out
 }
 
-fn body(resp: &str) -> &str {
+pub(crate) fn body(resp: &str) -> &str {
     resp.split_once("\r\n\r\n").map_or("", |(_, b)| b)
 }
 
@@ -115,9 +120,10 @@ fn quickstart(dir: &TempDir) -> (PathBuf, u16, u16, u16) {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart.cfg"),
     )
     .expect("quickstart.cfg");
-    let (fe, a1, a2) = (free_port(), free_port(), free_port());
-    assert!(text.contains("127.0.0.1:8080") && text.contains("127.0.0.1:8082"));
+    let (fe, a1, a2, st) = (free_port(), free_port(), free_port(), free_port());
+    assert!(text.contains("127.0.0.1:8080") && text.contains("127.0.0.1:8404"));
     let text = text
+        .replace("127.0.0.1:8404", &format!("127.0.0.1:{st}"))
         .replace("127.0.0.1:8080", &format!("127.0.0.1:{fe}"))
         .replace("127.0.0.1:8081", &format!("127.0.0.1:{a1}"))
         .replace("127.0.0.1:8082", &format!("127.0.0.1:{a2}"));

@@ -9,6 +9,7 @@ mod adapters;
 mod balance;
 mod rules;
 mod sample;
+mod stats;
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -413,6 +414,12 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
                 p.name
             )));
         }
+        if p.kind == ProxyKind::Backend && !p.stats.is_empty() {
+            return Err(cfg_err(format!(
+                "backend '{}': a stats page in a backend section is not supported yet (use a frontend or listen section)",
+                p.name
+            )));
+        }
     }
     let picker = LbPicker(Arc::new(balancers));
     let backend_entries: Vec<BackendEntry> = backend_proxies
@@ -438,6 +445,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         }
         let mut acls = AclSet::new().with_refs(Arc::clone(&patterns));
         let compiled = rules::compile(p, &mut acls, &index_of)?;
+        let stats = stats::page(p, &acls)?.map(Arc::new);
         let mut chooser = compiled.chooser;
         chooser.default = match (&p.default_backend, p.kind) {
             (Some((name, _)), _) => Some(index_of(name).ok_or_else(|| {
@@ -468,6 +476,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             maxconn: count(p.maxconn),
             limits,
             errors: error_pages(p)?,
+            stats,
         };
         pending.push((
             p.kind.type_str(),

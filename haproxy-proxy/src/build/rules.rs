@@ -52,6 +52,17 @@ fn action(rule: &Rule) -> Result<RuleAction, ProxyError> {
     };
     match name {
         "allow" => Ok(RuleAction::Allow),
+        "use-service" => match args.next().map(String::as_str) {
+            Some("prometheus-exporter") => Ok(RuleAction::PrometheusExporter),
+            Some(other) => Err(at(
+                rule,
+                format!("'http-request use-service': unknown service '{other}'"),
+            )),
+            None => Err(at(
+                rule,
+                "'http-request use-service' expects a service name",
+            )),
+        },
         "deny" => {
             let mut status = 403;
             while let Some(w) = args.next() {

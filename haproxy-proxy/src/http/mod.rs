@@ -7,6 +7,7 @@ mod body;
 mod pool;
 mod rules;
 mod session;
+mod stats;
 #[cfg(test)]
 mod tests;
 

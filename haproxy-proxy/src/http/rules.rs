@@ -45,6 +45,8 @@ pub enum RuleAction {
         /// The status code.
         code: u16,
     },
+    /// `use-service prometheus-exporter`: the metrics of every proxy in Prometheus' text format.
+    PrometheusExporter,
 }
 
 /// One `http-request <action> [if|unless <cond>]` line.

@@ -198,7 +198,7 @@ async fn read_head<C: AsyncRead + Unpin>(
 }
 
 /// Sends a generated reply; returns whether the client connection stays open.
-async fn send_reply<C: AsyncWrite + Unpin>(
+pub(super) async fn send_reply<C: AsyncWrite + Unpin>(
     client: &mut C,
     reply: &Reply,
     version: Version,
@@ -264,6 +264,10 @@ where
                 )),
                 Side::Local,
             )),
+            RuleAction::PrometheusExporter => Some((
+                Some(super::stats::prometheus_reply(&svc.registry, &req.uri)),
+                Side::Local,
+            )),
         });
     if let Some((reply, term)) = decided {
         facts.termination = Termination::new(term, StreamState::Request);
@@ -277,6 +281,20 @@ where
             .await
             .is_ok()
             && client_ka;
+    }
+    if let Some(page) = fe.stats.as_deref().filter(|p| p.matches(&req.uri)) {
+        return super::stats::serve_stats(
+            svc,
+            page,
+            client,
+            buf,
+            &req,
+            req_framing,
+            &view,
+            client_ka,
+            facts,
+        )
+        .await;
     }
     // No backend chosen, or an index the runtime does not know: both are HAProxy's 503 "no server".
     let chosen = svc

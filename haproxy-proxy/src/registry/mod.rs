@@ -69,6 +69,8 @@ pub struct Registry {
     pub limits: Limits,
     /// Each backend's `fullconn` (the `slim` column), by backend index, set once at start.
     pub fullconn: OnceLock<Vec<u32>>,
+    /// What the process says of itself in `show info` and on the stats page, set once at start.
+    pub process: OnceLock<crate::admin::ProcessInfo>,
     /// Each backend's UP/DOWN history, by backend index.
     pub backend_states: Vec<BackendState>,
     /// Bumped after a change of `maxconn` or a frontend's enabled flag, so the accept gates
@@ -154,6 +156,7 @@ impl Registry {
             started_wall: SystemTime::now(),
             limits: Limits::default(),
             fullconn: OnceLock::new(),
+            process: OnceLock::new(),
             limit_changes: tokio::sync::watch::channel(0).0,
             patterns: Arc::default(),
         }
@@ -178,6 +181,12 @@ impl Registry {
     /// Tells the accept gates that a `maxconn` or a frontend's enabled flag changed.
     pub fn limits_changed(&self) {
         self.limit_changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// The `show info` block of this process (its version, node, threads… as set at start).
+    pub fn info(&self) -> haproxy_stats::Info {
+        let none = crate::admin::ProcessInfo::default();
+        crate::admin::info(self, self.process.get().unwrap_or(&none))
     }
 
     /// Seconds since the registry was created (the clock of slow starts and `lastchg`).
