@@ -93,6 +93,10 @@ pub(super) fn balancer(p: &Proxy) -> Result<BackendBalancer, ProxyError> {
             if s.params.backup == Some(true) {
                 spec = spec.with_backup();
             }
+            if let Some(ms) = s.params.slowstart.filter(|ms| *ms > 0) {
+                // haproxy-lb ramps in whole seconds; a sub-second slowstart still ramps for one.
+                spec = spec.with_slowstart(ms.div_ceil(1000));
+            }
             if s.params.disabled == Some(true) {
                 spec = spec.with_state(haproxy_lb::ServerState::Maintenance);
             }

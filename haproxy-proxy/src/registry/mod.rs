@@ -6,6 +6,7 @@
 //! haproxy-lb balancer, which recomputes only what changed.
 
 mod check;
+mod passive;
 mod server;
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::time::{Instant, SystemTime};
 
 pub use check::CheckSlot;
+pub use passive::{MAX_EVENTS_PER_STREAM, PassiveTap};
 pub use server::{Admin, Health, ServerEntry};
 
 use crate::build::LbPicker;
@@ -65,6 +67,8 @@ pub struct Registry {
     pub started: Instant,
     /// The wall-clock time at `started`.
     pub started_wall: SystemTime,
+    /// Where finished streams' outcomes go for passive health (set while checks run).
+    passive: arc_swap::ArcSwapOption<PassiveTap>,
 }
 
 impl Registry {
@@ -80,6 +84,7 @@ impl Registry {
             picker,
             started: Instant::now(),
             started_wall: SystemTime::now(),
+            passive: arc_swap::ArcSwapOption::empty(),
         }
     }
 
@@ -167,6 +172,14 @@ impl Registry {
             sv.counters.sessions_total.fetch_add(1, Relaxed);
             sv.counters.record(facts);
         }
+        if let Some(tap) = &*self.passive.load() {
+            tap.feed(facts);
+        }
+    }
+
+    /// Installs (or with `None` removes) the passive-health tap that [`Registry::record`] feeds.
+    pub fn set_passive_tap(&self, tap: Option<Arc<PassiveTap>>) {
+        self.passive.store(tap);
     }
 }
 

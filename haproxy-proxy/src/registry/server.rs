@@ -6,9 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
 
 use haproxy_lb::ServerState;
+use tokio::sync::watch;
 
 use super::check::CheckSlot;
 use crate::counters::Counters;
+use crate::side::Side;
 
 /// Administrative state set by the configuration, the runtime API or the stats page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +91,7 @@ pub struct ServerEntry {
     health: AtomicU8,
     applied: AtomicU8,
     last_change: AtomicU64,
+    shutdown: watch::Sender<(u64, Side)>,
 }
 
 impl ServerEntry {
@@ -118,7 +121,22 @@ impl ServerEntry {
                 ServerState::Up
             })),
             last_change: AtomicU64::new(0),
+            shutdown: watch::Sender::new((0, Side::ServerDown)),
         }
+    }
+
+    /// A receiver that changes each time the server's sessions must end
+    /// (`on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions`); a stream
+    /// takes one when it connects to the server and stops when it changes.
+    pub fn shutdown_signal(&self) -> watch::Receiver<(u64, Side)> {
+        self.shutdown.subscribe()
+    }
+
+    /// Ends every session on this server (streams holding a [`ServerEntry::shutdown_signal`]),
+    /// blaming `why` in their termination state ([`Side::ServerDown`] or [`Side::ServerUp`]).
+    pub fn shutdown_sessions(&self, why: Side) {
+        self.shutdown
+            .send_modify(|(g, side)| (*g, *side) = (g.wrapping_add(1), why));
     }
 
     /// The administrative state.

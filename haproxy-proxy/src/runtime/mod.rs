@@ -18,7 +18,7 @@ use crate::listener::{Accepted, BindTarget, ConnGate, Listener, bind};
 use crate::proxy_proto::{ProxyHeader, read_header};
 use crate::route::{ChooseBackend, StreamView};
 use crate::settings::Mode;
-use crate::tcp::serve_tcp;
+use crate::tcp::serve_tcp_watched;
 
 /// How to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +80,9 @@ struct Bound {
 #[derive(Debug)]
 pub struct Running {
     bound: Vec<Bound>,
+    registry: Arc<crate::registry::Registry>,
+    health: crate::health::Plan,
+    state_log: Arc<dyn crate::health::StateLog>,
 }
 
 /// The OS error text without Rust's ` (os error N)` suffix, as HAProxy prints it.
@@ -138,11 +141,23 @@ impl Runtime {
         if bound.is_empty() {
             return Err(StartupError::NoListener);
         }
-        Ok(Running { bound })
+        Ok(Running {
+            bound,
+            registry: self.registry,
+            health: self.health,
+            state_log: Arc::new(crate::health::StderrLog),
+        })
     }
 }
 
 impl Running {
+    /// Sends server state-change messages to `log` instead of stderr.
+    #[must_use]
+    pub fn with_state_log(mut self, log: Arc<dyn crate::health::StateLog>) -> Running {
+        self.state_log = log;
+        self
+    }
+
     /// The TCP addresses listened on, in configuration order.
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.bound
@@ -170,6 +185,10 @@ impl Running {
         stop: watch::Receiver<Option<Stop>>,
         paused: watch::Receiver<bool>,
     ) {
+        // Health checks run while serving and stop with it.
+        let _checks = (!self.health.is_empty()).then(|| {
+            crate::health::HealthChecks::start(self.health, self.registry, self.state_log)
+        });
         let mut loops = JoinSet::new();
         for b in self.bound {
             loops.spawn(accept_loop(b, stop.clone(), paused.clone()));
@@ -326,7 +345,7 @@ where
             let Some(be) = svc.backends.get(idx) else {
                 return;
             };
-            let facts = serve_tcp(
+            let facts = serve_tcp_watched(
                 stream,
                 &pending,
                 &view,
@@ -334,6 +353,10 @@ where
                 be,
                 idx,
                 &svc.picker,
+                |s| {
+                    let sv = svc.registry.backends.get(idx)?.servers.get(s)?;
+                    Some(sv.shutdown_signal())
+                },
             )
             .await;
             svc.counters.record(&facts);

@@ -22,7 +22,7 @@ use crate::side::{Side, StreamState, Termination};
 /// `pending` holds client bytes already read (after a PROXY header, for instance); they are sent
 /// to the server first. The client side uses the frontend's timeouts, the server side the backend's.
 pub async fn serve_tcp<C, P>(
-    mut client: C,
+    client: C,
     pending: &[u8],
     view: &StreamView<'_>,
     frontend: &Timeouts,
@@ -33,6 +33,42 @@ pub async fn serve_tcp<C, P>(
 where
     C: AsyncRead + AsyncWrite + Unpin,
     P: PickServer + ?Sized,
+{
+    serve_tcp_watched(
+        client,
+        pending,
+        view,
+        frontend,
+        backend,
+        backend_idx,
+        picker,
+        |_| None,
+    )
+    .await
+}
+
+/// [`serve_tcp`], and once connected to server `i` the stream ends when the receiver
+/// `shutdown(i)` gives changes, blaming the [`Side`] it carries (`D` or `U`): how
+/// `on-marked-down shutdown-sessions` and `on-marked-up shutdown-backup-sessions` reach
+/// streams.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "serve_tcp's arguments plus the shutdown hook"
+)]
+pub async fn serve_tcp_watched<C, P, F>(
+    mut client: C,
+    pending: &[u8],
+    view: &StreamView<'_>,
+    frontend: &Timeouts,
+    backend: &BackendSettings,
+    backend_idx: usize,
+    picker: &P,
+    shutdown: F,
+) -> StreamFacts
+where
+    C: AsyncRead + AsyncWrite + Unpin,
+    P: PickServer + ?Sized,
+    F: FnOnce(usize) -> Option<tokio::sync::watch::Receiver<(u64, Side)>>,
 {
     let start = Instant::now();
     let mut facts = StreamFacts {
@@ -55,6 +91,7 @@ where
     facts.redispatched = connected.redispatched;
     facts.timers.tw = Some(std::time::Duration::ZERO);
     facts.timers.tc = Some(connected.tc);
+    let kill = shutdown(connected.server);
     let mut server = connected.stream;
     if !pending.is_empty() && server.write_all(pending).await.is_err() {
         facts.termination = Termination::new(Side::Server, StreamState::Data);
@@ -67,7 +104,20 @@ where
         client_fin: frontend.client_fin,
         server_fin: backend.timeouts.server_fin,
     };
-    let out = forward(client, server, timeouts).await;
+    let out = match kill {
+        None => forward(client, server, timeouts).await,
+        Some(mut kill) => {
+            tokio::select! {
+                out = forward(client, server, timeouts) => out,
+                _ = kill.changed() => {
+                    facts.termination = Termination::new(kill.borrow().1, StreamState::Data);
+                    facts.bytes_in = pending.len() as u64;
+                    facts.timers.tt = Some(start.elapsed());
+                    return facts;
+                }
+            }
+        }
+    };
     facts.bytes_in = out.client_to_server + pending.len() as u64;
     facts.bytes_out = out.server_to_client;
     facts.termination = out.termination;
