@@ -9,5 +9,6 @@
 mod backend_diff;
 mod build;
 mod differential;
+mod health;
 mod registry;
 mod tcp_accept_proxy;
