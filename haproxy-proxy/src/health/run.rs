@@ -119,6 +119,19 @@ impl HealthChecks {
             {
                 sv.checks.set_health(Some(check_stats(&h)));
             }
+            if c.shutdown_on_down
+                && let Some(sv) = ctx.server(c.backend, c.server)
+            {
+                sv.arm_shutdown();
+            }
+            if c.shutdown_backups_on_up
+                && let Some(be) = ctx.registry.backends.get(c.backend)
+            {
+                be.servers
+                    .iter()
+                    .filter(|s| s.backup)
+                    .for_each(|s| s.arm_shutdown());
+            }
         }
         let tap_ctx = Arc::clone(&ctx);
         ctx.registry

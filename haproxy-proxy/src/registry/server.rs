@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering::Relaxed};
 
 use haproxy_lb::ServerState;
 use tokio::sync::watch;
@@ -92,6 +92,7 @@ pub struct ServerEntry {
     applied: AtomicU8,
     last_change: AtomicU64,
     shutdown: watch::Sender<(u64, Side)>,
+    shutdown_armed: AtomicBool,
 }
 
 impl ServerEntry {
@@ -122,6 +123,7 @@ impl ServerEntry {
             })),
             last_change: AtomicU64::new(0),
             shutdown: watch::Sender::new((0, Side::ServerDown)),
+            shutdown_armed: AtomicBool::new(false),
         }
     }
 
@@ -130,6 +132,20 @@ impl ServerEntry {
     /// takes one when it connects to the server and stops when it changes.
     pub fn shutdown_signal(&self) -> watch::Receiver<(u64, Side)> {
         self.shutdown.subscribe()
+    }
+
+    /// Marks that this server's sessions may be shut down (`on-marked-down shutdown-sessions`,
+    /// or a backup of a backend with `on-marked-up shutdown-backup-sessions`), so streams take
+    /// a [`ServerEntry::armed_shutdown_signal`]; other servers cost streams nothing.
+    pub fn arm_shutdown(&self) {
+        self.shutdown_armed.store(true, Relaxed);
+    }
+
+    /// [`ServerEntry::shutdown_signal`], when [`ServerEntry::arm_shutdown`] was called.
+    pub fn armed_shutdown_signal(&self) -> Option<watch::Receiver<(u64, Side)>> {
+        self.shutdown_armed
+            .load(Relaxed)
+            .then(|| self.shutdown.subscribe())
     }
 
     /// Ends every session on this server (streams holding a [`ServerEntry::shutdown_signal`]),

@@ -355,7 +355,7 @@ where
                 &svc.picker,
                 |s| {
                     let sv = svc.registry.backends.get(idx)?.servers.get(s)?;
-                    Some(sv.shutdown_signal())
+                    sv.armed_shutdown_signal()
                 },
             )
             .await;

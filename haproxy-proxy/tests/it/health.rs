@@ -22,6 +22,9 @@ use crate::build::{DEFAULTS, runtime};
 
 /// The longest any awaited event may take.
 const WAIT: Duration = Duration::from_secs(10);
+/// How soon a stream must end once its server's sessions are shut down: well below every
+/// `timeout client`/`server` of these tests, so only the shutdown can end it in time.
+const CUT: Duration = Duration::from_secs(2);
 /// Most bytes a peer reads for one request head.
 const MAX_HEAD: usize = 16384;
 
@@ -138,6 +141,8 @@ enum Role {
     Http,
     /// Echoes bytes back until the client closes.
     Echo,
+    /// Answers a head and part of a 1000-byte body, then stalls until the client closes.
+    Stall,
 }
 
 /// A loopback server that can be stopped (connections refused) and started again on its port.
@@ -227,6 +232,17 @@ async fn serve(l: TcpListener, name: &'static str, role: Role, status: Arc<Atomi
                 {
                     break;
                 }
+            }
+            if let Role::Stall = role {
+                let head = b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\npartial";
+                if s.write_all(head).await.is_ok() {
+                    while let Ok(n) = s.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                    }
+                }
+                return;
             }
             let code = status.load(Ordering::Relaxed);
             let reason = if code == 200 {
@@ -426,7 +442,7 @@ async fn tcp_sessions_end_when_their_server_goes_down_and_trackers_follow() {
     );
     // The stream on s1 was cut: the client reads the end of the connection.
     let mut rest = Vec::new();
-    let n = tokio::time::timeout(WAIT, c.read_to_end(&mut rest))
+    let n = tokio::time::timeout(CUT, c.read_to_end(&mut rest))
         .await
         .unwrap();
     assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
@@ -478,6 +494,124 @@ async fn passive_health_marks_a_server_down_after_real_connection_errors() {
     );
     // Now only s2 is picked.
     assert_eq!(bodies(addr, 3).await, vec!["s2"; 3]);
+    tx.send(Some(Stop::Hard)).unwrap();
+    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_response_in_flight_is_cut_when_its_server_goes_down() {
+    let data = Peer::new("data", Role::Stall).await;
+    let mut health = Peer::new("health", Role::Http).await;
+    let rt = runtime(&format!(
+        "{DEFAULTS}listen be\n bind 127.0.0.1:0\n\
+         server s1 127.0.0.1:{} check port {} inter 100 rise 1 fall 1 on-marked-down shutdown-sessions\n",
+        data.port, health.port
+    ))
+    .unwrap();
+    let log = Arc::new(MemoryLog::default());
+    let running = rt.start().unwrap().with_state_log(log.clone());
+    let addr = running.local_addrs()[0];
+    let (tx, rx) = tokio::sync::watch::channel(None);
+    let serving = tokio::spawn(running.serve(rx));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 256];
+    while !got.ends_with(b"partial") {
+        let n = tokio::time::timeout(WAIT, c.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(n, 0, "{}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&chunk[..n]);
+    }
+    health.stop();
+    wait_line(&log, &["Server be/s1 is DOWN"]).await;
+    let mut rest = Vec::new();
+    let end = tokio::time::timeout(CUT, c.read_to_end(&mut rest))
+        .await
+        .unwrap();
+    assert!(matches!(end, Ok(0) | Err(_)), "{end:?} {rest:?}");
+    tx.send(Some(Stop::Hard)).unwrap();
+    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_sessions_end_when_an_active_server_comes_back() {
+    let backup = Peer::new("b1", Role::Echo).await;
+    let data = Peer::new("s1", Role::Echo).await;
+    let mut health = Peer::new("health", Role::Http).await;
+    health.stop();
+    let rt = runtime(&format!(
+        "defaults\n mode tcp\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n\
+         listen be\n bind 127.0.0.1:0\n\
+         server s1 127.0.0.1:{} check port {} inter 100 rise 1 fall 1 on-marked-up shutdown-backup-sessions\n\
+         server b1 127.0.0.1:{} backup\n",
+        data.port, health.port, backup.port
+    ))
+    .unwrap();
+    let log = Arc::new(MemoryLog::default());
+    let running = rt.start().unwrap().with_state_log(log.clone());
+    let addr = running.local_addrs()[0];
+    let (tx, rx) = tokio::sync::watch::channel(None);
+    let serving = tokio::spawn(running.serve(rx));
+    wait_line(&log, &["Server be/s1 is DOWN", "Running on backup."]).await;
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    c.write_all(b"ping").await.unwrap();
+    let mut buf = [0u8; 4];
+    tokio::time::timeout(WAIT, c.read_exact(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    health.start().await;
+    wait_line(&log, &["Server be/s1 is UP"]).await;
+    let mut rest = Vec::new();
+    let end = tokio::time::timeout(CUT, c.read_to_end(&mut rest))
+        .await
+        .unwrap();
+    assert!(matches!(end, Ok(0) | Err(_)), "{end:?}");
+    tx.send(Some(Stop::Hard)).unwrap();
+    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_returning_server_ramps_up_with_slowstart() {
+    let mut s1 = Peer::new("s1", Role::Http).await;
+    let s2 = Peer::new("s2", Role::Http).await;
+    let opts = "check inter 100 rise 1 fall 1 weight 10";
+    let rt = runtime(&format!(
+        "{DEFAULTS}listen be\n bind 127.0.0.1:0\n\
+         server s1 127.0.0.1:{} {opts} slowstart 3s\n server s2 127.0.0.1:{} {opts}\n",
+        s1.port, s2.port
+    ))
+    .unwrap();
+    let registry = Arc::clone(&rt.registry);
+    let log = Arc::new(MemoryLog::default());
+    let running = rt.start().unwrap().with_state_log(log.clone());
+    let (tx, rx) = tokio::sync::watch::channel(None);
+    let serving = tokio::spawn(running.serve(rx));
+    s1.stop();
+    wait_line(&log, &["Server be/s1 is DOWN"]).await;
+    s1.start().await;
+    wait_line(&log, &["Server be/s1 is UP"]).await;
+    let lb = registry.balancer(0).unwrap();
+    let full = lb.effective_weight(1);
+    let early = lb.effective_weight(0);
+    assert!(early > 0 && early < full, "{early} vs {full}");
+    // The periodic ticks move the ramp on, up to the full weight after 3 s.
+    let started = Instant::now();
+    while lb.effective_weight(0) < full {
+        assert!(
+            started.elapsed() < WAIT,
+            "{} vs {full}",
+            lb.effective_weight(0)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(started.elapsed() >= Duration::from_secs(1));
     tx.send(Some(Stop::Hard)).unwrap();
     tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
 }
