@@ -36,10 +36,21 @@ struct Peer {
 }
 
 /// HTTP peers on their own tokio runtime; each answers any request with its status and its
-/// name as the body, then closes.
+/// name as the body, then closes. Agents answer every connection with their current reply line.
 pub(crate) struct Peers {
     rt: tokio::runtime::Runtime,
     peers: Vec<Peer>,
+    agents: Vec<(u16, Arc<Mutex<String>>, JoinHandle<()>)>,
+}
+
+async fn agent(l: tokio::net::TcpListener, reply: Arc<Mutex<String>>) {
+    loop {
+        let Ok((mut s, _)) = l.accept().await else {
+            continue;
+        };
+        let line = format!("{}\n", reply.lock().unwrap());
+        let _ = s.write_all(line.as_bytes()).await;
+    }
 }
 
 async fn serve(l: tokio::net::TcpListener, name: &'static str, status: Arc<AtomicU16>) {
@@ -112,7 +123,33 @@ impl Peers {
                 }
             })
             .collect();
-        Peers { rt, peers }
+        Peers {
+            rt,
+            peers,
+            agents: Vec::new(),
+        }
+    }
+
+    /// Adds an agent answering `reply`; returns its index for [`Peers::set_reply`].
+    pub(crate) fn add_agent(&mut self, reply: &str) -> usize {
+        let l = self
+            .rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let port = l.local_addr().unwrap().port();
+        let cell = Arc::new(Mutex::new(reply.to_owned()));
+        let task = self.rt.spawn(agent(l, Arc::clone(&cell)));
+        self.agents.push((port, cell, task));
+        self.agents.len() - 1
+    }
+
+    pub(crate) fn agent_port(&self, i: usize) -> u16 {
+        self.agents[i].0
+    }
+
+    /// Changes what agent `i` answers from now on.
+    pub(crate) fn set_reply(&self, i: usize, reply: &str) {
+        reply.clone_into(&mut self.agents[i].1.lock().unwrap());
     }
 
     pub(crate) fn port(&self, i: usize) -> u16 {
@@ -229,6 +266,14 @@ impl Daemon {
 
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()
+    }
+}
+
+impl Drop for Peers {
+    fn drop(&mut self) {
+        for (_, _, t) in &self.agents {
+            t.abort();
+        }
     }
 }
 

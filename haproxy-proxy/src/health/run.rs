@@ -252,6 +252,26 @@ impl Ctx {
         for t in ts {
             self.transition(c.backend, c.server, *t, Some(&result.outcome), &h, None);
         }
+        // HAProxy repeats this line each time an agent says `drain` again (observed on 2.6.12).
+        let drain_again = result
+            .reply
+            .as_ref()
+            .is_some_and(|r| r.admin == Some(haproxy_check::AgentAdmin::Drain));
+        if drain_again && h.is_drain() && !ts.contains(&Transition::EnterDrain) {
+            let be = self
+                .registry
+                .backends
+                .get(c.backend)
+                .map_or("", |b| b.name.as_str());
+            let prefix = if sv.backup { "Backup " } else { "" };
+            self.log.log(
+                Severity::Warning,
+                &format!(
+                    "{prefix}Server {be}/{} remains in forced drain mode.",
+                    sv.name
+                ),
+            );
+        }
         if !ts.is_empty() {
             self.publish(i, &h);
             self.follow(i, &h);
