@@ -136,7 +136,7 @@ fn checks_that_cannot_run_are_refused_with_the_directive() {
 
 /// What a loopback peer does with a connection.
 #[derive(Debug, Clone, Copy)]
-enum Role {
+pub(crate) enum Role {
     /// Answers each request with the status in the cell and its name as the body, then closes.
     Http,
     /// Echoes bytes back until the client closes.
@@ -145,17 +145,20 @@ enum Role {
     Stall,
 }
 
+/// The status that makes an [`Role::Http`] peer accept and never answer.
+pub(crate) const SILENT: u16 = 0;
+
 /// A loopback server that can be stopped (connections refused) and started again on its port.
-struct Peer {
+pub(crate) struct Peer {
     name: &'static str,
-    port: u16,
+    pub(crate) port: u16,
     role: Role,
-    status: Arc<AtomicU16>,
+    pub(crate) status: Arc<AtomicU16>,
     task: Option<JoinHandle<()>>,
 }
 
 impl Peer {
-    async fn new(name: &'static str, role: Role) -> Peer {
+    pub(crate) async fn new(name: &'static str, role: Role) -> Peer {
         let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = l.local_addr().unwrap().port();
         let mut p = Peer {
@@ -169,13 +172,13 @@ impl Peer {
         p
     }
 
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(t) = self.task.take() {
             t.abort();
         }
     }
 
-    async fn start(&mut self) {
+    pub(crate) async fn start(&mut self) {
         let started = Instant::now();
         let l = loop {
             match TcpListener::bind(("127.0.0.1", self.port)).await {
@@ -245,6 +248,14 @@ async fn serve(l: TcpListener, name: &'static str, role: Role, status: Arc<Atomi
                 return;
             }
             let code = status.load(Ordering::Relaxed);
+            if code == SILENT {
+                while let Ok(n) = s.read(&mut buf).await {
+                    if n == 0 {
+                        return;
+                    }
+                }
+                return;
+            }
             let reason = if code == 200 {
                 "OK"
             } else {

@@ -10,5 +10,6 @@ mod backend_diff;
 mod build;
 mod differential;
 mod health;
+mod health_columns;
 mod registry;
 mod tcp_accept_proxy;
