@@ -43,6 +43,8 @@ const SCRIPT: &[Act] = &[
     Act::Start(2),
     Act::Status(0, SILENT),
     Act::Status(0, 200),
+    Act::Status(1, 404),
+    Act::Status(1, 200),
 ];
 
 fn real_haproxy() -> Option<PathBuf> {
@@ -69,7 +71,7 @@ fn config(fe: u16, peers: &Peers) -> String {
     format!(
         "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    timeout check 300ms\n\n\
          frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend app\n\n\
-         backend app\n    option httpchk GET /health\n\
+         backend app\n    option httpchk GET /health\n    http-check disable-on-404\n\
          \x20   server s1 127.0.0.1:{} {opts}\n    server s2 127.0.0.1:{} {opts}\n    server b1 127.0.0.1:{} {opts} backup\n",
         peers.port(0),
         peers.port(1),

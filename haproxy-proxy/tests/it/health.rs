@@ -256,10 +256,10 @@ async fn serve(l: TcpListener, name: &'static str, role: Role, status: Arc<Atomi
                 }
                 return;
             }
-            let reason = if code == 200 {
-                "OK"
-            } else {
-                "Service Unavailable"
+            let reason = match code {
+                200 => "OK",
+                404 => "Not Found",
+                _ => "Service Unavailable",
             };
             let resp = format!(
                 "HTTP/1.1 {code} {reason}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{name}",

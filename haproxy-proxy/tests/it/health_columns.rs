@@ -51,6 +51,8 @@ const SCRIPT: &[Act] = &[
     Act::Start(2),
     Act::Status(0, SILENT),
     Act::Status(0, 200),
+    Act::Status(1, 404),
+    Act::Status(1, 200),
 ];
 
 type Row = [String; 5];
@@ -157,7 +159,7 @@ fn config(fe: u16, peers: &[Peer], sock: Option<&Path>) -> String {
     format!(
         "{global}defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    timeout check 300ms\n\n\
          frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend app\n\n\
-         backend app\n    option httpchk GET /health\n\
+         backend app\n    option httpchk GET /health\n    http-check disable-on-404\n\
          \x20   server s1 127.0.0.1:{} {opts}\n    server s2 127.0.0.1:{} {opts}\n    server b1 127.0.0.1:{} {opts} backup\n",
         peers[0].port, peers[1].port, peers[2].port
     )
