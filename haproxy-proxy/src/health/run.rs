@@ -138,6 +138,11 @@ impl HealthChecks {
             .set_passive_tap(Some(Arc::new(registry::PassiveTap::new(
                 move |b, s, ev| tap_ctx.observe(b, s, ev),
             ))));
+        let admin_ctx = Arc::clone(&ctx);
+        ctx.registry
+            .set_admin_hook(Some(Arc::new(registry::AdminHook::new(move |b, s, a| {
+                admin_ctx.change_admin(b, s, a)
+            }))));
         let mut tasks = vec![tokio::spawn(reports(Arc::clone(&ctx), rx))];
         if !ctx.plan.slowstart_backends.is_empty() {
             tasks.push(tokio::spawn(slowstart_ticks(Arc::clone(&ctx))));
@@ -154,6 +159,7 @@ impl HealthChecks {
 impl Drop for HealthChecks {
     fn drop(&mut self) {
         self.ctx.registry.set_passive_tap(None);
+        self.ctx.registry.set_admin_hook(None);
         for t in &self.tasks {
             t.abort();
         }
@@ -276,6 +282,65 @@ impl Ctx {
             self.publish(i, &h);
             self.follow(i, &h);
         }
+    }
+
+    /// An administrative change from the runtime API, with the lines HAProxy 2.6.12 writes for
+    /// `set server <b>/<s> state maint|drain|ready` (observed): checked servers also pause or
+    /// resume their checks in the scheduler.
+    fn change_admin(&self, b: usize, s: usize, admin: Admin) -> bool {
+        let (Some(be), Some(sv)) = (self.registry.backends.get(b), self.server(b, s)) else {
+            return false;
+        };
+        let was = sv.admin();
+        if was == admin {
+            return false;
+        }
+        let checked = self.index.get(b).and_then(|v| v.get(s)).copied().flatten();
+        if let Some(i) = checked {
+            let _ = self.scheduler.set_drain(i, admin == Admin::Drain);
+            let _ = self.scheduler.set_maint(i, admin == Admin::Maint);
+        }
+        let health = checked.and_then(|i| self.scheduler.health(i));
+        let up = health.as_ref().is_none_or(Health::is_up);
+        sv.set_admin(admin);
+        sv.set_health(match (&health, up) {
+            (_, false) => registry::Health::Down,
+            (Some(h), true) if h.op_state() == OpState::Stopping => registry::Health::NoLb,
+            _ => registry::Health::Up,
+        });
+        let was_usable = self.counts(b, s);
+        self.registry.apply_server_state(b, s);
+        let n = self.counts(b, s);
+        let (name, server, backup) = (be.name.as_str(), sv.name.as_str(), sv.backup);
+        let prefix = if backup { "Backup " } else { "" };
+        let lines = match (was, admin) {
+            (_, Admin::Maint) => vec![message::server_enter_maint(name, server, backup, &n)],
+            (Admin::Maint, Admin::Drain) => vec![
+                format!("{prefix}Server {name}/{server} is UP/DRAIN (leaving forced maintenance)."),
+                format!("{prefix}Server {name}/{server} remains in forced drain mode."),
+            ],
+            (Admin::Maint, Admin::Ready) => vec![message::server_leave_maint(name, server, backup)],
+            (_, Admin::Drain) => vec![message::server_enter_drain(name, server, backup, &n)],
+            (Admin::Drain, Admin::Ready) => vec![message::server_leave_drain(name, server, backup)],
+            (Admin::Ready, Admin::Ready) => Vec::new(),
+        };
+        for l in lines {
+            self.log.log(Severity::Warning, &l);
+        }
+        if admin == Admin::Maint
+            && n.active + n.backup == 0
+            && was_usable.active + was_usable.backup > 0
+        {
+            self.log.log(
+                Severity::Alert,
+                &format!("backend '{name}' has no server available!"),
+            );
+        }
+        if let (Some(i), Some(h)) = (checked, &health) {
+            self.publish(i, h);
+            self.follow(i, h);
+        }
+        true
     }
 
     /// A passive-health event from the streams.

@@ -5,6 +5,7 @@
 //! Reading and recording use atomics only; a state or weight change goes through the backend's
 //! haproxy-lb balancer, which recomputes only what changed.
 
+mod admin;
 mod check;
 mod passive;
 mod server;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::time::{Instant, SystemTime};
 
+pub use admin::AdminHook;
 pub use check::CheckSlot;
 pub use passive::{MAX_EVENTS_PER_STREAM, PassiveTap};
 pub use server::{Admin, Health, ServerEntry};
@@ -69,6 +71,8 @@ pub struct Registry {
     pub started_wall: SystemTime,
     /// Where finished streams' outcomes go for passive health (set while checks run).
     passive: arc_swap::ArcSwapOption<PassiveTap>,
+    /// Where admin changes go while health checks run.
+    admin_hook: arc_swap::ArcSwapOption<AdminHook>,
 }
 
 impl Registry {
@@ -85,6 +89,7 @@ impl Registry {
             started: Instant::now(),
             started_wall: SystemTime::now(),
             passive: arc_swap::ArcSwapOption::empty(),
+            admin_hook: arc_swap::ArcSwapOption::empty(),
         }
     }
 
@@ -175,6 +180,30 @@ impl Registry {
         if let Some(tap) = &*self.passive.load() {
             tap.feed(facts);
         }
+    }
+
+    /// Installs (or with `None` removes) the hook [`Registry::change_admin`] goes through.
+    pub fn set_admin_hook(&self, hook: Option<Arc<AdminHook>>) {
+        self.admin_hook.store(hook);
+    }
+
+    /// Changes server `(b, s)`'s administrative state as the runtime API does: through the
+    /// health checks when they run (checks pause in maintenance, HAProxy's lines such as
+    /// `Server be/s is going DOWN for maintenance. ...` are written), else directly on the entry
+    /// and the balancer. Returns whether the state changed.
+    pub fn change_admin(&self, b: usize, s: usize, admin: Admin) -> bool {
+        if let Some(hook) = &*self.admin_hook.load() {
+            return hook.apply(b, s, admin);
+        }
+        let Some(sv) = self.backends.get(b).and_then(|be| be.servers.get(s)) else {
+            return false;
+        };
+        if sv.admin() == admin {
+            return false;
+        }
+        sv.set_admin(admin);
+        self.apply_server_state(b, s);
+        true
     }
 
     /// Installs (or with `None` removes) the passive-health tap that [`Registry::record`] feeds.

@@ -291,3 +291,152 @@ async fn check_columns_follow_haproxy_over_scripted_failures() {
     let recorded = std::fs::read_to_string(recording()).expect("recording");
     assert_eq!(ours, recorded, "ours vs the recording");
 }
+
+/// The runtime-API sequence of [`admin_changes_write_haproxy_lines`]: (server, state).
+const ADMIN_SCRIPT: &[(&str, &str)] = &[
+    ("s1", "maint"),
+    ("s1", "drain"),
+    ("s1", "ready"),
+    ("s1", "drain"),
+    ("s1", "maint"),
+    ("s1", "ready"),
+    ("s2", "maint"),
+    ("s2", "ready"),
+    ("s2", "drain"),
+    ("s2", "ready"),
+    ("b1", "maint"),
+    ("s2", "maint"),
+    ("s1", "maint"),
+    ("s1", "ready"),
+];
+
+/// Sends one runtime-API command and reads the answer.
+async fn cli(sock: &Path, cmd: &str) -> String {
+    let mut s = tokio::net::UnixStream::connect(sock).await.unwrap();
+    s.write_all(format!("{cmd}\n").as_bytes()).await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+/// `[WARNING]  (pid) : text` → `[WARNING] text`.
+fn strip_pid(line: &str) -> Option<String> {
+    let (tag, rest) = line.split_once(" (")?;
+    let (_, msg) = rest.split_once(") : ")?;
+    Some(format!("{} {msg}", tag.trim_end()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_changes_write_haproxy_lines() {
+    let peers = [
+        Peer::new("s1", Role::Http).await,
+        Peer::new("s2", Role::Http).await,
+    ];
+    let dir = std::env::temp_dir().join(format!("haproxy-rs-admin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sock = dir.join("stats.sock");
+    let config = |fe: u16, sock: Option<&Path>| {
+        let global = sock.map_or(String::new(), |p| {
+            format!("global\n    stats socket {} level admin\n\n", p.display())
+        });
+        format!(
+            "{global}defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend app\n\n\
+             backend app\n    option httpchk GET /health\n\
+             \x20   server s1 127.0.0.1:{} check inter 100 rise 2 fall 2\n    server s2 127.0.0.1:{}\n    server b1 127.0.0.1:{} backup\n",
+            peers[0].port, peers[1].port, peers[1].port
+        )
+    };
+    let real = real_haproxy().map(|exe| {
+        let fe = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let cfg = dir.join("real.cfg");
+        std::fs::write(&cfg, config(fe, Some(&sock))).unwrap();
+        let mut child = Command::new(exe)
+            .args(["-db", "-f"])
+            .arg(&cfg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let err = child.stderr.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            use std::io::BufRead;
+            std::io::BufReader::new(err)
+                .lines()
+                .map_while(Result::ok)
+                .take(MAX_ROWS)
+                .collect::<Vec<String>>()
+        });
+        (Killed(child), reader)
+    });
+    let rt = runtime(&config(0, None)).unwrap();
+    let registry = Arc::clone(&rt.registry);
+    let log = Arc::new(MemoryLog::default());
+    let running = rt.start().unwrap().with_state_log(log.clone());
+    let (tx, rx) = tokio::sync::watch::channel(None);
+    let serving = tokio::spawn(running.serve(rx));
+    if real.is_some() {
+        let started = Instant::now();
+        while !sock.exists() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "haproxy did not start"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+    // Let the first checks pass.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for (server, state) in ADMIN_SCRIPT {
+        let (_, s, _) = registry.server("app", server).unwrap();
+        let admin = match *state {
+            "maint" => Admin::Maint,
+            "drain" => Admin::Drain,
+            _ => Admin::Ready,
+        };
+        assert!(registry.change_admin(0, s, admin));
+        // A checked server's figures show blank in maintenance (its checks pause).
+        if let Some(c) = registry.backends[0].servers[s].checks.health() {
+            assert_eq!(c.paused, admin == Admin::Maint, "{server} {state}");
+        }
+        if real.is_some() {
+            let answer = cli(&sock, &format!("set server app/{server} state {state}")).await;
+            assert_eq!(answer.trim(), "", "{answer}");
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    tx.send(Some(Stop::Hard)).unwrap();
+    serving.await.unwrap();
+    let ours: Vec<String> = log
+        .lines()
+        .into_iter()
+        .map(|(lvl, l)| format!("{} {l}", lvl.tag().trim_end()))
+        .collect();
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/haproxy-2.6/health-admin-lines.txt");
+    if let Some((child, reader)) = real {
+        drop(child);
+        let theirs: Vec<String> = reader
+            .join()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains("Server ") || l.contains("has no server available"))
+            .filter_map(|l| strip_pid(l))
+            .collect();
+        if std::env::var("HAPROXY_RS_RECORD").as_deref() == Ok("1") {
+            std::fs::write(&path, theirs.join("\n") + "\n").unwrap();
+        }
+        assert_eq!(ours, theirs, "ours vs the live HAProxy");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let recorded: Vec<String> = std::fs::read_to_string(&path)
+        .expect("recording")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(ours, recorded, "ours vs the recording");
+}
