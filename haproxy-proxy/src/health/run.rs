@@ -119,6 +119,13 @@ impl HealthChecks {
             {
                 sv.checks.set_health(Some(check_stats(&h)));
             }
+            if let Some(sv) = ctx.server(c.backend, c.server) {
+                let sched = Arc::clone(&ctx.scheduler);
+                sv.checks
+                    .set_live(Some(Arc::new(registry::LiveCheck::new(move || {
+                        sched.health(i).is_some_and(|h| h.is_checking())
+                    }))));
+            }
             if c.shutdown_on_down
                 && let Some(sv) = ctx.server(c.backend, c.server)
             {
@@ -160,6 +167,11 @@ impl Drop for HealthChecks {
     fn drop(&mut self) {
         self.ctx.registry.set_passive_tap(None);
         self.ctx.registry.set_admin_hook(None);
+        for c in &self.ctx.plan.checked {
+            if let Some(sv) = self.ctx.server(c.backend, c.server) {
+                sv.checks.set_live(None);
+            }
+        }
         for t in &self.tasks {
             t.abort();
         }

@@ -11,7 +11,7 @@
 //! is compared with when HAProxy is not installed. Without `haproxy` the live part is skipped
 //! with a message, unless `CI=true` (then it fails).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -89,7 +89,7 @@ fn our_row(sv: &ServerEntry) -> Option<Row> {
         (Admin::Drain, _) => "DRAIN".to_owned(),
         (_, Health::NoLb) => "NOLB".to_owned(),
         (_, Health::Up) if c.health >= max => "UP".to_owned(),
-        (_, Health::Up) => format!("UP {}/{}", c.health + 1 - c.rise, c.fall),
+        (_, Health::Up) => format!("UP {}/{}", (c.health + 1).saturating_sub(c.rise), c.fall),
     };
     let prefix = if c.in_progress { "* " } else { "" };
     Some([
@@ -246,22 +246,30 @@ async fn check_columns_follow_haproxy_over_scripted_failures() {
         tokio::spawn(async move {
             let mut ours: BTreeMap<String, Vec<Row>> = BTreeMap::new();
             let mut theirs: BTreeMap<String, Vec<Row>> = BTreeMap::new();
+            // Rows seen while a check ran, per side (bounded by the few distinct rows).
+            let mut running: [BTreeSet<(String, Row)>; 2] = Default::default();
             while !done.load(Ordering::SeqCst) {
                 if let Some(be) = registry.backends.first() {
                     for sv in &be.servers {
                         if let Some(row) = our_row(sv) {
+                            if row[1].starts_with("* ") {
+                                running[0].insert((sv.name.clone(), row.clone()));
+                            }
                             push(ours.entry(sv.name.clone()).or_default(), row);
                         }
                     }
                 }
                 if live {
                     for (name, row) in their_rows(&sock).await {
+                        if row[1].starts_with("* ") {
+                            running[1].insert((name.clone(), row.clone()));
+                        }
                         push(theirs.entry(name).or_default(), row);
                     }
                 }
                 tokio::time::sleep(POLL).await;
             }
-            (ours, theirs)
+            (ours, theirs, running)
         })
     };
     tokio::time::sleep(PHASE).await;
@@ -274,7 +282,17 @@ async fn check_columns_follow_haproxy_over_scripted_failures() {
         tokio::time::sleep(PHASE).await;
     }
     done.store(true, Ordering::SeqCst);
-    let (ours, theirs) = poller.await.unwrap();
+    let (ours, theirs, running) = poller.await.unwrap();
+    // The silent phase's checks last 300 ms: both sides show s1's check in progress, with the
+    // code reset to 0, as HAProxy does.
+    let in_progress = (
+        "s1".to_owned(),
+        ["UP", "* L7OK", "0", "Layer7 check passed", "3"].map(str::to_owned),
+    );
+    assert!(running[0].contains(&in_progress), "{:?}", running[0]);
+    if !theirs.is_empty() {
+        assert!(running[1].contains(&in_progress), "{:?}", running[1]);
+    }
     tx.send(Some(Stop::Hard)).unwrap();
     serving.await.unwrap();
     drop(real);
