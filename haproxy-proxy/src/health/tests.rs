@@ -74,6 +74,22 @@ fn passive_tap_reports_connects_and_responses() {
         ..ok.clone()
     };
     assert_eq!(tapped(&timeout).last(), Some(&(1, 2, Event::ReadTimeout)));
+    let moved = StreamFacts {
+        redispatched: true,
+        redispatched_from: Some(0),
+        retries: 3,
+        ..ok.clone()
+    };
+    assert_eq!(
+        tapped(&moved),
+        vec![
+            (1, 0, Event::ConnectError),
+            (1, 0, Event::ConnectError),
+            (1, 0, Event::ConnectError),
+            (1, 2, Event::ConnectOk),
+            (1, 2, Event::HttpStatus(503)),
+        ]
+    );
     let no_server = StreamFacts {
         backend: Some(0),
         ..StreamFacts::default()

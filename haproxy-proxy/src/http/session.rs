@@ -326,6 +326,7 @@ where
                 facts.timers.tc = Some(before.elapsed());
                 facts.retries = c.retries;
                 facts.redispatched = c.redispatched;
+                facts.redispatched_from = c.redispatched_from;
                 conn = Some(ServerConn {
                     backend: be_idx,
                     server: c.server,
@@ -335,6 +336,7 @@ where
             Err(f) => {
                 facts.retries = f.retries;
                 facts.server = f.server;
+                facts.redispatched_from = f.redispatched_from;
                 return error_reply(svc, client, &req, 503, f.termination, facts, keep_on_error)
                     .await;
             }

@@ -37,15 +37,11 @@ impl PassiveTap {
         };
         let server_side = matches!(facts.termination.side, Side::Server | Side::ServerTimeout);
         let connected = facts.timers.tc.is_some();
-        // Retries on the same server are failed connects to it (after a redispatch the
-        // earlier attempts were on another server, whose index the facts do not keep).
-        let failed = if facts.redispatched {
-            0
-        } else {
-            facts.retries.min(MAX_EVENTS_PER_STREAM)
-        };
-        for _ in 0..failed {
-            (self.0)(b, s, Event::ConnectError);
+        // Every attempt before the last one failed: on the server the stream ended on, or, when
+        // a redispatch (which happens on the last retry) moved it, on the server it left.
+        let before = facts.redispatched_from.unwrap_or(s);
+        for _ in 0..facts.retries.min(MAX_EVENTS_PER_STREAM) {
+            (self.0)(b, before, Event::ConnectError);
         }
         if !connected {
             if server_side && facts.termination.state == StreamState::Connect {

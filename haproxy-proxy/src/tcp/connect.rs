@@ -24,6 +24,8 @@ pub struct Connected {
     pub retries: u32,
     /// True when a retry went to another server.
     pub redispatched: bool,
+    /// The server the failed attempts went to, when a retry went to another one.
+    pub redispatched_from: Option<usize>,
     /// Time spent in the successful connect (`Tc`).
     pub tc: Duration,
 }
@@ -37,6 +39,8 @@ pub struct ConnectFailed {
     pub server: Option<usize>,
     /// Retries made.
     pub retries: u32,
+    /// The server the first failed attempts went to, when a retry went to another one.
+    pub redispatched_from: Option<usize>,
 }
 
 /// Connects to a server of `backend` chosen by `picker`, retrying `retries` times; with
@@ -54,9 +58,11 @@ pub async fn connect_server<P: PickServer + ?Sized>(
         termination: Termination::new(Side::Server, StreamState::Connect),
         server: None,
         retries: 0,
+        redispatched_from: None,
     };
     let mut idx = picker.pick(backend_idx, view, None).ok_or(no_server)?;
     let (mut retries, mut redispatched) = (0u32, false);
+    let mut redispatched_from = None;
     let connect_timeout = backend.timeouts.connect;
     loop {
         let server = backend.servers.get(idx).ok_or(no_server)?;
@@ -90,6 +96,7 @@ pub async fn connect_server<P: PickServer + ?Sized>(
                     server: idx,
                     retries,
                     redispatched,
+                    redispatched_from,
                     tc: started.elapsed(),
                 });
             }
@@ -101,6 +108,7 @@ pub async fn connect_server<P: PickServer + ?Sized>(
                 termination: Termination::new(side, StreamState::Connect),
                 server: Some(idx),
                 retries,
+                redispatched_from,
             });
         }
         retries += 1;
@@ -111,6 +119,7 @@ pub async fn connect_server<P: PickServer + ?Sized>(
         };
         match other {
             Some(o) if o != idx => {
+                redispatched_from.get_or_insert(idx);
                 idx = o;
                 redispatched = true;
             }

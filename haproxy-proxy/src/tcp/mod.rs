@@ -81,6 +81,7 @@ where
             facts.termination = failed.termination;
             facts.server = failed.server;
             facts.retries = failed.retries;
+            facts.redispatched_from = failed.redispatched_from;
             facts.timers.tt = Some(start.elapsed());
             let _ = client.shutdown().await;
             return facts;
@@ -89,6 +90,7 @@ where
     facts.server = Some(connected.server);
     facts.retries = connected.retries;
     facts.redispatched = connected.redispatched;
+    facts.redispatched_from = connected.redispatched_from;
     facts.timers.tw = Some(std::time::Duration::ZERO);
     facts.timers.tc = Some(connected.tc);
     let kill = shutdown(connected.server);

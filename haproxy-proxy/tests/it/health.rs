@@ -626,3 +626,37 @@ async fn a_returning_server_ramps_up_with_slowstart() {
     tx.send(Some(Stop::Hard)).unwrap();
     tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passive_health_counts_the_attempts_a_redispatch_hides() {
+    let health = Peer::new("health", Role::Http).await;
+    let s2 = Peer::new("s2", Role::Http).await;
+    let refused = {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let rt = runtime(&format!(
+        "defaults\n mode http\n timeout connect 100ms\n timeout client 5s\n timeout server 5s\n\
+         frontend fe\n bind 127.0.0.1:0\n default_backend app\n\
+         backend app\n retries 3\n option redispatch\n\
+         server s1 127.0.0.1:{refused} check port {} inter 5s observe layer4 error-limit 3 on-error mark-down\n\
+         server s2 127.0.0.1:{}\n",
+        health.port, s2.port
+    ))
+    .unwrap();
+    let log = Arc::new(MemoryLog::default());
+    let running = rt.start().unwrap().with_state_log(log.clone());
+    let addr = running.local_addrs()[0];
+    let (tx, rx) = tokio::sync::watch::channel(None);
+    let serving = tokio::spawn(running.serve(rx));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Every request succeeds (the last retry goes to s2), yet s1's refusals are counted.
+    assert_eq!(bodies(addr, 4).await, vec!["s2"; 4]);
+    let line = wait_line(&log, &["Server app/s1 is DOWN, reason: Health analyze"]).await;
+    assert!(
+        line.contains("Detected 3 consecutive errors, last one was: L4 unsuccessful connection"),
+        "{line}"
+    );
+    tx.send(Some(Stop::Hard)).unwrap();
+    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+}
