@@ -325,7 +325,13 @@ pub(crate) fn plan(
             }
             let kind = match &kind {
                 Some(k) => k,
-                None => kind.insert(check_kind(p)?),
+                None => {
+                    let defaults = p
+                        .defaults
+                        .as_ref()
+                        .and_then(|(name, _)| cfg.defaults.iter().rev().find(|d| &d.name == name));
+                    kind.insert(check_kind(p, defaults)?)
+                }
             };
             let agent = agent(p, s, set.addr, tc, tk)?;
             let spec = spec(p, s, set.addr, kind, tc, tk, params(p, s)?, agent, node)?;

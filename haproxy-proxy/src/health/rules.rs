@@ -31,25 +31,51 @@ fn refuse(p: &Proxy, d: Option<&Directive>, why: impl std::fmt::Display) -> Prox
     ProxyError::Config { message }
 }
 
-fn directives<'a>(p: &'a Proxy, kw: &'a str) -> impl Iterator<Item = &'a Directive> + 'a {
-    p.other
-        .iter()
-        .filter(move |d| d.words.first().is_some_and(|w| w == kw))
+/// Whether a `http-check`/`tcp-check` line is a rule of the ruleset (not a flag such as
+/// `disable-on-404` or `send-state`).
+fn is_rule(d: &Directive) -> bool {
+    !matches!(
+        d.words.get(1).map(String::as_str),
+        Some("disable-on-404" | "send-state")
+    )
+}
+
+/// The `kw` lines of the backend, else those of its defaults section: HAProxy 2.6 uses the
+/// defaults section's ruleset when the backend declares neither its own check option nor its
+/// own rules (observed on 2.6.12; flags alone do not count).
+fn directives<'a>(p: &'a Proxy, defaults: Option<&'a Proxy>, kw: &'a str) -> Vec<&'a Directive> {
+    let of = |q: &'a Proxy| -> Vec<&'a Directive> {
+        q.other
+            .iter()
+            .filter(|d| d.words.first().is_some_and(|w| w == kw))
+            .collect()
+    };
+    let own = of(p);
+    match defaults {
+        // COMPAT: an option re-declared in the backend with the very same words counts as
+        // inherited (the model keeps no trace of where the option was written).
+        Some(d) if !own.iter().any(|x| is_rule(x)) && d.options.check == p.options.check => {
+            let mut all = of(d);
+            all.extend(own);
+            all
+        }
+        _ => own,
+    }
 }
 
 /// The check every `check` server of backend `p` runs.
 ///
 /// # Errors
 /// [`ProxyError::Config`] for a rule that is malformed or that the checks cannot run yet.
-pub(crate) fn check_kind(p: &Proxy) -> Result<CheckKind, ProxyError> {
+pub(crate) fn check_kind(p: &Proxy, defaults: Option<&Proxy>) -> Result<CheckKind, ProxyError> {
     let Some((name, args)) = &p.options.check else {
         return Ok(CheckKind::Connect);
     };
     let arg = |i: usize| args.get(i).map(String::as_str);
     let bad = |e: haproxy_check::CheckError| refuse(p, None, format!("option {name}: {e}"));
     match name.as_str() {
-        "httpchk" => http_kind(p, args),
-        "tcp-check" => tcp_kind(p),
+        "httpchk" => http_kind(p, defaults, args),
+        "tcp-check" => tcp_kind(p, defaults),
         "ssl-hello-chk" => ssl_hello_check().map(CheckKind::Tcp).map_err(bad),
         "redis-check" => Ok(CheckKind::Tcp(redis_check())),
         "ldap-check" => Ok(CheckKind::Tcp(ldap_check())),
@@ -328,13 +354,17 @@ fn connect_rule(p: &Proxy, d: &Directive, args: &[String]) -> Result<ConnectRule
 }
 
 /// `option httpchk` and the `http-check` lines of the backend.
-fn http_kind(p: &Proxy, base: &[String]) -> Result<CheckKind, ProxyError> {
+fn http_kind(
+    p: &Proxy,
+    defaults: Option<&Proxy>,
+    base: &[String],
+) -> Result<CheckKind, ProxyError> {
     let mut disable_on_404 = false;
     let mut send_state = false;
     // Exchanges: each a request (None: the option's) and at most one expect.
     let mut steps: Vec<HttpPending> = Vec::new();
     let mut connects = 0usize;
-    for d in directives(p, "http-check") {
+    for d in directives(p, defaults, "http-check") {
         let args = d.words.get(2..).unwrap_or_default();
         match d.words.get(1).map(String::as_str) {
             Some("disable-on-404") => disable_on_404 = true,
@@ -452,9 +482,9 @@ fn tcp_expect(p: &Proxy, d: &Directive, args: &[String]) -> Result<Expect, Proxy
 }
 
 /// `option tcp-check` and the `tcp-check` lines of the backend (none: connect only).
-fn tcp_kind(p: &Proxy) -> Result<CheckKind, ProxyError> {
+fn tcp_kind(p: &Proxy, defaults: Option<&Proxy>) -> Result<CheckKind, ProxyError> {
     let mut rules = Vec::new();
-    for d in directives(p, "tcp-check") {
+    for d in directives(p, defaults, "tcp-check") {
         let args = d.words.get(2..).unwrap_or_default();
         let one = || match args {
             [s] => Ok(s.as_str()),

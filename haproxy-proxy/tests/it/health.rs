@@ -660,3 +660,42 @@ async fn passive_health_counts_the_attempts_a_redispatch_hides() {
     tx.send(Some(Stop::Hard)).unwrap();
     tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
 }
+
+#[test]
+fn check_rules_come_from_the_defaults_section_unless_the_backend_has_its_own() {
+    let rt = runtime(
+        "defaults\n mode http\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n\
+         option httpchk GET /x\n http-check expect status 201\n\
+         frontend fe\n bind 127.0.0.1:0\n default_backend inherit\n\
+         backend inherit\n http-check send-state\n server s 127.0.0.1:1 check\n\
+         backend own_rules\n http-check send meth GET uri /z\n server s 127.0.0.1:1 check\n\
+         backend own_option\n option httpchk GET /y\n server s 127.0.0.1:1 check\n\
+         defaults tcp\n mode tcp\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n\
+         option tcp-check\n tcp-check send hello\\r\\n\n tcp-check expect string nope\n\
+         backend t\n server s 127.0.0.1:1 check\n",
+    )
+    .unwrap();
+    let kinds: Vec<String> = rt
+        .health
+        .checked
+        .iter()
+        .map(|c| format!("{:?}", c.spec.kind))
+        .collect();
+    // Observed on 2.6.12: `inherit` checks with the defaults' `expect status 201` (flags such as
+    // send-state do not count as rules), `own_rules` and `own_option` with their own only.
+    assert!(kinds[0].contains("201"), "{}", kinds[0]);
+    assert!(
+        !kinds[1].contains("201") && kinds[1].contains("/z"),
+        "{}",
+        kinds[1]
+    );
+    assert!(
+        !kinds[2].contains("201") && kinds[2].contains("/y"),
+        "{}",
+        kinds[2]
+    );
+    let CheckKind::Tcp(t) = &rt.health.checked[3].spec.kind else {
+        panic!("{}", kinds[3])
+    };
+    assert_eq!(t.rules().len(), 2);
+}
