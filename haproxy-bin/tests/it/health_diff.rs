@@ -257,3 +257,48 @@ fn agent_state_lines_match_haproxy() {
     let _ = std::fs::remove_dir_all(&dir);
     compare("agent-lines.txt", lines, mask_up_reason);
 }
+
+#[test]
+fn tracking_chains_follow_in_haproxy_order() {
+    let mut peers = Peers::new(&["s1"]);
+    let dir = std::env::temp_dir().join(format!("haproxy-rs-track-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exes = daemons();
+    let p = peers.port(0);
+    let daemons: Vec<Daemon> = exes
+        .iter()
+        .enumerate()
+        .map(|(i, exe)| {
+            let fe = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let cfg = dir.join(format!("track{i}.cfg"));
+            std::fs::write(
+                &cfg,
+                format!(
+                    "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+                     frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\n\
+                     backend be\n    server s1 127.0.0.1:{p} check inter 100 rise 1 fall 1\n\
+                     \x20   server t1 127.0.0.1:{p} track s1\n    server t2 127.0.0.1:{p} track t1\n\
+                     \x20   server o 127.0.0.1:{p} backup\n\n\
+                     backend other\n    server x 127.0.0.1:{p} track be/s1\n"
+                ),
+            )
+            .unwrap();
+            Daemon::start(exe, &cfg, fe)
+        })
+        .collect();
+    std::thread::sleep(PHASE);
+    peers.stop(0);
+    std::thread::sleep(PHASE);
+    peers.start(0);
+    std::thread::sleep(PHASE);
+    let lines = daemons
+        .iter()
+        .map(|d| d.lines().iter().filter_map(|l| normalize(l)).collect())
+        .collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    compare("track-lines.txt", lines, |l| l);
+}

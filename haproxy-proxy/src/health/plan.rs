@@ -32,6 +32,15 @@ pub struct CheckedServer {
     pub shutdown_backups_on_up: bool,
 }
 
+/// The server a tracking server follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackSource {
+    /// A checked server, by index in [`Plan::checked`].
+    Checked(usize),
+    /// Another tracking server, by index in [`Plan::trackers`].
+    Tracker(usize),
+}
+
 /// A server with `track [<backend>/]<server>`: it copies the tracked server's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tracker {
@@ -39,8 +48,10 @@ pub struct Tracker {
     pub backend: usize,
     /// Its index within the backend.
     pub server: usize,
-    /// Index, in [`Plan::checked`], of the server it follows.
-    pub source: usize,
+    /// The server it follows.
+    pub source: TrackSource,
+    /// The checked server at the root of the chain (whose parameters it uses).
+    pub root: usize,
 }
 
 /// Everything the health checks of a configuration need.
@@ -275,6 +286,9 @@ fn agent(
     }))
 }
 
+/// A `track` line waiting for its target: backend, server, target, backend name, server line.
+type PendingTrack<'a> = (usize, usize, String, String, &'a Server);
+
 /// Builds the plan; `backends` are the backend sections in routing order with their settings.
 ///
 /// # Errors
@@ -287,7 +301,7 @@ pub(crate) fn plan(
         spread_checks: cfg.global.spread_checks.unwrap_or(0),
         ..Plan::default()
     };
-    let mut pending_tracks = Vec::new();
+    let mut pending_tracks: Vec<PendingTrack<'_>> = Vec::new();
     let node = cfg.global.node.as_deref().unwrap_or_default();
     for (b, (p, settings)) in backends.iter().enumerate() {
         let mut kind = None;
@@ -351,38 +365,90 @@ pub(crate) fn plan(
             });
         }
     }
-    for (b, i, target, own, s) in pending_tracks {
-        let (be, sv) = target
-            .split_once('/')
-            .unwrap_or((own.as_str(), target.as_str()));
-        let source = backends
-            .iter()
-            .position(|(p, _)| p.name == be)
-            .and_then(|tb| {
-                let ts = backends
-                    .get(tb)?
-                    .0
-                    .servers
-                    .iter()
-                    .position(|x| x.name == sv)?;
-                out.checked
-                    .iter()
-                    .position(|c| c.backend == tb && c.server == ts)
-            })
-            .ok_or_else(|| {
-                refuse(
-                    &own,
+    // Resolve `track` lines: a target is a checked server or another tracking server, which may
+    // itself be resolved later; each pass resolves at least one line or the rest cannot be.
+    let mut pending: Vec<Option<PendingTrack<'_>>> = pending_tracks.into_iter().map(Some).collect();
+    let mut slot_of: Vec<Option<usize>> = vec![None; pending.len()];
+    loop {
+        let mut progress = false;
+        for k in 0..pending.len() {
+            let Some(Some((b, i, target, own, s))) = pending.get(k) else {
+                continue;
+            };
+            let (be, sv) = target
+                .split_once('/')
+                .unwrap_or((own.as_str(), target.as_str()));
+            let Some(tb) = backends.iter().position(|(p, _)| p.name == be) else {
+                return Err(refuse(
+                    own,
                     s,
-                    format!(
-                        "unable to use {be}/{sv} for tracking: no such server with checks enabled"
-                    ),
-                )
-            })?;
-        out.trackers.push(Tracker {
-            backend: b,
-            server: i,
-            source,
-        });
+                    format!("unable to find {be}/{sv} for tracking"),
+                ));
+            };
+            let Some(ts) = backends
+                .get(tb)
+                .and_then(|(p, _)| p.servers.iter().position(|x| x.name == sv))
+            else {
+                return Err(refuse(
+                    own,
+                    s,
+                    format!("unable to find {be}/{sv} for tracking"),
+                ));
+            };
+            let found = match out
+                .checked
+                .iter()
+                .position(|c| c.backend == tb && c.server == ts)
+            {
+                Some(c) => Some((TrackSource::Checked(c), c)),
+                None => out
+                    .trackers
+                    .iter()
+                    .position(|t| t.backend == tb && t.server == ts)
+                    .and_then(|t| Some((TrackSource::Tracker(t), out.trackers.get(t)?.root))),
+            };
+            if let Some((source, root)) = found {
+                out.trackers.push(Tracker {
+                    backend: *b,
+                    server: *i,
+                    source,
+                    root,
+                });
+                if let Some(slot) = slot_of.get_mut(k) {
+                    *slot = Some(out.trackers.len() - 1);
+                }
+                if let Some(p) = pending.get_mut(k) {
+                    *p = None;
+                }
+                progress = true;
+            }
+        }
+        if !progress {
+            break;
+        }
     }
+    if let Some((_, _, target, own, s)) = pending.into_iter().flatten().next() {
+        return Err(refuse(
+            &own,
+            s,
+            format!("unable to use {target} for tracking as it does not have any check enabled"),
+        ));
+    }
+    // Keep declaration order (HAProxy's tracker lists depend on it).
+    let order: Vec<usize> = slot_of.into_iter().flatten().collect();
+    let mut sorted: Vec<Tracker> = Vec::with_capacity(order.len());
+    let mut new_index = vec![0usize; order.len()];
+    for (pos, old) in order.iter().enumerate() {
+        if let (Some(t), Some(n)) = (out.trackers.get(*old), new_index.get_mut(*old)) {
+            sorted.push(*t);
+            *n = pos;
+        }
+    }
+    for t in &mut sorted {
+        if let TrackSource::Tracker(k) = &mut t.source {
+            *k = new_index.get(*k).copied().unwrap_or(*k);
+        }
+    }
+    out.trackers = sorted;
     Ok(out)
 }

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::log::StateLog;
-use super::plan::Plan;
+use super::plan::{Plan, TrackSource};
 use crate::registry::{self, Admin, Registry};
 
 /// How often the balancers of backends with `slowstart` servers advance their ramps.
@@ -100,7 +100,7 @@ impl HealthChecks {
             .map(|t| {
                 let params = plan
                     .checked
-                    .get(t.source)
+                    .get(t.root)
                     .map(|c| c.spec.params)
                     .unwrap_or_default();
                 Health::new(params, now)
@@ -373,39 +373,71 @@ impl Ctx {
         }
     }
 
-    /// Copies the state of checked server `i` to the servers tracking it.
+    /// Copies the state of checked server `i` to the servers tracking it, and on down the
+    /// chains, in HAProxy's order (observed on 2.6.12): depth first, the latest declared tracker
+    /// of a server first.
     fn follow(&self, i: usize, source: &Health) {
-        let Some(c) = self.plan.checked.get(i) else {
-            return;
+        let now = Instant::now();
+        let mut stack = Vec::new();
+        self.push_followers(TrackSource::Checked(i), source, now, &mut stack);
+        // Each tracker follows one server and the plan has no cycles: at most one visit each.
+        let mut budget = self.plan.trackers.len();
+        while let Some((k, t, h)) = stack.pop() {
+            if budget == 0 {
+                return;
+            }
+            budget -= 1;
+            let Some(tr) = self.plan.trackers.get(k) else {
+                continue;
+            };
+            let via = self.source_name(tr.source);
+            self.transition(tr.backend, tr.server, t, None, &h, Some(&via));
+            self.push_followers(TrackSource::Tracker(k), &h, now, &mut stack);
+        }
+    }
+
+    /// Applies `health` to the trackers of `src` and stacks those that changed, the latest
+    /// declared on top.
+    fn push_followers(
+        &self,
+        src: TrackSource,
+        health: &Health,
+        now: Instant,
+        stack: &mut Vec<(usize, Transition, Health)>,
+    ) {
+        let via = self.source_name(src);
+        let mut hs = self.trackers.lock().unwrap_or_else(PoisonError::into_inner);
+        for (k, (_, h)) in self
+            .plan
+            .trackers
+            .iter()
+            .zip(hs.iter_mut())
+            .enumerate()
+            .filter(|(_, (t, _))| t.source == src)
+        {
+            if let Some(t) = h.follow(health, &via, now) {
+                stack.push((k, t, h.clone()));
+            }
+        }
+    }
+
+    /// `backend/server` of a tracked server.
+    fn source_name(&self, src: TrackSource) -> String {
+        let at = match src {
+            TrackSource::Checked(i) => self.plan.checked.get(i).map(|c| (c.backend, c.server)),
+            TrackSource::Tracker(k) => self.plan.trackers.get(k).map(|t| (t.backend, t.server)),
         };
-        let Some(src) = self.server(c.backend, c.server) else {
-            return;
+        let Some((b, s)) = at else {
+            return String::new();
         };
-        let via = format!(
+        format!(
             "{}/{}",
             self.registry
                 .backends
-                .get(c.backend)
-                .map_or("", |b| b.name.as_str()),
-            src.name
-        );
-        let now = Instant::now();
-        let changes: Vec<(usize, Transition, Health)> = {
-            let mut hs = self.trackers.lock().unwrap_or_else(PoisonError::into_inner);
-            self.plan
-                .trackers
-                .iter()
-                .zip(hs.iter_mut())
-                .enumerate()
-                .filter(|(_, (t, _))| t.source == i)
-                .filter_map(|(k, (_, h))| h.follow(source, &via, now).map(|t| (k, t, h.clone())))
-                .collect()
-        };
-        for (k, t, h) in changes {
-            if let Some(tr) = self.plan.trackers.get(k) {
-                self.transition(tr.backend, tr.server, t, None, &h, Some(&via));
-            }
-        }
+                .get(b)
+                .map_or("", |x| x.name.as_str()),
+            self.server(b, s).map_or("", |x| x.name.as_str())
+        )
     }
 
     /// The counts HAProxy prints after a change: usable active and backup servers of the

@@ -76,7 +76,10 @@ fn the_plan_follows_server_and_backend_options() {
         (Duration::from_millis(500), b"ping".as_slice())
     );
     assert_eq!(plan.trackers.len(), 1);
-    assert_eq!((plan.trackers[0].server, plan.trackers[0].source), (2, 1));
+    assert_eq!(
+        (plan.trackers[0].server, plan.trackers[0].source),
+        (2, haproxy_proxy::health::TrackSource::Checked(1))
+    );
     assert_eq!(plan.slowstart_backends, vec![0]);
 }
 
