@@ -350,9 +350,114 @@ impl Ctx {
         }
         if let (Some(i), Some(h)) = (checked, &health) {
             self.publish(i, h);
-            self.follow(i, h);
+        }
+        let src = match checked {
+            Some(i) => Some(TrackSource::Checked(i)),
+            None => self
+                .plan
+                .trackers
+                .iter()
+                .position(|t| t.backend == b && t.server == s)
+                .map(TrackSource::Tracker),
+        };
+        if let Some(src) = src {
+            self.propagate_admin(src, was, admin);
         }
         true
+    }
+
+    /// Carries an admin change of `src` to the servers tracking it, depth first, the latest
+    /// declared first, with the lines HAProxy 2.6.12 writes for them (observed).
+    fn propagate_admin(&self, src: TrackSource, was: Admin, admin: Admin) {
+        let now = Instant::now();
+        let children = |src: TrackSource| -> Vec<usize> {
+            self.plan
+                .trackers
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.source == src)
+                .map(|(k, _)| k)
+                .collect()
+        };
+        let mut stack = children(src);
+        let mut budget = self.plan.trackers.len();
+        while let Some(k) = stack.pop() {
+            if budget == 0 {
+                return;
+            }
+            budget -= 1;
+            let Some(tr) = self.plan.trackers.get(k) else {
+                continue;
+            };
+            let (Some(be), Some(sv)) = (
+                self.registry.backends.get(tr.backend),
+                self.server(tr.backend, tr.server),
+            ) else {
+                continue;
+            };
+            let via = self.source_name(tr.source);
+            // The tracker's own health follows the source's maintenance (for its display).
+            let source_health = match tr.source {
+                TrackSource::Checked(i) => self.scheduler.health(i),
+                TrackSource::Tracker(j) => self
+                    .trackers
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get(j)
+                    .cloned(),
+            };
+            if let Some(src_h) = source_health {
+                let mut hs = self.trackers.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Some(h) = hs.get_mut(k) {
+                    let _ = h.follow(&src_h, &via, now);
+                }
+            }
+            sv.set_admin(admin);
+            let before = self.counts(tr.backend, tr.server);
+            self.registry.apply_server_state(tr.backend, tr.server);
+            let n = self.counts(tr.backend, tr.server);
+            let (name, server, backup) = (be.name.as_str(), sv.name.as_str(), sv.backup);
+            let prefix = if backup { "Backup " } else { "" };
+            let head = format!("{prefix}Server {name}/{server}");
+            let lines = match (was, admin) {
+                (_, Admin::Maint) => {
+                    vec![with_via(
+                        message::server_enter_maint(name, server, backup, &n),
+                        &via,
+                    )]
+                }
+                (Admin::Maint, Admin::Drain) => vec![
+                    format!("{head} is UP/DRAIN (leaving maintenance)."),
+                    format!("{head} is leaving forced drain but remains in drain mode via {via}."),
+                ],
+                (Admin::Maint, Admin::Ready) => {
+                    vec![format!("{head} is UP/READY (leaving maintenance).")]
+                }
+                (_, Admin::Drain) => {
+                    vec![with_via(
+                        message::server_enter_drain(name, server, backup, &n),
+                        &via,
+                    )]
+                }
+                (Admin::Drain, Admin::Ready) => {
+                    vec![message::server_leave_drain(name, server, backup)]
+                }
+                (Admin::Ready, Admin::Ready) => Vec::new(),
+            };
+            for l in lines {
+                self.log.log(Severity::Warning, &l);
+            }
+            if admin == Admin::Maint
+                && n.active + n.backup == 0
+                && before.active + before.backup > 0
+            {
+                self.log.log(
+                    Severity::Alert,
+                    &format!("backend '{name}' has no server available!"),
+                );
+            }
+            stack.extend(children(TrackSource::Tracker(k)));
+        }
     }
 
     /// A passive-health event from the streams.

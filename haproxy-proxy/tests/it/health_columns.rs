@@ -326,6 +326,14 @@ const ADMIN_SCRIPT: &[(&str, &str)] = &[
     ("s2", "maint"),
     ("s1", "maint"),
     ("s1", "ready"),
+    ("s1", "maint"),
+    ("s1", "drain"),
+    ("s1", "maint"),
+    ("s1", "ready"),
+    ("t1", "drain"),
+    ("t1", "ready"),
+    ("t1", "maint"),
+    ("t1", "ready"),
 ];
 
 /// Sends one runtime-API command and reads the answer.
@@ -361,8 +369,9 @@ async fn admin_changes_write_haproxy_lines() {
             "{global}defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
              frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend app\n\n\
              backend app\n    option httpchk GET /health\n\
-             \x20   server s1 127.0.0.1:{} check inter 100 rise 2 fall 2\n    server s2 127.0.0.1:{}\n    server b1 127.0.0.1:{} backup\n",
-            peers[0].port, peers[1].port, peers[1].port
+             \x20   server s1 127.0.0.1:{} check inter 100 rise 2 fall 2\n    server s2 127.0.0.1:{}\n    server b1 127.0.0.1:{} backup\n\
+             \x20   server t1 127.0.0.1:{} track s1\n    server t2 127.0.0.1:{} track t1\n",
+            peers[0].port, peers[1].port, peers[1].port, peers[0].port, peers[0].port
         )
     };
     let real = real_haproxy().map(|exe| {
