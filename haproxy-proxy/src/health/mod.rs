@@ -3,10 +3,12 @@
 //! each report turned into registry state, balancer state and HAProxy's state-change messages
 //! ([`StateLog`]), passive health fed by finished streams, and slow-start ticks.
 
+mod admin;
 mod log;
 mod plan;
 mod rules;
 mod run;
+mod track;
 
 pub use log::{MEMORY_LOG_LINES, MemoryLog, StateLog, StderrLog, stderr_line};
 pub(crate) use plan::plan;

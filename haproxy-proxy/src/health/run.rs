@@ -1,7 +1,7 @@
 //! The running checks: haproxy-check's scheduler on the daemon's runtime, and what each report
 //! does to the registry (health, check figures, the balancer) and to the log.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use haproxy_cfg::diag::Severity;
@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::log::StateLog;
-use super::plan::{Plan, TrackSource};
+use super::plan::Plan;
 use crate::registry::{self, Admin, Registry};
 
 /// How often the balancers of backends with `slowstart` servers advance their ramps.
@@ -58,15 +58,15 @@ fn agent_stats(o: &CheckOutcome, h: &Health) -> CheckStats {
 
 /// The shared state of the report handler.
 #[derive(Debug)]
-struct Ctx {
-    plan: Plan,
-    registry: Arc<Registry>,
-    log: Arc<dyn StateLog>,
-    scheduler: Arc<Scheduler>,
+pub(super) struct Ctx {
+    pub(super) plan: Plan,
+    pub(super) registry: Arc<Registry>,
+    pub(super) log: Arc<dyn StateLog>,
+    pub(super) scheduler: Arc<Scheduler>,
     /// Per backend, per server: the scheduler index of checked servers.
-    index: Vec<Vec<Option<usize>>>,
+    pub(super) index: Vec<Vec<Option<usize>>>,
     /// The trackers' own health, by tracker index.
-    trackers: Mutex<Vec<Health>>,
+    pub(super) trackers: Mutex<Vec<Health>>,
 }
 
 /// The health checks of a running configuration; dropping it stops them.
@@ -207,11 +207,11 @@ async fn slowstart_ticks(ctx: Arc<Ctx>) {
 }
 
 impl Ctx {
-    fn server(&self, b: usize, s: usize) -> Option<&registry::ServerEntry> {
+    pub(super) fn server(&self, b: usize, s: usize) -> Option<&registry::ServerEntry> {
         self.registry.backends.get(b)?.servers.get(s)
     }
 
-    fn tick_slowstarts(&self) {
+    pub(super) fn tick_slowstarts(&self) {
         let now = self.registry.now_secs();
         for b in &self.plan.slowstart_backends {
             if let Some(lb) = self.registry.balancer(*b) {
@@ -220,7 +220,7 @@ impl Ctx {
         }
     }
 
-    fn publish(&self, i: usize, h: &Health) {
+    pub(super) fn publish(&self, i: usize, h: &Health) {
         let Some(c) = self.plan.checked.get(i) else {
             return;
         };
@@ -296,170 +296,6 @@ impl Ctx {
         }
     }
 
-    /// An administrative change from the runtime API, with the lines HAProxy 2.6.12 writes for
-    /// `set server <b>/<s> state maint|drain|ready` (observed): checked servers also pause or
-    /// resume their checks in the scheduler.
-    fn change_admin(&self, b: usize, s: usize, admin: Admin) -> bool {
-        let (Some(be), Some(sv)) = (self.registry.backends.get(b), self.server(b, s)) else {
-            return false;
-        };
-        let was = sv.admin();
-        if was == admin {
-            return false;
-        }
-        let checked = self.index.get(b).and_then(|v| v.get(s)).copied().flatten();
-        if let Some(i) = checked {
-            let _ = self.scheduler.set_drain(i, admin == Admin::Drain);
-            let _ = self.scheduler.set_maint(i, admin == Admin::Maint);
-        }
-        let health = checked.and_then(|i| self.scheduler.health(i));
-        let up = health.as_ref().is_none_or(Health::is_up);
-        sv.set_admin(admin);
-        sv.set_health(match (&health, up) {
-            (_, false) => registry::Health::Down,
-            (Some(h), true) if h.op_state() == OpState::Stopping => registry::Health::NoLb,
-            _ => registry::Health::Up,
-        });
-        let was_usable = self.counts(b, s);
-        self.registry.apply_server_state(b, s);
-        let n = self.counts(b, s);
-        let (name, server, backup) = (be.name.as_str(), sv.name.as_str(), sv.backup);
-        let prefix = if backup { "Backup " } else { "" };
-        let lines = match (was, admin) {
-            (_, Admin::Maint) => vec![message::server_enter_maint(name, server, backup, &n)],
-            (Admin::Maint, Admin::Drain) => vec![
-                format!("{prefix}Server {name}/{server} is UP/DRAIN (leaving forced maintenance)."),
-                format!("{prefix}Server {name}/{server} remains in forced drain mode."),
-            ],
-            (Admin::Maint, Admin::Ready) => vec![message::server_leave_maint(name, server, backup)],
-            (_, Admin::Drain) => vec![message::server_enter_drain(name, server, backup, &n)],
-            (Admin::Drain, Admin::Ready) => vec![message::server_leave_drain(name, server, backup)],
-            (Admin::Ready, Admin::Ready) => Vec::new(),
-        };
-        for l in lines {
-            self.log.log(Severity::Warning, &l);
-        }
-        if admin == Admin::Maint
-            && n.active + n.backup == 0
-            && was_usable.active + was_usable.backup > 0
-        {
-            self.log.log(
-                Severity::Alert,
-                &format!("backend '{name}' has no server available!"),
-            );
-        }
-        if let (Some(i), Some(h)) = (checked, &health) {
-            self.publish(i, h);
-        }
-        let src = match checked {
-            Some(i) => Some(TrackSource::Checked(i)),
-            None => self
-                .plan
-                .trackers
-                .iter()
-                .position(|t| t.backend == b && t.server == s)
-                .map(TrackSource::Tracker),
-        };
-        if let Some(src) = src {
-            self.propagate_admin(src, was, admin);
-        }
-        true
-    }
-
-    /// Carries an admin change of `src` to the servers tracking it, depth first, the latest
-    /// declared first, with the lines HAProxy 2.6.12 writes for them (observed).
-    fn propagate_admin(&self, src: TrackSource, was: Admin, admin: Admin) {
-        let now = Instant::now();
-        let children = |src: TrackSource| -> Vec<usize> {
-            self.plan
-                .trackers
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| t.source == src)
-                .map(|(k, _)| k)
-                .collect()
-        };
-        let mut stack = children(src);
-        let mut budget = self.plan.trackers.len();
-        while let Some(k) = stack.pop() {
-            if budget == 0 {
-                return;
-            }
-            budget -= 1;
-            let Some(tr) = self.plan.trackers.get(k) else {
-                continue;
-            };
-            let (Some(be), Some(sv)) = (
-                self.registry.backends.get(tr.backend),
-                self.server(tr.backend, tr.server),
-            ) else {
-                continue;
-            };
-            let via = self.source_name(tr.source);
-            // The tracker's own health follows the source's maintenance (for its display).
-            let source_health = match tr.source {
-                TrackSource::Checked(i) => self.scheduler.health(i),
-                TrackSource::Tracker(j) => self
-                    .trackers
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .get(j)
-                    .cloned(),
-            };
-            if let Some(src_h) = source_health {
-                let mut hs = self.trackers.lock().unwrap_or_else(PoisonError::into_inner);
-                if let Some(h) = hs.get_mut(k) {
-                    let _ = h.follow(&src_h, &via, now);
-                }
-            }
-            sv.set_admin(admin);
-            let before = self.counts(tr.backend, tr.server);
-            self.registry.apply_server_state(tr.backend, tr.server);
-            let n = self.counts(tr.backend, tr.server);
-            let (name, server, backup) = (be.name.as_str(), sv.name.as_str(), sv.backup);
-            let prefix = if backup { "Backup " } else { "" };
-            let head = format!("{prefix}Server {name}/{server}");
-            let lines = match (was, admin) {
-                (_, Admin::Maint) => {
-                    vec![with_via(
-                        message::server_enter_maint(name, server, backup, &n),
-                        &via,
-                    )]
-                }
-                (Admin::Maint, Admin::Drain) => vec![
-                    format!("{head} is UP/DRAIN (leaving maintenance)."),
-                    format!("{head} is leaving forced drain but remains in drain mode via {via}."),
-                ],
-                (Admin::Maint, Admin::Ready) => {
-                    vec![format!("{head} is UP/READY (leaving maintenance).")]
-                }
-                (_, Admin::Drain) => {
-                    vec![with_via(
-                        message::server_enter_drain(name, server, backup, &n),
-                        &via,
-                    )]
-                }
-                (Admin::Drain, Admin::Ready) => {
-                    vec![message::server_leave_drain(name, server, backup)]
-                }
-                (Admin::Ready, Admin::Ready) => Vec::new(),
-            };
-            for l in lines {
-                self.log.log(Severity::Warning, &l);
-            }
-            if admin == Admin::Maint
-                && n.active + n.backup == 0
-                && before.active + before.backup > 0
-            {
-                self.log.log(
-                    Severity::Alert,
-                    &format!("backend '{name}' has no server available!"),
-                );
-            }
-            stack.extend(children(TrackSource::Tracker(k)));
-        }
-    }
-
     /// A passive-health event from the streams.
     fn observe(&self, b: usize, s: usize, ev: Event) {
         let Some(i) = self.index.get(b).and_then(|v| v.get(s)).copied().flatten() else {
@@ -478,76 +314,9 @@ impl Ctx {
         }
     }
 
-    /// Copies the state of checked server `i` to the servers tracking it, and on down the
-    /// chains, in HAProxy's order (observed on 2.6.12): depth first, the latest declared tracker
-    /// of a server first.
-    fn follow(&self, i: usize, source: &Health) {
-        let now = Instant::now();
-        let mut stack = Vec::new();
-        self.push_followers(TrackSource::Checked(i), source, now, &mut stack);
-        // Each tracker follows one server and the plan has no cycles: at most one visit each.
-        let mut budget = self.plan.trackers.len();
-        while let Some((k, t, h)) = stack.pop() {
-            if budget == 0 {
-                return;
-            }
-            budget -= 1;
-            let Some(tr) = self.plan.trackers.get(k) else {
-                continue;
-            };
-            let via = self.source_name(tr.source);
-            self.transition(tr.backend, tr.server, t, None, &h, Some(&via));
-            self.push_followers(TrackSource::Tracker(k), &h, now, &mut stack);
-        }
-    }
-
-    /// Applies `health` to the trackers of `src` and stacks those that changed, the latest
-    /// declared on top.
-    fn push_followers(
-        &self,
-        src: TrackSource,
-        health: &Health,
-        now: Instant,
-        stack: &mut Vec<(usize, Transition, Health)>,
-    ) {
-        let via = self.source_name(src);
-        let mut hs = self.trackers.lock().unwrap_or_else(PoisonError::into_inner);
-        for (k, (_, h)) in self
-            .plan
-            .trackers
-            .iter()
-            .zip(hs.iter_mut())
-            .enumerate()
-            .filter(|(_, (t, _))| t.source == src)
-        {
-            if let Some(t) = h.follow(health, &via, now) {
-                stack.push((k, t, h.clone()));
-            }
-        }
-    }
-
-    /// `backend/server` of a tracked server.
-    fn source_name(&self, src: TrackSource) -> String {
-        let at = match src {
-            TrackSource::Checked(i) => self.plan.checked.get(i).map(|c| (c.backend, c.server)),
-            TrackSource::Tracker(k) => self.plan.trackers.get(k).map(|t| (t.backend, t.server)),
-        };
-        let Some((b, s)) = at else {
-            return String::new();
-        };
-        format!(
-            "{}/{}",
-            self.registry
-                .backends
-                .get(b)
-                .map_or("", |x| x.name.as_str()),
-            self.server(b, s).map_or("", |x| x.name.as_str())
-        )
-    }
-
     /// The counts HAProxy prints after a change: usable active and backup servers of the
     /// backend, and the server's sessions.
-    fn counts(&self, b: usize, s: usize) -> BackendCounts {
+    pub(super) fn counts(&self, b: usize, s: usize) -> BackendCounts {
         let mut n = BackendCounts::default();
         let Some(be) = self.registry.backends.get(b) else {
             return n;
@@ -574,7 +343,7 @@ impl Ctx {
     }
 
     /// Applies one state change to the registry and the balancer, and logs it.
-    fn transition(
+    pub(super) fn transition(
         &self,
         b: usize,
         s: usize,
@@ -659,7 +428,7 @@ impl Ctx {
 }
 
 /// `Server b/s is DOWN. ...` → `Server b/s is DOWN via b/t. ...` (a tracking server's line).
-fn with_via(line: String, via: &str) -> String {
+pub(super) fn with_via(line: String, via: &str) -> String {
     match line.split_once(". ") {
         Some((head, tail)) => format!("{head} via {via}. {tail}"),
         None => line,
