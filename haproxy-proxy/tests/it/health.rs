@@ -702,3 +702,29 @@ fn check_rules_come_from_the_defaults_section_unless_the_backend_has_its_own() {
     };
     assert_eq!(t.rules().len(), 2);
 }
+
+#[test]
+fn check_connections_inherit_proxy_and_tls_as_haproxy_says() {
+    let rt = runtime(&format!(
+        "{DEFAULTS}frontend fe\n bind 127.0.0.1:0\n default_backend be\n\
+         backend be\n\
+         server e 127.0.0.1:85 check port 9001 send-proxy-v2 check-send-proxy\n\
+         server f 127.0.0.1:86 check check-ssl verify none check-sni h.example\n\
+         server g 127.0.0.1:87 check send-proxy port 9002\n\
+         server h 127.0.0.1:88 check ssl verify none addr 127.0.0.3\n\
+         server i 127.0.0.1:89 check ssl verify none\n"
+    ))
+    .unwrap();
+    let c = &rt.health.checked;
+    // Reference §3.1: `port`/`addr` stop checks from inheriting send-proxy and ssl, unless
+    // `check-send-proxy` / `check-ssl` ask for them.
+    assert_eq!(c[0].spec.send_proxy, Some(ProxyHeader::V2));
+    assert!(c[1].spec.tls.is_some());
+    assert_eq!(c[2].spec.send_proxy, None);
+    assert!(c[3].spec.tls.is_none());
+    assert_eq!(
+        c[3].spec.addr,
+        "127.0.0.3:88".parse::<SocketAddr>().unwrap()
+    );
+    assert!(c[4].spec.tls.is_some());
+}
