@@ -1,5 +1,5 @@
 //! Health checks wired into the daemon: the check plan built from the configuration
-//! ([`plan`]), haproxy-check's scheduler running on the serving runtime ([`HealthChecks`]),
+//! ([`Plan`]), haproxy-check's scheduler running on the serving runtime ([`HealthChecks`]),
 //! each report turned into registry state, balancer state and HAProxy's state-change messages
 //! ([`StateLog`]), passive health fed by finished streams, and slow-start ticks.
 
