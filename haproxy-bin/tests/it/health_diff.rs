@@ -81,7 +81,10 @@ fn config(fe: u16, peers: &Peers) -> String {
 
 /// A state-change line without the pid, its check duration masked; other lines are dropped.
 fn normalize(line: &str) -> Option<String> {
-    if !(line.contains("Server ") || line.contains("has no server available")) {
+    if !(line.contains("Server ")
+        || line.contains("server ")
+        || line.contains("has no server available"))
+    {
         return None;
     }
     let (tag, rest) = line.split_once(" (")?;
@@ -301,4 +304,55 @@ fn tracking_chains_follow_in_haproxy_order() {
         .collect();
     let _ = std::fs::remove_dir_all(&dir);
     compare("track-lines.txt", lines, |l| l);
+}
+
+#[test]
+fn log_health_checks_lines_match_haproxy() {
+    let mut peers = Peers::new(&["s1"]);
+    let dir = std::env::temp_dir().join(format!("haproxy-rs-loghc-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exes = daemons();
+    let p = peers.port(0);
+    let daemons: Vec<Daemon> = exes
+        .iter()
+        .enumerate()
+        .map(|(i, exe)| {
+            let fe = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let cfg = dir.join(format!("loghc{i}.cfg"));
+            std::fs::write(
+                &cfg,
+                format!(
+                    "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    option log-health-checks\n\n\
+                     frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\n\
+                     backend be\n    option httpchk GET /health\n    server s1 127.0.0.1:{p} check inter 100\n"
+                ),
+            )
+            .unwrap();
+            Daemon::start(exe, &cfg, fe)
+        })
+        .collect();
+    std::thread::sleep(PHASE);
+    peers.stop(0);
+    std::thread::sleep(PHASE);
+    peers.start(0);
+    std::thread::sleep(PHASE);
+    peers.set_status(0, 503);
+    std::thread::sleep(PHASE);
+    peers.set_status(0, 200);
+    std::thread::sleep(PHASE);
+    let lines = daemons
+        .iter()
+        .map(|d| {
+            d.lines()
+                .iter()
+                .filter_map(|l| normalize(l))
+                .collect::<Vec<String>>()
+        })
+        .collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    compare("log-health-checks-lines.txt", lines, |l| l);
 }

@@ -30,6 +30,9 @@ pub struct CheckedServer {
     pub shutdown_on_down: bool,
     /// `on-marked-up shutdown-backup-sessions`.
     pub shutdown_backups_on_up: bool,
+    /// The backend's `option log-health-checks`: each change of the check's result is logged,
+    /// and state changes use the short form.
+    pub log_health_checks: bool,
 }
 
 /// The server a tracking server follows.
@@ -362,6 +365,7 @@ pub(crate) fn plan(
                 spec,
                 shutdown_on_down: word(&x.on_marked_down, "shutdown-sessions")?,
                 shutdown_backups_on_up: word(&x.on_marked_up, "shutdown-backup-sessions")?,
+                log_health_checks: p.options.is_set("log-health-checks"),
             });
         }
     }

@@ -67,6 +67,8 @@ pub(super) struct Ctx {
     pub(super) index: Vec<Vec<Option<usize>>>,
     /// The trackers' own health, by tracker index.
     pub(super) trackers: Mutex<Vec<Health>>,
+    /// Per checked server: the health counter and status last logged (`log-health-checks`).
+    pub(super) logged: Mutex<Vec<(u32, haproxy_check::CheckStatus)>>,
 }
 
 /// The health checks of a running configuration; dropping it stops them.
@@ -113,7 +115,16 @@ impl HealthChecks {
             scheduler,
             index,
             trackers: Mutex::new(trackers),
+            logged: Mutex::new(Vec::new()),
         });
+        if let Ok(mut logged) = ctx.logged.lock() {
+            *logged = ctx
+                .plan
+                .checked
+                .iter()
+                .map(|c| (c.spec.params.rise(), haproxy_check::CheckStatus::Init))
+                .collect();
+        }
         for (i, c) in ctx.plan.checked.iter().enumerate() {
             if let (Some(sv), Some(h)) = (ctx.server(c.backend, c.server), ctx.scheduler.health(i))
             {
@@ -245,10 +256,52 @@ impl Ctx {
         let Some(c) = self.plan.checked.get(i) else {
             return;
         };
+        let reason = self.log_step(i, h);
         if let Some(t) = t {
-            self.transition(c.backend, c.server, t, Some(outcome), h, None);
+            // The NOLB line keeps its reason either way.
+            let check = (reason || t == Transition::NoLb).then_some(outcome);
+            self.transition(c.backend, c.server, t, check, h, None);
             self.follow(i, h);
         }
+    }
+
+    /// `option log-health-checks`: logs HAProxy's `Health check for server ...` line when the
+    /// health counter or the status changed. Returns whether state-change lines carry the
+    /// check's reason (the long form), i.e. whether the option is off.
+    pub(super) fn log_step(&self, i: usize, h: &Health) -> bool {
+        let Some(c) = self.plan.checked.get(i) else {
+            return true;
+        };
+        if !c.log_health_checks {
+            return true;
+        }
+        let now = (h.health(), h.last().status);
+        let changed = self
+            .logged
+            .lock()
+            .ok()
+            .and_then(|mut v| v.get_mut(i).map(|slot| std::mem::replace(slot, now) != now))
+            .unwrap_or(false);
+        if changed
+            && let (Some(be), Some(sv)) = (
+                self.registry.backends.get(c.backend),
+                self.server(c.backend, c.server),
+            )
+        {
+            let p = h.params();
+            let line = message::health_check_step(
+                &be.name,
+                &sv.name,
+                sv.backup,
+                h.last(),
+                h.health(),
+                p.rise(),
+                p.fall(),
+                h.is_drain(),
+            );
+            self.log.log(Severity::Warning, &line);
+        }
+        false
     }
 
     fn on_agent(&self, i: usize, result: &AgentResult, ts: &[Transition]) {
@@ -308,8 +361,9 @@ impl Ctx {
             return;
         };
         self.publish(i, &h);
+        let reason = self.log_step(i, &h);
         if let Some(t) = v.transition {
-            self.transition(b, s, t, Some(h.last()), &h, None);
+            self.transition(b, s, t, reason.then_some(h.last()), &h, None);
             self.follow(i, &h);
         }
     }
