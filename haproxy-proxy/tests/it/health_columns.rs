@@ -26,8 +26,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::build::runtime;
 use crate::health::{Peer, Role, SILENT};
 
-/// How long each step of the script lasts.
-const PHASE: Duration = Duration::from_millis(1500);
+/// How long each step of the script lasts (inter 200 ms, fall 2; a silent check takes 300 ms).
+const PHASE: Duration = Duration::from_millis(2000);
 /// Polling period of both daemons.
 const POLL: Duration = Duration::from_millis(20);
 /// Most rows kept per server (bounded: the script lasts about 15 s).
@@ -152,7 +152,9 @@ fn push(seq: &mut Vec<Row>, row: Row) {
 }
 
 fn config(fe: u16, peers: &[Peer], sock: Option<&Path>) -> String {
-    let opts = "check inter 100 rise 2 fall 2";
+    // Every transitional state lasts one `inter`: 200 ms is ten polls, so a busy machine does
+    // not make either side miss one.
+    let opts = "check inter 200 rise 2 fall 2";
     let global = sock.map_or(String::new(), |p| {
         format!("global\n    stats socket {} level admin\n\n", p.display())
     });
