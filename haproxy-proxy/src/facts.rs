@@ -49,6 +49,9 @@ pub struct StreamFacts {
     pub backend: Option<usize>,
     /// The chosen server.
     pub server: Option<usize>,
+    /// The server of the first connection attempts when `option redispatch` moved the stream
+    /// to `server` (they failed there; passive health counts them).
+    pub redispatched_from: Option<usize>,
     /// The HTTP status sent to the client.
     pub status: Option<u16>,
 }
@@ -64,6 +67,7 @@ impl Default for StreamFacts {
             redispatched: false,
             backend: None,
             server: None,
+            redispatched_from: None,
             status: None,
         }
     }

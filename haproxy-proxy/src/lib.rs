@@ -24,6 +24,7 @@ pub mod build;
 pub mod errors;
 pub mod forward;
 pub mod h1;
+pub mod health;
 pub mod http;
 pub mod listener;
 pub mod proxy_proto;

@@ -22,6 +22,10 @@ pub enum Side {
     ClientTimeout,
     /// The server side timed out (`s`).
     ServerTimeout,
+    /// Killed because the server was marked down (`on-marked-down shutdown-sessions`, `D`).
+    ServerDown,
+    /// Killed because an active server came up (`on-marked-up shutdown-backup-sessions`, `U`).
+    ServerUp,
     /// Nobody: the stream ended normally (`-`).
     Normal,
 }
@@ -38,6 +42,8 @@ impl Side {
             Side::Internal => 'I',
             Side::ClientTimeout => 'c',
             Side::ServerTimeout => 's',
+            Side::ServerDown => 'D',
+            Side::ServerUp => 'U',
             Side::Normal => '-',
         }
     }
@@ -48,6 +54,8 @@ impl fmt::Display for Side {
         let s = match self {
             Side::Client | Side::ClientTimeout => "client",
             Side::Server | Side::ServerTimeout => "server",
+            Side::ServerDown => "server down",
+            Side::ServerUp => "server up",
             Side::Proxy => "proxy",
             Side::Local => "local",
             Side::Resource => "resource",

@@ -4,6 +4,9 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+mod health;
+mod health_diff;
+mod health_support;
 mod run;
 mod stats_browser;
 mod stats_cli;

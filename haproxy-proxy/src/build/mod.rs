@@ -74,6 +74,8 @@ pub struct Runtime {
     pub nbthread: Option<u32>,
     /// Every frontend, backend and server with its live counters and state.
     pub registry: Arc<Registry>,
+    /// The health checks to run while serving.
+    pub health: crate::health::Plan,
 }
 
 fn cfg_err(message: impl Into<String>) -> ProxyError {
@@ -421,6 +423,14 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             )));
         }
     }
+    let health = crate::health::plan(
+        cfg,
+        &backend_proxies
+            .iter()
+            .copied()
+            .zip(&backends)
+            .collect::<Vec<_>>(),
+    )?;
     let picker = LbPicker(Arc::new(balancers));
     let backend_entries: Vec<BackendEntry> = backend_proxies
         .iter()
@@ -508,6 +518,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     }
     Ok(Runtime {
         registry,
+        health,
         frontends,
         global_maxconn: count(cfg.global.maxconn),
         nbthread: cfg.global.nbthread,

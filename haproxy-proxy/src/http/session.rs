@@ -367,6 +367,7 @@ where
                     facts.timers.tc = Some(before.elapsed().saturating_sub(result.1));
                     facts.retries = c.retries;
                     facts.redispatched = c.redispatched;
+                    facts.redispatched_from = c.redispatched_from;
                     conn = Some(ServerConn {
                         backend: be_idx,
                         server: c.server,
@@ -381,6 +382,13 @@ where
         }
     };
     let Some(mut conn) = conn else { return false };
+    // `on-marked-down shutdown-sessions` / `shutdown-backup-sessions`: only armed servers.
+    let mut kill = svc
+        .registry
+        .backends
+        .get(be_idx)
+        .and_then(|b| b.servers.get(conn.server))
+        .and_then(|sv| sv.armed_shutdown_signal());
     prepare_request(&mut req, fe, be, src, dst, server_ka);
     let mut head_bytes = Vec::with_capacity(512);
     req.write_to(&mut head_bytes);
@@ -489,7 +497,13 @@ where
             server_fin: be.timeouts.server_fin,
         }
         .tunnel(fe.timeouts.tunnel.or(be.timeouts.tunnel));
-        let out = forward(&mut *client, conn.stream, t).await;
+        let out = tokio::select! {
+            out = forward(&mut *client, conn.stream, t) => out,
+            side = killed(&mut kill) => {
+                facts.termination = Termination::new(side, StreamState::Data);
+                return false;
+            }
+        };
         facts.bytes_in += out.client_to_server;
         facts.bytes_out += out.server_to_client;
         facts.termination = out.termination;
@@ -524,7 +538,14 @@ where
         return false;
     }
     facts.bytes_out += out.len() as u64;
-    match relay(&mut conn.stream, &mut sbuf, client, resp_framing, st, ct).await {
+    let relayed = tokio::select! {
+        r = relay(&mut conn.stream, &mut sbuf, client, resp_framing, st, ct) => r,
+        side = killed(&mut kill) => {
+            facts.termination = Termination::new(side, StreamState::Data);
+            return false;
+        }
+    };
+    match relayed {
         Ok(n) => facts.bytes_out += n,
         Err(e) => {
             let side = match e {
@@ -540,6 +561,17 @@ where
         *server = Some(conn);
     }
     client_keep
+}
+
+/// Resolves when the server's sessions are shut down, with the side to blame; never without a
+/// signal.
+async fn killed(kill: &mut Option<tokio::sync::watch::Receiver<(u64, Side)>>) -> Side {
+    if let Some(rx) = kill
+        && rx.changed().await.is_ok()
+    {
+        return rx.borrow().1;
+    }
+    std::future::pending().await
 }
 
 async fn read_response(
@@ -580,6 +612,7 @@ where
 {
     facts.retries = f.retries;
     facts.server = f.server;
+    facts.redispatched_from = f.redispatched_from;
     if f.is_client_abort() {
         facts.termination = f.termination;
         return false;

@@ -7,10 +7,30 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use haproxy_stats::CheckStats;
 
+type LiveFn = dyn Fn() -> bool + Send + Sync;
+
+/// Tells, at each read, whether the server's check is running now, so a read made meanwhile
+/// shows it in progress (`* L7OK`, code 0), as HAProxy's `show stat` does.
+pub struct LiveCheck(Box<LiveFn>);
+
+impl std::fmt::Debug for LiveCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LiveCheck")
+    }
+}
+
+impl LiveCheck {
+    /// A reader calling `f` (true while a check runs).
+    pub fn new(f: impl Fn() -> bool + Send + Sync + 'static) -> LiveCheck {
+        LiveCheck(Box::new(f))
+    }
+}
+
 /// The check figures of one server.
 #[derive(Debug, Default)]
 pub struct CheckSlot {
     health: Mutex<Option<CheckStats>>,
+    live: arc_swap::ArcSwapOption<LiveCheck>,
     agent: Mutex<Option<CheckStats>>,
     /// Failed checks (`chkfail`).
     pub chkfail: AtomicU64,
@@ -35,9 +55,25 @@ impl CheckSlot {
         }
     }
 
-    /// The health check's figures, if the server has a health check.
+    /// Asks the running checks whether a check is in progress at each read (`None`: no more).
+    pub fn set_live(&self, live: Option<std::sync::Arc<LiveCheck>>) {
+        self.live.store(live);
+    }
+
+    /// The health check's figures, if the server has a health check: the last published ones,
+    /// marked in progress (code 0, as HAProxy resets it) while a check runs.
     pub fn health(&self) -> Option<CheckStats> {
-        self.health.lock().ok().and_then(|h| h.clone())
+        let mut stats = self.health.lock().ok().and_then(|h| h.clone())?;
+        if let Some(live) = &*self.live.load()
+            && !stats.paused
+            && (live.0)()
+        {
+            stats.in_progress = true;
+            if stats.code.is_some() {
+                stats.code = Some(0);
+            }
+        }
+        Some(stats)
     }
 
     /// The agent check's figures, if the server has an agent check.

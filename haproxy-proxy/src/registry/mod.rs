@@ -5,14 +5,18 @@
 //! Reading and recording use atomics only; a state or weight change goes through the backend's
 //! haproxy-lb balancer, which recomputes only what changed.
 
+mod admin;
 mod check;
+mod passive;
 mod server;
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime};
 
-pub use check::CheckSlot;
+pub use admin::AdminHook;
+pub use check::{CheckSlot, LiveCheck};
+pub use passive::{MAX_EVENTS_PER_STREAM, PassiveTap};
 pub use server::{Admin, Health, ServerEntry};
 
 use crate::build::LbPicker;
@@ -81,6 +85,10 @@ pub struct Registry {
     /// True for each frontend (by index) stopped by `shutdown frontend`: status `STOP`, no new
     /// connection is served again.
     pub frontend_stopped: Vec<AtomicBool>,
+    /// Where finished streams' outcomes go for passive health (set while checks run).
+    passive: arc_swap::ArcSwapOption<PassiveTap>,
+    /// Where admin changes go while health checks run.
+    admin_hook: arc_swap::ArcSwapOption<AdminHook>,
 }
 
 /// A backend's UP/DOWN history (`chkdown`, `lastchg`, `downtime` of the `BACKEND` row).
@@ -159,6 +167,8 @@ impl Registry {
             process: OnceLock::new(),
             limit_changes: tokio::sync::watch::channel(0).0,
             patterns: Arc::default(),
+            passive: arc_swap::ArcSwapOption::empty(),
+            admin_hook: arc_swap::ArcSwapOption::empty(),
         }
     }
 
@@ -309,6 +319,38 @@ impl Registry {
             sv.counters.last_session.store(stamp, Relaxed);
             sv.counters.record(facts);
         }
+        if let Some(tap) = &*self.passive.load() {
+            tap.feed(facts);
+        }
+    }
+
+    /// Installs (or with `None` removes) the hook [`Registry::change_admin`] goes through.
+    pub fn set_admin_hook(&self, hook: Option<Arc<AdminHook>>) {
+        self.admin_hook.store(hook);
+    }
+
+    /// Changes server `(b, s)`'s administrative state as the runtime API does: through the
+    /// health checks when they run (checks pause in maintenance, HAProxy's lines such as
+    /// `Server be/s is going DOWN for maintenance. ...` are written), else directly on the entry
+    /// and the balancer. Returns whether the state changed.
+    pub fn change_admin(&self, b: usize, s: usize, admin: Admin) -> bool {
+        if let Some(hook) = &*self.admin_hook.load() {
+            return hook.apply(b, s, admin);
+        }
+        let Some(sv) = self.backends.get(b).and_then(|be| be.servers.get(s)) else {
+            return false;
+        };
+        if sv.admin() == admin {
+            return false;
+        }
+        sv.set_admin(admin);
+        self.apply_server_state(b, s);
+        true
+    }
+
+    /// Installs (or with `None` removes) the passive-health tap that [`Registry::record`] feeds.
+    pub fn set_passive_tap(&self, tap: Option<Arc<PassiveTap>>) {
+        self.passive.store(tap);
     }
 }
 

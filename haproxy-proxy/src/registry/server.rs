@@ -3,12 +3,14 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering::Relaxed};
 
 use haproxy_lb::ServerState;
+use tokio::sync::watch;
 
 use super::check::CheckSlot;
 use crate::counters::Counters;
+use crate::side::Side;
 
 /// Administrative state set by the configuration, the runtime API or the stats page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +96,8 @@ pub struct ServerEntry {
     health: AtomicU8,
     applied: AtomicU8,
     last_change: AtomicU64,
+    shutdown: watch::Sender<(u64, Side)>,
+    shutdown_armed: AtomicBool,
 }
 
 impl ServerEntry {
@@ -125,7 +129,37 @@ impl ServerEntry {
                 ServerState::Up
             })),
             last_change: AtomicU64::new(0),
+            shutdown: watch::Sender::new((0, Side::ServerDown)),
+            shutdown_armed: AtomicBool::new(false),
         }
+    }
+
+    /// A receiver that changes each time the server's sessions must end
+    /// (`on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions`); a stream
+    /// takes one when it connects to the server and stops when it changes.
+    pub fn shutdown_signal(&self) -> watch::Receiver<(u64, Side)> {
+        self.shutdown.subscribe()
+    }
+
+    /// Marks that this server's sessions may be shut down (`on-marked-down shutdown-sessions`,
+    /// or a backup of a backend with `on-marked-up shutdown-backup-sessions`), so streams take
+    /// a [`ServerEntry::armed_shutdown_signal`]; other servers cost streams nothing.
+    pub fn arm_shutdown(&self) {
+        self.shutdown_armed.store(true, Relaxed);
+    }
+
+    /// [`ServerEntry::shutdown_signal`], when [`ServerEntry::arm_shutdown`] was called.
+    pub fn armed_shutdown_signal(&self) -> Option<watch::Receiver<(u64, Side)>> {
+        self.shutdown_armed
+            .load(Relaxed)
+            .then(|| self.shutdown.subscribe())
+    }
+
+    /// Ends every session on this server (streams holding a [`ServerEntry::shutdown_signal`]),
+    /// blaming `why` in their termination state ([`Side::ServerDown`] or [`Side::ServerUp`]).
+    pub fn shutdown_sessions(&self, why: Side) {
+        self.shutdown
+            .send_modify(|(g, side)| (*g, *side) = (g.wrapping_add(1), why));
     }
 
     /// The administrative state.

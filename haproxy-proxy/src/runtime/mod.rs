@@ -19,7 +19,7 @@ use crate::listener::{Accepted, BindTarget, ConnGate, Listener, bind};
 use crate::proxy_proto::{ProxyHeader, read_header};
 use crate::route::{ChooseBackend, StreamView};
 use crate::settings::Mode;
-use crate::tcp::serve_tcp;
+use crate::tcp::serve_tcp_watched;
 
 /// How to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +83,9 @@ pub struct Running {
     bound: Vec<Bound>,
     stats: Option<crate::admin::StatsServer>,
     keepers: Vec<LimitKeeper>,
+    registry: Arc<crate::registry::Registry>,
+    health: crate::health::Plan,
+    state_log: Arc<dyn crate::health::StateLog>,
 }
 
 /// The OS error text without Rust's ` (os error N)` suffix, as HAProxy prints it.
@@ -160,11 +163,21 @@ impl Runtime {
             bound,
             stats: None,
             keepers,
+            registry: self.registry,
+            health: self.health,
+            state_log: Arc::new(crate::health::StderrLog),
         })
     }
 }
 
 impl Running {
+    /// Sends server state-change messages to `log` instead of stderr.
+    #[must_use]
+    pub fn with_state_log(mut self, log: Arc<dyn crate::health::StateLog>) -> Running {
+        self.state_log = log;
+        self
+    }
+
     /// The TCP addresses listened on, in configuration order.
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.bound
@@ -208,6 +221,10 @@ impl Running {
         stop: watch::Receiver<Option<Stop>>,
         paused: watch::Receiver<bool>,
     ) {
+        // Health checks run while serving and stop with it.
+        let _checks = (!self.health.is_empty()).then(|| {
+            crate::health::HealthChecks::start(self.health, self.registry, self.state_log)
+        });
         let mut loops = JoinSet::new();
         if let Some(stats) = self.stats {
             loops.spawn(stats.serve(stop.clone()));
@@ -376,7 +393,7 @@ where
             };
             // TCP streams count on their backend while they last (the server is chosen inside).
             let _busy = svc.registry.hold(idx, None);
-            let facts = serve_tcp(
+            let facts = serve_tcp_watched(
                 stream,
                 &pending,
                 &view,
@@ -384,6 +401,10 @@ where
                 be,
                 idx,
                 &svc.picker,
+                |s| {
+                    let sv = svc.registry.backends.get(idx)?.servers.get(s)?;
+                    sv.armed_shutdown_signal()
+                },
             )
             .await;
             svc.counters.record(&facts);

@@ -32,6 +32,8 @@ pub struct Connected {
     pub retries: u32,
     /// True when a retry went to another server.
     pub redispatched: bool,
+    /// The server the failed attempts went to, when a retry went to another one.
+    pub redispatched_from: Option<usize>,
     /// Time spent in the successful connect (`Tc`).
     pub tc: Duration,
     /// The connection slot on the server, held while the connection serves the stream.
@@ -48,6 +50,8 @@ pub struct ConnectFailed {
     pub server: Option<usize>,
     /// Retries made.
     pub retries: u32,
+    /// The server the first failed attempts went to, when a retry went to another one.
+    pub redispatched_from: Option<usize>,
 }
 
 impl ConnectFailed {
@@ -56,6 +60,7 @@ impl ConnectFailed {
             termination: Termination::new(side, state),
             server,
             retries: 0,
+            redispatched_from: None,
         }
     }
 
@@ -338,6 +343,7 @@ where
     G: Future<Output = ClientEvent>,
 {
     let (mut retries, mut redispatched) = (0u32, false);
+    let mut redispatched_from = None;
     loop {
         let idx = slot.server();
         let started = Instant::now();
@@ -348,6 +354,7 @@ where
                     server: idx,
                     retries,
                     redispatched,
+                    redispatched_from,
                     tc: started.elapsed(),
                     slot,
                 });
@@ -359,6 +366,7 @@ where
                 termination: Termination::new(side, StreamState::Connect),
                 server: Some(idx),
                 retries,
+                redispatched_from,
             });
         }
         retries += 1;
@@ -374,6 +382,7 @@ where
                 .await
                 .map_err(|f| ConnectFailed { retries, ..f })?;
             if slot.server() != idx {
+                redispatched_from.get_or_insert(idx);
                 redispatched = true;
                 pause &= !policy.several_active;
             }

@@ -29,7 +29,7 @@ pub const QUEUED_CLIENT_BYTES: usize = 16 * 1024;
 /// `pending` holds client bytes already read (after a PROXY header, for instance); they are sent
 /// to the server first. The client side uses the frontend's timeouts, the server side the backend's.
 pub async fn serve_tcp<C, P>(
-    mut client: C,
+    client: C,
     pending: &[u8],
     view: &StreamView<'_>,
     frontend: &Timeouts,
@@ -40,6 +40,42 @@ pub async fn serve_tcp<C, P>(
 where
     C: AsyncRead + AsyncWrite + Unpin,
     P: PickServer + ?Sized,
+{
+    serve_tcp_watched(
+        client,
+        pending,
+        view,
+        frontend,
+        backend,
+        backend_idx,
+        picker,
+        |_| None,
+    )
+    .await
+}
+
+/// [`serve_tcp`], and once connected to server `i` the stream ends when the receiver
+/// `shutdown(i)` gives changes, blaming the [`Side`] it carries (`D` or `U`): how
+/// `on-marked-down shutdown-sessions` and `on-marked-up shutdown-backup-sessions` reach
+/// streams.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "serve_tcp's arguments plus the shutdown hook"
+)]
+pub async fn serve_tcp_watched<C, P, F>(
+    mut client: C,
+    pending: &[u8],
+    view: &StreamView<'_>,
+    frontend: &Timeouts,
+    backend: &BackendSettings,
+    backend_idx: usize,
+    picker: &P,
+    shutdown: F,
+) -> StreamFacts
+where
+    C: AsyncRead + AsyncWrite + Unpin,
+    P: PickServer + ?Sized,
+    F: FnOnce(usize) -> Option<tokio::sync::watch::Receiver<(u64, Side)>>,
 {
     let start = Instant::now();
     let mut facts = StreamFacts {
@@ -63,6 +99,7 @@ where
             facts.termination = failed.termination;
             facts.server = failed.server;
             facts.retries = failed.retries;
+            facts.redispatched_from = failed.redispatched_from;
             facts.timers.tt = Some(start.elapsed());
             let _ = client.shutdown().await;
             return facts;
@@ -71,9 +108,11 @@ where
     facts.server = Some(connected.server);
     facts.retries = connected.retries;
     facts.redispatched = connected.redispatched;
+    facts.redispatched_from = connected.redispatched_from;
     facts.timers.tc = Some(connected.tc);
     // The slot stays held for the whole TCP connection.
     let _slot = connected.slot;
+    let kill = shutdown(connected.server);
     let mut server = connected.stream;
     for bytes in [pending, early.as_slice()] {
         if !bytes.is_empty() && server.write_all(bytes).await.is_err() {
@@ -88,7 +127,20 @@ where
         client_fin: frontend.client_fin,
         server_fin: backend.timeouts.server_fin,
     };
-    let out = forward(client, server, timeouts).await;
+    let out = match kill {
+        None => forward(client, server, timeouts).await,
+        Some(mut kill) => {
+            tokio::select! {
+                out = forward(client, server, timeouts) => out,
+                _ = kill.changed() => {
+                    facts.termination = Termination::new(kill.borrow().1, StreamState::Data);
+                    facts.bytes_in = pending.len() as u64 + early.len() as u64;
+                    facts.timers.tt = Some(start.elapsed());
+                    return facts;
+                }
+            }
+        }
+    };
     facts.bytes_in = out.client_to_server + pending.len() as u64 + early.len() as u64;
     facts.bytes_out = out.server_to_client;
     facts.termination = out.termination;

@@ -13,5 +13,7 @@ mod differential;
 mod queue;
 mod queue_diff;
 mod queue_failover;
+mod health;
+mod health_columns;
 mod registry;
 mod tcp_accept_proxy;
