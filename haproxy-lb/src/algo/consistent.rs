@@ -59,13 +59,12 @@ impl Ring {
 
     /// The ring as sorted arrays with a bucket index, for lock-free lookups.
     pub(crate) fn to_sorted(&self) -> SortedRing {
-        let keys: Vec<u32> = self.points.keys().map(|&(k, _)| k).collect();
-        let srv = self
-            .points
-            .values()
-            .map(|&i| u32::try_from(i).unwrap_or(u32::MAX))
-            .collect();
-        SortedRing::new(keys, srv)
+        SortedRing::new(
+            self.points
+                .iter()
+                .map(|(&(k, _), &i)| (k, u32::try_from(i).unwrap_or(u32::MAX)))
+                .collect(),
+        )
     }
 }
 
@@ -77,17 +76,17 @@ const MAX_INDEX_BITS: u32 = 16;
 /// where each range of positions starts, so a lookup reads a bucket instead of searching.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SortedRing {
-    keys: Vec<u32>,
-    srv: Vec<u32>,
+    /// `(position, server)` per point, by position: one cache line holds both.
+    points: Vec<(u32, u32)>,
     /// `index[b]`: the first point at or after position `b << shift` (`index[last]` = len).
     index: Vec<u32>,
     shift: u32,
 }
 
 impl SortedRing {
-    fn new(keys: Vec<u32>, srv: Vec<u32>) -> Self {
+    fn new(points: Vec<(u32, u32)>) -> Self {
         // About one point per bucket.
-        let bits = keys
+        let bits = points
             .len()
             .next_power_of_two()
             .trailing_zeros()
@@ -98,15 +97,14 @@ impl SortedRing {
         let mut at = 0usize;
         for b in 0..buckets {
             let start = b << shift;
-            while keys.get(at).is_some_and(|&k| u64::from(k) < start) {
+            while points.get(at).is_some_and(|&(k, _)| u64::from(k) < start) {
                 at += 1;
             }
             index.push(u32::try_from(at).unwrap_or(u32::MAX));
         }
-        index.push(u32::try_from(keys.len()).unwrap_or(u32::MAX));
+        index.push(u32::try_from(points.len()).unwrap_or(u32::MAX));
         Self {
-            keys,
-            srv,
+            points,
             index,
             shift,
         }
@@ -114,12 +112,12 @@ impl SortedRing {
 
     /// Number of points.
     pub(crate) fn len(&self) -> usize {
-        self.keys.len().min(self.srv.len())
+        self.points.len()
     }
 
     /// The server of point `i`.
     pub(crate) fn server_at(&self, i: usize) -> Option<usize> {
-        self.srv.get(i).map(|&s| s as usize)
+        self.points.get(i).map(|&(_, s)| s as usize)
     }
 
     /// The first point at or after `hash`, or `len()` when there is none.
@@ -129,10 +127,10 @@ impl SortedRing {
         let hi = self
             .index
             .get(b + 1)
-            .map_or(self.keys.len(), |&i| i as usize);
-        match self.keys.get(lo..hi) {
-            Some(bucket) => lo + bucket.partition_point(|&k| k < hash),
-            None => self.keys.partition_point(|&k| k < hash),
+            .map_or(self.points.len(), |&i| i as usize);
+        match self.points.get(lo..hi) {
+            Some(bucket) => lo + bucket.partition_point(|&(k, _)| k < hash),
+            None => self.points.partition_point(|&(k, _)| k < hash),
         }
     }
 
@@ -147,8 +145,8 @@ impl SortedRing {
         let ge = self.lower_bound(hash);
         let next = if ge >= n { 0 } else { ge };
         let prev = if next == 0 { n - 1 } else { next - 1 };
-        let dp = hash.wrapping_sub(*self.keys.get(prev)?);
-        let dn = self.keys.get(next)?.wrapping_sub(hash);
+        let dp = hash.wrapping_sub(self.points.get(prev)?.0);
+        let dn = self.points.get(next)?.0.wrapping_sub(hash);
         let mut pos = if dp <= dn { prev } else { next };
         let mut loops = 0;
         let mut s = self.server_at(pos)?;
@@ -178,7 +176,7 @@ mod tests {
         r.set_points(1, 2, 16);
         let pairs = |s: SortedRing| -> Vec<(u32, usize)> {
             (0..s.len())
-                .map(|i| (s.keys[i], s.srv[i] as usize))
+                .map(|i| (s.points[i].0, s.points[i].1 as usize))
                 .collect()
         };
         let before = pairs(r.to_sorted());
@@ -192,7 +190,7 @@ mod tests {
 
     #[test]
     fn nearest_point_wins_and_ties_go_back() {
-        let r = SortedRing::new(vec![100, 200], vec![0, 1]);
+        let r = SortedRing::new(vec![(100, 0), (200, 1)]);
         assert_eq!(r.lookup(140, |_| false), Some(0));
         assert_eq!(r.lookup(150, |_| false), Some(0));
         assert_eq!(r.lookup(160, |_| false), Some(1));
@@ -201,10 +199,7 @@ mod tests {
         assert_eq!(r.lookup(250, |_| false), Some(1));
         assert_eq!(r.lookup(10, |_| false), Some(0));
         assert_eq!(SortedRing::default().lookup(10, |_| false), None);
-        assert_eq!(
-            SortedRing::new(Vec::new(), Vec::new()).lookup(10, |_| false),
-            None
-        );
+        assert_eq!(SortedRing::new(Vec::new()).lookup(10, |_| false), None);
     }
 
     #[test]
@@ -220,8 +215,7 @@ mod tests {
             let mut keys: Vec<u32> = (0..n).map(|_| next()).collect();
             keys.extend([0, u32::MAX]);
             keys.sort_unstable();
-            let srv = vec![0; keys.len()];
-            let r = SortedRing::new(keys.clone(), srv);
+            let r = SortedRing::new(keys.iter().map(|&k| (k, 0)).collect());
             for h in (0..2000)
                 .map(|_| next())
                 .chain([0, 1, u32::MAX, u32::MAX - 1])
@@ -256,9 +250,11 @@ mod quality {
         let n = s.len();
         let mut out = vec![0f64; servers as usize];
         for i in 0..n {
-            let prev = f64::from(s.keys[(i + n - 1) % n]) - if i == 0 { 4294967296.0 } else { 0.0 };
-            let next = f64::from(s.keys[(i + 1) % n]) + if i == n - 1 { 4294967296.0 } else { 0.0 };
-            out[s.srv[i] as usize] += (next - prev) / 2.0 / 4294967296.0;
+            let prev =
+                f64::from(s.points[(i + n - 1) % n].0) - if i == 0 { 4294967296.0 } else { 0.0 };
+            let next =
+                f64::from(s.points[(i + 1) % n].0) + if i == n - 1 { 4294967296.0 } else { 0.0 };
+            out[s.points[i].1 as usize] += (next - prev) / 2.0 / 4294967296.0;
         }
         out
     }

@@ -9,8 +9,39 @@
 //! `init` (servers not yet placed in this window, by decreasing weight) and `next` (servers
 //! pushed to the following window). Equal keys keep insertion order, as HAProxy's ebtrees do,
 //! which is what gives weights 1/2/3 the cycle `c b c a c b`.
+//!
+//! The trees are min-heaps of `((key, insertion stamp), server)`: fwrr only ever takes a tree's
+//! first server, so a heap serves, and is cheaper than an ordered map. Taking a server out of
+//! its tree only clears its node's record; the heap entry, no longer matching that record, is
+//! dropped when it reaches the top.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// One fwrr tree.
+type Heap = BinaryHeap<Reverse<((u32, u64), usize)>>;
+
+/// The first live server of `heap`, dropping entries of servers that have moved since.
+fn first_live(heap: &mut Heap, nodes: &[Node]) -> Option<usize> {
+    while let Some(&Reverse((k, i))) = heap.peek() {
+        if nodes.get(i).and_then(|n| n.tree).map(|t| t.1) == Some(k) {
+            return Some(i);
+        }
+        heap.pop();
+    }
+    None
+}
+
+/// The live entries of `heap` in order, as `(key, server)`.
+fn live_in_order(heap: &Heap, nodes: &[Node]) -> Vec<(u32, u64, usize)> {
+    let mut v: Vec<(u32, u64, usize)> = heap
+        .iter()
+        .filter(|Reverse((k, i))| nodes.get(*i).and_then(|n| n.tree).map(|t| t.1) == Some(*k))
+        .map(|Reverse(((k, s), i))| (*k, *s, *i))
+        .collect();
+    v.sort_unstable();
+    v
+}
 
 /// HAProxy's `SRV_UWGHT_RANGE` (include/haproxy/server-t.h).
 const UWGHT_RANGE: i64 = 256;
@@ -40,8 +71,8 @@ struct Node {
 
 #[derive(Debug, Clone, Default)]
 struct Group {
-    curr: BTreeMap<(u32, u64), usize>,
-    swap: [BTreeMap<(u32, u64), usize>; 2],
+    curr: Heap,
+    swap: [Heap; 2],
     init: usize,
     curr_pos: i64,
     curr_weight: i64,
@@ -107,7 +138,7 @@ impl Fwrr {
         &mut self.groups[usize::from(backup)]
     }
 
-    fn tree_mut(&mut self, backup: bool, t: Tree) -> &mut BTreeMap<(u32, u64), usize> {
+    fn tree_mut(&mut self, backup: bool, t: Tree) -> &mut Heap {
         let g = self.group_mut(backup);
         match t {
             Tree::Curr => &mut g.curr,
@@ -119,16 +150,14 @@ impl Fwrr {
         self.seq += 1;
         let k = (key, self.seq);
         let backup = self.nodes[i].backup;
-        self.tree_mut(backup, t).insert(k, i);
+        self.tree_mut(backup, t).push(Reverse((k, i)));
         self.nodes[i].tree = Some((t, k));
     }
 
-    /// `fwrr_dequeue_srv()`: takes the server out of its tree (it remembers which).
+    /// `fwrr_dequeue_srv()`: takes the server out of its tree (it remembers which); the heap
+    /// entry left behind no longer matches and is dropped when it reaches the top.
     fn dequeue(&mut self, i: usize) -> Option<Tree> {
-        let (t, k) = self.nodes[i].tree.take()?;
-        let backup = self.nodes[i].backup;
-        self.tree_mut(backup, t).remove(&k);
-        Some(t)
+        self.nodes[i].tree.take().map(|t| t.0)
     }
 
     /// `fwrr_queue_by_weight()`.
@@ -184,15 +213,16 @@ impl Fwrr {
 
     /// `fwrr_get_server_take_from_group()`.
     fn take_from_group(&mut self, backup: bool) -> Option<usize> {
-        let g = self.group(backup);
-        let s1 = g.curr.first_key_value().map(|(_, &i)| i);
+        let g = &mut self.groups[usize::from(backup)];
+        let s1 = first_live(&mut g.curr, &self.nodes);
         if let Some(i) = s1 {
             let n = &self.nodes[i];
             if n.cur_eweight != 0 && n.npos <= g.curr_pos {
                 return Some(i);
             }
         }
-        let s2 = g.swap[g.init].first_key_value().map(|(_, &i)| i);
+        let init = g.init;
+        let s2 = first_live(&mut g.swap[init], &self.nodes);
         if let Some(i) = s2
             && self.nodes[i].cur_eweight != 0
         {
@@ -281,7 +311,7 @@ impl Fwrr {
         }
         for t in [&g.curr, &g.swap[g.init], &g.swap[g.next()]] {
             v.push(-1);
-            for (&(k, _), &i) in t {
+            for (k, _, i) in live_in_order(t, &self.nodes) {
                 v.extend([i64::from(k), i as i64]);
             }
         }

@@ -93,6 +93,21 @@ SEQ = [
 ]
 
 HASH_SERVERS = [("a", "weight 1"), ("b", "weight 2"), ("c", "weight 3"), ("d", "weight 1")]
+
+# Hashing after runtime changes: (file, balance, hash-type, steps); "keys" records the keys
+# again, other steps go to the stats socket. Consistent hashing must move only the changed
+# server's keys, exactly as HAProxy's ring does; map-based hashing rebuilds its map.
+RUNTIME_HASH = [
+    ("runtime_uri_consistent_sdbm_aval", "uri", "consistent sdbm avalanche",
+     ["keys", "set weight b 5", "keys", "disable server c", "keys", "enable server c", "keys",
+      "set weight a 0", "keys", "set weight a 1", "keys"]),
+    ("runtime_source_consistent_djb2", "source", "consistent djb2",
+     ["keys", "disable server b", "keys", "set weight d 4", "keys", "enable server b", "keys"]),
+    ("runtime_uri_map-based_sdbm", "uri", "map-based sdbm",
+     ["keys", "set weight c 0", "keys", "disable server a", "keys", "enable server a", "keys",
+      "set weight c 100%", "keys"]),
+]
+RUNTIME_KEYS = 500
 KEYS = 1000
 
 
@@ -149,6 +164,10 @@ def main():
             ports[t] = free_port()
             cfg += [f"listen {t}", f"    bind 127.0.0.1:{ports[t]}", f"    balance {algo}",
                     f"    hash-type {ht}"] + server_lines(HASH_SERVERS, echo) + [""]
+    for tag, algo, ht, _ in RUNTIME_HASH:
+        ports[tag] = free_port()
+        cfg += [f"listen {tag}", f"    bind 127.0.0.1:{ports[tag]}", f"    balance {algo}",
+                f"    hash-type {ht}"] + server_lines(HASH_SERVERS, echo) + [""]
     kat = free_port()
     cfg += ["listen kat", f"    bind 127.0.0.1:{kat}",
             "    http-request return status 200 hdr X-Server \"%[path,sdbm] %[path,djb2] %[path,wt6] %[path,crc32] "
@@ -218,6 +237,40 @@ def main():
                 out.append(f"key {k} {srv}")
             if conn:
                 conn.close()
+            open(os.path.join(HERE, "hash", tag + ".txt"), "w").write("\n".join(out) + "\n")
+        for tag, algo, ht, steps in RUNTIME_HASH:
+            keys = hash_keys(algo, RUNTIME_KEYS)
+            out = [f"# recorded from {version}", f"balance {algo}", f"hash-type {ht}"]
+            out += [f"server {n} id {i + 1} {o}" for i, (n, o) in enumerate(HASH_SERVERS)]
+            for step in steps:
+                if step == "keys":
+                    conn = None if algo == "source" else Conn(ports[tag])
+                    for k in keys:
+                        if algo == "source":
+                            c = Conn(ports[tag], src=k)
+                            srv = c.get("/")
+                            c.close()
+                        else:
+                            srv = conn.get(k)
+                        out.append(f"key {k} {srv}")
+                    if conn:
+                        conn.close()
+                else:
+                    words = step.split()
+                    arg = f" {words[3]}" if len(words) > 3 else ""
+                    s = socket.socket(socket.AF_UNIX)
+                    s.connect(sock)
+                    s.sendall(f"{words[0]} {words[1]} {tag}/{words[2]}{arg}\n".encode())
+                    reply = b""
+                    while True:
+                        d = s.recv(4096)
+                        if not d:
+                            break
+                        reply += d
+                    s.close()
+                    out.append(step)
+                    if reply.decode().strip():
+                        out.append(f"error {reply.decode().strip()}")
             open(os.path.join(HERE, "hash", tag + ".txt"), "w").write("\n".join(out) + "\n")
         c = Conn(kat)
         out = [f"# recorded from {version}", "# path sdbm djb2 wt6 crc32 sdbm(1) djb2(1) wt6(1) crc32(1)"]
