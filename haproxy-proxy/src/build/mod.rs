@@ -9,6 +9,7 @@ mod adapters;
 mod balance;
 mod rules;
 mod sample;
+mod tcp_rules;
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -20,6 +21,9 @@ use haproxy_cfg::values::{Address, Host, Port};
 
 pub use adapters::{AclChooser, AclCondition, BackendBalancer, LbPicker, MAX_REDISPATCH_PICKS};
 pub use sample::StreamSample;
+pub use tcp_rules::{
+    ContentSample, Phase, TcpAction, TcpRule, TcpRules, Tri, TriCondition, with_content,
+};
 
 use crate::ProxyError;
 use crate::counters::Counters;
@@ -59,6 +63,8 @@ pub struct FrontendRuntime {
     pub binds: Vec<BindSpec>,
     /// Settings, rules, routing and balancers.
     pub service: Arc<Service>,
+    /// `tcp-request` rules and `inspect-delay`.
+    pub tcp: Arc<TcpRules>,
 }
 
 /// The whole runtime built from a configuration.
@@ -315,6 +321,16 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         .map(|p| balance::balancer(p))
         .collect::<Result<Vec<_>, _>>()?;
     for p in &backend_proxies {
+        if let Some(r) = p.rules.iter().find(|r| {
+            p.kind == ProxyKind::Backend
+                && r.kind == RuleKind::TcpRequest
+                && r.words.first().is_none_or(|w| w != "inspect-delay")
+        }) {
+            return Err(cfg_err(format!(
+                "[{}:{}] : backend '{}': 'tcp-request' rules in a backend section are not supported yet",
+                r.loc.file, r.loc.line, p.name
+            )));
+        }
         if p.kind == ProxyKind::Backend && p.rules.iter().any(|r| r.kind == RuleKind::HttpRequest) {
             return Err(cfg_err(format!(
                 "backend '{}': 'http-request' rules in a backend section are not supported yet",
@@ -337,6 +353,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         }
         let mut acls = AclSet::new();
         let compiled = rules::compile(p, &mut acls, &index_of)?;
+        let tcp = tcp_rules::compile(p, &acls)?;
         let mut chooser = compiled.chooser;
         chooser.default = match (&p.default_backend, p.kind) {
             (Some((name, _)), _) => Some(index_of(name).ok_or_else(|| {
@@ -348,9 +365,16 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             (None, ProxyKind::Listen) => index_of(&p.name),
             (None, _) => None,
         };
+        let fe_mode = mode(p)?;
+        // In HTTP mode the content rules run per request, before the `http-request` rules.
+        let mut request_rules = match fe_mode {
+            Mode::Http => tcp.http_rules(),
+            Mode::Tcp => Vec::new(),
+        };
+        request_rules.extend(compiled.rules);
         let frontend = FrontendSettings {
             name: p.name.clone(),
-            mode: mode(p)?,
+            mode: fe_mode,
             timeouts: timeouts(&p.timeouts),
             conn_mode: conn_mode(p),
             forwardfor: forwardfor(p)?,
@@ -365,12 +389,13 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             service: Arc::new(HttpService {
                 frontend,
                 backends: backends.clone(),
-                rules: compiled.rules,
+                rules: request_rules,
                 chooser,
                 picker: picker.clone(),
                 pool: ServerPool::new(),
                 counters: Counters::new(),
             }),
+            tcp: Arc::new(tcp),
         });
     }
     Ok(Runtime {

@@ -13,12 +13,12 @@ mod prefixed;
 
 use prefixed::Prefixed;
 
-use crate::build::{Runtime, Service};
+use crate::build::{Runtime, Service, TcpRules, with_content};
 use crate::listener::{Accepted, BindTarget, ConnGate, Listener, bind};
 use crate::proxy_proto::{ProxyHeader, read_header};
-use crate::route::{ChooseBackend, StreamView};
+use crate::route::StreamView;
 use crate::settings::Mode;
-use crate::tcp::serve_tcp;
+use crate::tcp::{Inspected, inspect, serve_tcp};
 
 /// How to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +74,7 @@ struct Bound {
     service: Arc<Service>,
     gates: Vec<ConnGate>,
     accept_proxy: bool,
+    tcp: Arc<TcpRules>,
 }
 
 /// The runtime with every listener open, ready to [`Running::serve`].
@@ -113,6 +114,7 @@ impl Runtime {
                             service: Arc::clone(&fe.service),
                             gates: vec![bind_gate.clone(), fe_gate.clone(), global.clone()],
                             accept_proxy: spec.accept_proxy,
+                            tcp: Arc::clone(&fe.tcp),
                         }),
                         Err(crate::ProxyError::Bind { addr, reason }) => {
                             let addr = match target {
@@ -250,14 +252,25 @@ async fn accept_loop(
                 continue;
             }
         };
+        // `tcp-request connection` rules run at accept, before anything is read; a reject
+        // closes silently and creates no session.
+        if !b.tcp.accepts_connection(src, dst) {
+            b.service
+                .counters
+                .denied_conn
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            drop((stream, permit));
+            continue;
+        }
         let svc = Arc::clone(&b.service);
+        let tcp = Arc::clone(&b.tcp);
         let accept_proxy = b.accept_proxy;
         conns.spawn(async move {
             let _permit = permit;
             let _slot = svc.counters.open_session();
             match stream {
-                Conn::Tcp(s) => serve_accepted(&svc, s, src, dst, accept_proxy).await,
-                Conn::Unix(s) => serve_accepted(&svc, s, src, dst, accept_proxy).await,
+                Conn::Tcp(s) => serve_accepted(&svc, &tcp, s, src, dst, accept_proxy).await,
+                Conn::Unix(s) => serve_accepted(&svc, &tcp, s, src, dst, accept_proxy).await,
             }
         });
     }
@@ -282,6 +295,7 @@ enum Conn {
 /// connection silently, as HAProxy does), then serves the stream.
 async fn serve_accepted<C>(
     svc: &Service,
+    tcp: &TcpRules,
     mut stream: C,
     src: SocketAddr,
     dst: SocketAddr,
@@ -290,7 +304,7 @@ async fn serve_accepted<C>(
     C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     if !accept_proxy {
-        return serve_conn(svc, stream, src, dst, Vec::new()).await;
+        return serve_session(svc, tcp, stream, src, dst, Vec::new()).await;
     }
     let wait = svc.frontend.timeouts.client.unwrap_or(PROXY_HEADER_TIMEOUT);
     let Ok((header, rest)) = read_header(&mut stream, wait).await else {
@@ -303,11 +317,37 @@ async fn serve_accepted<C>(
         ProxyHeader::Tcp { src, dst } => (src, dst),
         ProxyHeader::Unknown => (src, dst),
     };
-    serve_conn(svc, stream, src, dst, rest).await;
+    serve_session(svc, tcp, stream, src, dst, rest).await;
 }
 
-async fn serve_conn<C>(svc: &Service, stream: C, src: SocketAddr, dst: SocketAddr, pending: Vec<u8>)
-where
+/// `tcp-request session` rules (after the PROXY header, on the addresses it gave), then the mode.
+async fn serve_session<C>(
+    svc: &Service,
+    tcp: &TcpRules,
+    stream: C,
+    src: SocketAddr,
+    dst: SocketAddr,
+    pending: Vec<u8>,
+) where
+    C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    if !tcp.accepts_session(src, dst) {
+        svc.counters
+            .denied_sess
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return;
+    }
+    serve_conn(svc, tcp, stream, src, dst, pending).await;
+}
+
+async fn serve_conn<C>(
+    svc: &Service,
+    tcp: &TcpRules,
+    mut stream: C,
+    src: SocketAddr,
+    dst: SocketAddr,
+    mut pending: Vec<u8>,
+) where
     C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     match svc.frontend.mode {
@@ -315,12 +355,36 @@ where
             crate::http::serve_http(svc, Prefixed::new(pending, stream), src, dst, |_| {}).await;
         }
         Mode::Tcp => {
+            let limits = &svc.frontend.limits;
+            if !tcp.content.is_empty() {
+                let decided = inspect(
+                    &mut stream,
+                    &mut pending,
+                    tcp.inspect_delay,
+                    limits.bufsize,
+                    |data, last| {
+                        with_content(src, dst, data, limits, |s| tcp.decide_content(s, last))
+                    },
+                )
+                .await;
+                match decided {
+                    Inspected::Accept => {}
+                    Inspected::Reject => {
+                        svc.counters
+                            .denied_req
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        return;
+                    }
+                    Inspected::ClientError => return,
+                }
+            }
             let view = StreamView {
                 src,
                 dst,
                 request: None,
             };
-            let Some(idx) = svc.chooser.choose(&view) else {
+            let chosen = with_content(src, dst, &pending, limits, |s| svc.chooser.choose_sample(s));
+            let Some(idx) = chosen else {
                 return;
             };
             let Some(be) = svc.backends.get(idx) else {

@@ -2,6 +2,8 @@
 //! then forward both ways; the stream's facts are returned for logs and counters.
 
 mod connect;
+mod inspect;
+mod sni;
 #[cfg(test)]
 mod tests;
 
@@ -10,6 +12,8 @@ use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 pub use connect::{ConnectFailed, Connected, TURN_AROUND, connect_server};
+pub use inspect::{Inspected, inspect};
+pub use sni::client_hello_sni;
 
 use crate::facts::StreamFacts;
 use crate::forward::{ForwardTimeouts, forward};
@@ -66,7 +70,9 @@ where
         server: backend.timeouts.server,
         client_fin: frontend.client_fin,
         server_fin: backend.timeouts.server_fin,
-    };
+    }
+    // A TCP stream is a tunnel once connected: the backend's `timeout tunnel` replaces both sides.
+    .tunnel(backend.timeouts.tunnel);
     let out = forward(client, server, timeouts).await;
     facts.bytes_in = out.client_to_server + pending.len() as u64;
     facts.bytes_out = out.server_to_client;

@@ -1,0 +1,567 @@
+//! `tcp-request connection|session|content accept|reject [if|unless COND]` and
+//! `tcp-request inspect-delay`, compiled with haproxy-acl.
+//!
+//! Content rules are evaluated the way HAProxy does while data may still arrive: an ACL that
+//! reads the request buffer and does not match yet is "missing data" rather than false, and
+//! missing data propagates through `!`, `and`, `or` and `unless` (three-valued logic); the
+//! inspection waits for more bytes until the delay passes. Connection and session rules see no
+//! buffer: an ACL that needs one never matches there (HAProxy warns "will never match").
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use haproxy_acl::{AclSet, Condition, SampleSource};
+use haproxy_cfg::model::{Proxy, ProxyKind, Rule, RuleKind};
+use haproxy_cfg::values::{TimeUnit, parse_time};
+
+use super::cfg_err;
+use super::sample::StreamSample;
+use crate::ProxyError;
+use crate::h1::{H1Limits, Parsed, RequestHead, parse_request};
+use crate::http::{RequestCondition, RequestRule, RuleAction};
+use crate::route::StreamView;
+use crate::tcp::client_hello_sni;
+
+/// A three-valued ACL result, as HAProxy's `acl_exec_cond` computes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tri {
+    /// The condition holds.
+    Pass,
+    /// It does not, and will not with more data.
+    Fail,
+    /// It does not hold yet, but more data could change that.
+    Miss,
+}
+
+impl Tri {
+    fn not(self) -> Tri {
+        match self {
+            Tri::Pass => Tri::Fail,
+            Tri::Fail => Tri::Pass,
+            Tri::Miss => Tri::Miss,
+        }
+    }
+}
+
+/// When a condition is evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// At accept (`tcp-request connection`) or after the PROXY header (`session`): no buffer.
+    Connection,
+    /// While inspecting content; `last` once no more data will be waited for.
+    Content {
+        /// No more data will come (delay passed, buffer full, client closed).
+        last: bool,
+    },
+}
+
+/// What an ACL reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Needs {
+    /// Addresses, server states: known at accept.
+    Layer4,
+    /// The request buffer (payload, TLS hello, or an HTTP request parsed from it).
+    Content,
+    /// `wait_end`: true only once the inspection is over.
+    WaitEnd,
+}
+
+/// Fetches known at accept time; every other fetch reads the request.
+const LAYER4_FETCHES: &[&str] = &[
+    "always_true",
+    "always_false",
+    "src",
+    "src_port",
+    "dst",
+    "dst_port",
+    "nbsrv",
+    "be_conn",
+    "fe_conn",
+    "queue",
+    "avg_queue",
+    "connslots",
+    "srv_is_up",
+    "ssl_fc",
+    "ssl_fc_sni",
+];
+
+fn needs_of_criterion(criterion: &str) -> Needs {
+    let end = criterion.find(['(', ',']).unwrap_or(criterion.len());
+    match criterion.get(..end).unwrap_or(criterion) {
+        "wait_end" => Needs::WaitEnd,
+        f if LAYER4_FETCHES.contains(&f) => Needs::Layer4,
+        _ => Needs::Content,
+    }
+}
+
+fn needs_of_named(p: &Proxy, name: &str) -> Needs {
+    let lines: Vec<&Rule> = p
+        .rules
+        .iter()
+        .filter(|r| r.kind == RuleKind::Acl && r.words.first().is_some_and(|n| n == name))
+        .collect();
+    if lines.is_empty() {
+        // A predefined ACL.
+        return match name {
+            "TRUE" | "FALSE" | "LOCALHOST" => Needs::Layer4,
+            "WAIT_END" => Needs::WaitEnd,
+            _ => Needs::Content,
+        };
+    }
+    lines
+        .iter()
+        .map(|r| needs_of_criterion(r.words.get(1).map_or("", String::as_str)))
+        .max()
+        .unwrap_or(Needs::Layer4)
+}
+
+#[derive(Debug, Clone)]
+struct Term {
+    neg: bool,
+    cond: Condition,
+    needs: Needs,
+}
+
+/// A condition split into its terms so each can be "missing data".
+#[derive(Debug, Clone)]
+pub struct TriCondition {
+    unless: bool,
+    suites: Vec<Vec<Term>>,
+}
+
+impl TriCondition {
+    /// Evaluates the condition on `src` in `phase`.
+    pub fn eval(&self, src: &dyn SampleSource, phase: Phase) -> Tri {
+        let term = |t: &Term| {
+            let raw = match (t.needs, phase) {
+                (Needs::Content | Needs::WaitEnd, Phase::Connection) => Tri::Fail,
+                (Needs::WaitEnd, Phase::Content { last }) => {
+                    if last {
+                        Tri::Pass
+                    } else {
+                        Tri::Miss
+                    }
+                }
+                (needs, _) => match (t.cond.eval(src), needs, phase) {
+                    (true, _, _) => Tri::Pass,
+                    (false, Needs::Content, Phase::Content { last: false }) => Tri::Miss,
+                    (false, _, _) => Tri::Fail,
+                },
+            };
+            if t.neg { raw.not() } else { raw }
+        };
+        let mut any_miss = false;
+        for suite in &self.suites {
+            let mut all = Tri::Pass;
+            for t in suite {
+                match term(t) {
+                    Tri::Fail => {
+                        all = Tri::Fail;
+                        break;
+                    }
+                    Tri::Miss => all = Tri::Miss,
+                    Tri::Pass => {}
+                }
+            }
+            match all {
+                Tri::Pass => return if self.unless { Tri::Fail } else { Tri::Pass },
+                Tri::Miss => any_miss = true,
+                Tri::Fail => {}
+            }
+        }
+        match (any_miss, self.unless) {
+            (true, _) => Tri::Miss,
+            (false, false) => Tri::Fail,
+            (false, true) => Tri::Pass,
+        }
+    }
+}
+
+/// `accept` or `reject`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpAction {
+    /// Stop evaluating this rule set and go on.
+    Accept,
+    /// Close the connection silently.
+    Reject,
+}
+
+/// One `tcp-request <phase> accept|reject [cond]` line.
+#[derive(Debug, Clone)]
+pub struct TcpRule {
+    /// The action.
+    pub action: TcpAction,
+    /// The condition; `None` always applies.
+    pub cond: Option<TriCondition>,
+}
+
+/// A frontend's `tcp-request` rules.
+#[derive(Debug, Clone, Default)]
+pub struct TcpRules {
+    /// `tcp-request connection` rules, evaluated at accept.
+    pub connection: Vec<TcpRule>,
+    /// `tcp-request session` rules, evaluated after the PROXY header (if any).
+    pub session: Vec<TcpRule>,
+    /// `tcp-request content` rules (TCP mode: evaluated here; HTTP mode: per request).
+    pub content: Vec<TcpRule>,
+    /// `tcp-request inspect-delay`.
+    pub inspect_delay: Option<Duration>,
+}
+
+/// Evaluates `rules` in order; `Some(accepted)` once one applies or the list ends, `None` while a
+/// condition is missing data.
+fn decide(rules: &[TcpRule], src: &dyn SampleSource, phase: Phase) -> Option<bool> {
+    for rule in rules {
+        let r = rule.cond.as_ref().map_or(Tri::Pass, |c| c.eval(src, phase));
+        match r {
+            Tri::Pass => return Some(rule.action == TcpAction::Accept),
+            Tri::Miss => return None,
+            Tri::Fail => {}
+        }
+    }
+    Some(true)
+}
+
+impl TcpRules {
+    /// Whether `tcp-request connection` rules let a connection from `src` to `dst` in.
+    pub fn accepts_connection(&self, src: SocketAddr, dst: SocketAddr) -> bool {
+        Self::layer4(&self.connection, src, dst)
+    }
+
+    /// Whether `tcp-request session` rules let the session in.
+    pub fn accepts_session(&self, src: SocketAddr, dst: SocketAddr) -> bool {
+        Self::layer4(&self.session, src, dst)
+    }
+
+    fn layer4(rules: &[TcpRule], src: SocketAddr, dst: SocketAddr) -> bool {
+        let view = StreamView {
+            src,
+            dst,
+            request: None,
+        };
+        decide(rules, &StreamSample(&view), Phase::Connection).unwrap_or(true)
+    }
+
+    /// The content rules' decision on `sample`: `Some(true)` accept, `Some(false)` reject,
+    /// `None` wait for more data (never when `last`).
+    pub fn decide_content(&self, sample: &dyn SampleSource, last: bool) -> Option<bool> {
+        decide(&self.content, sample, Phase::Content { last })
+    }
+
+    /// The content rules as `http-request`-style rules for an HTTP frontend: each `reject`
+    /// becomes a [`RuleAction::Reject`] guarded by its condition and by "no earlier `accept`
+    /// applied"; they run before the `http-request` rules.
+    pub fn http_rules(&self) -> Vec<RequestRule> {
+        let mut out = Vec::new();
+        let mut accepts: Vec<Option<TriCondition>> = Vec::new();
+        for rule in &self.content {
+            match rule.action {
+                TcpAction::Accept => accepts.push(rule.cond.clone()),
+                TcpAction::Reject => out.push(RequestRule {
+                    cond: Some(Arc::new(ContentGuard {
+                        cond: rule.cond.clone(),
+                        accepted_before: accepts.clone(),
+                    }) as Arc<dyn RequestCondition>),
+                    negate: false,
+                    action: RuleAction::Reject,
+                }),
+            }
+        }
+        out
+    }
+}
+
+/// A content `reject` in an HTTP frontend: its condition holds and no earlier `accept` applied.
+#[derive(Debug)]
+struct ContentGuard {
+    cond: Option<TriCondition>,
+    accepted_before: Vec<Option<TriCondition>>,
+}
+
+impl RequestCondition for ContentGuard {
+    fn matches(&self, stream: &StreamView<'_>) -> bool {
+        let s = StreamSample(stream);
+        let last = Phase::Content { last: true };
+        let passes =
+            |c: &Option<TriCondition>| c.as_ref().is_none_or(|c| c.eval(&s, last) == Tri::Pass);
+        !self.accepted_before.iter().any(passes) && passes(&self.cond)
+    }
+}
+
+/// The request buffer of a TCP stream seen by haproxy-acl: addresses, `req.len`, `req.ssl_sni`,
+/// and the HTTP fetches when the buffer holds a complete HTTP/1 request head.
+#[derive(Debug)]
+pub struct ContentSample<'a, 'b> {
+    inner: StreamSample<'a, 'b>,
+    data: &'a [u8],
+}
+
+impl SampleSource for ContentSample<'_, '_> {
+    fn src(&self) -> Option<SocketAddr> {
+        self.inner.src()
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        self.inner.dst()
+    }
+    fn is_http(&self) -> bool {
+        self.inner.is_http()
+    }
+    fn method(&self) -> Option<&[u8]> {
+        self.inner.method()
+    }
+    fn uri(&self) -> Option<&[u8]> {
+        self.inner.uri()
+    }
+    fn version(&self) -> Option<&[u8]> {
+        self.inner.version()
+    }
+    fn header(&self, index: usize) -> Option<(&[u8], &[u8])> {
+        self.inner.header(index)
+    }
+    fn body_len(&self) -> Option<u64> {
+        Some(self.data.len() as u64)
+    }
+    fn req_ssl_sni(&self) -> Option<&[u8]> {
+        client_hello_sni(self.data)
+    }
+}
+
+/// Runs `f` on the sample of a TCP stream from `src` to `dst` whose client sent `data` so far.
+pub fn with_content<R>(
+    src: SocketAddr,
+    dst: SocketAddr,
+    data: &[u8],
+    limits: &H1Limits,
+    f: impl FnOnce(&dyn SampleSource) -> R,
+) -> R {
+    let head: Option<RequestHead> = match parse_request(data, limits) {
+        Ok(Parsed::Complete { head, .. }) => Some(head),
+        _ => None,
+    };
+    let view = StreamView {
+        src,
+        dst,
+        request: head.as_ref(),
+    };
+    let sample = ContentSample {
+        inner: StreamSample(&view),
+        data,
+    };
+    f(&sample)
+}
+
+fn at(rule: &Rule, message: impl std::fmt::Display) -> ProxyError {
+    cfg_err(format!(
+        "parsing [{}:{}] : {message}",
+        rule.loc.file, rule.loc.line
+    ))
+}
+
+/// Splits a parsed condition into terms (from its normalised words) and compiles each alone.
+fn tri_condition(
+    p: &Proxy,
+    rule: &Rule,
+    acls: &AclSet,
+) -> Result<Option<TriCondition>, ProxyError> {
+    let Some(cond) = &rule.cond else {
+        return Ok(None);
+    };
+    let mut words = vec![if cond.negated { "unless" } else { "if" }.to_owned()];
+    words.extend(cond.words.iter().cloned());
+    let whole = acls.parse_condition(&words).map_err(|e| at(rule, e))?;
+    let normal = whole.to_words();
+    let mut suites = vec![Vec::new()];
+    let mut it = normal.iter().skip(1);
+    let mut neg = false;
+    while let Some(w) = it.next() {
+        let (one, needs) = match w.as_str() {
+            "or" => {
+                suites.push(Vec::new());
+                continue;
+            }
+            "!" => {
+                neg = true;
+                continue;
+            }
+            "{" => {
+                let mut inner = Vec::new();
+                for x in it.by_ref() {
+                    if x == "}" {
+                        break;
+                    }
+                    inner.push(x.clone());
+                }
+                let needs = needs_of_criterion(inner.first().map_or("", String::as_str));
+                let mut one = vec!["if".to_owned(), "{".to_owned()];
+                one.extend(inner);
+                one.push("}".to_owned());
+                (one, needs)
+            }
+            named => {
+                let (n, name) = match named.strip_prefix('!') {
+                    Some(rest) => (true, rest),
+                    None => (false, named),
+                };
+                neg |= n;
+                (
+                    vec!["if".to_owned(), name.to_owned()],
+                    needs_of_named(p, name),
+                )
+            }
+        };
+        let cond = acls.parse_condition(&one).map_err(|e| at(rule, e))?;
+        if let Some(suite) = suites.last_mut() {
+            suite.push(Term { neg, cond, needs });
+        }
+        neg = false;
+    }
+    Ok(Some(TriCondition {
+        unless: whole.is_unless(),
+        suites,
+    }))
+}
+
+/// Compiles the `tcp-request` lines of a frontend or listen section; `acls` already holds the
+/// section's `acl` lines.
+///
+/// # Errors
+/// [`ProxyError::Config`] for an action other than `accept`/`reject`, for rules in a backend
+/// section, and for a condition haproxy-acl refuses.
+pub(super) fn compile(p: &Proxy, acls: &AclSet) -> Result<TcpRules, ProxyError> {
+    let mut out = TcpRules::default();
+    for rule in p.rules.iter().filter(|r| r.kind == RuleKind::TcpRequest) {
+        let phase = rule.words.first().map(String::as_str).unwrap_or_default();
+        let action = rule.words.get(1).map(String::as_str).unwrap_or_default();
+        if phase == "inspect-delay" {
+            let t = parse_time(action, TimeUnit::Millis)
+                .map_err(|_| at(rule, "'tcp-request inspect-delay' expects a delay"))?;
+            out.inspect_delay = Some(Duration::from_millis(u64::from(t.value)));
+            continue;
+        }
+        if p.kind == ProxyKind::Backend {
+            return Err(at(
+                rule,
+                "'tcp-request' rules in a backend section are not supported yet",
+            ));
+        }
+        let action = match action {
+            "accept" => TcpAction::Accept,
+            "reject" => TcpAction::Reject,
+            other => {
+                return Err(at(
+                    rule,
+                    format!("'tcp-request {phase} {other}' is not supported yet"),
+                ));
+            }
+        };
+        if let Some(extra) = rule.words.get(2) {
+            return Err(at(
+                rule,
+                format!("'tcp-request {phase}': unexpected '{extra}'"),
+            ));
+        }
+        let compiled = TcpRule {
+            action,
+            cond: tri_condition(p, rule, acls)?,
+        };
+        match phase {
+            "connection" => out.connection.push(compiled),
+            "session" => out.session.push(compiled),
+            _ => out.content.push(compiled),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use haproxy_cfg::load::{SystemEnv, load};
+    use haproxy_cfg::parse_str;
+
+    use super::*;
+
+    fn rules(body: &str) -> TcpRules {
+        let text = format!("defaults\n mode tcp\nfrontend fe\n bind 127.0.0.1:1\n{body}");
+        let loaded = load(&[parse_str("t.cfg", &text)], &SystemEnv);
+        let p = loaded.config.proxies.first().unwrap();
+        let mut acls = AclSet::new();
+        for r in p.rules.iter().filter(|r| r.kind == RuleKind::Acl) {
+            let mut w = vec!["acl".to_owned()];
+            w.extend(r.words.iter().cloned());
+            acls.parse_acl(&w).unwrap();
+        }
+        compile(p, &acls).unwrap()
+    }
+
+    fn content(r: &TcpRules, data: &[u8], last: bool) -> Option<bool> {
+        let a = "127.0.0.1:5000".parse().unwrap();
+        with_content(a, a, data, &H1Limits::default(), |s| {
+            r.decide_content(s, last)
+        })
+    }
+
+    #[test]
+    fn content_conditions_wait_for_data_through_negations() {
+        let r = rules(
+            " tcp-request inspect-delay 5s\n tcp-request content reject unless { req.len ge 4 }\n",
+        );
+        assert_eq!(r.inspect_delay, Some(Duration::from_secs(5)));
+        assert_eq!(
+            content(&r, b"ab", false),
+            None,
+            "unless + missing data waits"
+        );
+        assert_eq!(content(&r, b"abcd", false), Some(true));
+        assert_eq!(content(&r, b"ab", true), Some(false), "final: decided");
+        let r = rules(
+            " acl sni req.ssl_sni -m found\n tcp-request content accept if sni or WAIT_END\n tcp-request content reject\n",
+        );
+        assert_eq!(content(&r, b"\x16\x03", false), None);
+        assert_eq!(
+            content(&r, b"junk", true),
+            Some(true),
+            "wait_end passes at the end"
+        );
+        let r = rules(" tcp-request content reject if { src 127.0.0.1 } !{ req.len gt 0 }\n");
+        assert_eq!(content(&r, b"", false), None);
+        assert_eq!(
+            content(&r, b"x", false),
+            Some(true),
+            "layer-4 term decided, content term passes"
+        );
+        let r = rules(" tcp-request content reject if HTTP { path /admin }\n");
+        assert_eq!(content(&r, b"GET /admin HTTP/1.1\r\n", false), None);
+        assert_eq!(
+            content(&r, b"GET /admin HTTP/1.1\r\nHost: a\r\n\r\n", false),
+            Some(false)
+        );
+        assert_eq!(
+            content(&r, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", true),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn connection_rules_see_addresses_and_never_match_on_content() {
+        let r = rules(
+            " tcp-request connection reject if { req.len lt 10 }\n tcp-request connection accept if { src 10.0.0.0/8 }\n tcp-request connection reject if !{ req.len gt 100 }\n",
+        );
+        let dst = "127.0.0.1:80".parse().unwrap();
+        assert!(r.accepts_connection("10.1.2.3:5".parse().unwrap(), dst));
+        assert!(!r.accepts_connection("192.0.2.1:5".parse().unwrap(), dst));
+        assert!(r.content.is_empty() && r.session.is_empty());
+    }
+
+    #[test]
+    fn other_actions_are_refused() {
+        let text = "defaults\n mode tcp\nfrontend fe\n bind 127.0.0.1:1\n tcp-request content set-var(txn.x) int(1)\n";
+        let loaded = load(&[parse_str("t.cfg", text)], &SystemEnv);
+        let p = loaded.config.proxies.first().unwrap();
+        let err = compile(p, &AclSet::new()).unwrap_err().to_string();
+        assert!(
+            err.contains("'tcp-request content set-var(txn.x)' is not supported yet"),
+            "{err}"
+        );
+    }
+}
