@@ -30,7 +30,7 @@ use crate::counters::Counters;
 use crate::errors::{ErrorPages, parse_errorfile};
 use crate::h1::H1Limits;
 use crate::http::{HttpService, ServerPool};
-use crate::listener::{BindOptions, BindTarget, parse_bind_addr};
+use crate::listener::{BindOptions, BindTarget, group_id, parse_bind_addr, user_id};
 use crate::settings::{
     BackendSettings, ConnMode, DEFAULT_RETRIES, ForwardFor, FrontendSettings, Mode, SendProxy,
     ServerSettings, Timeouts,
@@ -262,6 +262,34 @@ fn error_pages(p: &Proxy) -> Result<ErrorPages, ProxyError> {
     Ok(pages)
 }
 
+/// `user`/`uid` and `group`/`gid` of a unix-socket bind, with HAProxy's messages for unknown names.
+fn bind_owner(b: &model::Bind, section: &str) -> Result<(Option<u32>, Option<u32>), ProxyError> {
+    let o = &b.options;
+    let at = |what: &str, kind: &str, name: &str| {
+        cfg_err(format!(
+            "parsing [{}:{}] : 'bind {}' in section '{section}' : '{what}' : unknown {kind} name '{name}'",
+            b.loc.file, b.loc.line, b.text
+        ))
+    };
+    let other = |kw: &str| {
+        o.other
+            .iter()
+            .position(|w| w == kw)
+            .and_then(|i| o.other.get(i + 1))
+    };
+    let uid = match (&o.user, other("uid")) {
+        (Some(name), _) => Some(user_id(name).ok_or_else(|| at("user", "user", name))?),
+        (None, Some(n)) => Some(n.parse::<u32>().map_err(|_| at("uid", "user", n))?),
+        (None, None) => None,
+    };
+    let gid = match (&o.group, other("gid")) {
+        (Some(name), _) => Some(group_id(name).ok_or_else(|| at("group", "group", name))?),
+        (None, Some(n)) => Some(n.parse::<u32>().map_err(|_| at("gid", "group", n))?),
+        (None, None) => None,
+    };
+    Ok((uid, gid))
+}
+
 fn bind_specs(p: &Proxy) -> Result<Vec<BindSpec>, ProxyError> {
     p.binds
         .iter()
@@ -277,6 +305,7 @@ fn bind_specs(p: &Proxy) -> Result<Vec<BindSpec>, ProxyError> {
                     b.loc.file, b.loc.line, b.text
                 )));
             }
+            let (unix_uid, unix_gid) = bind_owner(b, p.kind.as_str())?;
             let v6only = if o.v6only {
                 Some(true)
             } else if o.v4v6 {
@@ -292,6 +321,8 @@ fn bind_specs(p: &Proxy) -> Result<Vec<BindSpec>, ProxyError> {
                     v6only,
                     reuseport: true,
                     unix_mode: o.mode,
+                    unix_uid,
+                    unix_gid,
                 },
                 maxconn: count(o.maxconn),
                 accept_proxy: o.accept_proxy,

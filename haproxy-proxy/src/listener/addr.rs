@@ -40,6 +40,13 @@ pub fn parse_bind_addr(text: &str) -> Result<Vec<BindTarget>, ProxyError> {
     if text.starts_with('/') {
         return Ok(vec![BindTarget::Unix(text.into())]);
     }
+    if text.starts_with("fd@") || text.starts_with("sockpair@") {
+        return Err(bad(
+            text,
+            "inherited sockets ('fd@', 'sockpair@') are not supported: taking ownership of a raw \
+             file descriptor needs unsafe code, which this crate forbids",
+        ));
+    }
     let (family, rest) = match text.split_once('@') {
         Some(("ipv4", r)) => (Some(4), r),
         Some(("ipv6", r)) => (Some(6), r),

@@ -3,10 +3,12 @@
 
 mod addr;
 mod gate;
+mod owner;
 mod socket;
 #[cfg(test)]
 mod tests;
 
 pub use addr::{BindTarget, MAX_PORTS_PER_BIND, parse_bind_addr};
 pub use gate::{ConnGate, ConnPermit};
+pub use owner::{MAX_ACCOUNT_DB_LEN, group_id, user_id};
 pub use socket::{Accepted, BindOptions, DEFAULT_BACKLOG, Listener, bind};

@@ -23,6 +23,10 @@ pub struct BindOptions {
     pub reuseport: bool,
     /// `mode` for unix sockets (octal permissions).
     pub unix_mode: Option<u32>,
+    /// `user` / `uid`: owner of a unix socket.
+    pub unix_uid: Option<u32>,
+    /// `group` / `gid`: group of a unix socket.
+    pub unix_gid: Option<u32>,
 }
 
 /// An open listening socket.
@@ -124,6 +128,9 @@ fn bind_unix(path: &Path, opts: &BindOptions, backlog: i32) -> std::io::Result<U
     if let Some(mode) = opts.unix_mode {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    if opts.unix_uid.is_some() || opts.unix_gid.is_some() {
+        std::os::unix::fs::chown(path, opts.unix_uid, opts.unix_gid)?;
     }
     socket.listen(backlog)?;
     UnixListener::from_std(std::os::unix::net::UnixListener::from(

@@ -8,5 +8,7 @@
 
 mod backend_diff;
 mod build;
+mod daemon;
 mod differential;
 mod tcp_accept_proxy;
+mod tcp_rules;
