@@ -11,4 +11,5 @@ mod build;
 mod daemon;
 mod differential;
 mod tcp_accept_proxy;
+mod tcp_mode;
 mod tcp_rules;
