@@ -27,18 +27,14 @@ fn read_db(path: &Path) -> Option<String> {
     Some(text)
 }
 
-/// The uid of user `name` (a number is taken as is).
+/// The uid of user `name` (a name only, as HAProxy's `user`; numbers go with `uid`).
 pub fn user_id(name: &str) -> Option<u32> {
-    name.parse()
-        .ok()
-        .or_else(|| lookup(&read_db(Path::new("/etc/passwd"))?, name))
+    lookup(&read_db(Path::new("/etc/passwd"))?, name)
 }
 
-/// The gid of group `name` (a number is taken as is).
+/// The gid of group `name` (a name only, as HAProxy's `group`; numbers go with `gid`).
 pub fn group_id(name: &str) -> Option<u32> {
-    name.parse()
-        .ok()
-        .or_else(|| lookup(&read_db(Path::new("/etc/group"))?, name))
+    lookup(&read_db(Path::new("/etc/group"))?, name)
 }
 
 #[cfg(test)]
@@ -52,7 +48,7 @@ mod tests {
         assert_eq!(lookup(db, "nobod"), None);
         assert_eq!(lookup("broken", "broken"), None);
         assert_eq!(user_id("root"), Some(0));
-        assert_eq!(user_id("1234"), Some(1234));
+        assert_eq!(user_id("0"), None, "a number is not a user name");
         assert_eq!(group_id("root"), Some(0));
         assert_eq!(user_id("no-such-user-here"), None);
     }

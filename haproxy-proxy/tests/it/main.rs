@@ -10,6 +10,7 @@ mod backend_diff;
 mod build;
 mod daemon;
 mod differential;
+mod listeners;
 mod tcp_accept_proxy;
 mod tcp_mode;
 mod tcp_rules;
