@@ -12,5 +12,6 @@ mod daemon;
 mod differential;
 mod listeners;
 mod tcp_accept_proxy;
+mod tcp_differential;
 mod tcp_mode;
 mod tcp_rules;
