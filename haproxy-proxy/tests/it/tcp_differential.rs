@@ -130,6 +130,18 @@ fn cases() -> Vec<Case> {
             ],
         },
         Case {
+            name: "inspect-delay without content rules does not wait for use_backend",
+            frontend: " tcp-request inspect-delay 2s\n use_backend be_a if { req.ssl_sni -i a.example }\n default_backend be_b\n",
+            mode: "tcp",
+            runs: vec![("127.0.0.1", split(&h))],
+        },
+        Case {
+            name: "a layer-4 accept ends the inspection at once",
+            frontend: " tcp-request inspect-delay 2s\n tcp-request content accept if { src 127.0.0.1 }\n tcp-request content reject\n use_backend be_a if { req.ssl_sni -i a.example }\n default_backend be_b\n",
+            mode: "tcp",
+            runs: vec![("127.0.0.1", split(&h)), ("127.0.0.2", split(&h))],
+        },
+        Case {
             name: "HTTP recognised in a TCP frontend",
             frontend: " tcp-request inspect-delay 300ms\n tcp-request content reject if HTTP\n default_backend be_a\n",
             mode: "tcp",
