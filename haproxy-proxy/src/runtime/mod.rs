@@ -18,7 +18,7 @@ use crate::listener::{Accepted, BindTarget, ConnGate, Listener, bind};
 use crate::proxy_proto::{ProxyHeader, read_header};
 use crate::route::StreamView;
 use crate::settings::Mode;
-use crate::tcp::{Inspected, inspect, serve_tcp};
+use crate::tcp::{Inspected, inspect, inspect_capacity, serve_tcp};
 
 /// How to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -361,7 +361,7 @@ async fn serve_conn<C>(
                     &mut stream,
                     &mut pending,
                     tcp.inspect_delay,
-                    limits.bufsize,
+                    inspect_capacity(limits),
                     |data, last| {
                         with_content(src, dst, data, limits, |s| tcp.decide_content(s, last))
                     },

@@ -5,8 +5,18 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+use crate::h1::H1Limits;
+
 /// Bytes read from the client per read while inspecting.
 const INSPECT_CHUNK: usize = 2048;
+
+/// How many bytes the inspection buffers before it stops waiting: HAProxy's request channel is
+/// "full" for the rules when `tune.bufsize - tune.maxrewrite` bytes are in (15,360 by default),
+/// `maxrewrite` being capped at half the buffer.
+pub fn inspect_capacity(limits: &H1Limits) -> usize {
+    let reserve = limits.maxrewrite.min(limits.bufsize / 2);
+    limits.bufsize.saturating_sub(reserve).max(1)
+}
 
 /// What the inspection ended with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +75,17 @@ where
 mod tests {
     use super::*;
     use tokio::io::AsyncWriteExt;
+
+    #[test]
+    fn the_buffer_is_full_at_bufsize_minus_maxrewrite() {
+        assert_eq!(inspect_capacity(&H1Limits::default()), 15360);
+        let small = H1Limits {
+            bufsize: 1000,
+            maxrewrite: 900,
+            ..H1Limits::default()
+        };
+        assert_eq!(inspect_capacity(&small), 500, "maxrewrite capped at half");
+    }
 
     #[tokio::test]
     async fn waits_for_enough_bytes_then_decides() {

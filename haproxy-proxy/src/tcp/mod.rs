@@ -12,7 +12,7 @@ use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 pub use connect::{ConnectFailed, Connected, TURN_AROUND, connect_server};
-pub use inspect::{Inspected, inspect};
+pub use inspect::{Inspected, inspect, inspect_capacity};
 pub use sni::client_hello_sni;
 
 use crate::facts::StreamFacts;

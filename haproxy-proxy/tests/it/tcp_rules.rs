@@ -187,3 +187,26 @@ async fn session_rules_see_the_address_from_the_proxy_header() {
     );
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_buffer_ends_the_inspection_at_bufsize_minus_maxrewrite() {
+    let (srv, _) = tag_server(b"").await;
+    let d = start(&format!(
+        "{DEFAULTS}frontend fe\n bind 127.0.0.1:0\n tcp-request inspect-delay 1500ms\n\
+         tcp-request content reject unless {{ req.len ge 20000 }}\n default_backend be\nbackend be\n server s {srv}\n"
+    ));
+    // Measured on HAProxy 2.6.12: 15,359 bytes wait for the delay, 15,360 are decided at once.
+    for (n, waits) in [(15359usize, true), (15360, false)] {
+        let started = Instant::now();
+        let mut c = TcpStream::connect(d.addr()).await.unwrap();
+        c.write_all(&vec![b'x'; n]).await.unwrap();
+        assert_eq!(read_all(&mut c).await, b"");
+        let took = started.elapsed();
+        assert_eq!(
+            took >= Duration::from_millis(1400),
+            waits,
+            "{n} bytes: {took:?}"
+        );
+    }
+    d.stop().await;
+}
