@@ -22,7 +22,8 @@ use haproxy_cfg::values::{Address, Host, Port};
 pub use adapters::{AclChooser, AclCondition, BackendBalancer, LbPicker, MAX_REDISPATCH_PICKS};
 pub use sample::StreamSample;
 pub use tcp_rules::{
-    ContentSample, Phase, TcpAction, TcpRule, TcpRules, Tri, TriCondition, with_content,
+    ConnectionVerdict, ContentSample, Phase, TcpAction, TcpRule, TcpRules, Tri, TriCondition,
+    with_content,
 };
 
 use crate::ProxyError;

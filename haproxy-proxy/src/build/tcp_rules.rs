@@ -178,13 +178,25 @@ impl TriCondition {
     }
 }
 
-/// `accept` or `reject`.
+/// `accept`, `reject`, or `expect-proxy layer4` (connection rules only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TcpAction {
     /// Stop evaluating this rule set and go on.
     Accept,
     /// Close the connection silently.
     Reject,
+    /// `expect-proxy layer4`: a PROXY header comes first, as with `accept-proxy` on the bind;
+    /// evaluation continues with the next rule.
+    ExpectProxy,
+}
+
+/// What the `tcp-request connection` rules decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionVerdict {
+    /// False when a `reject` applied.
+    pub accept: bool,
+    /// True when an `expect-proxy layer4` applied before the decision.
+    pub expect_proxy: bool,
 }
 
 /// One `tcp-request <phase> accept|reject [cond]` line.
@@ -209,44 +221,61 @@ pub struct TcpRules {
     pub inspect_delay: Option<Duration>,
 }
 
-/// Evaluates `rules` in order; `Some(accepted)` once one applies or the list ends, `None` while a
-/// condition is missing data.
-fn decide(rules: &[TcpRule], src: &dyn SampleSource, phase: Phase) -> Option<bool> {
+/// Evaluates `rules` in order; `Some(accepted)` once a final action applies or the list ends,
+/// `None` while a condition is missing data. `expect_proxy` is set by a matching
+/// `expect-proxy` rule on the way.
+fn decide(
+    rules: &[TcpRule],
+    src: &dyn SampleSource,
+    phase: Phase,
+    expect_proxy: &mut bool,
+) -> Option<bool> {
     for rule in rules {
         let r = rule.cond.as_ref().map_or(Tri::Pass, |c| c.eval(src, phase));
-        match r {
-            Tri::Pass => return Some(rule.action == TcpAction::Accept),
-            Tri::Miss => return None,
-            Tri::Fail => {}
+        match (r, rule.action) {
+            (Tri::Pass, TcpAction::ExpectProxy) => *expect_proxy = true,
+            (Tri::Pass, action) => return Some(action == TcpAction::Accept),
+            (Tri::Miss, _) => return None,
+            (Tri::Fail, _) => {}
         }
     }
     Some(true)
 }
 
 impl TcpRules {
+    /// What `tcp-request connection` rules decide for a connection from `src` to `dst`.
+    pub fn connection_verdict(&self, src: SocketAddr, dst: SocketAddr) -> ConnectionVerdict {
+        let mut expect_proxy = false;
+        let accept = Self::layer4(&self.connection, src, dst, &mut expect_proxy);
+        ConnectionVerdict {
+            accept,
+            expect_proxy,
+        }
+    }
+
     /// Whether `tcp-request connection` rules let a connection from `src` to `dst` in.
     pub fn accepts_connection(&self, src: SocketAddr, dst: SocketAddr) -> bool {
-        Self::layer4(&self.connection, src, dst)
+        self.connection_verdict(src, dst).accept
     }
 
     /// Whether `tcp-request session` rules let the session in.
     pub fn accepts_session(&self, src: SocketAddr, dst: SocketAddr) -> bool {
-        Self::layer4(&self.session, src, dst)
+        Self::layer4(&self.session, src, dst, &mut false)
     }
 
-    fn layer4(rules: &[TcpRule], src: SocketAddr, dst: SocketAddr) -> bool {
+    fn layer4(rules: &[TcpRule], src: SocketAddr, dst: SocketAddr, expect: &mut bool) -> bool {
         let view = StreamView {
             src,
             dst,
             request: None,
         };
-        decide(rules, &StreamSample(&view), Phase::Connection).unwrap_or(true)
+        decide(rules, &StreamSample(&view), Phase::Connection, expect).unwrap_or(true)
     }
 
     /// The content rules' decision on `sample`: `Some(true)` accept, `Some(false)` reject,
     /// `None` wait for more data (never when `last`).
     pub fn decide_content(&self, sample: &dyn SampleSource, last: bool) -> Option<bool> {
-        decide(&self.content, sample, Phase::Content { last })
+        decide(&self.content, sample, Phase::Content { last }, &mut false)
     }
 
     /// The content rules as `http-request`-style rules for an HTTP frontend: each `reject`
@@ -258,6 +287,8 @@ impl TcpRules {
         for rule in &self.content {
             match rule.action {
                 TcpAction::Accept => accepts.push(rule.cond.clone()),
+                // Connection rules only; never among content rules.
+                TcpAction::ExpectProxy => {}
                 TcpAction::Reject => out.push(RequestRule {
                     cond: Some(Arc::new(ContentGuard {
                         cond: rule.cond.clone(),
@@ -445,9 +476,35 @@ pub(super) fn compile(p: &Proxy, acls: &AclSet) -> Result<TcpRules, ProxyError> 
                 "'tcp-request' rules in a backend section are not supported yet",
             ));
         }
+        let mut extra = rule.words.get(2);
         let action = match action {
             "accept" => TcpAction::Accept,
             "reject" => TcpAction::Reject,
+            "expect-proxy" if phase == "connection" => {
+                if extra.map(String::as_str) != Some("layer4") {
+                    return Err(at(
+                        rule,
+                        format!(
+                            "'tcp-request connection expect-proxy' only supports 'layer4' in {} '{}' (got '{}')",
+                            p.kind.type_str(),
+                            p.name,
+                            extra.map_or("", String::as_str)
+                        ),
+                    ));
+                }
+                extra = rule.words.get(3);
+                TcpAction::ExpectProxy
+            }
+            "expect-proxy" => {
+                return Err(at(
+                    rule,
+                    format!(
+                        "'expect-proxy layer4' is not allowed in 'tcp-request {phase}' rules in {} '{}'",
+                        p.kind.type_str(),
+                        p.name
+                    ),
+                ));
+            }
             other => {
                 return Err(at(
                     rule,
@@ -455,7 +512,7 @@ pub(super) fn compile(p: &Proxy, acls: &AclSet) -> Result<TcpRules, ProxyError> 
                 ));
             }
         };
-        if let Some(extra) = rule.words.get(2) {
+        if let Some(extra) = extra {
             return Err(at(
                 rule,
                 format!("'tcp-request {phase}': unexpected '{extra}'"),
@@ -551,6 +608,24 @@ mod tests {
         assert!(r.accepts_connection("10.1.2.3:5".parse().unwrap(), dst));
         assert!(!r.accepts_connection("192.0.2.1:5".parse().unwrap(), dst));
         assert!(r.content.is_empty() && r.session.is_empty());
+    }
+
+    #[test]
+    fn expect_proxy_is_remembered_and_evaluation_goes_on() {
+        let r = rules(
+            " tcp-request connection expect-proxy layer4 if { src 10.0.0.0/8 }\n tcp-request connection reject if { src 10.9.0.0/16 }\n",
+        );
+        let dst = "127.0.0.1:80".parse().unwrap();
+        let v = |s: &str| r.connection_verdict(s.parse().unwrap(), dst);
+        assert_eq!(
+            v("10.1.0.1:5"),
+            ConnectionVerdict {
+                accept: true,
+                expect_proxy: true
+            }
+        );
+        assert!(!v("10.9.0.1:5").accept, "a later reject still applies");
+        assert!(!v("192.0.2.1:5").expect_proxy);
     }
 
     #[test]

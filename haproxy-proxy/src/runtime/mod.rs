@@ -254,7 +254,8 @@ async fn accept_loop(
         };
         // `tcp-request connection` rules run at accept, before anything is read; a reject
         // closes silently and creates no session.
-        if !b.tcp.accepts_connection(src, dst) {
+        let verdict = b.tcp.connection_verdict(src, dst);
+        if !verdict.accept {
             b.service
                 .counters
                 .denied_conn
@@ -264,7 +265,7 @@ async fn accept_loop(
         }
         let svc = Arc::clone(&b.service);
         let tcp = Arc::clone(&b.tcp);
-        let accept_proxy = b.accept_proxy;
+        let accept_proxy = b.accept_proxy || verdict.expect_proxy;
         conns.spawn(async move {
             let _permit = permit;
             let _slot = svc.counters.open_session();

@@ -96,6 +96,16 @@ fn cases() -> Vec<Case> {
             ],
         },
         Case {
+            name: "expect-proxy layer4 for some sources",
+            frontend: " tcp-request connection expect-proxy layer4 if { src 127.0.0.2 }\n default_backend be_a\n",
+            mode: "tcp",
+            runs: vec![
+                ("127.0.0.1", vec![send(b"PROXY TCP4 192.0.2.1 127.0.0.1 1 2\r\none"), ShutWrite]),
+                ("127.0.0.2", vec![send(b"PROXY TCP4 192.0.2.1 127.0.0.1 1 2\r\ntwo"), ShutWrite]),
+                ("127.0.0.2", vec![send(b"no header"), ShutWrite]),
+            ],
+        },
+        Case {
             name: "content waits for req.len within inspect-delay",
             frontend: " tcp-request inspect-delay 300ms\n tcp-request content reject unless { req.len ge 5 }\n default_backend be_a\n",
             mode: "tcp",
