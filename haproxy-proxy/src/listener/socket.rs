@@ -76,6 +76,7 @@ fn err(target: &BindTarget, e: &std::io::Error) -> ProxyError {
     let addr = match target {
         BindTarget::Tcp(a) => a.to_string(),
         BindTarget::Unix(p) => p.display().to_string(),
+        BindTarget::Abstract(name) => format!("abns@{name}"),
     };
     ProxyError::Bind {
         addr,
@@ -96,7 +97,42 @@ pub fn bind(target: &BindTarget, opts: &BindOptions) -> Result<Listener, ProxyEr
         BindTarget::Unix(path) => bind_unix(path, opts, backlog)
             .map(Listener::Unix)
             .map_err(|e| err(target, &e)),
+        BindTarget::Abstract(name) => bind_abstract(name, backlog)
+            .map(Listener::Unix)
+            .map_err(|e| err(target, &e)),
     }
+}
+
+/// The length of `sun_path` on Linux: HAProxy 2.6 binds `abns@` names zero-padded to it.
+pub const SUN_PATH_LEN: usize = 108;
+
+/// The socket address of `abns@name`: a NUL, the name, NULs up to [`SUN_PATH_LEN`].
+///
+/// # Errors
+/// `InvalidInput` when the name does not fit.
+pub fn abstract_addr(name: &str) -> std::io::Result<socket2::SockAddr> {
+    use std::os::unix::ffi::OsStrExt;
+    if name.len() >= SUN_PATH_LEN {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "abstract socket name too long",
+        ));
+    }
+    let mut bytes = vec![0u8; SUN_PATH_LEN];
+    if let Some(dst) = bytes.get_mut(1..=name.len()) {
+        dst.copy_from_slice(name.as_bytes());
+    }
+    socket2::SockAddr::unix(Path::new(std::ffi::OsStr::from_bytes(&bytes)))
+}
+
+fn bind_abstract(name: &str, backlog: i32) -> std::io::Result<UnixListener> {
+    let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&abstract_addr(name)?)?;
+    socket.listen(backlog)?;
+    UnixListener::from_std(std::os::unix::net::UnixListener::from(
+        std::os::fd::OwnedFd::from(socket),
+    ))
 }
 
 fn bind_tcp(addr: SocketAddr, opts: &BindOptions, backlog: i32) -> std::io::Result<TcpListener> {

@@ -119,7 +119,7 @@ impl Runtime {
                         Err(crate::ProxyError::Bind { addr, reason }) => {
                             let addr = match target {
                                 BindTarget::Tcp(a) => a.to_string(),
-                                BindTarget::Unix(_) => addr,
+                                BindTarget::Unix(_) | BindTarget::Abstract(_) => addr,
                             };
                             failures.push(format!(
                                 "Binding [{}] for {} {}: cannot bind socket ({}) for [{addr}]",

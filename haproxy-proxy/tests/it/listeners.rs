@@ -1,5 +1,5 @@
 //! Listeners through the daemon path: every `bind` form the parser accepts, v4v6/v6only,
-//! backlog, unix sockets with mode/user/group, `maxconn` per bind, frontend and global (accepting
+//! backlog, unix sockets with mode/user/group, abstract sockets, `maxconn` per bind, frontend and global (accepting
 //! pauses while full and resumes when a slot frees), and `accept-proxy` v1/v2 in TCP mode.
 
 use std::net::SocketAddr;
@@ -110,6 +110,31 @@ async fn unix_sockets_get_mode_user_and_group() {
     assert_eq!(out, b"over unix");
     d.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abstract_unix_sockets_serve_on_haproxys_padded_name() {
+    use std::os::linux::net::SocketAddrExt;
+    let (srv, _) = tag_server(b"").await;
+    let name = format!("haproxy-rs-it-{}", std::process::id());
+    let d = start(&format!(
+        "{DEFAULTS}frontend fe\n bind 127.0.0.1:0\n bind abns@{name}\n default_backend be\nbackend be\n server s {srv}\n"
+    ));
+    let mut padded = name.into_bytes();
+    padded.resize(haproxy_proxy::listener::SUN_PATH_LEN - 1, 0);
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(&padded).unwrap();
+    let c = std::os::unix::net::UnixStream::connect_addr(&addr).unwrap();
+    c.set_nonblocking(true).unwrap();
+    let mut c = UnixStream::from_std(c).unwrap();
+    c.write_all(b"abstract").await.unwrap();
+    c.shutdown().await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(WAIT, c.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(out, b"abstract");
+    d.stop().await;
 }
 
 #[test]
