@@ -362,6 +362,7 @@ async fn serve_conn<C>(
                     &mut stream,
                     &mut pending,
                     tcp.inspect_delay,
+                    svc.frontend.timeouts.client,
                     inspect_capacity(limits),
                     |data, last| {
                         with_content(src, dst, data, limits, |s| tcp.decide_content(s, last))
@@ -376,7 +377,7 @@ async fn serve_conn<C>(
                             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         return;
                     }
-                    Inspected::ClientError => return,
+                    Inspected::ClientError | Inspected::ClientTimeout => return,
                 }
             }
             let view = StreamView {

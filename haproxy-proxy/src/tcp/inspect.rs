@@ -27,6 +27,9 @@ pub enum Inspected {
     Reject,
     /// The client failed (reset) before a decision.
     ClientError,
+    /// `timeout client` passed without a byte from the client before a decision (HAProxy
+    /// closes, `cR`).
+    ClientTimeout,
 }
 
 /// Reads from `client` into `buf` until `decide(buf, final)` answers.
@@ -34,11 +37,13 @@ pub enum Inspected {
 /// `decide` returns `Some(true)` to accept, `Some(false)` to reject and `None` when it needs more
 /// data; `final` is true once no more data will be waited for (the delay passed, `buf` holds
 /// `max` bytes or more, or the client shut its side), and then `None` counts as accept. Without a
-/// delay the first call is already final, as in HAProxy.
+/// delay the first call is already final, as in HAProxy. While waiting, `client_timeout`
+/// (`timeout client`) applies to the client's silence, as it does in HAProxy.
 pub async fn inspect<C, F>(
     client: &mut C,
     buf: &mut Vec<u8>,
     delay: Option<Duration>,
+    client_timeout: Option<Duration>,
     max: usize,
     mut decide: F,
 ) -> Inspected
@@ -47,6 +52,7 @@ where
     F: FnMut(&[u8], bool) -> Option<bool>,
 {
     let deadline = delay.map(|d| Instant::now() + d);
+    let mut last_read = Instant::now();
     let mut eof = false;
     loop {
         let is_final = eof || buf.len() >= max || deadline.is_none_or(|d| Instant::now() >= d);
@@ -61,11 +67,19 @@ where
         };
         let mut chunk = [0u8; INSPECT_CHUNK];
         let room = max.saturating_sub(buf.len()).min(INSPECT_CHUNK);
+        let silent_until = client_timeout.map(|t| last_read + t);
+        let wake = silent_until.map_or(deadline, |s| s.min(deadline));
         let read = client.read(chunk.get_mut(..room).unwrap_or_default());
-        match tokio::time::timeout_at(deadline.into(), read).await {
+        match tokio::time::timeout_at(wake.into(), read).await {
+            Err(_) if silent_until.is_some_and(|s| s < deadline) => {
+                return Inspected::ClientTimeout;
+            }
             Err(_) => {}
             Ok(Ok(0)) => eof = true,
-            Ok(Ok(n)) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+            Ok(Ok(n)) => {
+                last_read = Instant::now();
+                buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+            }
             Ok(Err(_)) => return Inspected::ClientError,
         }
     }
@@ -102,6 +116,7 @@ mod tests {
             &mut b,
             &mut buf,
             Some(Duration::from_secs(5)),
+            None,
             16,
             |d, _| {
                 calls += 1;
@@ -125,6 +140,7 @@ mod tests {
             &mut b,
             &mut buf,
             Some(Duration::from_millis(50)),
+            None,
             16,
             |_, f| f.then_some(false),
         )
@@ -135,9 +151,14 @@ mod tests {
         let (mut a, mut b) = tokio::io::duplex(64);
         a.write_all(&[b'x'; 40]).await.unwrap();
         let mut buf = Vec::new();
-        let r = inspect(&mut b, &mut buf, Some(Duration::from_secs(5)), 8, |_, f| {
-            f.then_some(true)
-        })
+        let r = inspect(
+            &mut b,
+            &mut buf,
+            Some(Duration::from_secs(5)),
+            None,
+            8,
+            |_, f| f.then_some(true),
+        )
         .await;
         assert_eq!((r, buf.len()), (Inspected::Accept, 8));
         // The client shuts its side.
@@ -145,18 +166,54 @@ mod tests {
         a.write_all(b"x").await.unwrap();
         a.shutdown().await.unwrap();
         let mut buf = Vec::new();
-        let r = inspect(&mut b, &mut buf, Some(Duration::from_secs(5)), 8, |_, _| {
-            None
-        })
+        let r = inspect(
+            &mut b,
+            &mut buf,
+            Some(Duration::from_secs(5)),
+            None,
+            8,
+            |_, _| None,
+        )
         .await;
         assert_eq!((r, buf.as_slice()), (Inspected::Accept, &b"x"[..]));
         // No delay: decided at once on what is there.
         let (_a, mut b) = tokio::io::duplex(64);
-        let r = inspect(&mut b, &mut Vec::new(), None, 8, |_, f| {
+        let r = inspect(&mut b, &mut Vec::new(), None, None, 8, |_, f| {
             assert!(f);
             None
         })
         .await;
         assert_eq!(r, Inspected::Accept);
+    }
+
+    #[tokio::test]
+    async fn a_silent_client_times_out_before_the_delay() {
+        let (mut a, mut b) = tokio::io::duplex(64);
+        let writer = tokio::spawn(async move {
+            for _ in 0..3 {
+                a.write_all(b"x").await.unwrap();
+                tokio::time::sleep(Duration::from_millis(40)).await;
+            }
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            drop(a);
+        });
+        let started = Instant::now();
+        let mut buf = Vec::new();
+        let r = inspect(
+            &mut b,
+            &mut buf,
+            Some(Duration::from_secs(3)),
+            Some(Duration::from_millis(100)),
+            64,
+            |_, f| f.then_some(true),
+        )
+        .await;
+        assert_eq!((r, buf.as_slice()), (Inspected::ClientTimeout, &b"xxx"[..]));
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(180) && took < Duration::from_secs(2),
+            "silence is measured from the last byte: {took:?}"
+        );
+        writer.abort();
     }
 }

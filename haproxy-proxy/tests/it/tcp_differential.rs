@@ -167,6 +167,15 @@ fn cases() -> Vec<Case> {
             runs: vec![("127.0.0.1", vec![send(b"x"), ShutWrite])],
         },
         Case {
+            name: "timeout client applies while inspecting",
+            frontend: " timeout client 300ms\n tcp-request inspect-delay 1500ms\n tcp-request content accept if WAIT_END\n default_backend be_a\n",
+            mode: "tcp",
+            runs: vec![
+                ("127.0.0.1", vec![send(b"ab")]),
+                ("127.0.0.1", vec![send(b"a"), Sleep(200), send(b"b"), Sleep(200), send(b"c"), ShutWrite]),
+            ],
+        },
+        Case {
             name: "content rules in an HTTP frontend",
             frontend: " tcp-request content accept if { hdr(x-pass) yes }\n tcp-request content reject if { path /admin }\n http-request return status 200 content-type text/plain string ok\n",
             mode: "http",
