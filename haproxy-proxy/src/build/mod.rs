@@ -291,7 +291,18 @@ fn bind_owner(b: &model::Bind, section: &str) -> Result<(Option<u32>, Option<u32
     Ok((uid, gid))
 }
 
-fn bind_specs(p: &Proxy) -> Result<Vec<BindSpec>, ProxyError> {
+/// A listener's backlog as HAProxy 2.6 picks it (`listener_backlog()`): the bind's `backlog`, the
+/// frontend's, the bind's `maxconn`, the frontend's `maxconn` (which defaults to the global one);
+/// `None` leaves [`DEFAULT_BACKLOG`](crate::listener::DEFAULT_BACKLOG).
+fn backlog(o: &model::BindOptions, p: &Proxy, global_maxconn: Option<i64>) -> Option<u32> {
+    [o.backlog, p.backlog, o.maxconn, p.maxconn, global_maxconn]
+        .into_iter()
+        .flatten()
+        .find(|v| *v > 0)
+        .and_then(|v| u32::try_from(v).ok())
+}
+
+fn bind_specs(p: &Proxy, global_maxconn: Option<i64>) -> Result<Vec<BindSpec>, ProxyError> {
     p.binds
         .iter()
         .map(|b| {
@@ -318,7 +329,7 @@ fn bind_specs(p: &Proxy) -> Result<Vec<BindSpec>, ProxyError> {
                 loc: format!("{}:{}", b.loc.file, b.loc.line),
                 targets,
                 options: BindOptions {
-                    backlog: o.backlog.or(p.backlog).and_then(|v| u32::try_from(v).ok()),
+                    backlog: backlog(o, p, global_maxconn),
                     v6only,
                     reuseport: true,
                     unix_mode: o.mode,
@@ -379,7 +390,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         .iter()
         .filter(|p| matches!(p.kind, ProxyKind::Frontend | ProxyKind::Listen) && !p.disabled)
     {
-        let binds = bind_specs(p)?;
+        let binds = bind_specs(p, cfg.global.maxconn)?;
         if binds.is_empty() {
             continue;
         }

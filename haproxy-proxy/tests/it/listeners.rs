@@ -244,3 +244,24 @@ async fn accept_proxy_v1_and_v2_in_tcp_mode() {
         d.stop().await;
     }
 }
+
+#[test]
+fn backlog_follows_haproxys_order() {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/haproxy-2.6/");
+    let text = std::fs::read_to_string(format!("{data}backlog.cfg")).unwrap();
+    let recorded = std::fs::read_to_string(format!("{data}backlog.txt")).unwrap();
+    let mut text = text;
+    for (i, name) in ["P1", "P2", "P3", "P4", "P5"].iter().enumerate() {
+        text = text.replacen(name, &(20001 + i).to_string(), 1);
+    }
+    let loaded = load(&[parse_str("backlog.cfg", &text)], &SystemEnv);
+    let rt = build(&loaded.config).unwrap();
+    let ours: Vec<String> = rt
+        .frontends
+        .iter()
+        .flat_map(|f| f.binds.iter())
+        .enumerate()
+        .map(|(i, b)| format!("P{} {}", i + 1, b.options.backlog.unwrap()))
+        .collect();
+    assert_eq!(ours, recorded.lines().collect::<Vec<_>>());
+}
