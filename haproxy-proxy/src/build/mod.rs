@@ -10,6 +10,7 @@ mod balance;
 mod rules;
 mod sample;
 mod tcp_rules;
+mod upgrade;
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -25,6 +26,7 @@ pub use tcp_rules::{
     ConnectionVerdict, ContentSample, Phase, TcpAction, TcpRule, TcpRules, Tri, TriCondition,
     with_content,
 };
+pub use upgrade::{HttpUpgrades, UpgradeService};
 
 use crate::ProxyError;
 use crate::counters::Counters;
@@ -66,6 +68,8 @@ pub struct FrontendRuntime {
     pub service: Arc<Service>,
     /// `tcp-request` rules and `inspect-delay`.
     pub tcp: Arc<TcpRules>,
+    /// For a TCP frontend: the HTTP services its connections upgrade to, by HTTP backend.
+    pub upgrades: Arc<HttpUpgrades>,
 }
 
 /// The whole runtime built from a configuration.
@@ -426,6 +430,8 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             limits,
             errors: error_pages(p)?,
         };
+        let counters = Counters::new();
+        let upgrades = HttpUpgrades::build(&frontend, &chooser, &backends, &picker, &counters);
         frontends.push(FrontendRuntime {
             type_str: p.kind.type_str(),
             binds,
@@ -436,9 +442,10 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
                 chooser,
                 picker: picker.clone(),
                 pool: ServerPool::new(),
-                counters: Counters::new(),
+                counters,
             }),
             tcp: Arc::new(tcp),
+            upgrades: Arc::new(upgrades),
         });
     }
     Ok(Runtime {

@@ -13,7 +13,7 @@ mod prefixed;
 
 use prefixed::Prefixed;
 
-use crate::build::{Runtime, Service, TcpRules, with_content};
+use crate::build::{HttpUpgrades, Runtime, Service, TcpRules, with_content};
 use crate::listener::{Accepted, BindTarget, ConnGate, Listener, bind};
 use crate::proxy_proto::{ProxyHeader, read_header};
 use crate::route::StreamView;
@@ -75,6 +75,7 @@ struct Bound {
     gates: Vec<ConnGate>,
     accept_proxy: bool,
     tcp: Arc<TcpRules>,
+    upgrades: Arc<HttpUpgrades>,
 }
 
 /// The runtime with every listener open, ready to [`Running::serve`].
@@ -115,6 +116,7 @@ impl Runtime {
                             gates: vec![bind_gate.clone(), fe_gate.clone(), global.clone()],
                             accept_proxy: spec.accept_proxy,
                             tcp: Arc::clone(&fe.tcp),
+                            upgrades: Arc::clone(&fe.upgrades),
                         }),
                         Err(crate::ProxyError::Bind { addr, reason }) => {
                             let addr = match target {
@@ -264,14 +266,17 @@ async fn accept_loop(
             continue;
         }
         let svc = Arc::clone(&b.service);
-        let tcp = Arc::clone(&b.tcp);
+        let parts = Parts {
+            tcp: Arc::clone(&b.tcp),
+            upgrades: Arc::clone(&b.upgrades),
+        };
         let accept_proxy = b.accept_proxy || verdict.expect_proxy;
         conns.spawn(async move {
             let _permit = permit;
             let _slot = svc.counters.open_session();
             match stream {
-                Conn::Tcp(s) => serve_accepted(&svc, &tcp, s, src, dst, accept_proxy).await,
-                Conn::Unix(s) => serve_accepted(&svc, &tcp, s, src, dst, accept_proxy).await,
+                Conn::Tcp(s) => serve_accepted(&svc, &parts, s, src, dst, accept_proxy).await,
+                Conn::Unix(s) => serve_accepted(&svc, &parts, s, src, dst, accept_proxy).await,
             }
         });
     }
@@ -287,6 +292,12 @@ async fn accept_loop(
     }
 }
 
+/// A frontend's rule sets a connection needs besides its service.
+struct Parts {
+    tcp: Arc<TcpRules>,
+    upgrades: Arc<HttpUpgrades>,
+}
+
 enum Conn {
     Tcp(tokio::net::TcpStream),
     Unix(tokio::net::UnixStream),
@@ -296,7 +307,7 @@ enum Conn {
 /// connection silently, as HAProxy does), then serves the stream.
 async fn serve_accepted<C>(
     svc: &Service,
-    tcp: &TcpRules,
+    parts: &Parts,
     mut stream: C,
     src: SocketAddr,
     dst: SocketAddr,
@@ -305,7 +316,7 @@ async fn serve_accepted<C>(
     C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     if !accept_proxy {
-        return serve_session(svc, tcp, stream, src, dst, Vec::new()).await;
+        return serve_session(svc, parts, stream, src, dst, Vec::new()).await;
     }
     let wait = svc.frontend.timeouts.client.unwrap_or(PROXY_HEADER_TIMEOUT);
     let Ok((header, rest)) = read_header(&mut stream, wait).await else {
@@ -318,13 +329,13 @@ async fn serve_accepted<C>(
         ProxyHeader::Tcp { src, dst } => (src, dst),
         ProxyHeader::Unknown => (src, dst),
     };
-    serve_session(svc, tcp, stream, src, dst, rest).await;
+    serve_session(svc, parts, stream, src, dst, rest).await;
 }
 
 /// `tcp-request session` rules (after the PROXY header, on the addresses it gave), then the mode.
 async fn serve_session<C>(
     svc: &Service,
-    tcp: &TcpRules,
+    parts: &Parts,
     stream: C,
     src: SocketAddr,
     dst: SocketAddr,
@@ -332,22 +343,22 @@ async fn serve_session<C>(
 ) where
     C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    if !tcp.accepts_session(src, dst) {
+    if !parts.tcp.accepts_session(src, dst) {
         svc.counters
             .denied_sess
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return;
     }
-    serve_conn(svc, tcp, stream, src, dst, pending).await;
+    serve_conn(svc, parts, stream, src, dst, pending).await;
 }
 
 async fn serve_conn<C>(
     svc: &Service,
-    tcp: &TcpRules,
-    mut stream: C,
+    parts: &Parts,
+    stream: C,
     src: SocketAddr,
     dst: SocketAddr,
-    mut pending: Vec<u8>,
+    pending: Vec<u8>,
 ) where
     C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -355,54 +366,70 @@ async fn serve_conn<C>(
         Mode::Http => {
             crate::http::serve_http(svc, Prefixed::new(pending, stream), src, dst, |_| {}).await;
         }
-        Mode::Tcp => {
-            let limits = &svc.frontend.limits;
-            if !tcp.content.is_empty() {
-                let decided = inspect(
-                    &mut stream,
-                    &mut pending,
-                    tcp.inspect_delay,
-                    svc.frontend.timeouts.client,
-                    inspect_capacity(limits),
-                    |data, last| {
-                        with_content(src, dst, data, limits, |s| tcp.decide_content(s, last))
-                    },
-                )
-                .await;
-                match decided {
-                    Inspected::Accept => {}
-                    Inspected::Reject => {
-                        svc.counters
-                            .denied_req
-                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        return;
-                    }
-                    Inspected::ClientError | Inspected::ClientTimeout => return,
-                }
+        Mode::Tcp => serve_tcp_mode(svc, parts, stream, src, dst, pending).await,
+    }
+}
+
+/// TCP mode: content inspection, the backend switch on what was read, then forwarding (or the
+/// HTTP upgrade when the chosen backend is in HTTP mode).
+async fn serve_tcp_mode<C>(
+    svc: &Service,
+    parts: &Parts,
+    mut stream: C,
+    src: SocketAddr,
+    dst: SocketAddr,
+    mut pending: Vec<u8>,
+) where
+    C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let limits = &svc.frontend.limits;
+    let tcp = &parts.tcp;
+    if !tcp.content.is_empty() {
+        let decided = inspect(
+            &mut stream,
+            &mut pending,
+            tcp.inspect_delay,
+            svc.frontend.timeouts.client,
+            inspect_capacity(limits),
+            |data, last| with_content(src, dst, data, limits, |s| tcp.decide_content(s, last)),
+        )
+        .await;
+        match decided {
+            Inspected::Accept => {}
+            Inspected::Reject => {
+                svc.counters
+                    .denied_req
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return;
             }
-            let view = StreamView {
-                src,
-                dst,
-                request: None,
-            };
-            let chosen = with_content(src, dst, &pending, limits, |s| svc.chooser.choose_sample(s));
-            let Some(idx) = chosen else {
-                return;
-            };
-            let Some(be) = svc.backends.get(idx) else {
-                return;
-            };
-            let facts = serve_tcp(
-                stream,
-                &pending,
-                &view,
-                &svc.frontend.timeouts,
-                be,
-                idx,
-                &svc.picker,
-            )
-            .await;
-            svc.counters.record(&facts);
+            Inspected::ClientError | Inspected::ClientTimeout => return,
         }
     }
+    let chosen = with_content(src, dst, &pending, limits, |s| svc.chooser.choose_sample(s));
+    let Some(idx) = chosen else {
+        return;
+    };
+    if let Some(http) = parts.upgrades.get(idx) {
+        crate::http::serve_http(http, Prefixed::new(pending, stream), src, dst, |_| {}).await;
+        return;
+    }
+    let Some(be) = svc.backends.get(idx) else {
+        return;
+    };
+    let view = StreamView {
+        src,
+        dst,
+        request: None,
+    };
+    let facts = serve_tcp(
+        stream,
+        &pending,
+        &view,
+        &svc.frontend.timeouts,
+        be,
+        idx,
+        &svc.picker,
+    )
+    .await;
+    svc.counters.record(&facts);
 }

@@ -1,5 +1,6 @@
 //! TCP mode through the daemon path: half-close propagation, byte counters, `timeout
-//! client-fin/server-fin/tunnel`, and `send-proxy` / `send-proxy-v2` toward servers.
+//! client-fin/server-fin/tunnel`, `send-proxy` / `send-proxy-v2` toward servers, and the upgrade
+//! of a TCP frontend's connection to HTTP when it switches to an HTTP backend.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -173,4 +174,82 @@ async fn send_proxy_v1_and_v2_tell_the_server_who_the_client_is() {
         );
         d.stop().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tcp_frontend_upgrades_to_an_http_backend() {
+    // An HTTP server that records each request head and answers `ok`, keeping the connection.
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let srv = l.local_addr().unwrap();
+    let (tx, mut heads) = tokio::sync::mpsc::unbounded_channel::<String>();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                loop {
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        let mut chunk = [0u8; 1024];
+                        match s.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                    let head: Vec<u8> = buf.drain(..end).collect();
+                    let _ = tx.send(String::from_utf8_lossy(&head).into_owned());
+                    if s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let d = start(&format!(
+        "defaults\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+         frontend fe\n mode tcp\n bind 127.0.0.1:0\n default_backend be\n\
+         backend be\n mode http\n option forwardfor\n server s {srv}\n"
+    ));
+    let mut c = TcpStream::connect(d.addr()).await.unwrap();
+    c.write_all(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let want = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+    let mut first = [0u8; 40];
+    tokio::time::timeout(WAIT, c.read_exact(&mut first))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&first, want);
+    // Every request of the connection is HTTP-processed, as HAProxy 2.6 does after the upgrade.
+    c.write_all(b"GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let rest = String::from_utf8(read_all(&mut c).await).unwrap();
+    assert!(
+        rest.starts_with("HTTP/1.1 200 OK\r\n") && rest.ends_with("ok"),
+        "{rest}"
+    );
+    // What HAProxy 2.6.12 sent its server for the first request with this configuration.
+    let head = tokio::time::timeout(WAIT, heads.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        head,
+        "GET /a HTTP/1.1\r\nhost: x\r\nx-forwarded-for: 127.0.0.1\r\n\r\n"
+    );
+    let head = tokio::time::timeout(WAIT, heads.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(head.starts_with("GET /b HTTP/1.1\r\n"), "{head}");
+    assert!(
+        head.contains("\r\nx-forwarded-for: 127.0.0.1\r\n"),
+        "{head}"
+    );
+    d.stop().await;
 }
