@@ -21,7 +21,7 @@ impl RequestCondition for AclCondition {
 }
 
 /// `use_backend NAME if|unless COND` lines in order, then `default_backend`.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct AclChooser {
     /// The rules: a condition (`None` = always) and the backend's index.
     pub rules: Vec<(Option<Condition>, usize)>,

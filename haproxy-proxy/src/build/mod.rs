@@ -418,6 +418,8 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             Mode::Http => tcp.http_rules(),
             Mode::Tcp => Vec::new(),
         };
+        let switch_rules =
+            (fe_mode == Mode::Tcp && tcp.may_switch_to_http()).then(|| compiled.rules.clone());
         request_rules.extend(compiled.rules);
         let frontend = FrontendSettings {
             name: p.name.clone(),
@@ -431,7 +433,11 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             errors: error_pages(p)?,
         };
         let counters = Counters::new();
-        let upgrades = HttpUpgrades::build(&frontend, &chooser, &backends, &picker, &counters);
+        let mut upgrades = HttpUpgrades::build(&frontend, &chooser, &backends, &picker, &counters);
+        if let Some(rules) = switch_rules {
+            upgrades =
+                upgrades.with_switch(&frontend, &chooser, rules, &backends, &picker, &counters);
+        }
         frontends.push(FrontendRuntime {
             type_str: p.kind.type_str(),
             binds,

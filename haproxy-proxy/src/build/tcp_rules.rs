@@ -188,6 +188,9 @@ pub enum TcpAction {
     /// `expect-proxy layer4`: a PROXY header comes first, as with `accept-proxy` on the bind;
     /// evaluation continues with the next rule.
     ExpectProxy,
+    /// `switch-mode http [proto h1]` (content rules of a TCP frontend): accept, and serve the
+    /// connection as HTTP with the frontend's `http-request` and `use_backend` rules.
+    SwitchHttp,
 }
 
 /// What the `tcp-request connection` rules decided.
@@ -221,25 +224,25 @@ pub struct TcpRules {
     pub inspect_delay: Option<Duration>,
 }
 
-/// Evaluates `rules` in order; `Some(accepted)` once a final action applies or the list ends,
-/// `None` while a condition is missing data. `expect_proxy` is set by a matching
+/// Evaluates `rules` in order; `Some(action)` once a final action applies (`Accept` when the
+/// list ends), `None` while a condition is missing data. `expect_proxy` is set by a matching
 /// `expect-proxy` rule on the way.
 fn decide(
     rules: &[TcpRule],
     src: &dyn SampleSource,
     phase: Phase,
     expect_proxy: &mut bool,
-) -> Option<bool> {
+) -> Option<TcpAction> {
     for rule in rules {
         let r = rule.cond.as_ref().map_or(Tri::Pass, |c| c.eval(src, phase));
         match (r, rule.action) {
             (Tri::Pass, TcpAction::ExpectProxy) => *expect_proxy = true,
-            (Tri::Pass, action) => return Some(action == TcpAction::Accept),
+            (Tri::Pass, action) => return Some(action),
             (Tri::Miss, _) => return None,
             (Tri::Fail, _) => {}
         }
     }
-    Some(true)
+    Some(TcpAction::Accept)
 }
 
 impl TcpRules {
@@ -269,13 +272,20 @@ impl TcpRules {
             dst,
             request: None,
         };
-        decide(rules, &StreamSample(&view), Phase::Connection, expect).unwrap_or(true)
+        decide(rules, &StreamSample(&view), Phase::Connection, expect) != Some(TcpAction::Reject)
     }
 
-    /// The content rules' decision on `sample`: `Some(true)` accept, `Some(false)` reject,
-    /// `None` wait for more data (never when `last`).
-    pub fn decide_content(&self, sample: &dyn SampleSource, last: bool) -> Option<bool> {
+    /// The content rules' decision on `sample`: `Accept`, `Reject` or `SwitchHttp`, or `None`
+    /// to wait for more data (never when `last`).
+    pub fn decide_content(&self, sample: &dyn SampleSource, last: bool) -> Option<TcpAction> {
         decide(&self.content, sample, Phase::Content { last }, &mut false)
+    }
+
+    /// Whether a content rule may switch the connection to HTTP.
+    pub fn may_switch_to_http(&self) -> bool {
+        self.content
+            .iter()
+            .any(|r| r.action == TcpAction::SwitchHttp)
     }
 
     /// The content rules as `http-request`-style rules for an HTTP frontend: each `reject`
@@ -286,7 +296,8 @@ impl TcpRules {
         let mut accepts: Vec<Option<TriCondition>> = Vec::new();
         for rule in &self.content {
             match rule.action {
-                TcpAction::Accept => accepts.push(rule.cond.clone()),
+                // An HTTP frontend is already in HTTP mode: `switch-mode http` only ends the list.
+                TcpAction::Accept | TcpAction::SwitchHttp => accepts.push(rule.cond.clone()),
                 // Connection rules only; never among content rules.
                 TcpAction::ExpectProxy => {}
                 TcpAction::Reject => out.push(RequestRule {
@@ -495,6 +506,33 @@ pub(super) fn compile(p: &Proxy, acls: &AclSet) -> Result<TcpRules, ProxyError> 
                 extra = rule.words.get(3);
                 TcpAction::ExpectProxy
             }
+            "switch-mode" if phase == "content" => {
+                match (
+                    extra.map(String::as_str),
+                    rule.words.get(3).map(String::as_str),
+                ) {
+                    (Some("http"), None) => extra = None,
+                    (Some("http"), Some("proto")) => match rule.words.get(4).map(String::as_str) {
+                        Some("h1") => extra = rule.words.get(5),
+                        other => {
+                            return Err(at(
+                                rule,
+                                format!(
+                                    "'tcp-request content switch-mode http proto {}' is not supported yet (only 'h1')",
+                                    other.unwrap_or_default()
+                                ),
+                            ));
+                        }
+                    },
+                    _ => {
+                        return Err(at(
+                            rule,
+                            "'tcp-request content switch-mode' expects 'http [proto h1]'",
+                        ));
+                    }
+                }
+                TcpAction::SwitchHttp
+            }
             "expect-proxy" => {
                 return Err(at(
                     rule,
@@ -556,6 +594,7 @@ mod tests {
         with_content(a, a, data, &H1Limits::default(), |s| {
             r.decide_content(s, last)
         })
+        .map(|action| action != TcpAction::Reject)
     }
 
     #[test]
@@ -638,5 +677,22 @@ mod tests {
             err.contains("'tcp-request content set-var(txn.x)' is not supported yet"),
             "{err}"
         );
+        for (rule, needle) in [
+            ("content switch-mode http proto h2", "(only 'h1')"),
+            ("content switch-mode tcp", "expects 'http [proto h1]'"),
+            (
+                "content expect-proxy layer4",
+                "is not allowed in 'tcp-request content'",
+            ),
+            ("connection expect-proxy layer3", "only supports 'layer4'"),
+        ] {
+            let text = format!(
+                "defaults\n mode tcp\nfrontend fe\n bind 127.0.0.1:1\n tcp-request {rule}\n"
+            );
+            let loaded = load(&[parse_str("t.cfg", &text)], &SystemEnv);
+            let p = loaded.config.proxies.first().unwrap();
+            let err = compile(p, &AclSet::new()).unwrap_err().to_string();
+            assert!(err.contains(needle), "{rule}: {err}");
+        }
     }
 }

@@ -1,13 +1,15 @@
 //! A TCP frontend switching to an HTTP backend: HAProxy upgrades the stream to HTTP, so the
 //! backend's HTTP processing (header handling, `option forwardfor`, connection modes, error
-//! pages) applies to every request of the connection.
+//! pages) applies to every request of the connection. And `tcp-request content switch-mode
+//! http`: the connection becomes HTTP in the frontend itself, whose `http-request` and
+//! `use_backend` rules then run on each request.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::{AclChooser, LbPicker};
+use super::{AclChooser, LbPicker, Service};
 use crate::counters::Counters;
-use crate::http::{HttpService, ServerPool};
+use crate::http::{HttpService, RequestRule, ServerPool};
 use crate::route::DefaultBackend;
 use crate::settings::{BackendSettings, FrontendSettings, Mode};
 
@@ -15,14 +17,63 @@ use crate::settings::{BackendSettings, FrontendSettings, Mode};
 /// backend is fixed (the frontend's switching rules already ran).
 pub type UpgradeService = HttpService<DefaultBackend, LbPicker>;
 
-/// A TCP frontend's upgrade services, by backend index.
+/// A TCP frontend's upgrade services, by backend index, and its `switch-mode http` service.
 #[derive(Debug, Default)]
-pub struct HttpUpgrades(Vec<(usize, Arc<UpgradeService>)>);
+pub struct HttpUpgrades {
+    by_backend: Vec<(usize, Arc<UpgradeService>)>,
+    switched: Option<Arc<Service>>,
+}
 
 impl HttpUpgrades {
     /// The service for backend `idx`, when that backend is in HTTP mode.
     pub fn get(&self, idx: usize) -> Option<&Arc<UpgradeService>> {
-        self.0.iter().find(|(i, _)| *i == idx).map(|(_, s)| s)
+        self.by_backend
+            .iter()
+            .find(|(i, _)| *i == idx)
+            .map(|(_, s)| s)
+    }
+
+    /// The frontend served as HTTP after `tcp-request content switch-mode http`.
+    pub fn switched(&self) -> Option<&Arc<Service>> {
+        self.switched.as_ref()
+    }
+
+    /// The `switch-mode http` service: the frontend in HTTP mode with its `http-request` rules
+    /// and `use_backend` rules; a rule naming a TCP backend leads to no backend (503).
+    pub(super) fn with_switch(
+        mut self,
+        frontend: &FrontendSettings,
+        chooser: &AclChooser,
+        rules: Vec<RequestRule>,
+        backends: &[BackendSettings],
+        picker: &LbPicker,
+        counters: &Arc<Counters>,
+    ) -> HttpUpgrades {
+        let http_only = |i: usize| {
+            if backends.get(i).is_some_and(|b| b.mode == Mode::Http) {
+                i
+            } else {
+                usize::MAX
+            }
+        };
+        let mut chooser = chooser.clone();
+        for (_, i) in &mut chooser.rules {
+            *i = http_only(*i);
+        }
+        chooser.default = chooser.default.map(http_only);
+        self.switched = Some(Arc::new(HttpService {
+            frontend: FrontendSettings {
+                mode: Mode::Http,
+                ..frontend.clone()
+            },
+            backends: backends.to_vec(),
+            rules,
+            chooser,
+            picker: picker.clone(),
+            pool: ServerPool::new(),
+            counters: Arc::clone(counters),
+        }));
+        self
     }
 
     /// One service per HTTP backend a TCP frontend can switch to (its `use_backend` targets and
@@ -49,22 +100,24 @@ impl HttpUpgrades {
             mode: Mode::Http,
             ..frontend.clone()
         };
-        HttpUpgrades(
-            targets
-                .into_iter()
-                .map(|idx| {
-                    let svc = HttpService {
-                        frontend: http_frontend.clone(),
-                        backends: backends.to_vec(),
-                        rules: Vec::new(),
-                        chooser: DefaultBackend(idx),
-                        picker: picker.clone(),
-                        pool: ServerPool::new(),
-                        counters: Arc::clone(counters),
-                    };
-                    (idx, Arc::new(svc))
-                })
-                .collect(),
-        )
+        let by_backend = targets
+            .into_iter()
+            .map(|idx| {
+                let svc = HttpService {
+                    frontend: http_frontend.clone(),
+                    backends: backends.to_vec(),
+                    rules: Vec::new(),
+                    chooser: DefaultBackend(idx),
+                    picker: picker.clone(),
+                    pool: ServerPool::new(),
+                    counters: Arc::clone(counters),
+                };
+                (idx, Arc::new(svc))
+            })
+            .collect();
+        HttpUpgrades {
+            by_backend,
+            switched: None,
+        }
     }
 }

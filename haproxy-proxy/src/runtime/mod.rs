@@ -13,7 +13,7 @@ mod prefixed;
 
 use prefixed::Prefixed;
 
-use crate::build::{HttpUpgrades, Runtime, Service, TcpRules, with_content};
+use crate::build::{HttpUpgrades, Runtime, Service, TcpAction, TcpRules, with_content};
 use crate::listener::{Accepted, BindTarget, ConnGate, Listener, bind};
 use crate::proxy_proto::{ProxyHeader, read_header};
 use crate::route::StreamView;
@@ -384,6 +384,7 @@ async fn serve_tcp_mode<C>(
 {
     let limits = &svc.frontend.limits;
     let tcp = &parts.tcp;
+    let mut switch_http = false;
     if !tcp.content.is_empty() {
         let decided = inspect(
             &mut stream,
@@ -391,7 +392,11 @@ async fn serve_tcp_mode<C>(
             tcp.inspect_delay,
             svc.frontend.timeouts.client,
             inspect_capacity(limits),
-            |data, last| with_content(src, dst, data, limits, |s| tcp.decide_content(s, last)),
+            |data, last| {
+                let action = with_content(src, dst, data, limits, |s| tcp.decide_content(s, last))?;
+                switch_http = action == TcpAction::SwitchHttp;
+                Some(action != TcpAction::Reject)
+            },
         )
         .await;
         match decided {
@@ -404,6 +409,10 @@ async fn serve_tcp_mode<C>(
             }
             Inspected::ClientError | Inspected::ClientTimeout => return,
         }
+    }
+    if let Some(http) = parts.upgrades.switched().filter(|_| switch_http) {
+        crate::http::serve_http(http, Prefixed::new(pending, stream), src, dst, |_| {}).await;
+        return;
     }
     let chosen = with_content(src, dst, &pending, limits, |s| svc.chooser.choose_sample(s));
     let Some(idx) = chosen else {

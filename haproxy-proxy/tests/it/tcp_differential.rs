@@ -176,6 +176,16 @@ fn cases() -> Vec<Case> {
             ],
         },
         Case {
+            name: "switch-mode http runs the frontend's http-request rules",
+            frontend: " tcp-request inspect-delay 2s\n tcp-request content switch-mode http if HTTP\n tcp-request content reject\n http-request return status 200 content-type text/plain string up if { path /up }\n http-request deny if { path /deny }\n default_backend be_a\n",
+            mode: "tcp",
+            runs: vec![
+                ("127.0.0.1", vec![send(b"GET /up HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")]),
+                ("127.0.0.1", vec![send(b"GET /up HTTP/1.1\r\nHost: x\r\n\r\n"), Sleep(50), send(b"GET /deny HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")]),
+                ("127.0.0.1", vec![send(b"hello"), ShutWrite]),
+            ],
+        },
+        Case {
             name: "content rules in an HTTP frontend",
             frontend: " tcp-request content accept if { hdr(x-pass) yes }\n tcp-request content reject if { path /admin }\n http-request return status 200 content-type text/plain string ok\n",
             mode: "http",

@@ -210,3 +210,72 @@ async fn a_full_buffer_ends_the_inspection_at_bufsize_minus_maxrewrite() {
     }
     d.stop().await;
 }
+
+/// An HTTP server answering `H` to every request, one request per connection.
+async fn http_server() -> SocketAddr {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut b = [0u8; 512];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tokio::io::AsyncReadExt::read(&mut s, &mut b).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&b[..n]),
+                    }
+                }
+                let _ = s
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nH",
+                    )
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switch_mode_http_routes_with_the_frontends_http_rules() {
+    let h = http_server().await;
+    let (t, _) = tag_server(b"T:").await;
+    let d = start(&format!(
+        "defaults\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
+         frontend fe\n mode tcp\n bind 127.0.0.1:0\n tcp-request inspect-delay 2s\n\
+         tcp-request content switch-mode http proto h1 if HTTP\n\
+         http-request return status 200 content-type text/plain string up if {{ path /up }}\n\
+         use_backend bh if {{ path /be }}\n default_backend bt\n\
+         backend bh\n mode http\n server s {h}\nbackend bt\n mode tcp\n server s {t}\n"
+    ));
+    let mut out = Vec::new();
+    for path in ["/up", "/be", "/other"] {
+        let mut c = TcpStream::connect(d.addr()).await.unwrap();
+        c.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+        out.push(String::from_utf8(read_all(&mut c).await).unwrap());
+    }
+    assert!(
+        out[0].starts_with("HTTP/1.1 200 OK\r\n") && out[0].ends_with("up"),
+        "{}",
+        out[0]
+    );
+    assert!(
+        out[1].starts_with("HTTP/1.1 200 OK\r\n") && out[1].ends_with("H"),
+        "{}",
+        out[1]
+    );
+    // HAProxy closes silently when an HTTP stream is routed to a TCP backend; we answer 503
+    // (docs/compat.md).
+    assert!(out[2].starts_with("HTTP/1.1 503"), "{}", out[2]);
+    // Without HTTP, no switch: plain TCP to the default backend.
+    let mut c = TcpStream::connect(d.addr()).await.unwrap();
+    c.write_all(b"raw").await.unwrap();
+    c.shutdown().await.unwrap();
+    assert_eq!(read_all(&mut c).await, b"T:raw");
+    d.stop().await;
+}
