@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use haproxy_acl::{AclSet, Condition, SampleSource};
+use haproxy_acl::{AclSet, SampleSource};
 use haproxy_cfg::model::{Proxy, ProxyKind, Rule, RuleKind};
 use haproxy_cfg::values::{TimeUnit, parse_time};
 
@@ -23,162 +23,13 @@ use crate::http::{RequestCondition, RequestRule, RuleAction};
 use crate::route::StreamView;
 use crate::tcp::client_hello_sni;
 
-/// A three-valued ACL result, as HAProxy's `acl_exec_cond` computes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tri {
-    /// The condition holds.
-    Pass,
-    /// It does not, and will not with more data.
-    Fail,
-    /// It does not hold yet, but more data could change that.
-    Miss,
-}
+mod tri;
 
-impl Tri {
-    fn not(self) -> Tri {
-        match self {
-            Tri::Pass => Tri::Fail,
-            Tri::Fail => Tri::Pass,
-            Tri::Miss => Tri::Miss,
-        }
-    }
-}
+use tri::tri_condition;
+pub use tri::{Phase, Tri, TriCondition};
 
-/// When a condition is evaluated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// At accept (`tcp-request connection`) or after the PROXY header (`session`): no buffer.
-    Connection,
-    /// While inspecting content; `last` once no more data will be waited for.
-    Content {
-        /// No more data will come (delay passed, buffer full, client closed).
-        last: bool,
-    },
-}
-
-/// What an ACL reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Needs {
-    /// Addresses, server states: known at accept.
-    Layer4,
-    /// The request buffer (payload, TLS hello, or an HTTP request parsed from it).
-    Content,
-    /// `wait_end`: true only once the inspection is over.
-    WaitEnd,
-}
-
-/// Fetches known at accept time; every other fetch reads the request.
-const LAYER4_FETCHES: &[&str] = &[
-    "always_true",
-    "always_false",
-    "src",
-    "src_port",
-    "dst",
-    "dst_port",
-    "nbsrv",
-    "be_conn",
-    "fe_conn",
-    "queue",
-    "avg_queue",
-    "connslots",
-    "srv_is_up",
-    "ssl_fc",
-    "ssl_fc_sni",
-];
-
-fn needs_of_criterion(criterion: &str) -> Needs {
-    let end = criterion.find(['(', ',']).unwrap_or(criterion.len());
-    match criterion.get(..end).unwrap_or(criterion) {
-        "wait_end" => Needs::WaitEnd,
-        f if LAYER4_FETCHES.contains(&f) => Needs::Layer4,
-        _ => Needs::Content,
-    }
-}
-
-fn needs_of_named(p: &Proxy, name: &str) -> Needs {
-    let lines: Vec<&Rule> = p
-        .rules
-        .iter()
-        .filter(|r| r.kind == RuleKind::Acl && r.words.first().is_some_and(|n| n == name))
-        .collect();
-    if lines.is_empty() {
-        // A predefined ACL.
-        return match name {
-            "TRUE" | "FALSE" | "LOCALHOST" => Needs::Layer4,
-            "WAIT_END" => Needs::WaitEnd,
-            _ => Needs::Content,
-        };
-    }
-    lines
-        .iter()
-        .map(|r| needs_of_criterion(r.words.get(1).map_or("", String::as_str)))
-        .max()
-        .unwrap_or(Needs::Layer4)
-}
-
-#[derive(Debug, Clone)]
-struct Term {
-    neg: bool,
-    cond: Condition,
-    needs: Needs,
-}
-
-/// A condition split into its terms so each can be "missing data".
-#[derive(Debug, Clone)]
-pub struct TriCondition {
-    unless: bool,
-    suites: Vec<Vec<Term>>,
-}
-
-impl TriCondition {
-    /// Evaluates the condition on `src` in `phase`.
-    pub fn eval(&self, src: &dyn SampleSource, phase: Phase) -> Tri {
-        let term = |t: &Term| {
-            let raw = match (t.needs, phase) {
-                (Needs::Content | Needs::WaitEnd, Phase::Connection) => Tri::Fail,
-                (Needs::WaitEnd, Phase::Content { last }) => {
-                    if last {
-                        Tri::Pass
-                    } else {
-                        Tri::Miss
-                    }
-                }
-                (needs, _) => match (t.cond.eval(src), needs, phase) {
-                    (true, _, _) => Tri::Pass,
-                    (false, Needs::Content, Phase::Content { last: false }) => Tri::Miss,
-                    (false, _, _) => Tri::Fail,
-                },
-            };
-            if t.neg { raw.not() } else { raw }
-        };
-        let mut any_miss = false;
-        for suite in &self.suites {
-            let mut all = Tri::Pass;
-            for t in suite {
-                match term(t) {
-                    Tri::Fail => {
-                        all = Tri::Fail;
-                        break;
-                    }
-                    Tri::Miss => all = Tri::Miss,
-                    Tri::Pass => {}
-                }
-            }
-            match all {
-                Tri::Pass => return if self.unless { Tri::Fail } else { Tri::Pass },
-                Tri::Miss => any_miss = true,
-                Tri::Fail => {}
-            }
-        }
-        match (any_miss, self.unless) {
-            (true, _) => Tri::Miss,
-            (false, false) => Tri::Fail,
-            (false, true) => Tri::Pass,
-        }
-    }
-}
-
-/// `accept`, `reject`, or `expect-proxy layer4` (connection rules only).
+/// What a `tcp-request` rule does: `accept`, `reject`, `expect-proxy layer4` (connection rules)
+/// or `switch-mode http` (content rules).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TcpAction {
     /// Stop evaluating this rule set and go on.
@@ -393,77 +244,6 @@ pub fn with_content<R>(
     f(&sample)
 }
 
-fn at(rule: &Rule, message: impl std::fmt::Display) -> ProxyError {
-    cfg_err(format!(
-        "parsing [{}:{}] : {message}",
-        rule.loc.file, rule.loc.line
-    ))
-}
-
-/// Splits a parsed condition into terms (from its normalised words) and compiles each alone.
-fn tri_condition(
-    p: &Proxy,
-    rule: &Rule,
-    acls: &AclSet,
-) -> Result<Option<TriCondition>, ProxyError> {
-    let Some(cond) = &rule.cond else {
-        return Ok(None);
-    };
-    let mut words = vec![if cond.negated { "unless" } else { "if" }.to_owned()];
-    words.extend(cond.words.iter().cloned());
-    let whole = acls.parse_condition(&words).map_err(|e| at(rule, e))?;
-    let normal = whole.to_words();
-    let mut suites = vec![Vec::new()];
-    let mut it = normal.iter().skip(1);
-    let mut neg = false;
-    while let Some(w) = it.next() {
-        let (one, needs) = match w.as_str() {
-            "or" => {
-                suites.push(Vec::new());
-                continue;
-            }
-            "!" => {
-                neg = true;
-                continue;
-            }
-            "{" => {
-                let mut inner = Vec::new();
-                for x in it.by_ref() {
-                    if x == "}" {
-                        break;
-                    }
-                    inner.push(x.clone());
-                }
-                let needs = needs_of_criterion(inner.first().map_or("", String::as_str));
-                let mut one = vec!["if".to_owned(), "{".to_owned()];
-                one.extend(inner);
-                one.push("}".to_owned());
-                (one, needs)
-            }
-            named => {
-                let (n, name) = match named.strip_prefix('!') {
-                    Some(rest) => (true, rest),
-                    None => (false, named),
-                };
-                neg |= n;
-                (
-                    vec!["if".to_owned(), name.to_owned()],
-                    needs_of_named(p, name),
-                )
-            }
-        };
-        let cond = acls.parse_condition(&one).map_err(|e| at(rule, e))?;
-        if let Some(suite) = suites.last_mut() {
-            suite.push(Term { neg, cond, needs });
-        }
-        neg = false;
-    }
-    Ok(Some(TriCondition {
-        unless: whole.is_unless(),
-        suites,
-    }))
-}
-
 /// Compiles the `tcp-request` lines of a frontend or listen section; `acls` already holds the
 /// section's `acl` lines.
 ///
@@ -569,130 +349,12 @@ pub(super) fn compile(p: &Proxy, acls: &AclSet) -> Result<TcpRules, ProxyError> 
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use haproxy_cfg::load::{SystemEnv, load};
-    use haproxy_cfg::parse_str;
-
-    use super::*;
-
-    fn rules(body: &str) -> TcpRules {
-        let text = format!("defaults\n mode tcp\nfrontend fe\n bind 127.0.0.1:1\n{body}");
-        let loaded = load(&[parse_str("t.cfg", &text)], &SystemEnv);
-        let p = loaded.config.proxies.first().unwrap();
-        let mut acls = AclSet::new();
-        for r in p.rules.iter().filter(|r| r.kind == RuleKind::Acl) {
-            let mut w = vec!["acl".to_owned()];
-            w.extend(r.words.iter().cloned());
-            acls.parse_acl(&w).unwrap();
-        }
-        compile(p, &acls).unwrap()
-    }
-
-    fn content(r: &TcpRules, data: &[u8], last: bool) -> Option<bool> {
-        let a = "127.0.0.1:5000".parse().unwrap();
-        with_content(a, a, data, &H1Limits::default(), |s| {
-            r.decide_content(s, last)
-        })
-        .map(|action| action != TcpAction::Reject)
-    }
-
-    #[test]
-    fn content_conditions_wait_for_data_through_negations() {
-        let r = rules(
-            " tcp-request inspect-delay 5s\n tcp-request content reject unless { req.len ge 4 }\n",
-        );
-        assert_eq!(r.inspect_delay, Some(Duration::from_secs(5)));
-        assert_eq!(
-            content(&r, b"ab", false),
-            None,
-            "unless + missing data waits"
-        );
-        assert_eq!(content(&r, b"abcd", false), Some(true));
-        assert_eq!(content(&r, b"ab", true), Some(false), "final: decided");
-        let r = rules(
-            " acl sni req.ssl_sni -m found\n tcp-request content accept if sni or WAIT_END\n tcp-request content reject\n",
-        );
-        assert_eq!(content(&r, b"\x16\x03", false), None);
-        assert_eq!(
-            content(&r, b"junk", true),
-            Some(true),
-            "wait_end passes at the end"
-        );
-        let r = rules(" tcp-request content reject if { src 127.0.0.1 } !{ req.len gt 0 }\n");
-        assert_eq!(content(&r, b"", false), None);
-        assert_eq!(
-            content(&r, b"x", false),
-            Some(true),
-            "layer-4 term decided, content term passes"
-        );
-        let r = rules(" tcp-request content reject if HTTP { path /admin }\n");
-        assert_eq!(content(&r, b"GET /admin HTTP/1.1\r\n", false), None);
-        assert_eq!(
-            content(&r, b"GET /admin HTTP/1.1\r\nHost: a\r\n\r\n", false),
-            Some(false)
-        );
-        assert_eq!(
-            content(&r, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", true),
-            Some(true)
-        );
-    }
-
-    #[test]
-    fn connection_rules_see_addresses_and_never_match_on_content() {
-        let r = rules(
-            " tcp-request connection reject if { req.len lt 10 }\n tcp-request connection accept if { src 10.0.0.0/8 }\n tcp-request connection reject if !{ req.len gt 100 }\n",
-        );
-        let dst = "127.0.0.1:80".parse().unwrap();
-        assert!(r.accepts_connection("10.1.2.3:5".parse().unwrap(), dst));
-        assert!(!r.accepts_connection("192.0.2.1:5".parse().unwrap(), dst));
-        assert!(r.content.is_empty() && r.session.is_empty());
-    }
-
-    #[test]
-    fn expect_proxy_is_remembered_and_evaluation_goes_on() {
-        let r = rules(
-            " tcp-request connection expect-proxy layer4 if { src 10.0.0.0/8 }\n tcp-request connection reject if { src 10.9.0.0/16 }\n",
-        );
-        let dst = "127.0.0.1:80".parse().unwrap();
-        let v = |s: &str| r.connection_verdict(s.parse().unwrap(), dst);
-        assert_eq!(
-            v("10.1.0.1:5"),
-            ConnectionVerdict {
-                accept: true,
-                expect_proxy: true
-            }
-        );
-        assert!(!v("10.9.0.1:5").accept, "a later reject still applies");
-        assert!(!v("192.0.2.1:5").expect_proxy);
-    }
-
-    #[test]
-    fn other_actions_are_refused() {
-        let text = "defaults\n mode tcp\nfrontend fe\n bind 127.0.0.1:1\n tcp-request content set-var(txn.x) int(1)\n";
-        let loaded = load(&[parse_str("t.cfg", text)], &SystemEnv);
-        let p = loaded.config.proxies.first().unwrap();
-        let err = compile(p, &AclSet::new()).unwrap_err().to_string();
-        assert!(
-            err.contains("'tcp-request content set-var(txn.x)' is not supported yet"),
-            "{err}"
-        );
-        for (rule, needle) in [
-            ("content switch-mode http proto h2", "(only 'h1')"),
-            ("content switch-mode tcp", "expects 'http [proto h1]'"),
-            (
-                "content expect-proxy layer4",
-                "is not allowed in 'tcp-request content'",
-            ),
-            ("connection expect-proxy layer3", "only supports 'layer4'"),
-        ] {
-            let text = format!(
-                "defaults\n mode tcp\nfrontend fe\n bind 127.0.0.1:1\n tcp-request {rule}\n"
-            );
-            let loaded = load(&[parse_str("t.cfg", &text)], &SystemEnv);
-            let p = loaded.config.proxies.first().unwrap();
-            let err = compile(p, &AclSet::new()).unwrap_err().to_string();
-            assert!(err.contains(needle), "{rule}: {err}");
-        }
-    }
+fn at(rule: &Rule, message: impl std::fmt::Display) -> ProxyError {
+    cfg_err(format!(
+        "parsing [{}:{}] : {message}",
+        rule.loc.file, rule.loc.line
+    ))
 }
+
+#[cfg(test)]
+mod tests;
