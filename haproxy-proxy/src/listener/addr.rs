@@ -1,7 +1,8 @@
 //! `bind` address forms: `[ip@|ipv4@|ipv6@|tcp@|tcp4@|tcp6@]addr:port[-port]`, `*:port`,
 //! `:port`, `[::1]:port`, `unix@/path`, `uxst@/path`, `/path`, `abns@name`, optionally after
-//! `stream+`. Datagram forms (`udp@`, `quic4@`, `uxdg@`, `dgram+`) are refused, as HAProxy does
-//! on a stream listener; inherited sockets (`fd@`, `sockpair@`) are refused (see below).
+//! `stream+`, and `fd@N` (an inherited listening socket). Datagram forms (`udp@`, `quic4@`,
+//! `uxdg@`, `dgram+`) are refused, as HAProxy does on a stream listener, and so is `sockpair@`
+//! (sockets passed over a socket pair).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
@@ -21,6 +22,8 @@ pub enum BindTarget {
     /// A Linux abstract unix socket (`abns@name`), zero-padded to the full `sun_path` as
     /// HAProxy 2.6 binds it.
     Abstract(String),
+    /// An inherited listening socket (`fd@N`).
+    Fd(i32),
 }
 
 /// Prefixes of internet addresses and the family they force (4, 6, or either).
@@ -78,11 +81,18 @@ pub fn parse_bind_addr(text: &str) -> Result<Vec<BindTarget>, ProxyError> {
     if text.starts_with('/') {
         return Ok(vec![BindTarget::Unix(text.into())]);
     }
-    if text.starts_with("fd@") || text.starts_with("sockpair@") {
+    if let Some(n) = text.strip_prefix("fd@") {
+        return match n.parse::<i32>() {
+            Ok(fd) if fd >= 0 && n.bytes().all(|b| b.is_ascii_digit()) => {
+                Ok(vec![BindTarget::Fd(fd)])
+            }
+            _ => Err(bad(whole, &format!("invalid file descriptor '{n}'"))),
+        };
+    }
+    if text.starts_with("sockpair@") {
         return Err(bad(
-            text,
-            "inherited sockets ('fd@', 'sockpair@') are not supported: taking ownership of a raw \
-             file descriptor needs unsafe code, which this crate forbids",
+            whole,
+            "'sockpair@' (sockets received over a socket pair) is not supported",
         ));
     }
     let (family, rest) = match INET_PREFIXES

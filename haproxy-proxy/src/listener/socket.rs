@@ -77,6 +77,7 @@ fn err(target: &BindTarget, e: &std::io::Error) -> ProxyError {
         BindTarget::Tcp(a) => a.to_string(),
         BindTarget::Unix(p) => p.display().to_string(),
         BindTarget::Abstract(name) => format!("abns@{name}"),
+        BindTarget::Fd(n) => format!("fd@{n}"),
     };
     ProxyError::Bind {
         addr,
@@ -100,6 +101,29 @@ pub fn bind(target: &BindTarget, opts: &BindOptions) -> Result<Listener, ProxyEr
         BindTarget::Abstract(name) => bind_abstract(name, backlog)
             .map(Listener::Unix)
             .map_err(|e| err(target, &e)),
+        BindTarget::Fd(n) => bind_inherited(*n, backlog).map_err(|e| err(target, &e)),
+    }
+}
+
+/// Listens on an inherited socket (`fd@N`): a stream socket, TCP or unix, already bound.
+fn bind_inherited(fd: i32, backlog: i32) -> std::io::Result<Listener> {
+    let socket = Socket::from(super::inherited_fd(fd)?);
+    if socket.r#type()? != Type::STREAM {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a stream socket",
+        ));
+    }
+    let local = socket.local_addr()?;
+    socket.set_nonblocking(true)?;
+    socket.listen(backlog)?;
+    if local.is_unix() {
+        UnixListener::from_std(std::os::unix::net::UnixListener::from(
+            std::os::fd::OwnedFd::from(socket),
+        ))
+        .map(Listener::Unix)
+    } else {
+        TcpListener::from_std(socket.into()).map(Listener::Tcp)
     }
 }
 

@@ -48,6 +48,7 @@ fn bind_address_forms() {
         ("stream+ipv4@127.0.0.1:80", tcp("127.0.0.1:80")),
         ("uxst@/run/y.sock", BindTarget::Unix("/run/y.sock".into())),
         ("abns@name", BindTarget::Abstract("name".into())),
+        ("fd@3", BindTarget::Fd(3)),
     ] {
         assert_eq!(parse_bind_addr(form).unwrap(), vec![want], "{form}");
     }
@@ -63,7 +64,9 @@ fn bind_address_forms() {
     }
     for bad in [
         "abns@",
-        "fd@3",
+        "fd@x",
+        "fd@-1",
+        "sockpair@3",
         "1.2.3.4",
         "1.2.3.4:99999",
         "1.2.3.4:90-80",

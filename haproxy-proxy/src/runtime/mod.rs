@@ -121,7 +121,9 @@ impl Runtime {
                         Err(crate::ProxyError::Bind { addr, reason }) => {
                             let addr = match target {
                                 BindTarget::Tcp(a) => a.to_string(),
-                                BindTarget::Unix(_) | BindTarget::Abstract(_) => addr,
+                                BindTarget::Unix(_)
+                                | BindTarget::Abstract(_)
+                                | BindTarget::Fd(_) => addr,
                             };
                             failures.push(format!(
                                 "Binding [{}] for {} {}: cannot bind socket ({}) for [{addr}]",

@@ -138,7 +138,7 @@ async fn abstract_unix_sockets_serve_on_haproxys_padded_name() {
 }
 
 #[test]
-fn unknown_owners_and_inherited_sockets_are_refused() {
+fn unknown_owners_and_socket_pairs_are_refused() {
     for (bind, needle) in [
         (
             "/tmp/x.sock user no-such-user-x",
@@ -149,8 +149,8 @@ fn unknown_owners_and_inherited_sockets_are_refused() {
             "'group' : unknown group name 'no-such-group-x'",
         ),
         (
-            "fd@3",
-            "inherited sockets ('fd@', 'sockpair@') are not supported",
+            "sockpair@3",
+            "'sockpair@' (sockets received over a socket pair) is not supported",
         ),
     ] {
         let text = format!("{DEFAULTS}frontend fe\n bind {bind}\n");
@@ -264,4 +264,53 @@ fn backlog_follows_haproxys_order() {
         .map(|(i, b)| format!("P{} {}", i + 1, b.options.backlog.unwrap()))
         .collect();
     assert_eq!(ours, recorded.lines().collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inherited_sockets_are_served() {
+    use std::os::fd::AsRawFd;
+    let (srv, _) = tag_server(b"").await;
+    // Sockets this process holds stand for the ones a parent would pass down.
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dir = std::env::temp_dir().join(format!("haproxy-rs-it-fd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("inherited.sock");
+    let _ = std::fs::remove_file(&path);
+    let unix = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let d = start(&format!(
+        // `fd@${VAR}` as a parent passes it; the variable is unset here, so its default applies.
+        "{DEFAULTS}frontend fe\n bind \"fd@${{HAPROXY_RS_IT_UNSET_FD-{}}}\"\n bind fd@{}\n default_backend be\nbackend be\n server s {srv}\n",
+        tcp.as_raw_fd(),
+        unix.as_raw_fd()
+    ));
+    assert_eq!(d.addrs, [tcp.local_addr().unwrap()]);
+    assert!(echoes(tcp.local_addr().unwrap()).await, "fd@ TCP");
+    let mut c = UnixStream::connect(&path).await.unwrap();
+    c.write_all(b"via fd").await.unwrap();
+    c.shutdown().await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(WAIT, c.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(out, b"via fd");
+    d.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inherited_descriptor_that_is_not_a_socket_fails_at_startup() {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::open("/proc/self/stat").unwrap();
+    let text = format!("{DEFAULTS}frontend fe\n bind fd@{}\n", file.as_raw_fd());
+    let loaded = load(&[parse_str("t.cfg", &text)], &SystemEnv);
+    let Err(haproxy_proxy::runtime::StartupError::Bind(lines)) =
+        build(&loaded.config).unwrap().start()
+    else {
+        panic!("a file is not a listener");
+    };
+    assert!(
+        lines[0].contains("Socket operation on non-socket"),
+        "{lines:?}"
+    );
 }
