@@ -25,6 +25,7 @@ pub mod h1;
 pub mod http;
 pub mod listener;
 pub mod proxy_proto;
+pub mod registry;
 pub mod runtime;
 pub mod tcp;
 

@@ -93,6 +93,9 @@ pub(super) fn balancer(p: &Proxy) -> Result<BackendBalancer, ProxyError> {
             if s.params.backup == Some(true) {
                 spec = spec.with_backup();
             }
+            if s.params.disabled == Some(true) {
+                spec = spec.with_state(haproxy_lb::ServerState::Maintenance);
+            }
             spec
         })
         .collect();

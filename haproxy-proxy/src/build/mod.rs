@@ -28,12 +28,15 @@ pub use tcp_rules::{
 };
 pub use upgrade::{HttpUpgrades, UpgradeService};
 
+use upgrade::Shared;
+
 use crate::ProxyError;
 use crate::counters::Counters;
 use crate::errors::{ErrorPages, parse_errorfile};
 use crate::h1::H1Limits;
 use crate::http::{HttpService, ServerPool};
 use crate::listener::{BindOptions, BindTarget, group_id, parse_bind_addr, user_id};
+use crate::registry::{BackendEntry, FrontendEntry, Registry, ServerEntry};
 use crate::settings::{
     BackendSettings, ConnMode, DEFAULT_RETRIES, ForwardFor, FrontendSettings, Mode, SendProxy,
     ServerSettings, Timeouts,
@@ -81,6 +84,8 @@ pub struct Runtime {
     pub global_maxconn: u32,
     /// Global `nbthread`, when given.
     pub nbthread: Option<u32>,
+    /// Every frontend, backend and server with its live counters and state.
+    pub registry: Arc<Registry>,
 }
 
 fn cfg_err(message: impl Into<String>) -> ProxyError {
@@ -347,6 +352,94 @@ fn bind_specs(p: &Proxy, global_maxconn: Option<i64>) -> Result<Vec<BindSpec>, P
         .collect()
 }
 
+/// Proxy ids as HAProxy assigns them: an explicit `id`, else the lowest free number from 1, in
+/// configuration order; indexed like `cfg.proxies` (`0` for defaults sections).
+fn proxy_ids(cfg: &Config) -> Vec<u32> {
+    let explicit: Vec<u32> = cfg
+        .proxies
+        .iter()
+        .filter_map(|p| p.id.and_then(|v| u32::try_from(v).ok()))
+        .collect();
+    let mut next = 1u32;
+    cfg.proxies
+        .iter()
+        .map(|p| {
+            if p.kind == ProxyKind::Defaults {
+                return 0;
+            }
+            if let Some(id) = p.id.and_then(|v| u32::try_from(v).ok()) {
+                return id;
+            }
+            while explicit.contains(&next) {
+                next += 1;
+            }
+            next += 1;
+            next - 1
+        })
+        .collect()
+}
+
+/// Server ids within a backend: an explicit `id`, else the lowest free number from 1.
+fn server_ids(p: &Proxy) -> Vec<u32> {
+    let explicit: Vec<u32> = p
+        .servers
+        .iter()
+        .filter_map(|s| s.params.id.and_then(|v| u32::try_from(v).ok()))
+        .collect();
+    let mut next = 1u32;
+    p.servers
+        .iter()
+        .map(|s| {
+            if let Some(id) = s.params.id.and_then(|v| u32::try_from(v).ok()) {
+                return id;
+            }
+            while explicit.contains(&next) {
+                next += 1;
+            }
+            next += 1;
+            next - 1
+        })
+        .collect()
+}
+
+fn backend_entry(p: &Proxy, id: u32, settings: &BackendSettings) -> BackendEntry {
+    let ids = server_ids(p);
+    BackendEntry {
+        name: p.name.clone(),
+        id,
+        mode: settings.mode,
+        counters: Counters::new(),
+        servers: settings
+            .servers
+            .iter()
+            .zip(&p.servers)
+            .zip(ids)
+            .map(|((s, m), sid)| {
+                ServerEntry::new(
+                    s.name.clone(),
+                    sid,
+                    s.addr,
+                    s.backup,
+                    s.weight,
+                    m.params.disabled == Some(true),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// A frontend built up to the point where it needs the registry.
+struct Pending {
+    type_str: &'static str,
+    binds: Vec<BindSpec>,
+    frontend: FrontendSettings,
+    rules: Vec<crate::http::RequestRule>,
+    chooser: AclChooser,
+    counters: Arc<Counters>,
+    tcp: TcpRules,
+    switch_rules: Option<Vec<crate::http::RequestRule>>,
+}
+
 /// Builds the runtime from a loaded, valid configuration.
 ///
 /// # Errors
@@ -354,6 +447,14 @@ fn bind_specs(p: &Proxy, global_maxconn: Option<i64>) -> Result<Vec<BindSpec>, P
 /// has one), [`ProxyError::Bind`] for a bind address the listener cannot parse, and
 /// [`ProxyError::Errorfile`] for an unusable errorfile.
 pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
+    let ids = proxy_ids(cfg);
+    let id_of = |p: &Proxy| {
+        cfg.proxies
+            .iter()
+            .position(|q| std::ptr::eq(q, p))
+            .and_then(|i| ids.get(i).copied())
+            .unwrap_or(0)
+    };
     let backend_proxies: Vec<&Proxy> = cfg
         .proxies
         .iter()
@@ -386,6 +487,13 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         }
     }
     let picker = LbPicker(Arc::new(balancers));
+    let backend_entries: Vec<BackendEntry> = backend_proxies
+        .iter()
+        .zip(&backends)
+        .map(|(p, settings)| backend_entry(p, id_of(p), settings))
+        .collect();
+    let mut frontend_entries = Vec::new();
+    let mut pending = Vec::new();
     let index_of = |name: &str| backend_proxies.iter().position(|p| p.name == name);
     let limits = limits(cfg);
     let mut frontends = Vec::new();
@@ -421,6 +529,15 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         let switch_rules =
             (fe_mode == Mode::Tcp && tcp.may_switch_to_http()).then(|| compiled.rules.clone());
         request_rules.extend(compiled.rules);
+        let counters = Counters::new();
+        frontend_entries.push(FrontendEntry {
+            name: p.name.clone(),
+            id: id_of(p),
+            mode: fe_mode,
+            counters: Arc::clone(&counters),
+            maxconn: std::sync::atomic::AtomicU32::new(count(p.maxconn)),
+            enabled: std::sync::atomic::AtomicBool::new(true),
+        });
         let frontend = FrontendSettings {
             name: p.name.clone(),
             mode: fe_mode,
@@ -432,29 +549,62 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             limits,
             errors: error_pages(p)?,
         };
-        let counters = Counters::new();
-        let mut upgrades = HttpUpgrades::build(&frontend, &chooser, &backends, &picker, &counters);
-        if let Some(rules) = switch_rules {
-            upgrades =
-                upgrades.with_switch(&frontend, &chooser, rules, &backends, &picker, &counters);
-        }
-        frontends.push(FrontendRuntime {
+        pending.push(Pending {
             type_str: p.kind.type_str(),
+            binds,
+            frontend,
+            rules: request_rules,
+            chooser,
+            counters,
+            tcp,
+            switch_rules,
+        });
+    }
+    let registry = Arc::new(Registry::new(
+        frontend_entries,
+        backend_entries,
+        picker.clone(),
+    ));
+    for f in pending {
+        let shared = Shared {
+            backends: &backends,
+            picker: &picker,
+            counters: &f.counters,
+            registry: &registry,
+        };
+        let mut upgrades = HttpUpgrades::build(&f.frontend, &f.chooser, &shared);
+        if let Some(rules) = f.switch_rules {
+            upgrades = upgrades.with_switch(&f.frontend, &f.chooser, rules, &shared);
+        }
+        let Pending {
+            type_str,
+            binds,
+            frontend,
+            rules,
+            chooser,
+            counters,
+            tcp,
+            ..
+        } = f;
+        frontends.push(FrontendRuntime {
+            type_str,
             binds,
             service: Arc::new(HttpService {
                 frontend,
                 backends: backends.clone(),
-                rules: request_rules,
+                rules,
                 chooser,
                 picker: picker.clone(),
                 pool: ServerPool::new(),
                 counters,
+                registry: Arc::clone(&registry),
             }),
             tcp: Arc::new(tcp),
             upgrades: Arc::new(upgrades),
         });
     }
     Ok(Runtime {
+        registry,
         frontends,
         global_maxconn: count(cfg.global.maxconn),
         nbthread: cfg.global.nbthread,

@@ -10,8 +10,19 @@ use std::sync::Arc;
 use super::{AclChooser, LbPicker, Service};
 use crate::counters::Counters;
 use crate::http::{HttpService, RequestRule, ServerPool};
+use crate::registry::Registry;
 use crate::route::DefaultBackend;
 use crate::settings::{BackendSettings, FrontendSettings, Mode};
+
+/// What every service of a runtime shares: backends, balancers, the frontend's counters and
+/// the registry.
+#[derive(Clone, Copy)]
+pub(super) struct Shared<'a> {
+    pub(super) backends: &'a [BackendSettings],
+    pub(super) picker: &'a LbPicker,
+    pub(super) counters: &'a Arc<Counters>,
+    pub(super) registry: &'a Arc<Registry>,
+}
 
 /// The HTTP service a TCP frontend hands a connection to once it chose an HTTP backend: the
 /// backend is fixed (the frontend's switching rules already ran).
@@ -45,10 +56,14 @@ impl HttpUpgrades {
         frontend: &FrontendSettings,
         chooser: &AclChooser,
         rules: Vec<RequestRule>,
-        backends: &[BackendSettings],
-        picker: &LbPicker,
-        counters: &Arc<Counters>,
+        shared: &Shared<'_>,
     ) -> HttpUpgrades {
+        let Shared {
+            backends,
+            picker,
+            counters,
+            registry,
+        } = *shared;
         let http_only = |i: usize| {
             if backends.get(i).is_some_and(|b| b.mode == Mode::Http) {
                 i
@@ -72,6 +87,7 @@ impl HttpUpgrades {
             picker: picker.clone(),
             pool: ServerPool::new(),
             counters: Arc::clone(counters),
+            registry: Arc::clone(registry),
         }));
         self
     }
@@ -82,10 +98,14 @@ impl HttpUpgrades {
     pub(super) fn build(
         frontend: &FrontendSettings,
         chooser: &AclChooser,
-        backends: &[BackendSettings],
-        picker: &LbPicker,
-        counters: &Arc<Counters>,
+        shared: &Shared<'_>,
     ) -> HttpUpgrades {
+        let Shared {
+            backends,
+            picker,
+            counters,
+            registry,
+        } = *shared;
         if frontend.mode != Mode::Tcp {
             return HttpUpgrades::default();
         }
@@ -111,6 +131,7 @@ impl HttpUpgrades {
                     picker: picker.clone(),
                     pool: ServerPool::new(),
                     counters: Arc::clone(counters),
+                    registry: Arc::clone(registry),
                 };
                 (idx, Arc::new(svc))
             })

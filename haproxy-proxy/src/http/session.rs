@@ -43,6 +43,8 @@ pub struct HttpService<B, P> {
     pub pool: ServerPool,
     /// The frontend's counters.
     pub counters: Arc<Counters>,
+    /// Backend and server counters and state (shared by every frontend).
+    pub registry: Arc<crate::registry::Registry>,
 }
 
 enum HeadOutcome {
@@ -125,6 +127,7 @@ where
         .await;
         facts.timers.ta = Some(start.elapsed());
         svc.counters.record(&facts);
+        svc.registry.record(&facts);
         on_request(&facts);
         handled += 1;
         if !keep {

@@ -175,6 +175,7 @@ fn service(fe: FrontendSettings, be: BackendSettings, rules: Vec<RequestRule>) -
         picker: First,
         pool: ServerPool::new(),
         counters: Counters::new(),
+        registry: crate::registry::Registry::empty(),
     })
 }
 

@@ -443,4 +443,5 @@ async fn serve_tcp_mode<C>(
     )
     .await;
     svc.counters.record(&facts);
+    svc.registry.record(&facts);
 }

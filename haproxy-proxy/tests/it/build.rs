@@ -13,7 +13,7 @@ use haproxy_proxy::runtime::{StartupError, Stop};
 use haproxy_proxy::{ChooseBackend, ConnMode, Mode, PickServer, ProxyError, StreamView};
 
 /// Loads and builds `text`; `bind 127.0.0.1:0` (refused by HAProxy) becomes a free port.
-fn runtime(text: &str) -> Result<Runtime, ProxyError> {
+pub(crate) fn runtime(text: &str) -> Result<Runtime, ProxyError> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -26,7 +26,7 @@ fn runtime(text: &str) -> Result<Runtime, ProxyError> {
     build(&loaded.config)
 }
 
-const DEFAULTS: &str =
+pub(crate) const DEFAULTS: &str =
     "defaults\n mode http\n timeout connect 5s\n timeout client 7s\n timeout server 9s\n";
 
 fn view() -> StreamView<'static> {
@@ -127,7 +127,7 @@ fn what_the_proxy_cannot_run_is_refused_at_startup() {
     }
 }
 
-fn get(addr: SocketAddr) -> String {
+pub(crate) fn get(addr: SocketAddr) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")

@@ -185,6 +185,7 @@ async fn start_ours() -> SocketAddr {
         picker: NoServer,
         pool: ServerPool::new(),
         counters: Counters::new(),
+        registry: haproxy_proxy::registry::Registry::empty(),
     });
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();

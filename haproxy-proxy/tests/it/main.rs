@@ -11,6 +11,7 @@ mod build;
 mod daemon;
 mod differential;
 mod listeners;
+mod registry;
 mod tcp_accept_proxy;
 mod tcp_differential;
 mod tcp_mode;
