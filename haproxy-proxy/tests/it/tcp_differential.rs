@@ -107,7 +107,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "content waits for req.len within inspect-delay",
-            frontend: " tcp-request inspect-delay 300ms\n tcp-request content reject unless { req.len ge 5 }\n default_backend be_a\n",
+            frontend: " tcp-request inspect-delay 1s\n tcp-request content reject unless { req.len ge 5 }\n default_backend be_a\n",
             mode: "tcp",
             runs: vec![
                 ("127.0.0.1", vec![send(b"ab")]),
@@ -117,7 +117,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "negated content ACL waits too",
-            frontend: " tcp-request inspect-delay 300ms\n tcp-request content reject if !{ req.len gt 3 }\n default_backend be_a\n",
+            frontend: " tcp-request inspect-delay 1s\n tcp-request content reject if !{ req.len gt 3 }\n default_backend be_a\n",
             mode: "tcp",
             runs: vec![
                 ("127.0.0.1", vec![send(b"ab"), Sleep(60), send(b"cd"), ShutWrite]),
@@ -168,11 +168,11 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "timeout client applies while inspecting",
-            frontend: " timeout client 300ms\n tcp-request inspect-delay 1500ms\n tcp-request content accept if WAIT_END\n default_backend be_a\n",
+            frontend: " timeout client 600ms\n tcp-request inspect-delay 2s\n tcp-request content accept if WAIT_END\n default_backend be_a\n",
             mode: "tcp",
             runs: vec![
                 ("127.0.0.1", vec![send(b"ab")]),
-                ("127.0.0.1", vec![send(b"a"), Sleep(200), send(b"b"), Sleep(200), send(b"c"), ShutWrite]),
+                ("127.0.0.1", vec![send(b"a"), Sleep(150), send(b"b"), Sleep(150), send(b"c"), ShutWrite]),
             ],
         },
         Case {
