@@ -21,6 +21,10 @@ pub struct Counters {
     pub bytes_out: AtomicU64,
     /// Requests denied by rules.
     pub denied_req: AtomicU64,
+    /// Connections refused by `tcp-request connection` rules.
+    pub denied_conn: AtomicU64,
+    /// Sessions refused by `tcp-request session` rules.
+    pub denied_sess: AtomicU64,
     /// Request errors (bad requests, timeouts).
     pub errors_req: AtomicU64,
     /// Connection errors toward servers.

@@ -205,8 +205,8 @@ impl StatsSettings {
             let bind_err = |reason: String| StatsSocketError::Bind {
                 loc: s.loc.clone(),
                 kind: match s.target {
-                    BindTarget::Unix(_) => "UNIX",
-                    BindTarget::Tcp(_) => "TCP",
+                    BindTarget::Unix(_) | BindTarget::Abstract(_) => "UNIX",
+                    BindTarget::Tcp(_) | BindTarget::Fd(_) => "TCP",
                 },
                 reason: reason
                     .find(" (os error")
@@ -236,6 +236,8 @@ impl StatsSettings {
                         (_, Some(std::net::SocketAddr::V6(a))) => format!("ipv6@{a}"),
                         (BindTarget::Unix(p), None) => format!("unix@{}", p.display()),
                         (BindTarget::Tcp(a), None) => a.to_string(),
+                        (BindTarget::Abstract(name), None) => format!("abns@{name}"),
+                        (BindTarget::Fd(fd), None) => format!("fd@{fd}"),
                     };
                     (addr, *level)
                 })
@@ -277,7 +279,7 @@ impl StatsServer {
             .iter()
             .filter_map(|(_, _, _, t)| match t {
                 BindTarget::Unix(p) => Some(p.clone()),
-                BindTarget::Tcp(_) => None,
+                BindTarget::Tcp(_) | BindTarget::Abstract(_) | BindTarget::Fd(_) => None,
             })
             .collect()
     }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use haproxy_acl::Condition;
+use haproxy_acl::{Condition, SampleSource};
 use haproxy_lb::{Algorithm, Balancer, Pick, RequestKey};
 
 use super::sample::StreamSample;
@@ -23,7 +23,7 @@ impl RequestCondition for AclCondition {
 }
 
 /// `use_backend NAME if|unless COND` lines in order, then `default_backend`.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct AclChooser {
     /// The rules: a condition (`None` = always) and the backend's index.
     pub rules: Vec<(Option<Condition>, usize)>,
@@ -31,14 +31,21 @@ pub struct AclChooser {
     pub default: Option<usize>,
 }
 
-impl ChooseBackend for AclChooser {
-    fn choose(&self, stream: &StreamView<'_>) -> Option<usize> {
-        let sample = StreamSample(stream);
+impl AclChooser {
+    /// The backend for a stream seen through any sample source (TCP mode passes the inspected
+    /// request buffer, so `use_backend ... if { req.ssl_sni ... }` works).
+    pub fn choose_sample(&self, sample: &dyn SampleSource) -> Option<usize> {
         self.rules
             .iter()
-            .find(|(c, _)| c.as_ref().is_none_or(|c| c.eval(&sample)))
+            .find(|(c, _)| c.as_ref().is_none_or(|c| c.eval(sample)))
             .map(|(_, i)| *i)
             .or(self.default)
+    }
+}
+
+impl ChooseBackend for AclChooser {
+    fn choose(&self, stream: &StreamView<'_>) -> Option<usize> {
+        self.choose_sample(&StreamSample(stream))
     }
 }
 

@@ -10,6 +10,8 @@ mod balance;
 mod rules;
 mod sample;
 mod stats;
+mod tcp_rules;
+mod upgrade;
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -21,13 +23,20 @@ use haproxy_cfg::values::{Address, Host, Port};
 
 pub use adapters::{AclChooser, AclCondition, BackendBalancer, LbPicker, MAX_REDISPATCH_PICKS};
 pub use sample::StreamSample;
+pub use tcp_rules::{
+    ConnectionVerdict, ContentSample, Phase, TcpAction, TcpRule, TcpRules, Tri, TriCondition,
+    with_content,
+};
+pub use upgrade::{HttpUpgrades, UpgradeService};
+
+use upgrade::Shared;
 
 use crate::ProxyError;
 use crate::counters::Counters;
 use crate::errors::{ErrorPages, parse_errorfile};
 use crate::h1::H1Limits;
 use crate::http::{HttpService, ServerPool};
-use crate::listener::{BindOptions, BindTarget, parse_bind_addr};
+use crate::listener::{BindOptions, BindTarget, group_id, parse_bind_addr, user_id};
 use crate::registry::{BackendEntry, FrontendEntry, Registry, ServerEntry};
 use crate::settings::{
     BackendSettings, ConnMode, DEFAULT_RETRIES, ForwardFor, FrontendSettings, Mode, SendProxy,
@@ -61,6 +70,10 @@ pub struct FrontendRuntime {
     pub binds: Vec<BindSpec>,
     /// Settings, rules, routing and balancers.
     pub service: Arc<Service>,
+    /// `tcp-request` rules and `inspect-delay`.
+    pub tcp: Arc<TcpRules>,
+    /// For a TCP frontend: the HTTP services its connections upgrade to, by HTTP backend.
+    pub upgrades: Arc<HttpUpgrades>,
 }
 
 /// The whole runtime built from a configuration.
@@ -262,7 +275,46 @@ fn error_pages(p: &Proxy) -> Result<ErrorPages, ProxyError> {
     Ok(pages)
 }
 
-fn bind_specs(p: &Proxy) -> Result<Vec<BindSpec>, ProxyError> {
+/// `user`/`uid` and `group`/`gid` of a unix-socket bind, with HAProxy's messages for unknown names.
+fn bind_owner(b: &model::Bind, section: &str) -> Result<(Option<u32>, Option<u32>), ProxyError> {
+    let o = &b.options;
+    let at = |what: &str, kind: &str, name: &str| {
+        cfg_err(format!(
+            "parsing [{}:{}] : 'bind {}' in section '{section}' : '{what}' : unknown {kind} name '{name}'",
+            b.loc.file, b.loc.line, b.text
+        ))
+    };
+    let other = |kw: &str| {
+        o.other
+            .iter()
+            .position(|w| w == kw)
+            .and_then(|i| o.other.get(i + 1))
+    };
+    let uid = match (&o.user, other("uid")) {
+        (Some(name), _) => Some(user_id(name).ok_or_else(|| at("user", "user", name))?),
+        (None, Some(n)) => Some(n.parse::<u32>().map_err(|_| at("uid", "user", n))?),
+        (None, None) => None,
+    };
+    let gid = match (&o.group, other("gid")) {
+        (Some(name), _) => Some(group_id(name).ok_or_else(|| at("group", "group", name))?),
+        (None, Some(n)) => Some(n.parse::<u32>().map_err(|_| at("gid", "group", n))?),
+        (None, None) => None,
+    };
+    Ok((uid, gid))
+}
+
+/// A listener's backlog as HAProxy 2.6 picks it (`listener_backlog()`): the bind's `backlog`, the
+/// frontend's, the bind's `maxconn`, the frontend's `maxconn` (which defaults to the global one);
+/// `None` leaves [`DEFAULT_BACKLOG`](crate::listener::DEFAULT_BACKLOG).
+fn backlog(o: &model::BindOptions, p: &Proxy, global_maxconn: Option<i64>) -> Option<u32> {
+    [o.backlog, p.backlog, o.maxconn, p.maxconn, global_maxconn]
+        .into_iter()
+        .flatten()
+        .find(|v| *v > 0)
+        .and_then(|v| u32::try_from(v).ok())
+}
+
+fn bind_specs(p: &Proxy, global_maxconn: Option<i64>) -> Result<Vec<BindSpec>, ProxyError> {
     p.binds
         .iter()
         .map(|b| {
@@ -277,6 +329,7 @@ fn bind_specs(p: &Proxy) -> Result<Vec<BindSpec>, ProxyError> {
                     b.loc.file, b.loc.line, b.text
                 )));
             }
+            let (unix_uid, unix_gid) = bind_owner(b, p.kind.as_str())?;
             let v6only = if o.v6only {
                 Some(true)
             } else if o.v4v6 {
@@ -288,10 +341,12 @@ fn bind_specs(p: &Proxy) -> Result<Vec<BindSpec>, ProxyError> {
                 loc: format!("{}:{}", b.loc.file, b.loc.line),
                 targets,
                 options: BindOptions {
-                    backlog: o.backlog.or(p.backlog).and_then(|v| u32::try_from(v).ok()),
+                    backlog: backlog(o, p, global_maxconn),
                     v6only,
                     reuseport: true,
                     unix_mode: o.mode,
+                    unix_uid,
+                    unix_gid,
                 },
                 maxconn: count(o.maxconn),
                 accept_proxy: o.accept_proxy,
@@ -381,6 +436,18 @@ fn backend_entry(p: &Proxy, id: u32, settings: &BackendSettings) -> BackendEntry
     }
 }
 
+/// A frontend built up to the point where it needs the registry.
+struct Pending {
+    type_str: &'static str,
+    binds: Vec<BindSpec>,
+    frontend: FrontendSettings,
+    rules: Vec<crate::http::RequestRule>,
+    chooser: AclChooser,
+    counters: Arc<Counters>,
+    tcp: TcpRules,
+    switch_rules: Option<Vec<crate::http::RequestRule>>,
+}
+
 /// Builds the runtime from a loaded, valid configuration.
 ///
 /// # Errors
@@ -410,6 +477,16 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         .map(|p| balance::balancer(p))
         .collect::<Result<Vec<_>, _>>()?;
     for p in &backend_proxies {
+        if let Some(r) = p.rules.iter().find(|r| {
+            p.kind == ProxyKind::Backend
+                && r.kind == RuleKind::TcpRequest
+                && r.words.first().is_none_or(|w| w != "inspect-delay")
+        }) {
+            return Err(cfg_err(format!(
+                "[{}:{}] : backend '{}': 'tcp-request' rules in a backend section are not supported yet",
+                r.loc.file, r.loc.line, p.name
+            )));
+        }
         if p.kind == ProxyKind::Backend && p.rules.iter().any(|r| r.kind == RuleKind::HttpRequest) {
             return Err(cfg_err(format!(
                 "backend '{}': 'http-request' rules in a backend section are not supported yet",
@@ -449,13 +526,14 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         .iter()
         .filter(|p| matches!(p.kind, ProxyKind::Frontend | ProxyKind::Listen) && !p.disabled)
     {
-        let binds = bind_specs(p)?;
+        let binds = bind_specs(p, cfg.global.maxconn)?;
         if binds.is_empty() {
             continue;
         }
         let mut acls = AclSet::new().with_refs(Arc::clone(&patterns));
         let compiled = rules::compile(p, &mut acls, &index_of)?;
         let stats = stats::page(p, &acls)?.map(Arc::new);
+        let tcp = tcp_rules::compile(p, &acls)?;
         let mut chooser = compiled.chooser;
         chooser.default = match (&p.default_backend, p.kind) {
             (Some((name, _)), _) => Some(index_of(name).ok_or_else(|| {
@@ -467,18 +545,27 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             (None, ProxyKind::Listen) => index_of(&p.name),
             (None, _) => None,
         };
+        let fe_mode = mode(p)?;
+        // In HTTP mode the content rules run per request, before the `http-request` rules.
+        let mut request_rules = match fe_mode {
+            Mode::Http => tcp.http_rules(),
+            Mode::Tcp => Vec::new(),
+        };
+        let switch_rules =
+            (fe_mode == Mode::Tcp && tcp.may_switch_to_http()).then(|| compiled.rules.clone());
+        request_rules.extend(compiled.rules);
         let counters = Counters::new();
         frontend_entries.push(FrontendEntry {
             name: p.name.clone(),
             id: id_of(p),
-            mode: mode(p)?,
+            mode: fe_mode,
             counters: Arc::clone(&counters),
             maxconn: std::sync::atomic::AtomicU32::new(count(p.maxconn)),
             enabled: std::sync::atomic::AtomicBool::new(true),
         });
         let frontend = FrontendSettings {
             name: p.name.clone(),
-            mode: mode(p)?,
+            mode: fe_mode,
             timeouts: timeouts(&p.timeouts),
             conn_mode: conn_mode(p),
             forwardfor: forwardfor(p)?,
@@ -488,19 +575,41 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             errors: error_pages(p)?,
             stats,
         };
-        pending.push((
-            p.kind.type_str(),
+        pending.push(Pending {
+            type_str: p.kind.type_str(),
             binds,
             frontend,
-            compiled.rules,
+            rules: request_rules,
             chooser,
             counters,
-        ));
+            tcp,
+            switch_rules,
+        });
     }
     let registry = Arc::new(
         Registry::new(frontend_entries, backend_entries, picker.clone()).with_patterns(patterns),
     );
-    for (type_str, binds, frontend, rules, chooser, counters) in pending {
+    for f in pending {
+        let shared = Shared {
+            backends: &backends,
+            picker: &picker,
+            counters: &f.counters,
+            registry: &registry,
+        };
+        let mut upgrades = HttpUpgrades::build(&f.frontend, &f.chooser, &shared);
+        if let Some(rules) = f.switch_rules {
+            upgrades = upgrades.with_switch(&f.frontend, &f.chooser, rules, &shared);
+        }
+        let Pending {
+            type_str,
+            binds,
+            frontend,
+            rules,
+            chooser,
+            counters,
+            tcp,
+            ..
+        } = f;
         frontends.push(FrontendRuntime {
             type_str,
             binds,
@@ -514,6 +623,8 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
                 counters,
                 registry: Arc::clone(&registry),
             }),
+            tcp: Arc::new(tcp),
+            upgrades: Arc::new(upgrades),
         });
     }
     Ok(Runtime {

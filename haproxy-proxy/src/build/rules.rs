@@ -156,6 +156,8 @@ pub(super) fn compile(
                     action,
                 });
             }
+            // Compiled by `tcp_rules`.
+            RuleKind::TcpRequest => {}
             RuleKind::UseBackend => {
                 let name = rule.words.first().map(String::as_str).unwrap_or_default();
                 if name.contains("%[") {

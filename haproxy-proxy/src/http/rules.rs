@@ -38,6 +38,8 @@ pub enum RuleAction {
     },
     /// `return ...`: a prepared reply.
     Return(Reply),
+    /// `tcp-request content reject` in an HTTP frontend: close without a response.
+    Reject,
     /// `redirect ... [code N]` (302 by default).
     Redirect {
         /// How the location is built.

@@ -256,6 +256,12 @@ where
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 Some((fe.errors.get(*status), Side::Proxy))
             }
+            RuleAction::Reject => {
+                svc.counters
+                    .denied_req
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Some((None, Side::Proxy))
+            }
             RuleAction::Return(r) => Some((Some(r.clone()), Side::Local)),
             RuleAction::Redirect { kind, code } => Some((
                 Some(redirect_reply(

@@ -1,5 +1,8 @@
-//! `bind` address forms: `[ipv4@|ipv6@]addr:port[-port]`, `*:port`, `:port`, `[::1]:port`,
-//! `unix@/path`, `/path`.
+//! `bind` address forms: `[ip@|ipv4@|ipv6@|tcp@|tcp4@|tcp6@]addr:port[-port]`, `*:port`,
+//! `:port`, `[::1]:port`, `unix@/path`, `uxst@/path`, `/path`, `abns@name`, optionally after
+//! `stream+`, and `fd@N` (an inherited listening socket). Datagram forms (`udp@`, `quic4@`,
+//! `uxdg@`, `dgram+`) are refused, as HAProxy does on a stream listener, and so is `sockpair@`
+//! (sockets passed over a socket pair).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
@@ -16,7 +19,22 @@ pub enum BindTarget {
     Tcp(SocketAddr),
     /// A unix stream socket path.
     Unix(PathBuf),
+    /// A Linux abstract unix socket (`abns@name`), zero-padded to the full `sun_path` as
+    /// HAProxy 2.6 binds it.
+    Abstract(String),
+    /// An inherited listening socket (`fd@N`).
+    Fd(i32),
 }
+
+/// Prefixes of internet addresses and the family they force (4, 6, or either).
+const INET_PREFIXES: &[(&str, Option<u8>)] = &[
+    ("ip@", None),
+    ("ipv4@", Some(4)),
+    ("ipv6@", Some(6)),
+    ("tcp@", None),
+    ("tcp4@", Some(4)),
+    ("tcp6@", Some(6)),
+];
 
 fn bad(addr: &str, reason: &str) -> ProxyError {
     ProxyError::Bind {
@@ -30,23 +48,64 @@ fn bad(addr: &str, reason: &str) -> ProxyError {
 /// # Errors
 /// [`ProxyError::Bind`] for an unknown family prefix, a bad address or port, or an empty range.
 pub fn parse_bind_addr(text: &str) -> Result<Vec<BindTarget>, ProxyError> {
-    if let Some(path) = text.strip_prefix("unix@") {
+    let whole = text;
+    let text = text.strip_prefix("stream+").unwrap_or(text);
+    if [
+        "dgram+", "udp@", "udp4@", "udp6@", "quic4@", "quic6@", "uxdg@",
+    ]
+    .iter()
+    .any(|p| text.starts_with(p))
+    {
+        return Err(bad(
+            whole,
+            &format!("dgram-type address not acceptable in '{whole}'"),
+        ));
+    }
+    if let Some(path) = text
+        .strip_prefix("unix@")
+        .or_else(|| text.strip_prefix("uxst@"))
+    {
         return if path.is_empty() {
-            Err(bad(text, "missing path"))
+            Err(bad(whole, "missing path"))
         } else {
             Ok(vec![BindTarget::Unix(path.into())])
+        };
+    }
+    if let Some(name) = text.strip_prefix("abns@") {
+        return if name.is_empty() {
+            Err(bad(whole, "missing name"))
+        } else {
+            Ok(vec![BindTarget::Abstract(name.to_owned())])
         };
     }
     if text.starts_with('/') {
         return Ok(vec![BindTarget::Unix(text.into())]);
     }
-    let (family, rest) = match text.split_once('@') {
-        Some(("ipv4", r)) => (Some(4), r),
-        Some(("ipv6", r)) => (Some(6), r),
-        Some((other, _)) => {
-            return Err(bad(text, &format!("unsupported address family '{other}'")));
-        }
-        None => (None, text),
+    if let Some(n) = text.strip_prefix("fd@") {
+        return match n.parse::<i32>() {
+            Ok(fd) if fd >= 0 && n.bytes().all(|b| b.is_ascii_digit()) => {
+                Ok(vec![BindTarget::Fd(fd)])
+            }
+            _ => Err(bad(whole, &format!("invalid file descriptor '{n}'"))),
+        };
+    }
+    if text.starts_with("sockpair@") {
+        return Err(bad(
+            whole,
+            "'sockpair@' (sockets received over a socket pair) is not supported",
+        ));
+    }
+    let (family, rest) = match INET_PREFIXES
+        .iter()
+        .find_map(|(p, f)| text.strip_prefix(p).map(|r| (*f, r)))
+    {
+        Some(found) => found,
+        None => match text.split_once('@') {
+            Some((other, _)) => {
+                return Err(bad(text, &format!("unsupported address family '{other}'")));
+            }
+            None => (None, text),
+        },
     };
     let colon = rest.rfind(':').ok_or_else(|| bad(text, "missing port"))?;
     let (host, ports) = (

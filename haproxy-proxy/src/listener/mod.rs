@@ -3,10 +3,16 @@
 
 mod addr;
 mod gate;
+mod inherit;
+mod owner;
 mod socket;
 #[cfg(test)]
 mod tests;
 
 pub use addr::{BindTarget, MAX_PORTS_PER_BIND, parse_bind_addr};
 pub use gate::{ConnGate, ConnPermit};
-pub use socket::{Accepted, BindOptions, DEFAULT_BACKLOG, Listener, bind};
+pub use inherit::inherited_fd;
+pub use owner::{MAX_ACCOUNT_DB_LEN, group_id, user_id};
+pub use socket::{
+    Accepted, BindOptions, DEFAULT_BACKLOG, Listener, SUN_PATH_LEN, abstract_addr, bind,
+};

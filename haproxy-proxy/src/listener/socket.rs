@@ -23,6 +23,10 @@ pub struct BindOptions {
     pub reuseport: bool,
     /// `mode` for unix sockets (octal permissions).
     pub unix_mode: Option<u32>,
+    /// `user` / `uid`: owner of a unix socket.
+    pub unix_uid: Option<u32>,
+    /// `group` / `gid`: group of a unix socket.
+    pub unix_gid: Option<u32>,
 }
 
 /// An open listening socket.
@@ -72,6 +76,8 @@ fn err(target: &BindTarget, e: &std::io::Error) -> ProxyError {
     let addr = match target {
         BindTarget::Tcp(a) => a.to_string(),
         BindTarget::Unix(p) => p.display().to_string(),
+        BindTarget::Abstract(name) => format!("abns@{name}"),
+        BindTarget::Fd(n) => format!("fd@{n}"),
     };
     ProxyError::Bind {
         addr,
@@ -92,7 +98,65 @@ pub fn bind(target: &BindTarget, opts: &BindOptions) -> Result<Listener, ProxyEr
         BindTarget::Unix(path) => bind_unix(path, opts, backlog)
             .map(Listener::Unix)
             .map_err(|e| err(target, &e)),
+        BindTarget::Abstract(name) => bind_abstract(name, backlog)
+            .map(Listener::Unix)
+            .map_err(|e| err(target, &e)),
+        BindTarget::Fd(n) => bind_inherited(*n, backlog).map_err(|e| err(target, &e)),
     }
+}
+
+/// Listens on an inherited socket (`fd@N`): a stream socket, TCP or unix, already bound.
+fn bind_inherited(fd: i32, backlog: i32) -> std::io::Result<Listener> {
+    let socket = Socket::from(super::inherited_fd(fd)?);
+    if socket.r#type()? != Type::STREAM {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a stream socket",
+        ));
+    }
+    let local = socket.local_addr()?;
+    socket.set_nonblocking(true)?;
+    socket.listen(backlog)?;
+    if local.is_unix() {
+        UnixListener::from_std(std::os::unix::net::UnixListener::from(
+            std::os::fd::OwnedFd::from(socket),
+        ))
+        .map(Listener::Unix)
+    } else {
+        TcpListener::from_std(socket.into()).map(Listener::Tcp)
+    }
+}
+
+/// The length of `sun_path` on Linux: HAProxy 2.6 binds `abns@` names zero-padded to it.
+pub const SUN_PATH_LEN: usize = 108;
+
+/// The socket address of `abns@name`: a NUL, the name, NULs up to [`SUN_PATH_LEN`].
+///
+/// # Errors
+/// `InvalidInput` when the name does not fit.
+pub fn abstract_addr(name: &str) -> std::io::Result<socket2::SockAddr> {
+    use std::os::unix::ffi::OsStrExt;
+    if name.len() >= SUN_PATH_LEN {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "abstract socket name too long",
+        ));
+    }
+    let mut bytes = vec![0u8; SUN_PATH_LEN];
+    if let Some(dst) = bytes.get_mut(1..=name.len()) {
+        dst.copy_from_slice(name.as_bytes());
+    }
+    socket2::SockAddr::unix(Path::new(std::ffi::OsStr::from_bytes(&bytes)))
+}
+
+fn bind_abstract(name: &str, backlog: i32) -> std::io::Result<UnixListener> {
+    let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&abstract_addr(name)?)?;
+    socket.listen(backlog)?;
+    UnixListener::from_std(std::os::unix::net::UnixListener::from(
+        std::os::fd::OwnedFd::from(socket),
+    ))
 }
 
 fn bind_tcp(addr: SocketAddr, opts: &BindOptions, backlog: i32) -> std::io::Result<TcpListener> {
@@ -124,6 +188,9 @@ fn bind_unix(path: &Path, opts: &BindOptions, backlog: i32) -> std::io::Result<U
     if let Some(mode) = opts.unix_mode {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    if opts.unix_uid.is_some() || opts.unix_gid.is_some() {
+        std::os::unix::fs::chown(path, opts.unix_uid, opts.unix_gid)?;
     }
     socket.listen(backlog)?;
     UnixListener::from_std(std::os::unix::net::UnixListener::from(

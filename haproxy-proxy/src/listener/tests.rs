@@ -40,8 +40,33 @@ fn bind_address_forms() {
         parse_bind_addr("*:1-65535").unwrap().len(),
         MAX_PORTS_PER_BIND
     );
+    for (form, want) in [
+        ("tcp@127.0.0.1:80", tcp("127.0.0.1:80")),
+        ("tcp4@:80", tcp("0.0.0.0:80")),
+        ("tcp6@:80", tcp("[::]:80")),
+        ("ip@[::1]:80", tcp("[::1]:80")),
+        ("stream+ipv4@127.0.0.1:80", tcp("127.0.0.1:80")),
+        ("uxst@/run/y.sock", BindTarget::Unix("/run/y.sock".into())),
+        ("abns@name", BindTarget::Abstract("name".into())),
+        ("fd@3", BindTarget::Fd(3)),
+    ] {
+        assert_eq!(parse_bind_addr(form).unwrap(), vec![want], "{form}");
+    }
+    for dgram in [
+        "udp@:53",
+        "udp4@:53",
+        "quic4@:443",
+        "uxdg@/x",
+        "dgram+ipv4@:1",
+    ] {
+        let err = parse_bind_addr(dgram).unwrap_err().to_string();
+        assert!(err.contains("dgram-type address not acceptable"), "{err}");
+    }
     for bad in [
-        "abns@x",
+        "abns@",
+        "fd@x",
+        "fd@-1",
+        "sockpair@3",
         "1.2.3.4",
         "1.2.3.4:99999",
         "1.2.3.4:90-80",
@@ -132,4 +157,26 @@ async fn maxconn_pauses_accepting_until_a_slot_frees() {
         .unwrap()
         .unwrap();
     assert_eq!(ConnGate::new(0).available(), None);
+}
+
+#[tokio::test]
+async fn abstract_sockets_are_padded_like_haproxy() {
+    use std::os::linux::net::SocketAddrExt;
+    let name = format!("haproxy-rs-unit-{}", std::process::id());
+    let l = bind(&BindTarget::Abstract(name.clone()), &BindOptions::default()).unwrap();
+    // HAProxy 2.6 pads the name with NULs to the whole sun_path: only that address connects.
+    let mut padded = name.clone().into_bytes();
+    padded.resize(SUN_PATH_LEN - 1, 0);
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(&padded).unwrap();
+    let c = std::os::unix::net::UnixStream::connect_addr(&addr).unwrap();
+    assert!(matches!(l.accept().await.unwrap(), Accepted::Unix(_)));
+    drop(c);
+    let short = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+    assert!(std::os::unix::net::UnixStream::connect_addr(&short).is_err());
+    let long = "x".repeat(SUN_PATH_LEN);
+    assert!(abstract_addr(&long).is_err());
+    assert!(
+        abstract_addr(&long[..SUN_PATH_LEN - 1]).is_ok(),
+        "the longest name that fits"
+    );
 }

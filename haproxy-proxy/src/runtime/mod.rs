@@ -14,12 +14,12 @@ mod prefixed;
 use prefixed::Prefixed;
 
 use crate::admin::LimitKeeper;
-use crate::build::{Runtime, Service};
+use crate::build::{HttpUpgrades, Runtime, Service, TcpAction, TcpRules, with_content};
 use crate::listener::{Accepted, BindTarget, ConnGate, Listener, bind};
 use crate::proxy_proto::{ProxyHeader, read_header};
-use crate::route::{ChooseBackend, StreamView};
+use crate::route::StreamView;
 use crate::settings::Mode;
-use crate::tcp::serve_tcp_watched;
+use crate::tcp::{Inspected, inspect, inspect_capacity, serve_tcp_watched};
 
 /// How to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +75,8 @@ struct Bound {
     service: Arc<Service>,
     gates: Vec<ConnGate>,
     accept_proxy: bool,
+    tcp: Arc<TcpRules>,
+    upgrades: Arc<HttpUpgrades>,
 }
 
 /// The runtime with every listener open, ready to [`Running::serve`].
@@ -134,11 +136,15 @@ impl Runtime {
                             service: Arc::clone(&fe.service),
                             gates: vec![bind_gate.clone(), fe_gate.clone(), global.clone()],
                             accept_proxy: spec.accept_proxy,
+                            tcp: Arc::clone(&fe.tcp),
+                            upgrades: Arc::clone(&fe.upgrades),
                         }),
                         Err(crate::ProxyError::Bind { addr, reason }) => {
                             let addr = match target {
                                 BindTarget::Tcp(a) => a.to_string(),
-                                BindTarget::Unix(_) => addr,
+                                BindTarget::Unix(_)
+                                | BindTarget::Abstract(_)
+                                | BindTarget::Fd(_) => addr,
                             };
                             failures.push(format!(
                                 "Binding [{}] for {} {}: cannot bind socket ({}) for [{addr}]",
@@ -313,16 +319,31 @@ async fn accept_loop(
                 continue;
             }
         };
+        // `tcp-request connection` rules run at accept, before anything is read; a reject
+        // closes silently and creates no session.
+        let verdict = b.tcp.connection_verdict(src, dst);
+        if !verdict.accept {
+            b.service
+                .counters
+                .denied_conn
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            drop((stream, permit));
+            continue;
+        }
         let svc = Arc::clone(&b.service);
-        let accept_proxy = b.accept_proxy;
+        let parts = Parts {
+            tcp: Arc::clone(&b.tcp),
+            upgrades: Arc::clone(&b.upgrades),
+        };
+        let accept_proxy = b.accept_proxy || verdict.expect_proxy;
         conns.spawn(async move {
             let _permit = permit;
             // A connection accepted just as `disable frontend` arrived waits like the backlog.
             crate::admin::wait_frontend_enabled(&svc.registry, &svc.frontend.name).await;
             let _slot = svc.counters.open_session();
             match stream {
-                Conn::Tcp(s) => serve_accepted(&svc, s, src, dst, accept_proxy).await,
-                Conn::Unix(s) => serve_accepted(&svc, s, src, dst, accept_proxy).await,
+                Conn::Tcp(s) => serve_accepted(&svc, &parts, s, src, dst, accept_proxy).await,
+                Conn::Unix(s) => serve_accepted(&svc, &parts, s, src, dst, accept_proxy).await,
             }
         });
     }
@@ -338,6 +359,12 @@ async fn accept_loop(
     }
 }
 
+/// A frontend's rule sets a connection needs besides its service.
+struct Parts {
+    tcp: Arc<TcpRules>,
+    upgrades: Arc<HttpUpgrades>,
+}
+
 enum Conn {
     Tcp(tokio::net::TcpStream),
     Unix(tokio::net::UnixStream),
@@ -347,6 +374,7 @@ enum Conn {
 /// connection silently, as HAProxy does), then serves the stream.
 async fn serve_accepted<C>(
     svc: &Service,
+    parts: &Parts,
     mut stream: C,
     src: SocketAddr,
     dst: SocketAddr,
@@ -355,7 +383,7 @@ async fn serve_accepted<C>(
     C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     if !accept_proxy {
-        return serve_conn(svc, stream, src, dst, Vec::new()).await;
+        return serve_session(svc, parts, stream, src, dst, Vec::new()).await;
     }
     let wait = svc.frontend.timeouts.client.unwrap_or(PROXY_HEADER_TIMEOUT);
     let Ok((header, rest)) = read_header(&mut stream, wait).await else {
@@ -368,47 +396,123 @@ async fn serve_accepted<C>(
         ProxyHeader::Tcp { src, dst } => (src, dst),
         ProxyHeader::Unknown => (src, dst),
     };
-    serve_conn(svc, stream, src, dst, rest).await;
+    serve_session(svc, parts, stream, src, dst, rest).await;
 }
 
-async fn serve_conn<C>(svc: &Service, stream: C, src: SocketAddr, dst: SocketAddr, pending: Vec<u8>)
-where
+/// `tcp-request session` rules (after the PROXY header, on the addresses it gave), then the mode.
+async fn serve_session<C>(
+    svc: &Service,
+    parts: &Parts,
+    stream: C,
+    src: SocketAddr,
+    dst: SocketAddr,
+    pending: Vec<u8>,
+) where
+    C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    if !parts.tcp.accepts_session(src, dst) {
+        svc.counters
+            .denied_sess
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return;
+    }
+    serve_conn(svc, parts, stream, src, dst, pending).await;
+}
+
+async fn serve_conn<C>(
+    svc: &Service,
+    parts: &Parts,
+    stream: C,
+    src: SocketAddr,
+    dst: SocketAddr,
+    pending: Vec<u8>,
+) where
     C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     match svc.frontend.mode {
         Mode::Http => {
             crate::http::serve_http(svc, Prefixed::new(pending, stream), src, dst, |_| {}).await;
         }
-        Mode::Tcp => {
-            let view = StreamView {
-                src,
-                dst,
-                request: None,
-            };
-            let Some(idx) = svc.chooser.choose(&view) else {
+        Mode::Tcp => serve_tcp_mode(svc, parts, stream, src, dst, pending).await,
+    }
+}
+
+/// TCP mode: content inspection, the backend switch on what was read, then forwarding (or the
+/// HTTP upgrade when the chosen backend is in HTTP mode).
+async fn serve_tcp_mode<C>(
+    svc: &Service,
+    parts: &Parts,
+    mut stream: C,
+    src: SocketAddr,
+    dst: SocketAddr,
+    mut pending: Vec<u8>,
+) where
+    C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let limits = &svc.frontend.limits;
+    let tcp = &parts.tcp;
+    let mut switch_http = false;
+    if !tcp.content.is_empty() {
+        let decided = inspect(
+            &mut stream,
+            &mut pending,
+            tcp.inspect_delay,
+            svc.frontend.timeouts.client,
+            inspect_capacity(limits),
+            |data, last| {
+                let action = with_content(src, dst, data, limits, |s| tcp.decide_content(s, last))?;
+                switch_http = action == TcpAction::SwitchHttp;
+                Some(action != TcpAction::Reject)
+            },
+        )
+        .await;
+        match decided {
+            Inspected::Accept => {}
+            Inspected::Reject => {
+                svc.counters
+                    .denied_req
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 return;
-            };
-            let Some(be) = svc.backends.get(idx) else {
-                return;
-            };
-            // TCP streams count on their backend while they last (the server is chosen inside).
-            let _busy = svc.registry.hold(idx, None);
-            let facts = serve_tcp_watched(
-                stream,
-                &pending,
-                &view,
-                &svc.frontend.timeouts,
-                be,
-                idx,
-                &svc.picker,
-                |s| {
-                    let sv = svc.registry.backends.get(idx)?.servers.get(s)?;
-                    sv.armed_shutdown_signal()
-                },
-            )
-            .await;
-            svc.counters.record(&facts);
-            svc.registry.record(&facts);
+            }
+            Inspected::ClientError | Inspected::ClientTimeout => return,
         }
     }
+    if let Some(http) = parts.upgrades.switched().filter(|_| switch_http) {
+        crate::http::serve_http(http, Prefixed::new(pending, stream), src, dst, |_| {}).await;
+        return;
+    }
+    let chosen = with_content(src, dst, &pending, limits, |s| svc.chooser.choose_sample(s));
+    let Some(idx) = chosen else {
+        return;
+    };
+    if let Some(http) = parts.upgrades.get(idx) {
+        crate::http::serve_http(http, Prefixed::new(pending, stream), src, dst, |_| {}).await;
+        return;
+    }
+    let Some(be) = svc.backends.get(idx) else {
+        return;
+    };
+    let view = StreamView {
+        src,
+        dst,
+        request: None,
+    };
+    // TCP streams count on their backend while they last (the server is chosen inside).
+    let _busy = svc.registry.hold(idx, None);
+    let facts = serve_tcp_watched(
+        stream,
+        &pending,
+        &view,
+        &svc.frontend.timeouts,
+        be,
+        idx,
+        &svc.picker,
+        |s| {
+            let sv = svc.registry.backends.get(idx)?.servers.get(s)?;
+            sv.armed_shutdown_signal()
+        },
+    )
+    .await;
+    svc.counters.record(&facts);
+    svc.registry.record(&facts);
 }

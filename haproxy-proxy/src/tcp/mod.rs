@@ -3,6 +3,8 @@
 //! facts are returned for logs and counters.
 
 mod connect;
+mod inspect;
+mod sni;
 #[cfg(test)]
 mod tests;
 
@@ -14,6 +16,8 @@ pub use connect::{
     ClientEvent, ClientWatch, ConnectFailed, Connected, TURN_AROUND, connect_server,
     connect_server_watched, connect_slot, take_slot, watch_client,
 };
+pub use inspect::{Inspected, inspect, inspect_capacity};
+pub use sni::client_hello_sni;
 
 use crate::facts::StreamFacts;
 use crate::forward::{ForwardTimeouts, forward};
@@ -126,7 +130,9 @@ where
         server: backend.timeouts.server,
         client_fin: frontend.client_fin,
         server_fin: backend.timeouts.server_fin,
-    };
+    }
+    // A TCP stream is a tunnel once connected: the backend's `timeout tunnel` replaces both sides.
+    .tunnel(backend.timeouts.tunnel);
     let out = match kill {
         None => forward(client, server, timeouts).await,
         Some(mut kill) => {

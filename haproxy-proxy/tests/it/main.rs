@@ -9,11 +9,16 @@
 mod admin;
 mod backend_diff;
 mod build;
+mod daemon;
 mod differential;
 mod queue;
 mod queue_diff;
 mod queue_failover;
 mod health;
 mod health_columns;
+mod listeners;
 mod registry;
 mod tcp_accept_proxy;
+mod tcp_differential;
+mod tcp_mode;
+mod tcp_rules;
