@@ -17,8 +17,8 @@ use tokio::net::TcpStream;
 
 use crate::queue::{Daemon, Origin, Refused, get, until};
 
-const DEFAULTS: &str =
-    "defaults\n mode http\n timeout connect 1s\n timeout client 10s\n timeout server 10s\n";
+/// One thread: with several, HAProxy's leastconn may miss a concurrent pick's connection count.
+const DEFAULTS: &str = "global\n nbthread 1\ndefaults\n mode http\n timeout connect 1s\n timeout client 10s\n timeout server 10s\n";
 
 /// Real HAProxy running a configuration; killed on drop.
 struct Haproxy {
