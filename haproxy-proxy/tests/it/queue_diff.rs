@@ -16,6 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::queue::{Daemon, Origin, Refused, get, until};
+use crate::queue_failover::load_while_stopping;
 
 /// One thread: with several, HAProxy's leastconn may miss a concurrent pick's connection count.
 const DEFAULTS: &str = "global\n nbthread 1\ndefaults\n mode http\n timeout connect 1s\n timeout client 10s\n timeout server 10s\n";
@@ -424,6 +425,23 @@ async fn leastconn_and_first_choose_like_haproxy_under_load() {
         ),
         &["b"],
         |addr, _| sequence(addr, 3),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_a_server_under_load_loses_nothing_in_either() {
+    both(
+        "retries 3 + redispatch, one of two servers stopped under load",
+        &format!(
+            "{DEFAULTS}listen l\n bind @listen@\n option http-server-close\n retries 3\n option redispatch\n server a @a@\n server b @b@\n"
+        ),
+        &["a", "b"],
+        |addr, o| async move {
+            let failed = load_while_stopping(addr, &o[0], 600, 8, 150).await;
+            let served = o.iter().map(|x| x.total()).sum::<usize>();
+            vec![format!("{} failed", failed.len()), format!("{served} served")]
+        },
     )
     .await;
 }
