@@ -138,15 +138,13 @@ pub(crate) struct Daemon {
     pub(crate) service: Arc<Service>,
     stop: watch::Sender<Option<Stop>>,
     task: JoinHandle<()>,
+    _reserved: Reserved,
 }
 
 impl Daemon {
     pub(crate) fn start(text: &str, origins: &[(&str, SocketAddr)]) -> Daemon {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let reserved = Reserved::new();
+        let port = reserved.addr.port();
         let mut text = text.replace("@listen@", &format!("127.0.0.1:{port}"));
         for (name, addr) in origins {
             text = text.replace(&format!("@{name}@"), &addr.to_string());
@@ -164,6 +162,7 @@ impl Daemon {
             service,
             stop,
             task,
+            _reserved: reserved,
         }
     }
 
@@ -209,6 +208,31 @@ impl Refused {
             .unwrap();
         let addr = socket.local_addr().unwrap().as_socket().unwrap();
         Refused {
+            _socket: socket,
+            addr,
+        }
+    }
+}
+
+/// A loopback port kept for a listener: bound with `SO_REUSEPORT` but not listening, so no
+/// other test is handed the same port while the daemon (which binds with `SO_REUSEPORT` too, as
+/// HAProxy does) shares it; connections only reach the listening socket.
+pub(crate) struct Reserved {
+    _socket: socket2::Socket,
+    pub(crate) addr: SocketAddr,
+}
+
+impl Reserved {
+    pub(crate) fn new() -> Reserved {
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket.set_reuse_address(true).unwrap();
+        socket.set_reuse_port(true).unwrap();
+        socket
+            .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+            .unwrap();
+        let addr = socket.local_addr().unwrap().as_socket().unwrap();
+        Reserved {
             _socket: socket,
             addr,
         }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::queue::{Daemon, Origin, Refused, get, until};
+use crate::queue::{Daemon, Origin, Refused, Reserved, get, until};
 use crate::queue_failover::load_while_stopping;
 
 /// One thread: with several, HAProxy's leastconn may miss a concurrent pick's connection count.
@@ -26,6 +26,7 @@ struct Haproxy {
     child: Child,
     addr: SocketAddr,
     _cfg: std::path::PathBuf,
+    _reserved: Reserved,
 }
 
 impl Drop for Haproxy {
@@ -54,11 +55,8 @@ fn haproxy_bin() -> Option<&'static str> {
 }
 
 async fn start_haproxy(bin: &str, text: &str, origins: &[(&str, SocketAddr)]) -> Haproxy {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let reserved = Reserved::new();
+    let port = reserved.addr.port();
     let mut text = text.replace("@listen@", &format!("127.0.0.1:{port}"));
     for (name, addr) in origins {
         text = text.replace(&format!("@{name}@"), &addr.to_string());
@@ -93,6 +91,7 @@ async fn start_haproxy(bin: &str, text: &str, origins: &[(&str, SocketAddr)]) ->
         child,
         addr,
         _cfg: cfg,
+        _reserved: reserved,
     }
 }
 
