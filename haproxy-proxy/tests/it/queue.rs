@@ -616,3 +616,25 @@ fn server_limits_slowstart_and_disabled_reach_the_balancer() {
     assert!(c.backup && !lb.is_usable(1));
     assert_eq!(c.initial_state, haproxy_lb::ServerState::Maintenance);
 }
+
+#[test]
+fn minconn_becomes_a_static_maxconn_as_in_haproxy_and_a_dynamic_limit_is_refused() {
+    let built = |servers: &str| {
+        let text = format!("defaults\n mode http\nlisten l\n bind 127.0.0.1:1\n{servers}");
+        let loaded = load(&[parse_str("q.cfg", &text)], &SystemEnv);
+        build(&loaded.config)
+    };
+    // HAProxy 2.6.12's `show stat` gives slim 5 and 9 for these two lines.
+    let rt = built(" server a 127.0.0.1:1 minconn 5\n server b 127.0.0.1:2 minconn 9 maxconn 4\n")
+        .unwrap();
+    let svc = &rt.frontends.first().unwrap().service;
+    let lb = svc.picker.0.first().unwrap().balancer.as_ref().unwrap();
+    let limits: Vec<u32> = lb.servers().iter().map(|s| s.maxconn).collect();
+    assert_eq!(limits, [5, 9]);
+    let err = built(" server c 127.0.0.1:3 minconn 2 maxconn 8\n").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("'server l/c': 'minconn' below 'maxconn'"),
+        "{err}"
+    );
+}
