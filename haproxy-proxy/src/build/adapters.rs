@@ -167,22 +167,22 @@ impl PickServer for LbPicker {
             return Take::NoServer;
         };
         let first = Self::take_once(bal, stream);
-        let avoided = match (&first, avoid) {
-            (Take::Ready(slot), Some(a)) => slot.server() == a,
-            _ => false,
+        let mut held = match first {
+            Take::Ready(slot) if avoid == Some(slot.server()) => vec![slot],
+            other => return other,
         };
-        if !avoided {
-            return first;
-        }
-        // The avoided server's slot stays held meanwhile, so the balancer sees it busy.
+        // The avoided server's slots stay held meanwhile, so the balancer sees it busier
+        // (leastconn) or full (a small maxconn); they are released when another server is found.
+        // COMPAT: haproxy-lb takes no server to avoid, so `balance first` keeps returning a
+        // first server that has room (HAProxy's `fas_get_next_server()` skips it).
         for _ in 1..MAX_REDISPATCH_PICKS {
             match Self::take_once(bal, stream) {
-                Take::Ready(slot) if Some(slot.server()) == avoid => {}
+                Take::Ready(slot) if avoid == Some(slot.server()) => held.push(slot),
                 Take::Ready(slot) => return Take::Ready(slot),
                 _ => break,
             }
         }
-        first
+        held.pop().map_or(Take::NoServer, Take::Ready)
     }
 
     fn retry_policy(&self, backend: usize) -> RetryPolicy {
@@ -328,5 +328,16 @@ mod tests {
             "pick holds nothing"
         );
         assert!(p.retry_policy(0).redispatch_every_retry());
+        // `first` sends everything to `a` while it has room: held picks fill it, then `b`.
+        let p = backend(
+            Algorithm::First,
+            vec![
+                ServerSpec::new(1, "a").with_limits(2, 0),
+                ServerSpec::new(2, "b"),
+            ],
+        );
+        assert_eq!(p.pick(0, &view(), Some(0)), Some(1));
+        let (lb, _) = parts(&p);
+        assert_eq!(lb.connections(0) + lb.connections(1), 0);
     }
 }

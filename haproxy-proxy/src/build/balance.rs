@@ -52,16 +52,28 @@ fn algorithm(p: &Proxy) -> Result<Algorithm, ProxyError> {
 
 /// One server line as haproxy-lb sees it: id, weight, backup, `maxconn`/`maxqueue`, `slowstart`
 /// and `disabled` (maintenance).
-fn spec(i: usize, s: &model::Server) -> ServerSpec {
+///
+/// `minconn` at or above `maxconn` (or alone) becomes the static `maxconn`, as HAProxy turns it;
+/// `minconn` below `maxconn` asks for HAProxy's dynamic limit (`fullconn`), refused for now.
+fn spec(p: &Proxy, i: usize, s: &model::Server) -> Result<ServerSpec, ProxyError> {
     let params = &s.params;
     let id = params
         .id
         .and_then(|v| u32::try_from(v).ok())
         .unwrap_or(u32::try_from(i + 1).unwrap_or(u32::MAX));
     let limit = |v: Option<i64>| v.and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+    let (minconn, mut maxconn) = (limit(params.minconn), limit(params.maxconn));
+    if minconn > maxconn {
+        maxconn = minconn;
+    } else if minconn != 0 && minconn < maxconn {
+        return Err(cfg_err(format!(
+            "'server {}/{}': 'minconn' below 'maxconn' (a dynamic limit) is not supported yet",
+            p.name, s.name
+        )));
+    }
     let mut spec = ServerSpec::new(id, s.name.clone())
         .with_weight(params.weight.unwrap_or(1))
-        .with_limits(limit(params.maxconn), limit(params.maxqueue))
+        .with_limits(maxconn, limit(params.maxqueue))
         // HAProxy keeps slowstart in seconds, rounded up.
         .with_slowstart(params.slowstart.map_or(0, |ms| ms.div_ceil(1000)));
     if params.backup == Some(true) {
@@ -70,7 +82,7 @@ fn spec(i: usize, s: &model::Server) -> ServerSpec {
     if params.disabled == Some(true) {
         spec = spec.with_state(ServerState::Maintenance);
     }
-    spec
+    Ok(spec)
 }
 
 /// The balancer of a backend (or listen) section; `None` inside when it has no server.
@@ -107,8 +119,8 @@ pub(super) fn balancer(p: &Proxy) -> Result<Arc<BackendBalancer>, ProxyError> {
         .servers
         .iter()
         .enumerate()
-        .map(|(i, s)| spec(i, s))
-        .collect();
+        .map(|(i, s)| spec(p, i, s))
+        .collect::<Result<Vec<_>, _>>()?;
     let balancer = Balancer::new(config, specs).map_err(|e| {
         cfg_err(format!(
             "backend '{}': {}",

@@ -399,9 +399,79 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use tokio::io::AsyncWriteExt;
 
     use super::*;
+    use crate::route::RetryPolicy;
+    use crate::settings::{Mode, ServerSettings, Timeouts};
+
+    /// Round robin over two servers, as a balancer with several active servers reports it.
+    struct Two(AtomicUsize);
+    impl PickServer for Two {
+        fn pick(&self, _b: usize, _s: &StreamView<'_>, avoid: Option<usize>) -> Option<usize> {
+            let i = self.0.fetch_add(1, Ordering::Relaxed) % 2;
+            Some(if Some(i) == avoid { 1 - i } else { i })
+        }
+        fn retry_policy(&self, _backend: usize) -> RetryPolicy {
+            RetryPolicy {
+                several_active: true,
+                hashing: false,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn with_several_active_servers_every_retry_redispatches_without_a_pause() {
+        // Bound, never listening: refused, and no other test can take the port meanwhile.
+        let dead =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        dead.bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+        let dead_addr = dead.local_addr().unwrap().as_socket().unwrap();
+        let live = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = |addr| ServerSettings {
+            name: "s".into(),
+            addr,
+            maxconn: 0,
+            maxqueue: 0,
+            weight: 1,
+            backup: false,
+            send_proxy: None,
+        };
+        let be = BackendSettings {
+            name: "be".into(),
+            mode: Mode::Tcp,
+            timeouts: Timeouts {
+                connect: Some(Duration::from_secs(5)),
+                ..Timeouts::default()
+            },
+            conn_mode: crate::settings::ConnMode::KeepAlive,
+            retries: 3,
+            redispatch: true,
+            forwardfor: None,
+            originalto: None,
+            servers: vec![server(dead_addr), server(live.local_addr().unwrap())],
+        };
+        let view = StreamView {
+            src: "127.0.0.1:4000".parse().unwrap(),
+            dst: "127.0.0.1:80".parse().unwrap(),
+            request: None,
+        };
+        let started = Instant::now();
+        let c = connect_server(&be, 0, &Two(AtomicUsize::new(0)), &view)
+            .await
+            .unwrap();
+        // The first retry already went to the other server, with no turn-around pause.
+        assert_eq!((c.server, c.retries, c.redispatched), (1, 1, true));
+        assert!(started.elapsed() < TURN_AROUND);
+    }
 
     #[tokio::test]
     async fn a_watched_client_keeps_what_it_sends_up_to_the_limit() {

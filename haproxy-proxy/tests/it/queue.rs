@@ -138,15 +138,13 @@ pub(crate) struct Daemon {
     pub(crate) service: Arc<Service>,
     stop: watch::Sender<Option<Stop>>,
     task: JoinHandle<()>,
+    _reserved: Reserved,
 }
 
 impl Daemon {
     pub(crate) fn start(text: &str, origins: &[(&str, SocketAddr)]) -> Daemon {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let reserved = Reserved::new();
+        let port = reserved.addr.port();
         let mut text = text.replace("@listen@", &format!("127.0.0.1:{port}"));
         for (name, addr) in origins {
             text = text.replace(&format!("@{name}@"), &addr.to_string());
@@ -164,6 +162,7 @@ impl Daemon {
             service,
             stop,
             task,
+            _reserved: reserved,
         }
     }
 
@@ -209,6 +208,31 @@ impl Refused {
             .unwrap();
         let addr = socket.local_addr().unwrap().as_socket().unwrap();
         Refused {
+            _socket: socket,
+            addr,
+        }
+    }
+}
+
+/// A loopback port kept for a listener: bound with `SO_REUSEPORT` but not listening, so no
+/// other test is handed the same port while the daemon (which binds with `SO_REUSEPORT` too, as
+/// HAProxy does) shares it; connections only reach the listening socket.
+pub(crate) struct Reserved {
+    _socket: socket2::Socket,
+    pub(crate) addr: SocketAddr,
+}
+
+impl Reserved {
+    pub(crate) fn new() -> Reserved {
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket.set_reuse_address(true).unwrap();
+        socket.set_reuse_port(true).unwrap();
+        socket
+            .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+            .unwrap();
+        let addr = socket.local_addr().unwrap().as_socket().unwrap();
+        Reserved {
             _socket: socket,
             addr,
         }
@@ -591,4 +615,26 @@ fn server_limits_slowstart_and_disabled_reach_the_balancer() {
     let c = lb.servers().get(1).unwrap();
     assert!(c.backup && !lb.is_usable(1));
     assert_eq!(c.initial_state, haproxy_lb::ServerState::Maintenance);
+}
+
+#[test]
+fn minconn_becomes_a_static_maxconn_as_in_haproxy_and_a_dynamic_limit_is_refused() {
+    let built = |servers: &str| {
+        let text = format!("defaults\n mode http\nlisten l\n bind 127.0.0.1:1\n{servers}");
+        let loaded = load(&[parse_str("q.cfg", &text)], &SystemEnv);
+        build(&loaded.config)
+    };
+    // HAProxy 2.6.12's `show stat` gives slim 5 and 9 for these two lines.
+    let rt = built(" server a 127.0.0.1:1 minconn 5\n server b 127.0.0.1:2 minconn 9 maxconn 4\n")
+        .unwrap();
+    let svc = &rt.frontends.first().unwrap().service;
+    let lb = svc.picker.0.first().unwrap().balancer.as_ref().unwrap();
+    let limits: Vec<u32> = lb.servers().iter().map(|s| s.maxconn).collect();
+    assert_eq!(limits, [5, 9]);
+    let err = built(" server c 127.0.0.1:3 minconn 2 maxconn 8\n").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("'server l/c': 'minconn' below 'maxconn'"),
+        "{err}"
+    );
 }

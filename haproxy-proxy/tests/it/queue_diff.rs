@@ -15,16 +15,18 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::queue::{Daemon, Origin, Refused, get, until};
+use crate::queue::{Daemon, Origin, Refused, Reserved, get, until};
+use crate::queue_failover::load_while_stopping;
 
-const DEFAULTS: &str =
-    "defaults\n mode http\n timeout connect 1s\n timeout client 10s\n timeout server 10s\n";
+/// One thread: with several, HAProxy's leastconn may miss a concurrent pick's connection count.
+const DEFAULTS: &str = "global\n nbthread 1\ndefaults\n mode http\n timeout connect 1s\n timeout client 10s\n timeout server 10s\n";
 
 /// Real HAProxy running a configuration; killed on drop.
 struct Haproxy {
     child: Child,
     addr: SocketAddr,
     _cfg: std::path::PathBuf,
+    _reserved: Reserved,
 }
 
 impl Drop for Haproxy {
@@ -47,17 +49,14 @@ fn haproxy_bin() -> Option<&'static str> {
             std::env::var("CI").as_deref() != Ok("true"),
             "haproxy is required under CI=true"
         );
-        eprintln!("skipping queue differential test: haproxy is not installed");
+        eprintln!("queue differential test: haproxy is not installed, using its recordings");
     }
     found
 }
 
 async fn start_haproxy(bin: &str, text: &str, origins: &[(&str, SocketAddr)]) -> Haproxy {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let reserved = Reserved::new();
+    let port = reserved.addr.port();
     let mut text = text.replace("@listen@", &format!("127.0.0.1:{port}"));
     for (name, addr) in origins {
         text = text.replace(&format!("@{name}@"), &addr.to_string());
@@ -92,43 +91,92 @@ async fn start_haproxy(bin: &str, text: &str, origins: &[(&str, SocketAddr)]) ->
         child,
         addr,
         _cfg: cfg,
+        _reserved: reserved,
     }
 }
 
-/// Runs `steps` against real HAProxy and against our daemon, each with fresh origins named
-/// `names` (plus `dead`, a refused port), and compares what the client saw.
+/// Where HAProxy's answers to these scenarios are recorded (see its README).
+fn recording(name: &str) -> std::path::PathBuf {
+    let slug: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/haproxy-2.6/queue")
+        .join(format!("{slug}.txt"))
+}
+
+/// Separates the answers in a recording.
+const NEXT: &str = "\n<<<next>>>\n";
+
+/// Runs `steps` with fresh origins named `names` (plus `dead`, a refused port) behind `text`,
+/// through real HAProxy when `ours` is false, else through our daemon.
+async fn run<F, Fut>(
+    ours: bool,
+    bin: &str,
+    text: &str,
+    names: &[&'static str],
+    steps: &F,
+) -> Vec<String>
+where
+    F: Fn(SocketAddr, Vec<Arc<Origin>>) -> Fut,
+    Fut: Future<Output = Vec<String>>,
+{
+    let mut origins = Vec::new();
+    for n in names {
+        origins.push(Origin::start(n).await);
+    }
+    let dead = Refused::new();
+    let mut addrs: Vec<(&str, SocketAddr)> = names
+        .iter()
+        .zip(&origins)
+        .map(|(n, o)| (*n, o.addr))
+        .collect();
+    addrs.push(("dead", dead.addr));
+    if ours {
+        let d = Daemon::start(text, &addrs);
+        let out = steps(d.addr, origins).await;
+        d.shutdown().await;
+        out
+    } else {
+        let h = start_haproxy(bin, text, &addrs).await;
+        steps(h.addr, origins).await
+    }
+}
+
+/// Runs `steps` against real HAProxy and against our daemon and compares what the client saw.
+/// HAProxy's answers must also match their recording (`HAPROXY_RS_RECORD=1` rewrites it);
+/// without haproxy installed, ours are compared with the recording alone.
 async fn both<F, Fut>(name: &str, text: &str, names: &[&'static str], steps: F)
 where
     F: Fn(SocketAddr, Vec<Arc<Origin>>) -> Fut,
     Fut: Future<Output = Vec<String>>,
 {
-    let Some(bin) = haproxy_bin() else { return };
-    let mut outputs = Vec::new();
-    for ours in [false, true] {
-        let mut origins = Vec::new();
-        for n in names {
-            origins.push(Origin::start(n).await);
+    let path = recording(name);
+    let recorded = std::fs::read_to_string(&path)
+        .ok()
+        .map(|t| t.split(NEXT).map(str::to_owned).collect::<Vec<_>>());
+    let theirs = match haproxy_bin() {
+        Some(bin) => {
+            let live = run(false, bin, text, names, &steps).await;
+            if std::env::var("HAPROXY_RS_RECORD").as_deref() == Ok("1") {
+                std::fs::write(&path, live.join(NEXT)).unwrap();
+            } else if let Some(rec) = &recorded {
+                assert_eq!(
+                    &live, rec,
+                    "scenario {name}: haproxy (left) vs its recording"
+                );
+            }
+            live
         }
-        let dead = Refused::new();
-        let mut addrs: Vec<(&str, SocketAddr)> = names
-            .iter()
-            .zip(&origins)
-            .map(|(n, o)| (*n, o.addr))
-            .collect();
-        addrs.push(("dead", dead.addr));
-        let out = if ours {
-            let d = Daemon::start(text, &addrs);
-            let out = steps(d.addr, origins).await;
-            d.shutdown().await;
-            out
-        } else {
-            let h = start_haproxy(bin, text, &addrs).await;
-            steps(h.addr, origins).await
-        };
-        outputs.push(out);
-    }
+        None => match recorded {
+            Some(rec) => rec,
+            None => return,
+        },
+    };
+    let ours = run(true, "", text, names, &steps).await;
     assert_eq!(
-        outputs[0], outputs[1],
+        theirs, ours,
         "scenario {name}: haproxy (left) vs ours (right)"
     );
 }
@@ -424,6 +472,23 @@ async fn leastconn_and_first_choose_like_haproxy_under_load() {
         ),
         &["b"],
         |addr, _| sequence(addr, 3),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_a_server_under_load_loses_nothing_in_either() {
+    both(
+        "retries 3 + redispatch, one of two servers stopped under load",
+        &format!(
+            "{DEFAULTS}listen l\n bind @listen@\n option http-server-close\n retries 3\n option redispatch\n server a @a@\n server b @b@\n"
+        ),
+        &["a", "b"],
+        |addr, o| async move {
+            let failed = load_while_stopping(addr, &o[0], 600, 8, 150).await;
+            let served = o.iter().map(|x| x.total()).sum::<usize>();
+            vec![format!("{} failed", failed.len()), format!("{served} served")]
+        },
     )
     .await;
 }

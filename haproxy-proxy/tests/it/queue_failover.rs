@@ -141,8 +141,8 @@ async fn abortonclose_takes_a_closed_client_out_of_the_queue() {
 
 /// Runs `total` requests from `clients` concurrent clients, stops `a` once `stop_after` have
 /// completed, and returns the failed responses.
-async fn load_while_stopping(
-    d: &Daemon,
+pub(crate) async fn load_while_stopping(
+    addr: SocketAddr,
     a: &Arc<Origin>,
     total: usize,
     clients: usize,
@@ -152,7 +152,7 @@ async fn load_while_stopping(
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (done, next, addr) = (Arc::clone(&done), Arc::clone(&next), d.addr);
+        let (done, next) = (Arc::clone(&done), Arc::clone(&next));
         tasks.push(tokio::spawn(async move {
             let mut failed = Vec::new();
             while next.fetch_add(1, Ordering::SeqCst) < total {
@@ -192,7 +192,7 @@ async fn issue_5_stopping_one_of_two_servers_under_load_loses_no_request() {
         ),
         &[("a", a.addr), ("b", b.addr)],
     );
-    let failed = load_while_stopping(&d, &a, 2000, 8, 500).await;
+    let failed = load_while_stopping(d.addr, &a, 2000, 8, 500).await;
     assert!(
         failed.is_empty(),
         "{} failed: {:?}",
@@ -216,7 +216,7 @@ async fn issue_5_stopping_one_of_two_servers_under_load_loses_no_request() {
         ),
         &[("a", a.addr), ("b", b.addr)],
     );
-    let failed = load_while_stopping(&d, &a, 600, 8, 150).await;
+    let failed = load_while_stopping(d.addr, &a, 600, 8, 150).await;
     assert!(
         failed.is_empty(),
         "{} failed: {:?}",
