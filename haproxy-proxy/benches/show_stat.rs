@@ -10,6 +10,10 @@ use haproxy_cfg::parse_str;
 use haproxy_proxy::admin::snapshot;
 use haproxy_stats::{RowOptions, StatFilter, csv, rows};
 
+/// The daemon's allocator (haproxy-bin), so the figures are the daemon's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const BACKENDS: usize = 50;
 const SERVERS: usize = 20;
 
