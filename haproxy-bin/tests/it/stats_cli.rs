@@ -140,6 +140,8 @@ const SCRIPT: &[(Sock, &str)] = &[
     (U, "clear counters\n"),
     (O, "clear counters all\n"),
     (A, "clear counters all\n"),
+    (A, "show stat -1 2 -1\n"),
+    (A, "show stat -1 4 -1 typed\n"),
     (U, "show sess\n"),
     (U, "show map\n"),
     (U, "show acl @DIR@/blocked.acl\n"),
