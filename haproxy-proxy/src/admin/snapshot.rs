@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use haproxy_lb::{Algorithm, Balancer};
 use haproxy_stats::{
     BackendStats, CheckStats, FrontendStats, FrontendStatus, Mode, ModuleCounters, ProxyStats,
-    Responses, ServerStateFields, ServerStats, ServerStatus, Snapshot,
+    Responses, ServerStateFields, ServerStats, ServerStatus, Snapshot, Timings,
 };
 
 use crate::counters::Counters;
@@ -86,6 +86,22 @@ fn h1_modules(
         }
     }
     m
+}
+
+/// `qtime`…`ttime` and their maxima.
+fn timings(c: &Counters) -> Timings {
+    let max = |i: usize| sat32(c.time_max.get(i).map_or(0, |m| m.load(Relaxed)));
+    let avg = |i: usize| sat32(c.time_avg(i));
+    Timings {
+        qtime: avg(0),
+        ctime: avg(1),
+        rtime: avg(2),
+        ttime: avg(3),
+        qtime_max: max(0),
+        ctime_max: max(1),
+        rtime_max: max(2),
+        ttime_max: max(3),
+    }
 }
 
 fn frontend(reg: &Registry, i: usize, fe: &FrontendEntry) -> FrontendStats {
@@ -286,6 +302,7 @@ fn server(reg: &Registry, b: usize, s: usize, sv: &ServerEntry) -> ServerStats {
         responses: responses(c),
         req_tot: c.requests_total.load(Relaxed),
         lastsess: lastsess(c, now),
+        timings: timings(c),
         addr: sv.addr.to_string(),
         connect: c.sessions_total.load(Relaxed),
         state: ServerStateFields {
@@ -364,6 +381,7 @@ fn backend(reg: &Registry, b: usize, be: &BackendEntry, servers: &[ServerStats])
             0
         },
         lastsess: lastsess(c, now),
+        timings: timings(c),
         algo: lb.map_or("roundrobin", algo_name).to_owned(),
         connect: c.sessions_total.load(Relaxed),
         // Server-side H1 figures: streams, and bytes from (in) and to (out) the servers. Server
