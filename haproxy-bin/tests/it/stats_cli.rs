@@ -41,6 +41,7 @@ backend be_rr
     server s3 127.0.0.1:9 backup
 backend be_static
     balance static-rr
+    fullconn 42
     server a 127.0.0.1:9
 ";
 

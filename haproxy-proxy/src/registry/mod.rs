@@ -69,6 +69,8 @@ pub struct Registry {
     pub limits: Limits,
     /// Each backend's `fullconn` (the `slim` column), by backend index, set once at start.
     pub fullconn: OnceLock<Vec<u32>>,
+    /// Each backend's `fullconn` keyword, when written (by backend index; set by the build).
+    pub fullconn_config: OnceLock<Vec<Option<u32>>>,
     /// Each backend's UP/DOWN history, by backend index.
     pub backend_states: Vec<BackendState>,
     /// Bumped after a change of `maxconn` or a frontend's enabled flag, so the accept gates
@@ -154,6 +156,7 @@ impl Registry {
             started_wall: SystemTime::now(),
             limits: Limits::default(),
             fullconn: OnceLock::new(),
+            fullconn_config: OnceLock::new(),
             limit_changes: tokio::sync::watch::channel(0).0,
             patterns: Arc::default(),
         }
