@@ -49,7 +49,18 @@ pub struct Counters {
     pub session_rate: RateCounter,
     /// HTTP requests per second (`req_rate`, `req_rate_max`).
     pub request_rate: RateCounter,
+    /// Queue, connect, response and total times (ms): HAProxy's sliding sums over the last
+    /// [`haproxy_stats::TIME_SAMPLES`] streams (`swrate_add`), read with [`Counters::time_avg`].
+    pub time_sums: [AtomicU64; 4],
+    /// The highest queue, connect, response and total times seen (ms).
+    pub time_max: [AtomicU64; 4],
+    /// Streams whose times were counted (the averaging window until it reaches
+    /// [`haproxy_stats::TIME_SAMPLES`]).
+    pub timed: AtomicU64,
 }
+
+/// HAProxy averages stream times over this many streams (`TIME_STATS_SAMPLES`).
+const TIME_SAMPLES: u64 = haproxy_stats::TIME_SAMPLES as u64;
 
 /// Milliseconds since the first use in this process: the clock of every [`RateCounter`].
 fn now_ms() -> u64 {
@@ -169,6 +180,9 @@ impl Counters {
         self.queue_max.store(self.queue_cur.load(Relaxed), Relaxed);
         self.session_rate.clear_max();
         self.request_rate.clear_max();
+        for m in &self.time_max {
+            m.store(0, Relaxed);
+        }
         if !all {
             return;
         }
@@ -184,10 +198,11 @@ impl Counters {
             &self.redispatches,
             &self.requests_total,
             &self.last_session,
+            &self.timed,
         ] {
             c.store(0, Relaxed);
         }
-        for c in &self.http_status {
+        for c in self.http_status.iter().chain(&self.time_sums) {
             c.store(0, Relaxed);
         }
     }
@@ -213,8 +228,47 @@ impl Counters {
         self.queue_cur.fetch_sub(1, Relaxed);
     }
 
+    /// The average of time `i` (0 queue, 1 connect, 2 response, 3 total), in ms, as HAProxy's
+    /// `swrate_avg` over a window of `min(streams, 1024)`.
+    pub fn time_avg(&self, i: usize) -> u64 {
+        let window = self.timed.load(Relaxed).min(TIME_SAMPLES);
+        if window == 0 {
+            return 0;
+        }
+        let sum = self.time_sums.get(i).map_or(0, |s| s.load(Relaxed));
+        sum.saturating_add(window - 1) / window
+    }
+
+    /// Adds one stream's times, as `stream_update_time_stats()` (src/stream.c) does: only
+    /// streams that reached a server count; outside HTTP the response time is 0.
+    fn record_times(&self, facts: &StreamFacts) {
+        let t = &facts.timers;
+        let ms = |d: Option<std::time::Duration>| {
+            d.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        };
+        let Some(connect) = ms(t.tc) else {
+            return;
+        };
+        let total = ms(t.ta).or(ms(t.tt)).unwrap_or(0);
+        let values = [
+            ms(t.tw).unwrap_or(0),
+            connect,
+            ms(t.tr_resp).unwrap_or(0),
+            total,
+        ];
+        for ((sum, max), v) in self.time_sums.iter().zip(&self.time_max).zip(values) {
+            // swrate_add: sum = sum - ceil(sum / n) + v.
+            let _ = sum.fetch_update(Relaxed, Relaxed, |old| {
+                Some(old - old.div_ceil(TIME_SAMPLES) + v)
+            });
+            max.fetch_max(v, Relaxed);
+        }
+        self.timed.fetch_add(1, Relaxed);
+    }
+
     /// Adds one finished stream's facts.
     pub fn record(&self, facts: &StreamFacts) {
+        self.record_times(facts);
         self.bytes_in.fetch_add(facts.bytes_in, Relaxed);
         self.bytes_out.fetch_add(facts.bytes_out, Relaxed);
         self.retries.fetch_add(u64::from(facts.retries), Relaxed);
@@ -242,6 +296,32 @@ impl Counters {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_average_as_swrate_does() {
+        let c = Counters::new();
+        let facts = |connect: u64, resp: u64| StreamFacts {
+            timers: crate::Timers {
+                tc: Some(std::time::Duration::from_millis(connect)),
+                tr_resp: Some(std::time::Duration::from_millis(resp)),
+                ta: Some(std::time::Duration::from_millis(connect + resp)),
+                ..crate::Timers::default()
+            },
+            ..StreamFacts::default()
+        };
+        // A stream that never reached a server does not count.
+        c.record(&StreamFacts::default());
+        assert_eq!(c.timed.load(Relaxed), 0);
+        c.record(&facts(2, 10));
+        c.record(&facts(4, 30));
+        assert_eq!(c.timed.load(Relaxed), 2);
+        // sums: connect 2 then 2 - 1 + 4 = 5 -> ceil(5 / 2) = 3; response 10, 10 - 1 + 30 = 39.
+        assert_eq!((c.time_avg(1), c.time_avg(2)), (3, 20));
+        assert_eq!(c.time_max[3].load(Relaxed), 34);
+        c.clear(false);
+        assert_eq!(c.time_max[3].load(Relaxed), 0);
+        assert_eq!(c.time_avg(1), 3);
+    }
 
     #[test]
     fn rates_slide_over_one_second_as_freq_ctr_does() {

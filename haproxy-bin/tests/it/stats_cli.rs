@@ -41,6 +41,7 @@ backend be_rr
     server s3 127.0.0.1:9 backup
 backend be_static
     balance static-rr
+    fullconn 42
     server a 127.0.0.1:9
 ";
 
@@ -122,6 +123,16 @@ const SCRIPT: &[(Sock, &str)] = &[
     (A, "set server be_rr/s2 state ready\n"),
     (A, "set server be_rr/s2 health up\n"),
     (A, "set server be_rr/s1\n"),
+    (A, "disable health be_rr/s1\n"),
+    (A, "enable health be_rr/s1\n"),
+    (A, "disable agent be_rr/s1\n"),
+    (A, "enable agent be_rr/s1\n"),
+    (A, "set server be_rr/s1 agent up\n"),
+    (A, "set server be_rr/s1 agent-addr 1.2.3.4\n"),
+    (A, "set server be_rr/s1 check-port 80\n"),
+    (A, "shutdown session 0x1234\n"),
+    (A, "set rate-limit connections global 10\n"),
+    (A, "show info\n"),
     (O, "disable server be_rr/s1\n"),
     (O, "set server be_rr/s1 state maint\n"),
     (A, "set maxconn frontend fe 500\n"),
@@ -140,6 +151,8 @@ const SCRIPT: &[(Sock, &str)] = &[
     (U, "clear counters\n"),
     (O, "clear counters all\n"),
     (A, "clear counters all\n"),
+    (A, "show stat -1 2 -1\n"),
+    (A, "show stat -1 4 -1 typed\n"),
     (U, "show sess\n"),
     (U, "show map\n"),
     (U, "show acl @DIR@/blocked.acl\n"),

@@ -440,7 +440,7 @@ fn scur(stat: &str, svname: &str) -> Option<u64> {
 
 #[test]
 fn current_sessions_count_streams_in_flight() {
-    let Some((d, _s1, _s2)) = start_with("scur", Duration::from_millis(800)) else {
+    let Some((d, _s1, _s2)) = start_with("scur", Duration::from_millis(1500)) else {
         return;
     };
     assert_eq!(d.send(Sock::Admin, "set server be/s2 state maint\n"), "\n");

@@ -253,17 +253,25 @@ impl RuntimeApi for Admin {
     ) -> Result<(), ApiError> {
         let (b, s) = self.server(backend, server)?;
         let slot = &self.entry(b, s)?.checks;
+        // Disabling a check the server does not have is accepted silently, as HAProxy does;
+        // enabling it is refused.
         match kind {
-            CheckKind::Health => {
-                let mut h = slot.health().ok_or(ApiError::HealthNotConfigured)?;
-                h.paused = !on;
-                slot.set_health(Some(h));
-            }
-            CheckKind::Agent => {
-                let mut a = slot.agent().ok_or(ApiError::AgentNotConfigured)?;
-                a.paused = !on;
-                slot.set_agent(Some(a));
-            }
+            CheckKind::Health => match slot.health() {
+                Some(mut h) => {
+                    h.paused = !on;
+                    slot.set_health(Some(h));
+                }
+                None if on => return Err(ApiError::HealthNotConfigured),
+                None => {}
+            },
+            CheckKind::Agent => match slot.agent() {
+                Some(mut a) => {
+                    a.paused = !on;
+                    slot.set_agent(Some(a));
+                }
+                None if on => return Err(ApiError::AgentNotConfigured),
+                None => {}
+            },
         }
         Ok(())
     }

@@ -42,11 +42,21 @@ pub(crate) fn prepare(runtime: &Runtime) {
     reg.limits
         .hard_maxconn
         .store(runtime.global_maxconn, Relaxed);
-    let _ = reg.fullconn.set(fullconn(
+    let mut derived = fullconn(
         &runtime.frontends,
         reg.backends.len(),
         runtime.global_maxconn,
-    ));
+    );
+    // A `fullconn` written in the backend wins over the derived value.
+    for (d, c) in derived
+        .iter_mut()
+        .zip(reg.fullconn_config.get().into_iter().flatten())
+    {
+        if let Some(v) = c {
+            *d = *v;
+        }
+    }
+    let _ = reg.fullconn.set(derived);
     let Some(first) = runtime.frontends.first() else {
         return;
     };

@@ -7,8 +7,8 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use haproxy_lb::{Algorithm, Balancer};
 use haproxy_stats::{
-    BackendStats, CheckStats, FrontendStats, FrontendStatus, Mode, ProxyStats, Responses,
-    ServerStateFields, ServerStats, ServerStatus, Snapshot,
+    BackendStats, CheckStats, FrontendStats, FrontendStatus, Mode, ModuleCounters, ProxyStats,
+    Responses, ServerStateFields, ServerStats, ServerStatus, Snapshot, Timings,
 };
 
 use crate::counters::Counters;
@@ -63,6 +63,47 @@ pub(crate) fn algo_name(lb: &Balancer) -> &'static str {
     }
 }
 
+/// `h1_open_connections`, `h1_total_connections`, `h1_total_streams`, `h1_bytes_in`,
+/// `h1_bytes_out` in the module columns (HTTP proxies only: TCP streams have no H1 mux).
+/// `h1_open_streams` and the spliced byte counts are not tracked and stay 0.
+fn h1_modules(
+    open_conns: u64,
+    conns: u64,
+    streams: u64,
+    bytes_in: u64,
+    bytes_out: u64,
+) -> ModuleCounters {
+    let mut m = ModuleCounters::default();
+    for (i, v) in [
+        (16, open_conns),
+        (18, conns),
+        (19, streams),
+        (20, bytes_in),
+        (21, bytes_out),
+    ] {
+        if let Some(slot) = m.get_mut(i) {
+            *slot = v;
+        }
+    }
+    m
+}
+
+/// `qtime`…`ttime` and their maxima.
+fn timings(c: &Counters) -> Timings {
+    let max = |i: usize| sat32(c.time_max.get(i).map_or(0, |m| m.load(Relaxed)));
+    let avg = |i: usize| sat32(c.time_avg(i));
+    Timings {
+        qtime: avg(0),
+        ctime: avg(1),
+        rtime: avg(2),
+        ttime: avg(3),
+        qtime_max: max(0),
+        ctime_max: max(1),
+        rtime_max: max(2),
+        ttime_max: max(3),
+    }
+}
+
 fn frontend(reg: &Registry, i: usize, fe: &FrontendEntry) -> FrontendStats {
     let c = &fe.counters;
     let http = fe.mode == settings::Mode::Http;
@@ -101,6 +142,17 @@ fn frontend(reg: &Registry, i: usize, fe: &FrontendEntry) -> FrontendStats {
         conn_rate_max: c.session_rate.max(),
         req_rate: if http { c.request_rate.rate() } else { 0 },
         req_rate_max: if http { c.request_rate.max() } else { 0 },
+        modules: if http {
+            h1_modules(
+                c.sessions_cur.load(Relaxed),
+                c.sessions_total.load(Relaxed),
+                c.requests_total.load(Relaxed),
+                c.bytes_in.load(Relaxed),
+                c.bytes_out.load(Relaxed),
+            )
+        } else {
+            ModuleCounters::default()
+        },
         ..FrontendStats::default()
     }
 }
@@ -250,6 +302,7 @@ fn server(reg: &Registry, b: usize, s: usize, sv: &ServerEntry) -> ServerStats {
         responses: responses(c),
         req_tot: c.requests_total.load(Relaxed),
         lastsess: lastsess(c, now),
+        timings: timings(c),
         addr: sv.addr.to_string(),
         connect: c.sessions_total.load(Relaxed),
         state: ServerStateFields {
@@ -328,8 +381,22 @@ fn backend(reg: &Registry, b: usize, be: &BackendEntry, servers: &[ServerStats])
             0
         },
         lastsess: lastsess(c, now),
+        timings: timings(c),
         algo: lb.map_or("roundrobin", algo_name).to_owned(),
         connect: c.sessions_total.load(Relaxed),
+        // Server-side H1 figures: streams, and bytes from (in) and to (out) the servers. Server
+        // connections are not counted apart from streams, so their two columns stay 0.
+        modules: if http {
+            h1_modules(
+                0,
+                0,
+                c.requests_total.load(Relaxed),
+                c.bytes_out.load(Relaxed),
+                c.bytes_in.load(Relaxed),
+            )
+        } else {
+            ModuleCounters::default()
+        },
         ..BackendStats::default()
     }
 }

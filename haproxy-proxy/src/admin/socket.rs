@@ -341,7 +341,7 @@ impl StatsServer {
 }
 
 /// One CLI connection: bytes in, replies out, until the session closes, the client goes away
-/// or stays idle longer than the session's timeout.
+/// or stays idle (sends nothing, or reads nothing of a reply) longer than the session's timeout.
 pub async fn session<S>(mut stream: S, level: Level, mut admin: Admin, timeout: Duration)
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -357,7 +357,14 @@ where
             _ => break,
         };
         let reply = cli.feed(buf.get(..n).unwrap_or_default(), &mut admin);
-        if !reply.is_empty() && stream.write_all(&reply).await.is_err() {
+        // A client that stops reading is cut after the same idle timeout.
+        let idle = Duration::from_secs(u64::from(cli.timeout_secs()));
+        if !reply.is_empty()
+            && !matches!(
+                tokio::time::timeout(idle, stream.write_all(&reply)).await,
+                Ok(Ok(()))
+            )
+        {
             break;
         }
         if cli.is_closed() {

@@ -589,6 +589,12 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     let registry = Arc::new(
         Registry::new(frontend_entries, backend_entries, picker.clone()).with_patterns(patterns),
     );
+    let _ = registry.fullconn_config.set(
+        backend_proxies
+            .iter()
+            .map(|p| p.fullconn.and_then(|v| u32::try_from(v).ok()))
+            .collect(),
+    );
     for f in pending {
         let shared = Shared {
             backends: &backends,

@@ -291,3 +291,26 @@ fn bad_stats_socket_lines_are_refused_with_a_reason() {
         "'stats socket /tmp/x.sock' : unknown user 'no-such-user-here'"
     );
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_cut_after_the_timeout() {
+    let (api, _) = admin(SERVERS);
+    // A 64-byte pipe: the reply to `show stat` cannot be written while nobody reads it.
+    let (mut client, server) = tokio::io::duplex(64);
+    let session = tokio::spawn(haproxy_proxy::admin::session(
+        server,
+        Level::Admin,
+        api,
+        Duration::from_secs(1),
+    ));
+    client.write_all(b"show stat\n").await.unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(10), session).await;
+    assert!(
+        ended.is_ok(),
+        "the session waited forever on a client that does not read"
+    );
+    // What was written before the cut is the start of the reply.
+    let mut got = vec![0u8; 64];
+    let n = client.read(&mut got).await.unwrap();
+    assert!(got[..n].starts_with(b"# pxname,svname,"));
+}

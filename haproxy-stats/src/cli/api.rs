@@ -52,7 +52,7 @@ pub enum ApiError {
     AgentNotEnabled,
     /// `Agent was not configured on this server, cannot enable.`
     AgentNotConfigured,
-    /// `Health checks are not configured on this server, cannot enable.`
+    /// `Health check was not configured on this server, cannot enable.`
     HealthNotConfigured,
     /// `Value out of range.`
     OutOfRange,

@@ -54,7 +54,7 @@ fn api_error(e: &ApiError, kind: Option<PatternKind>) -> String {
             "Agent was not configured on this server, cannot enable.\n".into()
         }
         ApiError::HealthNotConfigured => {
-            "Health checks are not configured on this server, cannot enable.\n".into()
+            "Health check was not configured on this server, cannot enable.\n".into()
         }
         ApiError::OutOfRange => "Value out of range.\n".into(),
         ApiError::KeyNotFound => "Key not found.\n".into(),
@@ -531,6 +531,10 @@ fn set_server(rest: &[&str], api: &mut dyn RuntimeApi) -> String {
         ["fqdn", name, ..] => {
             done(api.set_server_option(&be, &sv, ServerOption::Fqdn((*name).to_owned())))
         }
+        // HAProxy 2.6.12 answers this without a period nor a blank line (recorded).
+        ["check-port", ..] if !has_check(api, &be, &sv) => {
+            "health checks are not enabled on this server".into()
+        }
         ["check-port", p, ..] => match p.parse::<u16>() {
             Ok(port) => done(api.set_check_port(&be, &sv, port)),
             // This reply has no blank line after it in HAProxy 2.6.12 (recorded).
@@ -538,6 +542,15 @@ fn set_server(rest: &[&str], api: &mut dyn RuntimeApi) -> String {
         },
         _ => USAGE.into(),
     }
+}
+
+fn has_check(api: &dyn RuntimeApi, be: &str, sv: &str) -> bool {
+    api.snapshot()
+        .proxies
+        .iter()
+        .filter(|p| p.name == be)
+        .flat_map(|p| p.servers.iter())
+        .any(|s| s.name == sv && s.check.is_some())
 }
 
 fn has_agent(api: &dyn RuntimeApi, be: &str, sv: &str) -> bool {
