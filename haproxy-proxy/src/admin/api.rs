@@ -413,8 +413,11 @@ impl RuntimeApi for Admin {
     }
 
     fn pools(&self) -> String {
-        // The proxy keeps no HAProxy-style memory pools: buffers come from the allocator.
-        "Dumping pools usage. Use SIGQUIT to flush them.\nTotal: 0 pools, 0 bytes allocated, 0 used (~0 by thread caches).\n".into()
+        // COMPAT: no HAProxy-style pools: the total is the process's resident memory.
+        let rss = super::info::resident_bytes();
+        format!(
+            "Dumping pools usage. Use SIGQUIT to flush them.\nTotal: 0 pools, {rss} bytes allocated, {rss} used (~0 by thread caches).\n"
+        )
     }
 
     fn cli_sockets(&self) -> Vec<(String, Level)> {

@@ -48,6 +48,21 @@ fn ulimit_n() -> u32 {
         .unwrap_or(0)
 }
 
+/// The process's resident memory in bytes (`VmRSS` of `/proc/self/status`; 0 when unreadable).
+/// COMPAT: haproxy-rs keeps no HAProxy-style memory pools; `show pools` and the `Pool*` fields
+/// of `show info` report what the allocator holds for the whole process instead.
+pub(crate) fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb.saturating_mul(1024))
+}
+
 /// The `show info` block for the registry's process.
 #[must_use]
 pub fn info(reg: &Registry, process: &ProcessInfo) -> Info {
@@ -57,7 +72,12 @@ pub fn info(reg: &Registry, process: &ProcessInfo) -> Info {
     let up = reg.started.elapsed().as_secs();
     let sat = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
     let ulimit = ulimit_n();
+    let rss = resident_bytes();
     Info {
+        pool_alloc_mb: sat(rss >> 20),
+        pool_used_mb: sat(rss >> 20),
+        pool_alloc_bytes: rss,
+        pool_used_bytes: rss,
         name: "HAProxy".into(),
         version: process.version.clone(),
         release_date: process.release_date.clone(),
@@ -96,6 +116,14 @@ pub fn info(reg: &Registry, process: &ProcessInfo) -> Info {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resident_memory_is_read_from_proc() {
+        assert!(
+            resident_bytes() > 1 << 20,
+            "a test process holds more than 1 MiB"
+        );
+    }
 
     #[test]
     fn uptime_reads_as_haproxy_prints_it() {
