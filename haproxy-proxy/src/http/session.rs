@@ -298,13 +298,20 @@ where
     facts.backend = Some(be_idx);
     let server_ka = ConnMode::effective(fe.conn_mode, be.conn_mode) == ConnMode::KeepAlive;
     // Reuse the session's own server connection, else an idle one (safe: not for the first request), else connect.
+    // A server marked down (or in maintenance) since the last request loses the session's
+    // connection at once; a server the registry does not know stays usable.
+    let usable = |b: usize, s: usize| {
+        svc.registry
+            .balancer(b)
+            .is_none_or(|lb| lb.servers().get(s).is_none() || lb.is_usable(s))
+    };
     let mut conn = match server.take() {
-        Some(c) if c.backend == be_idx => Some(c),
-        Some(c) => {
+        Some(c) if c.backend == be_idx && usable(c.backend, c.server) => Some(c),
+        Some(c) if usable(c.backend, c.server) => {
             svc.pool.put(c.backend, c.server, c.stream);
             None
         }
-        None => None,
+        _ => None,
     };
     // http-reuse safe: only a session's later requests may take another session's idle connection.
     if conn.is_none()
