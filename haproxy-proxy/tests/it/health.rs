@@ -845,3 +845,36 @@ async fn a_kept_alive_session_leaves_a_server_marked_down() {
     tx.send(Some(Stop::Hard)).unwrap();
     tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_changes_are_logged_without_any_check() {
+    let s1 = Peer::new("s1", Role::Http).await;
+    let rt = runtime(&format!(
+        "{DEFAULTS}listen be\n bind 127.0.0.1:0\n server s1 127.0.0.1:{}\n",
+        s1.port
+    ))
+    .unwrap();
+    assert!(rt.health.is_empty());
+    let registry = Arc::clone(&rt.registry);
+    let log = Arc::new(MemoryLog::default());
+    let running = rt.start().unwrap().with_state_log(log.clone());
+    let addr = running.local_addrs()[0];
+    let (tx, rx) = tokio::sync::watch::channel(None);
+    let serving = tokio::spawn(running.serve(rx));
+    // Serving installs the hook before it accepts: once a request is answered, it is there.
+    assert_eq!(get(addr).await, (200, "s1".to_owned()));
+    assert!(registry.change_admin(0, 0, haproxy_proxy::registry::Admin::Maint));
+    let line = wait_line(&log, &["Server be/s1 is going DOWN for maintenance."]).await;
+    assert!(line.ends_with("0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue."), "{line}");
+    wait_line(&log, &["backend 'be' has no server available!"]).await;
+    assert_eq!(get(addr).await.0, 503);
+    assert!(registry.change_admin(0, 0, haproxy_proxy::registry::Admin::Ready));
+    wait_line(
+        &log,
+        &["Server be/s1 is UP/READY (leaving forced maintenance)."],
+    )
+    .await;
+    assert_eq!(get(addr).await, (200, "s1".to_owned()));
+    tx.send(Some(Stop::Hard)).unwrap();
+    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+}
