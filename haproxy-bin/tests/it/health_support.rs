@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 
 /// The longest any awaited event may take.
@@ -32,7 +33,7 @@ struct Peer {
     name: &'static str,
     port: u16,
     status: Arc<AtomicU16>,
-    task: Option<JoinHandle<()>>,
+    task: Option<(JoinHandle<()>, oneshot::Sender<()>)>,
 }
 
 /// HTTP peers on their own tokio runtime; each answers any request with its status and its
@@ -53,11 +54,25 @@ async fn agent(l: tokio::net::TcpListener, reply: Arc<Mutex<String>>) {
     }
 }
 
-async fn serve(l: tokio::net::TcpListener, name: &'static str, status: Arc<AtomicU16>) {
+async fn serve(
+    l: tokio::net::TcpListener,
+    name: &'static str,
+    status: Arc<AtomicU16>,
+    mut close: oneshot::Receiver<()>,
+) {
     let mut conns = JoinSet::new();
     loop {
         while conns.try_join_next().is_some() {}
-        let Ok((mut s, _)) = l.accept().await else {
+        let accepted = tokio::select! {
+            a = l.accept() => a,
+            _ = &mut close => {
+                // Connections already accepted finish their exchange (no reset mid-check).
+                drop(l);
+                conns.detach_all();
+                return;
+            }
+        };
+        let Ok((mut s, _)) = accepted else {
             continue;
         };
         let status = Arc::clone(&status);
@@ -114,12 +129,13 @@ impl Peers {
                 let l = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"));
                 let l = l.unwrap();
                 let port = l.local_addr().unwrap().port();
-                let task = rt.spawn(serve(l, name, Arc::clone(&status)));
+                let (tx, rx) = oneshot::channel();
+                let task = Some((rt.spawn(serve(l, name, Arc::clone(&status), rx)), tx));
                 Peer {
                     name,
                     port,
                     status,
-                    task: Some(task),
+                    task,
                 }
             })
             .collect();
@@ -158,9 +174,9 @@ impl Peers {
 
     /// Closes the peer's listener and connections: connections are refused from now on.
     pub(crate) fn stop(&mut self, i: usize) {
-        if let Some(t) = self.peers[i].task.take() {
-            t.abort();
-            // Wait until the abort has closed the listener.
+        if let Some((t, close)) = self.peers[i].task.take() {
+            let _ = close.send(());
+            // Wait until the listener is closed.
             let _ = self.rt.block_on(t);
         }
     }
@@ -181,8 +197,8 @@ impl Peers {
                 }
             }
         });
-        let task = self.rt.spawn(serve(l, name, status));
-        p.task = Some(task);
+        let (tx, rx) = oneshot::channel();
+        p.task = Some((self.rt.spawn(serve(l, name, status, rx)), tx));
     }
 
     /// Sets the status the peer answers with ([`SILENT`]: no answer at all).

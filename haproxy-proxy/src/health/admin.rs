@@ -56,14 +56,19 @@ impl Ctx {
         for l in lines {
             self.log.log(Severity::Warning, &l);
         }
+        // `on-marked-down shutdown-sessions` also applies when maintenance takes the server.
+        if admin == Admin::Maint
+            && checked
+                .and_then(|i| self.plan.checked.get(i))
+                .is_some_and(|c| c.shutdown_on_down)
+        {
+            sv.shutdown_sessions(crate::Side::ServerDown);
+        }
         if admin == Admin::Maint
             && n.active + n.backup == 0
             && was_usable.active + was_usable.backup > 0
         {
-            self.log.log(
-                Severity::Alert,
-                &format!("backend '{name}' has no server available!"),
-            );
+            self.log.log(Severity::Alert, &self.no_server(b, name));
         }
         if let (Some(i), Some(h)) = (checked, &health) {
             self.publish(i, h);
@@ -168,10 +173,8 @@ impl Ctx {
                 && n.active + n.backup == 0
                 && before.active + before.backup > 0
             {
-                self.log.log(
-                    Severity::Alert,
-                    &format!("backend '{name}' has no server available!"),
-                );
+                self.log
+                    .log(Severity::Alert, &self.no_server(tr.backend, name));
             }
             stack.extend(children(TrackSource::Tracker(k)));
         }

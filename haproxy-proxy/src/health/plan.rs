@@ -68,6 +68,8 @@ pub struct Plan {
     pub spread_checks: u8,
     /// Backends with at least one `slowstart` server (their balancers need ticks).
     pub slowstart_backends: Vec<usize>,
+    /// How HAProxy names each backend in messages: `backend`, or `proxy` for a listen section.
+    pub proxy_types: Vec<&'static str>,
 }
 
 impl Plan {
@@ -306,6 +308,7 @@ pub(crate) fn plan(
     };
     let mut pending_tracks: Vec<PendingTrack<'_>> = Vec::new();
     let node = cfg.global.node.as_deref().unwrap_or_default();
+    out.proxy_types = backends.iter().map(|(p, _)| p.kind.type_str()).collect();
     for (b, (p, settings)) in backends.iter().enumerate() {
         let mut kind = None;
         let tc = p.timeouts.connect.map(ms);

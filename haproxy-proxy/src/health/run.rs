@@ -368,6 +368,13 @@ impl Ctx {
         }
     }
 
+    /// `backend 'be' has no server available!` (`proxy 'be' ...` for a listen section), as
+    /// HAProxy 2.6.12 writes it on stderr (observed).
+    pub(super) fn no_server(&self, b: usize, name: &str) -> String {
+        let kind = self.plan.proxy_types.get(b).copied().unwrap_or("backend");
+        format!("{kind} '{name}' has no server available!")
+    }
+
     /// The counts HAProxy prints after a change: usable active and backup servers of the
     /// backend, and the server's sessions.
     pub(super) fn counts(&self, b: usize, s: usize) -> BackendCounts {
@@ -455,10 +462,7 @@ impl Ctx {
         self.log.log(Severity::Warning, &line);
         let gone = matches!(t, Transition::Down | Transition::EnterMaint);
         if gone && n.active + n.backup == 0 && was_usable.active + was_usable.backup > 0 {
-            self.log.log(
-                Severity::Alert,
-                &format!("backend '{name}' has no server available!"),
-            );
+            self.log.log(Severity::Alert, &self.no_server(b, name));
         }
         if let Some(c) = self
             .plan

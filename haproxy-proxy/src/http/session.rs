@@ -338,13 +338,20 @@ where
     let idx = slot.server();
     // Reuse the session's own connection to that server, else an idle one (safe: not for the
     // first request), else connect. The slot is held until this request is answered.
+    // A server marked down (or in maintenance) since the last request loses the session's
+    // connection at once; a server the registry does not know stays usable.
+    let usable = |b: usize, s: usize| {
+        svc.registry
+            .balancer(b)
+            .is_none_or(|lb| lb.servers().get(s).is_none() || lb.is_usable(s))
+    };
     let mut conn = match server.take() {
         Some(c) if c.backend == be_idx && c.server == idx => Some(c),
-        Some(c) => {
+        Some(c) if usable(c.backend, c.server) => {
             svc.pool.put(c.backend, c.server, c.stream);
             None
         }
-        None => None,
+        _ => None,
     };
     if conn.is_none()
         && reuse_idle

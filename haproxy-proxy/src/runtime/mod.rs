@@ -227,10 +227,10 @@ impl Running {
         stop: watch::Receiver<Option<Stop>>,
         paused: watch::Receiver<bool>,
     ) {
-        // Health checks run while serving and stop with it.
-        let _checks = (!self.health.is_empty()).then(|| {
-            crate::health::HealthChecks::start(self.health, self.registry, self.state_log)
-        });
+        // Health checks run while serving and stop with it; without any check they still carry
+        // runtime-API admin changes to the log.
+        let _checks =
+            crate::health::HealthChecks::start(self.health, self.registry, self.state_log);
         let mut loops = JoinSet::new();
         if let Some(stats) = self.stats {
             loops.spawn(stats.serve(stop.clone()));

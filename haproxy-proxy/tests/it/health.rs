@@ -16,6 +16,7 @@ use haproxy_proxy::health::MemoryLog;
 use haproxy_proxy::runtime::Stop;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::build::{DEFAULTS, runtime};
@@ -146,6 +147,8 @@ pub(crate) enum Role {
     Echo,
     /// Answers a head and part of a 1000-byte body, then stalls until the client closes.
     Stall,
+    /// Like `Http`, but keeps the connection open for more requests.
+    KeepAlive,
 }
 
 /// The status that makes an [`Role::Http`] peer accept and never answer.
@@ -157,7 +160,7 @@ pub(crate) struct Peer {
     pub(crate) port: u16,
     role: Role,
     pub(crate) status: Arc<AtomicU16>,
-    task: Option<JoinHandle<()>>,
+    task: Option<(JoinHandle<()>, oneshot::Sender<()>)>,
 }
 
 impl Peer {
@@ -171,13 +174,19 @@ impl Peer {
             status: Arc::new(AtomicU16::new(200)),
             task: None,
         };
-        p.task = Some(tokio::spawn(serve(l, name, role, Arc::clone(&p.status))));
+        let (tx, rx) = oneshot::channel();
+        p.task = Some((
+            tokio::spawn(serve(l, name, role, Arc::clone(&p.status), rx)),
+            tx,
+        ));
         p
     }
 
+    /// Closes the listener (new connections are refused); connections already accepted finish
+    /// their exchange, so a check in flight is not cut into a socket error.
     pub(crate) fn stop(&mut self) {
-        if let Some(t) = self.task.take() {
-            t.abort();
+        if let Some((_, close)) = self.task.take() {
+            let _ = close.send(());
         }
     }
 
@@ -193,7 +202,8 @@ impl Peer {
             }
         };
         let st = Arc::clone(&self.status);
-        self.task = Some(tokio::spawn(serve(l, self.name, self.role, st)));
+        let (tx, rx) = oneshot::channel();
+        self.task = Some((tokio::spawn(serve(l, self.name, self.role, st, rx)), tx));
     }
 }
 
@@ -203,11 +213,25 @@ impl Drop for Peer {
     }
 }
 
-async fn serve(l: TcpListener, name: &'static str, role: Role, status: Arc<AtomicU16>) {
+async fn serve(
+    l: TcpListener,
+    name: &'static str,
+    role: Role,
+    status: Arc<AtomicU16>,
+    mut close: oneshot::Receiver<()>,
+) {
     let mut conns = JoinSet::new();
     loop {
         while conns.try_join_next().is_some() {}
-        let Ok((mut s, _)) = l.accept().await else {
+        let accepted = tokio::select! {
+            a = l.accept() => a,
+            _ = &mut close => {
+                drop(l);
+                conns.detach_all();
+                return;
+            }
+        };
+        let Ok((mut s, _)) = accepted else {
             continue;
         };
         let status = Arc::clone(&status);
@@ -264,12 +288,45 @@ async fn serve(l: TcpListener, name: &'static str, role: Role, status: Arc<Atomi
                 404 => "Not Found",
                 _ => "Service Unavailable",
             };
+            let keep = matches!(role, Role::KeepAlive);
             let resp = format!(
-                "HTTP/1.1 {code} {reason}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{name}",
-                name.len()
+                "HTTP/1.1 {code} {reason}\r\ncontent-length: {}\r\n{}\r\n{name}",
+                name.len(),
+                if keep { "" } else { "connection: close\r\n" }
             );
-            let _ = s.write_all(resp.as_bytes()).await;
+            if s.write_all(resp.as_bytes()).await.is_err() || !keep {
+                return;
+            }
+            // Keep-alive: serve the next request on the same connection.
+            let _ = keep_alive(s, name, status).await;
         });
+    }
+}
+
+/// Serves further requests on a kept-alive peer connection (bounded by [`MAX_HEAD`] per head).
+async fn keep_alive(
+    mut s: TcpStream,
+    name: &'static str,
+    status: Arc<AtomicU16>,
+) -> std::io::Result<()> {
+    let mut buf = vec![0u8; MAX_HEAD];
+    loop {
+        let mut used = 0;
+        while !buf[..used].windows(4).any(|w| w == b"\r\n\r\n") {
+            let Some(free) = buf.get_mut(used..).filter(|f| !f.is_empty()) else {
+                return Ok(());
+            };
+            match s.read(free).await? {
+                0 => return Ok(()),
+                n => used += n,
+            }
+        }
+        let code = status.load(Ordering::Relaxed);
+        let resp = format!(
+            "HTTP/1.1 {code} OK\r\ncontent-length: {}\r\n\r\n{name}",
+            name.len()
+        );
+        s.write_all(resp.as_bytes()).await?;
     }
 }
 
@@ -426,6 +483,7 @@ async fn tcp_sessions_end_when_their_server_goes_down_and_trackers_follow() {
         data.port, health.port, data.port
     ))
     .unwrap();
+    let registry = Arc::clone(&rt.registry);
     let log = Arc::new(MemoryLog::default());
     let running = rt.start().unwrap().with_state_log(log.clone());
     let addr = running.local_addrs()[0];
@@ -464,6 +522,32 @@ async fn tcp_sessions_end_when_their_server_goes_down_and_trackers_follow() {
     health.start().await;
     wait_line(&log, &["Server be/s1 is UP, reason: Layer4 check passed"]).await;
     wait_line(&log, &["Server be/t1 is UP via be/s1. "]).await;
+
+    // Maintenance takes the server too: its sessions end as well (observed on 2.6.12). Round
+    // robin gives one of two connections to s1 and the other to t1, which has no shutdown.
+    let mut conns = Vec::new();
+    for _ in 0..2 {
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        c.write_all(b"ping").await.unwrap();
+        tokio::time::timeout(WAIT, c.read_exact(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        conns.push(c);
+    }
+    assert!(registry.change_admin(0, 0, haproxy_proxy::registry::Admin::Maint));
+    wait_line(&log, &["Server be/s1 is going DOWN for maintenance."]).await;
+    let mut ended = 0;
+    for c in &mut conns {
+        let mut rest = Vec::new();
+        if tokio::time::timeout(CUT, c.read_to_end(&mut rest))
+            .await
+            .is_ok()
+        {
+            ended += 1;
+        }
+    }
+    assert_eq!(ended, 1, "exactly the session on s1 ends");
     tx.send(Some(Stop::Hard)).unwrap();
     tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
 }
@@ -727,4 +811,98 @@ fn check_connections_inherit_proxy_and_tls_as_haproxy_says() {
         "127.0.0.3:88".parse::<SocketAddr>().unwrap()
     );
     assert!(c[4].spec.tls.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_alive_session_leaves_a_server_marked_down() {
+    let s1 = Peer::new("s1", Role::KeepAlive).await;
+    let s2 = Peer::new("s2", Role::KeepAlive).await;
+    let mut h1 = Peer::new("h1", Role::Http).await;
+    let mut h2 = Peer::new("h2", Role::Http).await;
+    let rt = runtime(&format!(
+        "{DEFAULTS}listen be\n bind 127.0.0.1:0\n\
+         server s1 127.0.0.1:{} check port {} inter 100 rise 1 fall 1\n\
+         server s2 127.0.0.1:{} check port {} inter 100 rise 1 fall 1\n",
+        s1.port, h1.port, s2.port, h2.port
+    ))
+    .unwrap();
+    let log = Arc::new(MemoryLog::default());
+    let running = rt.start().unwrap().with_state_log(log.clone());
+    let addr = running.local_addrs()[0];
+    let (tx, rx) = tokio::sync::watch::channel(None);
+    let serving = tokio::spawn(running.serve(rx));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    let ask = async |c: &mut TcpStream| -> String {
+        c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 512];
+        loop {
+            let n = tokio::time::timeout(WAIT, c.read(&mut chunk))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_ne!(n, 0);
+            got.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&got).into_owned();
+            if let Some((_, body)) = text.split_once("\r\n\r\n")
+                && body.len() == 2
+            {
+                return body.to_owned();
+            }
+        }
+    };
+    let first = ask(&mut c).await;
+    assert_eq!(
+        ask(&mut c).await,
+        first,
+        "the session keeps its server connection"
+    );
+    let (down, other) = if first == "s1" {
+        h1.stop();
+        ("s1", "s2")
+    } else {
+        h2.stop();
+        ("s2", "s1")
+    };
+    wait_line(&log, &[&format!("Server be/{down} is DOWN")]).await;
+    assert_eq!(ask(&mut c).await, other);
+    tx.send(Some(Stop::Hard)).unwrap();
+    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_changes_are_logged_without_any_check() {
+    let s1 = Peer::new("s1", Role::Http).await;
+    let rt = runtime(&format!(
+        "{DEFAULTS}listen be\n bind 127.0.0.1:0\n server s1 127.0.0.1:{}\n",
+        s1.port
+    ))
+    .unwrap();
+    assert!(rt.health.is_empty());
+    let registry = Arc::clone(&rt.registry);
+    let log = Arc::new(MemoryLog::default());
+    let running = rt.start().unwrap().with_state_log(log.clone());
+    let addr = running.local_addrs()[0];
+    let (tx, rx) = tokio::sync::watch::channel(None);
+    let serving = tokio::spawn(running.serve(rx));
+    // Serving installs the hook before it accepts: once a request is answered, it is there.
+    assert_eq!(get(addr).await, (200, "s1".to_owned()));
+    assert!(registry.change_admin(0, 0, haproxy_proxy::registry::Admin::Maint));
+    let line = wait_line(&log, &["Server be/s1 is going DOWN for maintenance."]).await;
+    assert!(line.ends_with("0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue."), "{line}");
+    // A listen section is a `proxy` in HAProxy's words (observed on 2.6.12).
+    wait_line(&log, &["proxy 'be' has no server available!"]).await;
+    assert_eq!(get(addr).await.0, 503);
+    assert!(registry.change_admin(0, 0, haproxy_proxy::registry::Admin::Ready));
+    wait_line(
+        &log,
+        &["Server be/s1 is UP/READY (leaving forced maintenance)."],
+    )
+    .await;
+    assert_eq!(get(addr).await, (200, "s1".to_owned()));
+    tx.send(Some(Stop::Hard)).unwrap();
+    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
 }
