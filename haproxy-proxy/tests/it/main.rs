@@ -9,4 +9,7 @@
 mod backend_diff;
 mod build;
 mod differential;
+mod engines;
+mod origin;
+mod scenarios;
 mod tcp_accept_proxy;

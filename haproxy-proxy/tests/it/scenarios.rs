@@ -1,0 +1,550 @@
+//! Differential scenarios (issue 5 acceptance): one configuration text and one request sequence,
+//! run through real HAProxy 2.6 and through our proxy built from the same text. The client-visible
+//! bytes (status line, headers, bodies; HAProxy sends no `Date`) and the server-visible requests
+//! (raw heads with header case and order, raw bodies, and which server connection carried each)
+//! must be equal, or the difference is deliberate and listed in docs/compat.md.
+//!
+//! Skipped with a message when `haproxy` is not installed, unless `CI=true` (then it fails).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::differential::start_haproxy_with;
+use crate::engines::start_ours_with;
+use crate::origin::{Origin, Seen};
+
+/// The defaults every scenario runs with (short timeouts keep the run short).
+const DEFAULTS: &str = "defaults
+  mode http
+  timeout client 2s
+  timeout connect 500ms
+  timeout server 1s
+  timeout http-request 1s
+  timeout http-keep-alive 300ms
+";
+
+/// The pause between two parts a client sends on one connection.
+const PART_PAUSE: Duration = Duration::from_millis(100);
+/// How long a client reads before giving up on the proxy closing the connection.
+const CLIENT_DEADLINE: Duration = Duration::from_secs(4);
+
+/// One scenario: `config` (sections after `defaults`, with `SERVER`, `DEAD` and `DIR`
+/// placeholders), and the client connections made one after the other, each a list of parts sent
+/// [`PART_PAUSE`] apart.
+pub(crate) struct Scenario {
+    pub(crate) name: &'static str,
+    pub(crate) global: &'static str,
+    pub(crate) config: String,
+    pub(crate) clients: Vec<Vec<Vec<u8>>>,
+    /// Half-close the client's write side after the last part (tunnels).
+    pub(crate) half_close: bool,
+}
+
+/// A frontend with `fe` lines, a backend `be` with `be` lines and one server.
+fn fe_be(fe: &str, be: &str) -> String {
+    format!(
+        "frontend fe\n  bind 127.0.0.1:PORT\n{fe}  default_backend be\nbackend be\n{be}  server s1 SERVER\n"
+    )
+}
+
+fn lines(options: &[&str]) -> String {
+    options.iter().map(|o| format!("  {o}\n")).collect()
+}
+
+fn one(name: &'static str, fe: &[&str], be: &[&str], parts: &[&[u8]]) -> Scenario {
+    Scenario {
+        name,
+        global: "",
+        config: fe_be(&lines(fe), &lines(be)),
+        clients: vec![parts.iter().map(|p| p.to_vec()).collect()],
+        half_close: false,
+    }
+}
+
+fn fields(n: usize) -> Vec<u8> {
+    let mut v = b"GET /fields HTTP/1.1\r\nHost: h\r\n".to_vec();
+    for i in 1..n {
+        v.extend_from_slice(format!("X-H{i}: v\r\n").as_bytes());
+    }
+    v.extend_from_slice(b"\r\n");
+    v
+}
+
+fn padded(pad: usize) -> Vec<u8> {
+    let mut v = b"GET /pad HTTP/1.1\r\nX-Pad: ".to_vec();
+    v.extend(std::iter::repeat_n(b'a', pad));
+    v.extend_from_slice(b"\r\n\r\n");
+    v
+}
+
+#[expect(clippy::too_many_lines, reason = "a table of scenarios")]
+pub(crate) fn scenarios() -> Vec<Scenario> {
+    const GET_A: &[u8] = b"GET /a HTTP/1.1\r\nHost: h\r\nUser-Agent: T\r\nAccept: */*\r\n\r\n";
+    const GET_B: &[u8] = b"GET /b HTTP/1.1\r\nHost: h\r\n\r\n";
+    let mut v = vec![
+        Scenario {
+            name: "keep-alive reuse across requests and clients",
+            global: "",
+            config: fe_be("", ""),
+            clients: vec![
+                vec![GET_A.to_vec(), GET_B.to_vec()],
+                vec![b"GET /c HTTP/1.1\r\nHost: h\r\n\r\n".to_vec()],
+            ],
+            half_close: false,
+        },
+        one(
+            "pipelined requests",
+            &[],
+            &[],
+            &[b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\nGET /3 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"],
+        ),
+        one("http-server-close", &["option http-server-close"], &[], &[GET_A, GET_B]),
+        one("httpclose", &["option httpclose"], &[], &[GET_A]),
+        one(
+            "server-close in the backend only",
+            &[],
+            &["option http-server-close"],
+            &[GET_A, GET_B],
+        ),
+        one(
+            "httpclose in the backend, keep-alive in the frontend",
+            &["option http-keep-alive"],
+            &["option httpclose"],
+            &[GET_A, GET_B],
+        ),
+        one(
+            "server-close in the frontend, keep-alive in the backend",
+            &["option http-server-close"],
+            &["option http-keep-alive"],
+            &[GET_A, GET_B],
+        ),
+        one("http/1.0 client", &[], &[], &[b"GET /a HTTP/1.0\r\nHost: h\r\n\r\n"]),
+        one(
+            "http/1.0 client with keep-alive",
+            &[],
+            &[],
+            &[
+                b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+                b"GET /b HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n",
+            ],
+        ),
+        one(
+            "http/1.0 server, then another request",
+            &[],
+            &[],
+            &[b"GET /http10 HTTP/1.1\r\nHost: h\r\n\r\n", GET_B],
+        ),
+        one(
+            "server answers connection: close",
+            &[],
+            &[],
+            &[b"GET /server-close HTTP/1.1\r\nHost: h\r\n\r\n", GET_B],
+        ),
+        one(
+            "server answers keep-alive headers",
+            &[],
+            &[],
+            &[b"GET /server-ka HTTP/1.1\r\nHost: h\r\n\r\n"],
+        ),
+        one(
+            "chunked request with extension and trailer",
+            &[],
+            &[],
+            &[
+                b"POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n",
+                b"2\r\nde\r\n0\r\nX-Sum: 5\r\n\r\n",
+            ],
+        ),
+        one(
+            "chunked responses",
+            &[],
+            &[],
+            &[
+                b"GET /chunked HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /trailers HTTP/1.1\r\nHost: h\r\n\r\n",
+            ],
+        ),
+        one(
+            "content-length body in two parts",
+            &[],
+            &[],
+            &[
+                b"POST /f HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\nContent-Type: text/plain\r\n\r\nabc",
+                b"def",
+            ],
+        ),
+        one(
+            "expect 100-continue",
+            &[],
+            &[],
+            &[
+                b"POST /h HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
+                b"abc",
+            ],
+        ),
+        Scenario {
+            name: "upgrade to a tunnel",
+            global: "",
+            config: fe_be("", ""),
+            clients: vec![vec![
+                b"GET /upgrade HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\nping".to_vec(),
+                b"pong".to_vec(),
+            ]],
+            half_close: true,
+        },
+        Scenario {
+            name: "connect",
+            global: "",
+            config: fe_be("", ""),
+            clients: vec![vec![
+                b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n".to_vec(),
+                b"tunnelled".to_vec(),
+            ]],
+            half_close: true,
+        },
+        one(
+            "head, 204, 304 and 103",
+            &[],
+            &[],
+            &[
+                b"HEAD /a HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /204 HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /304 HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /103 HTTP/1.1\r\nHost: h\r\n\r\n",
+            ],
+        ),
+        one(
+            "response header names and repeated set-cookie",
+            &[],
+            &[],
+            &[b"GET /cookies HTTP/1.1\r\nHost: h\r\nCookie: a=1\r\nX-MiXeD-Case: V\r\n\r\n"],
+        ),
+        one(
+            "response with both content-length and chunked",
+            &[],
+            &[],
+            &[b"GET /te-cl HTTP/1.1\r\nHost: h\r\n\r\n", GET_B],
+        ),
+        one(
+            "response with a bad chunk size",
+            &[],
+            &[],
+            &[b"GET /bad-chunk HTTP/1.1\r\nHost: h\r\n\r\n"],
+        ),
+        one(
+            "64 KiB response and a close-delimited response",
+            &[],
+            &[],
+            &[
+                b"GET /big HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /until-close HTTP/1.1\r\nHost: h\r\n\r\n",
+            ],
+        ),
+        one(
+            "server timeout gives 504",
+            &[],
+            &[],
+            &[b"GET /slow HTTP/1.1\r\nHost: h\r\n\r\n"],
+        ),
+        one(
+            "accepted oddities are forwarded as HAProxy forwards them",
+            &[],
+            &[],
+            &[
+                b"GET /nohost HTTP/1.1\r\n\r\n",
+                b"GET /lf HTTP/1.1\nHost: h\nX-A: b\n\n",
+                b"GET http://h/abs?q=1 HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /v12 HTTP/1.2\r\nHost: h\r\n\r\n",
+                b"get /lower HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /ctl HTTP/1.1\r\nHost: h\r\nX: a\x01b\r\n\r\n",
+            ],
+        ),
+        one(
+            "request with both transfer-encoding and content-length",
+            &[],
+            &[],
+            &[b"POST /tecl HTTP/1.1\r\nHost: h\r\nContent-Length: 30\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n"],
+        ),
+        one(
+            "request with the same content-length twice",
+            &[],
+            &[],
+            &[b"POST /cl2 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab", GET_B],
+        ),
+        one(
+            "request with a content-length list",
+            &[],
+            &[],
+            &[b"POST /cllist HTTP/1.1\r\nHost: h\r\nContent-Length: 2, 2\r\n\r\nab", GET_B],
+        ),
+        one(
+            "request with a bad chunk size",
+            &[],
+            &[],
+            &[b"POST /badchunk HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n"],
+        ),
+        one(
+            "request with an overflowing chunk size",
+            &[],
+            &[],
+            &[b"POST /bigchunk HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1ffffffffffffffff\r\nab\r\n0\r\n\r\n"],
+        ),
+        one(
+            "request chunk without its crlf",
+            &[],
+            &[],
+            &[b"POST /nocrlf HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXX0\r\n\r\n"],
+        ),
+        one(
+            "request with chunked twice",
+            &[],
+            &[],
+            &[b"POST /chunked2 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n"],
+        ),
+        one(
+            "request with gzip, chunked",
+            &[],
+            &[],
+            &[b"POST /gzip HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n"],
+        ),
+        one(
+            "request with a signed content-length",
+            &[],
+            &[],
+            &[b"POST /plus HTTP/1.1\r\nHost: h\r\nContent-Length: +2\r\n\r\nab"],
+        ),
+        Scenario {
+            name: "small tune.bufsize and maxrewrite",
+            global: "global\n  tune.bufsize 4096\n  tune.maxrewrite 512\n",
+            config: fe_be("", ""),
+            clients: vec![vec![padded(3400)], vec![padded(3600)]],
+            half_close: false,
+        },
+        Scenario {
+            name: "tune.http.maxhdr",
+            global: "global\n  tune.http.maxhdr 10\n",
+            config: fe_be("", ""),
+            clients: vec![vec![fields(9)], vec![fields(10)]],
+            half_close: false,
+        },
+        one(
+            "forwardfor appends after an existing header",
+            &["option forwardfor"],
+            &[],
+            &[b"GET /x HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 9.9.9.9\r\n\r\n"],
+        ),
+        one(
+            "forwardfor except the client's network",
+            &["option forwardfor except 127.0.0.0/8"],
+            &[],
+            &[GET_A],
+        ),
+        one(
+            "forwardfor with a header name and if-none",
+            &["option forwardfor header X-Client if-none"],
+            &["option forwardfor header X-Real-IP if-none"],
+            &[
+                b"GET /x HTTP/1.1\r\nHost: h\r\nX-Real-IP: 1.1.1.1\r\n\r\n",
+                GET_B,
+            ],
+        ),
+        one(
+            "forwardfor in the backend only",
+            &[],
+            &["option forwardfor header X-Be"],
+            &[GET_A],
+        ),
+        one(
+            "originalto in the frontend and the backend",
+            &["option originalto"],
+            &["option originalto header X-Dst"],
+            &[GET_A],
+        ),
+        one(
+            "http-request deny, redirect and return before a forwarded request",
+            &[
+                "http-request deny if { path /deny }",
+                "http-request redirect prefix /p if { path /r }",
+                "http-request return status 404 content-type text/plain string gone if { path /ret }",
+            ],
+            &[],
+            &[
+                b"GET /deny HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /r HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /ret HTTP/1.1\r\nHost: h\r\n\r\n",
+                GET_B,
+            ],
+        ),
+        one(
+            "http-request deny with a request body",
+            &["http-request deny deny_status 429 if { method POST }"],
+            &[],
+            &[b"POST /d HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nbody", GET_B],
+        ),
+        one(
+            "errorfile for deny",
+            &["errorfile 403 DIR/403.http", "http-request deny"],
+            &[],
+            &[GET_A],
+        ),
+        Scenario {
+            name: "errorfile 503 for a dead server",
+            global: "",
+            config: "frontend fe\n  bind 127.0.0.1:PORT\n  errorfile 503 DIR/503.http\n  default_backend be\nbackend be\n  retries 0\n  server s1 DEAD\n"
+                .to_owned(),
+            clients: vec![vec![GET_A.to_vec()]],
+            half_close: false,
+        },
+        Scenario {
+            name: "retries and redispatch around a dead server",
+            global: "",
+            config: "frontend fe\n  bind 127.0.0.1:PORT\n  default_backend be\nbackend be\n  balance roundrobin\n  retries 2\n  option redispatch\n  server dead DEAD\n  server s1 SERVER\n"
+                .to_owned(),
+            clients: vec![vec![GET_A.to_vec()], vec![GET_B.to_vec()], vec![GET_A.to_vec()]],
+            half_close: false,
+        },
+    ];
+    // One scenario per malformed-request row of reference §6.8: nothing reaches the server.
+    for (name, raw) in [
+        ("400: space in the uri", &b"GET /a b HTTP/1.1\r\nHost: h\r\n\r\n"[..]),
+        ("400: header without a colon", b"GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n"),
+        ("400: invalid content-length", b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: x\r\n\r\n"),
+        ("400: conflicting content-length", b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"),
+        ("400: duplicate host", b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+        ("400: fragment", b"GET /#f HTTP/1.1\r\nHost: h\r\n\r\n"),
+        ("400: bad method", b"G@T / HTTP/1.1\r\nHost: h\r\n\r\n"),
+    ] {
+        v.push(one(name, &[], &[], &[raw]));
+    }
+    v
+}
+
+/// Sends `parts` on one connection, [`PART_PAUSE`] apart, while reading everything the proxy
+/// sends until it closes (or [`CLIENT_DEADLINE`]).
+pub(crate) async fn converse(addr: SocketAddr, parts: &[Vec<u8>], half_close: bool) -> String {
+    let s = TcpStream::connect(addr).await.unwrap();
+    let (mut r, mut w) = s.into_split();
+    let reader = tokio::spawn(async move {
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(CLIENT_DEADLINE, r.read_to_end(&mut out)).await;
+        out
+    });
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(PART_PAUSE).await;
+        }
+        if w.write_all(p).await.is_err() {
+            break;
+        }
+    }
+    if half_close {
+        tokio::time::sleep(PART_PAUSE).await;
+        let _ = w.shutdown().await;
+    }
+    let out = reader.await.unwrap();
+    drop(w);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Errorfiles the scenarios refer to as `DIR/<code>.http`.
+fn errorfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("haproxy-rs-scenarios-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("403.http"),
+        "HTTP/1.0 403 Go Away\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/plain\r\nX-Custom: 1\r\n\r\nnot for you\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("503.http"),
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\ndown\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// What one engine showed: the client transcripts and the server's view.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Outcome {
+    pub(crate) client: Vec<String>,
+    pub(crate) server: Vec<Seen>,
+}
+
+async fn drive(addr: SocketAddr, origin: &Origin, s: &Scenario) -> Outcome {
+    let mut client = Vec::new();
+    for parts in &s.clients {
+        client.push(converse(addr, parts, s.half_close).await);
+    }
+    // Let the last forwarded bytes reach the origin before its view is taken.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    Outcome {
+        client,
+        server: origin.take(),
+    }
+}
+
+fn describe(o: &Outcome) -> String {
+    let mut out = String::new();
+    for (i, c) in o.client.iter().enumerate() {
+        out.push_str(&format!("  client {i}: {c:?}\n"));
+    }
+    for s in &o.server {
+        out.push_str(&format!(
+            "  server conn {}: {:?} body {:?}\n",
+            s.conn, s.head, s.body
+        ));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenarios_match_haproxy_for_clients_and_servers() {
+    let dir = errorfile_dir();
+    let dead = crate::engines::free_port();
+    let only = std::env::var("SCENARIO").ok();
+    let mut diffs = Vec::new();
+    let mut ran = 0usize;
+    for s in scenarios() {
+        if only.as_deref().is_some_and(|o| !s.name.contains(o)) {
+            continue;
+        }
+        let (theirs_origin, ours_origin) = (Origin::default(), Origin::default());
+        let config = |origin: SocketAddr| {
+            format!("{}{DEFAULTS}{}", s.global, s.config)
+                .replace("SERVER", &origin.to_string())
+                .replace("DEAD", &format!("127.0.0.1:{dead}"))
+                .replace("DIR", &dir.display().to_string())
+        };
+        let Some(real) = start_haproxy_with(&config(theirs_origin.start().await)).await else {
+            return;
+        };
+        let ours = start_ours_with(&config(ours_origin.start().await));
+        let (theirs, mine) = tokio::join!(
+            drive(real.addr, &theirs_origin, &s),
+            drive(ours.addr, &ours_origin, &s)
+        );
+        ran += 1;
+        if std::env::var("DIFF_SHOW").is_ok() {
+            eprintln!("=== {}\n{}", s.name, describe(&theirs));
+        }
+        if theirs != mine {
+            diffs.push(format!(
+                "--- {}\nhaproxy:\n{}ours:\n{}",
+                s.name,
+                describe(&theirs),
+                describe(&mine)
+            ));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        diffs.is_empty(),
+        "{} of {ran} scenario(s) differ:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+    assert!(only.is_some() || ran >= 30, "only {ran} scenarios ran");
+}
