@@ -47,6 +47,7 @@ pub struct ChunkStep {
 pub struct ChunkedDecoder {
     state: State,
     trailers: usize,
+    trailer_bytes: Vec<u8>,
 }
 
 impl Default for ChunkedDecoder {
@@ -57,6 +58,7 @@ impl Default for ChunkedDecoder {
                 value: 0,
             },
             trailers: 0,
+            trailer_bytes: Vec::new(),
         }
     }
 }
@@ -70,6 +72,12 @@ impl ChunkedDecoder {
     /// True once the whole body has been read.
     pub fn is_done(&self) -> bool {
         self.state == State::Done
+    }
+
+    /// The raw trailer section read so far (its lines and the final empty line), at most
+    /// [`MAX_TRAILERS_LEN`] bytes; empty when the body has no trailers.
+    pub fn trailers(&self) -> &[u8] {
+        &self.trailer_bytes
     }
 
     /// Consumes framing bytes from `input` until it meets payload (returned as a range), the end of
@@ -163,6 +171,7 @@ impl ChunkedDecoder {
                 if self.trailers > MAX_TRAILERS_LEN {
                     return Err(H1Error::TrailersTooLarge);
                 }
+                self.trailer_bytes.push(b);
                 let empty = self.state == State::TrailerStart;
                 match b {
                     b'\r' => State::TrailerLf { empty },
@@ -173,7 +182,10 @@ impl ChunkedDecoder {
             }
             State::TrailerLf { empty } => match b {
                 b'\n' if empty => State::Done,
-                b'\n' => State::TrailerStart,
+                b'\n' => {
+                    self.trailer_bytes.push(b);
+                    State::TrailerStart
+                }
                 _ => return Err(H1Error::ChunkCrlf),
             },
             State::Data { .. } | State::Done => self.state,

@@ -112,15 +112,22 @@ fn parse_with<'a>(
     let mut headers = Headers::new();
     let mut hosts = 0usize;
     for h in req.headers.iter() {
-        if h.name.eq_ignore_ascii_case("host") {
-            hosts += 1;
-            if hosts > 1 {
-                return Err(H1Error::DuplicateHost);
-            }
-        }
         // The value's offset in `window` is the same in `original` (masking keeps positions).
         let off = (h.value.as_ptr() as usize).saturating_sub(window.as_ptr() as usize);
         let value = original.get(off..off + h.value.len()).unwrap_or(h.value);
+        if h.name.eq_ignore_ascii_case("host") {
+            hosts += 1;
+            if hosts > 1 {
+                // HAProxy drops a repeated Host with the same value and refuses a different one.
+                if headers
+                    .get("host")
+                    .is_some_and(|v| v.eq_ignore_ascii_case(value))
+                {
+                    continue;
+                }
+                return Err(H1Error::DuplicateHost);
+            }
+        }
         headers.push(h.name.as_bytes(), value);
     }
     // HAProxy stores the version as `HTTP/x.y` (8 bytes) and each field as name + trimmed value.
@@ -130,14 +137,16 @@ fn parse_with<'a>(
             limit: limits.max_head(),
         });
     }
-    let head = RequestHead {
+    let mut head = RequestHead {
         method: method.to_owned(),
         uri: uri.to_owned(),
         version: Version { major: 1, minor },
         headers,
     };
     // Validate the framing now, so that a bad Content-Length is a parse error (400).
-    head.framing()?;
+    let framing = head.framing()?;
+    head.check_after_parse(framing)?;
+    super::authority::check_and_normalize(&mut head)?;
     Ok(Some(Parsed::Complete { head, len }))
 }
 
@@ -187,21 +196,51 @@ impl RequestHead {
     /// [`H1Error::ContentLength`] for invalid or conflicting lengths, [`H1Error::TransferEncoding`]
     /// when Transfer-Encoding does not end with `chunked` (HTTP/1.0 with chunked is accepted, as in HAProxy).
     pub fn framing(&self) -> Result<BodyFraming, H1Error> {
-        let te = self.headers.tokens("transfer-encoding");
-        if self.headers.contains("transfer-encoding") {
-            if te.last().map(String::as_str) != Some("chunked") {
-                return Err(H1Error::TransferEncoding);
-            }
-            if te.iter().filter(|t| *t == "chunked").count() > 1 {
+        let cl = super::framing::content_length(&self.headers)?;
+        let framing = if self.headers.contains("transfer-encoding") {
+            if !super::framing::codings(&self.headers, true)?.chunked_last {
                 return Err(H1Error::TransferEncoding);
             }
             // Transfer-Encoding wins over Content-Length (the length is dropped when forwarding).
-            return Ok(BodyFraming::Chunked);
+            BodyFraming::Chunked
+        } else {
+            cl.map_or(BodyFraming::None, BodyFraming::Length)
+        };
+        // HAProxy ignores the framing headers of a CONNECT request: the tunnel follows.
+        Ok(if self.is_connect() {
+            BodyFraming::None
+        } else {
+            framing
+        })
+    }
+
+    /// True when HAProxy's H1 parser forces the connection to close after this message:
+    /// Transfer-Encoding together with Content-Length, or on HTTP/1.0.
+    pub fn forces_close(&self) -> bool {
+        self.headers.contains("transfer-encoding")
+            && (self.headers.contains("content-length") || !self.version.is_11_or_later())
+    }
+
+    /// The checks HAProxy's H1 mux makes once the head is parsed, after the 400s: an HTTP/1.0
+    /// GET, HEAD or DELETE with a body (413), a transfer-coding other than chunked (422), then a
+    /// websocket upgrade without its key (400).
+    fn check_after_parse(&self, framing: BodyFraming) -> Result<(), H1Error> {
+        let with_body = matches!(framing, BodyFraming::Chunked | BodyFraming::Length(1..));
+        if !self.version.is_11_or_later()
+            && with_body
+            && matches!(self.method.as_str(), "GET" | "HEAD" | "DELETE")
+        {
+            return Err(H1Error::PayloadForbidden);
         }
-        match super::framing::content_length(&self.headers)? {
-            Some(n) => Ok(BodyFraming::Length(n)),
-            None => Ok(BodyFraming::None),
+        if self.headers.contains("transfer-encoding")
+            && super::framing::codings(&self.headers, true)?.other
+        {
+            return Err(H1Error::UnknownCoding);
         }
+        if super::framing::websocket_key_missing(&self.headers, true) {
+            return Err(H1Error::WebsocketKey);
+        }
+        Ok(())
     }
 
     /// True when the client asked for `Expect: 100-continue`.
@@ -226,13 +265,14 @@ impl RequestHead {
         }
     }
 
-    /// Writes the head as it goes to the server: names lowercased, `Content-Length` dropped when chunked.
+    /// Writes the head as it goes to the server: names lowercased, the version as HAProxy writes
+    /// it ([`Version::on_wire`]).
     pub fn write_to(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(self.method.as_bytes());
         out.push(b' ');
         out.extend_from_slice(self.uri.as_bytes());
         out.push(b' ');
-        out.extend_from_slice(self.version.to_string().as_bytes());
+        out.extend_from_slice(self.version.on_wire().to_string().as_bytes());
         out.extend_from_slice(b"\r\n");
         self.headers.write_to(out);
         out.extend_from_slice(b"\r\n");

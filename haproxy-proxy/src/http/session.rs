@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::body::{BodyError, fill, relay, timed};
+use super::body::{BodyError, chunked_prefix_valid, fill, relay, timed};
 use super::pool::ServerPool;
 use super::rules::{RequestRule, RuleAction};
 use crate::counters::Counters;
@@ -15,8 +15,8 @@ use crate::errors::{Reply, raw_h1_page, redirect_reply};
 use crate::facts::StreamFacts;
 use crate::forward::{ForwardTimeouts, forward};
 use crate::h1::{
-    BodyFraming, Parsed, RequestHead, ResponseHead, Version, connection_header_for, parse_request,
-    parse_response, response_connection_header,
+    BodyFraming, Parsed, RequestHead, ResponseHead, Version, connection_header_for,
+    first_length_word, forwarded_response_connection_header, parse_request, parse_response,
 };
 use crate::route::{ChooseBackend, PickServer, StreamView};
 use crate::settings::{BackendSettings, ConnMode, FrontendSettings};
@@ -174,15 +174,32 @@ async fn read_head<C: AsyncRead + Unpin>(
     let deadline = t.request_head().map(|d| from + d);
     loop {
         match parse_request(buf, &fe.limits) {
-            Ok(Parsed::Complete { head, len }) => return HeadOutcome::Head(Box::new(head), len),
+            Ok(Parsed::Complete { head, len }) => {
+                // HAProxy's H1 mux also parses the body bytes that came with the head: a bad
+                // chunk there is a parse error (400) before anything is forwarded.
+                if head.framing() == Ok(BodyFraming::Chunked)
+                    && !chunked_prefix_valid(buf.get(len..).unwrap_or_default())
+                {
+                    return HeadOutcome::Raw(
+                        400,
+                        Termination::new(Side::Proxy, StreamState::Request),
+                    );
+                }
+                return HeadOutcome::Head(Box::new(head), len);
+            }
             Ok(Parsed::Partial) => {}
-            Err(_) => {
-                return HeadOutcome::Raw(400, Termination::new(Side::Proxy, StreamState::Request));
+            Err(e) => {
+                return HeadOutcome::Raw(
+                    e.request_status(),
+                    Termination::new(Side::Proxy, StreamState::Request),
+                );
             }
         }
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         match fill(client, buf, left).await {
-            Ok(0) | Err(BodyError::Source | BodyError::Sink) => return HeadOutcome::Quiet,
+            Ok(0) | Err(BodyError::Source | BodyError::Sink | BodyError::Framing) => {
+                return HeadOutcome::Quiet;
+            }
             Ok(_) => {}
             Err(BodyError::SourceTimeout) => {
                 return HeadOutcome::Raw(
@@ -230,7 +247,9 @@ where
     let Ok(req_framing) = req.framing() else {
         return false;
     };
-    let client_ka = ConnMode::client_keeps_alive(fe.conn_mode) && req.wants_keep_alive();
+    // Transfer-Encoding with Content-Length, or on HTTP/1.0, makes HAProxy close afterwards.
+    let client_ka =
+        ConnMode::client_keeps_alive(fe.conn_mode) && req.wants_keep_alive() && !req.forces_close();
     // A generated answer keeps the connection only when no request body is left unread.
     let reply_ka = client_ka && req_framing == BodyFraming::None;
     let mut keep_on_error = reply_ka;
@@ -379,6 +398,19 @@ where
                 )
                 .await;
             }
+            // A bad chunk after the head went out: HAProxy's stream answers 400 and closes.
+            Err(BodyError::Framing) => {
+                return error_reply(
+                    svc,
+                    client,
+                    &req,
+                    400,
+                    Termination::new(Side::Client, StreamState::Data),
+                    facts,
+                    false,
+                )
+                .await;
+            }
             Err(BodyError::Source | BodyError::SourceTimeout) => {
                 facts.termination = Termination::new(Side::Client, StreamState::Data);
                 return false;
@@ -402,7 +434,14 @@ where
                 }
                 keep_on_error = client_ka;
             }
-            Ok(r) if (100..200).contains(&r.status) && r.status != 101 => {}
+            // Other interim responses (103 Early Hints...) are forwarded as they come.
+            Ok(r) if (100..200).contains(&r.status) && r.status != 101 => {
+                let mut out = Vec::new();
+                r.write_to(&mut out);
+                if !matches!(timed(ct, client.write_all(&out)).await, Some(Ok(()))) {
+                    return false;
+                }
+            }
             Ok(r) => break r,
             Err(code) => {
                 let side = if code == 504 {
@@ -454,7 +493,21 @@ where
     let Ok(resp_framing) = resp.framing(req.method.eq_ignore_ascii_case("HEAD")) else {
         return false;
     };
+    // A bad chunk that came with the head is found before the head goes out: 502.
+    if resp_framing == BodyFraming::Chunked && !chunked_prefix_valid(&sbuf) {
+        return error_reply(
+            svc,
+            client,
+            &req,
+            502,
+            Termination::new(Side::Proxy, StreamState::Headers),
+            facts,
+            keep_on_error,
+        )
+        .await;
+    }
     let server_reusable = server_ka
+        && !resp.forces_close()
         && resp.version.is_11_or_later()
         && !resp
             .headers
@@ -467,11 +520,21 @@ where
     strip_connection(&mut resp.headers);
     if resp_framing == BodyFraming::Chunked {
         resp.headers.remove("content-length");
+    } else if let Some(w) = first_length_word(&resp.headers) {
+        resp.headers.set_first_only("content-length", &w);
     }
     let mut out = Vec::with_capacity(512);
-    out.extend_from_slice(format!("HTTP/1.1 {} {}\r\n", resp.status, resp.reason).as_bytes());
+    out.extend_from_slice(
+        format!(
+            "{} {} {}\r\n",
+            resp.version.on_wire(),
+            resp.status,
+            resp.reason
+        )
+        .as_bytes(),
+    );
     resp.headers.write_to(&mut out);
-    if let Some(v) = response_connection_header(req.version, client_keep) {
+    if let Some(v) = forwarded_response_connection_header(req.version, resp.version, client_keep) {
         out.extend_from_slice(format!("connection: {v}\r\n").as_bytes());
     }
     out.extend_from_slice(b"\r\n");
@@ -484,7 +547,7 @@ where
         Ok(n) => facts.bytes_out += n,
         Err(e) => {
             let side = match e {
-                BodyError::Source => Side::Server,
+                BodyError::Source | BodyError::Framing => Side::Server,
                 BodyError::SourceTimeout => Side::ServerTimeout,
                 BodyError::Sink => Side::Client,
             };
@@ -514,7 +577,9 @@ async fn read_response(
             Err(_) => return Err(502),
         }
         match fill(stream, sbuf, st).await {
-            Ok(0) | Err(BodyError::Source | BodyError::Sink) => return Err(502),
+            Ok(0) | Err(BodyError::Source | BodyError::Sink | BodyError::Framing) => {
+                return Err(502);
+            }
             Ok(_) => {}
             Err(BodyError::SourceTimeout) => return Err(504),
         }
@@ -578,8 +643,17 @@ fn prepare_request(
     server_ka: bool,
 ) {
     strip_connection(&mut req.headers);
-    if req.framing() == Ok(BodyFraming::Chunked) {
-        req.headers.remove("content-length");
+    match req.framing() {
+        Ok(BodyFraming::Chunked) => {
+            req.headers.remove("content-length");
+        }
+        // Repeated or listed lengths go out as one field (HAProxy keeps the first one).
+        Ok(BodyFraming::Length(_)) => {
+            if let Some(w) = first_length_word(&req.headers) {
+                req.headers.set_first_only("content-length", &w);
+            }
+        }
+        _ => {}
     }
     let ff = match (&fe.forwardfor, &be.forwardfor) {
         (None, None) => None,

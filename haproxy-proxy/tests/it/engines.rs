@@ -36,10 +36,9 @@ pub(crate) fn start_ours_with(config: &str) -> Ours {
         "{:?}\n{text}",
         loaded.diagnostics
     );
-    let running = build(&loaded.config)
-        .unwrap_or_else(|e| panic!("build failed: {e}\n{text}"))
-        .start()
-        .unwrap();
+    let built = build(&loaded.config);
+    assert!(built.is_ok(), "build failed: {built:?}\n{text}");
+    let running = built.unwrap().start().unwrap();
     let addr = *running.local_addrs().first().unwrap();
     let (tx, rx) = watch::channel(None);
     tokio::spawn(running.serve(rx));

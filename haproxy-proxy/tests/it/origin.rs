@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use haproxy_proxy::h1::{BodyFraming, ChunkedDecoder, H1Limits, Parsed, RequestHead, parse_request};
+use haproxy_proxy::h1::{
+    BodyFraming, ChunkedDecoder, H1Limits, Parsed, RequestHead, parse_request,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -109,11 +111,22 @@ impl Origin {
             };
             self.record(id, raw_head, body);
             let path = head.uri.split('?').next().unwrap_or_default().to_owned();
-            let close_asked = head.headers.tokens("connection").iter().any(|t| t == "close")
+            let close_asked = head
+                .headers
+                .tokens("connection")
+                .iter()
+                .any(|t| t == "close")
                 || !head.version.is_11_or_later()
-                    && !head.headers.tokens("connection").iter().any(|t| t == "keep-alive");
+                    && !head
+                        .headers
+                        .tokens("connection")
+                        .iter()
+                        .any(|t| t == "keep-alive");
             if head.is_connect() {
-                if s.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").await.is_ok() {
+                if s.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await
+                    .is_ok()
+                {
                     Self::echo(&mut s, buf).await;
                 }
                 return;
@@ -145,7 +158,11 @@ impl Origin {
     }
 
     /// Reads the request body; `None` when the connection ended or the framing was bad.
-    async fn read_body(s: &mut TcpStream, buf: &mut Vec<u8>, head: &RequestHead) -> Option<Vec<u8>> {
+    async fn read_body(
+        s: &mut TcpStream,
+        buf: &mut Vec<u8>,
+        head: &RequestHead,
+    ) -> Option<Vec<u8>> {
         match head.framing().ok()? {
             BodyFraming::Length(n) => {
                 let n = usize::try_from(n).ok()?;
@@ -213,6 +230,10 @@ fn answer(path: &str, head: &RequestHead) -> Answer {
         "/trailers" => ka(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Trailer: t\r\n\r\n"),
         "/upgrade" => Answer {
             bytes: b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n".to_vec(),
+            then: Then::Echo,
+        },
+        "/ws" => Answer {
+            bytes: b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n".to_vec(),
             then: Then::Echo,
         },
         "/until-close" => close(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close"),

@@ -80,7 +80,6 @@ fn padded(pad: usize) -> Vec<u8> {
     v
 }
 
-#[expect(clippy::too_many_lines, reason = "a table of scenarios")]
 pub(crate) fn scenarios() -> Vec<Scenario> {
     const GET_A: &[u8] = b"GET /a HTTP/1.1\r\nHost: h\r\nUser-Agent: T\r\nAccept: */*\r\n\r\n";
     const GET_B: &[u8] = b"GET /b HTTP/1.1\r\nHost: h\r\n\r\n";
@@ -311,6 +310,48 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             &[b"POST /gzip HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n"],
         ),
         one(
+            "request with a bad chunk after the head went out",
+            &[],
+            &[],
+            &[
+                b"POST /late HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n",
+                b"zz\r\n",
+            ],
+        ),
+        one(
+            "default ports and a repeated host",
+            &[],
+            &[],
+            &[
+                b"GET http://h:80/x HTTP/1.1\r\nHost: h:80\r\n\r\n",
+                b"GET https://h:443/y HTTP/1.1\r\nHost: h:443\r\n\r\n",
+                b"GET /z HTTP/1.1\r\nHost: h\r\nHost: H\r\n\r\n",
+                b"GET http://h:8080/w HTTP/1.1\r\nHost: h:8080\r\n\r\n",
+            ],
+        ),
+        one(
+            "http/2.0 and http/1.0 request lines, leading-zero length",
+            &[],
+            &[],
+            &[
+                b"GET /v20 HTTP/2.0\r\nHost: h\r\n\r\n",
+                b"POST /zero HTTP/1.1\r\nHost: h\r\nContent-Length: 002\r\n\r\nab",
+                b"GET /v10 HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n",
+            ],
+        ),
+        one(
+            "websocket upgrade without a key",
+            &[],
+            &[],
+            &[b"GET /upgrade HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"],
+        ),
+        one(
+            "websocket upgrade with a key",
+            &[],
+            &[],
+            &[b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"],
+        ),
+        one(
             "request with a signed content-length",
             &[],
             &[],
@@ -409,13 +450,44 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
     ];
     // One scenario per malformed-request row of reference §6.8: nothing reaches the server.
     for (name, raw) in [
-        ("400: space in the uri", &b"GET /a b HTTP/1.1\r\nHost: h\r\n\r\n"[..]),
-        ("400: header without a colon", b"GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n"),
-        ("400: invalid content-length", b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: x\r\n\r\n"),
-        ("400: conflicting content-length", b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"),
-        ("400: duplicate host", b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+        (
+            "400: space in the uri",
+            &b"GET /a b HTTP/1.1\r\nHost: h\r\n\r\n"[..],
+        ),
+        (
+            "400: header without a colon",
+            b"GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n",
+        ),
+        (
+            "400: invalid content-length",
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: x\r\n\r\n",
+        ),
+        (
+            "400: conflicting content-length",
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+        ),
+        (
+            "400: duplicate host",
+            b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        ),
         ("400: fragment", b"GET /#f HTTP/1.1\r\nHost: h\r\n\r\n"),
         ("400: bad method", b"G@T / HTTP/1.1\r\nHost: h\r\n\r\n"),
+        (
+            "400: host and authority differ",
+            b"GET http://a/x HTTP/1.1\r\nHost: b\r\n\r\n",
+        ),
+        (
+            "400: connect without a port",
+            b"CONNECT example.com HTTP/1.1\r\nHost: example.com\r\n\r\n",
+        ),
+        (
+            "400: chunked then gzip",
+            b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n",
+        ),
+        (
+            "413: http/1.0 get with a body",
+            b"GET / HTTP/1.0\r\nContent-Length: 2\r\n\r\nab",
+        ),
     ] {
         v.push(one(name, &[], &[], &[raw]));
     }
