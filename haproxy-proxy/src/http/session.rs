@@ -379,8 +379,11 @@ where
         .await;
     }
     // Request body (Expect: 100-continue is forwarded; the server's 100 is relayed below).
+    // While the request body flows, HAProxy does not expire the client side: a stalled body
+    // ends with the server timeout (504), as observed on 2.6.12.
+    let body_wait = st.or(ct);
     if !req.expects_continue() {
-        match relay(client, buf, &mut conn.stream, req_framing, ct, st).await {
+        match relay(client, buf, &mut conn.stream, req_framing, body_wait, st).await {
             Ok(n) => {
                 facts.bytes_in += n;
                 keep_on_error = client_ka;
@@ -411,6 +414,18 @@ where
                 )
                 .await;
             }
+            Err(BodyError::SourceTimeout) if st.is_some() => {
+                return error_reply(
+                    svc,
+                    client,
+                    &req,
+                    504,
+                    Termination::new(Side::ServerTimeout, StreamState::Data),
+                    facts,
+                    false,
+                )
+                .await;
+            }
             Err(BodyError::Source | BodyError::SourceTimeout) => {
                 facts.termination = Termination::new(Side::Client, StreamState::Data);
                 return false;
@@ -428,7 +443,9 @@ where
                     return false;
                 }
                 body_sent = true;
-                if let Err(_e) = relay(client, buf, &mut conn.stream, req_framing, ct, st).await {
+                if let Err(_e) =
+                    relay(client, buf, &mut conn.stream, req_framing, body_wait, st).await
+                {
                     facts.termination = Termination::new(Side::Client, StreamState::Data);
                     return false;
                 }

@@ -12,4 +12,7 @@ mod differential;
 mod engines;
 mod origin;
 mod scenarios;
+mod slow_client;
+mod streaming;
 mod tcp_accept_proxy;
+mod timeouts;

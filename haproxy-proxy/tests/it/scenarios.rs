@@ -243,6 +243,18 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             ],
         ),
         one(
+            "client stalls in the middle of its body",
+            &[],
+            &[],
+            &[b"POST /stall HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc"],
+        ),
+        one(
+            "client timeout while its body stalls",
+            &["timeout client 500ms"],
+            &[],
+            &[b"POST /stall HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc"],
+        ),
+        one(
             "server timeout gives 504",
             &[],
             &[],
