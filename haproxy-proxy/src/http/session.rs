@@ -378,107 +378,69 @@ where
         )
         .await;
     }
-    // Request body (Expect: 100-continue is forwarded; the server's 100 is relayed below).
-    // While the request body flows, HAProxy does not expire the client side: a stalled body
-    // ends with the server timeout (504), as observed on 2.6.12.
+    // Request body and response head. HAProxy forwards the body whenever it comes, Expect:
+    // 100-continue or not; with Expect the server's 100 must reach the client while the body
+    // waits, so both directions run together. While the body flows HAProxy does not expire the
+    // client side: a stalled body ends with the server timeout (504), as observed on 2.6.12.
     let body_wait = st.or(ct);
-    if !req.expects_continue() {
-        match relay(client, buf, &mut conn.stream, req_framing, body_wait, st).await {
-            Ok(n) => {
-                facts.bytes_in += n;
-                keep_on_error = client_ka;
-            }
-            Err(BodyError::Sink) => {
-                keep_on_error = false;
-                return error_reply(
-                    svc,
-                    client,
-                    &req,
-                    502,
-                    Termination::new(Side::Server, StreamState::Data),
-                    facts,
-                    keep_on_error,
-                )
-                .await;
-            }
-            // A bad chunk after the head went out: HAProxy's stream answers 400 and closes.
-            Err(BodyError::Framing) => {
-                return error_reply(
-                    svc,
-                    client,
-                    &req,
-                    400,
-                    Termination::new(Side::Client, StreamState::Data),
-                    facts,
-                    false,
-                )
-                .await;
-            }
-            Err(BodyError::SourceTimeout) if st.is_some() => {
-                return error_reply(
-                    svc,
-                    client,
-                    &req,
-                    504,
-                    Termination::new(Side::ServerTimeout, StreamState::Data),
-                    facts,
-                    false,
-                )
-                .await;
-            }
-            Err(BodyError::Source | BodyError::SourceTimeout) => {
-                facts.termination = Termination::new(Side::Client, StreamState::Data);
-                return false;
-            }
-        }
-    }
     let mut sbuf: Vec<u8> = Vec::new();
-    let mut body_sent = !req.expects_continue();
-    let resp = loop {
-        match read_response(&mut conn.stream, &mut sbuf, fe, st).await {
-            Ok(r) if r.status == 100 && !body_sent => {
-                let mut out = Vec::new();
-                r.write_to(&mut out);
-                if !matches!(timed(ct, client.write_all(&out)).await, Some(Ok(()))) {
-                    return false;
-                }
-                body_sent = true;
-                if let Err(_e) =
-                    relay(client, buf, &mut conn.stream, req_framing, body_wait, st).await
-                {
-                    facts.termination = Termination::new(Side::Client, StreamState::Data);
-                    return false;
-                }
-                keep_on_error = client_ka;
-            }
-            // Other interim responses (103 Early Hints...) are forwarded as they come.
-            Ok(r) if (100..200).contains(&r.status) && r.status != 101 => {
-                let mut out = Vec::new();
-                r.write_to(&mut out);
-                if !matches!(timed(ct, client.write_all(&out)).await, Some(Ok(()))) {
-                    return false;
-                }
-            }
-            Ok(r) => break r,
-            Err(code) => {
-                let side = if code == 504 {
-                    Side::ServerTimeout
-                } else if sbuf.is_empty() {
-                    Side::Server
-                } else {
-                    Side::Proxy
-                };
-                return error_reply(
-                    svc,
-                    client,
-                    &req,
-                    code,
-                    Termination::new(side, StreamState::Headers),
-                    facts,
-                    keep_on_error,
-                )
-                .await;
-            }
+    let (body, head) = if req.expects_continue() {
+        let (mut cr, mut cw) = tokio::io::split(&mut *client);
+        let (mut sr, mut sw) = conn.stream.split();
+        tokio::join!(
+            relay(&mut cr, buf, &mut sw, req_framing, body_wait, st),
+            final_response(&mut sr, &mut sbuf, &mut cw, fe, st, ct)
+        )
+    } else {
+        let body = relay(client, buf, &mut conn.stream, req_framing, body_wait, st).await;
+        let head = match body {
+            Ok(_) => final_response(&mut conn.stream, &mut sbuf, client, fe, st, ct).await,
+            Err(_) => Err(HeadError::ClientGone),
+        };
+        (body, head)
+    };
+    let failed = match body {
+        Ok(n) => {
+            facts.bytes_in += n;
+            keep_on_error = client_ka;
+            None
+        }
+        Err(BodyError::Sink) => Some((502, Termination::new(Side::Server, StreamState::Data))),
+        // A bad chunk after the head went out: HAProxy's stream answers 400 and closes.
+        Err(BodyError::Framing) => Some((400, Termination::new(Side::Client, StreamState::Data))),
+        Err(BodyError::SourceTimeout) if st.is_some() => Some((
+            504,
+            Termination::new(Side::ServerTimeout, StreamState::Data),
+        )),
+        Err(BodyError::Source | BodyError::SourceTimeout) => {
+            facts.termination = Termination::new(Side::Client, StreamState::Data);
+            return false;
+        }
+    };
+    if let Some((code, term)) = failed {
+        return error_reply(svc, client, &req, code, term, facts, false).await;
+    }
+    let resp = match head {
+        Ok(r) => r,
+        Err(HeadError::ClientGone) => return false,
+        Err(HeadError::Status(code)) => {
+            let side = if code == 504 {
+                Side::ServerTimeout
+            } else if sbuf.is_empty() {
+                Side::Server
+            } else {
+                Side::Proxy
+            };
+            return error_reply(
+                svc,
+                client,
+                &req,
+                code,
+                Termination::new(side, StreamState::Headers),
+                facts,
+                keep_on_error,
+            )
+            .await;
         }
     };
     facts.timers.tr_resp = Some(sent.elapsed());
@@ -523,14 +485,16 @@ where
         )
         .await;
     }
+    // The server keeps the connection: HTTP/1.1 without `close`, HTTP/1.0 with `keep-alive`.
+    let resp_conn = resp.headers.tokens("connection");
+    let server_keeps = if resp.version.is_11_or_later() {
+        !resp_conn.iter().any(|t| t == "close")
+    } else {
+        resp_conn.iter().any(|t| t == "keep-alive")
+    };
     let server_reusable = server_ka
+        && server_keeps
         && !resp.forces_close()
-        && resp.version.is_11_or_later()
-        && !resp
-            .headers
-            .tokens("connection")
-            .iter()
-            .any(|t| t == "close")
         && resp_framing != BodyFraming::UntilClose;
     let client_keep = client_ka && resp_framing != BodyFraming::UntilClose;
     let mut resp = resp;
@@ -578,8 +542,45 @@ where
     client_keep
 }
 
-async fn read_response(
-    stream: &mut TcpStream,
+/// Why no final response head was read.
+enum HeadError {
+    /// Answer the client with this status.
+    Status(u16),
+    /// The client could not be written to (an interim response was being forwarded).
+    ClientGone,
+}
+
+/// Reads response heads until a final one (or a 101), forwarding interim responses (100
+/// Continue, 103 Early Hints...) to the client as they come, as HAProxy does.
+async fn final_response<R, W>(
+    stream: &mut R,
+    sbuf: &mut Vec<u8>,
+    client: &mut W,
+    fe: &FrontendSettings,
+    st: Option<Duration>,
+    ct: Option<Duration>,
+) -> Result<ResponseHead, HeadError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    loop {
+        let r = read_response(stream, sbuf, fe, st)
+            .await
+            .map_err(HeadError::Status)?;
+        if !(100..200).contains(&r.status) || r.status == 101 {
+            return Ok(r);
+        }
+        let mut out = Vec::new();
+        r.write_to(&mut out);
+        if !matches!(timed(ct, client.write_all(&out)).await, Some(Ok(()))) {
+            return Err(HeadError::ClientGone);
+        }
+    }
+}
+
+async fn read_response<R: AsyncRead + Unpin>(
+    stream: &mut R,
     sbuf: &mut Vec<u8>,
     fe: &FrontendSettings,
     st: Option<Duration>,

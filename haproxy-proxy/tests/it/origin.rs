@@ -101,6 +101,7 @@ impl Origin {
             let raw_head = String::from_utf8_lossy(&buf[..len]).into_owned();
             buf.drain(..len);
             if head.expects_continue()
+                && !head.uri.starts_with("/no-continue")
                 && s.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err()
             {
                 return;
@@ -239,6 +240,14 @@ fn answer(path: &str, head: &RequestHead) -> Answer {
         "/until-close" => close(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close"),
         "/server-close" => close(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"),
         "/server-ka" => ka(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: Keep-Alive\r\nKeep-Alive: timeout=5\r\n\r\nok"),
+        "/http10-ka" => ka(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok"),
+        "/no-continue" => ka(b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n"),
+        "/big-head" => {
+            let mut v = b"HTTP/1.1 200 OK\r\nX-Big: ".to_vec();
+            v.extend(std::iter::repeat_n(b'b', 5000));
+            v.extend_from_slice(b"\r\nContent-Length: 2\r\n\r\nok");
+            ka(&v)
+        }
         "/http10" => close(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"),
         "/204" => ka(b"HTTP/1.1 204 No Content\r\nX-Empty: 1\r\n\r\n"),
         "/304" => ka(b"HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n"),

@@ -459,6 +459,88 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             clients: vec![vec![GET_A.to_vec()], vec![GET_B.to_vec()], vec![GET_A.to_vec()]],
             half_close: false,
         },
+        one(
+            "errorfiles do not change the h1 parser's 400; an empty errorfile silences a 502",
+            &["errorfile 400 DIR/400.http", "errorfile 502 DIR/empty.http"],
+            &[],
+            &[b"GET /a b HTTP/1.1\r\nHost: h\r\n\r\n"],
+        ),
+        Scenario {
+            name: "errorfile 502 for a garbage response, errorfile 504 for a slow one",
+            global: "",
+            config: fe_be(
+                &lines(&["errorfile 502 DIR/502.http", "errorfile 504 DIR/504.http"]),
+                "",
+            ),
+            clients: vec![
+                vec![b"GET /bad-chunk HTTP/1.1\r\nHost: h\r\n\r\n".to_vec()],
+                vec![b"GET /slow HTTP/1.1\r\nHost: h\r\n\r\n".to_vec()],
+            ],
+            half_close: false,
+        },
+        one(
+            "generated replies to http/1.0 clients",
+            &[
+                "http-request return status 200 content-type text/plain string hi if { path /ret }",
+                "http-request deny if { path /deny }",
+                "http-request redirect scheme https if { path /sch }",
+            ],
+            &[],
+            &[
+                b"GET /ret HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+                b"GET /sch HTTP/1.0\r\nHost: example.com\r\nConnection: keep-alive\r\n\r\n",
+                b"GET /deny HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+            ],
+        ),
+        one(
+            "http/1.0 client with server-close and a close-delimited response",
+            &["option http-server-close"],
+            &[],
+            &[
+                b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+                b"GET /until-close HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+            ],
+        ),
+        one(
+            "expect 100-continue answered at once with a final response",
+            &[],
+            &[],
+            &[b"POST /no-continue HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n", b"abc", GET_B],
+        ),
+        one(
+            "chunked response to head and pipelined chunked uploads",
+            &[],
+            &[],
+            &[
+                b"HEAD /chunked HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"POST /u1 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\nPOST /u2 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nbc\r\n0\r\n\r\n",
+            ],
+        ),
+        one(
+            "http/1.0 keep-alive response from the server",
+            &[],
+            &[],
+            &[b"GET /http10-ka HTTP/1.1\r\nHost: h\r\n\r\n", GET_B],
+        ),
+        one(
+            "httpclose with pipelined requests",
+            &["option httpclose"],
+            &[],
+            &[b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n"],
+        ),
+        one(
+            "forwardfor and originalto with http-request rules and a backend override",
+            &["option forwardfor", "option originalto", "http-request deny if { path /deny }"],
+            &["option forwardfor header X-Client", "option originalto header X-Orig"],
+            &[b"GET /x HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.2.3.4\r\nX-Client: 5.6.7.8\r\n\r\n"],
+        ),
+        Scenario {
+            name: "response head larger than a small tune.bufsize",
+            global: "global\n  tune.bufsize 4096\n  tune.maxrewrite 512\n",
+            config: fe_be("", ""),
+            clients: vec![vec![b"GET /big-head HTTP/1.1\r\nHost: h\r\n\r\n".to_vec()], vec![GET_B.to_vec()]],
+            half_close: false,
+        },
     ];
     // One scenario per malformed-request row of reference §6.8: nothing reaches the server.
     for (name, raw) in [
@@ -540,6 +622,22 @@ fn errorfile_dir() -> std::path::PathBuf {
     std::fs::write(
         dir.join("403.http"),
         "HTTP/1.0 403 Go Away\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/plain\r\nX-Custom: 1\r\n\r\nnot for you\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("400.http"),
+        "HTTP/1.1 400 Custom Bad\r\nContent-Length: 4\r\n\r\nbad\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("empty.http"), "").unwrap();
+    std::fs::write(
+        dir.join("502.http"),
+        "HTTP/1.1 502 Custom Gateway\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\nbad\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("504.http"),
+        "HTTP/1.0 504 Slow\r\nContent-Type: text/plain\r\n\r\nslow\n",
     )
     .unwrap();
     std::fs::write(
