@@ -616,8 +616,9 @@ pub(crate) async fn converse(addr: SocketAddr, parts: &[Vec<u8>], half_close: bo
 }
 
 /// Errorfiles the scenarios refer to as `DIR/<code>.http`.
-fn errorfile_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("haproxy-rs-scenarios-{}", std::process::id()));
+fn errorfile_dir(tag: &str) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("haproxy-rs-scenarios-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("403.http"),
@@ -682,11 +683,37 @@ fn describe(o: &Outcome) -> String {
     out
 }
 
+/// Where HAProxy's outcome of each scenario is recorded (`RECORD_SCENARIOS=1` rewrites them).
+fn recording_path(name: &str) -> std::path::PathBuf {
+    let slug: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/haproxy-2.6/scenarios")
+        .join(format!("{slug}.txt"))
+}
+
+/// The scenario's configuration for an origin at `origin`.
+fn scenario_config(s: &Scenario, origin: SocketAddr, dead: u16, dir: &std::path::Path) -> String {
+    format!("{}{DEFAULTS}{}", s.global, s.config)
+        .replace("SERVER", &origin.to_string())
+        .replace("DEAD", &format!("127.0.0.1:{dead}"))
+        .replace("DIR", &dir.display().to_string())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenarios_match_haproxy_for_clients_and_servers() {
-    let dir = errorfile_dir();
+    let dir = errorfile_dir("live");
     let dead = crate::engines::free_port();
     let only = std::env::var("SCENARIO").ok();
+    let record = std::env::var("RECORD_SCENARIOS").is_ok();
     let mut diffs = Vec::new();
     let mut ran = 0usize;
     for s in scenarios() {
@@ -694,16 +721,11 @@ async fn scenarios_match_haproxy_for_clients_and_servers() {
             continue;
         }
         let (theirs_origin, ours_origin) = (Origin::default(), Origin::default());
-        let config = |origin: SocketAddr| {
-            format!("{}{DEFAULTS}{}", s.global, s.config)
-                .replace("SERVER", &origin.to_string())
-                .replace("DEAD", &format!("127.0.0.1:{dead}"))
-                .replace("DIR", &dir.display().to_string())
-        };
-        let Some(real) = start_haproxy_with(&config(theirs_origin.start().await)).await else {
+        let theirs_cfg = scenario_config(&s, theirs_origin.start().await, dead, &dir);
+        let Some(real) = start_haproxy_with(&theirs_cfg).await else {
             return;
         };
-        let ours = start_ours_with(&config(ours_origin.start().await));
+        let ours = start_ours_with(&scenario_config(&s, ours_origin.start().await, dead, &dir));
         let (theirs, mine) = tokio::join!(
             drive(real.addr, &theirs_origin, &s),
             drive(ours.addr, &ours_origin, &s)
@@ -711,6 +733,9 @@ async fn scenarios_match_haproxy_for_clients_and_servers() {
         ran += 1;
         if std::env::var("DIFF_SHOW").is_ok() {
             eprintln!("=== {}\n{}", s.name, describe(&theirs));
+        }
+        if record {
+            std::fs::write(recording_path(s.name), describe(&theirs)).unwrap();
         }
         if theirs != mine {
             diffs.push(format!(
@@ -729,4 +754,32 @@ async fn scenarios_match_haproxy_for_clients_and_servers() {
         diffs.join("\n")
     );
     assert!(only.is_some() || ran >= 30, "only {ran} scenarios ran");
+}
+
+/// The same scenarios against HAProxy's recorded outcomes: runs without `haproxy` installed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenarios_match_the_recordings_of_haproxy() {
+    let dir = errorfile_dir("recorded");
+    let dead = crate::engines::free_port();
+    let mut diffs = Vec::new();
+    let mut ran = 0usize;
+    for s in scenarios() {
+        let path = recording_path(s.name);
+        let theirs = std::fs::read_to_string(&path)
+            .unwrap_or_else(|_| format!("(no recording at {})\n", path.display()));
+        let origin = Origin::default();
+        let ours = start_ours_with(&scenario_config(&s, origin.start().await, dead, &dir));
+        let mine = describe(&drive(ours.addr, &origin, &s).await);
+        ran += 1;
+        if theirs != mine {
+            diffs.push(format!("--- {}\nhaproxy:\n{theirs}ours:\n{mine}", s.name));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        diffs.is_empty(),
+        "{} of {ran} scenario(s) differ from the recordings:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
 }
