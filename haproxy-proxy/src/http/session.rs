@@ -300,16 +300,8 @@ where
         .choose(&view)
         .and_then(|idx| svc.backends.get(idx).map(|be| (idx, be)));
     let Some((be_idx, be)) = chosen else {
-        return error_reply(
-            svc,
-            client,
-            &req,
-            503,
-            Termination::new(Side::Server, StreamState::Connect),
-            facts,
-            keep_on_error,
-        )
-        .await;
+        let term = Termination::new(Side::Server, StreamState::Connect);
+        return error_then_drain(svc, client, buf, &req, 503, term, facts, client_ka).await;
     };
     facts.backend = Some(be_idx);
     let server_ka = ConnMode::effective(fe.conn_mode, be.conn_mode) == ConnMode::KeepAlive;
@@ -351,8 +343,8 @@ where
             Err(f) => {
                 facts.retries = f.retries;
                 facts.server = f.server;
-                return error_reply(svc, client, &req, 503, f.termination, facts, keep_on_error)
-                    .await;
+                let term = f.termination;
+                return error_then_drain(svc, client, buf, &req, 503, term, facts, client_ka).await;
             }
         }
     }
@@ -625,20 +617,83 @@ where
     }
 }
 
-/// Removes `connection` fields made only of `close` / `keep-alive` tokens; a field carrying
-/// other tokens (such as `Upgrade`) is kept as sent, in place, as HAProxy does.
+/// An error answered before any of the request body was read (no backend, no server): like
+/// HAProxy, the reply keeps the connection and the pending body is read and dropped.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the session's state, as for error_reply"
+)]
+async fn error_then_drain<C, B, P>(
+    svc: &HttpService<B, P>,
+    client: &mut C,
+    buf: &mut Vec<u8>,
+    req: &RequestHead,
+    code: u16,
+    term: Termination,
+    facts: &mut StreamFacts,
+    client_ka: bool,
+) -> bool
+where
+    C: AsyncRead + AsyncWrite + Unpin,
+{
+    let keep = error_reply(svc, client, req, code, term, facts, client_ka).await;
+    let Ok(framing) = req.framing() else {
+        return false;
+    };
+    let ct = svc.frontend.timeouts.client;
+    keep && relay(client, buf, &mut tokio::io::sink(), framing, ct, None)
+        .await
+        .is_ok()
+}
+
+/// Rewrites `connection` fields as HAProxy's H1 parser does (`H1_MF_CLEAN_CONN_HDR`): the
+/// `close` and `keep-alive` tokens go; the other tokens stay, the text kept as sent up to the
+/// first removed token and joined with `,` after it; a field left empty is removed.
 fn strip_connection(headers: &mut crate::h1::Headers) {
-    headers.retain(|name, value| {
-        !name.eq_ignore_ascii_case(b"connection")
-            || value
-                .split(|&b| b == b',')
-                .map(<[u8]>::trim_ascii)
-                .any(|t| {
-                    !t.is_empty()
-                        && !t.eq_ignore_ascii_case(b"close")
-                        && !t.eq_ignore_ascii_case(b"keep-alive")
-                })
-    });
+    if !headers.contains("connection") {
+        return;
+    }
+    let mut out = crate::h1::Headers::new();
+    for (name, value) in headers.iter() {
+        if !name.eq_ignore_ascii_case(b"connection") {
+            out.push(name, value);
+            continue;
+        }
+        let cleaned = clean_connection_value(value);
+        if !cleaned.is_empty() {
+            out.push(name, &cleaned);
+        }
+    }
+    *headers = out;
+}
+
+fn clean_connection_value(value: &[u8]) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::new();
+    // True while nothing was removed: the text is then kept exactly as sent.
+    let mut verbatim = true;
+    let mut pos = 0usize;
+    while pos < value.len() {
+        let end = value
+            .get(pos..)
+            .and_then(|rest| rest.iter().position(|&b| b == b','))
+            .map_or(value.len(), |i| pos + i);
+        let word = value.get(pos..end).unwrap_or_default().trim_ascii();
+        let drop = word.eq_ignore_ascii_case(b"close") || word.eq_ignore_ascii_case(b"keep-alive");
+        if drop {
+            verbatim = false;
+        } else if !word.is_empty() {
+            if verbatim {
+                out = value.get(..end).unwrap_or_default().to_vec();
+            } else {
+                if !out.is_empty() {
+                    out.push(b',');
+                }
+                out.extend_from_slice(word);
+            }
+        }
+        pos = end + 1;
+    }
+    out
 }
 
 /// True for a request asking to switch protocols (`Connection: upgrade` + `Upgrade`).
@@ -661,6 +716,20 @@ fn prepare_request(
     server_ka: bool,
 ) {
     strip_connection(&mut req.headers);
+    // An upgrade request with a body is not an upgrade: HAProxy drops its Upgrade header.
+    let has_body = matches!(
+        req.framing(),
+        Ok(BodyFraming::Chunked | BodyFraming::Length(1..))
+    );
+    if has_body
+        && req
+            .headers
+            .tokens("connection")
+            .iter()
+            .any(|t| t == "upgrade")
+    {
+        req.headers.remove("upgrade");
+    }
     match req.framing() {
         Ok(BodyFraming::Chunked) => {
             req.headers.remove("content-length");

@@ -44,3 +44,13 @@ pub(crate) fn start_ours_with(config: &str) -> Ours {
     tokio::spawn(running.serve(rx));
     Ours { addr, _stop: tx }
 }
+
+/// A loopback port that refuses connections for as long as the returned socket lives: bound,
+/// never listening, so no other test can take it meanwhile.
+pub(crate) fn dead_port() -> (socket2::Socket, u16) {
+    let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    s.bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    let port = s.local_addr().unwrap().as_socket().unwrap().port();
+    (s, port)
+}

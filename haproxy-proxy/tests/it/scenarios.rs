@@ -541,6 +541,48 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             clients: vec![vec![b"GET /big-head HTTP/1.1\r\nHost: h\r\n\r\n".to_vec()], vec![GET_B.to_vec()]],
             half_close: false,
         },
+        one(
+            "http/1.0 clients get chunked and close-delimited responses",
+            &[],
+            &[],
+            &[
+                b"GET /chunked HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+                b"GET /trailers HTTP/1.0\r\n\r\n",
+            ],
+        ),
+        one(
+            "upgrade request with a body",
+            &[],
+            &[],
+            &[b"POST /up HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: test\r\nContent-Length: 2\r\n\r\nab"],
+        ),
+        Scenario {
+            name: "503 with a request body pending",
+            global: "",
+            config: "frontend fe\n  bind 127.0.0.1:PORT\n  default_backend be\nbackend be\n  retries 0\n  server s1 DEAD\n"
+                .to_owned(),
+            clients: vec![vec![
+                b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nbody".to_vec(),
+                GET_B.to_vec(),
+            ]],
+            half_close: false,
+        },
+        one(
+            "allow stops the rules, forwardfor except a single address",
+            &[
+                "http-request allow if { path /ok }",
+                "http-request deny",
+                "option forwardfor except 127.0.0.1",
+            ],
+            &[],
+            &[b"GET /ok HTTP/1.1\r\nHost: h\r\n\r\n", b"GET /no HTTP/1.1\r\nHost: h\r\n\r\n"],
+        ),
+        one(
+            "connection header with extra tokens",
+            &[],
+            &[],
+            &[b"GET /a HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, X-Foo\r\nX-Foo: 1\r\n\r\n", b"GET /b HTTP/1.1\r\nHost: h\r\nConnection: close, TE\r\nTE: trailers\r\n\r\n"],
+        ),
     ];
     // One scenario per malformed-request row of reference §6.8: nothing reaches the server.
     for (name, raw) in [
@@ -711,7 +753,7 @@ fn scenario_config(s: &Scenario, origin: SocketAddr, dead: u16, dir: &std::path:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenarios_match_haproxy_for_clients_and_servers() {
     let dir = errorfile_dir("live");
-    let dead = crate::engines::free_port();
+    let (_dead_socket, dead) = crate::engines::dead_port();
     let only = std::env::var("SCENARIO").ok();
     let record = std::env::var("RECORD_SCENARIOS").is_ok();
     let mut diffs = Vec::new();
@@ -760,7 +802,7 @@ async fn scenarios_match_haproxy_for_clients_and_servers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenarios_match_the_recordings_of_haproxy() {
     let dir = errorfile_dir("recorded");
-    let dead = crate::engines::free_port();
+    let (_dead_socket, dead) = crate::engines::dead_port();
     let mut diffs = Vec::new();
     let mut ran = 0usize;
     for s in scenarios() {
