@@ -152,6 +152,19 @@ fn scenario_config(s: &Scenario, origin: SocketAddr, dead: u16, dir: &std::path:
         .replace("DIR", &dir.display().to_string())
 }
 
+/// Runs `s` through real HAProxy and through ours at the same time; `None` when `haproxy` is
+/// not installed.
+async fn run_both(s: &Scenario, dead: u16, dir: &std::path::Path) -> Option<(Outcome, Outcome)> {
+    let (theirs_origin, ours_origin) = (Origin::default(), Origin::default());
+    let theirs_cfg = scenario_config(s, theirs_origin.start().await, dead, dir);
+    let real = start_haproxy_with(&theirs_cfg).await?;
+    let ours = start_ours_with(&scenario_config(s, ours_origin.start().await, dead, dir));
+    Some(tokio::join!(
+        drive(real.addr, &theirs_origin, s),
+        drive(ours.addr, &ours_origin, s)
+    ))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenarios_match_haproxy_for_clients_and_servers() {
     let dir = errorfile_dir("live");
@@ -164,16 +177,17 @@ async fn scenarios_match_haproxy_for_clients_and_servers() {
         if only.as_deref().is_some_and(|o| !s.name.contains(o)) {
             continue;
         }
-        let (theirs_origin, ours_origin) = (Origin::default(), Origin::default());
-        let theirs_cfg = scenario_config(&s, theirs_origin.start().await, dead, &dir);
-        let Some(real) = start_haproxy_with(&theirs_cfg).await else {
+        // A difference must show twice: a loopback port taken by a parallel test between
+        // choosing it and binding it must not fail the run.
+        let Some((mut theirs, mut mine)) = run_both(&s, dead, &dir).await else {
             return;
         };
-        let ours = start_ours_with(&scenario_config(&s, ours_origin.start().await, dead, &dir));
-        let (theirs, mine) = tokio::join!(
-            drive(real.addr, &theirs_origin, &s),
-            drive(ours.addr, &ours_origin, &s)
-        );
+        if theirs != mine {
+            let Some(again) = run_both(&s, dead, &dir).await else {
+                return;
+            };
+            (theirs, mine) = again;
+        }
         ran += 1;
         if std::env::var("DIFF_SHOW").is_ok() {
             eprintln!("=== {}\n{}", s.name, describe(&theirs));
@@ -211,9 +225,16 @@ async fn scenarios_match_the_recordings_of_haproxy() {
         let path = recording_path(s.name);
         let theirs = std::fs::read_to_string(&path)
             .unwrap_or_else(|_| format!("(no recording at {})\n", path.display()));
-        let origin = Origin::default();
-        let ours = start_ours_with(&scenario_config(&s, origin.start().await, dead, &dir));
-        let mine = describe(&drive(ours.addr, &origin, &s).await);
+        let mut mine = String::new();
+        // As in the live test, a difference must show twice.
+        for _ in 0..2 {
+            let origin = Origin::default();
+            let ours = start_ours_with(&scenario_config(&s, origin.start().await, dead, &dir));
+            mine = describe(&drive(ours.addr, &origin, &s).await);
+            if mine == theirs {
+                break;
+            }
+        }
         ran += 1;
         if theirs != mine {
             diffs.push(format!("--- {}\nhaproxy:\n{theirs}ours:\n{mine}", s.name));
