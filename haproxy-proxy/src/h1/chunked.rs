@@ -48,6 +48,8 @@ pub struct ChunkedDecoder {
     state: State,
     trailers: usize,
     trailer_bytes: Vec<u8>,
+    /// The trailer line being read has its `:` (a line without one is refused, as in HAProxy).
+    trailer_colon: bool,
 }
 
 impl Default for ChunkedDecoder {
@@ -59,6 +61,7 @@ impl Default for ChunkedDecoder {
             },
             trailers: 0,
             trailer_bytes: Vec::new(),
+            trailer_colon: false,
         }
     }
 }
@@ -85,7 +88,8 @@ impl ChunkedDecoder {
     ///
     /// # Errors
     /// [`H1Error::ChunkSize`] for a malformed size line, [`H1Error::ChunkCrlf`] when data is not
-    /// followed by a line end, [`H1Error::TrailersTooLarge`] past [`MAX_TRAILERS_LEN`].
+    /// followed by a line end, [`H1Error::Trailer`] for a trailer line without `:`,
+    /// [`H1Error::TrailersTooLarge`] past [`MAX_TRAILERS_LEN`].
     pub fn advance(&mut self, input: &[u8]) -> Result<ChunkStep, H1Error> {
         let mut i = 0usize;
         while let Some(&b) = input.get(i) {
@@ -173,10 +177,20 @@ impl ChunkedDecoder {
                 }
                 self.trailer_bytes.push(b);
                 let empty = self.state == State::TrailerStart;
+                if empty {
+                    self.trailer_colon = false;
+                }
                 match b {
+                    b'\r' | b'\n' if !empty && !self.trailer_colon => {
+                        return Err(H1Error::Trailer);
+                    }
                     b'\r' => State::TrailerLf { empty },
                     b'\n' if empty => State::Done,
                     b'\n' => State::TrailerStart,
+                    b':' => {
+                        self.trailer_colon = true;
+                        State::TrailerLine
+                    }
                     _ => State::TrailerLine,
                 }
             }

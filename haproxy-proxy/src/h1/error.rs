@@ -51,6 +51,9 @@ pub enum H1Error {
     /// A chunk is not followed by CRLF.
     #[error("missing crlf after chunk data")]
     ChunkCrlf,
+    /// A trailer line has no `:`.
+    #[error("trailer line without a colon")]
+    Trailer,
     /// The trailers are longer than [`MAX_TRAILERS_LEN`](crate::h1::MAX_TRAILERS_LEN).
     #[error("trailers too large")]
     TrailersTooLarge,

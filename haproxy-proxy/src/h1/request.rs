@@ -30,6 +30,47 @@ const STACK_FIELDS: usize = 128;
 pub fn parse_request(buf: &[u8], limits: &H1Limits) -> Result<Parsed<RequestHead>, H1Error> {
     let max_head = limits.max_head();
     let window = buf.get(..buf.len().min(max_head)).unwrap_or(buf);
+    match unfold(window) {
+        Some(unfolded) => parse_window(&unfolded, limits),
+        None => parse_window(window, limits),
+    }
+}
+
+/// Replaces obsolete line folding in the header section (a line end followed by a space or a
+/// tab) with spaces, as HAProxy's H1 parser does (`X: a\r\n b` becomes `a   b`); positions
+/// are kept. `None` when the head has no folded line.
+fn unfold(window: &[u8]) -> Option<Vec<u8>> {
+    let first_lf = window.iter().position(|&b| b == b'\n')?;
+    let end = window
+        .windows(3)
+        .position(|w| w == b"\n\r\n")
+        .into_iter()
+        .chain(window.windows(2).position(|w| w == b"\n\n"))
+        .min()
+        .unwrap_or(window.len());
+    let folds: Vec<usize> = (first_lf + 1..end)
+        .filter(|&i| {
+            window.get(i) == Some(&b'\n') && matches!(window.get(i + 1), Some(b' ' | b'\t'))
+        })
+        .collect();
+    if folds.is_empty() {
+        return None;
+    }
+    let mut out = window.to_vec();
+    for i in folds {
+        if let Some(b) = out.get_mut(i) {
+            *b = b' ';
+        }
+        if let Some(b) = i.checked_sub(1).and_then(|j| out.get_mut(j))
+            && *b == b'\r'
+        {
+            *b = b' ';
+        }
+    }
+    Some(out)
+}
+
+fn parse_window(window: &[u8], limits: &H1Limits) -> Result<Parsed<RequestHead>, H1Error> {
     let fields = limits.max_fields();
     let mut stack = [httparse::EMPTY_HEADER; STACK_FIELDS];
     let mut heap;

@@ -248,6 +248,12 @@ fn answer(path: &str, head: &RequestHead) -> Answer {
             v.extend_from_slice(b"\r\nContent-Length: 2\r\n\r\nok");
             ka(&v)
         }
+        "/resp-cl-conflict" => ka(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok"),
+        "/resp-cl-list" => ka(b"HTTP/1.1 200 OK\r\nContent-Length: 2,2\r\nContent-Length: 2\r\n\r\nok"),
+        "/resp-chunked-twice" => ka(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n"),
+        "/resp-gzip" => close(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nzzz"),
+        "/resp-space-colon" => ka(b"HTTP/1.1 200 OK\r\nX-Bad : v\r\nContent-Length: 2\r\n\r\nok"),
+        "/resp-bad-trailer" => ka(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nNoColon\r\n\r\n"),
         "/http10" => close(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"),
         "/204" => ka(b"HTTP/1.1 204 No Content\r\nX-Empty: 1\r\n\r\n"),
         "/304" => ka(b"HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n"),

@@ -557,6 +557,40 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             &[],
             &[b"GET /a HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, X-Foo\r\nX-Foo: 1\r\n\r\n", b"GET /b HTTP/1.1\r\nHost: h\r\nConnection: close, TE\r\nTE: trailers\r\n\r\n"],
         ),
+        one(
+            "response with conflicting content-lengths",
+            &[],
+            &[],
+            &[
+                b"GET /resp-cl-conflict HTTP/1.1\r\nHost: h\r\n\r\n",
+            ],
+        ),
+        Scenario {
+            name: "more broken responses",
+            global: "",
+            config: fe_be("", ""),
+            clients: vec![
+                vec![b"GET /resp-cl-list HTTP/1.1\r\nHost: h\r\n\r\n".to_vec()],
+                vec![b"GET /resp-chunked-twice HTTP/1.1\r\nHost: h\r\n\r\n".to_vec()],
+                vec![b"GET /resp-gzip HTTP/1.1\r\nHost: h\r\n\r\n".to_vec()],
+                vec![b"GET /resp-space-colon HTTP/1.1\r\nHost: h\r\n\r\n".to_vec()],
+                vec![b"GET /resp-bad-trailer HTTP/1.1\r\nHost: h\r\n\r\n".to_vec()],
+            ],
+            half_close: false,
+        },
+        Scenario {
+            name: "odd request headers",
+            global: "",
+            config: fe_be("", ""),
+            clients: vec![
+                vec![b"GET /sp HTTP/1.1\r\nHost : h\r\n\r\n".to_vec()],
+                vec![b"GET /fold HTTP/1.1\r\nHost: h\r\nX-Fold: a\r\n b\r\n\r\n".to_vec()],
+                vec![b"GET /empty HTTP/1.1\r\nHost: h\r\nX-Empty:\r\nX-Spaces:   v   \r\n\r\n".to_vec()],
+                vec![b"POST /trailer HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nNoColon\r\n\r\n".to_vec()],
+                vec![b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n\r\n".to_vec()],
+            ],
+            half_close: false,
+        },
     ];
     // One scenario per malformed-request row of reference §6.8: nothing reaches the server.
     for (name, raw) in [
