@@ -455,3 +455,27 @@ fn responses_with_other_codings_are_refused() {
         Some(H1Error::WebsocketKey)
     );
 }
+
+#[test]
+fn folded_header_lines_are_unfolded_with_spaces() {
+    let h = complete(b"GET / HTTP/1.1\r\nX-Fold: a\r\n b\r\nX-Tab: c\n\td\r\n\r\n");
+    assert_eq!(h.headers.get("x-fold"), Some(&b"a   b"[..]));
+    // The line end becomes spaces; the folding space or tab itself stays.
+    assert_eq!(h.headers.get("x-tab"), Some(&b"c \td"[..]));
+    // The body after the head is never touched.
+    let raw = b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\n\n x";
+    assert!(matches!(req(raw), Ok(Parsed::Complete { len, .. }) if len == raw.len() - 3));
+}
+
+#[test]
+fn trailer_lines_need_a_colon() {
+    let mut d = ChunkedDecoder::new();
+    assert_eq!(
+        d.advance(b"0\r\nNoColon\r\n\r\n").err(),
+        Some(H1Error::Trailer)
+    );
+    let mut d = ChunkedDecoder::new();
+    let step = d.advance(b"0\r\nX-A: 1\r\n\r\n").unwrap();
+    assert!(step.done);
+    assert_eq!(d.trailers(), b"X-A: 1\r\n\r");
+}
