@@ -376,20 +376,28 @@ where
     // client side: a stalled body ends with the server timeout (504), as observed on 2.6.12.
     let body_wait = st.or(ct);
     let mut sbuf: Vec<u8> = Vec::new();
-    let (body, head) = if req.expects_continue() {
+    // With a body, the response head is awaited while the body flows: the server may answer
+    // (100 Continue, or a final status such as 417 or 413) before it has read it all.
+    let mut body_abandoned = false;
+    let (body, head) = if req.expects_continue() || req_framing != BodyFraming::None {
         let (mut cr, mut cw) = tokio::io::split(&mut *client);
         let (mut sr, mut sw) = conn.stream.split();
-        tokio::join!(
-            relay(&mut cr, buf, &mut sw, req_framing, body_wait, st),
-            final_response(&mut sr, &mut sbuf, &mut cw, fe, st, ct)
-        )
+        let body_fut = relay(&mut cr, buf, &mut sw, req_framing, body_wait, st);
+        let head_fut = final_response(&mut sr, &mut sbuf, &mut cw, fe, st, ct);
+        tokio::pin!(body_fut, head_fut);
+        tokio::select! {
+            biased;
+            body = &mut body_fut => (body, head_fut.await),
+            head = &mut head_fut => {
+                // A final answer before the whole body: forwarded as HAProxy does; the rest of
+                // the body is not read, so both connections close after the response.
+                body_abandoned = head.is_ok();
+                (Ok(0), head)
+            }
+        }
     } else {
-        let body = relay(client, buf, &mut conn.stream, req_framing, body_wait, st).await;
-        let head = match body {
-            Ok(_) => final_response(&mut conn.stream, &mut sbuf, client, fe, st, ct).await,
-            Err(_) => Err(HeadError::ClientGone),
-        };
-        (body, head)
+        let head = final_response(&mut conn.stream, &mut sbuf, client, fe, st, ct).await;
+        (Ok(0), head)
     };
     let failed = match body {
         Ok(n) => {
@@ -485,6 +493,7 @@ where
         resp_conn.iter().any(|t| t == "keep-alive")
     };
     let server_reusable = server_ka
+        && !body_abandoned
         && server_keeps
         && !resp.forces_close()
         && resp_framing != BodyFraming::UntilClose;
@@ -531,7 +540,7 @@ where
     if server_reusable && sbuf.is_empty() {
         *server = Some(conn);
     }
-    client_keep
+    client_keep && !body_abandoned
 }
 
 /// Why no final response head was read.

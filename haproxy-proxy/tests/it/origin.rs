@@ -102,8 +102,17 @@ impl Origin {
             buf.drain(..len);
             if head.expects_continue()
                 && !head.uri.starts_with("/no-continue")
+                && head.uri != "/reject-expect"
                 && s.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err()
             {
+                return;
+            }
+            if head.uri == "/reject-expect" {
+                // Refuses the body without reading it, as a server may after `Expect`.
+                self.record(id, raw_head, Vec::new());
+                let _ = s
+                    .write_all(b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .await;
                 return;
             }
             let Some(body) = Self::read_body(&mut s, &mut buf, &head).await else {

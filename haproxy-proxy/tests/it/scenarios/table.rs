@@ -591,6 +591,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             ],
             half_close: false,
         },
+        one(
+            "expect 100-continue refused before the body is sent",
+            &[],
+            &[],
+            &[b"POST /reject-expect HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"],
+        ),
     ];
     // One scenario per malformed-request row of reference §6.8: nothing reaches the server.
     for (name, raw) in [
