@@ -30,10 +30,39 @@ const STACK_FIELDS: usize = 128;
 pub fn parse_request(buf: &[u8], limits: &H1Limits) -> Result<Parsed<RequestHead>, H1Error> {
     let max_head = limits.max_head();
     let window = buf.get(..buf.len().min(max_head)).unwrap_or(buf);
-    match unfold(window) {
-        Some(unfolded) => parse_window(&unfolded, limits),
+    let unfolded = unfold(window);
+    let window = unfolded.as_deref().unwrap_or(window);
+    // HAProxy skips repeated spaces between the parts of the request line; httparse refuses them.
+    match collapse_request_line(window) {
+        Some((collapsed, removed)) => match parse_window(&collapsed, limits)? {
+            Parsed::Complete { head, len } => Ok(Parsed::Complete {
+                head,
+                len: len + removed,
+            }),
+            Parsed::Partial => Ok(Parsed::Partial),
+        },
         None => parse_window(window, limits),
     }
+}
+
+/// The head with every run of spaces in the request line reduced to one, and how many bytes
+/// went; `None` when the request line has no such run (or is not complete yet).
+fn collapse_request_line(window: &[u8]) -> Option<(Vec<u8>, usize)> {
+    let eol = window.iter().position(|&b| b == b'\n')?;
+    let line = window.get(..eol)?;
+    if !line.windows(2).any(|w| w == b"  ") {
+        return None;
+    }
+    let mut out = Vec::with_capacity(window.len());
+    for (i, &b) in line.iter().enumerate() {
+        if b == b' ' && i > 0 && line.get(i - 1) == Some(&b' ') {
+            continue;
+        }
+        out.push(b);
+    }
+    let removed = line.len() - out.len();
+    out.extend_from_slice(window.get(eol..)?);
+    Some((out, removed))
 }
 
 /// Replaces obsolete line folding in the header section (a line end followed by a space or a
@@ -83,12 +112,13 @@ fn parse_window(window: &[u8], limits: &H1Limits) -> Result<Parsed<RequestHead>,
     match parse_with(window, window, slots, limits) {
         Ok(Some(p)) => Ok(p),
         Err(H1Error::Syntax("header value")) => {
-            // HAProxy accepts control characters (except NUL, CR, LF) inside header values; httparse
-            // does not. Parse a copy where they are masked, then take the values from the original.
+            // HAProxy accepts control characters (NUL included, CR and LF excepted) inside header
+            // values; httparse does not. Parse a copy where they are masked, then take the values
+            // from the original.
             let masked: Vec<u8> = window
                 .iter()
                 .map(|&b| {
-                    if matches!(b, 0x01..=0x08 | 0x0b | 0x0c | 0x0e..=0x1f | 0x7f) {
+                    if matches!(b, 0x00..=0x08 | 0x0b | 0x0c | 0x0e..=0x1f | 0x7f) {
                         b'!'
                     } else {
                         b
@@ -149,6 +179,10 @@ fn parse_with<'a>(
     };
     if uri.contains('#') {
         return Err(H1Error::Fragment);
+    }
+    // HAProxy refuses URI bytes outside the visible ASCII range (httparse lets UTF-8 through).
+    if uri.bytes().any(|b| !(0x21..=0x7e).contains(&b)) {
+        return Err(H1Error::Syntax("uri"));
     }
     let mut headers = Headers::new();
     let mut hosts = 0usize;

@@ -597,6 +597,44 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             &[],
             &[b"POST /reject-expect HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"],
         ),
+        Scenario {
+            name: "request line oddities",
+            global: "",
+            config: fe_be("", ""),
+            clients: [
+                &b"GET /\xc3\xbc HTTP/1.1\r\nHost: h\r\n\r\n"[..],
+                b"GET /a\tb HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET  /two-spaces HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /trailing-space HTTP/1.1 \r\nHost: h\r\n\r\n",
+                b"\r\nGET /leading-crlf HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /\x7f HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"PURGE /custom-method HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /q?a=%20&b=\"x\" HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n",
+            ]
+            .into_iter()
+            .map(|r| vec![r.to_vec()])
+            .collect(),
+            half_close: false,
+        },
+        Scenario {
+            name: "header field oddities",
+            global: "",
+            config: fe_be("", ""),
+            clients: [
+                &b"GET /u HTTP/1.1\r\nHost: h\r\nX_Under: 1\r\n\r\n"[..],
+                b"GET /t HTTP/1.1\r\nHost: h\r\nX-Tab: \tv\t\r\n\r\n",
+                b"POST /cl HTTP/1.1\r\nHost: h\r\nContent-Length: 2 \r\n\r\nab",
+                b"GET /utf HTTP/1.1\r\nHost: h\r\nX-Utf: \xc3\xa9\r\n\r\n",
+                b"GET /nul HTTP/1.1\r\nHost: h\r\nX-Nul: a\x00b\r\n\r\n",
+                b"GET /empty-name HTTP/1.1\r\nHost: h\r\n: v\r\n\r\n",
+                b"GET /host-empty HTTP/1.1\r\nHost:\r\n\r\n",
+            ]
+            .into_iter()
+            .map(|r| vec![r.to_vec()])
+            .collect(),
+            half_close: false,
+        },
     ];
     // One scenario per malformed-request row of reference §6.8: nothing reaches the server.
     for (name, raw) in [
