@@ -69,6 +69,12 @@ fn collapse_request_line(window: &[u8]) -> Option<(Vec<u8>, usize)> {
 /// tab) with spaces, as HAProxy's H1 parser does (`X: a\r\n b` becomes `a   b`); positions
 /// are kept. `None` when the head has no folded line.
 fn unfold(window: &[u8]) -> Option<Vec<u8>> {
+    // One pass in the common case: no line end followed by a space or a tab.
+    let is_fold =
+        |i: usize| window.get(i) == Some(&b'\n') && matches!(window.get(i + 1), Some(b' ' | b'\t'));
+    let first_fold = window
+        .windows(2)
+        .position(|w| matches!(w, [b'\n', b' ' | b'\t']))?;
     let first_lf = window.iter().position(|&b| b == b'\n')?;
     let end = window
         .windows(3)
@@ -77,10 +83,8 @@ fn unfold(window: &[u8]) -> Option<Vec<u8>> {
         .chain(window.windows(2).position(|w| w == b"\n\n"))
         .min()
         .unwrap_or(window.len());
-    let folds: Vec<usize> = (first_lf + 1..end)
-        .filter(|&i| {
-            window.get(i) == Some(&b'\n') && matches!(window.get(i + 1), Some(b' ' | b'\t'))
-        })
+    let folds: Vec<usize> = (first_fold.max(first_lf + 1)..end)
+        .filter(|&i| is_fold(i))
         .collect();
     if folds.is_empty() {
         return None;
