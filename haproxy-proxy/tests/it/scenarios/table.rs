@@ -635,6 +635,25 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             .collect(),
             half_close: false,
         },
+        one("client sends nothing", &[], &[], &[b""]),
+        one(
+            "incomplete head times out",
+            &[],
+            &[],
+            &[b"GET /partial HTTP/1.1\r\nHost: h\r\n"],
+        ),
+        one(
+            "second request incomplete after a response",
+            &[],
+            &[],
+            &[GET_A, b"GET /partial HTTP/1.1\r\n"],
+        ),
+        one(
+            "http-request timeout with dontlognull",
+            &["option dontlognull"],
+            &[],
+            &[b""],
+        ),
     ];
     // One scenario per malformed-request row of reference §6.8: nothing reaches the server.
     for (name, raw) in [
