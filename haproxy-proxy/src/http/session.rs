@@ -500,7 +500,11 @@ where
     let client_keep = client_ka && resp_framing != BodyFraming::UntilClose;
     let mut resp = resp;
     strip_connection(&mut resp.headers);
-    if resp_framing == BodyFraming::Chunked {
+    if resp.status == 204 {
+        // HAProxy's H1 mux drops the framing headers of a 204 on output.
+        resp.headers.remove("content-length");
+        resp.headers.remove("transfer-encoding");
+    } else if resp_framing == BodyFraming::Chunked {
         resp.headers.remove("content-length");
     } else if let Some(w) = first_length_word(&resp.headers) {
         resp.headers.set_first_only("content-length", &w);

@@ -265,6 +265,8 @@ fn answer(path: &str, head: &RequestHead) -> Answer {
         "/resp-bad-trailer" => ka(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nNoColon\r\n\r\n"),
         "/http10" => close(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"),
         "/204" => ka(b"HTTP/1.1 204 No Content\r\nX-Empty: 1\r\n\r\n"),
+        "/204-cl" => ka(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"),
+        "/304-cl" => ka(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n"),
         "/304" => ka(b"HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n"),
         "/103" => ka(b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
         "/cookies" => ka(b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nCache-Control: private\r\nContent-Length: 0\r\n\r\n"),

@@ -75,6 +75,7 @@ fn errorfile_dir(tag: &str) -> std::path::PathBuf {
     )
     .unwrap();
     std::fs::write(dir.join("empty.http"), "").unwrap();
+    std::fs::write(dir.join("body.txt"), "from a file\n").unwrap();
     std::fs::write(
         dir.join("502.http"),
         "HTTP/1.1 502 Custom Gateway\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\nbad\n",

@@ -654,6 +654,33 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             &[],
             &[b""],
         ),
+        one(
+            "return from a file, deny with an errorfile status, every redirect code",
+            &[
+                "errorfile 503 DIR/503.http",
+                "http-request return status 201 content-type text/plain file DIR/body.txt if { path /file }",
+                "http-request deny deny_status 503 if { path /deny503 }",
+                "http-request redirect location /l303 code 303 if { path /303 }",
+                "http-request redirect location /l307 code 307 if { path /307 }",
+                "http-request redirect location /l308 code 308 if { path /308 }",
+                "http-request redirect prefix / if { path /same }",
+                "http-request return status 204 if { path /nocontent }",
+                "http-request return status 404 content-type text/plain if { path /ctype-empty }",
+            ],
+            &[],
+            &[
+                b"GET /file HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /deny503 HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /303 HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /307 HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /308 HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /same?x=1 HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /nocontent HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /ctype-empty HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /204-cl HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /304-cl HTTP/1.1\r\nHost: h\r\n\r\n",
+            ],
+        ),
     ];
     // One scenario per malformed-request row of reference §6.8: nothing reaches the server.
     for (name, raw) in [
