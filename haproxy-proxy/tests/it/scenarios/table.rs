@@ -347,7 +347,10 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             name: "small tune.bufsize and maxrewrite",
             global: "global\n  tune.bufsize 4096\n  tune.maxrewrite 512\n",
             config: fe_be("", ""),
-            clients: vec![vec![padded(3400)], vec![padded(3600)]],
+            clients: [3400, 3470, 3471, 3472, 3473, 3600]
+                .into_iter()
+                .map(|pad| vec![padded(pad)])
+                .collect(),
             half_close: false,
         },
         Scenario {
@@ -681,6 +684,16 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 b"GET /304-cl HTTP/1.1\r\nHost: h\r\n\r\n",
             ],
         ),
+        Scenario {
+            name: "tune.maxrewrite capped at half of tune.bufsize",
+            global: "global\n  tune.bufsize 4096\n  tune.maxrewrite 3000\n",
+            config: fe_be("", ""),
+            clients: [1933, 1934, 1935, 1936, 1937]
+                .into_iter()
+                .map(|pad| vec![padded(pad)])
+                .collect(),
+            half_close: false,
+        },
     ];
     // One scenario per malformed-request row of reference §6.8: nothing reaches the server.
     for (name, raw) in [
