@@ -6,6 +6,7 @@
 
 mod authority;
 mod chunked;
+mod connection;
 mod error;
 mod framing;
 mod headers;
@@ -16,6 +17,7 @@ mod response;
 mod tests;
 
 pub use chunked::{ChunkStep, ChunkedDecoder, MAX_CHUNK_SIZE_DIGITS, MAX_TRAILERS_LEN};
+pub(crate) use connection::clean_connection_headers;
 pub use error::H1Error;
 pub(crate) use framing::first_length_word;
 pub use framing::{

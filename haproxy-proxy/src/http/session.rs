@@ -15,8 +15,9 @@ use crate::errors::{Reply, raw_h1_page, redirect_reply};
 use crate::facts::StreamFacts;
 use crate::forward::{ForwardTimeouts, forward};
 use crate::h1::{
-    BodyFraming, Parsed, RequestHead, ResponseHead, Version, connection_header_for,
-    first_length_word, forwarded_response_connection_header, parse_request, parse_response,
+    BodyFraming, Parsed, RequestHead, ResponseHead, Version, clean_connection_headers,
+    connection_header_for, first_length_word, forwarded_response_connection_header, parse_request,
+    parse_response,
 };
 use crate::route::{ChooseBackend, PickServer, StreamView};
 use crate::settings::{BackendSettings, ConnMode, FrontendSettings};
@@ -499,7 +500,7 @@ where
         && resp_framing != BodyFraming::UntilClose;
     let client_keep = client_ka && resp_framing != BodyFraming::UntilClose;
     let mut resp = resp;
-    strip_connection(&mut resp.headers);
+    clean_connection_headers(&mut resp.headers);
     if resp.status == 204 {
         // HAProxy's H1 mux drops the framing headers of a 204 on output.
         resp.headers.remove("content-length");
@@ -659,56 +660,6 @@ where
         .is_ok()
 }
 
-/// Rewrites `connection` fields as HAProxy's H1 parser does (`H1_MF_CLEAN_CONN_HDR`): the
-/// `close` and `keep-alive` tokens go; the other tokens stay, the text kept as sent up to the
-/// first removed token and joined with `,` after it; a field left empty is removed.
-fn strip_connection(headers: &mut crate::h1::Headers) {
-    if !headers.contains("connection") {
-        return;
-    }
-    let mut out = crate::h1::Headers::new();
-    for (name, value) in headers.iter() {
-        if !name.eq_ignore_ascii_case(b"connection") {
-            out.push(name, value);
-            continue;
-        }
-        let cleaned = clean_connection_value(value);
-        if !cleaned.is_empty() {
-            out.push(name, &cleaned);
-        }
-    }
-    *headers = out;
-}
-
-fn clean_connection_value(value: &[u8]) -> Vec<u8> {
-    let mut out: Vec<u8> = Vec::new();
-    // True while nothing was removed: the text is then kept exactly as sent.
-    let mut verbatim = true;
-    let mut pos = 0usize;
-    while pos < value.len() {
-        let end = value
-            .get(pos..)
-            .and_then(|rest| rest.iter().position(|&b| b == b','))
-            .map_or(value.len(), |i| pos + i);
-        let word = value.get(pos..end).unwrap_or_default().trim_ascii();
-        let drop = word.eq_ignore_ascii_case(b"close") || word.eq_ignore_ascii_case(b"keep-alive");
-        if drop {
-            verbatim = false;
-        } else if !word.is_empty() {
-            if verbatim {
-                out = value.get(..end).unwrap_or_default().to_vec();
-            } else {
-                if !out.is_empty() {
-                    out.push(b',');
-                }
-                out.extend_from_slice(word);
-            }
-        }
-        pos = end + 1;
-    }
-    out
-}
-
 /// True for a request asking to switch protocols (`Connection: upgrade` + `Upgrade`).
 fn is_upgrade(req: &RequestHead) -> bool {
     req.headers.contains("upgrade")
@@ -728,7 +679,7 @@ fn prepare_request(
     dst: SocketAddr,
     server_ka: bool,
 ) {
-    strip_connection(&mut req.headers);
+    clean_connection_headers(&mut req.headers);
     // An upgrade request with a body is not an upgrade: HAProxy drops its Upgrade header.
     let has_body = matches!(
         req.framing(),
