@@ -48,6 +48,10 @@ fn is_default_port(scheme: Option<&str>, port: &str) -> bool {
 /// # Errors
 /// [`H1Error::Authority`] when they disagree (HAProxy answers 400).
 pub(crate) fn check_and_normalize(head: &mut RequestHead) -> Result<(), H1Error> {
+    // The common case, an origin-form target, has nothing to check.
+    if !head.is_connect() && (head.uri.starts_with('/') || head.uri.starts_with('*')) {
+        return Ok(());
+    }
     let host = head
         .headers
         .get("host")

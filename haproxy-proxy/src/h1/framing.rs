@@ -135,7 +135,8 @@ pub(crate) fn codings(headers: &Headers, request: bool) -> Result<Codings, H1Err
 /// without the key HAProxy's H1 mux requires: a 24-character `sec-websocket-key` on a request,
 /// a `sec-websocket-accept` on a response.
 pub(crate) fn websocket_key_missing(headers: &Headers, request: bool) -> bool {
-    let upgrade = headers.tokens("connection").iter().any(|t| t == "upgrade")
+    let upgrade = headers.contains("upgrade")
+        && headers.tokens("connection").iter().any(|t| t == "upgrade")
         && headers.tokens("upgrade").iter().any(|t| t == "websocket");
     if !upgrade {
         return false;
