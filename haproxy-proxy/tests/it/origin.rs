@@ -263,6 +263,15 @@ fn answer(path: &str, head: &RequestHead) -> Answer {
         "/resp-gzip" => close(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nzzz"),
         "/resp-space-colon" => ka(b"HTTP/1.1 200 OK\r\nX-Bad : v\r\nContent-Length: 2\r\n\r\nok"),
         "/resp-bad-trailer" => ka(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nNoColon\r\n\r\n"),
+        "/headers-9" | "/headers-10" => {
+            let n: usize = if path == "/headers-9" { 9 } else { 10 };
+            let mut v = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n".to_vec();
+            for i in 1..n {
+                v.extend_from_slice(format!("X-R{i}: v\r\n").as_bytes());
+            }
+            v.extend_from_slice(b"\r\nok");
+            ka(&v)
+        }
         "/http10" => close(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"),
         "/204" => ka(b"HTTP/1.1 204 No Content\r\nX-Empty: 1\r\n\r\n"),
         "/204-cl" => ka(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"),

@@ -357,7 +357,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             name: "tune.http.maxhdr",
             global: "global\n  tune.http.maxhdr 10\n",
             config: fe_be("", ""),
-            clients: vec![vec![fields(9)], vec![fields(10)]],
+            clients: vec![
+                vec![fields(9)],
+                vec![fields(10)],
+                vec![b"GET /headers-9 HTTP/1.1\r\nHost: h\r\n\r\n".to_vec()],
+                vec![b"GET /headers-10 HTTP/1.1\r\nHost: h\r\n\r\n".to_vec()],
+            ],
             half_close: false,
         },
         one(
