@@ -699,6 +699,31 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 .collect(),
             half_close: false,
         },
+        Scenario {
+            name: "http/1.0 clients under server-close",
+            global: "",
+            config: fe_be(&lines(&["option http-server-close", "option forwardfor"]), ""),
+            clients: vec![
+                vec![b"GET /a HTTP/1.0\r\n\r\n".to_vec()],
+                vec![
+                    b"GET /b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".to_vec(),
+                    b"GET /c HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".to_vec(),
+                ],
+                vec![b"GET /http10 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".to_vec()],
+            ],
+            half_close: false,
+        },
+        Scenario {
+            name: "http/1.0 clients under httpclose",
+            global: "",
+            config: fe_be(&lines(&["option httpclose"]), ""),
+            clients: vec![
+                vec![b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".to_vec()],
+                vec![b"GET /http10 HTTP/1.0\r\n\r\n".to_vec()],
+                vec![b"GET /chunked HTTP/1.1\r\nHost: h\r\n\r\n".to_vec()],
+            ],
+            half_close: false,
+        },
     ];
     // One scenario per malformed-request row of reference §6.8: nothing reaches the server.
     for (name, raw) in [
