@@ -96,6 +96,16 @@ const PAGES: &[(u16, &str, &str)] = &[
         "Payload Too Large",
         "The request entity exceeds the maximum allowed.",
     ),
+    (
+        421,
+        "Misdirected Request",
+        "Request sent to a non-authoritative server.",
+    ),
+    (
+        422,
+        "Unprocessable Content",
+        "The server cannot process the contained instructions.",
+    ),
     (425, "Too Early", "Your browser sent early data."),
     (
         429,
@@ -158,11 +168,17 @@ pub fn default_page(code: u16) -> Option<DefaultPage> {
 }
 
 /// The raw page the H1 parser sends before any HTTP processing (400 on a parse error, 408 on a
-/// timeout): capitalised names, `Connection: close` before `Content-Type` (reference §6.7).
+/// timeout, 413 and 422 on refused bodies): capitalised names, and `Connection: close` before
+/// `Content-Type` on 400 and 408 only, as in HAProxy's `http_err_msgs` (reference §6.7).
 pub fn raw_h1_page(code: u16) -> Option<Vec<u8>> {
     let (reason, body) = lookup(code)?;
+    let connection = if code == 400 || code == 408 {
+        "Connection: close\r\n"
+    } else {
+        ""
+    };
     let mut out = format!(
-        "HTTP/1.1 {code} {reason}\r\nContent-length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n",
+        "HTTP/1.1 {code} {reason}\r\nContent-length: {}\r\nCache-Control: no-cache\r\n{connection}Content-Type: text/html\r\n\r\n",
         body.len()
     )
     .into_bytes();

@@ -55,11 +55,16 @@ impl Reply {
     }
 }
 
-/// `http-request return [status N] [content-type T] [string S | file F]`.
+/// `http-request return [status N] [content-type T] [string S | file F]`: `content-length`
+/// (except on 1xx and 204), then `content-type` when there is a payload.
 pub fn return_reply(status: u16, content_type: Option<&str>, body: Vec<u8>) -> Reply {
     let mut headers = Headers::new();
-    headers.push(b"content-length", body.len().to_string().as_bytes());
-    if let Some(ct) = content_type {
+    // HAProxy's H1 mux drops content-length from 1xx and 204 responses on output.
+    if !(status < 200 || status == 204) {
+        headers.push(b"content-length", body.len().to_string().as_bytes());
+    }
+    // The content type goes out only with a payload (HAProxy warns and ignores it otherwise).
+    if let Some(ct) = content_type.filter(|_| !body.is_empty()) {
         headers.push(b"content-type", ct.as_bytes());
     }
     Reply {

@@ -47,6 +47,9 @@ pub struct ChunkStep {
 pub struct ChunkedDecoder {
     state: State,
     trailers: usize,
+    trailer_bytes: Vec<u8>,
+    /// The trailer line being read has its `:` (a line without one is refused, as in HAProxy).
+    trailer_colon: bool,
 }
 
 impl Default for ChunkedDecoder {
@@ -57,6 +60,8 @@ impl Default for ChunkedDecoder {
                 value: 0,
             },
             trailers: 0,
+            trailer_bytes: Vec::new(),
+            trailer_colon: false,
         }
     }
 }
@@ -72,12 +77,19 @@ impl ChunkedDecoder {
         self.state == State::Done
     }
 
+    /// The raw trailer section read so far (its lines and the final empty line), at most
+    /// [`MAX_TRAILERS_LEN`] bytes; empty when the body has no trailers.
+    pub fn trailers(&self) -> &[u8] {
+        &self.trailer_bytes
+    }
+
     /// Consumes framing bytes from `input` until it meets payload (returned as a range), the end of
     /// the body, or the end of the input.
     ///
     /// # Errors
     /// [`H1Error::ChunkSize`] for a malformed size line, [`H1Error::ChunkCrlf`] when data is not
-    /// followed by a line end, [`H1Error::TrailersTooLarge`] past [`MAX_TRAILERS_LEN`].
+    /// followed by a line end, [`H1Error::Trailer`] for a trailer line without `:`,
+    /// [`H1Error::TrailersTooLarge`] past [`MAX_TRAILERS_LEN`].
     pub fn advance(&mut self, input: &[u8]) -> Result<ChunkStep, H1Error> {
         let mut i = 0usize;
         while let Some(&b) = input.get(i) {
@@ -163,17 +175,31 @@ impl ChunkedDecoder {
                 if self.trailers > MAX_TRAILERS_LEN {
                     return Err(H1Error::TrailersTooLarge);
                 }
+                self.trailer_bytes.push(b);
                 let empty = self.state == State::TrailerStart;
+                if empty {
+                    self.trailer_colon = false;
+                }
                 match b {
+                    b'\r' | b'\n' if !empty && !self.trailer_colon => {
+                        return Err(H1Error::Trailer);
+                    }
                     b'\r' => State::TrailerLf { empty },
                     b'\n' if empty => State::Done,
                     b'\n' => State::TrailerStart,
+                    b':' => {
+                        self.trailer_colon = true;
+                        State::TrailerLine
+                    }
                     _ => State::TrailerLine,
                 }
             }
             State::TrailerLf { empty } => match b {
                 b'\n' if empty => State::Done,
-                b'\n' => State::TrailerStart,
+                b'\n' => {
+                    self.trailer_bytes.push(b);
+                    State::TrailerStart
+                }
                 _ => return Err(H1Error::ChunkCrlf),
             },
             State::Data { .. } | State::Done => self.state,

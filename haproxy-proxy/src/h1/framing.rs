@@ -55,16 +55,95 @@ pub fn connection_header_for(version: Version, keep_alive: bool) -> Option<&'sta
     }
 }
 
-/// The `connection` header value added to a response (always sent as HTTP/1.1) for a client
-/// speaking `client_version`: `close` whenever the connection closes afterwards, `keep-alive`
-/// for an HTTP/1.0 client kept alive (reference §0 item 11).
+/// The `connection` header value added to a response HAProxy generates (always HTTP/1.1) for a
+/// client speaking `client_version`: `close` whenever the connection closes afterwards,
+/// `keep-alive` for an HTTP/1.0 client kept alive (reference §0 item 11).
 pub fn response_connection_header(
     client_version: Version,
     keep_alive: bool,
 ) -> Option<&'static str> {
-    match (keep_alive, client_version.is_11_or_later()) {
-        (false, _) => Some("close"),
-        (true, false) => Some("keep-alive"),
-        (true, true) => None,
+    forwarded_response_connection_header(client_version, Version::HTTP_11, keep_alive)
+}
+
+/// The `connection` header value HAProxy's H1 mux adds to a response of version
+/// `response_version` answering a request of version `request_version`: when the client
+/// connection stays open, `keep-alive` if either message is HTTP/1.0; when it closes, `close`
+/// only on an HTTP/1.1 response (an HTTP/1.0 response closes by default).
+pub fn forwarded_response_connection_header(
+    request_version: Version,
+    response_version: Version,
+    keep_alive: bool,
+) -> Option<&'static str> {
+    let both_11 = request_version.is_11_or_later() && response_version.is_11_or_later();
+    match (keep_alive, both_11, response_version.is_11_or_later()) {
+        (true, false, _) => Some("keep-alive"),
+        (false, _, true) => Some("close"),
+        _ => None,
+    }
+}
+
+/// The Content-Length value HAProxy forwards: the last number of the first field, as written
+/// (`2, 2` becomes `2`); `None` without the header.
+pub(crate) fn first_length_word(headers: &Headers) -> Option<Vec<u8>> {
+    let first = headers.get("content-length")?;
+    first
+        .split(|&b| b == b',')
+        .map(<[u8]>::trim_ascii)
+        .rfind(|w| !w.is_empty())
+        .map(<[u8]>::to_vec)
+}
+
+/// What a `Transfer-Encoding` field list says, read as HAProxy's H1 parser reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Codings {
+    /// `chunked` is the last coding.
+    pub(crate) chunked_last: bool,
+    /// A coding other than `chunked` appears.
+    pub(crate) other: bool,
+}
+
+/// Reads every `transfer-encoding` field. For a request, `chunked` twice or a coding after
+/// `chunked` is an error; for a response only `chunked` twice is.
+///
+/// # Errors
+/// [`H1Error::TransferEncoding`] for the cases above.
+pub(crate) fn codings(headers: &Headers, request: bool) -> Result<Codings, H1Error> {
+    let mut c = Codings {
+        chunked_last: false,
+        other: false,
+    };
+    let mut seen_chunked = false;
+    for t in headers.tokens("transfer-encoding") {
+        if t == "chunked" {
+            if seen_chunked {
+                return Err(H1Error::TransferEncoding);
+            }
+            seen_chunked = true;
+            c.chunked_last = true;
+        } else {
+            if request && seen_chunked {
+                return Err(H1Error::TransferEncoding);
+            }
+            c.chunked_last = false;
+            c.other = true;
+        }
+    }
+    Ok(c)
+}
+
+/// True when `headers` ask for a websocket upgrade (`Connection: upgrade` + `Upgrade: websocket`)
+/// without the key HAProxy's H1 mux requires: a 24-character `sec-websocket-key` on a request,
+/// a `sec-websocket-accept` on a response.
+pub(crate) fn websocket_key_missing(headers: &Headers, request: bool) -> bool {
+    let upgrade = headers.contains("upgrade")
+        && headers.tokens("connection").iter().any(|t| t == "upgrade")
+        && headers.tokens("upgrade").iter().any(|t| t == "websocket");
+    if !upgrade {
+        return false;
+    }
+    if request {
+        !headers.get_all("sec-websocket-key").any(|v| v.len() == 24)
+    } else {
+        !headers.contains("sec-websocket-accept")
     }
 }

@@ -87,6 +87,47 @@ impl Headers {
         before - self.fields.len()
     }
 
+    /// Gives every field called `name` the value `value`, in place; returns how many changed.
+    pub fn set_all(&mut self, name: &str, value: &[u8]) -> usize {
+        let mut changed = 0;
+        for i in 0..self.fields.len() {
+            let Some(&f) = self.fields.get(i) else { break };
+            let is_name = self
+                .arena
+                .get(f.start..f.start + f.name_len)
+                .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()));
+            if !is_name {
+                continue;
+            }
+            let start = self.arena.len();
+            self.arena.extend_from_within(f.start..f.start + f.name_len);
+            self.arena.extend_from_slice(value);
+            if let Some(slot) = self.fields.get_mut(i) {
+                *slot = Field {
+                    start,
+                    name_len: f.name_len,
+                    value_len: value.len(),
+                };
+            }
+            changed += 1;
+        }
+        changed
+    }
+
+    /// Keeps the first field called `name` with the value `value` and removes the others.
+    pub fn set_first_only(&mut self, name: &str, value: &[u8]) {
+        let mut seen = false;
+        self.retain(|n, _| {
+            if !n.eq_ignore_ascii_case(name.as_bytes()) {
+                return true;
+            }
+            let keep = !seen;
+            seen = true;
+            keep
+        });
+        self.set_all(name, value);
+    }
+
     /// Keeps only the fields for which `keep(name, value)` is true, in order.
     pub fn retain(&mut self, mut keep: impl FnMut(&[u8], &[u8]) -> bool) {
         let arena = &self.arena;

@@ -4,7 +4,9 @@
 //! or an error that carries the status HAProxy would answer with (reference §6.8).
 //! See `LIFECYCLE.md` beside this module for how a connection moves through the stages.
 
+mod authority;
 mod chunked;
+mod connection;
 mod error;
 mod framing;
 mod headers;
@@ -15,8 +17,13 @@ mod response;
 mod tests;
 
 pub use chunked::{ChunkStep, ChunkedDecoder, MAX_CHUNK_SIZE_DIGITS, MAX_TRAILERS_LEN};
+pub(crate) use connection::clean_connection_headers;
 pub use error::H1Error;
-pub use framing::{BodyFraming, connection_header_for, response_connection_header};
+pub(crate) use framing::first_length_word;
+pub use framing::{
+    BodyFraming, connection_header_for, forwarded_response_connection_header,
+    response_connection_header,
+};
 pub use headers::Headers;
 pub use limits::{
     DEFAULT_BUFSIZE, DEFAULT_MAXHDR, DEFAULT_MAXREWRITE, H1Limits, HTX_BLOCK, HTX_HEADER,
@@ -43,6 +50,16 @@ impl Version {
     /// True for HTTP/1.1 and anything later (keep-alive by default).
     pub fn is_11_or_later(self) -> bool {
         (self.major, self.minor) >= (1, 1)
+    }
+
+    /// The version as HAProxy's H1 mux writes it on output: `HTTP/1.1` for 1.1 and anything
+    /// later (so `HTTP/1.2` and `HTTP/2.0` become `HTTP/1.1`), else the version as received.
+    pub fn on_wire(self) -> Version {
+        if self.is_11_or_later() {
+            Version::HTTP_11
+        } else {
+            self
+        }
     }
 }
 

@@ -30,6 +30,80 @@ const STACK_FIELDS: usize = 128;
 pub fn parse_request(buf: &[u8], limits: &H1Limits) -> Result<Parsed<RequestHead>, H1Error> {
     let max_head = limits.max_head();
     let window = buf.get(..buf.len().min(max_head)).unwrap_or(buf);
+    let unfolded = unfold(window);
+    let window = unfolded.as_deref().unwrap_or(window);
+    // HAProxy skips repeated spaces between the parts of the request line; httparse refuses them.
+    match collapse_request_line(window) {
+        Some((collapsed, removed)) => match parse_window(&collapsed, limits)? {
+            Parsed::Complete { head, len } => Ok(Parsed::Complete {
+                head,
+                len: len + removed,
+            }),
+            Parsed::Partial => Ok(Parsed::Partial),
+        },
+        None => parse_window(window, limits),
+    }
+}
+
+/// The head with every run of spaces in the request line reduced to one, and how many bytes
+/// went; `None` when the request line has no such run (or is not complete yet).
+fn collapse_request_line(window: &[u8]) -> Option<(Vec<u8>, usize)> {
+    let eol = window.iter().position(|&b| b == b'\n')?;
+    let line = window.get(..eol)?;
+    if !line.windows(2).any(|w| w == b"  ") {
+        return None;
+    }
+    let mut out = Vec::with_capacity(window.len());
+    for (i, &b) in line.iter().enumerate() {
+        if b == b' ' && i > 0 && line.get(i - 1) == Some(&b' ') {
+            continue;
+        }
+        out.push(b);
+    }
+    let removed = line.len() - out.len();
+    out.extend_from_slice(window.get(eol..)?);
+    Some((out, removed))
+}
+
+/// Replaces obsolete line folding in the header section (a line end followed by a space or a
+/// tab) with spaces, as HAProxy's H1 parser does (`X: a\r\n b` becomes `a   b`); positions
+/// are kept. `None` when the head has no folded line.
+fn unfold(window: &[u8]) -> Option<Vec<u8>> {
+    // One pass in the common case: no line end followed by a space or a tab.
+    let is_fold =
+        |i: usize| window.get(i) == Some(&b'\n') && matches!(window.get(i + 1), Some(b' ' | b'\t'));
+    let first_fold = window
+        .windows(2)
+        .position(|w| matches!(w, [b'\n', b' ' | b'\t']))?;
+    let first_lf = window.iter().position(|&b| b == b'\n')?;
+    let end = window
+        .windows(3)
+        .position(|w| w == b"\n\r\n")
+        .into_iter()
+        .chain(window.windows(2).position(|w| w == b"\n\n"))
+        .min()
+        .unwrap_or(window.len());
+    let folds: Vec<usize> = (first_fold.max(first_lf + 1)..end)
+        .filter(|&i| is_fold(i))
+        .collect();
+    if folds.is_empty() {
+        return None;
+    }
+    let mut out = window.to_vec();
+    for i in folds {
+        if let Some(b) = out.get_mut(i) {
+            *b = b' ';
+        }
+        if let Some(b) = i.checked_sub(1).and_then(|j| out.get_mut(j))
+            && *b == b'\r'
+        {
+            *b = b' ';
+        }
+    }
+    Some(out)
+}
+
+fn parse_window(window: &[u8], limits: &H1Limits) -> Result<Parsed<RequestHead>, H1Error> {
     let fields = limits.max_fields();
     let mut stack = [httparse::EMPTY_HEADER; STACK_FIELDS];
     let mut heap;
@@ -42,12 +116,13 @@ pub fn parse_request(buf: &[u8], limits: &H1Limits) -> Result<Parsed<RequestHead
     match parse_with(window, window, slots, limits) {
         Ok(Some(p)) => Ok(p),
         Err(H1Error::Syntax("header value")) => {
-            // HAProxy accepts control characters (except NUL, CR, LF) inside header values; httparse
-            // does not. Parse a copy where they are masked, then take the values from the original.
+            // HAProxy accepts control characters (NUL included, CR and LF excepted) inside header
+            // values; httparse does not. Parse a copy where they are masked, then take the values
+            // from the original.
             let masked: Vec<u8> = window
                 .iter()
                 .map(|&b| {
-                    if matches!(b, 0x01..=0x08 | 0x0b | 0x0c | 0x0e..=0x1f | 0x7f) {
+                    if matches!(b, 0x00..=0x08 | 0x0b | 0x0c | 0x0e..=0x1f | 0x7f) {
                         b'!'
                     } else {
                         b
@@ -109,18 +184,29 @@ fn parse_with<'a>(
     if uri.contains('#') {
         return Err(H1Error::Fragment);
     }
+    // HAProxy refuses URI bytes outside the visible ASCII range (httparse lets UTF-8 through).
+    if uri.bytes().any(|b| !(0x21..=0x7e).contains(&b)) {
+        return Err(H1Error::Syntax("uri"));
+    }
     let mut headers = Headers::new();
     let mut hosts = 0usize;
     for h in req.headers.iter() {
-        if h.name.eq_ignore_ascii_case("host") {
-            hosts += 1;
-            if hosts > 1 {
-                return Err(H1Error::DuplicateHost);
-            }
-        }
         // The value's offset in `window` is the same in `original` (masking keeps positions).
         let off = (h.value.as_ptr() as usize).saturating_sub(window.as_ptr() as usize);
         let value = original.get(off..off + h.value.len()).unwrap_or(h.value);
+        if h.name.eq_ignore_ascii_case("host") {
+            hosts += 1;
+            if hosts > 1 {
+                // HAProxy drops a repeated Host with the same value and refuses a different one.
+                if headers
+                    .get("host")
+                    .is_some_and(|v| v.eq_ignore_ascii_case(value))
+                {
+                    continue;
+                }
+                return Err(H1Error::DuplicateHost);
+            }
+        }
         headers.push(h.name.as_bytes(), value);
     }
     // HAProxy stores the version as `HTTP/x.y` (8 bytes) and each field as name + trimmed value.
@@ -130,14 +216,16 @@ fn parse_with<'a>(
             limit: limits.max_head(),
         });
     }
-    let head = RequestHead {
+    let mut head = RequestHead {
         method: method.to_owned(),
         uri: uri.to_owned(),
         version: Version { major: 1, minor },
         headers,
     };
     // Validate the framing now, so that a bad Content-Length is a parse error (400).
-    head.framing()?;
+    let framing = head.framing()?;
+    head.check_after_parse(framing)?;
+    super::authority::check_and_normalize(&mut head)?;
     Ok(Some(Parsed::Complete { head, len }))
 }
 
@@ -187,21 +275,51 @@ impl RequestHead {
     /// [`H1Error::ContentLength`] for invalid or conflicting lengths, [`H1Error::TransferEncoding`]
     /// when Transfer-Encoding does not end with `chunked` (HTTP/1.0 with chunked is accepted, as in HAProxy).
     pub fn framing(&self) -> Result<BodyFraming, H1Error> {
-        let te = self.headers.tokens("transfer-encoding");
-        if self.headers.contains("transfer-encoding") {
-            if te.last().map(String::as_str) != Some("chunked") {
-                return Err(H1Error::TransferEncoding);
-            }
-            if te.iter().filter(|t| *t == "chunked").count() > 1 {
+        let cl = super::framing::content_length(&self.headers)?;
+        let framing = if self.headers.contains("transfer-encoding") {
+            if !super::framing::codings(&self.headers, true)?.chunked_last {
                 return Err(H1Error::TransferEncoding);
             }
             // Transfer-Encoding wins over Content-Length (the length is dropped when forwarding).
-            return Ok(BodyFraming::Chunked);
+            BodyFraming::Chunked
+        } else {
+            cl.map_or(BodyFraming::None, BodyFraming::Length)
+        };
+        // HAProxy ignores the framing headers of a CONNECT request: the tunnel follows.
+        Ok(if self.is_connect() {
+            BodyFraming::None
+        } else {
+            framing
+        })
+    }
+
+    /// True when HAProxy's H1 parser forces the connection to close after this message:
+    /// Transfer-Encoding together with Content-Length, or on HTTP/1.0.
+    pub fn forces_close(&self) -> bool {
+        self.headers.contains("transfer-encoding")
+            && (self.headers.contains("content-length") || !self.version.is_11_or_later())
+    }
+
+    /// The checks HAProxy's H1 mux makes once the head is parsed, after the 400s: an HTTP/1.0
+    /// GET, HEAD or DELETE with a body (413), a transfer-coding other than chunked (422), then a
+    /// websocket upgrade without its key (400).
+    fn check_after_parse(&self, framing: BodyFraming) -> Result<(), H1Error> {
+        let with_body = matches!(framing, BodyFraming::Chunked | BodyFraming::Length(1..));
+        if !self.version.is_11_or_later()
+            && with_body
+            && matches!(self.method.as_str(), "GET" | "HEAD" | "DELETE")
+        {
+            return Err(H1Error::PayloadForbidden);
         }
-        match super::framing::content_length(&self.headers)? {
-            Some(n) => Ok(BodyFraming::Length(n)),
-            None => Ok(BodyFraming::None),
+        if self.headers.contains("transfer-encoding")
+            && super::framing::codings(&self.headers, true)?.other
+        {
+            return Err(H1Error::UnknownCoding);
         }
+        if super::framing::websocket_key_missing(&self.headers, true) {
+            return Err(H1Error::WebsocketKey);
+        }
+        Ok(())
     }
 
     /// True when the client asked for `Expect: 100-continue`.
@@ -226,13 +344,14 @@ impl RequestHead {
         }
     }
 
-    /// Writes the head as it goes to the server: names lowercased, `Content-Length` dropped when chunked.
+    /// Writes the head as it goes to the server: names lowercased, the version as HAProxy writes
+    /// it ([`Version::on_wire`]).
     pub fn write_to(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(self.method.as_bytes());
         out.push(b' ');
         out.extend_from_slice(self.uri.as_bytes());
         out.push(b' ');
-        out.extend_from_slice(self.version.to_string().as_bytes());
+        out.extend_from_slice(self.version.on_wire().to_string().as_bytes());
         out.extend_from_slice(b"\r\n");
         self.headers.write_to(out);
         out.extend_from_slice(b"\r\n");

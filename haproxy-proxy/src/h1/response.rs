@@ -52,6 +52,11 @@ pub fn parse_response(buf: &[u8], limits: &H1Limits) -> Result<Parsed<ResponseHe
         headers,
     };
     head.framing(false)?;
+    // COMPAT: HAProxy also checks the accept value against the request's key; we only check
+    // that it is there.
+    if super::framing::websocket_key_missing(&head.headers, false) {
+        return Err(H1Error::WebsocketKey);
+    }
     Ok(Parsed::Complete { head, len })
 }
 
@@ -69,12 +74,12 @@ impl ResponseHead {
             return Ok(BodyFraming::None);
         }
         if self.headers.contains("transfer-encoding") {
-            let te = self.headers.tokens("transfer-encoding");
-            return Ok(if te.last().map(String::as_str) == Some("chunked") {
-                BodyFraming::Chunked
-            } else {
-                BodyFraming::UntilClose
-            });
+            // HAProxy refuses any coding other than chunked in a response (the client gets 502).
+            let c = super::framing::codings(&self.headers, false)?;
+            if c.other || !c.chunked_last {
+                return Err(H1Error::UnknownCoding);
+            }
+            return Ok(BodyFraming::Chunked);
         }
         match super::framing::content_length(&self.headers)? {
             Some(n) => Ok(BodyFraming::Length(n)),
@@ -82,9 +87,25 @@ impl ResponseHead {
         }
     }
 
-    /// Writes the head as it goes to the client: `HTTP/1.1 <status> <reason>`, names lowercased.
+    /// True when HAProxy's H1 parser forces the server connection to close after this message:
+    /// Transfer-Encoding together with Content-Length, or on HTTP/1.0.
+    pub fn forces_close(&self) -> bool {
+        self.headers.contains("transfer-encoding")
+            && (self.headers.contains("content-length") || !self.version.is_11_or_later())
+    }
+
+    /// Writes the head as it goes to the client: the version as HAProxy writes it
+    /// ([`Version::on_wire`]), names lowercased.
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(format!("HTTP/1.1 {} {}\r\n", self.status, self.reason).as_bytes());
+        out.extend_from_slice(
+            format!(
+                "{} {} {}\r\n",
+                self.version.on_wire(),
+                self.status,
+                self.reason
+            )
+            .as_bytes(),
+        );
         self.headers.write_to(out);
         out.extend_from_slice(b"\r\n");
     }

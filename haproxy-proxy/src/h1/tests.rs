@@ -36,7 +36,14 @@ fn accepts_what_haproxy_accepts() {
         Some(&b"a\x01b\x7f"[..]),
         "control bytes are kept as sent"
     );
-    assert!(req(b"GET / HTTP/1.1\r\nX: a\x00b\r\n\r\n").is_err());
+    // Observed on 2.6.12: a NUL inside a value is forwarded too.
+    let nul = complete(b"GET / HTTP/1.1\r\nX: a\x00b\r\n\r\n");
+    assert_eq!(nul.headers.get("x"), Some(&b"a\x00b"[..]));
+    // Repeated spaces in the request line are skipped; the whole head is still consumed.
+    let sp = complete(b"GET  /a   HTTP/1.1\r\n\r\n");
+    assert_eq!((sp.method.as_str(), sp.uri.as_str()), ("GET", "/a"));
+    // URI bytes outside visible ASCII are refused.
+    assert!(req(b"GET /\xc3\xbc HTTP/1.1\r\n\r\n").is_err());
     let te10 = complete(b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n");
     assert_eq!(te10.framing(), Ok(BodyFraming::Chunked));
     let h = complete(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n");
@@ -334,4 +341,148 @@ proptest! {
         prop_assert_eq!(out, chunks.concat());
         prop_assert_eq!(used, wire.len());
     }
+}
+
+#[test]
+fn codings_and_bodies_haproxy_refuses_after_parsing() {
+    for (input, want, status) in [
+        (
+            &b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"[..],
+            H1Error::UnknownCoding,
+            422,
+        ),
+        (
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+            H1Error::TransferEncoding,
+            400,
+        ),
+        (
+            b"GET / HTTP/1.0\r\nContent-Length: 2\r\n\r\n",
+            H1Error::PayloadForbidden,
+            413,
+        ),
+        (
+            b"DELETE / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+            H1Error::PayloadForbidden,
+            413,
+        ),
+        (
+            b"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: short\r\n\r\n",
+            H1Error::WebsocketKey,
+            400,
+        ),
+    ] {
+        assert_eq!(req(input).err(), Some(want.clone()));
+        assert_eq!(want.request_status(), status);
+    }
+    // Still accepted: a body on HTTP/1.0 POST, an empty body on HTTP/1.0 GET, a proper key.
+    complete(b"POST / HTTP/1.0\r\nContent-Length: 2\r\n\r\n");
+    complete(b"GET / HTTP/1.0\r\nContent-Length: 0\r\n\r\n");
+    complete(b"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+}
+
+#[test]
+fn te_with_cl_or_on_http10_forces_close() {
+    let h = complete(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n");
+    assert!(h.forces_close());
+    let h = complete(b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n");
+    assert!(h.forces_close());
+    let h = complete(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+    assert!(!h.forces_close());
+}
+
+#[test]
+fn repeated_identical_host_is_dropped() {
+    let h = complete(b"GET / HTTP/1.1\r\nHost: a\r\nHost: A\r\n\r\n");
+    assert_eq!(h.headers.get_all("host").count(), 1);
+}
+
+#[test]
+fn authority_is_checked_and_default_ports_dropped() {
+    let h = complete(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+    assert_eq!(h.headers.get("host"), Some(&b"example.com"[..]));
+    assert_eq!(h.uri, "example.com:443");
+    assert_eq!(h.framing(), Ok(BodyFraming::None));
+    let h = complete(b"CONNECT example.com:8443 HTTP/1.1\r\nHost: example.com:8443\r\n\r\n");
+    assert_eq!(h.headers.get("host"), Some(&b"example.com:8443"[..]));
+    complete(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com\r\n\r\n");
+    let h = complete(b"GET http://h:80/x?q HTTP/1.1\r\nHost: h:80\r\n\r\n");
+    assert_eq!(
+        (h.uri.as_str(), h.headers.get("host")),
+        ("http://h/x?q", Some(&b"h"[..]))
+    );
+    let h = complete(b"GET https://h:8443/x HTTP/1.1\r\nHost: h:8443\r\n\r\n");
+    assert_eq!(h.uri, "https://h:8443/x");
+    for bad in [
+        &b"CONNECT example.com HTTP/1.1\r\n\r\n"[..],
+        b"CONNECT example.com:8443 HTTP/1.1\r\nHost: example.com\r\n\r\n",
+        b"CONNECT example.com:443 HTTP/1.1\r\nHost: other.com:443\r\n\r\n",
+        b"GET http://a/x HTTP/1.1\r\nHost: b\r\n\r\n",
+    ] {
+        assert_eq!(req(bad).err(), Some(H1Error::Authority));
+    }
+}
+
+#[test]
+fn versions_and_connection_values_on_output() {
+    let v = |major, minor| Version { major, minor };
+    assert_eq!(v(1, 2).on_wire(), Version::HTTP_11);
+    assert_eq!(v(2, 0).on_wire(), Version::HTTP_11);
+    assert_eq!(v(1, 0).on_wire(), Version::HTTP_10);
+    let (v10, v11) = (Version::HTTP_10, Version::HTTP_11);
+    // (request, response, keep-alive) -> value, as HAProxy's h1_update_res_conn_value.
+    for (rq, rs, ka, want) in [
+        (v11, v11, true, None),
+        (v10, v11, true, Some("keep-alive")),
+        (v11, v10, true, Some("keep-alive")),
+        (v11, v11, false, Some("close")),
+        (v10, v11, false, Some("close")),
+        (v11, v10, false, None),
+    ] {
+        assert_eq!(
+            forwarded_response_connection_header(rq, rs, ka),
+            want,
+            "{rq} {rs} {ka}"
+        );
+    }
+}
+
+#[test]
+fn responses_with_other_codings_are_refused() {
+    assert_eq!(
+        resp(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n").err(),
+        Some(H1Error::UnknownCoding)
+    );
+    assert_eq!(
+        resp(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").err(),
+        Some(H1Error::UnknownCoding)
+    );
+    assert_eq!(
+        resp(b"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n").err(),
+        Some(H1Error::WebsocketKey)
+    );
+}
+
+#[test]
+fn folded_header_lines_are_unfolded_with_spaces() {
+    let h = complete(b"GET / HTTP/1.1\r\nX-Fold: a\r\n b\r\nX-Tab: c\n\td\r\n\r\n");
+    assert_eq!(h.headers.get("x-fold"), Some(&b"a   b"[..]));
+    // The line end becomes spaces; the folding space or tab itself stays.
+    assert_eq!(h.headers.get("x-tab"), Some(&b"c \td"[..]));
+    // The body after the head is never touched.
+    let raw = b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\n\n x";
+    assert!(matches!(req(raw), Ok(Parsed::Complete { len, .. }) if len == raw.len() - 3));
+}
+
+#[test]
+fn trailer_lines_need_a_colon() {
+    let mut d = ChunkedDecoder::new();
+    assert_eq!(
+        d.advance(b"0\r\nNoColon\r\n\r\n").err(),
+        Some(H1Error::Trailer)
+    );
+    let mut d = ChunkedDecoder::new();
+    let step = d.advance(b"0\r\nX-A: 1\r\n\r\n").unwrap();
+    assert!(step.done);
+    assert_eq!(d.trailers(), b"X-A: 1\r\n\r");
 }

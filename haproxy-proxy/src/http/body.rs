@@ -9,8 +9,10 @@ use crate::h1::{BodyFraming, ChunkedDecoder, DEFAULT_BUFSIZE};
 /// Why a body could not be relayed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum BodyError {
-    /// The reading side failed, closed early or sent bad framing.
+    /// The reading side failed or closed early.
     Source,
+    /// The reading side sent bad chunked framing.
+    Framing,
     /// The reading side timed out.
     SourceTimeout,
     /// The writing side failed.
@@ -46,6 +48,9 @@ pub(crate) async fn fill<R: AsyncRead + Unpin>(
 
 /// Relays a body framed by `framing` from `r` (whose already-read bytes are in `buf`) to `w`.
 /// Bytes past the body stay in `buf` (a pipelined next message). Returns the bytes relayed.
+///
+/// A chunked body is re-encoded as HAProxy's H1 mux does: the payload decoded from one read
+/// goes out as one chunk, chunk extensions are dropped and trailer names are lowercased.
 pub(crate) async fn relay<R, W>(
     r: &mut R,
     buf: &mut Vec<u8>,
@@ -65,6 +70,7 @@ where
         _ => 0,
     };
     let mut decoder = ChunkedDecoder::new();
+    let mut encoded: Vec<u8> = Vec::new();
     loop {
         let (take, done) = match framing {
             BodyFraming::Length(_) => {
@@ -75,30 +81,26 @@ where
                 (take, remaining == 0)
             }
             BodyFraming::Chunked => {
-                let mut used = 0usize;
-                while !decoder.is_done() {
-                    let step = decoder
-                        .advance(buf.get(used..).unwrap_or_default())
-                        .map_err(|_| BodyError::Source)?;
-                    if step.consumed == 0 {
-                        break;
-                    }
-                    used += step.consumed;
-                }
+                encoded.clear();
+                let used = reencode(&mut decoder, buf, &mut encoded)?;
                 (used, decoder.is_done())
             }
             BodyFraming::UntilClose => (buf.len(), false),
             BodyFraming::None => (0, true),
         };
-        if take > 0 {
-            let data = buf.get(..take).unwrap_or_default();
+        let data = if framing == BodyFraming::Chunked {
+            encoded.as_slice()
+        } else {
+            buf.get(..take).unwrap_or_default()
+        };
+        if !data.is_empty() {
             match timed(write_timeout, w.write_all(data)).await {
                 Some(Ok(())) => {}
                 _ => return Err(BodyError::Sink),
             }
-            total += take as u64;
-            buf.drain(..take);
+            total += data.len() as u64;
         }
+        buf.drain(..take);
         if done {
             return Ok(total);
         }
@@ -110,4 +112,63 @@ where
             };
         }
     }
+}
+
+/// Decodes what `buf` holds of a chunked body and appends its re-encoding to `out`: one chunk
+/// for all the payload found, then the last chunk and the trailers once the body ends.
+/// Returns how many bytes of `buf` were consumed.
+pub(crate) fn reencode(
+    decoder: &mut ChunkedDecoder,
+    buf: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<usize, BodyError> {
+    let mut used = 0usize;
+    let mut payload: Vec<&[u8]> = Vec::new();
+    while !decoder.is_done() {
+        let rest = buf.get(used..).unwrap_or_default();
+        let step = decoder.advance(rest).map_err(|_| BodyError::Framing)?;
+        if let Some(range) = step.data {
+            payload.push(rest.get(range).unwrap_or_default());
+        }
+        if step.consumed == 0 {
+            break;
+        }
+        used += step.consumed;
+    }
+    let len: usize = payload.iter().map(|p| p.len()).sum();
+    if len > 0 {
+        out.extend_from_slice(format!("{len:x}\r\n").as_bytes());
+        for p in payload {
+            out.extend_from_slice(p);
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    if decoder.is_done() {
+        out.extend_from_slice(b"0\r\n");
+        for line in decoder.trailers().split(|&b| b == b'\n') {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.is_empty() {
+                continue;
+            }
+            let (name, value) = match line.iter().position(|&b| b == b':') {
+                Some(colon) => (
+                    line.get(..colon).unwrap_or_default(),
+                    line.get(colon + 1..).unwrap_or_default(),
+                ),
+                None => (line, &b""[..]),
+            };
+            out.extend(name.trim_ascii().iter().map(u8::to_ascii_lowercase));
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.trim_ascii());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    Ok(used)
+}
+
+/// True when `bytes`, the start of a chunked body, has no framing error so far (HAProxy's H1
+/// mux parses the body bytes that arrive with the head before anything is forwarded).
+pub(crate) fn chunked_prefix_valid(bytes: &[u8]) -> bool {
+    reencode(&mut ChunkedDecoder::new(), bytes, &mut Vec::new()).is_ok()
 }

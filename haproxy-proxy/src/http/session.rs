@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::body::{BodyError, fill, relay, timed};
+use super::body::{BodyError, chunked_prefix_valid, fill, relay, timed};
 use super::pool::ServerPool;
 use super::rules::{RequestRule, RuleAction};
 use crate::counters::Counters;
@@ -15,8 +15,9 @@ use crate::errors::{Reply, raw_h1_page, redirect_reply};
 use crate::facts::StreamFacts;
 use crate::forward::{ForwardTimeouts, forward};
 use crate::h1::{
-    BodyFraming, Parsed, RequestHead, ResponseHead, Version, connection_header_for, parse_request,
-    parse_response, response_connection_header,
+    BodyFraming, Parsed, RequestHead, ResponseHead, Version, clean_connection_headers,
+    connection_header_for, first_length_word, forwarded_response_connection_header, parse_request,
+    parse_response,
 };
 use crate::route::{ChooseBackend, PickServer, StreamView};
 use crate::settings::{BackendSettings, ConnMode, FrontendSettings};
@@ -177,15 +178,32 @@ async fn read_head<C: AsyncRead + Unpin>(
     let deadline = t.request_head().map(|d| from + d);
     loop {
         match parse_request(buf, &fe.limits) {
-            Ok(Parsed::Complete { head, len }) => return HeadOutcome::Head(Box::new(head), len),
+            Ok(Parsed::Complete { head, len }) => {
+                // HAProxy's H1 mux also parses the body bytes that came with the head: a bad
+                // chunk there is a parse error (400) before anything is forwarded.
+                if head.framing() == Ok(BodyFraming::Chunked)
+                    && !chunked_prefix_valid(buf.get(len..).unwrap_or_default())
+                {
+                    return HeadOutcome::Raw(
+                        400,
+                        Termination::new(Side::Proxy, StreamState::Request),
+                    );
+                }
+                return HeadOutcome::Head(Box::new(head), len);
+            }
             Ok(Parsed::Partial) => {}
-            Err(_) => {
-                return HeadOutcome::Raw(400, Termination::new(Side::Proxy, StreamState::Request));
+            Err(e) => {
+                return HeadOutcome::Raw(
+                    e.request_status(),
+                    Termination::new(Side::Proxy, StreamState::Request),
+                );
             }
         }
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         match fill(client, buf, left).await {
-            Ok(0) | Err(BodyError::Source | BodyError::Sink) => return HeadOutcome::Quiet,
+            Ok(0) | Err(BodyError::Source | BodyError::Sink | BodyError::Framing) => {
+                return HeadOutcome::Quiet;
+            }
             Ok(_) => {}
             Err(BodyError::SourceTimeout) => {
                 return HeadOutcome::Raw(
@@ -233,7 +251,9 @@ where
     let Ok(req_framing) = req.framing() else {
         return false;
     };
-    let client_ka = ConnMode::client_keeps_alive(fe.conn_mode) && req.wants_keep_alive();
+    // Transfer-Encoding with Content-Length, or on HTTP/1.0, makes HAProxy close afterwards.
+    let client_ka =
+        ConnMode::client_keeps_alive(fe.conn_mode) && req.wants_keep_alive() && !req.forces_close();
     // A generated answer keeps the connection only when no request body is left unread.
     let reply_ka = client_ka && req_framing == BodyFraming::None;
     let mut keep_on_error = reply_ka;
@@ -308,16 +328,8 @@ where
         .choose(&view)
         .and_then(|idx| svc.backends.get(idx).map(|be| (idx, be)));
     let Some((be_idx, be)) = chosen else {
-        return error_reply(
-            svc,
-            client,
-            &req,
-            503,
-            Termination::new(Side::Server, StreamState::Connect),
-            facts,
-            keep_on_error,
-        )
-        .await;
+        let term = Termination::new(Side::Server, StreamState::Connect);
+        return error_then_drain(svc, client, buf, &req, 503, term, facts, client_ka).await;
     };
     facts.backend = Some(be_idx);
     let server_ka = ConnMode::effective(fe.conn_mode, be.conn_mode) == ConnMode::KeepAlive;
@@ -333,7 +345,7 @@ where
     facts.timers.tw = Some(queued);
     let slot = match taken {
         Ok(slot) => slot,
-        Err(f) => return connect_failed(svc, client, &req, f, facts, keep_on_error).await,
+        Err(f) => return connect_failed(svc, client, buf, &req, f, facts, client_ka).await,
     };
     let idx = slot.server();
     // Reuse the session's own connection to that server, else an idle one (safe: not for the
@@ -389,7 +401,7 @@ where
                     c.slot
                 }
                 Err(f) => {
-                    return connect_failed(svc, client, &req, f, facts, keep_on_error).await;
+                    return connect_failed(svc, client, buf, &req, f, facts, client_ka).await;
                 }
             }
         }
@@ -424,70 +436,77 @@ where
         )
         .await;
     }
-    // Request body (Expect: 100-continue is forwarded; the server's 100 is relayed below).
-    if !req.expects_continue() {
-        match relay(client, buf, &mut conn.stream, req_framing, ct, st).await {
-            Ok(n) => {
-                facts.bytes_in += n;
-                keep_on_error = client_ka;
-            }
-            Err(BodyError::Sink) => {
-                keep_on_error = false;
-                return error_reply(
-                    svc,
-                    client,
-                    &req,
-                    502,
-                    Termination::new(Side::Server, StreamState::Data),
-                    facts,
-                    keep_on_error,
-                )
-                .await;
-            }
-            Err(BodyError::Source | BodyError::SourceTimeout) => {
-                facts.termination = Termination::new(Side::Client, StreamState::Data);
-                return false;
+    // Request body and response head. HAProxy forwards the body whenever it comes, Expect:
+    // 100-continue or not; with Expect the server's 100 must reach the client while the body
+    // waits, so both directions run together. While the body flows HAProxy does not expire the
+    // client side: a stalled body ends with the server timeout (504), as observed on 2.6.12.
+    let body_wait = st.or(ct);
+    let mut sbuf: Vec<u8> = Vec::new();
+    // With a body, the response head is awaited while the body flows: the server may answer
+    // (100 Continue, or a final status such as 417 or 413) before it has read it all.
+    let mut body_abandoned = false;
+    let (body, head) = if req.expects_continue() || req_framing != BodyFraming::None {
+        let (mut cr, mut cw) = tokio::io::split(&mut *client);
+        let (mut sr, mut sw) = conn.stream.split();
+        let body_fut = relay(&mut cr, buf, &mut sw, req_framing, body_wait, st);
+        let head_fut = final_response(&mut sr, &mut sbuf, &mut cw, fe, st, ct);
+        tokio::pin!(body_fut, head_fut);
+        tokio::select! {
+            biased;
+            body = &mut body_fut => (body, head_fut.await),
+            head = &mut head_fut => {
+                // A final answer before the whole body: forwarded as HAProxy does; the rest of
+                // the body is not read, so both connections close after the response.
+                body_abandoned = head.is_ok();
+                (Ok(0), head)
             }
         }
+    } else {
+        let head = final_response(&mut conn.stream, &mut sbuf, client, fe, st, ct).await;
+        (Ok(0), head)
+    };
+    let failed = match body {
+        Ok(n) => {
+            facts.bytes_in += n;
+            keep_on_error = client_ka;
+            None
+        }
+        Err(BodyError::Sink) => Some((502, Termination::new(Side::Server, StreamState::Data))),
+        // A bad chunk after the head went out: HAProxy's stream answers 400 and closes.
+        Err(BodyError::Framing) => Some((400, Termination::new(Side::Client, StreamState::Data))),
+        Err(BodyError::SourceTimeout) if st.is_some() => Some((
+            504,
+            Termination::new(Side::ServerTimeout, StreamState::Data),
+        )),
+        Err(BodyError::Source | BodyError::SourceTimeout) => {
+            facts.termination = Termination::new(Side::Client, StreamState::Data);
+            return false;
+        }
+    };
+    if let Some((code, term)) = failed {
+        return error_reply(svc, client, &req, code, term, facts, false).await;
     }
-    let mut sbuf: Vec<u8> = Vec::new();
-    let mut body_sent = !req.expects_continue();
-    let resp = loop {
-        match read_response(&mut conn.stream, &mut sbuf, fe, st).await {
-            Ok(r) if r.status == 100 && !body_sent => {
-                let mut out = Vec::new();
-                r.write_to(&mut out);
-                if !matches!(timed(ct, client.write_all(&out)).await, Some(Ok(()))) {
-                    return false;
-                }
-                body_sent = true;
-                if let Err(_e) = relay(client, buf, &mut conn.stream, req_framing, ct, st).await {
-                    facts.termination = Termination::new(Side::Client, StreamState::Data);
-                    return false;
-                }
-                keep_on_error = client_ka;
-            }
-            Ok(r) if (100..200).contains(&r.status) && r.status != 101 => {}
-            Ok(r) => break r,
-            Err(code) => {
-                let side = if code == 504 {
-                    Side::ServerTimeout
-                } else if sbuf.is_empty() {
-                    Side::Server
-                } else {
-                    Side::Proxy
-                };
-                return error_reply(
-                    svc,
-                    client,
-                    &req,
-                    code,
-                    Termination::new(side, StreamState::Headers),
-                    facts,
-                    keep_on_error,
-                )
-                .await;
-            }
+    let resp = match head {
+        Ok(r) => r,
+        Err(HeadError::ClientGone) => return false,
+        Err(HeadError::Status(code)) => {
+            let side = if code == 504 {
+                Side::ServerTimeout
+            } else if sbuf.is_empty() {
+                Side::Server
+            } else {
+                Side::Proxy
+            };
+            return error_reply(
+                svc,
+                client,
+                &req,
+                code,
+                Termination::new(side, StreamState::Headers),
+                facts,
+                keep_on_error,
+            )
+            .await;
         }
     };
     facts.timers.tr_resp = Some(sent.elapsed());
@@ -525,24 +544,55 @@ where
     let Ok(resp_framing) = resp.framing(req.method.eq_ignore_ascii_case("HEAD")) else {
         return false;
     };
+    // A bad chunk that came with the head is found before the head goes out: 502.
+    if resp_framing == BodyFraming::Chunked && !chunked_prefix_valid(&sbuf) {
+        return error_reply(
+            svc,
+            client,
+            &req,
+            502,
+            Termination::new(Side::Proxy, StreamState::Headers),
+            facts,
+            keep_on_error,
+        )
+        .await;
+    }
+    // The server keeps the connection: HTTP/1.1 without `close`, HTTP/1.0 with `keep-alive`.
+    let resp_conn = resp.headers.tokens("connection");
+    let server_keeps = if resp.version.is_11_or_later() {
+        !resp_conn.iter().any(|t| t == "close")
+    } else {
+        resp_conn.iter().any(|t| t == "keep-alive")
+    };
     let server_reusable = server_ka
-        && resp.version.is_11_or_later()
-        && !resp
-            .headers
-            .tokens("connection")
-            .iter()
-            .any(|t| t == "close")
+        && !body_abandoned
+        && server_keeps
+        && !resp.forces_close()
         && resp_framing != BodyFraming::UntilClose;
     let client_keep = client_ka && resp_framing != BodyFraming::UntilClose;
     let mut resp = resp;
-    strip_connection(&mut resp.headers);
-    if resp_framing == BodyFraming::Chunked {
+    clean_connection_headers(&mut resp.headers);
+    if resp.status == 204 {
+        // HAProxy's H1 mux drops the framing headers of a 204 on output.
         resp.headers.remove("content-length");
+        resp.headers.remove("transfer-encoding");
+    } else if resp_framing == BodyFraming::Chunked {
+        resp.headers.remove("content-length");
+    } else if let Some(w) = first_length_word(&resp.headers) {
+        resp.headers.set_first_only("content-length", &w);
     }
     let mut out = Vec::with_capacity(512);
-    out.extend_from_slice(format!("HTTP/1.1 {} {}\r\n", resp.status, resp.reason).as_bytes());
+    out.extend_from_slice(
+        format!(
+            "{} {} {}\r\n",
+            resp.version.on_wire(),
+            resp.status,
+            resp.reason
+        )
+        .as_bytes(),
+    );
     resp.headers.write_to(&mut out);
-    if let Some(v) = response_connection_header(req.version, client_keep) {
+    if let Some(v) = forwarded_response_connection_header(req.version, resp.version, client_keep) {
         out.extend_from_slice(format!("connection: {v}\r\n").as_bytes());
     }
     out.extend_from_slice(b"\r\n");
@@ -562,7 +612,7 @@ where
         Ok(n) => facts.bytes_out += n,
         Err(e) => {
             let side = match e {
-                BodyError::Source => Side::Server,
+                BodyError::Source | BodyError::Framing => Side::Server,
                 BodyError::SourceTimeout => Side::ServerTimeout,
                 BodyError::Sink => Side::Client,
             };
@@ -573,7 +623,7 @@ where
     if server_reusable && sbuf.is_empty() {
         *server = Some(conn);
     }
-    client_keep
+    client_keep && !body_abandoned
 }
 
 /// Resolves when the server's sessions are shut down, with the side to blame; never without a
@@ -587,8 +637,45 @@ async fn killed(kill: &mut Option<tokio::sync::watch::Receiver<(u64, Side)>>) ->
     std::future::pending().await
 }
 
-async fn read_response(
-    stream: &mut TcpStream,
+/// Why no final response head was read.
+enum HeadError {
+    /// Answer the client with this status.
+    Status(u16),
+    /// The client could not be written to (an interim response was being forwarded).
+    ClientGone,
+}
+
+/// Reads response heads until a final one (or a 101), forwarding interim responses (100
+/// Continue, 103 Early Hints...) to the client as they come, as HAProxy does.
+async fn final_response<R, W>(
+    stream: &mut R,
+    sbuf: &mut Vec<u8>,
+    client: &mut W,
+    fe: &FrontendSettings,
+    st: Option<Duration>,
+    ct: Option<Duration>,
+) -> Result<ResponseHead, HeadError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    loop {
+        let r = read_response(stream, sbuf, fe, st)
+            .await
+            .map_err(HeadError::Status)?;
+        if !(100..200).contains(&r.status) || r.status == 101 {
+            return Ok(r);
+        }
+        let mut out = Vec::new();
+        r.write_to(&mut out);
+        if !matches!(timed(ct, client.write_all(&out)).await, Some(Ok(()))) {
+            return Err(HeadError::ClientGone);
+        }
+    }
+}
+
+async fn read_response<R: AsyncRead + Unpin>(
+    stream: &mut R,
     sbuf: &mut Vec<u8>,
     fe: &FrontendSettings,
     st: Option<Duration>,
@@ -603,7 +690,9 @@ async fn read_response(
             Err(_) => return Err(502),
         }
         match fill(stream, sbuf, st).await {
-            Ok(0) | Err(BodyError::Source | BodyError::Sink) => return Err(502),
+            Ok(0) | Err(BodyError::Source | BodyError::Sink | BodyError::Framing) => {
+                return Err(502);
+            }
             Ok(_) => {}
             Err(BodyError::SourceTimeout) => return Err(504),
         }
@@ -615,13 +704,14 @@ async fn read_response(
 async fn connect_failed<C, B, P>(
     svc: &HttpService<B, P>,
     client: &mut C,
+    buf: &mut Vec<u8>,
     req: &RequestHead,
     f: ConnectFailed,
     facts: &mut StreamFacts,
-    keep: bool,
+    client_ka: bool,
 ) -> bool
 where
-    C: AsyncWrite + Unpin,
+    C: AsyncRead + AsyncWrite + Unpin,
 {
     facts.retries = f.retries;
     facts.server = f.server;
@@ -630,7 +720,8 @@ where
         facts.termination = f.termination;
         return false;
     }
-    error_reply(svc, client, req, 503, f.termination, facts, keep).await
+    // Like HAProxy, the 503 keeps the client when the request body can be read and dropped.
+    error_then_drain(svc, client, buf, req, 503, f.termination, facts, client_ka).await
 }
 
 async fn error_reply<C, B, P>(
@@ -654,20 +745,33 @@ where
     }
 }
 
-/// Removes `connection` fields made only of `close` / `keep-alive` tokens; a field carrying
-/// other tokens (such as `Upgrade`) is kept as sent, in place, as HAProxy does.
-fn strip_connection(headers: &mut crate::h1::Headers) {
-    headers.retain(|name, value| {
-        !name.eq_ignore_ascii_case(b"connection")
-            || value
-                .split(|&b| b == b',')
-                .map(<[u8]>::trim_ascii)
-                .any(|t| {
-                    !t.is_empty()
-                        && !t.eq_ignore_ascii_case(b"close")
-                        && !t.eq_ignore_ascii_case(b"keep-alive")
-                })
-    });
+/// An error answered before any of the request body was read (no backend, no server): like
+/// HAProxy, the reply keeps the connection and the pending body is read and dropped.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the session's state, as for error_reply"
+)]
+async fn error_then_drain<C, B, P>(
+    svc: &HttpService<B, P>,
+    client: &mut C,
+    buf: &mut Vec<u8>,
+    req: &RequestHead,
+    code: u16,
+    term: Termination,
+    facts: &mut StreamFacts,
+    client_ka: bool,
+) -> bool
+where
+    C: AsyncRead + AsyncWrite + Unpin,
+{
+    let keep = error_reply(svc, client, req, code, term, facts, client_ka).await;
+    let Ok(framing) = req.framing() else {
+        return false;
+    };
+    let ct = svc.frontend.timeouts.client;
+    keep && relay(client, buf, &mut tokio::io::sink(), framing, ct, None)
+        .await
+        .is_ok()
 }
 
 /// True for a request asking to switch protocols (`Connection: upgrade` + `Upgrade`).
@@ -689,9 +793,32 @@ fn prepare_request(
     dst: SocketAddr,
     server_ka: bool,
 ) {
-    strip_connection(&mut req.headers);
-    if req.framing() == Ok(BodyFraming::Chunked) {
-        req.headers.remove("content-length");
+    clean_connection_headers(&mut req.headers);
+    // An upgrade request with a body is not an upgrade: HAProxy drops its Upgrade header.
+    let has_body = matches!(
+        req.framing(),
+        Ok(BodyFraming::Chunked | BodyFraming::Length(1..))
+    );
+    if has_body
+        && req
+            .headers
+            .tokens("connection")
+            .iter()
+            .any(|t| t == "upgrade")
+    {
+        req.headers.remove("upgrade");
+    }
+    match req.framing() {
+        Ok(BodyFraming::Chunked) => {
+            req.headers.remove("content-length");
+        }
+        // Repeated or listed lengths go out as one field (HAProxy keeps the first one).
+        Ok(BodyFraming::Length(_)) => {
+            if let Some(w) = first_length_word(&req.headers) {
+                req.headers.set_first_only("content-length", &w);
+            }
+        }
+        _ => {}
     }
     let ff = match (&fe.forwardfor, &be.forwardfor) {
         (None, None) => None,

@@ -440,7 +440,7 @@ async fn chunked_bodies_flow_both_ways_and_pipelining_works() {
     let origin = Origin::default();
     let px = proxy(service(frontend(), backend(origin.start().await), vec![])).await;
     let mut c = TcpStream::connect(px).await.unwrap();
-    c.write_all(b"POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 99\r\n\r\n4\r\nwxyz\r\n0\r\n\r\nGET /chunked HTTP/1.1\r\n\r\n").await.unwrap();
+    c.write_all(b"POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwxyz\r\n0\r\n\r\nGET /chunked HTTP/1.1\r\n\r\n").await.unwrap();
     let mut rest = Vec::new();
     let first = response_in(&mut c, &mut rest).await;
     assert!(
@@ -615,4 +615,29 @@ async fn http_request_timeout_counts_from_the_accept_for_the_first_request() {
         elapsed >= Duration::from_millis(400) && elapsed < Duration::from_millis(650),
         "{elapsed:?}"
     );
+}
+
+#[test]
+fn chunked_bodies_are_reencoded_as_haproxy_does() {
+    use super::body::{chunked_prefix_valid, reencode};
+    use crate::h1::ChunkedDecoder;
+    // One read: the payload of every chunk becomes one chunk, extensions go, trailer names are
+    // lowercased and values trimmed.
+    let mut d = ChunkedDecoder::new();
+    let mut out = Vec::new();
+    let input = b"2\r\nok\r\n3;ext=1\r\nabc\r\n0\r\nX-Sum:  5 \r\n\r\nnext";
+    let used = reencode(&mut d, input, &mut out).unwrap();
+    assert_eq!(used, input.len() - 4, "the pipelined bytes stay");
+    assert_eq!(out, b"5\r\nokabc\r\n0\r\nx-sum: 5\r\n\r\n");
+    // Split reads: each read's payload goes out as it comes.
+    let mut d = ChunkedDecoder::new();
+    let mut out = Vec::new();
+    let used = reencode(&mut d, b"4\r\nab", &mut out).unwrap();
+    assert_eq!((used, out.as_slice()), (5, &b"2\r\nab\r\n"[..]));
+    out.clear();
+    let used = reencode(&mut d, b"cd\r\n0\r\n\r\n", &mut out).unwrap();
+    assert_eq!((used, out.as_slice()), (9, &b"2\r\ncd\r\n0\r\n\r\n"[..]));
+    assert!(chunked_prefix_valid(b"2\r\nab\r\n1"));
+    assert!(!chunked_prefix_valid(b"zz\r\n"));
+    assert!(!chunked_prefix_valid(b"2\r\nabXX"));
 }

@@ -351,11 +351,8 @@ async fn misbehaving_server(reply: &'static [u8], close: bool) -> SocketAddr {
 
 #[tokio::test]
 async fn server_failures_give_the_same_error_pages_as_haproxy() {
-    let dead = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let (_dead_socket, dead_port) = crate::engines::dead_port();
+    let dead: SocketAddr = format!("127.0.0.1:{dead_port}").parse().unwrap();
     let cases: Vec<(&str, SocketAddr)> = vec![
         ("refused (503)", dead),
         (
