@@ -46,7 +46,8 @@ def free_ports(n):
         attempts += 1
         if attempts > 1000:
             raise RuntimeError("no free ports found")
-        p = random.randint(20000, 60000)
+        # Below the ephemeral range (32768+), so that no outgoing connection holds the port.
+        p = random.randint(20000, 32000)
         s = socket.socket()
         try:
             s.bind(("127.0.0.1", p))

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use bytes::BufMut as _;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::h1::{BodyFraming, ChunkedDecoder, DEFAULT_BUFSIZE};
@@ -28,20 +29,37 @@ where
 }
 
 /// Reads more bytes into `buf`; `Ok(0)` at end of stream.
+///
+/// Up to [`DEFAULT_BUFSIZE`] bytes are read straight into the spare capacity of `buf` (no
+/// zeroed scratch buffer, no copy).
 pub(crate) async fn fill<R: AsyncRead + Unpin>(
     r: &mut R,
     buf: &mut Vec<u8>,
     t: Option<Duration>,
 ) -> Result<usize, BodyError> {
-    let mut chunk = vec![0u8; DEFAULT_BUFSIZE];
-    match timed(t, r.read(&mut chunk)).await {
+    buf.reserve(DEFAULT_BUFSIZE);
+    let mut limited = (&mut *buf).limit(DEFAULT_BUFSIZE);
+    match timed(t, r.read_buf(&mut limited)).await {
         None => Err(BodyError::SourceTimeout),
         Some(Err(_)) => Err(BodyError::Source),
-        Some(Ok(n)) => {
-            buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
-            Ok(n)
-        }
+        Some(Ok(n)) => Ok(n),
     }
+}
+
+/// Moves the start of a `Content-Length` body already read into `buf` to the end of `out`
+/// (the head about to be written), so that a small message goes out in one write; returns the
+/// framing of what is left to relay. Other framings are returned unchanged.
+pub(crate) fn take_body_prefix(
+    framing: BodyFraming,
+    buf: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) -> BodyFraming {
+    let BodyFraming::Length(n) = framing else {
+        return framing;
+    };
+    let take = usize::try_from(n).unwrap_or(usize::MAX).min(buf.len());
+    out.extend(buf.drain(..take));
+    BodyFraming::Length(n - take as u64)
 }
 
 /// Relays a body framed by `framing` from `r` (whose already-read bytes are in `buf`) to `w`.

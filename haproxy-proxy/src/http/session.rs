@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::body::{BodyError, fill, relay, timed};
+use super::body::{BodyError, fill, relay, take_body_prefix, timed};
 use super::pool::ServerPool;
 use super::rules::{RequestRule, RuleAction};
 use crate::counters::Counters;
@@ -112,7 +112,8 @@ where
         };
         facts.timers.tr_req = Some(start.elapsed());
         let reuse_idle = handled > 0;
-        let keep = handle_request(
+        // Boxed per request, so that an idle connection's task does not carry the request state.
+        let keep = Box::pin(handle_request(
             svc,
             &mut client,
             &mut buf,
@@ -121,7 +122,7 @@ where
             (src, dst),
             reuse_idle,
             &mut facts,
-        )
+        ))
         .await;
         facts.timers.ta = Some(start.elapsed());
         svc.counters.record(&facts);
@@ -475,12 +476,14 @@ where
         out.extend_from_slice(format!("connection: {v}\r\n").as_bytes());
     }
     out.extend_from_slice(b"\r\n");
+    // The body bytes already read go out with the head: one write for a small response.
+    let rest = take_body_prefix(resp_framing, &mut sbuf, &mut out);
     if !matches!(timed(ct, client.write_all(&out)).await, Some(Ok(()))) {
         facts.termination = Termination::new(Side::Client, StreamState::Data);
         return false;
     }
     facts.bytes_out += out.len() as u64;
-    match relay(&mut conn.stream, &mut sbuf, client, resp_framing, st, ct).await {
+    match relay(&mut conn.stream, &mut sbuf, client, rest, st, ct).await {
         Ok(n) => facts.bytes_out += n,
         Err(e) => {
             let side = match e {

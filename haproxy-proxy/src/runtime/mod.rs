@@ -1,4 +1,4 @@
-//! Running a built [`Runtime`]: open every listener (failing with HAProxy's startup messages),
+//! Running a built [`Runtime`](crate::build::Runtime): open every listener (failing with HAProxy's startup messages),
 //! accept under the `maxconn` gates, serve each connection in its mode, and stop softly
 //! (stop accepting, let in-flight connections finish) or hard (drop everything).
 
@@ -9,11 +9,14 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+mod plan;
 mod prefixed;
+
+pub use plan::ListenPlan;
 
 use prefixed::Prefixed;
 
-use crate::build::{Runtime, Service};
+use crate::build::Service;
 use crate::listener::{Accepted, BindTarget, ConnGate, Listener, bind};
 use crate::proxy_proto::{ProxyHeader, read_header};
 use crate::route::{ChooseBackend, StreamView};
@@ -88,58 +91,6 @@ fn os_reason(reason: &str) -> &str {
         .find(" (os error")
         .and_then(|i| reason.get(..i))
         .unwrap_or(reason)
-}
-
-impl Runtime {
-    /// Opens every listener; must be called inside a tokio runtime.
-    ///
-    /// # Errors
-    /// [`StartupError::NoListener`] when no frontend binds anything, [`StartupError::Bind`] with
-    /// HAProxy's `Binding [file:line] for <type> <name>: cannot bind socket (...) for [addr]` lines.
-    pub fn start(self) -> Result<Running, StartupError> {
-        let global = ConnGate::new(self.global_maxconn);
-        let mut bound = Vec::new();
-        let mut failures = Vec::new();
-        for fe in self.frontends {
-            let fe_gate = ConnGate::new(fe.service.frontend.maxconn);
-            for spec in &fe.binds {
-                let bind_gate = ConnGate::new(spec.maxconn);
-                for target in &spec.targets {
-                    match bind(target, &spec.options) {
-                        Ok(listener) => bound.push(Bound {
-                            listener,
-                            target: target.clone(),
-                            options: spec.options,
-                            service: Arc::clone(&fe.service),
-                            gates: vec![bind_gate.clone(), fe_gate.clone(), global.clone()],
-                            accept_proxy: spec.accept_proxy,
-                        }),
-                        Err(crate::ProxyError::Bind { addr, reason }) => {
-                            let addr = match target {
-                                BindTarget::Tcp(a) => a.to_string(),
-                                BindTarget::Unix(_) => addr,
-                            };
-                            failures.push(format!(
-                                "Binding [{}] for {} {}: cannot bind socket ({}) for [{addr}]",
-                                spec.loc,
-                                fe.type_str,
-                                fe.service.frontend.name,
-                                os_reason(&reason)
-                            ));
-                        }
-                        Err(other) => failures.push(other.to_string()),
-                    }
-                }
-            }
-        }
-        if !failures.is_empty() {
-            return Err(StartupError::Bind(failures));
-        }
-        if bound.is_empty() {
-            return Err(StartupError::NoListener);
-        }
-        Ok(Running { bound })
-    }
 }
 
 impl Running {
@@ -293,7 +244,7 @@ async fn serve_accepted<C>(
         return serve_conn(svc, stream, src, dst, Vec::new()).await;
     }
     let wait = svc.frontend.timeouts.client.unwrap_or(PROXY_HEADER_TIMEOUT);
-    let Ok((header, rest)) = read_header(&mut stream, wait).await else {
+    let Ok((header, rest)) = Box::pin(read_header(&mut stream, wait)).await else {
         svc.counters
             .errors_req
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -312,7 +263,10 @@ where
 {
     match svc.frontend.mode {
         Mode::Http => {
-            crate::http::serve_http(svc, Prefixed::new(pending, stream), src, dst, |_| {}).await;
+            // Boxed: the task then holds only the running mode's state.
+            let session =
+                crate::http::serve_http(svc, Prefixed::new(pending, stream), src, dst, |_| {});
+            Box::pin(session).await;
         }
         Mode::Tcp => {
             let view = StreamView {
@@ -326,7 +280,7 @@ where
             let Some(be) = svc.backends.get(idx) else {
                 return;
             };
-            let facts = serve_tcp(
+            let facts = Box::pin(serve_tcp(
                 stream,
                 &pending,
                 &view,
@@ -334,7 +288,7 @@ where
                 be,
                 idx,
                 &svc.picker,
-            )
+            ))
             .await;
             svc.counters.record(&facts);
         }

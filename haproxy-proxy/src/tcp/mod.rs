@@ -39,7 +39,8 @@ where
         backend: Some(backend_idx),
         ..StreamFacts::default()
     };
-    let connected = match connect_server(backend, backend_idx, picker, view).await {
+    // Boxed: the connect state (retries, timers) is not carried in the forwarding future.
+    let connected = match Box::pin(connect_server(backend, backend_idx, picker, view)).await {
         Ok(c) => c,
         Err(failed) => {
             facts.termination = failed.termination;
