@@ -9,23 +9,23 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long the proxy may take to start listening or to exit.
-const WAIT: Duration = Duration::from_secs(10);
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
 const STEP: Duration = Duration::from_millis(20);
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind :0");
     l.local_addr().expect("addr").port()
 }
 
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
-    fn new(tag: &str) -> Self {
+    pub(crate) fn new(tag: &str) -> Self {
         let p = std::env::temp_dir().join(format!("haproxy-rs-run-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&p).expect("temp dir");
         TempDir(p)
     }
-    fn write(&self, name: &str, text: &str) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, text: &str) -> PathBuf {
         let p = self.0.join(name);
         std::fs::write(&p, text).expect("write cfg");
         p
@@ -39,7 +39,7 @@ impl Drop for TempDir {
 }
 
 /// The running proxy; killed on drop if a test failed before stopping it.
-struct Proxy(Child);
+pub(crate) struct Proxy(Child);
 
 impl Drop for Proxy {
     fn drop(&mut self) {
@@ -49,7 +49,7 @@ impl Drop for Proxy {
 }
 
 impl Proxy {
-    fn start(cfg: &Path, port: u16) -> Proxy {
+    pub(crate) fn start(cfg: &Path, port: u16) -> Proxy {
         let child = Command::new(env!("CARGO_BIN_EXE_haproxy"))
             .args(["-db", "-f"])
             .arg(cfg)
@@ -66,7 +66,11 @@ impl Proxy {
         proxy
     }
 
-    fn signal(&self, sig: &str) {
+    pub(crate) fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
+    pub(crate) fn signal(&self, sig: &str) {
         let ok = Command::new("kill")
             .args([sig, &self.0.id().to_string()])
             .status()
@@ -74,7 +78,7 @@ impl Proxy {
         assert!(ok.success());
     }
 
-    fn wait_exit(&mut self) -> ExitStatus {
+    pub(crate) fn wait_exit(&mut self) -> ExitStatus {
         let start = Instant::now();
         loop {
             if let Some(st) = self.0.try_wait().expect("try_wait") {
@@ -252,7 +256,7 @@ fn sigusr1_stops_accepting_and_lets_the_request_in_flight_finish() {
     server.join().expect("server thread");
 }
 
-fn run_to_exit(cfg: &Path) -> (Option<i32>, String) {
+pub(crate) fn run_to_exit(cfg: &Path) -> (Option<i32>, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_haproxy"))
         .args(["-db", "-f"])
         .arg(cfg)
