@@ -11,10 +11,13 @@
 //! inactivity timer is armed lazily: activity only records a time stamp, and the timer is moved
 //! when it fires early (or when a half-close shortens the timeouts), not on every read or write.
 
+mod scratch;
 #[cfg(test)]
 mod tests;
 
-use std::cell::RefCell;
+pub use scratch::READ_CHUNK;
+pub(crate) use scratch::{read_append, with_scratch};
+
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -24,20 +27,9 @@ use tokio::time::Sleep;
 
 use crate::side::{Side, StreamState, Termination};
 
-/// Bytes read at most at once from one side (`tune.bufsize`), into the per-thread scratch buffer.
-pub const READ_CHUNK: usize = crate::h1::DEFAULT_BUFSIZE;
-
 /// Reads (each with its write) one direction may do in a row before letting the other direction
 /// and the other tasks run.
 pub const MAX_READS_PER_POLL: usize = 16;
-
-/// Size of the stack buffer used in the unexpected case where the scratch buffer is in use.
-const FALLBACK_CHUNK: usize = 2048;
-
-thread_local! {
-    /// The per-thread read buffer: filled by a read and emptied by the write that follows.
-    static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0u8; READ_CHUNK].into_boxed_slice());
-}
 
 /// The side timeouts that govern a forwarded stream.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -179,13 +171,8 @@ impl Dir {
                     Poll::Pending => Poll::Pending,
                 };
             }
-            let step = SCRATCH.with(|cell| match cell.try_borrow_mut() {
-                Ok(mut scratch) => self.read_and_write(cx, r, w, &mut scratch, (from, to), active),
-                Err(_) => {
-                    let mut local = [0u8; FALLBACK_CHUNK];
-                    self.read_and_write(cx, r, w, &mut local, (from, to), active)
-                }
-            });
+            let step =
+                with_scratch(|scratch| self.read_and_write(cx, r, w, scratch, (from, to), active));
             match step {
                 Poll::Ready(Ok(())) => {}
                 other => return other,

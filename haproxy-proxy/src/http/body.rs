@@ -58,7 +58,8 @@ pub(crate) fn take_body_prefix(
         return framing;
     };
     let take = usize::try_from(n).unwrap_or(usize::MAX).min(buf.len());
-    out.extend(buf.drain(..take));
+    out.extend_from_slice(buf.get(..take).unwrap_or_default());
+    buf.drain(..take);
     BodyFraming::Length(n - take as u64)
 }
 

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::body::{BodyError, fill, relay, take_body_prefix, timed};
@@ -13,7 +13,7 @@ use super::rules::{RequestRule, RuleAction};
 use crate::counters::Counters;
 use crate::errors::{Reply, raw_h1_page, redirect_reply};
 use crate::facts::StreamFacts;
-use crate::forward::{ForwardTimeouts, forward};
+use crate::forward::{ForwardTimeouts, forward, read_append};
 use crate::h1::{
     BodyFraming, Parsed, RequestHead, ResponseHead, Version, connection_header_for, parse_request,
     parse_response, response_connection_header,
@@ -22,9 +22,6 @@ use crate::route::{ChooseBackend, PickServer, StreamView};
 use crate::settings::{BackendSettings, ConnMode, FrontendSettings};
 use crate::side::{Side, StreamState, Termination};
 use crate::tcp::connect_server;
-
-/// Bytes read from an idle client before a full buffer is allocated (idle connections hold no buffer).
-const IDLE_PROBE: usize = 128;
 
 /// Everything an HTTP frontend needs to serve its clients.
 #[derive(Debug)]
@@ -106,27 +103,31 @@ where
         };
         first = false;
         buf.drain(..len);
-        let mut facts = StreamFacts {
-            bytes_in: len as u64,
-            ..StreamFacts::default()
-        };
-        facts.timers.tr_req = Some(start.elapsed());
         let reuse_idle = handled > 0;
         // Boxed per request, so that an idle connection's task does not carry the request state.
-        let keep = Box::pin(handle_request(
-            svc,
-            &mut client,
-            &mut buf,
-            &mut server,
-            *head,
-            (src, dst),
-            reuse_idle,
-            &mut facts,
-        ))
+        let keep = Box::pin(async {
+            let mut facts = StreamFacts {
+                bytes_in: len as u64,
+                ..StreamFacts::default()
+            };
+            facts.timers.tr_req = Some(start.elapsed());
+            let keep = handle_request(
+                svc,
+                &mut client,
+                &mut buf,
+                &mut server,
+                *head,
+                (src, dst),
+                reuse_idle,
+                &mut facts,
+            )
+            .await;
+            facts.timers.ta = Some(start.elapsed());
+            svc.counters.record(&facts);
+            on_request(&facts);
+            keep
+        })
         .await;
-        facts.timers.ta = Some(start.elapsed());
-        svc.counters.record(&facts);
-        on_request(&facts);
         handled += 1;
         if !keep {
             break;
@@ -153,14 +154,13 @@ async fn read_head<C: AsyncRead + Unpin>(
     // one within `timeout http-request` of its first byte (after the keep-alive idle wait).
     let entered = Instant::now();
     if buf.is_empty() {
-        // Wait for the first byte with a small probe; the idle connection holds no buffer.
+        // Wait for the first bytes in the thread's scratch buffer; the idle connection holds none.
         let idle = if first {
             t.request_head()
         } else {
             t.keep_alive_idle()
         };
-        let mut probe = [0u8; IDLE_PROBE];
-        match timed(idle, client.read(&mut probe)).await {
+        match timed(idle, read_append(client, buf)).await {
             None if first => {
                 return HeadOutcome::Raw(
                     408,
@@ -168,7 +168,7 @@ async fn read_head<C: AsyncRead + Unpin>(
                 );
             }
             None | Some(Err(_)) | Some(Ok(0)) => return HeadOutcome::Quiet,
-            Some(Ok(n)) => buf.extend_from_slice(probe.get(..n).unwrap_or_default()),
+            Some(Ok(_)) => {}
         }
     }
     let from = if first { entered } else { Instant::now() };

@@ -2,7 +2,9 @@
 //! accept under the `maxconn` gates, serve each connection in its mode, and stop softly
 //! (stop accepting, let in-flight connections finish) or hard (drop everything).
 
+use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -238,7 +240,7 @@ async fn serve_accepted<C>(
     dst: SocketAddr,
     accept_proxy: bool,
 ) where
-    C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
 {
     if !accept_proxy {
         return serve_conn(svc, stream, src, dst, Vec::new()).await;
@@ -257,18 +259,23 @@ async fn serve_accepted<C>(
     serve_conn(svc, stream, src, dst, rest).await;
 }
 
-async fn serve_conn<C>(svc: &Service, stream: C, src: SocketAddr, dst: SocketAddr, pending: Vec<u8>)
+/// The session of one connection in its frontend's mode, boxed: the connection's task then
+/// holds only a pointer while the session's own state is sized for the running mode.
+fn serve_conn<'a, C>(
+    svc: &'a Service,
+    stream: C,
+    src: SocketAddr,
+    dst: SocketAddr,
+    pending: Vec<u8>,
+) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>
 where
-    C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'a,
 {
     match svc.frontend.mode {
-        Mode::Http => {
-            // Boxed: the task then holds only the running mode's state.
-            let session =
-                crate::http::serve_http(svc, Prefixed::new(pending, stream), src, dst, |_| {});
-            Box::pin(session).await;
-        }
-        Mode::Tcp => {
+        Mode::Http => Box::pin(async move {
+            crate::http::serve_http(svc, Prefixed::new(pending, stream), src, dst, |_| {}).await;
+        }),
+        Mode::Tcp => Box::pin(async move {
             let view = StreamView {
                 src,
                 dst,
@@ -280,7 +287,7 @@ where
             let Some(be) = svc.backends.get(idx) else {
                 return;
             };
-            let facts = Box::pin(serve_tcp(
+            let facts = serve_tcp(
                 stream,
                 &pending,
                 &view,
@@ -288,9 +295,9 @@ where
                 be,
                 idx,
                 &svc.picker,
-            ))
+            )
             .await;
             svc.counters.record(&facts);
-        }
+        }),
     }
 }
