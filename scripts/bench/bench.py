@@ -4,7 +4,8 @@
 Both proxies run the same configuration (proxy.cfg.in) in front of the same nginx backend
 (nginx.conf.in), on loopback, at the same time on different ports. Every load scenario is run
 against one, then the other, alternately (A B A B ...), with wrk; figures are the median over
-the rounds. Memory per idle connection and the 10,000-connection test use fresh processes.
+the rounds, and each ratio is the median of the per-round ratios (the two runs of a round are
+adjacent in time). Memory per idle connection and the 10,000-connection test use fresh processes.
 
 Usage (normally through run.sh, which builds the release binary first):
     python3 scripts/bench/bench.py --ours target/release/haproxy [--rounds 3] [--duration 5]
@@ -332,7 +333,7 @@ def med(rs, k):
 
 def table(results, idle_ka, idle_tcp, many):
     lines = [
-        "| scenario | metric | haproxy-rs | HAProxy 2.6 | ratio (rs / HAProxy) |",
+        "| scenario | metric | haproxy-rs | HAProxy 2.6 | ratio rs / HAProxy (median of rounds) |",
         "|---|---|---|---|---|",
     ]
     for key, title, _fe, _path, _c in SCENARIOS:
@@ -343,7 +344,9 @@ def table(results, idle_ka, idle_tcp, many):
                    ("CPU µs/req", "cpu_us", "%.1f")]
         for label, k, fmt in metrics:
             va, vh = med(a, k), med(h, k)
-            ratio = va / vh if vh else float("nan")
+            # The two runs of a round are adjacent in time: their ratio is steadier on a shared
+            # machine than the ratio of the medians.
+            ratio = statistics.median(x[k] / y[k] if y[k] else float("nan") for x, y in zip(a, h))
             lines.append("| %s | %s | %s | %s | %.2f |" % (title, label, fmt % va, fmt % vh, ratio))
         ea, eh = sum(r["errors"] for r in a), sum(r["errors"] for r in h)
         if ea or eh:
