@@ -243,7 +243,8 @@ async fn serve_accepted<C>(
     C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
 {
     if !accept_proxy {
-        return serve_conn(svc, stream, src, dst, Vec::new()).await;
+        serve_conn(svc, stream, src, dst, Vec::new()).await;
+        return;
     }
     let wait = svc.frontend.timeouts.client.unwrap_or(PROXY_HEADER_TIMEOUT);
     let Ok((header, rest)) = Box::pin(read_header(&mut stream, wait)).await else {
@@ -260,21 +261,27 @@ async fn serve_accepted<C>(
 }
 
 /// The session of one connection in its frontend's mode, boxed: the connection's task then
-/// holds only a pointer while the session's own state is sized for the running mode.
+/// holds only a pointer while the session's own state is sized for the running mode. The
+/// future gives the number of requests (HTTP) or streams (TCP) served.
 fn serve_conn<'a, C>(
     svc: &'a Service,
     stream: C,
     src: SocketAddr,
     dst: SocketAddr,
     pending: Vec<u8>,
-) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>
+) -> Pin<Box<dyn Future<Output = u64> + Send + 'a>>
 where
     C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'a,
 {
     match svc.frontend.mode {
-        Mode::Http => Box::pin(async move {
-            crate::http::serve_http(svc, Prefixed::new(pending, stream), src, dst, |_| {}).await;
-        }),
+        // The session future itself is boxed (not wrapped): no second copy of its arguments.
+        Mode::Http => Box::pin(crate::http::serve_http(
+            svc,
+            Prefixed::new(pending, stream),
+            src,
+            dst,
+            |_| {},
+        )),
         Mode::Tcp => Box::pin(async move {
             let view = StreamView {
                 src,
@@ -282,10 +289,10 @@ where
                 request: None,
             };
             let Some(idx) = svc.chooser.choose(&view) else {
-                return;
+                return 0;
             };
             let Some(be) = svc.backends.get(idx) else {
-                return;
+                return 0;
             };
             let facts = serve_tcp(
                 stream,
@@ -298,6 +305,7 @@ where
             )
             .await;
             svc.counters.record(&facts);
+            1
         }),
     }
 }
