@@ -208,10 +208,12 @@ async fn accept_loop(
         conns.spawn(async move {
             let _permit = permit;
             let _slot = svc.counters.open_session();
-            match stream {
-                Conn::Tcp(s) => serve_accepted(&svc, s, src, dst, accept_proxy).await,
-                Conn::Unix(s) => serve_accepted(&svc, s, src, dst, accept_proxy).await,
-            }
+            // The task holds one pointer to the session, whatever its kind.
+            let session = match stream {
+                Conn::Tcp(s) => serve_accepted(&svc, s, src, dst, accept_proxy),
+                Conn::Unix(s) => serve_accepted(&svc, s, src, dst, accept_proxy),
+            };
+            session.await;
         });
     }
     drop(listener);
@@ -226,6 +228,9 @@ async fn accept_loop(
     }
 }
 
+/// A connection's session, boxed; it gives the number of requests (HTTP) or streams (TCP) served.
+type Session<'a> = Pin<Box<dyn Future<Output = u64> + Send + 'a>>;
+
 enum Conn {
     Tcp(tokio::net::TcpStream),
     Unix(tokio::net::UnixStream),
@@ -233,31 +238,33 @@ enum Conn {
 
 /// Reads the PROXY header first on `accept-proxy` binds (a bad or missing one closes the
 /// connection silently, as HAProxy does), then serves the stream.
-async fn serve_accepted<C>(
-    svc: &Service,
+fn serve_accepted<'a, C>(
+    svc: &'a Service,
     mut stream: C,
     src: SocketAddr,
     dst: SocketAddr,
     accept_proxy: bool,
-) where
-    C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
+) -> Session<'a>
+where
+    C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'a,
 {
     if !accept_proxy {
-        serve_conn(svc, stream, src, dst, Vec::new()).await;
-        return;
+        return serve_conn(svc, stream, src, dst, Vec::new());
     }
-    let wait = svc.frontend.timeouts.client.unwrap_or(PROXY_HEADER_TIMEOUT);
-    let Ok((header, rest)) = Box::pin(read_header(&mut stream, wait)).await else {
-        svc.counters
-            .errors_req
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return;
-    };
-    let (src, dst) = match header {
-        ProxyHeader::Tcp { src, dst } => (src, dst),
-        ProxyHeader::Unknown => (src, dst),
-    };
-    serve_conn(svc, stream, src, dst, rest).await;
+    Box::pin(async move {
+        let wait = svc.frontend.timeouts.client.unwrap_or(PROXY_HEADER_TIMEOUT);
+        let Ok((header, rest)) = Box::pin(read_header(&mut stream, wait)).await else {
+            svc.counters
+                .errors_req
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return 0;
+        };
+        let (src, dst) = match header {
+            ProxyHeader::Tcp { src, dst } => (src, dst),
+            ProxyHeader::Unknown => (src, dst),
+        };
+        serve_conn(svc, stream, src, dst, rest).await
+    })
 }
 
 /// The session of one connection in its frontend's mode, boxed: the connection's task then
@@ -269,7 +276,7 @@ fn serve_conn<'a, C>(
     src: SocketAddr,
     dst: SocketAddr,
     pending: Vec<u8>,
-) -> Pin<Box<dyn Future<Output = u64> + Send + 'a>>
+) -> Session<'a>
 where
     C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'a,
 {
