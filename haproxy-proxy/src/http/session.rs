@@ -1,5 +1,6 @@
 //! One client connection in HTTP mode: a loop of requests over a kept-alive connection.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -470,10 +471,13 @@ where
         resp.headers.remove("content-length");
     }
     let mut out = Vec::with_capacity(512);
-    out.extend_from_slice(format!("HTTP/1.1 {} {}\r\n", resp.status, resp.reason).as_bytes());
+    // Written in place: no temporary String per response.
+    let _ = write!(out, "HTTP/1.1 {} {}\r\n", resp.status, resp.reason);
     resp.headers.write_to(&mut out);
     if let Some(v) = response_connection_header(req.version, client_keep) {
-        out.extend_from_slice(format!("connection: {v}\r\n").as_bytes());
+        out.extend_from_slice(b"connection: ");
+        out.extend_from_slice(v.as_bytes());
+        out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
     // The body bytes already read go out with the head: one write for a small response.
