@@ -21,6 +21,10 @@ const SIGTTOU: i32 = 22;
 /// SIGTTIN on Linux: resume the listeners.
 const SIGTTIN: i32 = 21;
 
+/// Most serving threads (HAProxy's `MAX_THREADS` on 64-bit machines; `nbthread` is checked
+/// against it when parsed, the default of one thread per CPU is capped to it).
+const MAX_THREADS: usize = 64;
+
 /// Set in the environment of the background copy started by `-D`.
 const DAEMON_ENV: &str = "HAPROXY_RS_DAEMONIZED";
 
@@ -85,7 +89,8 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
         .and_then(|n| usize::try_from(n).ok())
         .filter(|n| *n > 0)
         .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
-        .unwrap_or(1);
+        .unwrap_or(1)
+        .min(MAX_THREADS);
     let cpus = match CpuMap::parse(&cfg.global.cpu_map, threads) {
         Ok(m) => m,
         Err(e) => {

@@ -133,3 +133,19 @@ fn an_auto_cpu_map_with_sets_of_different_sizes_stops_the_start() {
         "{err}"
     );
 }
+
+#[test]
+fn sixty_four_threads_the_limit_start_and_serve() {
+    let dir = TempDir::new("nbthread64");
+    let port = free_port();
+    let cfg = dir.write("t.cfg", &config(port, "    nbthread 64\n"));
+    let mut proxy = Proxy::start(&cfg, port);
+    let t = threads_when(proxy.pid(), |t| t.len() >= 64);
+    assert_eq!(t.len(), 64, "{t:?}");
+    assert!(t.contains_key("haproxy-64"));
+    for _ in 0..20 {
+        assert!(get(port).starts_with("HTTP/1.1 200 OK\r\n"));
+    }
+    proxy.signal("-TERM");
+    assert_eq!(proxy.wait_exit().code(), Some(0));
+}
