@@ -130,3 +130,55 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_length_body_already_read_goes_with_the_head_and_the_rest_stays() {
+        // Whole body read, followed by a pipelined message.
+        let mut buf = b"helloNEXT".to_vec();
+        let mut out = b"HEAD\r\n\r\n".to_vec();
+        let rest = take_body_prefix(BodyFraming::Length(5), &mut buf, &mut out);
+        assert_eq!(rest, BodyFraming::Length(0));
+        assert_eq!(out, b"HEAD\r\n\r\nhello");
+        assert_eq!(buf, b"NEXT");
+        // Part of the body read: the rest is left to relay.
+        let mut buf = b"abc".to_vec();
+        let mut out = Vec::new();
+        let rest = take_body_prefix(BodyFraming::Length(10), &mut buf, &mut out);
+        assert_eq!(
+            (rest, out.as_slice(), buf.len()),
+            (BodyFraming::Length(7), &b"abc"[..], 0)
+        );
+    }
+
+    #[test]
+    fn other_framings_are_left_alone() {
+        for framing in [
+            BodyFraming::Chunked,
+            BodyFraming::UntilClose,
+            BodyFraming::None,
+        ] {
+            let mut buf = b"3\r\nabc\r\n".to_vec();
+            let mut out = Vec::new();
+            assert_eq!(take_body_prefix(framing, &mut buf, &mut out), framing);
+            assert!(out.is_empty());
+            assert_eq!(buf.len(), 8);
+        }
+    }
+
+    #[tokio::test]
+    async fn fill_reads_at_most_one_bufsize_and_appends() {
+        let data = vec![5u8; DEFAULT_BUFSIZE * 2 + 10];
+        let mut src: &[u8] = &data;
+        let mut buf = b"x".to_vec();
+        let n = fill(&mut src, &mut buf, None).await.unwrap();
+        assert_eq!(n, DEFAULT_BUFSIZE);
+        assert_eq!(buf.len(), DEFAULT_BUFSIZE + 1);
+        assert_eq!(buf.first(), Some(&b'x'));
+        let mut empty: &[u8] = &[];
+        assert_eq!(fill(&mut empty, &mut buf, None).await.unwrap(), 0);
+    }
+}
