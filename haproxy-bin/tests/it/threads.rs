@@ -149,3 +149,80 @@ fn sixty_four_threads_the_limit_start_and_serve() {
     proxy.signal("-TERM");
     assert_eq!(proxy.wait_exit().code(), Some(0));
 }
+
+/// A keep-alive HTTP server answering `ok` to every request, on its own threads; stops with the
+/// test process.
+fn ok_server() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for conn in l.incoming().take(1000) {
+            let Ok(mut c) = conn else { continue };
+            std::thread::spawn(move || {
+                let _ = c.set_read_timeout(Some(WAIT));
+                let mut pending = Vec::new();
+                let mut chunk = [0u8; 4096];
+                for _ in 0..10_000 {
+                    while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                        pending.drain(..end + 4);
+                        if c.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    match c.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => pending.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn keep_alive_through_a_backend_with_several_threads_loses_nothing() {
+    let dir = TempDir::new("nbthread-ka");
+    let (port, backend) = (free_port(), ok_server());
+    let cfg = dir.write(
+        "ka.cfg",
+        &format!(
+            "global\n    nbthread 4\n\
+             defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+             frontend f\n    bind 127.0.0.1:{port}\n    default_backend b\n\
+             backend b\n    server s1 127.0.0.1:{backend}\n"
+        ),
+    );
+    let mut proxy = Proxy::start(&cfg, port);
+    // Eight clients of 50 keep-alive requests each, at the same time: sessions on different
+    // threads hand idle server connections to each other (http-reuse safe).
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+                s.set_read_timeout(Some(WAIT)).expect("timeout");
+                let mut ok = 0;
+                for _ in 0..50 {
+                    s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+                        .expect("send");
+                    let mut got = Vec::new();
+                    let mut chunk = [0u8; 1024];
+                    while !got.ends_with(b"\r\n\r\nok") {
+                        let n = s.read(&mut chunk).expect("read");
+                        assert!(n > 0, "closed after {ok} responses");
+                        got.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                    }
+                    assert!(got.starts_with(b"HTTP/1.1 200 OK\r\n"));
+                    ok += 1;
+                }
+                ok
+            })
+        })
+        .collect();
+    let served: usize = clients.into_iter().map(|c| c.join().expect("client")).sum();
+    assert_eq!(served, 400);
+    proxy.signal("-TERM");
+    assert_eq!(proxy.wait_exit().code(), Some(0));
+}
