@@ -7,6 +7,7 @@
 mod banner;
 mod check;
 mod cli;
+mod cpu_map;
 mod run;
 mod serve;
 

@@ -16,11 +16,16 @@ use tokio::sync::watch;
 
 use crate::banner;
 use crate::cli::Cli;
+use crate::cpu_map::{CpuMap, pin_current_thread};
 
 /// SIGTTOU on Linux: pause the listeners.
 const SIGTTOU: i32 = 22;
 /// SIGTTIN on Linux: resume the listeners.
 const SIGTTIN: i32 = 21;
+
+/// Most serving threads (HAProxy's `MAX_THREADS` on 64-bit machines; `nbthread` is checked
+/// against it when parsed, the default of one thread per CPU is capped to it).
+const MAX_THREADS: usize = 64;
 
 /// Set in the environment of the background copy started by `-D`.
 const DAEMON_ENV: &str = "HAPROXY_RS_DAEMONIZED";
@@ -111,15 +116,12 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
         .and_then(|n| usize::try_from(n).ok())
         .filter(|n| *n > 0)
         .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
-        .unwrap_or(1);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
+        .unwrap_or(1)
+        .min(MAX_THREADS);
+    let cpus = match CpuMap::parse(&cfg.global.cpu_map, threads) {
+        Ok(m) => m,
         Err(e) => {
-            alert(&format!("[haproxy.main()] cannot start the runtime: {e}."));
+            alert(&format!("[haproxy.main()] {e}."));
             return (String::new(), String::new(), 1);
         }
     };
@@ -135,63 +137,163 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
             return (String::new(), render_haproxy(&d, pid), 1);
         }
     };
-    let registry = std::sync::Arc::clone(&runtime.registry);
-    let node = cfg.global.node.clone().unwrap_or_else(hostname);
-    let description = cfg.global.description.clone();
-    let code = rt.block_on(async move {
-        let running = match runtime.start() {
-            Ok(r) => r,
-            Err(e) => {
-                for line in e.alerts() {
-                    alert(&line);
-                }
-                return 1;
-            }
-        };
-        let process = ProcessInfo {
-            version: banner::VERSION.to_owned(),
-            release_date: banner::RELEASE_DATE.to_owned(),
-            nbthread: u32::try_from(threads).unwrap_or(u32::MAX),
-            node,
-            description,
-            listeners: u32::try_from(running.listener_count() + stats.sockets.len())
-                .unwrap_or(u32::MAX),
-        };
-        let _ = registry.process.set(process.clone());
-        let running = match stats.open(Admin::new(registry, process)) {
-            Ok(server) => running.with_stats(server),
-            Err(e) => {
-                for line in e.alerts() {
-                    alert(&line);
-                }
-                return 1;
-            }
-        };
-        // In the background copy the parent has written the pidfile already.
-        if let Some(path) = &pidfile
-            && std::env::var_os(DAEMON_ENV).is_none()
-            && let Err(e) = std::fs::write(path, format!("{}\n", std::process::id()))
-        {
-            alert(&format!(
-                "[haproxy.main()] Cannot create pidfile {path} ({e})"
-            ));
-            return 1;
-        }
-        let (tx, rx) = watch::channel(None);
-        let (pause_tx, pause_rx) = watch::channel(false);
-        let server = tokio::spawn(running.serve_pausable(rx, pause_rx));
-        if let Err(e) = wait_signals(&tx, &pause_tx).await {
-            alert(&format!(
-                "[haproxy.main()] cannot install signal handlers: {e}."
-            ));
-            return 1;
-        }
-        let _ = server.await;
-        0
-    });
-    // Connections still open after a hard stop are dropped with the runtime.
-    rt.shutdown_background();
+    let process = ProcessInfo {
+        version: banner::VERSION.to_owned(),
+        release_date: banner::RELEASE_DATE.to_owned(),
+        nbthread: u32::try_from(threads).unwrap_or(u32::MAX),
+        node: cfg.global.node.clone().unwrap_or_else(hostname),
+        description: cfg.global.description.clone(),
+        listeners: 0,
+    };
+    // Thread per core won over one multi-threaded runtime (docs/architecture.md).
+    let code = serve_per_thread(
+        runtime,
+        threads,
+        &cpus,
+        pidfile.as_deref(),
+        (stats, process),
+    );
     (String::new(), String::new(), code)
+}
+
+fn write_pidfile(pidfile: Option<&str>) -> bool {
+    // In the background copy the parent has written the pidfile already.
+    if let Some(path) = pidfile
+        && std::env::var_os(DAEMON_ENV).is_none()
+        && let Err(e) = std::fs::write(path, format!("{}\n", std::process::id()))
+    {
+        alert(&format!(
+            "[haproxy.main()] Cannot create pidfile {path} ({e})"
+        ));
+        return false;
+    }
+    true
+}
+
+fn pin(cpus: &CpuMap, index: usize) {
+    if let Some(mask) = cpus.mask(index)
+        && let Err(e) = pin_current_thread(mask)
+    {
+        err(&format!(
+            "{}({}) : [haproxy.main()] cannot bind thread {} to its CPUs: {e}.\n",
+            Severity::Warning.tag(),
+            std::process::id(),
+            index + 1
+        ));
+    }
+}
+
+/// Thread per core: `threads` threads, each with its own single-threaded runtime and its own
+/// `SO_REUSEPORT` listeners (the kernel spreads connections between them); frontends, counters
+/// and `maxconn` gates are shared. The main thread only waits for signals.
+fn serve_per_thread(
+    runtime: haproxy_proxy::build::Runtime,
+    threads: usize,
+    cpus: &CpuMap,
+    pidfile: Option<&str>,
+    (stats, mut process): (StatsSettings, ProcessInfo),
+) -> i32 {
+    let registry = std::sync::Arc::clone(&runtime.registry);
+    let plan = if threads > 1 {
+        runtime.plan().with_reuseport()
+    } else {
+        runtime.plan()
+    };
+    let mut workers = Vec::with_capacity(threads);
+    for i in 0..threads {
+        let rt = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                alert(&format!("[haproxy.main()] cannot start the runtime: {e}."));
+                return 1;
+            }
+        };
+        // The listeners are registered with the runtime of the thread that will serve them.
+        let opened = {
+            let _inside = rt.enter();
+            plan.open(i == 0)
+                .map_err(|e| e.alerts())
+                .and_then(|running| {
+                    if i > 0 {
+                        return Ok(running);
+                    }
+                    // The first thread serves the stats sockets (the runtime API) too.
+                    process.listeners =
+                        u32::try_from(running.listener_count() + stats.sockets.len())
+                            .unwrap_or(u32::MAX);
+                    let _ = registry.process.set(process.clone());
+                    stats
+                        .open(Admin::new(
+                            std::sync::Arc::clone(&registry),
+                            process.clone(),
+                        ))
+                        .map(|server| running.with_stats(server))
+                        .map_err(|e| e.alerts())
+                })
+        };
+        match opened {
+            Ok(running) => workers.push((rt, running)),
+            Err(alerts) => {
+                for line in alerts {
+                    alert(&line);
+                }
+                return 1;
+            }
+        }
+    }
+    if !write_pidfile(pidfile) {
+        return 1;
+    }
+    let (tx, rx) = watch::channel(None);
+    let (pause_tx, pause_rx) = watch::channel(false);
+    let mut handles = Vec::with_capacity(threads);
+    for (i, (rt, running)) in workers.into_iter().enumerate() {
+        let (stop, paused) = (rx.clone(), pause_rx.clone());
+        let cpus = cpus.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("haproxy-{}", i + 1))
+            .spawn(move || {
+                pin(&cpus, i);
+                rt.block_on(running.serve_pausable(stop, paused));
+                // Connections still open after a hard stop are dropped with the runtime.
+                rt.shutdown_background();
+            });
+        match spawned {
+            Ok(h) => handles.push(h),
+            Err(e) => {
+                alert(&format!(
+                    "[haproxy.main()] cannot start thread {}: {e}.",
+                    i + 1
+                ));
+                let _ = tx.send(Some(Stop::Hard));
+                return 1;
+            }
+        }
+    }
+    // Serving ends when every thread has dropped its receiver.
+    drop((rx, pause_rx));
+    let signals = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+        .and_then(|rt| {
+            rt.block_on(wait_signals(&tx, &pause_tx))
+                .map_err(|e| e.to_string())
+        });
+    if let Err(e) = signals {
+        alert(&format!(
+            "[haproxy.main()] cannot install signal handlers: {e}."
+        ));
+        let _ = tx.send(Some(Stop::Hard));
+        return 1;
+    }
+    for h in handles {
+        let _ = h.join();
+    }
+    0
 }
 
 /// Waits for SIGTERM/SIGINT (hard stop) or SIGUSR1 (soft stop, then still listens for a hard

@@ -12,6 +12,7 @@ mod stats_browser;
 mod stats_cli;
 mod stats_live;
 mod stats_page;
+mod threads;
 mod webdriver;
 
 fn corpus() -> PathBuf {

@@ -9,7 +9,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long the proxy may take to start listening or to exit.
-const WAIT: Duration = Duration::from_secs(10);
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
 const STEP: Duration = Duration::from_millis(20);
 
 pub(crate) fn free_port() -> u16 {
@@ -71,7 +71,11 @@ impl Proxy {
         proxy
     }
 
-    fn signal(&self, sig: &str) {
+    pub(crate) fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
+    pub(crate) fn signal(&self, sig: &str) {
         let ok = Command::new("kill")
             .args([sig, &self.0.id().to_string()])
             .status()
@@ -79,7 +83,7 @@ impl Proxy {
         assert!(ok.success());
     }
 
-    fn wait_exit(&mut self) -> ExitStatus {
+    pub(crate) fn wait_exit(&mut self) -> ExitStatus {
         let start = Instant::now();
         loop {
             if let Some(st) = self.0.try_wait().expect("try_wait") {
@@ -258,7 +262,7 @@ fn sigusr1_stops_accepting_and_lets_the_request_in_flight_finish() {
     server.join().expect("server thread");
 }
 
-fn run_to_exit(cfg: &Path) -> (Option<i32>, String) {
+pub(crate) fn run_to_exit(cfg: &Path) -> (Option<i32>, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_haproxy"))
         .args(["-db", "-f"])
         .arg(cfg)

@@ -4,25 +4,32 @@
 //! Each side has an inactivity timeout (`timeout client` / `timeout server`, or `timeout tunnel`
 //! for both once a stream is a tunnel); a side is active when bytes are read from or written to
 //! it. Once one direction has finished (half-close), `timeout client-fin` / `server-fin` apply.
-//! While idle, a direction holds only a small inline buffer; it switches to a `tune.bufsize`
-//! heap buffer while data flows fast and drops it again when the flow slows down.
+//!
+//! Both directions are driven by one future. Bytes are read into a per-thread scratch buffer and
+//! written on at once; only what the receiver does not take yet is copied into a buffer of the
+//! direction, freed again as soon as it drains, so an idle stream holds no buffer at all. The
+//! inactivity timer is armed lazily: activity only records a time stamp, and the timer is moved
+//! when it fires early (or when a half-close shortens the timeouts), not on every read or write.
 
+mod scratch;
 #[cfg(test)]
 mod tests;
 
-use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+pub use scratch::READ_CHUNK;
+pub(crate) use scratch::{read_append, with_scratch};
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::Notify;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::Sleep;
 
 use crate::side::{Side, StreamState, Termination};
 
-/// Bytes a direction reads into its inline buffer while the flow is slow.
-pub const SMALL_BUF: usize = 512;
-/// Size of the heap buffer a busy direction uses (`tune.bufsize`).
-pub const BIG_BUF: usize = crate::h1::DEFAULT_BUFSIZE;
+/// Reads (each with its write) one direction may do in a row before letting the other direction
+/// and the other tasks run.
+pub const MAX_READS_PER_POLL: usize = 16;
 
 /// The side timeouts that govern a forwarded stream.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -68,85 +75,11 @@ enum End {
     Server,
 }
 
-struct Shared {
-    start: Instant,
-    activity: [AtomicU64; 2],
-    bytes: [AtomicU64; 2],
-    half_closed: AtomicBool,
-    notify: Notify,
-    timeouts: ForwardTimeouts,
-}
-
-impl Shared {
-    fn idx(end: End) -> usize {
-        match end {
+impl End {
+    fn idx(self) -> usize {
+        match self {
             End::Client => 0,
             End::Server => 1,
-        }
-    }
-
-    fn touch(&self, end: End) {
-        let now = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
-        if let Some(a) = self.activity.get(Self::idx(end)) {
-            a.store(now, Relaxed);
-        }
-    }
-
-    fn last_activity(&self, end: End) -> Instant {
-        let ms = self
-            .activity
-            .get(Self::idx(end))
-            .map_or(0, |a| a.load(Relaxed));
-        self.start + Duration::from_millis(ms)
-    }
-
-    fn timeout(&self, end: End) -> Option<Duration> {
-        let t = &self.timeouts;
-        let half = self.half_closed.load(Relaxed);
-        match end {
-            End::Client if half => t.client_fin.or(t.client),
-            End::Client => t.client,
-            End::Server if half => t.server_fin.or(t.server),
-            End::Server => t.server,
-        }
-    }
-
-    /// The deadline of side `end`, if it has a timeout.
-    fn deadline(&self, end: End) -> Option<Instant> {
-        self.timeout(end).map(|t| self.last_activity(end) + t)
-    }
-
-    /// Runs `io`, failing when either side has been inactive for its timeout: a stream is cut when
-    /// one of its sides is idle for too long, whichever direction is waiting.
-    async fn guarded<T, F: Future<Output = std::io::Result<T>>>(
-        &self,
-        end: End,
-        io: F,
-    ) -> Result<T, Termination> {
-        tokio::pin!(io);
-        loop {
-            let first = [End::Client, End::Server]
-                .into_iter()
-                .filter_map(|e| self.deadline(e).map(|d| (d, e)))
-                .min_by_key(|(d, _)| *d);
-            let sleep = async {
-                match first {
-                    Some((d, _)) => tokio::time::sleep_until(d.into()).await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                r = &mut io => return r.map_err(|_| blame(end, false)),
-                () = sleep => {
-                    let now = Instant::now();
-                    for e in [End::Client, End::Server] {
-                        if self.deadline(e).is_some_and(|d| d <= now) {
-                            return Err(blame(e, true));
-                        }
-                    }
-                }
-                () = self.notify.notified() => {}
-            }
         }
     }
 }
@@ -161,6 +94,174 @@ fn blame(end: End, timeout: bool) -> Termination {
     Termination::new(side, StreamState::Data)
 }
 
+/// One direction of the stream.
+#[derive(Debug, Default)]
+struct Dir {
+    /// Bytes read but not yet taken by the receiver; empty (no allocation) most of the time.
+    pending: Vec<u8>,
+    /// How much of `pending` was written.
+    pos: usize,
+    /// The reading side sent its FIN.
+    eof: bool,
+    /// The FIN was passed on (the direction is finished).
+    done: bool,
+    /// Bytes written to the receiver.
+    bytes: u64,
+}
+
+/// Writes `data` while the receiver takes it; returns how much was written, or the failing end.
+fn write_some<W: AsyncWrite + Unpin>(
+    cx: &mut Context<'_>,
+    w: &mut W,
+    data: &[u8],
+    to: End,
+    active: &mut [bool; 2],
+) -> Result<usize, End> {
+    let mut off = 0;
+    while let Some(rest) = data.get(off..).filter(|r| !r.is_empty()) {
+        match Pin::new(&mut *w).poll_write(cx, rest) {
+            Poll::Ready(Ok(0) | Err(_)) => return Err(to),
+            Poll::Ready(Ok(n)) => {
+                off += n;
+                if let Some(a) = active.get_mut(to.idx()) {
+                    *a = true;
+                }
+            }
+            Poll::Pending => break,
+        }
+    }
+    Ok(off)
+}
+
+impl Dir {
+    /// Moves bytes from `r` to `w` until one of them would block; `Ready(Ok)` once the FIN has
+    /// been passed on, `Ready(Err(end))` when `end` failed. Sets `active` for each side that moved.
+    fn poll_move<R, W>(
+        &mut self,
+        cx: &mut Context<'_>,
+        r: &mut R,
+        w: &mut W,
+        (from, to): (End, End),
+        active: &mut [bool; 2],
+    ) -> Poll<Result<(), End>>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        for _ in 0..MAX_READS_PER_POLL {
+            if !self.pending.is_empty() {
+                let rest = self.pending.get(self.pos..).unwrap_or_default();
+                let n = write_some(cx, w, rest, to, active)?;
+                self.pos += n;
+                self.bytes += n as u64;
+                if self.pos < self.pending.len() {
+                    return Poll::Pending;
+                }
+                // Drained: an idle direction holds no buffer.
+                self.pending = Vec::new();
+                self.pos = 0;
+            }
+            if self.eof {
+                return match Pin::new(&mut *w).poll_shutdown(cx) {
+                    Poll::Ready(Ok(())) => {
+                        self.done = true;
+                        Poll::Ready(Ok(()))
+                    }
+                    Poll::Ready(Err(_)) => Poll::Ready(Err(to)),
+                    Poll::Pending => Poll::Pending,
+                };
+            }
+            let step =
+                with_scratch(|scratch| self.read_and_write(cx, r, w, scratch, (from, to), active));
+            match step {
+                Poll::Ready(Ok(())) => {}
+                other => return other,
+            }
+        }
+        // Busy: let the rest run, then come back.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    /// One read into `buf`, written on at once; what the receiver does not take is kept.
+    fn read_and_write<R, W>(
+        &mut self,
+        cx: &mut Context<'_>,
+        r: &mut R,
+        w: &mut W,
+        buf: &mut [u8],
+        (from, to): (End, End),
+        active: &mut [bool; 2],
+    ) -> Poll<Result<(), End>>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        let mut rb = ReadBuf::new(buf);
+        match Pin::new(&mut *r).poll_read(cx, &mut rb) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(_)) => Poll::Ready(Err(from)),
+            Poll::Ready(Ok(())) => {
+                let data = rb.filled();
+                if data.is_empty() {
+                    self.eof = true;
+                    return Poll::Ready(Ok(()));
+                }
+                if let Some(a) = active.get_mut(from.idx()) {
+                    *a = true;
+                }
+                let n = write_some(cx, w, data, to, active)?;
+                self.bytes += n as u64;
+                if let Some(rest) = data.get(n..).filter(|r| !r.is_empty()) {
+                    self.pending = rest.to_vec();
+                    self.pos = 0;
+                }
+                Poll::Ready(Ok(()))
+            }
+        }
+    }
+}
+
+/// The inactivity deadlines of both sides.
+#[derive(Debug)]
+struct Clock {
+    timeouts: ForwardTimeouts,
+    last: [Instant; 2],
+    half_closed: bool,
+}
+
+impl Clock {
+    fn timeout(&self, end: End) -> Option<Duration> {
+        let t = &self.timeouts;
+        match end {
+            End::Client if self.half_closed => t.client_fin.or(t.client),
+            End::Client => t.client,
+            End::Server if self.half_closed => t.server_fin.or(t.server),
+            End::Server => t.server,
+        }
+    }
+
+    fn deadline(&self, end: End) -> Option<Instant> {
+        let last = self.last.get(end.idx()).copied()?;
+        self.timeout(end).map(|t| last + t)
+    }
+
+    /// The earliest deadline of the two sides.
+    fn next(&self) -> Option<Instant> {
+        [End::Client, End::Server]
+            .into_iter()
+            .filter_map(|e| self.deadline(e))
+            .min()
+    }
+
+    /// The side whose deadline has passed at `now`, client first.
+    fn expired(&self, now: Instant) -> Option<End> {
+        [End::Client, End::Server]
+            .into_iter()
+            .find(|e| self.deadline(*e).is_some_and(|d| d <= now))
+    }
+}
+
 /// Copies bytes both ways until both sides have closed, one fails or one times out.
 ///
 /// A FIN from one side is propagated as a write shutdown to the other, and the other direction
@@ -170,72 +271,80 @@ where
     C: AsyncRead + AsyncWrite + Unpin,
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let shared = Shared {
-        start: Instant::now(),
-        activity: [AtomicU64::new(0), AtomicU64::new(0)],
-        bytes: [AtomicU64::new(0), AtomicU64::new(0)],
-        half_closed: AtomicBool::new(false),
-        notify: Notify::new(),
+    let (mut client, mut server) = (client, server);
+    let start = Instant::now();
+    let mut clock = Clock {
         timeouts,
+        last: [start, start],
+        half_closed: false,
     };
-    let (cr, cw) = tokio::io::split(client);
-    let (sr, sw) = tokio::io::split(server);
-    let up = pump(cr, sw, End::Client, End::Server, &shared);
-    let down = pump(sr, cw, End::Server, End::Client, &shared);
-    tokio::pin!(up, down);
-    let (mut up_done, mut down_done) = (false, false);
-    let mut termination = Termination::NORMAL;
-    while !(up_done && down_done) {
-        let r = tokio::select! {
-            r = &mut up, if !up_done => { up_done = true; r }
-            r = &mut down, if !down_done => { down_done = true; r }
-        };
-        if let Err(t) = r {
-            termination = t;
-            break;
+    let (mut up, mut down) = (Dir::default(), Dir::default());
+    // Armed at the first deadline; moved only when it fires early or a half-close shortens it.
+    let mut timer: Option<Pin<Box<Sleep>>> = None;
+    let termination = std::future::poll_fn(|cx| {
+        let mut active = [false; 2];
+        let was_half = clock.half_closed;
+        for (dir, from) in [(&mut up, End::Client), (&mut down, End::Server)] {
+            if dir.done {
+                continue;
+            }
+            let step = match from {
+                End::Client => dir.poll_move(
+                    cx,
+                    &mut client,
+                    &mut server,
+                    (End::Client, End::Server),
+                    &mut active,
+                ),
+                End::Server => dir.poll_move(
+                    cx,
+                    &mut server,
+                    &mut client,
+                    (End::Server, End::Client),
+                    &mut active,
+                ),
+            };
+            match step {
+                Poll::Ready(Ok(())) => clock.half_closed = true,
+                Poll::Ready(Err(end)) => return Poll::Ready(blame(end, false)),
+                Poll::Pending => {}
+            }
         }
-    }
+        if up.done && down.done {
+            return Poll::Ready(Termination::NORMAL);
+        }
+        if active.contains(&true) {
+            let now = Instant::now();
+            for (last, moved) in clock.last.iter_mut().zip(active) {
+                if moved {
+                    *last = now;
+                }
+            }
+        }
+        let Some(next) = clock.next() else {
+            return Poll::Pending;
+        };
+        let t = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(next.into())));
+        if clock.half_closed && !was_half {
+            t.as_mut().reset(next.into());
+        }
+        while t.as_mut().poll(cx).is_ready() {
+            let now = Instant::now();
+            if let Some(end) = clock.expired(now) {
+                return Poll::Ready(blame(end, true));
+            }
+            // Fired early: activity moved the deadline on.
+            let Some(next) = clock.next() else {
+                return Poll::Pending;
+            };
+            t.as_mut().reset(next.into());
+        }
+        Poll::Pending
+    })
+    .await;
     ForwardOutcome {
-        client_to_server: shared.bytes[0].load(Relaxed),
-        server_to_client: shared.bytes[1].load(Relaxed),
+        client_to_server: up.bytes,
+        server_to_client: down.bytes,
         termination,
-    }
-}
-
-async fn pump<R, W>(mut r: R, mut w: W, from: End, to: End, sh: &Shared) -> Result<(), Termination>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let mut small = [0u8; SMALL_BUF];
-    let mut big: Option<Vec<u8>> = None;
-    let counter = sh
-        .bytes
-        .get(Shared::idx(from))
-        .ok_or(Termination::new(Side::Internal, StreamState::Data))?;
-    loop {
-        let buf: &mut [u8] = match big.as_mut() {
-            Some(b) => b,
-            None => &mut small,
-        };
-        let cap = buf.len();
-        let n = sh.guarded(from, r.read(buf)).await?;
-        if n == 0 {
-            sh.guarded(to, w.shutdown()).await?;
-            sh.half_closed.store(true, Relaxed);
-            sh.notify.notify_waiters();
-            return Ok(());
-        }
-        sh.touch(from);
-        let data = buf.get(..n).unwrap_or_default();
-        sh.guarded(to, w.write_all(data)).await?;
-        sh.touch(to);
-        counter.fetch_add(n as u64, Relaxed);
-        // Grow while the flow fills the buffer, shrink back when it slows down.
-        if big.is_none() && n == cap {
-            big = Some(vec![0u8; BIG_BUF]);
-        } else if big.is_some() && n < cap / 4 {
-            big = None;
-        }
     }
 }

@@ -141,6 +141,42 @@ async fn server_reset_is_blamed_on_the_server() {
     assert_eq!(out.termination.side.code(), 'S');
 }
 
+#[tokio::test]
+async fn a_slow_receiver_gets_every_byte_in_order() {
+    let (mut client, proxy_c) = pair().await;
+    let (proxy_s, mut server) = pair().await;
+    let task = tokio::spawn(forward(proxy_c, proxy_s, ForwardTimeouts::default()));
+    // More than the socket buffers hold, so writes block and bytes wait in the direction's buffer.
+    let data: Vec<u8> = (0..4_000_000u32).map(|i| (i % 251) as u8).collect();
+    let sent = data.clone();
+    let writer = tokio::spawn(async move {
+        client.write_all(&sent).await.unwrap();
+        client.shutdown().await.unwrap();
+        client
+    });
+    let mut got = Vec::new();
+    let mut chunk = vec![0u8; 1000];
+    for _ in 0..100_000 {
+        let n = server.read(&mut chunk).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&chunk[..n]);
+        if got.len() % 50_000 < 1000 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    assert_eq!(got.len(), data.len());
+    assert!(got == data, "bytes reordered or altered");
+    let _client = writer.await.unwrap();
+    server.shutdown().await.unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.client_to_server, data.len() as u64);
+}
+
 #[test]
 fn tunnel_timeout_replaces_both_sides() {
     let t = ForwardTimeouts {

@@ -20,6 +20,15 @@ impl Headers {
         Headers::default()
     }
 
+    /// An empty list with room for `fields` fields of `bytes` name and value bytes in all, so
+    /// that a parsed head is stored without regrowing.
+    pub fn with_capacity(fields: usize, bytes: usize) -> Self {
+        Headers {
+            arena: Vec::with_capacity(bytes),
+            fields: Vec::with_capacity(fields),
+        }
+    }
+
     /// Appends a field; the name is lowercased.
     pub fn push(&mut self, name: &[u8], value: &[u8]) {
         let start = self.arena.len();

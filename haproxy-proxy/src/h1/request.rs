@@ -15,6 +15,11 @@ pub struct RequestHead {
     pub headers: Headers,
 }
 
+/// Fields the proxy may add to a request head (connection, forwardfor, originalto): room kept.
+const ADDED_FIELDS: usize = 3;
+/// Bytes of name and value kept for those added fields.
+const ADDED_BYTES: usize = 96;
+
 /// How many header slots live on the stack before the parser falls back to the heap.
 const STACK_FIELDS: usize = 128;
 
@@ -188,7 +193,13 @@ fn parse_with<'a>(
     if uri.bytes().any(|b| !(0x21..=0x7e).contains(&b)) {
         return Err(H1Error::Syntax("uri"));
     }
-    let mut headers = Headers::new();
+    // Room for the fields parsed plus the few the proxy adds (connection, forwardfor).
+    let bytes: usize = req
+        .headers
+        .iter()
+        .map(|h| h.name.len() + h.value.len())
+        .sum();
+    let mut headers = Headers::with_capacity(req.headers.len() + ADDED_FIELDS, bytes + ADDED_BYTES);
     let mut hosts = 0usize;
     for h in req.headers.iter() {
         // The value's offset in `window` is the same in `original` (masking keeps positions).

@@ -41,7 +41,12 @@ pub fn parse_response(buf: &[u8], limits: &H1Limits) -> Result<Parsed<ResponseHe
     let (Some(minor), Some(status)) = (resp.version, resp.code) else {
         return Ok(Parsed::Partial);
     };
-    let mut headers = Headers::new();
+    let bytes = resp
+        .headers
+        .iter()
+        .map(|h| h.name.len() + h.value.len())
+        .sum();
+    let mut headers = Headers::with_capacity(resp.headers.len(), bytes);
     for h in resp.headers.iter() {
         headers.push(h.name.as_bytes(), h.value);
     }

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use bytes::BufMut as _;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::h1::{BodyFraming, ChunkedDecoder, DEFAULT_BUFSIZE};
@@ -30,20 +31,38 @@ where
 }
 
 /// Reads more bytes into `buf`; `Ok(0)` at end of stream.
+///
+/// Up to [`DEFAULT_BUFSIZE`] bytes are read straight into the spare capacity of `buf` (no
+/// zeroed scratch buffer, no copy).
 pub(crate) async fn fill<R: AsyncRead + Unpin>(
     r: &mut R,
     buf: &mut Vec<u8>,
     t: Option<Duration>,
 ) -> Result<usize, BodyError> {
-    let mut chunk = vec![0u8; DEFAULT_BUFSIZE];
-    match timed(t, r.read(&mut chunk)).await {
+    buf.reserve(DEFAULT_BUFSIZE);
+    let mut limited = (&mut *buf).limit(DEFAULT_BUFSIZE);
+    match timed(t, r.read_buf(&mut limited)).await {
         None => Err(BodyError::SourceTimeout),
         Some(Err(_)) => Err(BodyError::Source),
-        Some(Ok(n)) => {
-            buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
-            Ok(n)
-        }
+        Some(Ok(n)) => Ok(n),
     }
+}
+
+/// Moves the start of a `Content-Length` body already read into `buf` to the end of `out`
+/// (the head about to be written), so that a small message goes out in one write; returns the
+/// framing of what is left to relay. Other framings are returned unchanged.
+pub(crate) fn take_body_prefix(
+    framing: BodyFraming,
+    buf: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) -> BodyFraming {
+    let BodyFraming::Length(n) = framing else {
+        return framing;
+    };
+    let take = usize::try_from(n).unwrap_or(usize::MAX).min(buf.len());
+    out.extend_from_slice(buf.get(..take).unwrap_or_default());
+    buf.drain(..take);
+    BodyFraming::Length(n - take as u64)
 }
 
 /// Relays a body framed by `framing` from `r` (whose already-read bytes are in `buf`) to `w`.
@@ -171,4 +190,56 @@ pub(crate) fn reencode(
 /// mux parses the body bytes that arrive with the head before anything is forwarded).
 pub(crate) fn chunked_prefix_valid(bytes: &[u8]) -> bool {
     reencode(&mut ChunkedDecoder::new(), bytes, &mut Vec::new()).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_length_body_already_read_goes_with_the_head_and_the_rest_stays() {
+        // Whole body read, followed by a pipelined message.
+        let mut buf = b"helloNEXT".to_vec();
+        let mut out = b"HEAD\r\n\r\n".to_vec();
+        let rest = take_body_prefix(BodyFraming::Length(5), &mut buf, &mut out);
+        assert_eq!(rest, BodyFraming::Length(0));
+        assert_eq!(out, b"HEAD\r\n\r\nhello");
+        assert_eq!(buf, b"NEXT");
+        // Part of the body read: the rest is left to relay.
+        let mut buf = b"abc".to_vec();
+        let mut out = Vec::new();
+        let rest = take_body_prefix(BodyFraming::Length(10), &mut buf, &mut out);
+        assert_eq!(
+            (rest, out.as_slice(), buf.len()),
+            (BodyFraming::Length(7), &b"abc"[..], 0)
+        );
+    }
+
+    #[test]
+    fn other_framings_are_left_alone() {
+        for framing in [
+            BodyFraming::Chunked,
+            BodyFraming::UntilClose,
+            BodyFraming::None,
+        ] {
+            let mut buf = b"3\r\nabc\r\n".to_vec();
+            let mut out = Vec::new();
+            assert_eq!(take_body_prefix(framing, &mut buf, &mut out), framing);
+            assert!(out.is_empty());
+            assert_eq!(buf.len(), 8);
+        }
+    }
+
+    #[tokio::test]
+    async fn fill_reads_at_most_one_bufsize_and_appends() {
+        let data = vec![5u8; DEFAULT_BUFSIZE * 2 + 10];
+        let mut src: &[u8] = &data;
+        let mut buf = b"x".to_vec();
+        let n = fill(&mut src, &mut buf, None).await.unwrap();
+        assert_eq!(n, DEFAULT_BUFSIZE);
+        assert_eq!(buf.len(), DEFAULT_BUFSIZE + 1);
+        assert_eq!(buf.first(), Some(&b'x'));
+        let mut empty: &[u8] = &[];
+        assert_eq!(fill(&mut empty, &mut buf, None).await.unwrap(), 0);
+    }
 }

@@ -1,19 +1,20 @@
 //! One client connection in HTTP mode: a loop of requests over a kept-alive connection.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::body::{BodyError, chunked_prefix_valid, fill, relay, timed};
+use super::body::{BodyError, chunked_prefix_valid, fill, relay, take_body_prefix, timed};
 use super::pool::ServerPool;
 use super::rules::{RequestRule, RuleAction};
 use crate::counters::Counters;
 use crate::errors::{Reply, raw_h1_page, redirect_reply};
 use crate::facts::StreamFacts;
-use crate::forward::{ForwardTimeouts, forward};
+use crate::forward::{ForwardTimeouts, forward, read_append};
 use crate::h1::{
     BodyFraming, Parsed, RequestHead, ResponseHead, Version, clean_connection_headers,
     connection_header_for, first_length_word, forwarded_response_connection_header, parse_request,
@@ -23,9 +24,6 @@ use crate::route::{ChooseBackend, PickServer, StreamView};
 use crate::settings::{BackendSettings, ConnMode, FrontendSettings};
 use crate::side::{Side, StreamState, Termination};
 use crate::tcp::{ClientWatch, ConnectFailed, connect_slot, take_slot, watch_client};
-
-/// Bytes read from an idle client before a full buffer is allocated (idle connections hold no buffer).
-const IDLE_PROBE: usize = 128;
 
 /// Everything an HTTP frontend needs to serve its clients.
 #[derive(Debug)]
@@ -109,27 +107,32 @@ where
         };
         first = false;
         buf.drain(..len);
-        let mut facts = StreamFacts {
-            bytes_in: len as u64,
-            ..StreamFacts::default()
-        };
-        facts.timers.tr_req = Some(start.elapsed());
         let reuse_idle = handled > 0;
-        let keep = handle_request(
-            svc,
-            &mut client,
-            &mut buf,
-            &mut server,
-            *head,
-            (src, dst),
-            reuse_idle,
-            &mut facts,
-        )
+        // Boxed per request, so that an idle connection's task does not carry the request state.
+        let keep = Box::pin(async {
+            let mut facts = StreamFacts {
+                bytes_in: len as u64,
+                ..StreamFacts::default()
+            };
+            facts.timers.tr_req = Some(start.elapsed());
+            let keep = handle_request(
+                svc,
+                &mut client,
+                &mut buf,
+                &mut server,
+                *head,
+                (src, dst),
+                reuse_idle,
+                &mut facts,
+            )
+            .await;
+            facts.timers.ta = Some(start.elapsed());
+            svc.counters.record(&facts);
+            svc.registry.record(&facts);
+            on_request(&facts);
+            keep
+        })
         .await;
-        facts.timers.ta = Some(start.elapsed());
-        svc.counters.record(&facts);
-        svc.registry.record(&facts);
-        on_request(&facts);
         handled += 1;
         if !keep {
             break;
@@ -156,14 +159,13 @@ async fn read_head<C: AsyncRead + Unpin>(
     // one within `timeout http-request` of its first byte (after the keep-alive idle wait).
     let entered = Instant::now();
     if buf.is_empty() {
-        // Wait for the first byte with a small probe; the idle connection holds no buffer.
+        // Wait for the first bytes in the thread's scratch buffer; the idle connection holds none.
         let idle = if first {
             t.request_head()
         } else {
             t.keep_alive_idle()
         };
-        let mut probe = [0u8; IDLE_PROBE];
-        match timed(idle, client.read(&mut probe)).await {
+        match timed(idle, read_append(client, buf)).await {
             None if first => {
                 return HeadOutcome::Raw(
                     408,
@@ -171,7 +173,7 @@ async fn read_head<C: AsyncRead + Unpin>(
                 );
             }
             None | Some(Err(_)) | Some(Ok(0)) => return HeadOutcome::Quiet,
-            Some(Ok(n)) => buf.extend_from_slice(probe.get(..n).unwrap_or_default()),
+            Some(Ok(_)) => {}
         }
     }
     let from = if first { entered } else { Instant::now() };
@@ -582,27 +584,30 @@ where
         resp.headers.set_first_only("content-length", &w);
     }
     let mut out = Vec::with_capacity(512);
-    out.extend_from_slice(
-        format!(
-            "{} {} {}\r\n",
-            resp.version.on_wire(),
-            resp.status,
-            resp.reason
-        )
-        .as_bytes(),
+    // Written in place: no temporary String per response.
+    let _ = write!(
+        out,
+        "{} {} {}\r\n",
+        resp.version.on_wire(),
+        resp.status,
+        resp.reason
     );
     resp.headers.write_to(&mut out);
     if let Some(v) = forwarded_response_connection_header(req.version, resp.version, client_keep) {
-        out.extend_from_slice(format!("connection: {v}\r\n").as_bytes());
+        out.extend_from_slice(b"connection: ");
+        out.extend_from_slice(v.as_bytes());
+        out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
+    // The body bytes already read go out with the head: one write for a small response.
+    let rest = take_body_prefix(resp_framing, &mut sbuf, &mut out);
     if !matches!(timed(ct, client.write_all(&out)).await, Some(Ok(()))) {
         facts.termination = Termination::new(Side::Client, StreamState::Data);
         return false;
     }
     facts.bytes_out += out.len() as u64;
     let relayed = tokio::select! {
-        r = relay(&mut conn.stream, &mut sbuf, client, resp_framing, st, ct) => r,
+        r = relay(&mut conn.stream, &mut sbuf, client, rest, st, ct) => r,
         side = killed(&mut kill) => {
             facts.termination = Termination::new(side, StreamState::Data);
             return false;

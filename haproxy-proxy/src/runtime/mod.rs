@@ -1,4 +1,4 @@
-//! Running a built [`Runtime`]: open every listener (failing with HAProxy's startup messages),
+//! Running a built [`Runtime`](crate::build::Runtime): open every listener (failing with HAProxy's startup messages),
 //! accept under the `maxconn` gates, serve each connection in its mode, and stop softly
 //! (stop accepting, let in-flight connections finish) or hard (drop everything).
 
@@ -9,12 +9,15 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+mod plan;
 mod prefixed;
+
+pub use plan::ListenPlan;
 
 use prefixed::Prefixed;
 
 use crate::admin::LimitKeeper;
-use crate::build::{HttpUpgrades, Runtime, Service, TcpAction, TcpRules, with_content};
+use crate::build::{HttpUpgrades, Service, TcpAction, TcpRules, with_content};
 use crate::listener::{Accepted, BindTarget, ConnGate, Listener, bind};
 use crate::proxy_proto::{ProxyHeader, read_header};
 use crate::route::StreamView;
@@ -86,7 +89,8 @@ pub struct Running {
     stats: Option<crate::admin::StatsServer>,
     keepers: Vec<LimitKeeper>,
     registry: Arc<crate::registry::Registry>,
-    health: crate::health::Plan,
+    /// The health checks, run by the primary thread only.
+    health: Option<crate::health::Plan>,
     state_log: Arc<dyn crate::health::StateLog>,
 }
 
@@ -96,84 +100,6 @@ fn os_reason(reason: &str) -> &str {
         .find(" (os error")
         .and_then(|i| reason.get(..i))
         .unwrap_or(reason)
-}
-
-impl Runtime {
-    /// Opens every listener; must be called inside a tokio runtime.
-    ///
-    /// # Errors
-    /// [`StartupError::NoListener`] when no frontend binds anything, [`StartupError::Bind`] with
-    /// HAProxy's `Binding [file:line] for <type> <name>: cannot bind socket (...) for [addr]` lines.
-    pub fn start(self) -> Result<Running, StartupError> {
-        crate::admin::prepare(&self);
-        let mut keepers = Vec::new();
-        let global = ConnGate::new(self.global_maxconn);
-        keepers.push(LimitKeeper::global(&global, &self.registry));
-        let mut bound = Vec::new();
-        let mut failures = Vec::new();
-        for fe in self.frontends {
-            // A frontend without its own maxconn takes the global one, as in HAProxy; the gate
-            // is sized so `set maxconn frontend` and `disable frontend` can hold slots back.
-            let capacity = match fe.service.frontend.maxconn {
-                0 => self.global_maxconn,
-                m => m,
-            };
-            let fe_gate = ConnGate::new(capacity);
-            keepers.extend(LimitKeeper::frontend(
-                &fe_gate,
-                capacity,
-                &self.registry,
-                &fe.service.frontend.name,
-            ));
-            for spec in &fe.binds {
-                let bind_gate = ConnGate::new(spec.maxconn);
-                for target in &spec.targets {
-                    match bind(target, &spec.options) {
-                        Ok(listener) => bound.push(Bound {
-                            listener,
-                            target: target.clone(),
-                            options: spec.options,
-                            service: Arc::clone(&fe.service),
-                            gates: vec![bind_gate.clone(), fe_gate.clone(), global.clone()],
-                            accept_proxy: spec.accept_proxy,
-                            tcp: Arc::clone(&fe.tcp),
-                            upgrades: Arc::clone(&fe.upgrades),
-                        }),
-                        Err(crate::ProxyError::Bind { addr, reason }) => {
-                            let addr = match target {
-                                BindTarget::Tcp(a) => a.to_string(),
-                                BindTarget::Unix(_)
-                                | BindTarget::Abstract(_)
-                                | BindTarget::Fd(_) => addr,
-                            };
-                            failures.push(format!(
-                                "Binding [{}] for {} {}: cannot bind socket ({}) for [{addr}]",
-                                spec.loc,
-                                fe.type_str,
-                                fe.service.frontend.name,
-                                os_reason(&reason)
-                            ));
-                        }
-                        Err(other) => failures.push(other.to_string()),
-                    }
-                }
-            }
-        }
-        if !failures.is_empty() {
-            return Err(StartupError::Bind(failures));
-        }
-        if bound.is_empty() {
-            return Err(StartupError::NoListener);
-        }
-        Ok(Running {
-            bound,
-            stats: None,
-            keepers,
-            registry: self.registry,
-            health: self.health,
-            state_log: Arc::new(crate::health::StderrLog),
-        })
-    }
 }
 
 impl Running {
@@ -228,9 +154,10 @@ impl Running {
         paused: watch::Receiver<bool>,
     ) {
         // Health checks run while serving and stop with it; without any check they still carry
-        // runtime-API admin changes to the log.
-        let _checks =
-            crate::health::HealthChecks::start(self.health, self.registry, self.state_log);
+        // runtime-API admin changes to the log. Only the primary thread runs them.
+        let _checks = self
+            .health
+            .map(|h| crate::health::HealthChecks::start(h, self.registry, self.state_log));
         let mut loops = JoinSet::new();
         if let Some(stats) = self.stats {
             loops.spawn(stats.serve(stop.clone()));
@@ -293,11 +220,10 @@ async fn accept_loop(
             }
             continue;
         };
-        let permit = tokio::select! {
-            p = ConnGate::acquire_all(&b.gates) => p,
-            () = wait_paused(&mut paused, true) => { listener = None; continue; }
-            () = wait_stop(&mut stop, false) => break,
-        };
+        // Accept first, then wait for a slot under the `maxconn` gates: with one listener per
+        // thread (SO_REUSEPORT), a thread holding a free slot may have nothing in its own backlog
+        // while another's waits; the accepted connection is not read until it has its slot, so
+        // the client sees what it would see in the backlog.
         let accepted = tokio::select! {
             a = open.accept() => a,
             () = wait_paused(&mut paused, true) => { listener = None; continue; }
@@ -318,6 +244,10 @@ async fn accept_loop(
                 tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
                 continue;
             }
+        };
+        let permit = tokio::select! {
+            p = ConnGate::acquire_all(&b.gates) => p,
+            () = wait_stop(&mut stop, false) => break,
         };
         // `tcp-request connection` rules run at accept, before anything is read; a reject
         // closes silently and creates no session.
@@ -386,7 +316,7 @@ async fn serve_accepted<C>(
         return serve_session(svc, parts, stream, src, dst, Vec::new()).await;
     }
     let wait = svc.frontend.timeouts.client.unwrap_or(PROXY_HEADER_TIMEOUT);
-    let Ok((header, rest)) = read_header(&mut stream, wait).await else {
+    let Ok((header, rest)) = Box::pin(read_header(&mut stream, wait)).await else {
         svc.counters
             .errors_req
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -429,11 +359,20 @@ async fn serve_conn<C>(
 ) where
     C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
+    // Each mode's session is boxed: the connection's task holds one pointer, and the session's
+    // state is sized for the mode that runs (an HTTP session does not reserve a TCP one's room).
     match svc.frontend.mode {
         Mode::Http => {
-            crate::http::serve_http(svc, Prefixed::new(pending, stream), src, dst, |_| {}).await;
+            Box::pin(crate::http::serve_http(
+                svc,
+                Prefixed::new(pending, stream),
+                src,
+                dst,
+                |_| {},
+            ))
+            .await;
         }
-        Mode::Tcp => serve_tcp_mode(svc, parts, stream, src, dst, pending).await,
+        Mode::Tcp => Box::pin(serve_tcp_mode(svc, parts, stream, src, dst, pending)).await,
     }
 }
 
