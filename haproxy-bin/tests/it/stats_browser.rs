@@ -60,11 +60,16 @@ fn chromium_shows_the_page_and_its_admin_form_drains_a_server() {
     browser.click("input[name='s'][value='app1']");
     browser.click("select[name='action'] option[value='maint']");
     browser.click("input[type='submit'][value='Apply']");
-    assert!(
-        browser.url().ends_with("/stats;st=DONE"),
-        "{}",
-        browser.url()
-    );
+    // The click returns before the POST and its redirect are done: wait for the result page.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !browser.url().ends_with("/stats;st=DONE") || browser.count("tr.maintain") == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no result page: {}",
+            browser.url()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     assert_eq!(browser.count("tr.maintain"), 1);
     assert_eq!(browser.count("tr.active_no_check"), 1);
     assert!(browser.text().contains("MAINT"));
