@@ -17,12 +17,13 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 /// No server (a padding leaf).
 const NONE: u32 = u32::MAX;
 
-/// The tree: node 1 is the root, node `j` has children `2j` and `2j + 1`, and the leaves
-/// `size..2 * size` stand for servers `0..size` (those past the last server are empty).
+/// The tree: node 1 is the root, node `j` has children `2j` and `2j + 1`, and the nodes
+/// `size..2 * size` are the leaves, standing for servers `0..size` (those past the last server
+/// name no server). Leaves are stored like inner nodes so that reading any node's winner is one
+/// load.
 #[derive(Debug, Default)]
 pub(crate) struct LcTree {
     size: usize,
-    servers: usize,
     nodes: Vec<AtomicU32>,
 }
 
@@ -30,14 +31,18 @@ impl LcTree {
     /// A tree for `servers` servers (built by [`LcTree::rebuild`]).
     pub(crate) fn new(servers: usize) -> Self {
         let size = servers.next_power_of_two().max(1);
+        let leaf = |j: usize| match j.checked_sub(size) {
+            Some(s) if s < servers => u32::try_from(s).unwrap_or(NONE),
+            _ => NONE,
+        };
         Self {
             size,
-            servers,
-            nodes: (0..size).map(|_| AtomicU32::new(NONE)).collect(),
+            nodes: (0..2 * size).map(|j| AtomicU32::new(leaf(j))).collect(),
         }
     }
 
     /// Server `w`'s rank: its key (below 2^63), with the top bit set when it is flagged off.
+    #[inline]
     fn rank(keys: &[AtomicU64], off: &[AtomicBool], w: u32) -> u64 {
         let i = w as usize;
         match (keys.get(i), off.get(i)) {
@@ -49,19 +54,11 @@ impl LcTree {
     }
 
     /// The winner of node `j` (a leaf stands for its server).
+    #[inline]
     fn winner(&self, j: usize) -> u32 {
-        if j >= self.size {
-            let s = j - self.size;
-            if s < self.servers {
-                u32::try_from(s).unwrap_or(NONE)
-            } else {
-                NONE
-            }
-        } else {
-            self.nodes
-                .get(j)
-                .map_or(NONE, |n| n.load(Ordering::Relaxed))
-        }
+        self.nodes
+            .get(j)
+            .map_or(NONE, |n| n.load(Ordering::Relaxed))
     }
 
     /// Recomputes every node from the keys (after a change of the server set).
@@ -82,31 +79,42 @@ impl LcTree {
     /// Server `i`'s key changed: replays its duels on the way to the root, carrying the
     /// winner of the subtree it comes from, and stops where a node's winner is unaffected.
     pub(crate) fn update(&self, keys: &[AtomicU64], off: &[AtomicBool], i: usize) {
+        // Equal lengths let one bounds check cover both arrays in `rank`.
+        let n = keys.len().min(off.len());
+        let (keys, off, nodes) = (
+            keys.get(..n).unwrap_or(&[]),
+            off.get(..n).unwrap_or(&[]),
+            self.nodes.as_slice(),
+        );
+        let rank = |w: u32| match (keys.get(w as usize), off.get(w as usize)) {
+            (Some(k), Some(o)) => {
+                k.load(Ordering::Relaxed) | (u64::from(o.load(Ordering::Relaxed)) << 63)
+            }
+            _ => u64::MAX,
+        };
         let me = u32::try_from(i).unwrap_or(NONE);
-        let mut carried = (me, Self::rank(keys, off, me));
+        let (mut carried, mut carried_rank) = (me, rank(me));
         let mut child = self.size + i;
         while child > 1 {
             let j = child / 2;
-            let Some(node) = self.nodes.get(j) else {
+            let (Some(node), Some(sib_node)) = (nodes.get(j), nodes.get(child ^ 1)) else {
                 return;
             };
-            let sib = self.winner(child ^ 1);
-            let sib = (sib, Self::rank(keys, off, sib));
-            // Ties go to the left child.
-            let carried_wins = if child & 1 == 0 {
-                carried.1 <= sib.1
-            } else {
-                carried.1 < sib.1
-            };
-            let w = if carried_wins { carried } else { sib };
-            let old = node.load(Ordering::Relaxed);
-            if old != w.0 {
-                node.store(w.0, Ordering::Relaxed);
-            } else if w.0 != me {
+            let sib = sib_node.load(Ordering::Relaxed);
+            let sib_rank = rank(sib);
+            // Ties go to the left child (the even one).
+            let carried_wins =
+                carried_rank < sib_rank || (carried_rank == sib_rank && child & 1 == 0);
+            if !carried_wins {
+                carried = sib;
+                carried_rank = sib_rank;
+            }
+            if node.load(Ordering::Relaxed) != carried {
+                node.store(carried, Ordering::Relaxed);
+            } else if carried != me {
                 // Same winner, not the server that changed: nothing above moves.
                 return;
             }
-            carried = w;
             child = j;
         }
     }

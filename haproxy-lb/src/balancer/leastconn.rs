@@ -16,8 +16,13 @@ const LC_KEY_MAX: u64 = (1 << 31) - 1;
 impl Balancer {
     /// Re-keys server `i` whose connection count is now `served`, when its load key changed
     /// (`fwlc_srv_reposition()`), placing it after the servers that already have that key.
+    #[inline]
     pub(super) fn lc_requeue(&self, i: usize, served: u32) {
-        self.lc_queue(i, served, false);
+        // Checked here, inlined into every take and release, so that other algorithms do not
+        // pay a call.
+        if matches!(self.config.algorithm, Algorithm::LeastConn) {
+            self.lc_queue(i, served, false);
+        }
     }
 
     /// Re-keys server `i` (connection count `served`); `always` queues it again even when its
