@@ -56,7 +56,7 @@ impl Balancer {
         let seq = self.lc_seq.load(Ordering::Relaxed);
         self.lc_seq.store(seq.wrapping_add(1), Ordering::Relaxed);
         slot.store((key << 32) | u64::from(seq), Ordering::Release);
-        self.lc_tree.update(&self.lc, &self.lc_off, i);
+        self.lc_tree.update(&self.lc, i);
     }
 
     /// `num / ew` for server `i` by multiplying with its stored `ceil(2^64 / ew)` (exact for
@@ -85,10 +85,10 @@ impl Balancer {
         if !matches!(self.config.algorithm, Algorithm::LeastConn) {
             return;
         }
-        for (i, off) in self.lc_off.iter().enumerate() {
-            off.store(!in_group(i), Ordering::Release);
+        for i in 0..self.lc.len() {
+            self.lc_tree.set_member(i, in_group(i));
         }
-        self.lc_tree.rebuild(&self.lc, &self.lc_off);
+        self.lc_tree.rebuild(&self.lc);
     }
 
     /// `leastconn` (`fwlc_get_next_server()`): smallest load key, oldest first among equals;
