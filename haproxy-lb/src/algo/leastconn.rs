@@ -9,16 +9,19 @@
 //!
 //! With picks that do not overlap, the root is always the exact minimum (what the ebtree
 //! gives). Overlapping updates of the same subtree may leave a node naming a server that is
-//! no longer the smallest there; the next change of that server's key repairs it. Servers
-//! outside the group in use carry a flag that ranks them after every other server.
+//! no longer the smallest there; the next change of that server's key repairs it. A server
+//! outside the group in use has an empty leaf, so it never wins a duel: the walk up compares
+//! keys only, without a second load per level for a membership flag.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// No server (a padding leaf).
 const NONE: u32 = u32::MAX;
 
-/// The tree: node 1 is the root, node `j` has children `2j` and `2j + 1`, and the leaves
-/// `size..2 * size` stand for servers `0..size` (those past the last server are empty).
+/// The tree: node 1 is the root, node `j` has children `2j` and `2j + 1`, and the nodes
+/// `size..2 * size` are the leaves: leaf `size + i` names server `i` while it is in the group
+/// in use, and no server otherwise (nor past the last server). Leaves are stored like inner
+/// nodes so that reading any node's winner is one load.
 #[derive(Debug, Default)]
 pub(crate) struct LcTree {
     size: usize,
@@ -27,48 +30,53 @@ pub(crate) struct LcTree {
 }
 
 impl LcTree {
-    /// A tree for `servers` servers (built by [`LcTree::rebuild`]).
+    /// A tree for `servers` servers, none of them in the group yet (see
+    /// [`LcTree::set_member`] and [`LcTree::rebuild`]).
     pub(crate) fn new(servers: usize) -> Self {
         let size = servers.next_power_of_two().max(1);
         Self {
             size,
             servers,
-            nodes: (0..size).map(|_| AtomicU32::new(NONE)).collect(),
+            nodes: (0..2 * size).map(|_| AtomicU32::new(NONE)).collect(),
         }
     }
 
-    /// Server `w`'s rank: its key (below 2^63), with the top bit set when it is flagged off.
-    fn rank(keys: &[AtomicU64], off: &[AtomicBool], w: u32) -> u64 {
-        let i = w as usize;
-        match (keys.get(i), off.get(i)) {
-            (Some(k), Some(o)) => {
-                k.load(Ordering::Relaxed) | (u64::from(o.load(Ordering::Relaxed)) << 63)
-            }
-            _ => u64::MAX,
+    /// Puts server `i` in the group in use or takes it out (a change; call
+    /// [`LcTree::rebuild`] after the last one).
+    pub(crate) fn set_member(&self, i: usize, member: bool) {
+        if i >= self.servers {
+            return;
         }
+        let w = if member {
+            u32::try_from(i).unwrap_or(NONE)
+        } else {
+            NONE
+        };
+        if let Some(leaf) = self.nodes.get(self.size + i) {
+            leaf.store(w, Ordering::Relaxed);
+        }
+    }
+
+    /// Server `w`'s key (`u64::MAX` for no server).
+    #[inline]
+    fn rank(keys: &[AtomicU64], w: u32) -> u64 {
+        keys.get(w as usize)
+            .map_or(u64::MAX, |k| k.load(Ordering::Relaxed))
     }
 
     /// The winner of node `j` (a leaf stands for its server).
+    #[inline]
     fn winner(&self, j: usize) -> u32 {
-        if j >= self.size {
-            let s = j - self.size;
-            if s < self.servers {
-                u32::try_from(s).unwrap_or(NONE)
-            } else {
-                NONE
-            }
-        } else {
-            self.nodes
-                .get(j)
-                .map_or(NONE, |n| n.load(Ordering::Relaxed))
-        }
+        self.nodes
+            .get(j)
+            .map_or(NONE, |n| n.load(Ordering::Relaxed))
     }
 
-    /// Recomputes every node from the keys (after a change of the server set).
-    pub(crate) fn rebuild(&self, keys: &[AtomicU64], off: &[AtomicBool]) {
+    /// Recomputes every inner node from the leaves and keys (after a change of the group).
+    pub(crate) fn rebuild(&self, keys: &[AtomicU64]) {
         for j in (1..self.size).rev() {
             let (l, r) = (self.winner(2 * j), self.winner(2 * j + 1));
-            let w = if Self::rank(keys, off, r) < Self::rank(keys, off, l) {
+            let w = if Self::rank(keys, r) < Self::rank(keys, l) {
                 r
             } else {
                 l
@@ -81,32 +89,35 @@ impl LcTree {
 
     /// Server `i`'s key changed: replays its duels on the way to the root, carrying the
     /// winner of the subtree it comes from, and stops where a node's winner is unaffected.
-    pub(crate) fn update(&self, keys: &[AtomicU64], off: &[AtomicBool], i: usize) {
+    /// A server outside the group carries no server up, which also clears any node a racing
+    /// update left naming it.
+    pub(crate) fn update(&self, keys: &[AtomicU64], i: usize) {
+        let nodes = self.nodes.as_slice();
         let me = u32::try_from(i).unwrap_or(NONE);
-        let mut carried = (me, Self::rank(keys, off, me));
         let mut child = self.size + i;
+        let mut carried = nodes.get(child).map_or(NONE, |n| n.load(Ordering::Relaxed));
+        let mut carried_rank = Self::rank(keys, carried);
         while child > 1 {
             let j = child / 2;
-            let Some(node) = self.nodes.get(j) else {
+            let (Some(node), Some(sib_node)) = (nodes.get(j), nodes.get(child ^ 1)) else {
                 return;
             };
-            let sib = self.winner(child ^ 1);
-            let sib = (sib, Self::rank(keys, off, sib));
-            // Ties go to the left child.
-            let carried_wins = if child & 1 == 0 {
-                carried.1 <= sib.1
-            } else {
-                carried.1 < sib.1
-            };
-            let w = if carried_wins { carried } else { sib };
+            let sib = sib_node.load(Ordering::Relaxed);
+            let sib_rank = Self::rank(keys, sib);
+            // Ties go to the left child (the even one).
+            let carried_wins =
+                carried_rank < sib_rank || (carried_rank == sib_rank && child & 1 == 0);
+            if !carried_wins {
+                carried = sib;
+                carried_rank = sib_rank;
+            }
             let old = node.load(Ordering::Relaxed);
-            if old != w.0 {
-                node.store(w.0, Ordering::Relaxed);
-            } else if w.0 != me {
+            if old != carried {
+                node.store(carried, Ordering::Relaxed);
+            } else if old != me {
                 // Same winner, not the server that changed: nothing above moves.
                 return;
             }
-            carried = w;
             child = j;
         }
     }
@@ -126,28 +137,23 @@ mod tests {
         v.iter().map(|&k| AtomicU64::new(k)).collect()
     }
 
-    fn flags(n: usize) -> Vec<AtomicBool> {
-        (0..n).map(|_| AtomicBool::new(false)).collect()
-    }
-
-    fn min_of(k: &[AtomicU64], off: &[AtomicBool]) -> Option<usize> {
-        (0..k.len()).min_by_key(|&i| {
-            (
-                off[i].load(Ordering::Relaxed),
-                k[i].load(Ordering::Relaxed),
-                i,
-            )
-        })
+    fn min_of(k: &[AtomicU64], member: &[bool]) -> Option<usize> {
+        (0..k.len())
+            .filter(|&i| member[i])
+            .min_by_key(|&i| (k[i].load(Ordering::Relaxed), i))
     }
 
     #[test]
     fn the_root_follows_every_key_change() {
         for n in [1usize, 2, 3, 5, 8, 13, 100] {
             let k = keys(&(0..n as u64).map(|i| (i * 7919) % 101).collect::<Vec<_>>());
-            let off = flags(n);
+            let mut member = vec![true; n];
             let t = LcTree::new(n);
-            t.rebuild(&k, &off);
-            assert_eq!(t.first(), min_of(&k, &off), "n={n}");
+            for i in 0..n {
+                t.set_member(i, true);
+            }
+            t.rebuild(&k);
+            assert_eq!(t.first(), min_of(&k, &member), "n={n}");
             let mut x = 12345u64;
             for step in 0..500 {
                 x = x
@@ -155,22 +161,41 @@ mod tests {
                     .wrapping_add(1442695040888963407);
                 let i = (x >> 33) as usize % n;
                 k[i].store((x >> 40) % 50, Ordering::Relaxed);
-                t.update(&k, &off, i);
+                t.update(&k, i);
                 if step % 50 == 0 {
-                    // A change of the group: flags move, the tree is rebuilt.
+                    // A change of the group: a server leaves or joins, the tree is rebuilt.
                     let j = (x >> 20) as usize % n;
-                    off[j].store(!off[j].load(Ordering::Relaxed), Ordering::Relaxed);
-                    t.rebuild(&k, &off);
+                    member[j] = !member[j];
+                    t.set_member(j, member[j]);
+                    t.rebuild(&k);
                 }
-                assert_eq!(t.first(), min_of(&k, &off), "n={n} step={step}");
+                assert_eq!(t.first(), min_of(&k, &member), "n={n} step={step}");
             }
         }
     }
 
     #[test]
+    fn a_stale_node_naming_a_server_that_left_is_cleared_by_its_next_update() {
+        let k = keys(&[5, 1, 7, 3]);
+        let t = LcTree::new(4);
+        for i in 0..4 {
+            t.set_member(i, true);
+        }
+        t.rebuild(&k);
+        assert_eq!(t.first(), Some(1));
+        // Server 1 leaves, but (as a racing picker could) its update lands after the rebuild
+        // left the inner nodes naming it.
+        t.set_member(1, false);
+        t.update(&k, 1);
+        assert_eq!(t.first(), Some(3));
+    }
+
+    #[test]
     fn an_empty_tree_has_no_winner() {
         let t = LcTree::new(0);
-        t.rebuild(&[], &[]);
+        t.rebuild(&[]);
+        assert_eq!(t.first(), None);
+        t.set_member(0, true);
         assert_eq!(t.first(), None);
     }
 }

@@ -16,8 +16,13 @@ const LC_KEY_MAX: u64 = (1 << 31) - 1;
 impl Balancer {
     /// Re-keys server `i` whose connection count is now `served`, when its load key changed
     /// (`fwlc_srv_reposition()`), placing it after the servers that already have that key.
+    #[inline]
     pub(super) fn lc_requeue(&self, i: usize, served: u32) {
-        self.lc_queue(i, served, false);
+        // Checked here, inlined into every take and release, so that other algorithms do not
+        // pay a call.
+        if matches!(self.config.algorithm, Algorithm::LeastConn) {
+            self.lc_queue(i, served, false);
+        }
     }
 
     /// Re-keys server `i` (connection count `served`); `always` queues it again even when its
@@ -51,7 +56,7 @@ impl Balancer {
         let seq = self.lc_seq.load(Ordering::Relaxed);
         self.lc_seq.store(seq.wrapping_add(1), Ordering::Relaxed);
         slot.store((key << 32) | u64::from(seq), Ordering::Release);
-        self.lc_tree.update(&self.lc, &self.lc_off, i);
+        self.lc_tree.update(&self.lc, i);
     }
 
     /// `num / ew` for server `i` by multiplying with its stored `ceil(2^64 / ew)` (exact for
@@ -80,10 +85,10 @@ impl Balancer {
         if !matches!(self.config.algorithm, Algorithm::LeastConn) {
             return;
         }
-        for (i, off) in self.lc_off.iter().enumerate() {
-            off.store(!in_group(i), Ordering::Release);
+        for i in 0..self.lc.len() {
+            self.lc_tree.set_member(i, in_group(i));
         }
-        self.lc_tree.rebuild(&self.lc, &self.lc_off);
+        self.lc_tree.rebuild(&self.lc);
     }
 
     /// `leastconn` (`fwlc_get_next_server()`): smallest load key, oldest first among equals;

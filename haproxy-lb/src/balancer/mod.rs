@@ -15,7 +15,7 @@ mod queue;
 mod snapshot;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use arc_swap::ArcSwap;
@@ -112,8 +112,6 @@ pub struct Balancer {
     /// leastconn: `(load key << 32) | insertion sequence`, smallest wins.
     lc: Vec<AtomicU64>,
     lc_seq: AtomicU32,
-    /// leastconn: servers outside the group in use (written by changes only).
-    lc_off: Vec<AtomicBool>,
     /// leastconn: which server has the smallest key.
     lc_tree: LcTree,
     /// The effective weight of each usable server (0 otherwise), for leastconn's key.
@@ -200,7 +198,6 @@ impl Balancer {
             queued: (0..n).map(|_| AtomicU32::new(0)).collect(),
             lc: (0..n).map(|i| AtomicU64::new(i as u64)).collect(),
             lc_seq: AtomicU32::new(u32::try_from(n).unwrap_or(u32::MAX)),
-            lc_off: (0..n).map(|_| AtomicBool::new(true)).collect(),
             lc_tree: LcTree::new(n),
             ew: (0..n).map(|_| AtomicU32::new(0)).collect(),
             ew_magic: (0..n).map(|_| AtomicU64::new(0)).collect(),
