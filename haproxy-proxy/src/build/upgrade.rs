@@ -76,6 +76,10 @@ impl HttpUpgrades {
             *i = http_only(*i);
         }
         chooser.default = chooser.default.map(http_only);
+        for d in &mut chooser.dynamic {
+            let names = d.names.iter().map(|(n, i)| (n.clone(), http_only(*i)));
+            d.names = Arc::new(names.collect());
+        }
         self.switched = Some(Arc::new(HttpService {
             frontend: FrontendSettings {
                 mode: Mode::Http,
@@ -109,11 +113,14 @@ impl HttpUpgrades {
         if frontend.mode != Mode::Tcp {
             return HttpUpgrades::default();
         }
+        // A dynamic name may lead to any backend.
+        let any = chooser.dynamic.first().map(|_| 0..backends.len());
         let targets: BTreeSet<usize> = chooser
             .rules
             .iter()
             .map(|(_, i)| *i)
             .chain(chooser.default)
+            .chain(any.into_iter().flatten())
             .filter(|i| backends.get(*i).is_some_and(|b| b.mode == Mode::Http))
             .collect();
         let http_frontend = FrontendSettings {
