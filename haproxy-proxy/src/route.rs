@@ -29,6 +29,12 @@ pub trait ChooseBackend: Send + Sync {
     fn backend_rules(&self, _backend: usize) -> &[crate::http::RequestRule] {
         &[]
     }
+
+    /// `option http-buffer-request` in the frontend (`None`) or in a chosen backend: wait for
+    /// the whole request body before going on (off by default).
+    fn buffers_request(&self, _backend: Option<usize>) -> bool {
+        false
+    }
 }
 
 /// Picks a server of a backend (the balancer, honouring weights, backups and health).

@@ -37,6 +37,10 @@ pub struct AclChooser {
     pub backend_rules: Arc<Vec<Vec<RequestRule>>>,
     /// For a listen section, its own backend: its rules already ran as frontend rules.
     pub own: Option<usize>,
+    /// `option http-buffer-request` in the frontend.
+    pub buffer_request: bool,
+    /// `option http-buffer-request` in each backend, by index.
+    pub backend_buffer_request: Arc<Vec<bool>>,
 }
 
 impl AclChooser {
@@ -73,6 +77,13 @@ impl ChooseBackend for AclChooser {
             return &[];
         }
         self.backend_rules.get(backend).map_or(&[], Vec::as_slice)
+    }
+
+    fn buffers_request(&self, backend: Option<usize>) -> bool {
+        match backend {
+            None => self.buffer_request,
+            Some(b) => self.backend_buffer_request.get(b).copied().unwrap_or(false),
+        }
     }
 }
 

@@ -524,6 +524,12 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             .map(|p| rules::compile_backend(p, &mut AclSet::new().with_refs(Arc::clone(&patterns))))
             .collect::<Result<Vec<_>, _>>()?,
     );
+    let backend_buffer_request = Arc::new(
+        backend_proxies
+            .iter()
+            .map(|p| p.options.is_set("http-buffer-request"))
+            .collect::<Vec<_>>(),
+    );
     let names: Arc<HashMap<String, usize>> = Arc::new(
         backend_proxies
             .iter()
@@ -546,6 +552,8 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         let tcp = tcp_rules::compile(p, &acls)?;
         let mut chooser = compiled.chooser;
         chooser.backend_rules = Arc::clone(&backend_rules);
+        chooser.buffer_request = p.options.is_set("http-buffer-request");
+        chooser.backend_buffer_request = Arc::clone(&backend_buffer_request);
         chooser.own = (p.kind == ProxyKind::Listen)
             .then(|| index_of(&p.name))
             .flatten();

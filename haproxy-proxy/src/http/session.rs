@@ -9,6 +9,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::body::{BodyError, chunked_prefix_valid, fill, relay, take_body_prefix, timed};
+use super::buffer::buffer_request;
 use super::pool::ServerPool;
 use super::rules::{RequestRule, answer, decide};
 use crate::counters::Counters;
@@ -259,6 +260,11 @@ where
     // A generated answer keeps the connection only when no request body is left unread.
     let reply_ka = client_ka && req_framing == BodyFraming::None;
     let mut keep_on_error = reply_ka;
+    // `option http-buffer-request`: the whole body before the frontend's rules.
+    let fe_buffers = svc.chooser.buffers_request(None);
+    if fe_buffers && !buffer_request(client, buf, &mut req, req_framing, fe, facts).await {
+        return false;
+    }
     let view = StreamView {
         src,
         dst,
@@ -292,6 +298,17 @@ where
         return error_then_drain(svc, client, buf, &req, 503, term, facts, client_ka).await;
     };
     facts.backend = Some(be_idx);
+    if !fe_buffers
+        && svc.chooser.buffers_request(Some(be_idx))
+        && !buffer_request(client, buf, &mut req, req_framing, fe, facts).await
+    {
+        return false;
+    }
+    let view = StreamView {
+        src,
+        dst,
+        request: Some(&req),
+    };
     // Then the chosen backend's http-request rules.
     let be_counters = svc.registry.backends.get(be_idx).map(|b| &*b.counters);
     let be_rules = svc.chooser.backend_rules(be_idx);

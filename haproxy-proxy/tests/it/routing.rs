@@ -189,3 +189,155 @@ async fn dynamic_use_backend_with_a_map_default_and_the_host_map() {
     stop.send(Some(Stop::Hard)).unwrap();
     let _ = std::fs::remove_file(hosts);
 }
+
+/// A server that reports on `seen` each request head as it arrives (`head:`) and each request
+/// read in full (`full:` head and `Content-Length` body), and answers 200 `ok`.
+fn recording_server(seen: std::sync::mpsc::Sender<String>) -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in l.incoming().take(20) {
+            let Ok(mut c) = conn else { continue };
+            let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut buf = [0u8; 4096];
+            let mut got = Vec::new();
+            let mut head_seen = false;
+            loop {
+                let text = String::from_utf8_lossy(&got).into_owned();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    if !head_seen {
+                        head_seen = true;
+                        let _ = seen.send(format!("head:{head}"));
+                    }
+                    let len = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length: "))
+                        .and_then(|v| v.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if body.len() >= len {
+                        let _ = seen.send(format!("full:{text}"));
+                        break;
+                    }
+                }
+                match c.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ =
+                c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        }
+    });
+    addr
+}
+
+/// Sends a head announcing a 5-byte body, waits, and reports whether the server saw the
+/// request before the body was sent; then sends the body and returns the whole response.
+fn send_body_late(
+    addr: SocketAddr,
+    path: &str,
+    extra: &str,
+    seen: &std::sync::mpsc::Receiver<String>,
+) -> (bool, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(
+        format!("POST {path} HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n{extra}connection: close\r\n\r\n")
+            .as_bytes(),
+    )
+    .unwrap();
+    let early = seen.recv_timeout(Duration::from_millis(300)).is_ok();
+    s.write_all(b"hello").unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    (early, out)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_buffer_request_waits_for_the_body_before_choosing() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let srv = recording_server(tx);
+    let rt = runtime(&format!(
+        "{DEFAULTS}frontend fe\n bind 127.0.0.1:0\n\
+         use_backend buffered if {{ path_beg /be }}\n default_backend direct\n\
+         backend direct\n server s {srv}\n\
+         backend buffered\n option http-buffer-request\n server s {srv}\n"
+    ))
+    .unwrap();
+    let (addr, stop) = serve(rt).await;
+    let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+    let run = |addr: SocketAddr, path: &'static str, extra: &'static str| {
+        let rx = std::sync::Arc::clone(&rx);
+        tokio::task::spawn_blocking(move || {
+            let rx = rx.lock().unwrap();
+            let r = send_body_late(addr, path, extra, &rx);
+            let at_server = std::iter::from_fn(|| rx.recv_timeout(Duration::from_secs(2)).ok())
+                .find(|m| m.starts_with("full:"))
+                .unwrap_or_default();
+            (r.0, r.1, at_server)
+        })
+    };
+    // Without the option the request goes to the server before its body.
+    let (early, resp, _) = run(addr, "/x", "").await.unwrap();
+    assert!(early && resp.ends_with("\r\n\r\nok"), "{resp}");
+    // With it in the chosen backend, the server sees nothing until the body is there.
+    let (early, resp, at_server) = run(addr, "/be", "").await.unwrap();
+    assert!(!early && resp.ends_with("\r\n\r\nok"), "{resp}");
+    assert!(at_server.ends_with("\r\n\r\nhello"), "{at_server}");
+    // Expect: 100-continue is answered by the proxy, which drops the header.
+    let (early, resp, at_server) = run(addr, "/be", "expect: 100-continue\r\n").await.unwrap();
+    assert!(
+        !early && resp.starts_with("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200"),
+        "{resp}"
+    );
+    assert!(
+        !at_server.to_ascii_lowercase().contains("expect"),
+        "{at_server}"
+    );
+    stop.send(Some(Stop::Hard)).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_buffer_request_in_a_frontend_and_its_timeout() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let srv = recording_server(tx);
+    let rt = runtime(&format!(
+        "{DEFAULTS}frontend fe\n bind 127.0.0.1:0\n option http-buffer-request\n\
+         timeout http-request 400ms\n\
+         http-request deny deny_status 429 if {{ path /deny }}\n default_backend be\n\
+         backend be\n server s {srv}\n"
+    ))
+    .unwrap();
+    let (addr, stop) = serve(rt).await;
+    let (early, resp) = tokio::task::spawn_blocking(move || {
+        let r = send_body_late(addr, "/x", "", &rx);
+        let full = std::iter::from_fn(|| rx.recv_timeout(Duration::from_secs(2)).ok())
+            .find(|m| m.starts_with("full:"));
+        assert!(full.is_some_and(|f| f.ends_with("hello")));
+        r
+    })
+    .await
+    .unwrap();
+    assert!(!early && resp.ends_with("\r\n\r\nok"), "{resp}");
+    // The frontend's rules run once the body is in: the deny waits for it too.
+    let (early, resp) = tokio::task::spawn_blocking(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(b"POST /deny HTTP/1.1\r\ncontent-length: 5\r\n\r\nhe")
+            .unwrap();
+        let mut first = [0u8; 1];
+        s.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let early = s.read(&mut first).is_ok();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        (early, out)
+    })
+    .await
+    .unwrap();
+    // The body never completes: `timeout http-request` ends the wait with a 408.
+    assert!(!early, "{resp}");
+    assert!(resp.starts_with("HTTP/1.1 408"), "{resp}");
+    stop.send(Some(Stop::Hard)).unwrap();
+}
