@@ -125,7 +125,9 @@ async fn dynamic_use_backend_follows_maps_and_runtime_edits() {
     let paths = map_file("beg", "/static be_c\n");
     let rt = runtime(&format!(
         "{DEFAULTS}frontend fe\n bind 127.0.0.1:0\n\
+         use_backend be_b if {{ path /first }}\n\
          use_backend be_%[req.hdr(x-be)] if {{ req.hdr(x-be) -m found }}\n\
+         use_backend be_c if {{ path /second }}\n\
          use_backend %[path,map_beg({paths})]\n\
          use_backend %[req.hdr(host),lower,map_dom({hosts})] if {{ req.hdr(host) -m found }}\n\
          default_backend be_a\n\
@@ -144,6 +146,9 @@ async fn dynamic_use_backend_follows_maps_and_runtime_edits() {
         "a"
     );
     assert_eq!(ask(addr, "/static/x.css", "").await.1, "c");
+    // Fixed and dynamic rules keep their file order.
+    assert_eq!(ask(addr, "/first", "x-be: c\r\n").await.1, "b");
+    assert_eq!(ask(addr, "/second", "").await.1, "c");
     // `map_beg` finds nothing: `-` is no backend, so the host map is never consulted.
     assert_eq!(ask(addr, "/", "host: www.example.com\r\n").await.1, "a");
 
