@@ -770,6 +770,15 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
     }
     v.extend(routing());
     v.push(one(
+        "a tcp frontend upgraded to an http backend runs the backend's http-request rules",
+        &["mode tcp"],
+        &["http-request return status 200 content-type text/plain string from-be if { path /ret }"],
+        &[
+            b"GET /ret HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+        ],
+    ));
+    v.push(one(
         "http-buffer-request answers 100-continue itself",
         &["option http-buffer-request"],
         &[],
