@@ -7,8 +7,9 @@ use std::sync::Arc;
 use haproxy_acl::{Condition, SampleSource};
 use haproxy_lb::{Algorithm, Balancer, Pick, RequestKey};
 
+use super::dynamic::{DynamicChoice, DynamicRule};
 use super::sample::StreamSample;
-use crate::http::RequestCondition;
+use crate::http::{RequestCondition, RequestRule};
 use crate::route::{ChooseBackend, PickServer, RetryPolicy, StreamView, Take};
 use crate::slot::{Handoffs, ServerSlot, SlotOwner};
 
@@ -22,30 +23,67 @@ impl RequestCondition for AclCondition {
     }
 }
 
-/// `use_backend NAME if|unless COND` lines in order, then `default_backend`.
+/// `use_backend NAME if|unless COND` lines in order, then `default_backend`; and the
+/// `http-request` rules of each backend, run once the backend is chosen.
 #[derive(Debug, Default, Clone)]
 pub struct AclChooser {
-    /// The rules: a condition (`None` = always) and the backend's index.
+    /// The rules with a fixed name: a condition (`None` = always) and the backend's index.
     pub rules: Vec<(Option<Condition>, usize)>,
+    /// The rules with a log-format name, each knowing its place among all `use_backend` lines.
+    pub dynamic: Vec<DynamicRule>,
     /// `default_backend` (or the listen section itself).
     pub default: Option<usize>,
+    /// Each backend's `http-request` rules, by backend index.
+    pub backend_rules: Arc<Vec<Vec<RequestRule>>>,
+    /// For a listen section, its own backend: its rules already ran as frontend rules.
+    pub own: Option<usize>,
+    /// `option http-buffer-request` in the frontend.
+    pub buffer_request: bool,
+    /// `option http-buffer-request` in each backend, by index.
+    pub backend_buffer_request: Arc<Vec<bool>>,
 }
 
 impl AclChooser {
     /// The backend for a stream seen through any sample source (TCP mode passes the inspected
     /// request buffer, so `use_backend ... if { req.ssl_sni ... }` works).
     pub fn choose_sample(&self, sample: &dyn SampleSource) -> Option<usize> {
-        self.rules
-            .iter()
-            .find(|(c, _)| c.as_ref().is_none_or(|c| c.eval(sample)))
-            .map(|(_, i)| *i)
-            .or(self.default)
+        let mut fixed = self.rules.iter();
+        let mut dynamic = self.dynamic.iter().peekable();
+        for position in 0..self.rules.len() + self.dynamic.len() {
+            if let Some(d) = dynamic.next_if(|d| d.position == position) {
+                match d.choose(sample) {
+                    DynamicChoice::Skip => continue,
+                    DynamicChoice::Backend(i) => return Some(i),
+                    DynamicChoice::Unknown => break,
+                }
+            }
+            if let Some((c, i)) = fixed.next()
+                && c.as_ref().is_none_or(|c| c.eval(sample))
+            {
+                return Some(*i);
+            }
+        }
+        self.default
     }
 }
 
 impl ChooseBackend for AclChooser {
     fn choose(&self, stream: &StreamView<'_>) -> Option<usize> {
         self.choose_sample(&StreamSample(stream))
+    }
+
+    fn backend_rules(&self, backend: usize) -> &[RequestRule] {
+        if self.own == Some(backend) {
+            return &[];
+        }
+        self.backend_rules.get(backend).map_or(&[], Vec::as_slice)
+    }
+
+    fn buffers_request(&self, backend: Option<usize>) -> bool {
+        match backend {
+            None => self.buffer_request,
+            Some(b) => self.backend_buffer_request.get(b).copied().unwrap_or(false),
+        }
     }
 }
 

@@ -7,12 +7,14 @@
 
 mod adapters;
 mod balance;
+mod dynamic;
 mod rules;
 mod sample;
 mod stats;
 mod tcp_rules;
 mod upgrade;
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +24,7 @@ use haproxy_cfg::model::{self, Config, Proxy, ProxyKind, RuleKind};
 use haproxy_cfg::values::{Address, Host, Port};
 
 pub use adapters::{AclChooser, AclCondition, BackendBalancer, LbPicker, MAX_REDISPATCH_PICKS};
+pub use dynamic::{DynamicChoice, DynamicName, DynamicRule, MAX_NAME_PARTS};
 pub use sample::StreamSample;
 pub use tcp_rules::{
     ConnectionVerdict, ContentSample, Phase, TcpAction, TcpRule, TcpRules, Tri, TriCondition,
@@ -487,12 +490,6 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
                 r.loc.file, r.loc.line, p.name
             )));
         }
-        if p.kind == ProxyKind::Backend && p.rules.iter().any(|r| r.kind == RuleKind::HttpRequest) {
-            return Err(cfg_err(format!(
-                "backend '{}': 'http-request' rules in a backend section are not supported yet",
-                p.name
-            )));
-        }
         if p.kind == ProxyKind::Backend && !p.stats.is_empty() {
             return Err(cfg_err(format!(
                 "backend '{}': a stats page in a backend section is not supported yet (use a frontend or listen section)",
@@ -521,6 +518,25 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     let mut frontends = Vec::new();
     // One set of pattern references for the process, as HAProxy has: the runtime API edits them.
     let patterns = Arc::new(haproxy_acl::PatternRefs::default());
+    let backend_rules = Arc::new(
+        backend_proxies
+            .iter()
+            .map(|p| rules::compile_backend(p, &mut AclSet::new().with_refs(Arc::clone(&patterns))))
+            .collect::<Result<Vec<_>, _>>()?,
+    );
+    let backend_buffer_request = Arc::new(
+        backend_proxies
+            .iter()
+            .map(|p| p.options.is_set("http-buffer-request"))
+            .collect::<Vec<_>>(),
+    );
+    let names: Arc<HashMap<String, usize>> = Arc::new(
+        backend_proxies
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name.clone(), i))
+            .collect(),
+    );
     for p in cfg
         .proxies
         .iter()
@@ -531,10 +547,16 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             continue;
         }
         let mut acls = AclSet::new().with_refs(Arc::clone(&patterns));
-        let compiled = rules::compile(p, &mut acls, &index_of)?;
+        let compiled = rules::compile(p, &mut acls, &index_of, &names)?;
         let stats = stats::page(p, &acls)?.map(Arc::new);
         let tcp = tcp_rules::compile(p, &acls)?;
         let mut chooser = compiled.chooser;
+        chooser.backend_rules = Arc::clone(&backend_rules);
+        chooser.buffer_request = p.options.is_set("http-buffer-request");
+        chooser.backend_buffer_request = Arc::clone(&backend_buffer_request);
+        chooser.own = (p.kind == ProxyKind::Listen)
+            .then(|| index_of(&p.name))
+            .flatten();
         chooser.default = match (&p.default_backend, p.kind) {
             (Some((name, _)), _) => Some(index_of(name).ok_or_else(|| {
                 cfg_err(format!(

@@ -1,5 +1,6 @@
 //! Compiling a proxy's `acl`, `http-request` and `use_backend` lines with haproxy-acl.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use haproxy_acl::{AclSet, Condition};
@@ -7,6 +8,7 @@ use haproxy_cfg::model::{Proxy, Rule, RuleKind};
 
 use super::adapters::{AclChooser, AclCondition};
 use super::cfg_err;
+use super::dynamic::{DynamicName, DynamicRule};
 use crate::ProxyError;
 use crate::errors::return_reply;
 use crate::http::{RedirectKind, RequestCondition, RequestRule, RuleAction};
@@ -126,19 +128,51 @@ fn action(rule: &Rule) -> Result<RuleAction, ProxyError> {
     }
 }
 
-/// Compiles the rules of a frontend or listen section: `acl` lines first (HAProxy resolves
-/// names over the whole section), then `http-request` and `use_backend` in file order.
-pub(super) fn compile(
-    p: &Proxy,
-    acls: &mut AclSet,
-    index_of: &dyn Fn(&str) -> Option<usize>,
-) -> Result<Compiled, ProxyError> {
+fn parse_acls(p: &Proxy, acls: &mut AclSet) -> Result<(), ProxyError> {
     for rule in p.rules.iter().filter(|r| r.kind == RuleKind::Acl) {
         let mut words = vec!["acl".to_owned()];
         words.extend(rule.words.iter().cloned());
         acls.set_origin(&rule.loc.file, rule.loc.line as usize);
         acls.parse_acl(&words).map_err(|e| at(rule, e))?;
     }
+    Ok(())
+}
+
+fn request_rule(rule: &Rule, acls: &AclSet) -> Result<RequestRule, ProxyError> {
+    let action = action(rule)?;
+    let cond =
+        condition(rule, acls)?.map(|c| Arc::new(AclCondition(c)) as Arc<dyn RequestCondition>);
+    Ok(RequestRule {
+        cond,
+        negate: false,
+        action,
+    })
+}
+
+/// Compiles the `http-request` rules of a backend or listen section, run after a frontend
+/// chose it (with the section's own `acl` lines).
+pub(super) fn compile_backend(
+    p: &Proxy,
+    acls: &mut AclSet,
+) -> Result<Vec<RequestRule>, ProxyError> {
+    parse_acls(p, acls)?;
+    p.rules
+        .iter()
+        .filter(|r| r.kind == RuleKind::HttpRequest)
+        .map(|r| request_rule(r, acls))
+        .collect()
+}
+
+/// Compiles the rules of a frontend or listen section: `acl` lines first (HAProxy resolves
+/// names over the whole section), then `http-request` and `use_backend` in file order.
+/// `names` maps backend names to indexes for dynamic `use_backend` names.
+pub(super) fn compile(
+    p: &Proxy,
+    acls: &mut AclSet,
+    index_of: &dyn Fn(&str) -> Option<usize>,
+    names: &Arc<HashMap<String, usize>>,
+) -> Result<Compiled, ProxyError> {
+    parse_acls(p, acls)?;
     let mut out = Compiled {
         rules: Vec::new(),
         chooser: AclChooser::default(),
@@ -146,25 +180,27 @@ pub(super) fn compile(
     for rule in &p.rules {
         match rule.kind {
             RuleKind::Acl => {}
-            RuleKind::HttpRequest => {
-                let action = action(rule)?;
-                let cond = condition(rule, acls)?
-                    .map(|c| Arc::new(AclCondition(c)) as Arc<dyn RequestCondition>);
-                out.rules.push(RequestRule {
-                    cond,
-                    negate: false,
-                    action,
-                });
-            }
+            RuleKind::HttpRequest => out.rules.push(request_rule(rule, acls)?),
             // Compiled by `tcp_rules`.
             RuleKind::TcpRequest => {}
             RuleKind::UseBackend => {
                 let name = rule.words.first().map(String::as_str).unwrap_or_default();
-                if name.contains("%[") {
-                    return Err(at(
-                        rule,
-                        "dynamic 'use_backend' names are not supported yet",
-                    ));
+                let position = out.chooser.rules.len() + out.chooser.dynamic.len();
+                if name.contains('%') {
+                    acls.set_origin(&rule.loc.file, rule.loc.line as usize);
+                    let parsed = DynamicName::parse(name, acls).map_err(|e| {
+                        at(
+                            rule,
+                            format!("error detected in proxy '{}' : 'use_backend' : {e}", p.name),
+                        )
+                    })?;
+                    out.chooser.dynamic.push(DynamicRule {
+                        position,
+                        cond: condition(rule, acls)?,
+                        name: parsed,
+                        names: Arc::clone(names),
+                    });
+                    continue;
                 }
                 let idx = index_of(name).ok_or_else(|| {
                     cfg_err(format!(

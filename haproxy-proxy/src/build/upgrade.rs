@@ -11,7 +11,6 @@ use super::{AclChooser, LbPicker, Service};
 use crate::counters::Counters;
 use crate::http::{HttpService, RequestRule, ServerPool};
 use crate::registry::Registry;
-use crate::route::DefaultBackend;
 use crate::settings::{BackendSettings, FrontendSettings, Mode};
 
 /// What every service of a runtime shares: backends, balancers, the frontend's counters and
@@ -25,8 +24,9 @@ pub(super) struct Shared<'a> {
 }
 
 /// The HTTP service a TCP frontend hands a connection to once it chose an HTTP backend: the
-/// backend is fixed (the frontend's switching rules already ran).
-pub type UpgradeService = HttpService<DefaultBackend, LbPicker>;
+/// backend is fixed (the frontend's switching rules already ran); its `http-request` rules and
+/// `option http-buffer-request` apply.
+pub type UpgradeService = HttpService<AclChooser, LbPicker>;
 
 /// A TCP frontend's upgrade services, by backend index, and its `switch-mode http` service.
 #[derive(Debug, Default)]
@@ -76,6 +76,10 @@ impl HttpUpgrades {
             *i = http_only(*i);
         }
         chooser.default = chooser.default.map(http_only);
+        for d in &mut chooser.dynamic {
+            let names = d.names.iter().map(|(n, i)| (n.clone(), http_only(*i)));
+            d.names = Arc::new(names.collect());
+        }
         self.switched = Some(Arc::new(HttpService {
             frontend: FrontendSettings {
                 mode: Mode::Http,
@@ -109,11 +113,14 @@ impl HttpUpgrades {
         if frontend.mode != Mode::Tcp {
             return HttpUpgrades::default();
         }
+        // A dynamic name may lead to any backend.
+        let any = chooser.dynamic.first().map(|_| 0..backends.len());
         let targets: BTreeSet<usize> = chooser
             .rules
             .iter()
             .map(|(_, i)| *i)
             .chain(chooser.default)
+            .chain(any.into_iter().flatten())
             .filter(|i| backends.get(*i).is_some_and(|b| b.mode == Mode::Http))
             .collect();
         let http_frontend = FrontendSettings {
@@ -127,7 +134,12 @@ impl HttpUpgrades {
                     frontend: http_frontend.clone(),
                     backends: backends.to_vec(),
                     rules: Vec::new(),
-                    chooser: DefaultBackend(idx),
+                    chooser: AclChooser {
+                        default: Some(idx),
+                        backend_rules: Arc::clone(&chooser.backend_rules),
+                        backend_buffer_request: Arc::clone(&chooser.backend_buffer_request),
+                        ..AclChooser::default()
+                    },
                     picker: picker.clone(),
                     pool: ServerPool::new(),
                     counters: Arc::clone(counters),

@@ -4,6 +4,7 @@
 //! The stages are described in `h1/LIFECYCLE.md`.
 
 mod body;
+mod buffer;
 mod pool;
 mod rules;
 mod session;

@@ -4,9 +4,19 @@
 //! [`RuleAction`].
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
 
-use crate::errors::Reply;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::body::relay;
+use super::session::{HttpService, send_reply};
+use crate::counters::Counters;
+use crate::errors::{Reply, redirect_reply};
+use crate::facts::StreamFacts;
+use crate::h1::{BodyFraming, RequestHead};
 use crate::route::StreamView;
+use crate::side::{Side, StreamState, Termination};
 
 /// A compiled `if` / `unless` condition.
 pub trait RequestCondition: Send + Sync + std::fmt::Debug {
@@ -86,4 +96,76 @@ impl RedirectKind {
             }
         }
     }
+}
+
+/// A local answer decided by a rule: the reply (`None` closes silently) and who ended the stream.
+pub(super) type Decision = (Option<Reply>, Side);
+
+/// Runs `rules` in order: the first that applies decides; `allow` ends the evaluation with no
+/// answer. A deny counts on the frontend and, for a backend's rules, on `backend` too.
+pub(super) fn decide<B, P>(
+    svc: &HttpService<B, P>,
+    rules: &[RequestRule],
+    view: &StreamView<'_>,
+    req: &RequestHead,
+    backend: Option<&Counters>,
+) -> Option<Decision> {
+    let denied = || {
+        svc.counters.denied_req.fetch_add(1, Relaxed);
+        if let Some(b) = backend {
+            b.denied_req.fetch_add(1, Relaxed);
+        }
+    };
+    let rule = rules.iter().find(|r| r.applies(view))?;
+    match &rule.action {
+        RuleAction::Allow => None,
+        RuleAction::Deny { status } => {
+            denied();
+            Some((svc.frontend.errors.get(*status), Side::Proxy))
+        }
+        RuleAction::Reject => {
+            denied();
+            Some((None, Side::Proxy))
+        }
+        RuleAction::Return(r) => Some((Some(r.clone()), Side::Local)),
+        RuleAction::Redirect { kind, code } => Some((
+            Some(redirect_reply(
+                *code,
+                &kind.location(&req.uri, req.headers.get("host")),
+            )),
+            Side::Local,
+        )),
+        RuleAction::PrometheusExporter => Some((
+            Some(super::stats::prometheus_reply(&svc.registry, &req.uri)),
+            Side::Local,
+        )),
+    }
+}
+
+/// Sends a rule's answer. Like HAProxy, a local answer keeps the connection and a request body
+/// still coming is drained; returns whether the client connection stays open.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the session's state at the point a rule answers"
+)]
+pub(super) async fn answer<C: AsyncRead + AsyncWrite + Unpin>(
+    (reply, term): Decision,
+    client: &mut C,
+    buf: &mut Vec<u8>,
+    req: &RequestHead,
+    framing: BodyFraming,
+    keep: bool,
+    ct: Option<Duration>,
+    facts: &mut StreamFacts,
+) -> bool {
+    facts.termination = Termination::new(term, StreamState::Request);
+    let Some(r) = reply else { return false };
+    facts.status = Some(r.status);
+    if !send_reply(client, &r, req.version, keep, ct).await {
+        return false;
+    }
+    relay(client, buf, &mut tokio::io::sink(), framing, ct, None)
+        .await
+        .is_ok()
+        && keep
 }

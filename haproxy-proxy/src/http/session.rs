@@ -9,10 +9,11 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::body::{BodyError, chunked_prefix_valid, fill, relay, take_body_prefix, timed};
+use super::buffer::buffer_request;
 use super::pool::ServerPool;
-use super::rules::{RequestRule, RuleAction};
+use super::rules::{RequestRule, answer, decide};
 use crate::counters::Counters;
-use crate::errors::{Reply, raw_h1_page, redirect_reply};
+use crate::errors::{Reply, raw_h1_page};
 use crate::facts::StreamFacts;
 use crate::forward::{ForwardTimeouts, forward, read_append};
 use crate::h1::{
@@ -259,56 +260,19 @@ where
     // A generated answer keeps the connection only when no request body is left unread.
     let reply_ka = client_ka && req_framing == BodyFraming::None;
     let mut keep_on_error = reply_ka;
+    // `option http-buffer-request`: the whole body before the frontend's rules.
+    let fe_buffers = svc.chooser.buffers_request(None);
+    if fe_buffers && !buffer_request(client, buf, &mut req, req_framing, fe, facts).await {
+        return false;
+    }
     let view = StreamView {
         src,
         dst,
         request: Some(&req),
     };
     // http-request rules run before use_backend.
-    // The first rule that applies decides: `allow` ends the evaluation, the others answer.
-    let decided = svc
-        .rules
-        .iter()
-        .find(|r| r.applies(&view))
-        .and_then(|rule| match &rule.action {
-            RuleAction::Allow => None,
-            RuleAction::Deny { status } => {
-                svc.counters
-                    .denied_req
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                Some((fe.errors.get(*status), Side::Proxy))
-            }
-            RuleAction::Reject => {
-                svc.counters
-                    .denied_req
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                Some((None, Side::Proxy))
-            }
-            RuleAction::Return(r) => Some((Some(r.clone()), Side::Local)),
-            RuleAction::Redirect { kind, code } => Some((
-                Some(redirect_reply(
-                    *code,
-                    &kind.location(&req.uri, req.headers.get("host")),
-                )),
-                Side::Local,
-            )),
-            RuleAction::PrometheusExporter => Some((
-                Some(super::stats::prometheus_reply(&svc.registry, &req.uri)),
-                Side::Local,
-            )),
-        });
-    if let Some((reply, term)) = decided {
-        facts.termination = Termination::new(term, StreamState::Request);
-        let Some(r) = reply else { return false };
-        facts.status = Some(r.status);
-        // Like HAProxy, a local answer keeps the connection; a request body still coming is drained.
-        if !send_reply(client, &r, req.version, client_ka, ct).await {
-            return false;
-        }
-        return relay(client, buf, &mut tokio::io::sink(), req_framing, ct, None)
-            .await
-            .is_ok()
-            && client_ka;
+    if let Some(d) = decide(svc, &svc.rules, &view, &req, None) {
+        return answer(d, client, buf, &req, req_framing, client_ka, ct, facts).await;
     }
     if let Some(page) = fe.stats.as_deref().filter(|p| p.matches(&req.uri)) {
         return super::stats::serve_stats(
@@ -334,6 +298,23 @@ where
         return error_then_drain(svc, client, buf, &req, 503, term, facts, client_ka).await;
     };
     facts.backend = Some(be_idx);
+    if !fe_buffers
+        && svc.chooser.buffers_request(Some(be_idx))
+        && !buffer_request(client, buf, &mut req, req_framing, fe, facts).await
+    {
+        return false;
+    }
+    let view = StreamView {
+        src,
+        dst,
+        request: Some(&req),
+    };
+    // Then the chosen backend's http-request rules.
+    let be_counters = svc.registry.backends.get(be_idx).map(|b| &*b.counters);
+    let be_rules = svc.chooser.backend_rules(be_idx);
+    if let Some(d) = decide(svc, be_rules, &view, &req, be_counters) {
+        return answer(d, client, buf, &req, req_framing, client_ka, ct, facts).await;
+    }
     let server_ka = ConnMode::effective(fe.conn_mode, be.conn_mode) == ConnMode::KeepAlive;
     // A server slot first: the balancer picks (or queues) for every request, as HAProxy does.
     // What the client sends while queued (body, next request) is kept in `buf`.

@@ -113,7 +113,10 @@ fn what_the_proxy_cannot_run_is_refused_at_startup() {
             "http-request set-header X-A b\n",
             "'http-request set-header' is not supported yet",
         ),
-        ("use_backend %[req.hdr(host)]\n", "dynamic 'use_backend'"),
+        (
+            "use_backend %[nosuchfetch]\n",
+            "'use_backend' : failed to parse sample expression",
+        ),
         (
             "http-request return status 200 hdr X-A b\n",
             "'hdr' is not supported yet",

@@ -20,6 +20,7 @@ mod queue;
 mod queue_diff;
 mod queue_failover;
 mod registry;
+mod routing;
 mod scenarios;
 mod slow_client;
 mod streaming;

@@ -77,6 +77,11 @@ fn errorfile_dir(tag: &str) -> std::path::PathBuf {
     std::fs::write(dir.join("empty.http"), "").unwrap();
     std::fs::write(dir.join("body.txt"), "from a file\n").unwrap();
     std::fs::write(
+        dir.join("hosts.map"),
+        "example.com be2\nother.org nowhere\n",
+    )
+    .unwrap();
+    std::fs::write(
         dir.join("502.http"),
         "HTTP/1.1 502 Custom Gateway\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\nbad\n",
     )

@@ -768,5 +768,95 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
     ] {
         v.push(one(name, &[], &[], &[raw]));
     }
+    v.extend(routing());
+    v.push(one(
+        "a tcp frontend upgraded to an http backend runs the backend's http-request rules",
+        &["mode tcp"],
+        &["http-request return status 200 content-type text/plain string from-be if { path /ret }"],
+        &[
+            b"GET /ret HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+        ],
+    ));
+    v.push(one(
+        "http-buffer-request answers 100-continue itself",
+        &["option http-buffer-request"],
+        &[],
+        &[
+            b"POST /up HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+            b"hel",
+            b"lo",
+        ],
+    ));
+    v.push(one(
+        "http-buffer-request in the backend with a chunked body",
+        &[],
+        &["option http-buffer-request"],
+        &[
+            b"POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
+            b"2\r\nde\r\n0\r\n\r\n",
+        ],
+    ));
     v
+}
+
+/// Backend `http-request` rules after `use_backend`, and dynamic `use_backend %[...]` names.
+fn routing() -> Vec<Scenario> {
+    let get = |path: &str, extra: &str| {
+        vec![format!("GET {path} HTTP/1.1\r\nHost: h\r\n{extra}\r\n").into_bytes()]
+    };
+    let be2 = "backend be2\n  http-request return status 201 content-type text/plain string two if { path /two/ret }\n  http-request deny deny_status 429 if { hdr(x-deny) -m found }\n  http-request redirect prefix /moved code 301 if { path /two/allowed }\n  server s2 SERVER\n";
+    vec![
+        Scenario {
+            name: "backend http-request rules after the frontend's and use_backend",
+            global: "",
+            config: format!(
+                "{}{be2}",
+                fe_be(
+                    &lines(&[
+                        "http-request deny if { path /fe }",
+                        "http-request allow if { path /two/allowed }",
+                        "use_backend be2 if { path_beg /two }",
+                    ]),
+                    ""
+                )
+            ),
+            clients: vec![
+                get("/fe", ""),
+                get("/two/ret", ""),
+                get("/two/x", "X-Deny: 1\r\n"),
+                get("/two/allowed", ""),
+                get("/two/ok", ""),
+                get("/one", "X-Deny: 1\r\n"),
+            ],
+            half_close: false,
+        },
+        Scenario {
+            name: "dynamic use_backend with a map and a prefix",
+            global: "",
+            // Each backend answers with its name, so the client sees which one was chosen.
+            config: format!(
+                "{}{}{}",
+                fe_be(
+                    &lines(&[
+                        "use_backend be_%[req.hdr(x-be)] if { req.hdr(x-be) -m found }",
+                        "use_backend %[req.hdr(host),lower,map_dom(DIR/hosts.map)]",
+                    ]),
+                    ""
+                ),
+                "backend be2\n  http-request return status 200 content-type text/plain string be2\n",
+                "backend be_x\n  http-request return status 200 content-type text/plain string be_x\n",
+            ),
+            clients: vec![
+                get("/1", "X-Be: x\r\n"),
+                // No backend `be_nope`: HAProxy stops the rules there (default_backend), so the
+                // host map of the next rule is not consulted.
+                vec![b"GET /2 HTTP/1.1\r\nHost: example.com\r\nX-Be: nope\r\n\r\n".to_vec()],
+                vec![b"GET /3 HTTP/1.1\r\nHost: www.EXAMPLE.com\r\n\r\n".to_vec()],
+                vec![b"GET /4 HTTP/1.1\r\nHost: other.org\r\n\r\n".to_vec()],
+                get("/5", ""),
+            ],
+            half_close: false,
+        },
+    ]
 }
