@@ -14,6 +14,7 @@ mod differential;
 mod engines;
 mod health;
 mod health_columns;
+mod health_queue_lines;
 mod listeners;
 mod origin;
 mod queue;
