@@ -83,6 +83,7 @@ impl HealthChecks {
     /// `log`; also installs the passive-health tap and the slow-start ticks.
     pub fn start(plan: Plan, registry: Arc<Registry>, log: Arc<dyn StateLog>) -> HealthChecks {
         let (tx, rx) = mpsc::channel(haproxy_check::schedule::REPORT_QUEUE);
+        plan.live.set(Arc::clone(&registry));
         let specs = plan.checked.iter().map(|c| c.spec.clone()).collect();
         let scheduler = Arc::new(Scheduler::start(specs, plan.spread_checks, tx));
         let mut index: Vec<Vec<Option<usize>>> = registry
