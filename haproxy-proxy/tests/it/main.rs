@@ -15,6 +15,7 @@ mod engines;
 mod health;
 mod health_columns;
 mod health_queue_lines;
+mod health_reset;
 mod listeners;
 mod origin;
 mod queue;
