@@ -321,11 +321,14 @@ impl Session {
                 self.buf.extend_from_slice(dst.get(..n).unwrap_or_default());
                 Ok(true)
             }
-            Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionReset => {
+            // As HAProxy (tcpcheck_eval_recv), a read error is the verdict only when nothing
+            // arrived: an RST right after the last data chunk is common and leaves the data
+            // to the expect rules; an RST on an empty buffer is SOCKERR with its strerror.
+            Ok(Err(e)) if self.buf.is_empty() => Err(StepError::io(CheckStatus::SockErr, &e)),
+            Ok(Err(_)) => {
                 self.eof = true;
                 Ok(true)
             }
-            Ok(Err(e)) => Err(StepError::io(CheckStatus::SockErr, &e)),
         }
     }
 }

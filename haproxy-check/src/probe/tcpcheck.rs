@@ -208,6 +208,25 @@ impl Expect {
             Matcher::Custom(_) => String::new(),
         }
     }
+
+    /// How HAProxy names this rule after a connection error or timeout during it
+    /// (`chk_report_conn_err`: `(expect string 'x')`, `(expect regex)`, ...).
+    fn conn_error_text(&self) -> String {
+        match &self.matcher {
+            Matcher::String(s) => format!("(expect string '{}')", String::from_utf8_lossy(s)),
+            // HAProxy prints the decoded bytes with `%.*s`: up to the first NUL.
+            Matcher::Binary(b) => {
+                let end = b.iter().position(|c| *c == 0).unwrap_or(b.len());
+                format!(
+                    "(expect binary '{}')",
+                    String::from_utf8_lossy(b.get(..end).unwrap_or_default())
+                )
+            }
+            Matcher::Rstring(_) => "(expect regex)".to_owned(),
+            Matcher::Rbinary(_) => "(expect binary regex)".to_owned(),
+            Matcher::Custom(_) => "(expect custom function)".to_owned(),
+        }
+    }
 }
 
 /// One rule of a `tcp-check` sequence.
@@ -226,6 +245,9 @@ pub enum TcpRule {
 #[derive(Debug, Clone, Default)]
 pub struct TcpCheck {
     rules: Vec<TcpRule>,
+    /// A user's `option tcp-check` ruleset (not a built-in protocol check nor a plain
+    /// `check`): HAProxy then names the step in connection error and timeout texts.
+    user: bool,
 }
 
 impl TcpCheck {
@@ -248,12 +270,33 @@ impl TcpCheck {
                     .to_owned(),
             ));
         }
-        Ok(Self { rules })
+        Ok(Self { rules, user: true })
     }
 
     /// Builds a ruleset known to be valid (built-in protocol checks).
     pub(crate) fn from_rules(rules: Vec<TcpRule>) -> Self {
-        Self { rules }
+        Self { rules, user: false }
+    }
+
+    /// What HAProxy appends to a connection error or timeout text at `step` (1-based; 0 is
+    /// the implicit first connect), only for a user's ruleset (`chk_report_conn_err`).
+    fn step_text(&self, step: usize) -> String {
+        if !self.user {
+            return String::new();
+        }
+        if step == 0 {
+            return " at initial connection step of tcp-check".to_owned();
+        }
+        let what = match self.rules.get(step.saturating_sub(1)) {
+            Some(TcpRule::Connect(ConnectRule { port: Some(p), .. })) => {
+                format!(" (connect port {p})")
+            }
+            Some(TcpRule::Connect(_)) => " (connect)".to_owned(),
+            Some(TcpRule::Send(_)) => " (send)".to_owned(),
+            Some(TcpRule::Expect(e)) => format!(" {}", e.conn_error_text()),
+            None => String::new(),
+        };
+        format!(" at step {step} of tcp-check{what}")
     }
 
     /// The rules.
@@ -282,7 +325,7 @@ impl TcpCheck {
             let next = Next::after(self.rules.first());
             match Session::connect(target, t, start, next).await {
                 Ok(s) => session = Some(s),
-                Err(e) => return (e.status, None, e.info),
+                Err(e) => return (e.status, None, e.info + &self.step_text(0)),
             }
         }
         for (idx, rule) in self.rules.iter().enumerate() {
@@ -296,7 +339,7 @@ impl TcpCheck {
                     let next = Next::after(self.rules.get(step));
                     match Session::connect(addr, t, start, next).await {
                         Ok(s) => session = Some(s),
-                        Err(e) => return (e.status, None, e.info),
+                        Err(e) => return (e.status, None, e.info + &self.step_text(step)),
                     }
                 }
                 TcpRule::Send(data) => {
@@ -305,7 +348,7 @@ impl TcpCheck {
                         return (CheckStatus::SockErr, None, String::new());
                     };
                     if let Err(StepError { status, info }) = s.send(data).await {
-                        return (status, None, info);
+                        return (status, None, info + &self.step_text(step));
                     }
                 }
                 TcpRule::Expect(e) => {
@@ -313,7 +356,7 @@ impl TcpCheck {
                     let Some(s) = session.as_mut() else {
                         return (CheckStatus::SockErr, None, String::new());
                     };
-                    match eval_expect(s, e, step).await {
+                    match eval_expect(s, e, step, &self.step_text(step)).await {
                         Ok(ok) => last_success = Some(ok),
                         Err(fail) => return fail,
                     }
@@ -353,13 +396,22 @@ impl Next {
     }
 }
 
-async fn eval_expect(s: &mut Session, e: &Expect, step: usize) -> Result<Verdict, Verdict> {
+/// Evaluates one expect rule, reading as needed; `conn_text` ends the text of a connection
+/// error or timeout during the rule (see [`TcpCheck::step_text`]).
+async fn eval_expect(
+    s: &mut Session,
+    e: &Expect,
+    step: usize,
+    conn_text: &str,
+) -> Result<Verdict, Verdict> {
+    let io_err = |x: StepError| (x.status, None, x.info + conn_text);
+    let tout = || (e.tout_status, None, conn_text.to_owned());
     loop {
         let last = s.is_last();
         let enough = e.min_recv.is_none_or(|m| s.buf.len() >= m);
         if !enough && !last {
-            if !s.fill().await.map_err(|x| (x.status, None, x.info))? {
-                return Err((e.tout_status, None, String::new()));
+            if !s.fill().await.map_err(io_err)? {
+                return Err(tout());
             }
             continue;
         }
@@ -369,8 +421,8 @@ async fn eval_expect(s: &mut Session, e: &Expect, step: usize) -> Result<Verdict
             Matcher::Rbinary(r) => r.is_match(hex_dump(&s.buf).as_bytes()),
             Matcher::Custom(c) => match c.eval(&s.buf, last) {
                 proto::Eval::Wait => {
-                    if !s.fill().await.map_err(|x| (x.status, None, x.info))? {
-                        return Err((e.tout_status, None, String::new()));
+                    if !s.fill().await.map_err(io_err)? {
+                        return Err(tout());
                     }
                     continue;
                 }
@@ -379,8 +431,8 @@ async fn eval_expect(s: &mut Session, e: &Expect, step: usize) -> Result<Verdict
             },
         };
         if !found && !last && e.min_recv.is_none() {
-            if !s.fill().await.map_err(|x| (x.status, None, x.info))? {
-                return Err((e.tout_status, None, String::new()));
+            if !s.fill().await.map_err(io_err)? {
+                return Err(tout());
             }
             continue;
         }

@@ -8,6 +8,7 @@ mod live;
 mod peer;
 mod proto_probe;
 mod redis_real;
+mod reset_probe;
 mod schedule;
 mod tcp_probe;
 #[cfg(feature = "tls")]

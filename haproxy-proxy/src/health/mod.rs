@@ -12,7 +12,7 @@ mod track;
 
 pub use log::{MEMORY_LOG_LINES, MemoryLog, StateLog, StderrLog, stderr_line};
 pub(crate) use plan::plan;
-pub use plan::{CheckedServer, DEFAULT_AGENT_INTER, Plan, TrackSource, Tracker};
+pub use plan::{CheckedServer, DEFAULT_AGENT_INTER, LiveCounts, Plan, TrackSource, Tracker};
 pub use run::{HealthChecks, SLOWSTART_TICK, check_stats};
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! need ticking. Refuses, with a message naming the server, only what cannot run.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use haproxy_cfg::model::{Config, Proxy, Server};
@@ -12,6 +14,7 @@ use haproxy_check::{AgentSpec, CheckParams, Observe, OnError, Passive, ServerSpe
 
 use super::rules::check_kind;
 use crate::ProxyError;
+use crate::registry::Registry;
 use crate::settings::BackendSettings;
 
 /// HAProxy's default `agent-inter`, 2000 ms.
@@ -70,6 +73,39 @@ pub struct Plan {
     pub slowstart_backends: Vec<usize>,
     /// How HAProxy names each backend in messages: `backend`, or `proxy` for a listen section.
     pub proxy_types: Vec<&'static str>,
+    /// Where `http-check send-state` headers read live counts (set when the checks start).
+    pub live: LiveCounts,
+}
+
+/// The registry as `http-check send-state` reads it: empty until the checks start with it.
+#[derive(Debug, Clone, Default)]
+pub struct LiveCounts(Arc<OnceLock<Arc<Registry>>>);
+
+impl LiveCounts {
+    /// Gives the header builders the running registry (the first call wins).
+    pub(crate) fn set(&self, registry: Arc<Registry>) {
+        let _ = self.0.set(registry);
+    }
+
+    /// HAProxy's `scur=<cur_sess>/<beconn - backend queue>; qcur=<server queue>` for server
+    /// `s` of backend `b` (`httpchk_build_status_header()`); zeros before the checks start.
+    fn of(&self, b: usize, s: usize) -> ((u32, u32), u32) {
+        let Some(reg) = self.0.get() else {
+            return ((0, 0), 0);
+        };
+        let Some(be) = reg.backends.get(b) else {
+            return ((0, 0), 0);
+        };
+        let n = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        let cur = be
+            .servers
+            .get(s)
+            .map_or(0, |sv| n(sv.counters.sessions_cur.load(Relaxed)));
+        let beconn = n(be.counters.sessions_cur.load(Relaxed))
+            .saturating_sub(n(be.counters.queue_cur.load(Relaxed)));
+        let queued = reg.balancer(b).map_or(0, |lb| lb.queued(s));
+        ((cur, beconn), queued)
+    }
 }
 
 impl Plan {
@@ -189,6 +225,7 @@ fn spec(
     params: CheckParams,
     agent: Option<AgentSpec>,
     node: &str,
+    live: (&LiveCounts, usize, usize),
 ) -> Result<ServerSpec, ProxyError> {
     let sp = &s.params;
     let x = sp.extra();
@@ -226,16 +263,17 @@ fn spec(
         let name = format!("{}/{}", p.name, s.name);
         let weight = (sp.weight.unwrap_or(1), total_weight(p));
         let node = node.to_owned();
-        // COMPAT: scur/qcur are sent as 0; the registry's live counts are not read here.
-        spec.state_header = Some(std::sync::Arc::new(move |health| {
+        let (counts, b, i) = (live.0.clone(), live.1, live.2);
+        spec.state_header = Some(Arc::new(move |health| {
+            let (scur, qcur) = counts.of(b, i);
             haproxy_check::probe::server_state_value(
                 &health.status_text(false),
                 addr,
                 &name,
                 &node,
                 weight,
-                (0, 0),
-                0,
+                scur,
+                qcur,
             )
         }));
     }
@@ -354,7 +392,19 @@ pub(crate) fn plan(
                 }
             };
             let agent = agent(p, s, set.addr, tc, tk)?;
-            let spec = spec(p, s, set.addr, kind, tc, tk, params(p, s)?, agent, node)?;
+            let live = (&out.live, b, i);
+            let spec = spec(
+                p,
+                s,
+                set.addr,
+                kind,
+                tc,
+                tk,
+                params(p, s)?,
+                agent,
+                node,
+                live,
+            )?;
             let word = |v: &Option<String>, want: &str| -> Result<bool, ProxyError> {
                 match v.as_deref() {
                     None => Ok(false),

@@ -83,6 +83,7 @@ impl HealthChecks {
     /// `log`; also installs the passive-health tap and the slow-start ticks.
     pub fn start(plan: Plan, registry: Arc<Registry>, log: Arc<dyn StateLog>) -> HealthChecks {
         let (tx, rx) = mpsc::channel(haproxy_check::schedule::REPORT_QUEUE);
+        plan.live.set(Arc::clone(&registry));
         let specs = plan.checked.iter().map(|c| c.spec.clone()).collect();
         let scheduler = Arc::new(Scheduler::start(specs, plan.spread_checks, tx));
         let mut index: Vec<Vec<Option<usize>>> = registry
@@ -375,8 +376,13 @@ impl Ctx {
         format!("{kind} '{name}' has no server available!")
     }
 
-    /// The counts HAProxy prints after a change: usable active and backup servers of the
-    /// backend, and the server's sessions.
+    /// The counts HAProxy prints after a change (`srv_append_status()`): usable active and
+    /// backup servers of the backend, the server's current sessions (`cur_sess`) and the
+    /// requests left in its own queue (`queue.length`).
+    ///
+    /// `requeued` stays 0: HAProxy's `pendconn_redistribute()` (DOWN with `option redispatch`)
+    /// and `pendconn_grab_from_px()` (UP) move queued requests between the server's and the
+    /// backend's queues, which the balancer does not do (docs/compat.md).
     pub(super) fn counts(&self, b: usize, s: usize) -> BackendCounts {
         let mut n = BackendCounts::default();
         let Some(be) = self.registry.backends.get(b) else {
@@ -392,6 +398,7 @@ impl Ctx {
                 }
             }
         }
+        n.queued = lb.map_or(0, |lb| lb.queued(s));
         if let Some(sv) = be.servers.get(s) {
             n.sessions_active = u32::try_from(
                 sv.counters

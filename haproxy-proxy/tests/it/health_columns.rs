@@ -1,12 +1,10 @@
 //! Differential test of the check columns against real HAProxy 2.6 (issue 6): the same backend
 //! and checks, the same loopback peers, a scripted sequence of failures (refused, HTTP 503,
-//! silent) and recoveries; HAProxy's `show stat` (over its stats socket) and our registry are
-//! polled every 20 ms and each server's sequence of (`status`, `check_status`, `check_code`,
-//! `check_desc`, `check_health`) is compared.
+//! silent) and recoveries; HAProxy's `show stat` and ours, each over its daemon's own stats
+//! socket, are polled every 20 ms and each server's sequence of (`status`, `check_status`,
+//! `check_code`, `check_desc`, `check_health`) is compared.
 //!
-//! Our side is read from the registry (the figures `show stat` renders), since the stats socket
-//! is not served by this crate. Rows taken while HAProxy runs a check (`* ` prefix) and `INI`
-//! rows are skipped, and consecutive equal rows are merged. HAProxy's sequences are also kept in
+//! Rows taken while a check runs (`* ` prefix) and `INI` rows are skipped, and consecutive equal rows are merged. HAProxy's sequences are also kept in
 //! `tests/data/haproxy-2.6/health-columns.txt` (rewritten with `HAPROXY_RS_RECORD=1`), which ours
 //! is compared with when HAProxy is not installed. Without `haproxy` the live part is skipped
 //! with a message, unless `CI=true` (then it fails).
@@ -18,8 +16,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use haproxy_cfg::load::{SystemEnv, load};
+use haproxy_cfg::parse_str;
+use haproxy_proxy::admin::{Admin as Api, ProcessInfo, StatsSettings};
 use haproxy_proxy::health::MemoryLog;
-use haproxy_proxy::registry::{Admin, Health, Registry, ServerEntry};
+use haproxy_proxy::registry::{Admin, Registry};
 use haproxy_proxy::runtime::Stop;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -78,30 +79,7 @@ fn real_haproxy() -> Option<PathBuf> {
     found
 }
 
-/// Our row for a server, as `show stat` renders the registry's figures.
-fn our_row(sv: &ServerEntry) -> Option<Row> {
-    let c = sv.checks.health()?;
-    let max = c.rise + c.fall - 1;
-    let status = match (sv.admin(), sv.health()) {
-        (Admin::Maint, _) => "MAINT".to_owned(),
-        (_, Health::Down) if c.health == 0 => "DOWN".to_owned(),
-        (_, Health::Down) => format!("DOWN {}/{}", c.health, c.rise),
-        (Admin::Drain, _) => "DRAIN".to_owned(),
-        (_, Health::NoLb) => "NOLB".to_owned(),
-        (_, Health::Up) if c.health >= max => "UP".to_owned(),
-        (_, Health::Up) => format!("UP {}/{}", (c.health + 1).saturating_sub(c.rise), c.fall),
-    };
-    let prefix = if c.in_progress { "* " } else { "" };
-    Some([
-        status,
-        format!("{prefix}{}", c.status),
-        c.code.map(|v| v.to_string()).unwrap_or_default(),
-        c.desc,
-        c.health.to_string(),
-    ])
-}
-
-/// HAProxy's rows for the servers of backend `app`, from one `show stat`.
+/// The rows for the servers of backend `app`, from one `show stat` on a daemon's stats socket.
 async fn their_rows(sock: &Path) -> BTreeMap<String, Row> {
     let mut out = BTreeMap::new();
     let Ok(mut s) = tokio::net::UnixStream::connect(sock).await else {
@@ -218,12 +196,21 @@ async fn check_columns_follow_haproxy_over_scripted_failures() {
                 .unwrap(),
         )
     });
-    let rt = runtime(&config(0, &peers, None)).unwrap();
+    // Ours serves `show stat` on its own stats socket, as the daemon does.
+    let our_sock = dir.join("ours.sock");
+    let our_cfg = config(0, &peers, Some(&our_sock));
+    let rt = runtime(&our_cfg).unwrap();
     let registry: Arc<Registry> = Arc::clone(&rt.registry);
+    let loaded = load(&[parse_str("ours.cfg", &our_cfg)], &SystemEnv);
+    let stats = StatsSettings::from_global(&loaded.config.global)
+        .unwrap()
+        .open(Api::new(Arc::clone(&registry), ProcessInfo::default()))
+        .unwrap();
     let running = rt
         .start()
         .unwrap()
-        .with_state_log(Arc::new(MemoryLog::default()));
+        .with_state_log(Arc::new(MemoryLog::default()))
+        .with_stats(stats);
     let (tx, rx) = tokio::sync::watch::channel(None);
     let serving = tokio::spawn(running.serve(rx));
     if real.is_some() {
@@ -239,10 +226,10 @@ async fn check_columns_follow_haproxy_over_scripted_failures() {
 
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let poller = {
-        let (done, registry, sock, live) = (
+        let (done, sock, our_sock, live) = (
             Arc::clone(&done),
-            Arc::clone(&registry),
             sock.clone(),
+            our_sock.clone(),
             real.is_some(),
         );
         tokio::spawn(async move {
@@ -251,15 +238,11 @@ async fn check_columns_follow_haproxy_over_scripted_failures() {
             // Rows seen while a check ran, per side (bounded by the few distinct rows).
             let mut running: [BTreeSet<(String, Row)>; 2] = Default::default();
             while !done.load(Ordering::SeqCst) {
-                if let Some(be) = registry.backends.first() {
-                    for sv in &be.servers {
-                        if let Some(row) = our_row(sv) {
-                            if row[1].starts_with("* ") {
-                                running[0].insert((sv.name.clone(), row.clone()));
-                            }
-                            push(ours.entry(sv.name.clone()).or_default(), row);
-                        }
+                for (name, row) in their_rows(&our_sock).await {
+                    if row[1].starts_with("* ") {
+                        running[0].insert((name.clone(), row.clone()));
                     }
+                    push(ours.entry(name).or_default(), row);
                 }
                 if live {
                     for (name, row) in their_rows(&sock).await {

@@ -14,6 +14,8 @@ mod differential;
 mod engines;
 mod health;
 mod health_columns;
+mod health_queue_lines;
+mod health_reset;
 mod listeners;
 mod origin;
 mod queue;
