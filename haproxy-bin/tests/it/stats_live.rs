@@ -465,3 +465,43 @@ fn current_sessions_count_streams_in_flight() {
     assert_eq!(scur(&after, "BACKEND"), Some(0), "{after}");
     assert_eq!(scur(&after, "s1"), Some(0), "{after}");
 }
+
+/// Starts `n` clients at once on `port` and polls `show stat` until they finish: returns the
+/// most connections seen on server `svname` at one time and how long the clients took.
+fn peak_scur(d: &Daemon, n: usize, svname: &str) -> (u64, Duration) {
+    let port = d.port;
+    let t0 = Instant::now();
+    let clients: Vec<_> = (0..n)
+        .map(|_| std::thread::spawn(move || Client::connect(port).get()))
+        .collect();
+    let deadline = t0 + IO_WAIT;
+    let mut peak = 0;
+    while Instant::now() < deadline && !clients.iter().all(JoinHandle::is_finished) {
+        peak = peak.max(scur(&d.send(Sock::User, "show stat\n"), svname).unwrap_or(0));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    for c in clients {
+        assert_eq!(c.join().expect("client").0, "HTTP/1.1 200 OK");
+    }
+    (peak, t0.elapsed())
+}
+
+#[test]
+fn set_maxconn_server_queues_the_connections_above_it() {
+    let delay = Duration::from_millis(700);
+    let Some((d, _s1, _s2)) = start_with("srvmaxconn", delay) else {
+        return;
+    };
+    assert_eq!(d.send(Sock::Admin, "set server be/s2 state maint\n"), "\n");
+    assert_eq!(d.send(Sock::Admin, "set maxconn server be/s1 1\n"), "\n");
+    let (peak, took) = peak_scur(&d, 2, "s1");
+    assert_eq!(peak, 1, "two connections ran on s1 under maxconn 1");
+    assert!(
+        took >= delay * 2,
+        "the second request did not wait: {took:?}"
+    );
+    // Lifted: two slow requests run side by side.
+    assert_eq!(d.send(Sock::Admin, "set maxconn server be/s1 0\n"), "\n");
+    let (peak, _) = peak_scur(&d, 2, "s1");
+    assert_eq!(peak, 2, "the lifted limit still held a connection back");
+}

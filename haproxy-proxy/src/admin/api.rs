@@ -336,6 +336,11 @@ impl RuntimeApi for Admin {
     ) -> Result<(), ApiError> {
         let (b, s) = self.server(backend, server)?;
         self.entry(b, s)?.maxconn.store(maxconn, Relaxed);
+        // The balancer takes the slots: the next connection obeys the new limit.
+        if let Some(lb) = self.registry.balancer(b) {
+            lb.set_maxconn(s, maxconn)
+                .map_err(|_| ApiError::NoSuchServer)?;
+        }
         Ok(())
     }
 
