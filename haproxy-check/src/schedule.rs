@@ -131,6 +131,10 @@ struct Slot {
     health: Health,
     passive: Option<Passive>,
     agent_last: Option<CheckOutcome>,
+    /// `disable health`: the health check does not run.
+    check_off: bool,
+    /// `disable agent`: the agent check does not run.
+    agent_off: bool,
 }
 
 #[derive(Debug)]
@@ -208,6 +212,8 @@ impl Scheduler {
                         health,
                         passive: s.passive.clone(),
                         agent_last: None,
+                        check_off: false,
+                        agent_off: false,
                     })
                 })
                 .collect(),
@@ -280,6 +286,29 @@ impl Scheduler {
             w.notify_one();
         }
         t
+    }
+
+    /// Stops (`on` false) or restarts a server's health check (`disable|enable health`); the
+    /// health keeps its last value meanwhile. Returns false for an unknown server.
+    pub fn set_check_enabled(&self, server: usize, on: bool) -> bool {
+        let Some(m) = self.shared.slots.get(server) else {
+            return false;
+        };
+        lock(m).check_off = !on;
+        if let Some(w) = self.shared.wake.get(server) {
+            w.notify_one();
+        }
+        true
+    }
+
+    /// Stops or restarts a server's agent check (`disable|enable agent`), from its next turn.
+    /// Returns false for an unknown server.
+    pub fn set_agent_enabled(&self, server: usize, on: bool) -> bool {
+        let Some(m) = self.shared.slots.get(server) else {
+            return false;
+        };
+        lock(m).agent_off = !on;
+        true
     }
 
     /// Enters or leaves forced drain.
@@ -367,7 +396,7 @@ async fn check_loop(
         }
         let state = {
             let mut s = lock(slot);
-            if s.health.is_maint() {
+            if s.health.is_maint() || s.check_off {
                 None
             } else {
                 s.health.set_checking(true);
@@ -427,6 +456,10 @@ async fn agent_loop(
     loop {
         sleep.as_mut().reset(next);
         (&mut sleep).await;
+        if lock(slot).agent_off {
+            next = advance(next, spec.inter, Instant::now());
+            continue;
+        }
         let result = run_agent(spec.addr, &spec.send, spec.timeouts).await;
         let transitions = {
             let mut s = lock(slot);

@@ -505,3 +505,70 @@ fn set_maxconn_server_queues_the_connections_above_it() {
     let (peak, _) = peak_scur(&d, 2, "s1");
     assert_eq!(peak, 2, "the lifted limit still held a connection back");
 }
+
+/// The `status` and `check_status` columns of row `svname` in a `show stat` reply.
+fn status(stat: &str, svname: &str) -> Option<(String, String)> {
+    stat.lines()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|f| f.get(1) == Some(&svname))
+        .and_then(|f| Some(((*f.get(17)?).to_owned(), (*f.get(36)?).to_owned())))
+}
+
+/// Polls `show stat` until row `svname`'s status is `want` (bounded by [`IO_WAIT`]).
+fn wait_status(d: &Daemon, svname: &str, want: &str) -> bool {
+    let deadline = Instant::now() + IO_WAIT;
+    while Instant::now() < deadline {
+        if status(&d.send(Sock::User, "show stat\n"), svname).is_some_and(|(s, _)| s == want) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn disable_health_stops_the_check_and_enable_restarts_it() {
+    if !crate::stats_cli::have("socat", "-V") {
+        return;
+    }
+    let (s1, s2) = (
+        Origin::start_slow("s1", Duration::ZERO),
+        Origin::start_slow("s2", Duration::ZERO),
+    );
+    let cfg = CONFIG
+        .replace(
+            "server s1 127.0.0.1:@S1@ weight 1",
+            "server s1 127.0.0.1:@S1@ weight 1 check inter 100 fall 1 rise 1",
+        )
+        .replace("@S1@", &s1.port.to_string())
+        .replace("@S2@", &s2.port.to_string());
+    let d = Daemon::start_with(env!("CARGO_BIN_EXE_haproxy"), "hlthoff", &cfg);
+    assert!(wait_status(&d, "s1", "UP"), "s1 never came UP");
+    assert_eq!(d.send(Sock::Admin, "disable health be/s1\n"), "\n");
+    let stat = d.send(Sock::User, "show stat\n");
+    assert_eq!(
+        status(&stat, "s1"),
+        Some(("no check".to_owned(), String::new())),
+        "{stat}"
+    );
+    let state = d.send(Sock::User, "show servers state be\n");
+    let s1_state = state
+        .lines()
+        .find(|l| l.split(' ').nth(3) == Some("s1"))
+        .expect("s1 line");
+    assert_eq!(s1_state.split(' ').nth(13), Some("2"), "{state}");
+    // With the check stopped, the origin going away is not noticed.
+    drop(s1);
+    std::thread::sleep(Duration::from_millis(600));
+    let stat = d.send(Sock::User, "show stat\n");
+    assert_eq!(status(&stat, "s1").map(|s| s.0), Some("no check".into()));
+    assert_eq!(d.send(Sock::Admin, "enable health be/s1\n"), "\n");
+    assert!(
+        wait_status(&d, "s1", "DOWN"),
+        "the restarted check never ran"
+    );
+    assert_eq!(
+        d.send(Sock::Admin, "enable health be/s2\n"),
+        "Health check was not configured on this server, cannot enable.\n\n"
+    );
+}

@@ -255,23 +255,15 @@ impl RuntimeApi for Admin {
         let slot = &self.entry(b, s)?.checks;
         // Disabling a check the server does not have is accepted silently, as HAProxy does;
         // enabling it is refused.
-        match kind {
-            CheckKind::Health => match slot.health() {
-                Some(mut h) => {
-                    h.paused = !on;
-                    slot.set_health(Some(h));
-                }
-                None if on => return Err(ApiError::HealthNotConfigured),
-                None => {}
-            },
-            CheckKind::Agent => match slot.agent() {
-                Some(mut a) => {
-                    a.paused = !on;
-                    slot.set_agent(Some(a));
-                }
-                None if on => return Err(ApiError::AgentNotConfigured),
-                None => {}
-            },
+        let (agent, configured) = match kind {
+            CheckKind::Health => (false, slot.health().is_some()),
+            CheckKind::Agent => (true, slot.agent().is_some()),
+        };
+        match (configured, on) {
+            (true, _) => slot.set_enabled(agent, on),
+            (false, true) if agent => return Err(ApiError::AgentNotConfigured),
+            (false, true) => return Err(ApiError::HealthNotConfigured),
+            (false, false) => {}
         }
         Ok(())
     }

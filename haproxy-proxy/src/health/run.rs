@@ -136,6 +136,17 @@ impl HealthChecks {
                     .set_live(Some(Arc::new(registry::LiveCheck::new(move || {
                         sched.health(i).is_some_and(|h| h.is_checking())
                     }))));
+                let sched = Arc::clone(&ctx.scheduler);
+                sv.checks
+                    .set_control(Some(Arc::new(registry::CheckControl::new(
+                        move |agent, on| {
+                            if agent {
+                                sched.set_agent_enabled(i, on);
+                            } else {
+                                sched.set_check_enabled(i, on);
+                            }
+                        },
+                    ))));
             }
             if c.shutdown_on_down
                 && let Some(sv) = ctx.server(c.backend, c.server)
@@ -181,6 +192,7 @@ impl Drop for HealthChecks {
         for c in &self.ctx.plan.checked {
             if let Some(sv) = self.ctx.server(c.backend, c.server) {
                 sv.checks.set_live(None);
+                sv.checks.set_control(None);
             }
         }
         for t in &self.tasks {

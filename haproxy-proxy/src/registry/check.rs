@@ -3,7 +3,7 @@
 //! request path: a short lock per check result and per stats read is all it costs.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 use haproxy_stats::CheckStats;
 
@@ -26,12 +26,36 @@ impl LiveCheck {
     }
 }
 
+type ControlFn = dyn Fn(bool, bool) + Send + Sync;
+
+/// Starts or stops the running checks of one server: called with `(agent, on)` by
+/// [`CheckSlot::set_enabled`] (`enable|disable health|agent`).
+pub struct CheckControl(Box<ControlFn>);
+
+impl std::fmt::Debug for CheckControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CheckControl")
+    }
+}
+
+impl CheckControl {
+    /// A control calling `f(agent, on)`.
+    pub fn new(f: impl Fn(bool, bool) + Send + Sync + 'static) -> CheckControl {
+        CheckControl(Box::new(f))
+    }
+}
+
 /// The check figures of one server.
 #[derive(Debug, Default)]
 pub struct CheckSlot {
     health: Mutex<Option<CheckStats>>,
     live: arc_swap::ArcSwapOption<LiveCheck>,
     agent: Mutex<Option<CheckStats>>,
+    /// True after `disable health` (until `enable health`).
+    health_off: AtomicBool,
+    /// True after `disable agent` (until `enable agent`).
+    agent_off: AtomicBool,
+    control: arc_swap::ArcSwapOption<CheckControl>,
     /// Failed checks (`chkfail`).
     pub chkfail: AtomicU64,
     /// UP to DOWN transitions (`chkdown`).
@@ -60,10 +84,41 @@ impl CheckSlot {
         self.live.store(live);
     }
 
+    /// Lets [`CheckSlot::set_enabled`] reach the running checks (`None`: no more).
+    pub fn set_control(&self, control: Option<std::sync::Arc<CheckControl>>) {
+        self.control.store(control);
+    }
+
+    /// `enable|disable health` (`agent` false) or `agent` (true): records it, so the check's
+    /// columns are blank while disabled, and starts or stops the running check.
+    pub fn set_enabled(&self, agent: bool, on: bool) {
+        let flag = if agent {
+            &self.agent_off
+        } else {
+            &self.health_off
+        };
+        flag.store(!on, Relaxed);
+        if let Some(c) = &*self.control.load() {
+            (c.0)(agent, on);
+        }
+    }
+
+    /// False after `disable health`.
+    pub fn health_enabled(&self) -> bool {
+        !self.health_off.load(Relaxed)
+    }
+
+    /// False after `disable agent`.
+    pub fn agent_enabled(&self) -> bool {
+        !self.agent_off.load(Relaxed)
+    }
+
     /// The health check's figures, if the server has a health check: the last published ones,
-    /// marked in progress (code 0, as HAProxy resets it) while a check runs.
+    /// marked in progress (code 0, as HAProxy resets it) while a check runs, paused while
+    /// disabled.
     pub fn health(&self) -> Option<CheckStats> {
         let mut stats = self.health.lock().ok().and_then(|h| h.clone())?;
+        stats.paused |= !self.health_enabled();
         if let Some(live) = &*self.live.load()
             && !stats.paused
             && (live.0)()
@@ -76,9 +131,11 @@ impl CheckSlot {
         Some(stats)
     }
 
-    /// The agent check's figures, if the server has an agent check.
+    /// The agent check's figures, if the server has an agent check (paused while disabled).
     pub fn agent(&self) -> Option<CheckStats> {
-        self.agent.lock().ok().and_then(|a| a.clone())
+        let mut stats = self.agent.lock().ok().and_then(|a| a.clone())?;
+        stats.paused |= !self.agent_enabled();
+        Some(stats)
     }
 
     /// Counts one failed check.
