@@ -135,6 +135,9 @@ struct Slot {
     check_off: bool,
     /// `disable agent`: the agent check does not run.
     agent_off: bool,
+    /// Where the health check goes instead of its spec's address (`set server addr`,
+    /// `check-port`).
+    addr: Option<SocketAddr>,
 }
 
 #[derive(Debug)]
@@ -214,6 +217,7 @@ impl Scheduler {
                         agent_last: None,
                         check_off: false,
                         agent_off: false,
+                        addr: None,
                     })
                 })
                 .collect(),
@@ -298,6 +302,16 @@ impl Scheduler {
         if let Some(w) = self.shared.wake.get(server) {
             w.notify_one();
         }
+        true
+    }
+
+    /// Sends a server's health check to `addr` from its next run (`set server addr`,
+    /// `set server check-port`). Returns false for an unknown server.
+    pub fn set_check_addr(&self, server: usize, addr: SocketAddr) -> bool {
+        let Some(m) = self.shared.slots.get(server) else {
+            return false;
+        };
+        lock(m).addr = Some(addr);
         true
     }
 
@@ -400,10 +414,11 @@ async fn check_loop(
                 None
             } else {
                 s.health.set_checking(true);
-                Some(spec.state_header.as_ref().map(|f| f(&s.health)))
+                let addr = s.addr.unwrap_or(spec.addr);
+                Some((addr, spec.state_header.as_ref().map(|f| f(&s.health))))
             }
         };
-        let Some(state) = state else {
+        let Some((addr, state)) = state else {
             let inter = spec.params.inter();
             next = advance(next, inter, Instant::now());
             continue;
@@ -411,7 +426,7 @@ async fn check_loop(
         let conn = CheckConn::new(spec.timeouts).with_send_proxy(spec.send_proxy);
         #[cfg(feature = "tls")]
         let conn = conn.with_tls(spec.tls.clone());
-        let outcome = spec.kind.run(spec.addr, conn, state.as_deref()).await;
+        let outcome = spec.kind.run(addr, conn, state.as_deref()).await;
         let (transition, health) = {
             let mut s = lock(slot);
             let passed = matches!(

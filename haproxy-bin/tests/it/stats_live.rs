@@ -572,3 +572,40 @@ fn disable_health_stops_the_check_and_enable_restarts_it() {
         "Health check was not configured on this server, cannot enable.\n\n"
     );
 }
+
+#[test]
+fn set_server_addr_moves_the_next_connections() {
+    let Some((d, _s1, s2)) = start("addr") else {
+        return;
+    };
+    assert_eq!(shares(d.port, 4), (2, 2));
+    let reply = d.send(
+        Sock::Admin,
+        &format!("set server be/s1 addr 127.0.0.1 port {}\n", s2.port),
+    );
+    assert!(
+        reply.starts_with("no need to change the addr, port changed from '")
+            && reply.ends_with(&format!("' to '{}' by 'stats socket command'\n\n", s2.port)),
+        "{reply:?}"
+    );
+    // Both servers now lead to the origin named s2.
+    assert_eq!(shares(d.port, 4), (0, 4));
+    let state = d.send(Sock::User, "show servers state be\n");
+    let s1 = state
+        .lines()
+        .find(|l| l.split(' ').nth(3) == Some("s1"))
+        .expect("s1 line");
+    assert_eq!(
+        s1.split(' ').nth(18),
+        Some(&*s2.port.to_string()),
+        "{state}"
+    );
+    assert_eq!(
+        d.send(Sock::Admin, "set server be/s1 addr 1.2.3.x\n"),
+        "Invalid addr '1.2.3.x' by 'stats socket command'\n\n"
+    );
+    assert_eq!(
+        d.send(Sock::Admin, "set server be/s1 check-port 1234\n"),
+        "health checks are not enabled on this server\n"
+    );
+}

@@ -222,11 +222,30 @@ impl RuntimeApi for Admin {
         &mut self,
         backend: &str,
         server: &str,
-        _addr: &str,
-        _port: Option<u16>,
+        addr: &str,
+        port: Option<u16>,
     ) -> Result<(String, u16), ApiError> {
-        self.server(backend, server)?;
-        Err(unsupported("set server addr"))
+        let (b, s) = self.server(backend, server)?;
+        let sv = self.entry(b, s)?;
+        let ip: std::net::IpAddr = addr.parse().map_err(|_| {
+            ApiError::Invalid(format!("Invalid addr '{addr}' by 'stats socket command'"))
+        })?;
+        let old = sv.current_addr();
+        let new = std::net::SocketAddr::new(ip, port.unwrap_or(old.port()));
+        sv.set_addr(new);
+        // The health check follows the server's address; its port follows the server's
+        // unless it has its own (`port`, `check-port`).
+        if let Some(t) = sv.checks.target() {
+            let check_port = match sv.check_port() {
+                Some(p) => p,
+                None if t.port() == old.port() => new.port(),
+                None => t.port(),
+            };
+            let moved = if t.ip() == old.ip() { ip } else { t.ip() };
+            sv.checks
+                .set_target(std::net::SocketAddr::new(moved, check_port), true);
+        }
+        Ok((old.ip().to_string(), old.port()))
     }
 
     fn set_server_option(
@@ -239,9 +258,15 @@ impl RuntimeApi for Admin {
         Err(unsupported("set server"))
     }
 
-    fn set_check_port(&mut self, backend: &str, server: &str, _port: u16) -> Result<(), ApiError> {
-        self.server(backend, server)?;
-        Err(unsupported("set server check-port"))
+    fn set_check_port(&mut self, backend: &str, server: &str, port: u16) -> Result<(), ApiError> {
+        let (b, s) = self.server(backend, server)?;
+        let sv = self.entry(b, s)?;
+        sv.set_check_port(port);
+        if let Some(t) = sv.checks.target() {
+            sv.checks
+                .set_target(std::net::SocketAddr::new(t.ip(), port), true);
+        }
+        Ok(())
     }
 
     fn set_check_enabled(

@@ -312,10 +312,10 @@ fn server(reg: &Registry, b: usize, s: usize, sv: &ServerEntry) -> ServerStats {
         req_tot: c.requests_total.load(Relaxed),
         lastsess: lastsess(c, now),
         timings: timings(c),
-        addr: sv.addr.to_string(),
+        addr: sv.current_addr().to_string(),
         connect: c.sessions_total.load(Relaxed),
         state: ServerStateFields {
-            addr: sv.addr.ip().to_string(),
+            addr: sv.current_addr().ip().to_string(),
             op_state,
             admin_state,
             iweight: sv.initial_weight,
@@ -326,7 +326,8 @@ fn server(reg: &Registry, b: usize, s: usize, sv: &ServerEntry) -> ServerStats {
                 .map_or_else(|| sv.unchecked_health.load(Relaxed), |h| h.health),
             check_state,
             agent_state,
-            port: sv.addr.port(),
+            port: sv.current_addr().port(),
+            check_port: sv.check_port().unwrap_or(0),
             ..ServerStateFields::default()
         },
         ..ServerStats::default()

@@ -136,14 +136,19 @@ impl HealthChecks {
                     .set_live(Some(Arc::new(registry::LiveCheck::new(move || {
                         sched.health(i).is_some_and(|h| h.is_checking())
                     }))));
+                sv.checks.set_target(c.spec.addr, false);
                 let sched = Arc::clone(&ctx.scheduler);
                 sv.checks
                     .set_control(Some(Arc::new(registry::CheckControl::new(
-                        move |agent, on| {
-                            if agent {
+                        move |cmd| match cmd {
+                            registry::CheckCommand::Enable { agent: true, on } => {
                                 sched.set_agent_enabled(i, on);
-                            } else {
+                            }
+                            registry::CheckCommand::Enable { agent: false, on } => {
                                 sched.set_check_enabled(i, on);
+                            }
+                            registry::CheckCommand::Target(addr) => {
+                                sched.set_check_addr(i, addr);
                             }
                         },
                     ))));

@@ -2,6 +2,7 @@
 //! read by `show stat`, `show servers state`, the stats page and Prometheus. Never touched by the
 //! request path: a short lock per check result and per stats read is all it costs.
 
+use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
@@ -26,10 +27,24 @@ impl LiveCheck {
     }
 }
 
-type ControlFn = dyn Fn(bool, bool) + Send + Sync;
+/// What the runtime API asks of a server's running checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckCommand {
+    /// `enable|disable health` (`agent` false) or `agent` (true).
+    Enable {
+        /// The agent check rather than the health check.
+        agent: bool,
+        /// Run (true) or stop.
+        on: bool,
+    },
+    /// Send the health check to this address from its next run.
+    Target(SocketAddr),
+}
 
-/// Starts or stops the running checks of one server: called with `(agent, on)` by
-/// [`CheckSlot::set_enabled`] (`enable|disable health|agent`).
+type ControlFn = dyn Fn(CheckCommand) + Send + Sync;
+
+/// Reaches the running checks of one server ([`CheckSlot::set_enabled`],
+/// [`CheckSlot::set_target`]).
 pub struct CheckControl(Box<ControlFn>);
 
 impl std::fmt::Debug for CheckControl {
@@ -39,8 +54,8 @@ impl std::fmt::Debug for CheckControl {
 }
 
 impl CheckControl {
-    /// A control calling `f(agent, on)`.
-    pub fn new(f: impl Fn(bool, bool) + Send + Sync + 'static) -> CheckControl {
+    /// A control calling `f` with each command.
+    pub fn new(f: impl Fn(CheckCommand) + Send + Sync + 'static) -> CheckControl {
         CheckControl(Box::new(f))
     }
 }
@@ -56,6 +71,8 @@ pub struct CheckSlot {
     /// True after `disable agent` (until `enable agent`).
     agent_off: AtomicBool,
     control: arc_swap::ArcSwapOption<CheckControl>,
+    /// Where the health check goes (set by the check wiring, moved by the runtime API).
+    target: Mutex<Option<SocketAddr>>,
     /// Failed checks (`chkfail`).
     pub chkfail: AtomicU64,
     /// UP to DOWN transitions (`chkdown`).
@@ -99,7 +116,23 @@ impl CheckSlot {
         };
         flag.store(!on, Relaxed);
         if let Some(c) = &*self.control.load() {
-            (c.0)(agent, on);
+            (c.0)(CheckCommand::Enable { agent, on });
+        }
+    }
+
+    /// Where the health check goes, when the server has one running.
+    pub fn target(&self) -> Option<SocketAddr> {
+        self.target.lock().ok().and_then(|t| *t)
+    }
+
+    /// Records where the health check goes; with `apply`, the running check moves there
+    /// (`set server addr`, `set server check-port`).
+    pub fn set_target(&self, addr: SocketAddr, apply: bool) {
+        if let Ok(mut t) = self.target.lock() {
+            *t = Some(addr);
+        }
+        if apply && let Some(c) = &*self.control.load() {
+            (c.0)(CheckCommand::Target(addr));
         }
     }
 

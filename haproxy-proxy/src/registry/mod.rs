@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime};
 
 pub use admin::AdminHook;
-pub use check::{CheckControl, CheckSlot, LiveCheck};
+pub use check::{CheckCommand, CheckControl, CheckSlot, LiveCheck};
 pub use passive::{MAX_EVENTS_PER_STREAM, PassiveTap};
 pub use server::{Admin, Health, ServerEntry};
 

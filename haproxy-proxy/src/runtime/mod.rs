@@ -446,6 +446,7 @@ async fn serve_tcp_mode<C>(
         be,
         idx,
         &svc.picker,
+        svc.registry.backends.get(idx),
         |s| {
             let sv = svc.registry.backends.get(idx)?.servers.get(s)?;
             sv.armed_shutdown_signal()
