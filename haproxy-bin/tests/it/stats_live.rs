@@ -609,3 +609,76 @@ fn set_server_addr_moves_the_next_connections() {
         "health checks are not enabled on this server\n"
     );
 }
+
+/// Polls `show sess` until a stream on server `srv` is listed; returns its line.
+fn wait_sess(d: &Daemon, srv: &str) -> Option<String> {
+    let deadline = Instant::now() + IO_WAIT;
+    while Instant::now() < deadline {
+        let sess = d.send(Sock::Admin, "show sess\n");
+        if let Some(l) = sess.lines().find(|l| l.contains(&format!(" srv={srv} "))) {
+            return Some(l.to_owned());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    None
+}
+
+#[test]
+fn show_sess_lists_streams_and_shutdown_session_ends_them() {
+    let Some((d, _s1, _s2)) = start_with("sess", Duration::from_millis(3000)) else {
+        return;
+    };
+    assert_eq!(d.send(Sock::Admin, "set server be/s2 state maint\n"), "\n");
+    // Nothing in flight: nothing listed.
+    assert_eq!(d.send(Sock::Admin, "show sess\n"), "\n");
+    let port = d.port;
+    let t0 = Instant::now();
+    let pending = std::thread::spawn(move || Client::connect(port).get());
+    let line = wait_sess(&d, "s1").expect("the stream was never listed");
+    assert!(
+        line.contains(": proto=tcpv4 src=127.0.0.1:")
+            && line.contains(" fe=fe be=be srv=s1 ts=00 epoch=0 age="),
+        "{line}"
+    );
+    let id = line.split(':').next().expect("id");
+    assert_eq!(
+        d.send(Sock::Admin, &format!("shutdown session {id}\n")),
+        "\n"
+    );
+    let (status, _) = pending.join().expect("client");
+    assert_eq!(status, "", "the killed stream was answered");
+    assert!(
+        t0.elapsed() < Duration::from_millis(2500),
+        "not ended at once"
+    );
+    assert_eq!(
+        d.send(Sock::Admin, &format!("shutdown session {id}\n")),
+        "No such session (use 'show sess').\n\n"
+    );
+    // `shutdown sessions server` ends every stream on the server.
+    let t0 = Instant::now();
+    let pending: Vec<_> = (0..2)
+        .map(|_| std::thread::spawn(move || Client::connect(port).get()))
+        .collect();
+    let deadline = Instant::now() + IO_WAIT;
+    while Instant::now() < deadline
+        && d.send(Sock::Admin, "show sess\n")
+            .matches(" srv=s1 ")
+            .count()
+            < 2
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        d.send(Sock::Admin, "shutdown sessions server be/s1\n"),
+        "\n"
+    );
+    for p in pending {
+        assert_eq!(p.join().expect("client").0, "");
+    }
+    assert!(
+        t0.elapsed() < Duration::from_millis(2500),
+        "not ended at once"
+    );
+    assert_eq!(d.send(Sock::Admin, "show sess\n"), "\n");
+}

@@ -401,20 +401,45 @@ impl RuntimeApi for Admin {
         }
     }
 
-    fn shutdown_session(&mut self, _id: u64) -> Result<(), ApiError> {
-        // Streams are not listed by `show sess` yet, so no id names one.
-        Err(ApiError::NoSuchSession)
+    fn shutdown_session(&mut self, id: u64) -> Result<(), ApiError> {
+        if self.registry.sessions.kill(id) {
+            Ok(())
+        } else {
+            Err(ApiError::NoSuchSession)
+        }
     }
 
     fn shutdown_server_sessions(&mut self, backend: &str, server: &str) -> Result<(), ApiError> {
-        self.server(backend, server)?;
-        Err(unsupported("shutdown sessions server"))
+        let (b, s) = self.server(backend, server)?;
+        self.registry.sessions.kill_server(b, s);
+        Ok(())
     }
 
     fn sessions(&self) -> String {
-        // COMPAT: streams are counted (scur) but not listed yet; say so rather than print an
-        // empty list that would claim there are none.
-        "'show sess' is not supported by this build.\n".into()
+        // HAProxy's line, up to `age=`: the buffer and connection flags that follow describe
+        // HAProxy's own internals and have no counterpart here.
+        let reg = &self.registry;
+        let mut out = String::new();
+        for l in reg.sessions.list() {
+            let fe = reg
+                .frontends
+                .get(l.frontend)
+                .map_or("?", |f| f.name.as_str());
+            let be = l.backend().and_then(|b| reg.backends.get(b));
+            let srv = be
+                .zip(l.server())
+                .and_then(|(be, s)| be.servers.get(s))
+                .map_or("<none>", |s| s.name.as_str());
+            let proto = if l.src.is_ipv4() { "tcpv4" } else { "tcpv6" };
+            out.push_str(&format!(
+                "0x{:x}: proto={proto} src={} fe={fe} be={} srv={srv} ts=00 epoch=0 age={}s\n",
+                l.id,
+                l.src,
+                be.map_or(fe, |b| b.name.as_str()),
+                l.started.elapsed().as_secs(),
+            ));
+        }
+        out
     }
 
     fn errors(

@@ -9,6 +9,7 @@ mod admin;
 mod check;
 mod passive;
 mod server;
+mod sessions;
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
@@ -18,6 +19,10 @@ pub use admin::AdminHook;
 pub use check::{CheckCommand, CheckControl, CheckSlot, LiveCheck};
 pub use passive::{MAX_EVENTS_PER_STREAM, PassiveTap};
 pub use server::{Admin, Health, ServerEntry};
+pub use sessions::{
+    LiveSession, MAX_SHOWN_SESSIONS, SESSION_SHARDS, SessionGuard, SessionTable, note_route,
+    serve_as,
+};
 
 use crate::build::LbPicker;
 use crate::counters::Counters;
@@ -87,6 +92,8 @@ pub struct Registry {
     /// True for each frontend (by index) stopped by `shutdown frontend`: status `STOP`, no new
     /// connection is served again.
     pub frontend_stopped: Vec<AtomicBool>,
+    /// The live streams (`show sess`, `shutdown session`).
+    pub sessions: Arc<SessionTable>,
     /// Where finished streams' outcomes go for passive health (set while checks run).
     passive: arc_swap::ArcSwapOption<PassiveTap>,
     /// Where admin changes go while health checks run.
@@ -170,6 +177,7 @@ impl Registry {
             fullconn_config: OnceLock::new(),
             limit_changes: tokio::sync::watch::channel(0).0,
             patterns: Arc::default(),
+            sessions: Arc::default(),
             passive: arc_swap::ArcSwapOption::empty(),
             admin_hook: arc_swap::ArcSwapOption::empty(),
         }
@@ -294,6 +302,7 @@ impl Registry {
     /// Counts a stream on backend `b` and, once chosen, server `s` while the returned hold is
     /// alive (the `scur` / `smax` columns).
     pub fn hold(&self, b: usize, s: Option<usize>) -> StreamHold {
+        note_route(b, s);
         let be = self.backends.get(b);
         let sv = be.and_then(|be| s.and_then(|s| be.servers.get(s)));
         StreamHold {

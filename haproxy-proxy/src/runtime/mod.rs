@@ -438,7 +438,14 @@ async fn serve_tcp_mode<C>(
     };
     // TCP streams count on their backend while they last (the server is chosen inside).
     let _busy = svc.registry.hold(idx, None);
-    let facts = serve_tcp_watched(
+    // Listed by `show sess` while it lasts; `shutdown session` ends it.
+    let fe_idx = svc
+        .registry
+        .frontend(&svc.frontend.name)
+        .map_or(usize::MAX, |(i, _)| i);
+    let session = svc.registry.sessions.open(fe_idx, src);
+    session.live().route(idx, None);
+    let serving = serve_tcp_watched(
         stream,
         &pending,
         &view,
@@ -448,11 +455,15 @@ async fn serve_tcp_mode<C>(
         &svc.picker,
         svc.registry.backends.get(idx),
         |s| {
+            session.live().route(idx, Some(s));
             let sv = svc.registry.backends.get(idx)?.servers.get(s)?;
             sv.armed_shutdown_signal()
         },
-    )
-    .await;
+    );
+    let facts = tokio::select! {
+        facts = serving => facts,
+        () = session.live().killed() => return,
+    };
     svc.counters.record(&facts);
     svc.registry.record(&facts);
 }
