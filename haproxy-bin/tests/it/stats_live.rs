@@ -682,3 +682,35 @@ fn show_sess_lists_streams_and_shutdown_session_ends_them() {
     );
     assert_eq!(d.send(Sock::Admin, "show sess\n"), "\n");
 }
+
+#[test]
+fn set_rate_limit_sessions_spaces_out_new_connections() {
+    let Some((d, _s1, _s2)) = start("ratelim") else {
+        return;
+    };
+    // Unlimited: 12 connections are served at once.
+    let t0 = Instant::now();
+    shares(d.port, 12);
+    let free = t0.elapsed();
+    assert!(free < Duration::from_millis(900), "{free:?}");
+    assert_eq!(
+        d.send(Sock::Admin, "set rate-limit sessions global 4\n"),
+        "\n"
+    );
+    assert!(
+        d.send(Sock::User, "show info\n")
+            .contains("\nSessRateLimit: 4\n")
+    );
+    // 12 sessions at 4 per second take two seconds at least.
+    let t0 = Instant::now();
+    shares(d.port, 12);
+    let limited = t0.elapsed();
+    assert!(limited >= Duration::from_millis(1800), "{limited:?}");
+    assert_eq!(
+        d.send(Sock::Admin, "set rate-limit sessions global 0\n"),
+        "\n"
+    );
+    let t0 = Instant::now();
+    shares(d.port, 12);
+    assert!(t0.elapsed() < Duration::from_millis(900));
+}

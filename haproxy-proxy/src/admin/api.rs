@@ -377,7 +377,13 @@ impl RuntimeApi for Admin {
         let mut r = self.rates.lock().map_err(|_| ApiError::OutOfRange)?;
         match which {
             RateLimit::Connections => r.connections = value,
-            RateLimit::Sessions => r.sessions = value,
+            RateLimit::Sessions => {
+                r.sessions = value;
+                self.registry
+                    .limits
+                    .session_rate_limit
+                    .store(value, Relaxed);
+            }
             RateLimit::SslSessions => r.ssl_sessions = value,
             RateLimit::HttpCompression => r.http_compression = value,
         }

@@ -138,6 +138,10 @@ pub struct Limits {
     pub maxconn: AtomicU32,
     /// The configured global `maxconn`, the ceiling of `set maxconn global`.
     pub hard_maxconn: AtomicU32,
+    /// `set rate-limit sessions global`: most new sessions per second (0 = unlimited).
+    pub session_rate_limit: AtomicU32,
+    /// New sessions per second, counted only while a limit is set.
+    pub session_rate: crate::counters::RateCounter,
 }
 
 impl Registry {

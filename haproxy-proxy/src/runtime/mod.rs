@@ -249,6 +249,11 @@ async fn accept_loop(
             p = ConnGate::acquire_all(&b.gates) => p,
             () = wait_stop(&mut stop, false) => break,
         };
+        // `set rate-limit sessions global`: the accept waits while the rate is at the limit.
+        tokio::select! {
+            () = crate::admin::admit_session(&b.service.registry) => {}
+            () = wait_stop(&mut stop, false) => break,
+        }
         // `tcp-request connection` rules run at accept, before anything is read; a reject
         // closes silently and creates no session.
         let verdict = b.tcp.connection_verdict(src, dst);
