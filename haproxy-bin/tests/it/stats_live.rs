@@ -714,3 +714,54 @@ fn set_rate_limit_sessions_spaces_out_new_connections() {
     shares(d.port, 12);
     assert!(t0.elapsed() < Duration::from_millis(900));
 }
+
+#[test]
+fn show_errors_dumps_the_last_bad_request_of_each_frontend() {
+    let Some((d, _s1, _s2)) = start("errors") else {
+        return;
+    };
+    let before = d.send(Sock::Admin, "show errors\n");
+    assert!(
+        before.starts_with("Total events captured on [") && before.ends_with("] : 0\n\n"),
+        "{before:?}"
+    );
+    let mut c = TcpStream::connect(("127.0.0.1", d.port)).expect("connect");
+    c.set_read_timeout(Some(IO_WAIT)).expect("timeout");
+    c.write_all(b"GE(T / HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n")
+        .expect("send");
+    let mut reply = String::new();
+    let _ = c.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
+    let dump = d.send(Sock::Admin, "show errors\n");
+    assert!(dump.contains("] : 1\n \n["), "{dump}");
+    assert!(
+        dump.contains("): invalid request\n") && dump.contains("frontend fe (#"),
+        "{dump}"
+    );
+    assert!(
+        dump.contains("  backend <NONE> (#-1), server <NONE> (#-1), event #0, src 127.0.0.1:"),
+        "{dump}"
+    );
+    assert!(
+        dump.contains("  buffer starts at 0 (including 0 out), 16341 free,\n  len 43\n"),
+        "{dump}"
+    );
+    assert!(
+        dump.ends_with(
+            "  00000  GE(T / HTTP/1.1\\r\\n\n  00017  Host: x\\r\\n\n  00026  Bad Header: y\\r\\n\n  00041  \\r\\n\n\n"
+        ),
+        "{dump}"
+    );
+    assert!(
+        d.send(Sock::Admin, "show errors fe response\n")
+            .ends_with("] : 1\n\n")
+    );
+    assert!(
+        d.send(Sock::Admin, "show errors be\n")
+            .ends_with("] : 1\n\n")
+    );
+    assert_eq!(
+        d.send(Sock::Admin, "show errors nope\n"),
+        "No such proxy.\n\n"
+    );
+}

@@ -451,18 +451,29 @@ impl RuntimeApi for Admin {
     fn errors(
         &self,
         proxy: Option<&str>,
-        _direction: Option<ErrorDirection>,
+        direction: Option<ErrorDirection>,
     ) -> Result<String, ApiError> {
-        if let Some(p) = proxy {
-            let reg = &self.registry;
-            let known = |name: &str, id: u32| p == name || p.parse::<u32>() == Ok(id);
-            if !reg.frontends.iter().any(|f| known(&f.name, f.id))
-                && !reg.backends.iter().any(|b| known(&b.name, b.id))
-            {
-                return Err(ApiError::NoSuchProxy);
-            }
+        let reg = &self.registry;
+        let known =
+            |name: &str, id: u32| proxy.is_none_or(|p| p == name || p.parse::<u32>() == Ok(id));
+        if proxy.is_some()
+            && !reg.frontends.iter().any(|f| known(&f.name, f.id))
+            && !reg.backends.iter().any(|b| known(&b.name, b.id))
+        {
+            return Err(ApiError::NoSuchProxy);
         }
-        Err(unsupported("show errors"))
+        // Only requests are captured (no response is parsed as an error here yet).
+        let frontends: Vec<(usize, &str, u32)> = if direction == Some(ErrorDirection::Response) {
+            Vec::new()
+        } else {
+            reg.frontends
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| known(&f.name, f.id))
+                .map(|(i, f)| (i, f.name.as_str(), f.id))
+                .collect()
+        };
+        Ok(reg.errors.dump(&frontends))
     }
 
     fn pools(&self) -> String {

@@ -92,6 +92,10 @@ where
             HeadOutcome::Head(h, len) => (h, len),
             HeadOutcome::Quiet => break,
             HeadOutcome::Raw(code, termination) => {
+                // A head the parser refused (not a timeout) is kept for `show errors`.
+                if termination.side == Side::Proxy && !buf.is_empty() {
+                    svc.registry.errors.capture(fe_idx, src, &buf);
+                }
                 if let Some(page) = raw_h1_page(code) {
                     let _ = timed(fe.timeouts.client, client.write_all(&page)).await;
                 }

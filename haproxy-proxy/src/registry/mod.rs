@@ -7,6 +7,7 @@
 
 mod admin;
 mod check;
+mod errors;
 mod passive;
 mod server;
 mod sessions;
@@ -17,6 +18,7 @@ use std::time::{Instant, SystemTime};
 
 pub use admin::AdminHook;
 pub use check::{CheckCommand, CheckControl, CheckSlot, LiveCheck};
+pub use errors::{ErrorCaptures, MAX_CAPTURED_BYTES};
 pub use passive::{MAX_EVENTS_PER_STREAM, PassiveTap};
 pub use server::{Admin, Health, ServerEntry};
 pub use sessions::{
@@ -94,6 +96,8 @@ pub struct Registry {
     pub frontend_stopped: Vec<AtomicBool>,
     /// The live streams (`show sess`, `shutdown session`).
     pub sessions: Arc<SessionTable>,
+    /// The last malformed request of each frontend (`show errors`).
+    pub errors: ErrorCaptures,
     /// Where finished streams' outcomes go for passive health (set while checks run).
     passive: arc_swap::ArcSwapOption<PassiveTap>,
     /// Where admin changes go while health checks run.
@@ -167,6 +171,7 @@ impl Registry {
             })
             .collect();
         let frontend_stopped = frontends.iter().map(|_| AtomicBool::new(false)).collect();
+        let errors = ErrorCaptures::new(frontends.len());
         Registry {
             backend_states,
             frontend_stopped,
@@ -182,6 +187,7 @@ impl Registry {
             limit_changes: tokio::sync::watch::channel(0).0,
             patterns: Arc::default(),
             sessions: Arc::default(),
+            errors,
             passive: arc_swap::ArcSwapOption::empty(),
             admin_hook: arc_swap::ArcSwapOption::empty(),
         }
