@@ -131,6 +131,13 @@ struct Slot {
     health: Health,
     passive: Option<Passive>,
     agent_last: Option<CheckOutcome>,
+    /// `disable health`: the health check does not run.
+    check_off: bool,
+    /// `disable agent`: the agent check does not run.
+    agent_off: bool,
+    /// Where the health check goes instead of its spec's address (`set server addr`,
+    /// `check-port`).
+    addr: Option<SocketAddr>,
 }
 
 #[derive(Debug)]
@@ -208,6 +215,9 @@ impl Scheduler {
                         health,
                         passive: s.passive.clone(),
                         agent_last: None,
+                        check_off: false,
+                        agent_off: false,
+                        addr: None,
                     })
                 })
                 .collect(),
@@ -280,6 +290,39 @@ impl Scheduler {
             w.notify_one();
         }
         t
+    }
+
+    /// Stops (`on` false) or restarts a server's health check (`disable|enable health`); the
+    /// health keeps its last value meanwhile. Returns false for an unknown server.
+    pub fn set_check_enabled(&self, server: usize, on: bool) -> bool {
+        let Some(m) = self.shared.slots.get(server) else {
+            return false;
+        };
+        lock(m).check_off = !on;
+        if let Some(w) = self.shared.wake.get(server) {
+            w.notify_one();
+        }
+        true
+    }
+
+    /// Sends a server's health check to `addr` from its next run (`set server addr`,
+    /// `set server check-port`). Returns false for an unknown server.
+    pub fn set_check_addr(&self, server: usize, addr: SocketAddr) -> bool {
+        let Some(m) = self.shared.slots.get(server) else {
+            return false;
+        };
+        lock(m).addr = Some(addr);
+        true
+    }
+
+    /// Stops or restarts a server's agent check (`disable|enable agent`), from its next turn.
+    /// Returns false for an unknown server.
+    pub fn set_agent_enabled(&self, server: usize, on: bool) -> bool {
+        let Some(m) = self.shared.slots.get(server) else {
+            return false;
+        };
+        lock(m).agent_off = !on;
+        true
     }
 
     /// Enters or leaves forced drain.
@@ -367,14 +410,15 @@ async fn check_loop(
         }
         let state = {
             let mut s = lock(slot);
-            if s.health.is_maint() {
+            if s.health.is_maint() || s.check_off {
                 None
             } else {
                 s.health.set_checking(true);
-                Some(spec.state_header.as_ref().map(|f| f(&s.health)))
+                let addr = s.addr.unwrap_or(spec.addr);
+                Some((addr, spec.state_header.as_ref().map(|f| f(&s.health))))
             }
         };
-        let Some(state) = state else {
+        let Some((addr, state)) = state else {
             let inter = spec.params.inter();
             next = advance(next, inter, Instant::now());
             continue;
@@ -382,7 +426,7 @@ async fn check_loop(
         let conn = CheckConn::new(spec.timeouts).with_send_proxy(spec.send_proxy);
         #[cfg(feature = "tls")]
         let conn = conn.with_tls(spec.tls.clone());
-        let outcome = spec.kind.run(spec.addr, conn, state.as_deref()).await;
+        let outcome = spec.kind.run(addr, conn, state.as_deref()).await;
         let (transition, health) = {
             let mut s = lock(slot);
             let passed = matches!(
@@ -427,6 +471,10 @@ async fn agent_loop(
     loop {
         sleep.as_mut().reset(next);
         (&mut sleep).await;
+        if lock(slot).agent_off {
+            next = advance(next, spec.inter, Instant::now());
+            continue;
+        }
         let result = run_agent(spec.addr, &spec.send, spec.timeouts).await;
         let transitions = {
             let mut s = lock(slot);

@@ -201,6 +201,13 @@ const SCRIPT: &[(Sock, &str)] = &[
     (A, "enable frontend fe\n"),
     (A, "shutdown frontend fe\n"),
     (A, "shutdown frontend nosuch\n"),
+    (A, "set server be_rr/s3 addr 1.2.3.x\n"),
+    (A, "set server be_rr/s3 addr 127.0.0.2 port 10\n"),
+    (A, "set server be_rr/s3 addr 127.0.0.2\n"),
+    (A, "set server be_rr/s3 addr 127.0.0.3 port 10\n"),
+    (A, "show servers state be_rr\n"),
+    (A, "shutdown sessions server be_rr/s1\n"),
+    (A, "shutdown sessions server be_rr/nosuch\n"),
     (A, "quit\n"),
 ];
 

@@ -465,3 +465,303 @@ fn current_sessions_count_streams_in_flight() {
     assert_eq!(scur(&after, "BACKEND"), Some(0), "{after}");
     assert_eq!(scur(&after, "s1"), Some(0), "{after}");
 }
+
+/// Starts `n` clients at once on `port` and polls `show stat` until they finish: returns the
+/// most connections seen on server `svname` at one time and how long the clients took.
+fn peak_scur(d: &Daemon, n: usize, svname: &str) -> (u64, Duration) {
+    let port = d.port;
+    let t0 = Instant::now();
+    let clients: Vec<_> = (0..n)
+        .map(|_| std::thread::spawn(move || Client::connect(port).get()))
+        .collect();
+    let deadline = t0 + IO_WAIT;
+    let mut peak = 0;
+    while Instant::now() < deadline && !clients.iter().all(JoinHandle::is_finished) {
+        peak = peak.max(scur(&d.send(Sock::User, "show stat\n"), svname).unwrap_or(0));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    for c in clients {
+        assert_eq!(c.join().expect("client").0, "HTTP/1.1 200 OK");
+    }
+    (peak, t0.elapsed())
+}
+
+#[test]
+fn set_maxconn_server_queues_the_connections_above_it() {
+    let delay = Duration::from_millis(700);
+    let Some((d, _s1, _s2)) = start_with("srvmaxconn", delay) else {
+        return;
+    };
+    assert_eq!(d.send(Sock::Admin, "set server be/s2 state maint\n"), "\n");
+    assert_eq!(d.send(Sock::Admin, "set maxconn server be/s1 1\n"), "\n");
+    let (peak, took) = peak_scur(&d, 2, "s1");
+    assert_eq!(peak, 1, "two connections ran on s1 under maxconn 1");
+    assert!(
+        took >= delay * 2,
+        "the second request did not wait: {took:?}"
+    );
+    // Lifted: two slow requests run side by side.
+    assert_eq!(d.send(Sock::Admin, "set maxconn server be/s1 0\n"), "\n");
+    let (peak, _) = peak_scur(&d, 2, "s1");
+    assert_eq!(peak, 2, "the lifted limit still held a connection back");
+}
+
+/// The `status` and `check_status` columns of row `svname` in a `show stat` reply.
+fn status(stat: &str, svname: &str) -> Option<(String, String)> {
+    stat.lines()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|f| f.get(1) == Some(&svname))
+        .and_then(|f| Some(((*f.get(17)?).to_owned(), (*f.get(36)?).to_owned())))
+}
+
+/// Polls `show stat` until row `svname`'s status is `want` (bounded by [`IO_WAIT`]).
+fn wait_status(d: &Daemon, svname: &str, want: &str) -> bool {
+    let deadline = Instant::now() + IO_WAIT;
+    while Instant::now() < deadline {
+        if status(&d.send(Sock::User, "show stat\n"), svname).is_some_and(|(s, _)| s == want) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn disable_health_stops_the_check_and_enable_restarts_it() {
+    if !crate::stats_cli::have("socat", "-V") {
+        return;
+    }
+    let (s1, s2) = (
+        Origin::start_slow("s1", Duration::ZERO),
+        Origin::start_slow("s2", Duration::ZERO),
+    );
+    let cfg = CONFIG
+        .replace(
+            "server s1 127.0.0.1:@S1@ weight 1",
+            "server s1 127.0.0.1:@S1@ weight 1 check inter 100 fall 1 rise 1",
+        )
+        .replace("@S1@", &s1.port.to_string())
+        .replace("@S2@", &s2.port.to_string());
+    let d = Daemon::start_with(env!("CARGO_BIN_EXE_haproxy"), "hlthoff", &cfg);
+    assert!(wait_status(&d, "s1", "UP"), "s1 never came UP");
+    assert_eq!(d.send(Sock::Admin, "disable health be/s1\n"), "\n");
+    let stat = d.send(Sock::User, "show stat\n");
+    assert_eq!(
+        status(&stat, "s1"),
+        Some(("no check".to_owned(), String::new())),
+        "{stat}"
+    );
+    let state = d.send(Sock::User, "show servers state be\n");
+    let s1_state = state
+        .lines()
+        .find(|l| l.split(' ').nth(3) == Some("s1"))
+        .expect("s1 line");
+    assert_eq!(s1_state.split(' ').nth(13), Some("2"), "{state}");
+    // With the check stopped, the origin going away is not noticed.
+    drop(s1);
+    std::thread::sleep(Duration::from_millis(600));
+    let stat = d.send(Sock::User, "show stat\n");
+    assert_eq!(status(&stat, "s1").map(|s| s.0), Some("no check".into()));
+    assert_eq!(d.send(Sock::Admin, "enable health be/s1\n"), "\n");
+    assert!(
+        wait_status(&d, "s1", "DOWN"),
+        "the restarted check never ran"
+    );
+    assert_eq!(
+        d.send(Sock::Admin, "enable health be/s2\n"),
+        "Health check was not configured on this server, cannot enable.\n\n"
+    );
+}
+
+#[test]
+fn set_server_addr_moves_the_next_connections() {
+    let Some((d, _s1, s2)) = start("addr") else {
+        return;
+    };
+    assert_eq!(shares(d.port, 4), (2, 2));
+    let reply = d.send(
+        Sock::Admin,
+        &format!("set server be/s1 addr 127.0.0.1 port {}\n", s2.port),
+    );
+    assert!(
+        reply.starts_with("no need to change the addr, port changed from '")
+            && reply.ends_with(&format!("' to '{}' by 'stats socket command'\n\n", s2.port)),
+        "{reply:?}"
+    );
+    // Both servers now lead to the origin named s2.
+    assert_eq!(shares(d.port, 4), (0, 4));
+    let state = d.send(Sock::User, "show servers state be\n");
+    let s1 = state
+        .lines()
+        .find(|l| l.split(' ').nth(3) == Some("s1"))
+        .expect("s1 line");
+    assert_eq!(
+        s1.split(' ').nth(18),
+        Some(&*s2.port.to_string()),
+        "{state}"
+    );
+    assert_eq!(
+        d.send(Sock::Admin, "set server be/s1 addr 1.2.3.x\n"),
+        "Invalid addr '1.2.3.x' by 'stats socket command'\n\n"
+    );
+    assert_eq!(
+        d.send(Sock::Admin, "set server be/s1 check-port 1234\n"),
+        "health checks are not enabled on this server\n"
+    );
+}
+
+/// Polls `show sess` until a stream on server `srv` is listed; returns its line.
+fn wait_sess(d: &Daemon, srv: &str) -> Option<String> {
+    let deadline = Instant::now() + IO_WAIT;
+    while Instant::now() < deadline {
+        let sess = d.send(Sock::Admin, "show sess\n");
+        if let Some(l) = sess.lines().find(|l| l.contains(&format!(" srv={srv} "))) {
+            return Some(l.to_owned());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    None
+}
+
+#[test]
+fn show_sess_lists_streams_and_shutdown_session_ends_them() {
+    let Some((d, _s1, _s2)) = start_with("sess", Duration::from_millis(3000)) else {
+        return;
+    };
+    assert_eq!(d.send(Sock::Admin, "set server be/s2 state maint\n"), "\n");
+    // Nothing in flight: nothing listed.
+    assert_eq!(d.send(Sock::Admin, "show sess\n"), "\n");
+    let port = d.port;
+    let t0 = Instant::now();
+    let pending = std::thread::spawn(move || Client::connect(port).get());
+    let line = wait_sess(&d, "s1").expect("the stream was never listed");
+    assert!(
+        line.contains(": proto=tcpv4 src=127.0.0.1:")
+            && line.contains(" fe=fe be=be srv=s1 ts=00 epoch=0 age="),
+        "{line}"
+    );
+    let id = line.split(':').next().expect("id");
+    assert_eq!(
+        d.send(Sock::Admin, &format!("shutdown session {id}\n")),
+        "\n"
+    );
+    let (status, _) = pending.join().expect("client");
+    assert_eq!(status, "", "the killed stream was answered");
+    assert!(
+        t0.elapsed() < Duration::from_millis(2500),
+        "not ended at once"
+    );
+    assert_eq!(
+        d.send(Sock::Admin, &format!("shutdown session {id}\n")),
+        "No such session (use 'show sess').\n\n"
+    );
+    // `shutdown sessions server` ends every stream on the server.
+    let t0 = Instant::now();
+    let pending: Vec<_> = (0..2)
+        .map(|_| std::thread::spawn(move || Client::connect(port).get()))
+        .collect();
+    let deadline = Instant::now() + IO_WAIT;
+    while Instant::now() < deadline
+        && d.send(Sock::Admin, "show sess\n")
+            .matches(" srv=s1 ")
+            .count()
+            < 2
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        d.send(Sock::Admin, "shutdown sessions server be/s1\n"),
+        "\n"
+    );
+    for p in pending {
+        assert_eq!(p.join().expect("client").0, "");
+    }
+    assert!(
+        t0.elapsed() < Duration::from_millis(2500),
+        "not ended at once"
+    );
+    assert_eq!(d.send(Sock::Admin, "show sess\n"), "\n");
+}
+
+#[test]
+fn set_rate_limit_sessions_spaces_out_new_connections() {
+    let Some((d, _s1, _s2)) = start("ratelim") else {
+        return;
+    };
+    // Unlimited: 12 connections are served at once.
+    let t0 = Instant::now();
+    shares(d.port, 12);
+    let free = t0.elapsed();
+    assert!(free < Duration::from_millis(900), "{free:?}");
+    assert_eq!(
+        d.send(Sock::Admin, "set rate-limit sessions global 4\n"),
+        "\n"
+    );
+    assert!(
+        d.send(Sock::User, "show info\n")
+            .contains("\nSessRateLimit: 4\n")
+    );
+    // 12 sessions at 4 per second take two seconds at least.
+    let t0 = Instant::now();
+    shares(d.port, 12);
+    let limited = t0.elapsed();
+    assert!(limited >= Duration::from_millis(1800), "{limited:?}");
+    assert_eq!(
+        d.send(Sock::Admin, "set rate-limit sessions global 0\n"),
+        "\n"
+    );
+    let t0 = Instant::now();
+    shares(d.port, 12);
+    assert!(t0.elapsed() < Duration::from_millis(900));
+}
+
+#[test]
+fn show_errors_dumps_the_last_bad_request_of_each_frontend() {
+    let Some((d, _s1, _s2)) = start("errors") else {
+        return;
+    };
+    let before = d.send(Sock::Admin, "show errors\n");
+    assert!(
+        before.starts_with("Total events captured on [") && before.ends_with("] : 0\n\n"),
+        "{before:?}"
+    );
+    let mut c = TcpStream::connect(("127.0.0.1", d.port)).expect("connect");
+    c.set_read_timeout(Some(IO_WAIT)).expect("timeout");
+    c.write_all(b"GE(T / HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n")
+        .expect("send");
+    let mut reply = String::new();
+    let _ = c.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
+    let dump = d.send(Sock::Admin, "show errors\n");
+    assert!(dump.contains("] : 1\n \n["), "{dump}");
+    assert!(
+        dump.contains("): invalid request\n") && dump.contains("frontend fe (#"),
+        "{dump}"
+    );
+    assert!(
+        dump.contains("  backend <NONE> (#-1), server <NONE> (#-1), event #0, src 127.0.0.1:"),
+        "{dump}"
+    );
+    assert!(
+        dump.contains("  buffer starts at 0 (including 0 out), 16341 free,\n  len 43\n"),
+        "{dump}"
+    );
+    assert!(
+        dump.ends_with(
+            "  00000  GE(T / HTTP/1.1\\r\\n\n  00017  Host: x\\r\\n\n  00026  Bad Header: y\\r\\n\n  00041  \\r\\n\n\n"
+        ),
+        "{dump}"
+    );
+    assert!(
+        d.send(Sock::Admin, "show errors fe response\n")
+            .ends_with("] : 1\n\n")
+    );
+    assert!(
+        d.send(Sock::Admin, "show errors be\n")
+            .ends_with("] : 1\n\n")
+    );
+    assert_eq!(
+        d.send(Sock::Admin, "show errors nope\n"),
+        "No such proxy.\n\n"
+    );
+}

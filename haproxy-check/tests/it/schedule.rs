@@ -137,6 +137,52 @@ async fn agent_drain_reaches_the_server() {
 }
 
 #[tokio::test]
+async fn disabled_health_and_agent_checks_stop_and_restart() {
+    let (up, h1) = acceptor(b"").await;
+    let (agent, h2) = acceptor(b"up\n").await;
+    let mut spec = ServerSpec::new(up, CheckKind::Connect, params());
+    spec.agent = Some(AgentSpec {
+        addr: agent,
+        send: Vec::new(),
+        inter: Duration::from_millis(50),
+        timeouts: CheckTimeouts::uniform(Duration::from_millis(500)),
+    });
+    let (tx, mut rx) = mpsc::channel(64);
+    let sched = Scheduler::start(vec![spec], 0, tx);
+    let agents = |r: &[(Instant, Report)]| {
+        r.iter()
+            .filter(|(_, r)| matches!(r, Report::Agent { .. }))
+            .count()
+    };
+    let before = collect(&mut rx, 300).await;
+    assert!(check_times(&before, 0).len() >= 3);
+    assert!(agents(&before) >= 3);
+    assert!(sched.set_check_enabled(0, false));
+    assert!(sched.set_agent_enabled(0, false));
+    assert!(!sched.set_check_enabled(1, false), "no server 1");
+    // At most one of each was already running when they were disabled.
+    let _ = collect(&mut rx, 60).await;
+    let off = collect(&mut rx, 300).await;
+    assert_eq!(
+        check_times(&off, 0).len(),
+        0,
+        "health checks ran while disabled"
+    );
+    assert_eq!(agents(&off), 0, "agent checks ran while disabled");
+    assert_eq!(sched.health(0).unwrap().status_text(false), "UP");
+    assert!(sched.set_check_enabled(0, true));
+    assert!(sched.set_agent_enabled(0, true));
+    let on = collect(&mut rx, 300).await;
+    assert!(
+        check_times(&on, 0).len() >= 3,
+        "health checks did not restart"
+    );
+    assert!(agents(&on) >= 3, "agent checks did not restart");
+    h1.abort();
+    h2.abort();
+}
+
+#[tokio::test]
 async fn passive_errors_mark_down_between_checks() {
     let (up, h) = acceptor(b"").await;
     let mut spec = ServerSpec::new(

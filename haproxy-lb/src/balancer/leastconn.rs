@@ -136,9 +136,10 @@ impl Balancer {
         for &s in &snap.group {
             let open = !limits
                 || self.specs.get(s).is_some_and(|spec| {
-                    spec.maxconn == 0 || {
+                    let maxconn = self.maxconn(s);
+                    maxconn == 0 || {
                         let load = self.connections(s) + self.queued(s);
-                        load < spec.maxconn.saturating_add(spec.maxqueue)
+                        load < maxconn.saturating_add(spec.maxqueue)
                     }
                 });
             let k = self

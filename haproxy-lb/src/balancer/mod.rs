@@ -106,6 +106,9 @@ pub struct Balancer {
     config: BalanceConfig,
     specs: Vec<ServerSpec>,
     served: Vec<AtomicU32>,
+    /// Each server's current `maxconn` (0 = unlimited): the spec's, changed by
+    /// [`Balancer::set_maxconn`].
+    maxconn: Vec<AtomicU32>,
     /// The sum of `served` (HAProxy's backend `served`), for bounded loads.
     total_served: AtomicU64,
     queued: Vec<AtomicU32>,
@@ -194,6 +197,7 @@ impl Balancer {
         }
         let b = Self {
             served: (0..n).map(|_| AtomicU32::new(0)).collect(),
+            maxconn: servers.iter().map(|s| AtomicU32::new(s.maxconn)).collect(),
             total_served: AtomicU64::new(0),
             queued: (0..n).map(|_| AtomicU32::new(0)).collect(),
             lc: (0..n).map(|i| AtomicU64::new(i as u64)).collect(),
@@ -418,6 +422,29 @@ impl Balancer {
         Ok(())
     }
 
+    /// Changes server `i`'s `maxconn` at run time (0 = unlimited), as `set maxconn server`
+    /// does: the next pick obeys it; connections already open stay.
+    ///
+    /// # Errors
+    /// [`LbError::NoSuchServer`].
+    pub fn set_maxconn(&self, i: usize, maxconn: u32) -> Result<(), LbError> {
+        let slot = self
+            .maxconn
+            .get(i)
+            .ok_or(LbError::NoSuchServer { index: i })?;
+        slot.store(maxconn, Ordering::Release);
+        // leastconn's snapshot records whether some server has a limit.
+        let mut core = lock(&self.core);
+        self.publish(&mut core);
+        Ok(())
+    }
+
+    /// Server `i`'s current `maxconn` (0 = unlimited).
+    #[must_use]
+    pub fn maxconn(&self, i: usize) -> u32 {
+        self.maxconn.get(i).map_or(0, |m| m.load(Ordering::Acquire))
+    }
+
     /// Advances slow starts to `now_secs` (call it at each health check, as HAProxy does).
     pub fn tick(&self, now_secs: u64) {
         let mut core = lock(&self.core);
@@ -447,10 +474,11 @@ impl Balancer {
 
     /// Takes a connection slot on `i` unless it is full (compare-and-swap, never past maxconn).
     fn try_take(&self, i: usize) -> bool {
-        let (Some(spec), Some(served)) = (self.specs.get(i), self.served.get(i)) else {
+        let Some(served) = self.served.get(i) else {
             return false;
         };
-        if spec.maxconn == 0 {
+        let maxconn = self.maxconn(i);
+        if maxconn == 0 {
             let now = served.fetch_add(1, Ordering::AcqRel).wrapping_add(1);
             self.count_total(1);
             self.lc_requeue(i, now);
@@ -460,7 +488,7 @@ impl Balancer {
             return false;
         }
         let taken = served.fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
-            (c < spec.maxconn).then_some(c + 1)
+            (c < maxconn).then_some(c + 1)
         });
         if let Ok(was) = taken {
             self.count_total(1);

@@ -65,8 +65,8 @@ impl Balancer {
     /// backend's), the oldest of them takes the slot at once and is returned.
     pub fn release(&self, i: usize) -> Option<Handoff> {
         let served = self.served.get(i)?;
-        let has_limit = self.specs.get(i).is_some_and(|s| s.maxconn != 0);
-        if !has_limit && self.waiting.load(Ordering::Acquire) == 0 {
+        let limit = self.maxconn(i);
+        if limit == 0 && self.waiting.load(Ordering::Acquire) == 0 {
             let left = self.drop_one(served);
             self.lc_requeue(i, left);
             return None;
@@ -78,7 +78,10 @@ impl Balancer {
         } else {
             None
         };
+        // Above a lowered `maxconn`, the slot is not handed on.
+        let over = limit != 0 && self.connections(i) > limit;
         let ticket = match (own, shared) {
+            _ if over => None,
             (Some(a), Some(b)) if b < a => q.backend.pop_front(),
             (Some(_), _) => {
                 let t = q.server.get_mut(i).and_then(VecDeque::pop_front);

@@ -213,10 +213,7 @@ impl Balancer {
         self.lc_flag(|i| {
             s.usable.get(i).copied().unwrap_or(false) && self.spec_backup(i) == backup_group
         });
-        s.group_limited = s
-            .group
-            .iter()
-            .any(|&i| self.specs.get(i).is_some_and(|sp| sp.maxconn != 0));
+        s.group_limited = s.group.iter().any(|&i| self.maxconn(i) != 0);
         if self.config.uses_map() {
             let members: Vec<(u32, bool)> = (0..n)
                 .map(|i| {

@@ -348,3 +348,36 @@ fn many_balancers_share_the_thread_cache_correctly() {
         }
     }
 }
+
+#[test]
+fn set_maxconn_limits_the_next_picks_and_zero_lifts_the_limit() {
+    for algo in [Algorithm::RoundRobin, Algorithm::LeastConn] {
+        let lb = Balancer::new(
+            BalanceConfig::new(algo.clone()),
+            vec![ServerSpec::new(1, "a")],
+        )
+        .unwrap();
+        assert_eq!(lb.maxconn(0), 0);
+        assert_eq!(pick(&lb), Pick::Server(0));
+        lb.set_maxconn(0, 2).unwrap();
+        assert_eq!(lb.maxconn(0), 2);
+        assert_eq!(pick(&lb), Pick::Server(0));
+        let Pick::Queued { ticket, .. } = pick(&lb) else {
+            panic!("{algo:?}: a third connection must wait under maxconn 2")
+        };
+        // Lowered below what is open: a release does not hand the slot on.
+        lb.set_maxconn(0, 1).unwrap();
+        assert_eq!(lb.release(0), None, "{algo:?}");
+        assert_eq!(lb.connections(0), 1);
+        assert!(lb.cancel(ticket));
+        lb.set_maxconn(0, 0).unwrap();
+        assert_eq!(pick(&lb), Pick::Server(0));
+        assert_eq!(pick(&lb), Pick::Server(0));
+        assert_eq!(lb.connections(0), 3);
+    }
+    let lb = Balancer::new(BalanceConfig::new(Algorithm::RoundRobin), Vec::new()).unwrap();
+    assert!(matches!(
+        lb.set_maxconn(0, 1),
+        Err(LbError::NoSuchServer { index: 0 })
+    ));
+}

@@ -222,11 +222,30 @@ impl RuntimeApi for Admin {
         &mut self,
         backend: &str,
         server: &str,
-        _addr: &str,
-        _port: Option<u16>,
+        addr: &str,
+        port: Option<u16>,
     ) -> Result<(String, u16), ApiError> {
-        self.server(backend, server)?;
-        Err(unsupported("set server addr"))
+        let (b, s) = self.server(backend, server)?;
+        let sv = self.entry(b, s)?;
+        let ip: std::net::IpAddr = addr.parse().map_err(|_| {
+            ApiError::Invalid(format!("Invalid addr '{addr}' by 'stats socket command'"))
+        })?;
+        let old = sv.current_addr();
+        let new = std::net::SocketAddr::new(ip, port.unwrap_or(old.port()));
+        sv.set_addr(new);
+        // The health check follows the server's address; its port follows the server's
+        // unless it has its own (`port`, `check-port`).
+        if let Some(t) = sv.checks.target() {
+            let check_port = match sv.check_port() {
+                Some(p) => p,
+                None if t.port() == old.port() => new.port(),
+                None => t.port(),
+            };
+            let moved = if t.ip() == old.ip() { ip } else { t.ip() };
+            sv.checks
+                .set_target(std::net::SocketAddr::new(moved, check_port), true);
+        }
+        Ok((old.ip().to_string(), old.port()))
     }
 
     fn set_server_option(
@@ -239,9 +258,15 @@ impl RuntimeApi for Admin {
         Err(unsupported("set server"))
     }
 
-    fn set_check_port(&mut self, backend: &str, server: &str, _port: u16) -> Result<(), ApiError> {
-        self.server(backend, server)?;
-        Err(unsupported("set server check-port"))
+    fn set_check_port(&mut self, backend: &str, server: &str, port: u16) -> Result<(), ApiError> {
+        let (b, s) = self.server(backend, server)?;
+        let sv = self.entry(b, s)?;
+        sv.set_check_port(port);
+        if let Some(t) = sv.checks.target() {
+            sv.checks
+                .set_target(std::net::SocketAddr::new(t.ip(), port), true);
+        }
+        Ok(())
     }
 
     fn set_check_enabled(
@@ -255,23 +280,15 @@ impl RuntimeApi for Admin {
         let slot = &self.entry(b, s)?.checks;
         // Disabling a check the server does not have is accepted silently, as HAProxy does;
         // enabling it is refused.
-        match kind {
-            CheckKind::Health => match slot.health() {
-                Some(mut h) => {
-                    h.paused = !on;
-                    slot.set_health(Some(h));
-                }
-                None if on => return Err(ApiError::HealthNotConfigured),
-                None => {}
-            },
-            CheckKind::Agent => match slot.agent() {
-                Some(mut a) => {
-                    a.paused = !on;
-                    slot.set_agent(Some(a));
-                }
-                None if on => return Err(ApiError::AgentNotConfigured),
-                None => {}
-            },
+        let (agent, configured) = match kind {
+            CheckKind::Health => (false, slot.health().is_some()),
+            CheckKind::Agent => (true, slot.agent().is_some()),
+        };
+        match (configured, on) {
+            (true, _) => slot.set_enabled(agent, on),
+            (false, true) if agent => return Err(ApiError::AgentNotConfigured),
+            (false, true) => return Err(ApiError::HealthNotConfigured),
+            (false, false) => {}
         }
         Ok(())
     }
@@ -336,6 +353,11 @@ impl RuntimeApi for Admin {
     ) -> Result<(), ApiError> {
         let (b, s) = self.server(backend, server)?;
         self.entry(b, s)?.maxconn.store(maxconn, Relaxed);
+        // The balancer takes the slots: the next connection obeys the new limit.
+        if let Some(lb) = self.registry.balancer(b) {
+            lb.set_maxconn(s, maxconn)
+                .map_err(|_| ApiError::NoSuchServer)?;
+        }
         Ok(())
     }
 
@@ -355,7 +377,13 @@ impl RuntimeApi for Admin {
         let mut r = self.rates.lock().map_err(|_| ApiError::OutOfRange)?;
         match which {
             RateLimit::Connections => r.connections = value,
-            RateLimit::Sessions => r.sessions = value,
+            RateLimit::Sessions => {
+                r.sessions = value;
+                self.registry
+                    .limits
+                    .session_rate_limit
+                    .store(value, Relaxed);
+            }
             RateLimit::SslSessions => r.ssl_sessions = value,
             RateLimit::HttpCompression => r.http_compression = value,
         }
@@ -379,37 +407,73 @@ impl RuntimeApi for Admin {
         }
     }
 
-    fn shutdown_session(&mut self, _id: u64) -> Result<(), ApiError> {
-        // Streams are not listed by `show sess` yet, so no id names one.
-        Err(ApiError::NoSuchSession)
+    fn shutdown_session(&mut self, id: u64) -> Result<(), ApiError> {
+        if self.registry.sessions.kill(id) {
+            Ok(())
+        } else {
+            Err(ApiError::NoSuchSession)
+        }
     }
 
     fn shutdown_server_sessions(&mut self, backend: &str, server: &str) -> Result<(), ApiError> {
-        self.server(backend, server)?;
-        Err(unsupported("shutdown sessions server"))
+        let (b, s) = self.server(backend, server)?;
+        self.registry.sessions.kill_server(b, s);
+        Ok(())
     }
 
     fn sessions(&self) -> String {
-        // COMPAT: streams are counted (scur) but not listed yet; say so rather than print an
-        // empty list that would claim there are none.
-        "'show sess' is not supported by this build.\n".into()
+        // HAProxy's line, up to `age=`: the buffer and connection flags that follow describe
+        // HAProxy's own internals and have no counterpart here.
+        let reg = &self.registry;
+        let mut out = String::new();
+        for l in reg.sessions.list() {
+            let fe = reg
+                .frontends
+                .get(l.frontend)
+                .map_or("?", |f| f.name.as_str());
+            let be = l.backend().and_then(|b| reg.backends.get(b));
+            let srv = be
+                .zip(l.server())
+                .and_then(|(be, s)| be.servers.get(s))
+                .map_or("<none>", |s| s.name.as_str());
+            let proto = if l.src.is_ipv4() { "tcpv4" } else { "tcpv6" };
+            out.push_str(&format!(
+                "0x{:x}: proto={proto} src={} fe={fe} be={} srv={srv} ts=00 epoch=0 age={}s\n",
+                l.id,
+                l.src,
+                be.map_or(fe, |b| b.name.as_str()),
+                l.started.elapsed().as_secs(),
+            ));
+        }
+        out
     }
 
     fn errors(
         &self,
         proxy: Option<&str>,
-        _direction: Option<ErrorDirection>,
+        direction: Option<ErrorDirection>,
     ) -> Result<String, ApiError> {
-        if let Some(p) = proxy {
-            let reg = &self.registry;
-            let known = |name: &str, id: u32| p == name || p.parse::<u32>() == Ok(id);
-            if !reg.frontends.iter().any(|f| known(&f.name, f.id))
-                && !reg.backends.iter().any(|b| known(&b.name, b.id))
-            {
-                return Err(ApiError::NoSuchProxy);
-            }
+        let reg = &self.registry;
+        let known =
+            |name: &str, id: u32| proxy.is_none_or(|p| p == name || p.parse::<u32>() == Ok(id));
+        if proxy.is_some()
+            && !reg.frontends.iter().any(|f| known(&f.name, f.id))
+            && !reg.backends.iter().any(|b| known(&b.name, b.id))
+        {
+            return Err(ApiError::NoSuchProxy);
         }
-        Err(unsupported("show errors"))
+        // Only requests are captured (no response is parsed as an error here yet).
+        let frontends: Vec<(usize, &str, u32)> = if direction == Some(ErrorDirection::Response) {
+            Vec::new()
+        } else {
+            reg.frontends
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| known(&f.name, f.id))
+                .map(|(i, f)| (i, f.name.as_str(), f.id))
+                .collect()
+        };
+        Ok(reg.errors.dump(&frontends))
     }
 
     fn pools(&self) -> String {

@@ -179,3 +179,27 @@ pub async fn wait_frontend_enabled(registry: &Registry, name: &str) {
         }
     }
 }
+
+/// How long an accept waits before reading the session rate again.
+pub const RATE_LIMIT_POLL: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// Most [`RATE_LIMIT_POLL`] waits of one accept: the rate of a second without new sessions
+/// has fallen to 0 well before (HAProxy's counter spans two seconds at most).
+pub const MAX_RATE_LIMIT_POLLS: u32 = 300;
+
+/// `set rate-limit sessions global`: waits until one more session fits under the limit, then
+/// counts it. Free while no limit is set.
+pub async fn admit_session(registry: &Registry) {
+    let limits = &registry.limits;
+    for _ in 0..MAX_RATE_LIMIT_POLLS {
+        let limit = limits.session_rate_limit.load(Relaxed);
+        if limit == 0 {
+            return;
+        }
+        if limits.session_rate.rate() < limit {
+            break;
+        }
+        tokio::time::sleep(RATE_LIMIT_POLL).await;
+    }
+    limits.session_rate.add();
+}

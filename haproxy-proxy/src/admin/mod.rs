@@ -12,7 +12,9 @@ mod socket;
 pub use api::Admin;
 pub use info::{ProcessInfo, info};
 pub(crate) use limits::prepare;
-pub use limits::{LimitKeeper, wait_frontend_enabled};
+pub use limits::{
+    LimitKeeper, MAX_RATE_LIMIT_POLLS, RATE_LIMIT_POLL, admit_session, wait_frontend_enabled,
+};
 pub use snapshot::snapshot;
 pub use socket::{
     DEFAULT_STATS_MAXCONN, DEFAULT_STATS_TIMEOUT, StatsServer, StatsSettings, StatsSocketError,

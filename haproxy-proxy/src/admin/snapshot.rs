@@ -177,7 +177,8 @@ fn server_status(sv: &ServerEntry, check: Option<&CheckStats>) -> ServerStatus {
                 }
             }
             _ if sv.admin() == Admin::Drain => ServerStatus::Drain,
-            _ if check.is_none() => ServerStatus::NoCheck,
+            // A disabled check counts as none (`enable health` brings the status back).
+            _ if check.is_none() || !sv.checks.health_enabled() => ServerStatus::NoCheck,
             _ => ServerStatus::Up,
         },
         Health::NoLb => match going {
@@ -267,10 +268,18 @@ fn server(reg: &Registry, b: usize, s: usize, sv: &ServerEntry) -> ServerStats {
         Admin::Drain => 0x08,
         Admin::Maint => 0x01,
     };
+    // CHK_ST_CONFIGURED (2), ENABLED (4) unless disabled, PAUSED (8) in maintenance.
     let check_state = match &health {
         None => 0,
+        Some(_) if !sv.checks.health_enabled() => 0x02,
         Some(h) if h.paused || maint => 0x08,
         Some(_) => 0x06,
+    };
+    // The agent's state adds CHK_ST_AGENT (16).
+    let agent_state = match sv.checks.agent() {
+        None => 0,
+        Some(_) if !sv.checks.agent_enabled() => 0x12,
+        Some(_) => 0x16,
     };
     ServerStats {
         name: sv.name.clone(),
@@ -303,10 +312,10 @@ fn server(reg: &Registry, b: usize, s: usize, sv: &ServerEntry) -> ServerStats {
         req_tot: c.requests_total.load(Relaxed),
         lastsess: lastsess(c, now),
         timings: timings(c),
-        addr: sv.addr.to_string(),
+        addr: sv.current_addr().to_string(),
         connect: c.sessions_total.load(Relaxed),
         state: ServerStateFields {
-            addr: sv.addr.ip().to_string(),
+            addr: sv.current_addr().ip().to_string(),
             op_state,
             admin_state,
             iweight: sv.initial_weight,
@@ -316,8 +325,9 @@ fn server(reg: &Registry, b: usize, s: usize, sv: &ServerEntry) -> ServerStats {
                 .as_ref()
                 .map_or_else(|| sv.unchecked_health.load(Relaxed), |h| h.health),
             check_state,
-            agent_state: 0,
-            port: sv.addr.port(),
+            agent_state,
+            port: sv.current_addr().port(),
+            check_port: sv.check_port().unwrap_or(0),
             ..ServerStateFields::default()
         },
         ..ServerStats::default()

@@ -137,6 +137,22 @@ impl HealthChecks {
                     .set_live(Some(Arc::new(registry::LiveCheck::new(move || {
                         sched.health(i).is_some_and(|h| h.is_checking())
                     }))));
+                sv.checks.set_target(c.spec.addr, false);
+                let sched = Arc::clone(&ctx.scheduler);
+                sv.checks
+                    .set_control(Some(Arc::new(registry::CheckControl::new(
+                        move |cmd| match cmd {
+                            registry::CheckCommand::Enable { agent: true, on } => {
+                                sched.set_agent_enabled(i, on);
+                            }
+                            registry::CheckCommand::Enable { agent: false, on } => {
+                                sched.set_check_enabled(i, on);
+                            }
+                            registry::CheckCommand::Target(addr) => {
+                                sched.set_check_addr(i, addr);
+                            }
+                        },
+                    ))));
             }
             if c.shutdown_on_down
                 && let Some(sv) = ctx.server(c.backend, c.server)
@@ -182,6 +198,7 @@ impl Drop for HealthChecks {
         for c in &self.ctx.plan.checked {
             if let Some(sv) = self.ctx.server(c.backend, c.server) {
                 sv.checks.set_live(None);
+                sv.checks.set_control(None);
             }
         }
         for t in &self.tasks {

@@ -83,12 +83,20 @@ where
     let mut server: Option<ServerConn> = None;
     let mut handled = 0u64;
     let mut first = true;
+    let fe_idx = svc
+        .registry
+        .frontend(&fe.name)
+        .map_or(usize::MAX, |(i, _)| i);
     loop {
         let start = Instant::now();
         let (head, len) = match read_head(&mut client, &mut buf, first, fe).await {
             HeadOutcome::Head(h, len) => (h, len),
             HeadOutcome::Quiet => break,
             HeadOutcome::Raw(code, termination) => {
+                // A head the parser refused (not a timeout) is kept for `show errors`.
+                if termination.side == Side::Proxy && !buf.is_empty() {
+                    svc.registry.errors.capture(fe_idx, src, &buf);
+                }
                 if let Some(page) = raw_h1_page(code) {
                     let _ = timed(fe.timeouts.client, client.write_all(&page)).await;
                 }
@@ -110,29 +118,33 @@ where
         buf.drain(..len);
         let reuse_idle = handled > 0;
         // Boxed per request, so that an idle connection's task does not carry the request state.
-        let keep = Box::pin(async {
+        // Listed by `show sess` while the request runs; `shutdown session` ends it.
+        let session = svc.registry.sessions.open(fe_idx, src);
+        let keep = Box::pin(crate::registry::serve_as(&session, async {
             let mut facts = StreamFacts {
                 bytes_in: len as u64,
                 ..StreamFacts::default()
             };
             facts.timers.tr_req = Some(start.elapsed());
-            let keep = handle_request(
-                svc,
-                &mut client,
-                &mut buf,
-                &mut server,
-                *head,
-                (src, dst),
-                reuse_idle,
-                &mut facts,
-            )
-            .await;
+            let keep = tokio::select! {
+                keep = handle_request(
+                    svc,
+                    &mut client,
+                    &mut buf,
+                    &mut server,
+                    *head,
+                    (src, dst),
+                    reuse_idle,
+                    &mut facts,
+                ) => keep,
+                () = session.live().killed() => return false,
+            };
             facts.timers.ta = Some(start.elapsed());
             svc.counters.record(&facts);
             svc.registry.record(&facts);
             on_request(&facts);
             keep
-        })
+        }))
         .await;
         handled += 1;
         if !keep {

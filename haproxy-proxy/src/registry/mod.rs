@@ -7,17 +7,24 @@
 
 mod admin;
 mod check;
+mod errors;
 mod passive;
 mod server;
+mod sessions;
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime};
 
 pub use admin::AdminHook;
-pub use check::{CheckSlot, LiveCheck};
+pub use check::{CheckCommand, CheckControl, CheckSlot, LiveCheck};
+pub use errors::{ErrorCaptures, MAX_CAPTURED_BYTES};
 pub use passive::{MAX_EVENTS_PER_STREAM, PassiveTap};
 pub use server::{Admin, Health, ServerEntry};
+pub use sessions::{
+    LiveSession, MAX_SHOWN_SESSIONS, SESSION_SHARDS, SessionGuard, SessionTable, note_route,
+    serve_as,
+};
 
 use crate::build::LbPicker;
 use crate::counters::Counters;
@@ -87,6 +94,10 @@ pub struct Registry {
     /// True for each frontend (by index) stopped by `shutdown frontend`: status `STOP`, no new
     /// connection is served again.
     pub frontend_stopped: Vec<AtomicBool>,
+    /// The live streams (`show sess`, `shutdown session`).
+    pub sessions: Arc<SessionTable>,
+    /// The last malformed request of each frontend (`show errors`).
+    pub errors: ErrorCaptures,
     /// Where finished streams' outcomes go for passive health (set while checks run).
     passive: arc_swap::ArcSwapOption<PassiveTap>,
     /// Where admin changes go while health checks run.
@@ -131,6 +142,10 @@ pub struct Limits {
     pub maxconn: AtomicU32,
     /// The configured global `maxconn`, the ceiling of `set maxconn global`.
     pub hard_maxconn: AtomicU32,
+    /// `set rate-limit sessions global`: most new sessions per second (0 = unlimited).
+    pub session_rate_limit: AtomicU32,
+    /// New sessions per second, counted only while a limit is set.
+    pub session_rate: crate::counters::RateCounter,
 }
 
 impl Registry {
@@ -156,6 +171,7 @@ impl Registry {
             })
             .collect();
         let frontend_stopped = frontends.iter().map(|_| AtomicBool::new(false)).collect();
+        let errors = ErrorCaptures::new(frontends.len());
         Registry {
             backend_states,
             frontend_stopped,
@@ -170,6 +186,8 @@ impl Registry {
             fullconn_config: OnceLock::new(),
             limit_changes: tokio::sync::watch::channel(0).0,
             patterns: Arc::default(),
+            sessions: Arc::default(),
+            errors,
             passive: arc_swap::ArcSwapOption::empty(),
             admin_hook: arc_swap::ArcSwapOption::empty(),
         }
@@ -294,6 +312,7 @@ impl Registry {
     /// Counts a stream on backend `b` and, once chosen, server `s` while the returned hold is
     /// alive (the `scur` / `smax` columns).
     pub fn hold(&self, b: usize, s: Option<usize>) -> StreamHold {
+        note_route(b, s);
         let be = self.backends.get(b);
         let sv = be.and_then(|be| s.and_then(|s| be.servers.get(s)));
         StreamHold {

@@ -77,7 +77,7 @@ pub struct ServerEntry {
     pub name: String,
     /// The server id (`sid`), as HAProxy numbers servers (1.. unless `id` is given).
     pub id: u32,
-    /// The configured address.
+    /// The configured address (the current one is [`ServerEntry::current_addr`]).
     pub addr: SocketAddr,
     /// `backup`.
     pub backup: bool,
@@ -92,6 +92,10 @@ pub struct ServerEntry {
     /// The health counter HAProxy keeps for a server without a check: `rise` (2) at start, 0
     /// once stopped or in maintenance, `rise + fall - 1` (4) after `set server … health up`.
     pub unchecked_health: AtomicU32,
+    /// The address new connections go to (`set server addr` moves it).
+    live_addr: arc_swap::ArcSwap<SocketAddr>,
+    /// `set server check-port` (0: not set).
+    check_port: AtomicU32,
     admin: AtomicU8,
     health: AtomicU8,
     applied: AtomicU8,
@@ -115,6 +119,8 @@ impl ServerEntry {
             name,
             id,
             addr,
+            live_addr: arc_swap::ArcSwap::from_pointee(addr),
+            check_port: AtomicU32::new(0),
             backup,
             initial_weight,
             counters: Counters::new(),
@@ -160,6 +166,29 @@ impl ServerEntry {
     pub fn shutdown_sessions(&self, why: Side) {
         self.shutdown
             .send_modify(|(g, side)| (*g, *side) = (g.wrapping_add(1), why));
+    }
+
+    /// Where new connections to this server go: the configured address until
+    /// `set server addr` changes it.
+    pub fn current_addr(&self) -> SocketAddr {
+        **self.live_addr.load()
+    }
+
+    /// Sends new connections to `addr` (`set server addr`); open ones stay where they are.
+    pub fn set_addr(&self, addr: SocketAddr) {
+        self.live_addr.store(Arc::new(addr));
+    }
+
+    /// The port set by `set server check-port`, if any.
+    pub fn check_port(&self) -> Option<u16> {
+        u16::try_from(self.check_port.load(Relaxed))
+            .ok()
+            .filter(|p| *p != 0)
+    }
+
+    /// Records `set server check-port`.
+    pub fn set_check_port(&self, port: u16) {
+        self.check_port.store(u32::from(port), Relaxed);
     }
 
     /// The administrative state.

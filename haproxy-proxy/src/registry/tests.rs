@@ -91,3 +91,48 @@ fn state_changes_reach_the_balancer() {
     ));
     assert!(!r.apply_server_state(9, 0));
 }
+
+#[tokio::test]
+async fn sessions_are_listed_while_their_guard_lives_and_can_be_killed() {
+    let t = std::sync::Arc::new(super::SessionTable::default());
+    let src: std::net::SocketAddr = "127.0.0.1:4000".parse().unwrap();
+    let a = t.open(0, src);
+    let b = t.open(0, src);
+    super::serve_as(&b, async { r_note() }).await;
+    assert_eq!(t.len(), 2);
+    let listed = t.list();
+    assert_eq!(listed.len(), 2);
+    assert!(listed[0].id < listed[1].id, "oldest first");
+    assert_eq!(b.live().backend(), Some(0));
+    assert_eq!(b.live().server(), Some(1));
+    assert_eq!(a.live().server(), None);
+    assert!(t.kill(a.live().id));
+    // The kill is kept for a stream that was not waiting yet.
+    tokio::time::timeout(std::time::Duration::from_secs(1), a.live().killed())
+        .await
+        .expect("killed");
+    assert!(!t.kill(999));
+    assert_eq!(t.kill_server(0, 1), 1);
+    assert_eq!(t.kill_server(0, 0), 0);
+    drop(a);
+    assert_eq!(t.len(), 1);
+    drop(b);
+    assert!(t.is_empty());
+}
+
+fn r_note() {
+    super::note_route(0, Some(1));
+}
+
+#[test]
+fn show_sess_lists_at_most_its_bound() {
+    let t = std::sync::Arc::new(super::SessionTable::default());
+    let src: std::net::SocketAddr = "127.0.0.1:4000".parse().unwrap();
+    let guards: Vec<_> = (0..super::MAX_SHOWN_SESSIONS + 5)
+        .map(|_| t.open(0, src))
+        .collect();
+    assert_eq!(t.len(), super::MAX_SHOWN_SESSIONS + 5);
+    assert_eq!(t.list().len(), super::MAX_SHOWN_SESSIONS);
+    drop(guards);
+    assert!(t.is_empty());
+}

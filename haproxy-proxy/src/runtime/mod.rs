@@ -249,6 +249,11 @@ async fn accept_loop(
             p = ConnGate::acquire_all(&b.gates) => p,
             () = wait_stop(&mut stop, false) => break,
         };
+        // `set rate-limit sessions global`: the accept waits while the rate is at the limit.
+        tokio::select! {
+            () = crate::admin::admit_session(&b.service.registry) => {}
+            () = wait_stop(&mut stop, false) => break,
+        }
         // `tcp-request connection` rules run at accept, before anything is read; a reject
         // closes silently and creates no session.
         let verdict = b.tcp.connection_verdict(src, dst);
@@ -438,7 +443,14 @@ async fn serve_tcp_mode<C>(
     };
     // TCP streams count on their backend while they last (the server is chosen inside).
     let _busy = svc.registry.hold(idx, None);
-    let facts = serve_tcp_watched(
+    // Listed by `show sess` while it lasts; `shutdown session` ends it.
+    let fe_idx = svc
+        .registry
+        .frontend(&svc.frontend.name)
+        .map_or(usize::MAX, |(i, _)| i);
+    let session = svc.registry.sessions.open(fe_idx, src);
+    session.live().route(idx, None);
+    let serving = serve_tcp_watched(
         stream,
         &pending,
         &view,
@@ -446,12 +458,17 @@ async fn serve_tcp_mode<C>(
         be,
         idx,
         &svc.picker,
+        svc.registry.backends.get(idx),
         |s| {
+            session.live().route(idx, Some(s));
             let sv = svc.registry.backends.get(idx)?.servers.get(s)?;
             sv.armed_shutdown_signal()
         },
-    )
-    .await;
+    );
+    let facts = tokio::select! {
+        facts = serving => facts,
+        () = session.live().killed() => return,
+    };
     svc.counters.record(&facts);
     svc.registry.record(&facts);
 }

@@ -85,6 +85,8 @@ pub enum ClientEvent {
 pub struct ClientWatch<'a, G> {
     counters: Option<&'a Counters>,
     backend: Option<&'a BackendEntry>,
+    /// Where the servers' current addresses are read (`set server addr`).
+    live: Option<&'a BackendEntry>,
     gone: Option<Pin<&'a mut G>>,
     queued: Duration,
 }
@@ -104,6 +106,7 @@ impl ClientWatch<'static, std::future::Pending<ClientEvent>> {
         ClientWatch {
             counters: None,
             backend: None,
+            live: None,
             gone: None,
             queued: Duration::ZERO,
         }
@@ -116,6 +119,7 @@ impl<'a, G: Future<Output = ClientEvent>> ClientWatch<'a, G> {
         ClientWatch {
             counters,
             backend: None,
+            live: None,
             gone: Some(gone),
             queued: Duration::ZERO,
         }
@@ -126,6 +130,15 @@ impl<'a, G: Future<Output = ClientEvent>> ClientWatch<'a, G> {
     #[must_use]
     pub fn in_backend(mut self, entry: Option<&'a BackendEntry>) -> Self {
         self.backend = entry;
+        self.live = entry;
+        self
+    }
+
+    /// Connects to the servers' current addresses in `entry` (`set server addr` moves them)
+    /// rather than the configured ones.
+    #[must_use]
+    pub fn with_live_addresses(mut self, entry: Option<&'a BackendEntry>) -> Self {
+        self.live = entry;
         self
     }
 
@@ -292,16 +305,18 @@ where
 }
 
 /// One connection attempt: connect within `timeout connect`, then send the PROXY header.
+/// `live` is the server's current address when the registry is known (else the configured one).
 async fn attempt(
     backend: &BackendSettings,
     idx: usize,
+    live: Option<std::net::SocketAddr>,
     view: &StreamView<'_>,
 ) -> Result<TcpStream, Side> {
     let Some(server) = backend.servers.get(idx) else {
         return Err(Side::Server);
     };
     let attempt = async {
-        let mut s = TcpStream::connect(server.addr).await?;
+        let mut s = TcpStream::connect(live.unwrap_or(server.addr)).await?;
         s.set_nodelay(true)?;
         if let Some(v) = server.send_proxy {
             let header = ProxyHeader::Tcp {
@@ -347,7 +362,11 @@ where
     loop {
         let idx = slot.server();
         let started = Instant::now();
-        let side = match attempt(backend, idx, view).await {
+        let live = watch
+            .live
+            .and_then(|be| be.servers.get(idx))
+            .map(crate::registry::ServerEntry::current_addr);
+        let side = match attempt(backend, idx, live, view).await {
             Ok(stream) => {
                 return Ok(Connected {
                     stream,

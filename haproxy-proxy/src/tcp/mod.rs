@@ -53,6 +53,7 @@ where
         backend,
         backend_idx,
         picker,
+        None,
         |_| None,
     )
     .await
@@ -61,7 +62,8 @@ where
 /// [`serve_tcp`], and once connected to server `i` the stream ends when the receiver
 /// `shutdown(i)` gives changes, blaming the [`Side`] it carries (`D` or `U`): how
 /// `on-marked-down shutdown-sessions` and `on-marked-up shutdown-backup-sessions` reach
-/// streams.
+/// streams. With `live` (the backend's registry entry), servers are reached at their current
+/// addresses (`set server addr`).
 #[expect(
     clippy::too_many_arguments,
     reason = "serve_tcp's arguments plus the shutdown hook"
@@ -74,6 +76,7 @@ pub async fn serve_tcp_watched<C, P, F>(
     backend: &BackendSettings,
     backend_idx: usize,
     picker: &P,
+    live: Option<&crate::registry::BackendEntry>,
     shutdown: F,
 ) -> StreamFacts
 where
@@ -91,7 +94,7 @@ where
     // Boxed: the queue and connect state (retries, timers) is not carried in the forwarding future.
     let (result, queued) = Box::pin(async {
         let gone = std::pin::pin!(watch_client(&mut client, &mut early, QUEUED_CLIENT_BYTES));
-        let mut watch = ClientWatch::new(None, gone);
+        let mut watch = ClientWatch::new(None, gone).with_live_addresses(live);
         let r = connect_server_watched(backend, backend_idx, picker, view, &mut watch).await;
         (r, watch.queued())
     })
