@@ -30,6 +30,12 @@ pub trait ChooseBackend: Send + Sync {
         &[]
     }
 
+    /// The stats page of a chosen backend (`stats enable` in a `backend` section), served when
+    /// the request's URI matches it (none by default).
+    fn backend_stats(&self, _backend: usize) -> Option<&crate::statspage::StatsPage> {
+        None
+    }
+
     /// `option http-buffer-request` in the frontend (`None`) or in a chosen backend: wait for
     /// the whole request body before going on (off by default).
     fn buffers_request(&self, _backend: Option<usize>) -> bool {

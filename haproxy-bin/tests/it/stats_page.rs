@@ -250,3 +250,25 @@ fams = list(p(sys.stdin.read()))\nprint(len(fams))\n";
         .unwrap_or(0);
     assert!(families > 20, "{families}");
 }
+
+/// A stats page in a `backend` section answers the requests routed to that backend whose URI
+/// matches; the others get the backend's own answer (503 without servers), as in HAProxy.
+#[test]
+fn a_backend_section_serves_its_stats_page() {
+    let dir = TempDir::new("stats-backend");
+    let fe = free_port();
+    let cfg = dir.write(
+        "stats.cfg",
+        &format!(
+            "defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\
+             frontend www\n    bind 127.0.0.1:{fe}\n    default_backend monitor\n\
+             backend monitor\n    stats enable\n    stats uri /bstats\n"
+        ),
+    );
+    let _proxy = Proxy::start(&cfg, fe);
+    let csv = request(fe, "/bstats;csv", "");
+    assert!(csv.starts_with("HTTP/1.1 200 OK\r\n"), "{csv}");
+    assert!(chunk_body(&csv).contains("\nmonitor,BACKEND,"), "{csv}");
+    let other = request(fe, "/", "");
+    assert!(other.starts_with("HTTP/1.1 503 "), "{other}");
+}

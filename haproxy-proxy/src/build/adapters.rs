@@ -41,6 +41,8 @@ pub struct AclChooser {
     pub buffer_request: bool,
     /// `option http-buffer-request` in each backend, by index.
     pub backend_buffer_request: Arc<Vec<bool>>,
+    /// Each backend's stats page (`stats enable`... in a `backend` section), by index.
+    pub backend_stats: Arc<Vec<Option<Arc<crate::statspage::StatsPage>>>>,
 }
 
 impl AclChooser {
@@ -77,6 +79,10 @@ impl ChooseBackend for AclChooser {
             return &[];
         }
         self.backend_rules.get(backend).map_or(&[], Vec::as_slice)
+    }
+
+    fn backend_stats(&self, backend: usize) -> Option<&crate::statspage::StatsPage> {
+        self.backend_stats.get(backend)?.as_deref()
     }
 
     fn buffers_request(&self, backend: Option<usize>) -> bool {

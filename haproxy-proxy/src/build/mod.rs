@@ -490,12 +490,6 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
                 r.loc.file, r.loc.line, p.name
             )));
         }
-        if p.kind == ProxyKind::Backend && !p.stats.is_empty() {
-            return Err(cfg_err(format!(
-                "backend '{}': a stats page in a backend section is not supported yet (use a frontend or listen section)",
-                p.name
-            )));
-        }
     }
     let health = crate::health::plan(
         cfg,
@@ -518,12 +512,20 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     let mut frontends = Vec::new();
     // One set of pattern references for the process, as HAProxy has: the runtime API edits them.
     let patterns = Arc::new(haproxy_acl::PatternRefs::default());
-    let backend_rules = Arc::new(
-        backend_proxies
-            .iter()
-            .map(|p| rules::compile_backend(p, &mut AclSet::new().with_refs(Arc::clone(&patterns))))
-            .collect::<Result<Vec<_>, _>>()?,
-    );
+    // Each backend's http-request rules and stats page, compiled against its own ACLs (a listen
+    // section's page is served by its frontend side).
+    let mut be_rules = Vec::with_capacity(backend_proxies.len());
+    let mut be_stats = Vec::with_capacity(backend_proxies.len());
+    for p in &backend_proxies {
+        let mut acls = AclSet::new().with_refs(Arc::clone(&patterns));
+        be_rules.push(rules::compile_backend(p, &mut acls)?);
+        be_stats.push(match p.kind {
+            ProxyKind::Backend => stats::page(p, &acls)?.map(Arc::new),
+            _ => None,
+        });
+    }
+    let backend_rules = Arc::new(be_rules);
+    let backend_stats = Arc::new(be_stats);
     let backend_buffer_request = Arc::new(
         backend_proxies
             .iter()
@@ -554,6 +556,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         chooser.backend_rules = Arc::clone(&backend_rules);
         chooser.buffer_request = p.options.is_set("http-buffer-request");
         chooser.backend_buffer_request = Arc::clone(&backend_buffer_request);
+        chooser.backend_stats = Arc::clone(&backend_stats);
         chooser.own = (p.kind == ProxyKind::Listen)
             .then(|| index_of(&p.name))
             .flatten();

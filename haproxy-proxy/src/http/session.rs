@@ -327,6 +327,24 @@ where
     if let Some(d) = decide(svc, be_rules, &view, &req, be_counters) {
         return answer(d, client, buf, &req, req_framing, client_ka, ct, facts).await;
     }
+    if let Some(page) = svc
+        .chooser
+        .backend_stats(be_idx)
+        .filter(|p| p.matches(&req.uri))
+    {
+        return super::stats::serve_stats(
+            svc,
+            page,
+            client,
+            buf,
+            &req,
+            req_framing,
+            &view,
+            client_ka,
+            facts,
+        )
+        .await;
+    }
     let server_ka = ConnMode::effective(fe.conn_mode, be.conn_mode) == ConnMode::KeepAlive;
     // A server slot first: the balancer picks (or queues) for every request, as HAProxy does.
     // What the client sends while queued (body, next request) is kept in `buf`.
