@@ -376,7 +376,7 @@ async fn serve_accepted(
     svc: Arc<Service>,
     parts: Parts,
     mut stream: Conn,
-    (src, dst): (SocketAddr, SocketAddr),
+    mut addrs: (SocketAddr, SocketAddr),
     accept_proxy: bool,
     permit: crate::listener::ConnPermit,
 ) {
@@ -388,7 +388,7 @@ async fn serve_accepted(
     ))
     .await;
     let _slot = svc.counters.open_session();
-    let (mut src, mut dst, mut pending) = (src, dst, Vec::new());
+    let mut pending = Vec::new();
     if accept_proxy {
         let wait = svc.frontend.timeouts.client.unwrap_or(PROXY_HEADER_TIMEOUT);
         let Ok((header, rest)) = Box::pin(read_header(&mut stream, wait)).await else {
@@ -397,11 +397,12 @@ async fn serve_accepted(
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return;
         };
-        if let ProxyHeader::Tcp { src: s, dst: d } = header {
-            (src, dst) = (s, d);
+        if let ProxyHeader::Tcp { src, dst } = header {
+            addrs = (src, dst);
         }
         pending = rest;
     }
+    let (src, dst) = addrs;
     if !parts.tcp.accepts_session(src, dst) {
         svc.counters
             .denied_sess
