@@ -65,100 +65,109 @@ struct ServerConn {
 /// Serves one client connection until it closes; `on_request` receives the facts of each request
 /// as it ends (for the log line), and the frontend's counters are updated. Returns how many
 /// requests were handled.
-pub async fn serve_http<C, B, P, F>(
-    svc: &HttpService<B, P>,
+///
+/// An async block rather than an async fn: an async fn keeps its arguments twice in its state
+/// (as captured and as locals), and this state lives as long as the connection, idle or not.
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps its arguments twice in its state (captured and as locals)"
+)]
+pub fn serve_http<'a, C, B, P, F>(
+    svc: &'a HttpService<B, P>,
     mut client: C,
     src: SocketAddr,
     dst: SocketAddr,
     mut on_request: F,
-) -> u64
+) -> impl std::future::Future<Output = u64> + 'a
 where
-    C: AsyncRead + AsyncWrite + Unpin,
+    C: AsyncRead + AsyncWrite + Unpin + 'a,
     B: ChooseBackend,
     P: PickServer,
-    F: FnMut(&StreamFacts),
+    F: FnMut(&StreamFacts) + 'a,
 {
-    let fe = &svc.frontend;
-    let mut buf: Vec<u8> = Vec::new();
-    let mut server: Option<ServerConn> = None;
-    let mut handled = 0u64;
-    let mut first = true;
-    let fe_idx = svc
-        .registry
-        .frontend(&fe.name)
-        .map_or(usize::MAX, |(i, _)| i);
-    loop {
-        let start = Instant::now();
-        let (head, len) = match read_head(&mut client, &mut buf, first, fe).await {
-            HeadOutcome::Head(h, len) => (h, len),
-            HeadOutcome::Quiet => break,
-            HeadOutcome::Raw(code, termination) => {
-                // A head the parser refused (not a timeout) is kept for `show errors`.
-                if termination.side == Side::Proxy && !buf.is_empty() {
-                    svc.registry.errors.capture(fe_idx, src, &buf);
+    async move {
+        let fe = &svc.frontend;
+        let mut buf: Vec<u8> = Vec::new();
+        let mut server: Option<ServerConn> = None;
+        let mut handled = 0u64;
+        let mut first = true;
+        let fe_idx = svc
+            .registry
+            .frontend(&fe.name)
+            .map_or(usize::MAX, |(i, _)| i);
+        loop {
+            let start = Instant::now();
+            let (head, len) = match read_head(&mut client, &mut buf, first, fe).await {
+                HeadOutcome::Head(h, len) => (h, len),
+                HeadOutcome::Quiet => break,
+                HeadOutcome::Raw(code, termination) => {
+                    // A head the parser refused (not a timeout) is kept for `show errors`.
+                    if termination.side == Side::Proxy && !buf.is_empty() {
+                        svc.registry.errors.capture(fe_idx, src, &buf);
+                    }
+                    if let Some(page) = raw_h1_page(code) {
+                        let _ = timed(fe.timeouts.client, client.write_all(&page)).await;
+                    }
+                    svc.counters
+                        .errors_req
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let facts = StreamFacts {
+                        status: Some(code),
+                        termination,
+                        ..StreamFacts::default()
+                    };
+                    svc.counters.record(&facts);
+                    on_request(&facts);
+                    handled += 1;
+                    break;
                 }
-                if let Some(page) = raw_h1_page(code) {
-                    let _ = timed(fe.timeouts.client, client.write_all(&page)).await;
-                }
-                svc.counters
-                    .errors_req
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let facts = StreamFacts {
-                    status: Some(code),
-                    termination,
+            };
+            first = false;
+            buf.drain(..len);
+            let reuse_idle = handled > 0;
+            // Boxed per request, so that an idle connection's task does not carry the request state.
+            // Listed by `show sess` while the request runs; `shutdown session` ends it.
+            let session = svc.registry.sessions.open(fe_idx, src);
+            let keep = Box::pin(crate::registry::serve_as(&session, async {
+                let mut facts = StreamFacts {
+                    bytes_in: len as u64,
                     ..StreamFacts::default()
                 };
+                facts.timers.tr_req = Some(start.elapsed());
+                let keep = tokio::select! {
+                    keep = handle_request(
+                        svc,
+                        &mut client,
+                        &mut buf,
+                        &mut server,
+                        *head,
+                        (src, dst),
+                        reuse_idle,
+                        &mut facts,
+                    ) => keep,
+                    () = session.live().killed() => return false,
+                };
+                facts.timers.ta = Some(start.elapsed());
                 svc.counters.record(&facts);
+                svc.registry.record(&facts);
                 on_request(&facts);
-                handled += 1;
+                keep
+            }))
+            .await;
+            handled += 1;
+            if !keep {
                 break;
             }
-        };
-        first = false;
-        buf.drain(..len);
-        let reuse_idle = handled > 0;
-        // Boxed per request, so that an idle connection's task does not carry the request state.
-        // Listed by `show sess` while the request runs; `shutdown session` ends it.
-        let session = svc.registry.sessions.open(fe_idx, src);
-        let keep = Box::pin(crate::registry::serve_as(&session, async {
-            let mut facts = StreamFacts {
-                bytes_in: len as u64,
-                ..StreamFacts::default()
-            };
-            facts.timers.tr_req = Some(start.elapsed());
-            let keep = tokio::select! {
-                keep = handle_request(
-                    svc,
-                    &mut client,
-                    &mut buf,
-                    &mut server,
-                    *head,
-                    (src, dst),
-                    reuse_idle,
-                    &mut facts,
-                ) => keep,
-                () = session.live().killed() => return false,
-            };
-            facts.timers.ta = Some(start.elapsed());
-            svc.counters.record(&facts);
-            svc.registry.record(&facts);
-            on_request(&facts);
-            keep
-        }))
-        .await;
-        handled += 1;
-        if !keep {
-            break;
+            if buf.is_empty() {
+                buf = Vec::new(); // idle: hold no buffer
+            }
         }
-        if buf.is_empty() {
-            buf = Vec::new(); // idle: hold no buffer
+        let _ = client.shutdown().await;
+        if let Some(conn) = server {
+            svc.pool.put(conn.backend, conn.server, conn.stream);
         }
+        handled
     }
-    let _ = client.shutdown().await;
-    if let Some(conn) = server {
-        svc.pool.put(conn.backend, conn.server, conn.stream);
-    }
-    handled
 }
 
 async fn read_head<C: AsyncRead + Unpin>(
