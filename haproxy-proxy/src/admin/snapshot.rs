@@ -334,7 +334,7 @@ fn server(reg: &Registry, b: usize, s: usize, sv: &ServerEntry) -> ServerStats {
     }
 }
 
-fn backend(reg: &Registry, b: usize, be: &BackendEntry, servers: &[ServerStats]) -> BackendStats {
+fn backend(reg: &Registry, b: usize, be: &BackendEntry) -> BackendStats {
     let c = &be.counters;
     let now = reg.now_secs();
     let lb = reg.balancer(b);
@@ -358,7 +358,10 @@ fn backend(reg: &Registry, b: usize, be: &BackendEntry, servers: &[ServerStats])
     BackendStats {
         has_servers: !be.servers.is_empty(),
         up: be.servers.is_empty() || weight > 0,
-        qcur: servers.iter().map(|s| s.qcur).sum(),
+        // HAProxy's BACKEND row shows the backend's own queue (requests not yet given a
+        // server), not the sum of the servers' queues.
+        qcur: sat32(c.queue_cur.load(Relaxed)),
+        qmax: sat32(c.queue_max.load(Relaxed)),
         scur: sat32(c.sessions_cur.load(Relaxed)),
         smax: sat32(c.sessions_max.load(Relaxed)),
         slim: reg
@@ -434,7 +437,7 @@ pub fn snapshot(reg: &Registry) -> Snapshot {
             .enumerate()
             .map(|(s, sv)| server(reg, b, s, sv))
             .collect();
-        let stats = backend(reg, b, be, &servers);
+        let stats = backend(reg, b, be);
         let px = proxies
             .entry((be.id, be.name.clone()))
             .or_insert_with(|| ProxyStats {

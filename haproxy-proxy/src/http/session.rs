@@ -319,6 +319,8 @@ where
         return error_then_drain(svc, client, buf, &req, 503, term, facts, client_ka).await;
     };
     facts.backend = Some(be_idx);
+    // The stream counts on its backend from now on, queued or not (`scur` as in HAProxy).
+    let _be_busy = svc.registry.hold(be_idx, None);
     if !fe_buffers
         && svc.chooser.buffers_request(Some(be_idx))
         && !buffer_request(client, buf, &mut req, req_framing, fe, facts).await
@@ -440,7 +442,7 @@ where
     let mut head_bytes = Vec::with_capacity(512);
     req.write_to(&mut head_bytes);
     facts.server = Some(conn.server);
-    let _busy = svc.registry.hold(be_idx, Some(conn.server));
+    let _busy = svc.registry.hold_server(be_idx, conn.server);
     let st = be.timeouts.server;
     let sent = Instant::now();
     if !matches!(

@@ -324,6 +324,16 @@ impl Registry {
         }
     }
 
+    /// Counts a stream on server `s` of backend `b` only (its backend hold was taken when the
+    /// backend was chosen, so queued streams count there as in HAProxy).
+    pub fn hold_server(&self, b: usize, s: usize) -> StreamHold {
+        note_route(b, Some(s));
+        let sv = self.backends.get(b).and_then(|be| be.servers.get(s));
+        StreamHold {
+            _slots: sv.map(|sv| sv.counters.hold()).into_iter().collect(),
+        }
+    }
+
     /// Records a finished stream (or HTTP request) into its backend's and server's counters
     /// (the frontend's are recorded by the frontend itself).
     pub fn record(&self, facts: &StreamFacts) {
