@@ -175,6 +175,9 @@ pub struct FrontendSettings {
     pub limits: H1Limits,
     /// Error pages (built-in, overridden by `errorfile`).
     pub errors: ErrorPages,
+    /// The frontend's index in the registry (`usize::MAX` for a frontend built by hand, outside
+    /// any registry), so the per-connection paths need no lookup by name.
+    pub index: usize,
     /// The stats page (`stats enable`, `stats uri`…), if the frontend serves one.
     pub stats: Option<std::sync::Arc<crate::statspage::StatsPage>>,
 }

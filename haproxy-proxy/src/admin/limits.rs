@@ -164,9 +164,10 @@ impl LimitKeeper {
     }
 }
 
-/// Returns once frontend `name` is enabled (at once unless `disable frontend` paused it).
-pub async fn wait_frontend_enabled(registry: &Registry, name: &str) {
-    let Some((_, fe)) = registry.frontend(name) else {
+/// Returns once the frontend at registry `index` is enabled (at once unless `disable frontend`
+/// paused it).
+pub async fn wait_frontend_enabled(registry: &Registry, index: usize) {
+    let Some(fe) = registry.frontends.get(index) else {
         return;
     };
     if fe.enabled.load(Relaxed) {

@@ -580,6 +580,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             (fe_mode == Mode::Tcp && tcp.may_switch_to_http()).then(|| compiled.rules.clone());
         request_rules.extend(compiled.rules);
         let counters = Counters::new();
+        let index = frontend_entries.len();
         frontend_entries.push(FrontendEntry {
             name: p.name.clone(),
             id: id_of(p),
@@ -598,6 +599,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             maxconn: count(p.maxconn),
             limits,
             errors: error_pages(p)?,
+            index,
             stats,
         };
         pending.push(Pending {

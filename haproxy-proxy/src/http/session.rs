@@ -91,10 +91,7 @@ where
         let mut server: Option<ServerConn> = None;
         let mut handled = 0u64;
         let mut first = true;
-        let fe_idx = svc
-            .registry
-            .frontend(&fe.name)
-            .map_or(usize::MAX, |(i, _)| i);
+        let fe_idx = fe.index;
         loop {
             let start = Instant::now();
             let (head, len) = match read_head(&mut client, &mut buf, first, fe).await {

@@ -135,6 +135,7 @@ fn frontend() -> FrontendSettings {
         maxconn: 0,
         limits: H1Limits::default(),
         errors: ErrorPages::new(),
+        index: usize::MAX,
         stats: None,
     }
 }

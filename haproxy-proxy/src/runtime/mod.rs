@@ -393,12 +393,17 @@ fn serve_accepted(
     // locals), 160 bytes more per connection here. The permit lives as long as the task.
     async move {
         let _permit = &permit;
-        // A connection accepted just as `disable frontend` arrived waits like the backlog.
-        Box::pin(crate::admin::wait_frontend_enabled(
-            &svc.registry,
-            &svc.frontend.name,
-        ))
-        .await;
+        // A connection accepted just as `disable frontend` arrived waits like the backlog; the
+        // common case (enabled) allocates nothing.
+        let index = svc.frontend.index;
+        let enabled = svc
+            .registry
+            .frontends
+            .get(index)
+            .is_none_or(|f| f.enabled.load(std::sync::atomic::Ordering::Relaxed));
+        if !enabled {
+            Box::pin(crate::admin::wait_frontend_enabled(&svc.registry, index)).await;
+        }
         let _slot = svc.counters.open_session();
         let mut pending = Vec::new();
         if accept_proxy {
@@ -502,11 +507,7 @@ async fn serve_tcp_mode<C>(
     // TCP streams count on their backend while they last (the server is chosen inside).
     let _busy = svc.registry.hold(idx, None);
     // Listed by `show sess` while it lasts; `shutdown session` ends it.
-    let fe_idx = svc
-        .registry
-        .frontend(&svc.frontend.name)
-        .map_or(usize::MAX, |(i, _)| i);
-    let session = svc.registry.sessions.open(fe_idx, src);
+    let session = svc.registry.sessions.open(svc.frontend.index, src);
     session.live().route(idx, None);
     let serving = serve_tcp_watched(
         stream,

@@ -155,6 +155,7 @@ async fn start_ours(v: Variant, server: SocketAddr) -> SocketAddr {
         maxconn: 0,
         limits: H1Limits::default(),
         errors: ErrorPages::new(),
+        index: usize::MAX,
         stats: None,
     };
     let backend = BackendSettings {

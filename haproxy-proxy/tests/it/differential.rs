@@ -141,6 +141,7 @@ async fn start_ours() -> SocketAddr {
         maxconn: 0,
         limits: H1Limits::default(),
         errors: ErrorPages::new(),
+        index: usize::MAX,
         stats: None,
     };
     let on = |p: &'static str, action: RuleAction| RequestRule {
