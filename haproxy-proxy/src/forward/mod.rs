@@ -18,6 +18,7 @@ mod tests;
 pub use scratch::READ_CHUNK;
 pub(crate) use scratch::{read_append, with_scratch};
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -266,43 +267,71 @@ impl Clock {
 ///
 /// A FIN from one side is propagated as a write shutdown to the other, and the other direction
 /// keeps flowing (half-close). On an error or timeout the stream is cut at once.
-pub async fn forward<C, S>(client: C, server: S, timeouts: ForwardTimeouts) -> ForwardOutcome
+///
+/// The returned [`Forward`] is a plain struct, not an async fn's state: it holds both sides, the
+/// two directions and the clock once each, which is all an idle forwarded stream keeps.
+pub fn forward<C, S>(client: C, server: S, timeouts: ForwardTimeouts) -> Forward<C, S>
 where
     C: AsyncRead + AsyncWrite + Unpin,
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let (mut client, mut server) = (client, server);
     let start = Instant::now();
-    let mut clock = Clock {
-        timeouts,
-        last: [start, start],
-        half_closed: false,
-    };
-    let (mut up, mut down) = (Dir::default(), Dir::default());
-    // Armed at the first deadline; moved only when it fires early or a half-close shortens it.
-    let mut timer: Option<Pin<Box<Sleep>>> = None;
-    let termination = std::future::poll_fn(|cx| {
+    Forward {
+        client,
+        server,
+        clock: Clock {
+            timeouts,
+            last: [start, start],
+            half_closed: false,
+        },
+        up: Dir::default(),
+        down: Dir::default(),
+        timer: None,
+    }
+}
+
+/// A stream being forwarded both ways (see [`forward`]); resolves with its [`ForwardOutcome`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct Forward<C, S> {
+    client: C,
+    server: S,
+    clock: Clock,
+    /// Client to server.
+    up: Dir,
+    /// Server to client.
+    down: Dir,
+    /// Armed at the first deadline; moved only when it fires early or a half-close shortens it.
+    timer: Option<Pin<Box<Sleep>>>,
+}
+
+impl<C, S> Forward<C, S>
+where
+    C: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    /// Moves what can be moved both ways; `Ready` with the termination once the stream is over.
+    fn poll_stream(&mut self, cx: &mut Context<'_>) -> Poll<Termination> {
         let mut active = [false; 2];
+        let clock = &mut self.clock;
         let was_half = clock.half_closed;
-        for (dir, from) in [(&mut up, End::Client), (&mut down, End::Server)] {
-            if dir.done {
-                continue;
-            }
+        for from in [End::Client, End::Server] {
             let step = match from {
-                End::Client => dir.poll_move(
+                End::Client if !self.up.done => self.up.poll_move(
                     cx,
-                    &mut client,
-                    &mut server,
+                    &mut self.client,
+                    &mut self.server,
                     (End::Client, End::Server),
                     &mut active,
                 ),
-                End::Server => dir.poll_move(
+                End::Server if !self.down.done => self.down.poll_move(
                     cx,
-                    &mut server,
-                    &mut client,
+                    &mut self.server,
+                    &mut self.client,
                     (End::Server, End::Client),
                     &mut active,
                 ),
+                _ => continue,
             };
             match step {
                 Poll::Ready(Ok(())) => clock.half_closed = true,
@@ -310,7 +339,7 @@ where
                 Poll::Pending => {}
             }
         }
-        if up.done && down.done {
+        if self.up.done && self.down.done {
             return Poll::Ready(Termination::NORMAL);
         }
         if active.contains(&true) {
@@ -324,7 +353,9 @@ where
         let Some(next) = clock.next() else {
             return Poll::Pending;
         };
-        let t = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(next.into())));
+        let t = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(next.into())));
         if clock.half_closed && !was_half {
             t.as_mut().reset(next.into());
         }
@@ -340,11 +371,22 @@ where
             t.as_mut().reset(next.into());
         }
         Poll::Pending
-    })
-    .await;
-    ForwardOutcome {
-        client_to_server: up.bytes,
-        server_to_client: down.bytes,
-        termination,
+    }
+}
+
+impl<C, S> Future for Forward<C, S>
+where
+    C: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    type Output = ForwardOutcome;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ForwardOutcome> {
+        let this = self.get_mut();
+        this.poll_stream(cx).map(|termination| ForwardOutcome {
+            client_to_server: this.up.bytes,
+            server_to_client: this.down.bytes,
+            termination,
+        })
     }
 }

@@ -439,95 +439,111 @@ fn serve_accepted(
                 ))
                 .await;
             }
-            Mode::Tcp => Box::pin(serve_tcp_mode(&svc, &parts, stream, src, dst, pending)).await,
+            Mode::Tcp => {
+                Box::pin(serve_tcp_mode(&svc, &parts, &mut stream, src, dst, pending)).await;
+            }
         }
     }
 }
 
 /// TCP mode: content inspection, the backend switch on what was read, then forwarding (or the
 /// HTTP upgrade when the chosen backend is in HTTP mode).
-async fn serve_tcp_mode<C>(
-    svc: &Service,
-    parts: &Parts,
-    mut stream: C,
+///
+/// An async block holding the client by reference, with the inspection and HTTP stages boxed:
+/// this state is what an idle TCP pair keeps, so it carries only the forwarding stage
+/// (memory per idle TCP pair, issue 5).
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps its arguments twice in its state (captured and as locals)"
+)]
+fn serve_tcp_mode<'a, C>(
+    svc: &'a Service,
+    parts: &'a Parts,
+    stream: &'a mut C,
     src: SocketAddr,
     dst: SocketAddr,
     mut pending: Vec<u8>,
-) where
+) -> impl std::future::Future<Output = ()> + 'a
+where
     C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    let limits = &svc.frontend.limits;
-    let tcp = &parts.tcp;
-    let mut switch_http = false;
-    if !tcp.content.is_empty() {
-        let decided = inspect(
-            &mut stream,
-            &mut pending,
-            tcp.inspect_delay,
-            svc.frontend.timeouts.client,
-            inspect_capacity(limits),
-            |data, last| {
-                let action = with_content(src, dst, data, limits, |s| tcp.decide_content(s, last))?;
-                switch_http = action == TcpAction::SwitchHttp;
-                Some(action != TcpAction::Reject)
-            },
-        )
-        .await;
-        match decided {
-            Inspected::Accept => {}
-            Inspected::Reject => {
-                svc.counters
-                    .denied_req
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                return;
+    async move {
+        let limits = &svc.frontend.limits;
+        let tcp = &parts.tcp;
+        let mut switch_http = false;
+        if !tcp.content.is_empty() {
+            let decided = Box::pin(inspect(
+                &mut *stream,
+                &mut pending,
+                tcp.inspect_delay,
+                svc.frontend.timeouts.client,
+                inspect_capacity(limits),
+                |data, last| {
+                    let action =
+                        with_content(src, dst, data, limits, |s| tcp.decide_content(s, last))?;
+                    switch_http = action == TcpAction::SwitchHttp;
+                    Some(action != TcpAction::Reject)
+                },
+            ))
+            .await;
+            match decided {
+                Inspected::Accept => {}
+                Inspected::Reject => {
+                    svc.counters
+                        .denied_req
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return;
+                }
+                Inspected::ClientError | Inspected::ClientTimeout => return,
             }
-            Inspected::ClientError | Inspected::ClientTimeout => return,
         }
+        if let Some(http) = parts.upgrades.switched().filter(|_| switch_http) {
+            let client = Prefixed::new(pending, stream);
+            Box::pin(crate::http::serve_http(http, client, src, dst, |_| {})).await;
+            return;
+        }
+        let chosen = with_content(src, dst, &pending, limits, |s| svc.chooser.choose_sample(s));
+        let Some(idx) = chosen else {
+            return;
+        };
+        if let Some(http) = parts.upgrades.get(idx) {
+            let client = Prefixed::new(pending, stream);
+            Box::pin(crate::http::serve_http(http, client, src, dst, |_| {})).await;
+            return;
+        }
+        let Some(be) = svc.backends.get(idx) else {
+            return;
+        };
+        let view = StreamView {
+            src,
+            dst,
+            request: None,
+        };
+        // TCP streams count on their backend while they last (the server is chosen inside).
+        let _busy = svc.registry.hold(idx, None);
+        // Listed by `show sess` while it lasts; `shutdown session` ends it.
+        let session = svc.registry.sessions.open(svc.frontend.index, src);
+        session.live().route(idx, None);
+        let serving = serve_tcp_watched(
+            stream,
+            pending,
+            view,
+            &svc.frontend.timeouts,
+            be,
+            idx,
+            &svc.picker,
+            svc.registry.backends.get(idx),
+            |s| {
+                session.live().route(idx, Some(s));
+                let sv = svc.registry.backends.get(idx)?.servers.get(s)?;
+                sv.armed_shutdown_signal()
+            },
+        );
+        let facts = tokio::select! {
+            facts = serving => facts,
+            () = session.live().killed() => return,
+        };
+        svc.counters.record(&facts);
+        svc.registry.record(&facts);
     }
-    if let Some(http) = parts.upgrades.switched().filter(|_| switch_http) {
-        crate::http::serve_http(http, Prefixed::new(pending, stream), src, dst, |_| {}).await;
-        return;
-    }
-    let chosen = with_content(src, dst, &pending, limits, |s| svc.chooser.choose_sample(s));
-    let Some(idx) = chosen else {
-        return;
-    };
-    if let Some(http) = parts.upgrades.get(idx) {
-        crate::http::serve_http(http, Prefixed::new(pending, stream), src, dst, |_| {}).await;
-        return;
-    }
-    let Some(be) = svc.backends.get(idx) else {
-        return;
-    };
-    let view = StreamView {
-        src,
-        dst,
-        request: None,
-    };
-    // TCP streams count on their backend while they last (the server is chosen inside).
-    let _busy = svc.registry.hold(idx, None);
-    // Listed by `show sess` while it lasts; `shutdown session` ends it.
-    let session = svc.registry.sessions.open(svc.frontend.index, src);
-    session.live().route(idx, None);
-    let serving = serve_tcp_watched(
-        stream,
-        &pending,
-        &view,
-        &svc.frontend.timeouts,
-        be,
-        idx,
-        &svc.picker,
-        svc.registry.backends.get(idx),
-        |s| {
-            session.live().route(idx, Some(s));
-            let sv = svc.registry.backends.get(idx)?.servers.get(s)?;
-            sv.armed_shutdown_signal()
-        },
-    );
-    let facts = tokio::select! {
-        facts = serving => facts,
-        () = session.live().killed() => return,
-    };
-    svc.counters.record(&facts);
-    svc.registry.record(&facts);
 }

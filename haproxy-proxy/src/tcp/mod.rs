@@ -8,7 +8,8 @@ mod sni;
 #[cfg(test)]
 mod tests;
 
-use std::time::Instant;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
@@ -20,10 +21,11 @@ pub use inspect::{Inspected, inspect, inspect_capacity};
 pub use sni::client_hello_sni;
 
 use crate::facts::StreamFacts;
-use crate::forward::{ForwardTimeouts, forward};
+use crate::forward::{ForwardOutcome, ForwardTimeouts, forward};
 use crate::route::{PickServer, StreamView};
 use crate::settings::{BackendSettings, Timeouts};
 use crate::side::{Side, StreamState, Termination};
+use crate::slot::ServerSlot;
 
 /// The most client bytes a TCP stream keeps while it waits for a server (HAProxy's buffer).
 pub const QUEUED_CLIENT_BYTES: usize = 16 * 1024;
@@ -32,23 +34,23 @@ pub const QUEUED_CLIENT_BYTES: usize = 16 * 1024;
 ///
 /// `pending` holds client bytes already read (after a PROXY header, for instance); they are sent
 /// to the server first. The client side uses the frontend's timeouts, the server side the backend's.
-pub async fn serve_tcp<C, P>(
+pub fn serve_tcp<'a, C, P>(
     client: C,
     pending: &[u8],
-    view: &StreamView<'_>,
-    frontend: &Timeouts,
-    backend: &BackendSettings,
+    view: &'a StreamView<'_>,
+    frontend: &'a Timeouts,
+    backend: &'a BackendSettings,
     backend_idx: usize,
-    picker: &P,
-) -> StreamFacts
+    picker: &'a P,
+) -> impl Future<Output = StreamFacts> + 'a
 where
-    C: AsyncRead + AsyncWrite + Unpin,
+    C: AsyncRead + AsyncWrite + Unpin + 'a,
     P: PickServer + ?Sized,
 {
     serve_tcp_watched(
         client,
-        pending,
-        view,
+        pending.to_vec(),
+        *view,
         frontend,
         backend,
         backend_idx,
@@ -56,7 +58,61 @@ where
         None,
         |_| None,
     )
-    .await
+}
+
+/// What a connected TCP stream keeps besides its forwarding state: the server slot, how the
+/// server was reached, and what ends the stream (`shutdown-sessions`); turned into the stream's
+/// facts at the end.
+struct Linked {
+    start: Instant,
+    backend: usize,
+    server: usize,
+    retries: u32,
+    redispatched: bool,
+    redispatched_from: Option<usize>,
+    /// `Tc`.
+    tc: Duration,
+    /// `Tw`.
+    queued: Duration,
+    /// Client bytes sent before forwarding began (`pending`, then what came while queued).
+    sent_first: u64,
+    /// The slot stays held for the whole TCP connection.
+    _slot: ServerSlot,
+    kill: Option<tokio::sync::watch::Receiver<(u64, Side)>>,
+}
+
+impl Linked {
+    /// The stream's facts once forwarding ended with `out`, or was cut by the kill receiver
+    /// (`Err`, blaming the side it carried).
+    fn facts(&self, out: Result<ForwardOutcome, Side>) -> StreamFacts {
+        let (bytes_in, bytes_out, termination) = match out {
+            Ok(out) => (
+                out.client_to_server + self.sent_first,
+                out.server_to_client,
+                out.termination,
+            ),
+            Err(side) => (
+                self.sent_first,
+                0,
+                Termination::new(side, StreamState::Data),
+            ),
+        };
+        let mut facts = StreamFacts {
+            backend: Some(self.backend),
+            server: Some(self.server),
+            retries: self.retries,
+            redispatched: self.redispatched,
+            redispatched_from: self.redispatched_from,
+            bytes_in,
+            bytes_out,
+            termination,
+            ..StreamFacts::default()
+        };
+        facts.timers.tw = Some(self.queued);
+        facts.timers.tc = Some(self.tc);
+        facts.timers.tt = Some(self.start.elapsed());
+        facts
+    }
 }
 
 /// [`serve_tcp`], and once connected to server `i` the stream ends when the receiver
@@ -64,95 +120,112 @@ where
 /// `on-marked-down shutdown-sessions` and `on-marked-up shutdown-backup-sessions` reach
 /// streams. With `live` (the backend's registry entry), servers are reached at their current
 /// addresses (`set server addr`).
+///
+/// Not an async fn, and its stages are split so that an idle connected stream keeps little:
+/// the queue and connect stage (retries, timers, the client's early bytes, `pending`) runs in
+/// its own allocation, freed once the server is connected; what stays is the [`forward`] state,
+/// the server slot and the few facts logged at the end (memory per idle TCP pair, issue 5).
 #[expect(
     clippy::too_many_arguments,
     reason = "serve_tcp's arguments plus the shutdown hook"
 )]
-pub async fn serve_tcp_watched<C, P, F>(
+pub fn serve_tcp_watched<'a, C, P, F>(
     mut client: C,
-    pending: &[u8],
-    view: &StreamView<'_>,
-    frontend: &Timeouts,
-    backend: &BackendSettings,
+    pending: Vec<u8>,
+    view: StreamView<'a>,
+    frontend: &'a Timeouts,
+    backend: &'a BackendSettings,
     backend_idx: usize,
-    picker: &P,
-    live: Option<&crate::registry::BackendEntry>,
+    picker: &'a P,
+    live: Option<&'a crate::registry::BackendEntry>,
     shutdown: F,
-) -> StreamFacts
+) -> impl Future<Output = StreamFacts> + 'a
 where
-    C: AsyncRead + AsyncWrite + Unpin,
+    C: AsyncRead + AsyncWrite + Unpin + 'a,
     P: PickServer + ?Sized,
-    F: FnOnce(usize) -> Option<tokio::sync::watch::Receiver<(u64, Side)>>,
+    F: FnOnce(usize) -> Option<tokio::sync::watch::Receiver<(u64, Side)>> + 'a,
 {
     let start = Instant::now();
-    let mut facts = StreamFacts {
-        backend: Some(backend_idx),
-        ..StreamFacts::default()
-    };
-    // What the client sends while its stream waits for a server is kept and sent first.
-    let mut early = Vec::new();
-    // Boxed: the queue and connect state (retries, timers) is not carried in the forwarding future.
-    let (result, queued) = Box::pin(async {
-        let gone = std::pin::pin!(watch_client(&mut client, &mut early, QUEUED_CLIENT_BYTES));
-        let mut watch = ClientWatch::new(None, gone).with_live_addresses(live);
-        let r = connect_server_watched(backend, backend_idx, picker, view, &mut watch).await;
-        (r, watch.queued())
-    })
-    .await;
-    facts.timers.tw = Some(queued);
-    let connected = match result {
-        Ok(c) => c,
-        Err(failed) => {
-            facts.termination = failed.termination;
-            facts.server = failed.server;
-            facts.retries = failed.retries;
-            facts.redispatched_from = failed.redispatched_from;
-            facts.timers.tt = Some(start.elapsed());
-            let _ = client.shutdown().await;
-            return facts;
-        }
-    };
-    facts.server = Some(connected.server);
-    facts.retries = connected.retries;
-    facts.redispatched = connected.redispatched;
-    facts.redispatched_from = connected.redispatched_from;
-    facts.timers.tc = Some(connected.tc);
-    // The slot stays held for the whole TCP connection.
-    let _slot = connected.slot;
-    let kill = shutdown(connected.server);
-    let mut server = connected.stream;
-    for bytes in [pending, early.as_slice()] {
-        if !bytes.is_empty() && server.write_all(bytes).await.is_err() {
-            facts.termination = Termination::new(Side::Server, StreamState::Data);
-            facts.timers.tt = Some(start.elapsed());
-            return facts;
-        }
-    }
-    let timeouts = ForwardTimeouts {
-        client: frontend.client,
-        server: backend.timeouts.server,
-        client_fin: frontend.client_fin,
-        server_fin: backend.timeouts.server_fin,
-    }
-    // A TCP stream is a tunnel once connected: the backend's `timeout tunnel` replaces both sides.
-    .tunnel(backend.timeouts.tunnel);
-    let out = match kill {
-        None => forward(client, server, timeouts).await,
-        Some(mut kill) => {
-            tokio::select! {
-                out = forward(client, server, timeouts) => out,
-                _ = kill.changed() => {
-                    facts.termination = Termination::new(kill.borrow().1, StreamState::Data);
-                    facts.bytes_in = pending.len() as u64 + early.len() as u64;
-                    facts.timers.tt = Some(start.elapsed());
-                    return facts;
-                }
+    let connecting = Box::pin(async move {
+        let mut facts = StreamFacts {
+            backend: Some(backend_idx),
+            ..StreamFacts::default()
+        };
+        // What the client sends while its stream waits for a server is kept and sent first.
+        let mut early = Vec::new();
+        let (result, queued) = {
+            let gone = std::pin::pin!(watch_client(&mut client, &mut early, QUEUED_CLIENT_BYTES));
+            let mut watch = ClientWatch::new(None, gone).with_live_addresses(live);
+            let r = connect_server_watched(backend, backend_idx, picker, &view, &mut watch).await;
+            (r, watch.queued())
+        };
+        facts.timers.tw = Some(queued);
+        let mut connected = match result {
+            Ok(c) => c,
+            Err(failed) => {
+                facts.termination = failed.termination;
+                facts.server = failed.server;
+                facts.retries = failed.retries;
+                facts.redispatched_from = failed.redispatched_from;
+                facts.timers.tt = Some(start.elapsed());
+                let _ = client.shutdown().await;
+                return Err(facts);
+            }
+        };
+        let kill = shutdown(connected.server);
+        for bytes in [pending.as_slice(), early.as_slice()] {
+            if !bytes.is_empty() && connected.stream.write_all(bytes).await.is_err() {
+                facts.server = Some(connected.server);
+                facts.retries = connected.retries;
+                facts.redispatched = connected.redispatched;
+                facts.redispatched_from = connected.redispatched_from;
+                facts.timers.tc = Some(connected.tc);
+                facts.termination = Termination::new(Side::Server, StreamState::Data);
+                facts.timers.tt = Some(start.elapsed());
+                return Err(facts);
             }
         }
-    };
-    facts.bytes_in = out.client_to_server + pending.len() as u64 + early.len() as u64;
-    facts.bytes_out = out.server_to_client;
-    facts.termination = out.termination;
-    facts.timers.tt = Some(start.elapsed());
-    facts
+        let timeouts = ForwardTimeouts {
+            client: frontend.client,
+            server: backend.timeouts.server,
+            client_fin: frontend.client_fin,
+            server_fin: backend.timeouts.server_fin,
+        }
+        // A TCP stream is a tunnel once connected: the backend's `timeout tunnel` replaces both sides.
+        .tunnel(backend.timeouts.tunnel);
+        let linked = Linked {
+            start,
+            backend: backend_idx,
+            server: connected.server,
+            retries: connected.retries,
+            redispatched: connected.redispatched,
+            redispatched_from: connected.redispatched_from,
+            tc: connected.tc,
+            queued,
+            sent_first: pending.len() as u64 + early.len() as u64,
+            _slot: connected.slot,
+            kill,
+        };
+        Ok((forward(client, connected.stream, timeouts), linked))
+    });
+    async move {
+        let (mut forwarding, mut linked) = match connecting.await {
+            Ok(c) => c,
+            Err(facts) => return facts,
+        };
+        let out = match linked.kill.take() {
+            None => Ok((&mut forwarding).await),
+            // Boxed: the kill receiver's wait is only carried by streams that have one.
+            Some(mut kill) => {
+                Box::pin(async move {
+                    tokio::select! {
+                        out = forwarding => Ok(out),
+                        _ = kill.changed() => Err(kill.borrow().1),
+                    }
+                })
+                .await
+            }
+        };
+        linked.facts(out)
+    }
 }
