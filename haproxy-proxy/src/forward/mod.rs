@@ -99,9 +99,10 @@ fn blame(end: End, timeout: bool) -> Termination {
 #[derive(Debug, Default)]
 struct Dir {
     /// Bytes read but not yet taken by the receiver; empty (no allocation) most of the time.
-    pending: Vec<u8>,
+    /// Never more than one read ([`READ_CHUNK`]), so `pos` fits in 32 bits.
+    pending: Box<[u8]>,
     /// How much of `pending` was written.
-    pos: usize,
+    pos: u32,
     /// The reading side sent its FIN.
     eof: bool,
     /// The FIN was passed on (the direction is finished).
@@ -151,15 +152,17 @@ impl Dir {
     {
         for _ in 0..MAX_READS_PER_POLL {
             if !self.pending.is_empty() {
-                let rest = self.pending.get(self.pos..).unwrap_or_default();
+                let rest = self.pending.get(self.pos as usize..).unwrap_or_default();
                 let n = write_some(cx, w, rest, to, active)?;
-                self.pos += n;
-                self.bytes += n as u64;
-                if self.pos < self.pending.len() {
+                if n < rest.len() {
+                    // `n` is below the one read `pending` holds.
+                    self.pos += n as u32;
+                    self.bytes += n as u64;
                     return Poll::Pending;
                 }
+                self.bytes += n as u64;
                 // Drained: an idle direction holds no buffer.
-                self.pending = Vec::new();
+                self.pending = Box::default();
                 self.pos = 0;
             }
             if self.eof {
@@ -214,7 +217,7 @@ impl Dir {
                 let n = write_some(cx, w, data, to, active)?;
                 self.bytes += n as u64;
                 if let Some(rest) = data.get(n..).filter(|r| !r.is_empty()) {
-                    self.pending = rest.to_vec();
+                    self.pending = rest.into();
                     self.pos = 0;
                 }
                 Poll::Ready(Ok(()))
@@ -223,22 +226,48 @@ impl Dir {
     }
 }
 
+/// A timeout kept in nanoseconds, [`NO_TIMEOUT`] when unset: half the size of an
+/// `Option<Duration>`, and every forwarded stream keeps four of them.
+type Nanos = u64;
+
+/// The [`Nanos`] of an unset timeout (a timeout this long, 584 years, never strikes either).
+const NO_TIMEOUT: Nanos = Nanos::MAX;
+
+fn to_nanos(t: Option<Duration>) -> Nanos {
+    t.map_or(NO_TIMEOUT, |d| {
+        Nanos::try_from(d.as_nanos()).unwrap_or(NO_TIMEOUT)
+    })
+}
+
+fn from_nanos(n: Nanos) -> Option<Duration> {
+    (n != NO_TIMEOUT).then(|| Duration::from_nanos(n))
+}
+
 /// The inactivity deadlines of both sides.
 #[derive(Debug)]
 struct Clock {
-    timeouts: ForwardTimeouts,
+    /// `timeout client`, `server`, `client-fin`, `server-fin`.
+    timeouts: [Nanos; 4],
     last: [Instant; 2],
     half_closed: bool,
 }
 
 impl Clock {
+    fn new(t: ForwardTimeouts, start: Instant) -> Self {
+        Clock {
+            timeouts: [t.client, t.server, t.client_fin, t.server_fin].map(to_nanos),
+            last: [start, start],
+            half_closed: false,
+        }
+    }
+
     fn timeout(&self, end: End) -> Option<Duration> {
-        let t = &self.timeouts;
+        let [client, server, client_fin, server_fin] = self.timeouts.map(from_nanos);
         match end {
-            End::Client if self.half_closed => t.client_fin.or(t.client),
-            End::Client => t.client,
-            End::Server if self.half_closed => t.server_fin.or(t.server),
-            End::Server => t.server,
+            End::Client if self.half_closed => client_fin.or(client),
+            End::Client => client,
+            End::Server if self.half_closed => server_fin.or(server),
+            End::Server => server,
         }
     }
 
@@ -279,11 +308,7 @@ where
     Forward {
         client,
         server,
-        clock: Clock {
-            timeouts,
-            last: [start, start],
-            half_closed: false,
-        },
+        clock: Clock::new(timeouts, start),
         up: Dir::default(),
         down: Dir::default(),
         timer: None,

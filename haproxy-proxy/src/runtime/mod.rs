@@ -440,7 +440,7 @@ fn serve_accepted(
                 .await;
             }
             Mode::Tcp => {
-                Box::pin(serve_tcp_mode(&svc, &parts, &mut stream, src, dst, pending)).await;
+                Box::pin(serve_tcp_mode(&svc, &parts, &mut stream, &addrs, pending)).await;
             }
         }
     }
@@ -460,87 +460,90 @@ fn serve_tcp_mode<'a, C>(
     svc: &'a Service,
     parts: &'a Parts,
     stream: &'a mut C,
-    src: SocketAddr,
-    dst: SocketAddr,
+    addrs: &'a (SocketAddr, SocketAddr),
     mut pending: Vec<u8>,
 ) -> impl std::future::Future<Output = ()> + 'a
 where
     C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     async move {
-        let limits = &svc.frontend.limits;
-        let tcp = &parts.tcp;
-        let mut switch_http = false;
-        if !tcp.content.is_empty() {
-            let decided = Box::pin(inspect(
-                &mut *stream,
-                &mut pending,
-                tcp.inspect_delay,
-                svc.frontend.timeouts.client,
-                inspect_capacity(limits),
-                |data, last| {
-                    let action =
-                        with_content(src, dst, data, limits, |s| tcp.decide_content(s, last))?;
-                    switch_http = action == TcpAction::SwitchHttp;
-                    Some(action != TcpAction::Reject)
-                },
-            ))
-            .await;
-            match decided {
-                Inspected::Accept => {}
-                Inspected::Reject => {
-                    svc.counters
-                        .denied_req
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    return;
+        // The stages before forwarding, in a block: what they use is not kept by an idle stream.
+        let idx = {
+            let (src, dst) = *addrs;
+            let limits = &svc.frontend.limits;
+            let tcp = &parts.tcp;
+            let mut switch_http = false;
+            if !tcp.content.is_empty() {
+                let decided = Box::pin(inspect(
+                    &mut *stream,
+                    &mut pending,
+                    tcp.inspect_delay,
+                    svc.frontend.timeouts.client,
+                    inspect_capacity(limits),
+                    |data, last| {
+                        let action =
+                            with_content(src, dst, data, limits, |s| tcp.decide_content(s, last))?;
+                        switch_http = action == TcpAction::SwitchHttp;
+                        Some(action != TcpAction::Reject)
+                    },
+                ))
+                .await;
+                match decided {
+                    Inspected::Accept => {}
+                    Inspected::Reject => {
+                        svc.counters
+                            .denied_req
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        return;
+                    }
+                    Inspected::ClientError | Inspected::ClientTimeout => return,
                 }
-                Inspected::ClientError | Inspected::ClientTimeout => return,
             }
-        }
-        if let Some(http) = parts.upgrades.switched().filter(|_| switch_http) {
-            let client = Prefixed::new(pending, stream);
-            Box::pin(crate::http::serve_http(http, client, src, dst, |_| {})).await;
-            return;
-        }
-        let chosen = with_content(src, dst, &pending, limits, |s| svc.chooser.choose_sample(s));
-        let Some(idx) = chosen else {
-            return;
+            if let Some(http) = parts.upgrades.switched().filter(|_| switch_http) {
+                let client = Prefixed::new(pending, stream);
+                Box::pin(crate::http::serve_http(http, client, src, dst, |_| {})).await;
+                return;
+            }
+            let chosen = with_content(src, dst, &pending, limits, |s| svc.chooser.choose_sample(s));
+            let Some(idx) = chosen else {
+                return;
+            };
+            if let Some(http) = parts.upgrades.get(idx) {
+                let client = Prefixed::new(pending, stream);
+                Box::pin(crate::http::serve_http(http, client, src, dst, |_| {})).await;
+                return;
+            }
+            idx
         };
-        if let Some(http) = parts.upgrades.get(idx) {
-            let client = Prefixed::new(pending, stream);
-            Box::pin(crate::http::serve_http(http, client, src, dst, |_| {})).await;
-            return;
-        }
         let Some(be) = svc.backends.get(idx) else {
             return;
-        };
-        let view = StreamView {
-            src,
-            dst,
-            request: None,
         };
         // TCP streams count on their backend while they last (the server is chosen inside).
         let _busy = svc.registry.hold(idx, None);
         // Listed by `show sess` while it lasts; `shutdown session` ends it.
-        let session = svc.registry.sessions.open(svc.frontend.index, src);
+        let session = svc.registry.sessions.open(svc.frontend.index, addrs.0);
         session.live().route(idx, None);
-        let serving = serve_tcp_watched(
-            stream,
-            pending,
-            view,
-            &svc.frontend.timeouts,
-            be,
-            idx,
-            &svc.picker,
-            svc.registry.backends.get(idx),
-            |s| {
-                session.live().route(idx, Some(s));
-                let sv = svc.registry.backends.get(idx)?.servers.get(s)?;
-                sv.armed_shutdown_signal()
-            },
-        );
+        // Made in the call: a `StreamView` local would be kept for the stream's whole life.
         let facts = tokio::select! {
-            facts = serving => facts,
+            facts = serve_tcp_watched(
+                stream,
+                pending,
+                StreamView {
+                    src: addrs.0,
+                    dst: addrs.1,
+                    request: None,
+                },
+                &svc.frontend.timeouts,
+                be,
+                idx,
+                &svc.picker,
+                svc.registry.backends.get(idx),
+                |s| {
+                    session.live().route(idx, Some(s));
+                    let sv = svc.registry.backends.get(idx)?.servers.get(s)?;
+                    sv.armed_shutdown_signal()
+                },
+            ) => facts,
             () = session.live().killed() => return,
         };
         svc.counters.record(&facts);

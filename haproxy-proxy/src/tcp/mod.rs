@@ -60,13 +60,11 @@ where
     )
 }
 
-/// What a connected TCP stream keeps besides its forwarding state: the server slot, how the
-/// server was reached, and what ends the stream (`shutdown-sessions`); turned into the stream's
-/// facts at the end.
+/// What a connected TCP stream keeps besides its forwarding state: the server slot and how the
+/// server was reached; turned into the stream's facts at the end.
 struct Linked {
     start: Instant,
     backend: usize,
-    server: usize,
     retries: u32,
     redispatched: bool,
     redispatched_from: Option<usize>,
@@ -76,9 +74,8 @@ struct Linked {
     queued: Duration,
     /// Client bytes sent before forwarding began (`pending`, then what came while queued).
     sent_first: u64,
-    /// The slot stays held for the whole TCP connection.
-    _slot: ServerSlot,
-    kill: Option<tokio::sync::watch::Receiver<(u64, Side)>>,
+    /// The server's slot, held for the whole TCP connection.
+    slot: ServerSlot,
 }
 
 impl Linked {
@@ -99,7 +96,7 @@ impl Linked {
         };
         let mut facts = StreamFacts {
             backend: Some(self.backend),
-            server: Some(self.server),
+            server: Some(self.slot.server()),
             retries: self.retries,
             redispatched: self.redispatched,
             redispatched_from: self.redispatched_from,
@@ -196,24 +193,22 @@ where
         let linked = Linked {
             start,
             backend: backend_idx,
-            server: connected.server,
             retries: connected.retries,
             redispatched: connected.redispatched,
             redispatched_from: connected.redispatched_from,
             tc: connected.tc,
             queued,
             sent_first: pending.len() as u64 + early.len() as u64,
-            _slot: connected.slot,
-            kill,
+            slot: connected.slot,
         };
-        Ok((forward(client, connected.stream, timeouts), linked))
+        Ok((forward(client, connected.stream, timeouts), linked, kill))
     });
     async move {
-        let (mut forwarding, mut linked) = match connecting.await {
+        let (mut forwarding, linked, kill) = match connecting.await {
             Ok(c) => c,
             Err(facts) => return facts,
         };
-        let out = match linked.kill.take() {
+        let out = match kill {
             None => Ok((&mut forwarding).await),
             // Boxed: the kill receiver's wait is only carried by streams that have one.
             Some(mut kill) => {
