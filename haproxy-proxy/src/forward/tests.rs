@@ -190,3 +190,28 @@ fn tunnel_timeout_replaces_both_sides() {
         (Some(Duration::from_secs(60)), Some(Duration::from_secs(60)))
     );
 }
+
+#[test]
+fn timeouts_keep_their_exact_value_and_unset_or_huge_ones_never_strike() {
+    let d = Duration::new(3, 123_456_789);
+    assert_eq!(from_nanos(to_nanos(Some(d))), Some(d));
+    assert_eq!(from_nanos(to_nanos(None)), None);
+    // Past what 64 bits of nanoseconds hold (584 years): no timeout.
+    assert_eq!(from_nanos(to_nanos(Some(Duration::MAX))), None);
+    // The longest timeout kept, at the limit.
+    let longest = Duration::from_nanos(NO_TIMEOUT - 1);
+    assert_eq!(from_nanos(to_nanos(Some(longest))), Some(longest));
+}
+
+/// The most bytes the state of a stream forwarded between two TCP sockets may take: it is what an
+/// idle TCP pair keeps (memory per idle TCP pair, issue 5).
+const FORWARD_STATE_BUDGET: usize = 256;
+
+#[tokio::test]
+async fn the_forwarding_state_of_an_idle_stream_is_small() {
+    let (_client, proxy_c) = pair().await;
+    let (proxy_s, _server) = pair().await;
+    let f = forward(proxy_c, proxy_s, ForwardTimeouts::default());
+    let size = std::mem::size_of_val(&f);
+    assert!(size <= FORWARD_STATE_BUDGET, "{size} bytes");
+}

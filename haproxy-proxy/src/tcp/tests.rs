@@ -185,3 +185,47 @@ async fn no_usable_server_is_sc_without_server() {
         ("SC".to_owned(), None)
     );
 }
+
+/// The most bytes the state of a TCP stream may take once its server is connected: the
+/// forwarding state plus the slot and the facts logged at the end, the queue and connect stage
+/// being boxed apart and freed (memory per idle TCP pair, issue 5; it was 1,432 bytes).
+const CONNECTED_STATE_BUDGET: usize = 448;
+
+#[tokio::test]
+async fn a_tcp_stream_keeps_little_state_once_connected() {
+    let be = backend(vec![server(echo_server().await)], 3, false);
+    let (mut client, accepted) = client_pair().await;
+    let rr = RoundRobin {
+        n: 1,
+        next: AtomicUsize::new(0),
+    };
+    let fe = Timeouts::default();
+    let serving = serve_tcp_watched(
+        accepted,
+        b"x".to_vec(),
+        view(),
+        &fe,
+        &be,
+        0,
+        &rr,
+        None,
+        |_| None,
+    );
+    let size = std::mem::size_of_val(&serving);
+    assert!(size <= CONNECTED_STATE_BUDGET, "{size} bytes");
+    // And it still serves: the pending byte, then the echo of what the client sends.
+    let talk = async {
+        client.write_all(b"yz").await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).await.unwrap();
+        got
+    };
+    let (facts, got) = tokio::time::timeout(Duration::from_secs(5), async {
+        tokio::join!(serving, talk)
+    })
+    .await
+    .unwrap();
+    assert_eq!(got, b"xyz");
+    assert_eq!((facts.bytes_in, facts.bytes_out), (3, 3));
+}
