@@ -262,12 +262,14 @@ impl Clock {
     }
 
     fn timeout(&self, end: End) -> Option<Duration> {
-        let [client, server, client_fin, server_fin] = self.timeouts.map(from_nanos);
-        match end {
-            End::Client if self.half_closed => client_fin.or(client),
-            End::Client => client,
-            End::Server if self.half_closed => server_fin.or(server),
-            End::Server => server,
+        let [client, server, client_fin, server_fin] = self.timeouts;
+        let (side, fin) = match end {
+            End::Client => (client, client_fin),
+            End::Server => (server, server_fin),
+        };
+        match from_nanos(fin).filter(|_| self.half_closed) {
+            Some(t) => Some(t),
+            None => from_nanos(side),
         }
     }
 
