@@ -42,4 +42,4 @@ pub use settings::{
     ServerSettings, Timeouts,
 };
 pub use side::{Side, StreamState, Termination};
-pub use slot::{QueueTicket, ServerSlot, SlotOwner};
+pub use slot::{Dequeued, QueueTicket, ServerSlot, SlotOwner};

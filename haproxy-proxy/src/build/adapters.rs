@@ -106,7 +106,10 @@ pub struct BackendBalancer {
     pub hdr_name: Option<String>,
     /// `option abortonclose`: a client that closes while queued leaves the queue.
     pub abort_on_close: bool,
-    handoffs: Handoffs,
+    /// `option redispatch` without `option persist`: a server that stops being usable sends
+    /// the streams in its own queue back to load balancing.
+    pub redistribute: bool,
+    pub(super) handoffs: Handoffs,
 }
 
 impl BackendBalancer {
@@ -116,8 +119,16 @@ impl BackendBalancer {
             balancer,
             hdr_name,
             abort_on_close,
+            redistribute: false,
             handoffs: Handoffs::default(),
         }
+    }
+
+    /// Sets [`BackendBalancer::redistribute`].
+    #[must_use]
+    pub fn with_redistribute(mut self, redistribute: bool) -> Self {
+        self.redistribute = redistribute;
+        self
     }
 }
 

@@ -129,9 +129,8 @@ pub(super) fn balancer(p: &Proxy) -> Result<Arc<BackendBalancer>, ProxyError> {
                 .map_or_else(|| e.to_string(), str::to_owned)
         ))
     })?;
-    Ok(Arc::new(BackendBalancer::new(
-        Some(balancer),
-        hdr,
-        abort_on_close,
-    )))
+    let redistribute = p.options.is_set("redispatch") && !p.options.is_set("persist");
+    Ok(Arc::new(
+        BackendBalancer::new(Some(balancer), hdr, abort_on_close).with_redistribute(redistribute),
+    ))
 }

@@ -8,6 +8,7 @@
 mod adapters;
 mod balance;
 mod dynamic;
+mod requeue;
 mod rules;
 mod sample;
 mod stats;

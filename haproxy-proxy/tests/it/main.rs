@@ -22,6 +22,7 @@ mod queue;
 mod queue_diff;
 mod queue_failover;
 mod registry;
+mod requeue_diff;
 mod routing;
 mod scenarios;
 mod slow_client;
