@@ -352,7 +352,7 @@ async fn attempt(
         return Err(Side::Server);
     };
     let attempt = async {
-        let mut s = TcpStream::connect(live.unwrap_or(server.addr)).await?;
+        let mut s = TcpStream::connect(server.target(live, view.dst)).await?;
         s.set_nodelay(true)?;
         if let Some(v) = server.send_proxy {
             let header = ProxyHeader::Tcp {
@@ -499,6 +499,7 @@ mod tests {
             weight: 1,
             backup: false,
             send_proxy: None,
+            port_offset: None,
         };
         let be = BackendSettings {
             name: "be".into(),

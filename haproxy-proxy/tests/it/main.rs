@@ -18,6 +18,7 @@ mod health_queue_lines;
 mod health_reset;
 mod listeners;
 mod origin;
+mod portless;
 mod queue;
 mod queue_diff;
 mod queue_failover;

@@ -28,10 +28,10 @@ use tokio::sync::watch;
 use crate::queue::{Origin, Reserved, get, until};
 
 /// One thread, the stats socket (HAProxy only: ours is driven in-process) and short timeouts.
-const HEAD: &str = "global\n nbthread 1\n@socket@defaults\n mode http\n timeout connect 1s\n timeout client 10s\n timeout server 10s\n timeout queue 5s\n";
+pub(crate) const HEAD: &str = "global\n nbthread 1\n@socket@defaults\n mode http\n timeout connect 1s\n timeout client 10s\n timeout server 10s\n timeout queue 5s\n";
 
 /// How the test changes a server's state: HAProxy's stats socket, or our runtime API in-process.
-enum Ctl {
+pub(crate) enum Ctl {
     Theirs(PathBuf),
     Ours(std::sync::Mutex<Admin>),
 }
@@ -59,7 +59,7 @@ impl Ctl {
     }
 }
 
-struct Haproxy(Child);
+pub(crate) struct Haproxy(pub(crate) Child);
 
 impl Drop for Haproxy {
     fn drop(&mut self) {
@@ -165,13 +165,14 @@ where
 
 const NEXT: &str = "\n<<<next>>>\n";
 
-fn recording(name: &str) -> PathBuf {
+fn recording(dir: &str, name: &str) -> PathBuf {
     let slug: String = name
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/haproxy-2.6/requeue")
+        .join("tests/data/haproxy-2.6")
+        .join(dir)
         .join(format!("{slug}.txt"))
 }
 
@@ -181,7 +182,21 @@ where
     F: Fn(SocketAddr, Vec<Arc<Origin>>, Arc<Ctl>) -> Fut,
     Fut: Future<Output = Vec<String>>,
 {
-    let path = recording(name);
+    both_in("requeue", name, text, names, steps).await;
+}
+
+/// [`both`] with the recordings in `tests/data/haproxy-2.6/<dir>`.
+pub(crate) async fn both_in<F, Fut>(
+    dir: &str,
+    name: &str,
+    text: &str,
+    names: &[&'static str],
+    steps: F,
+) where
+    F: Fn(SocketAddr, Vec<Arc<Origin>>, Arc<Ctl>) -> Fut,
+    Fut: Future<Output = Vec<String>>,
+{
+    let path = recording(dir, name);
     let recorded = std::fs::read_to_string(&path)
         .ok()
         .map(|t| t.split(NEXT).map(str::to_owned).collect::<Vec<_>>());
