@@ -8,6 +8,7 @@
 
 mod admin;
 mod backend_diff;
+mod balance_hash;
 mod build;
 mod daemon;
 mod differential;
