@@ -39,7 +39,7 @@ pub use facts::{StreamFacts, Timers, timer_ms};
 pub use route::{ChooseBackend, DefaultBackend, PickServer, RetryPolicy, StreamView, Take};
 pub use settings::{
     BackendSettings, ConnMode, DEFAULT_RETRIES, ForwardFor, FrontendSettings, Mode, SendProxy,
-    ServerSettings, Timeouts,
+    ServerSettings, Timeouts, mapped_port,
 };
 pub use side::{Side, StreamState, Termination};
-pub use slot::{QueueTicket, ServerSlot, SlotOwner};
+pub use slot::{Dequeued, QueueTicket, ServerSlot, SlotOwner};

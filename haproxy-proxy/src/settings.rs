@@ -152,6 +152,29 @@ pub struct ServerSettings {
     pub backup: bool,
     /// `send-proxy` / `send-proxy-v2`.
     pub send_proxy: Option<SendProxy>,
+    /// A server written without a port (`Some(0)`) or with `+N` / `-N`: connections go to the
+    /// port the client connected to plus this offset (HAProxy's port mapping); `addr`'s port
+    /// is then 0 and unused.
+    pub port_offset: Option<i32>,
+}
+
+impl ServerSettings {
+    /// Where a connection to this server goes for a stream that reached the proxy at `dst`:
+    /// `live` (the current address, moved by `set server addr`) or the configured one, on the
+    /// client's destination port plus the offset for a server without its own port.
+    pub fn target(&self, live: Option<SocketAddr>, dst: SocketAddr) -> SocketAddr {
+        let mut addr = live.unwrap_or(self.addr);
+        if let Some(offset) = self.port_offset {
+            addr.set_port(mapped_port(dst.port(), offset));
+        }
+        addr
+    }
+}
+
+/// The client's destination port shifted by `offset`, wrapping as HAProxy's 16-bit port does.
+pub fn mapped_port(dst_port: u16, offset: i32) -> u16 {
+    // rem_euclid(65536) is in 0..65536: the conversion cannot fail.
+    u16::try_from((i32::from(dst_port) + offset).rem_euclid(1 << 16)).unwrap_or(0)
 }
 
 /// A frontend: how clients are received.

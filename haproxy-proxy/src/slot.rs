@@ -5,6 +5,11 @@
 //! slot to the oldest waiter of the queue, as HAProxy's `process_srv_queue()` does. A
 //! [`QueueTicket`] is a place in a queue: [`QueueTicket::wait`] resolves with the slot a release
 //! handed over, and dropping the ticket (queue timeout, client gone) leaves the queue.
+//!
+//! A server that stops being usable sends its queued waiters back to load balancing
+//! ([`Handoffs::requeue`], HAProxy's `pendconn_redistribute()`), and one that becomes usable
+//! calls the oldest waiters of the backend's queue to it (`pendconn_grab_from_px()`): such a
+//! waiter wakes with [`Dequeued::Requeue`] and picks again.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -81,11 +86,30 @@ pub struct QueueTicket {
     owner: Arc<dyn SlotOwner>,
 }
 
+/// How a queued stream leaves its queue.
+#[derive(Debug)]
+pub enum Dequeued {
+    /// A release handed it a slot on this server.
+    Slot(ServerSlot),
+    /// A server changed state and took the stream out of its queue: pick a server again
+    /// (HAProxy's `pendconn_redistribute()` and `pendconn_grab_from_px()`).
+    Requeue,
+    /// The queue went away without handing anything over.
+    Gone,
+}
+
+/// What a queue hands a waiter.
+#[derive(Debug)]
+enum Handed {
+    Slot(ServerSlot),
+    Requeue,
+}
+
 enum TicketState {
     /// A release handed the slot over before the ticket was created.
     Granted(ServerSlot),
     /// Waiting for the release.
-    Waiting(oneshot::Receiver<ServerSlot>),
+    Waiting(oneshot::Receiver<Handed>),
     /// The slot was taken by [`QueueTicket::wait`], or the queue is gone.
     Done,
 }
@@ -110,14 +134,28 @@ impl QueueTicket {
     ///
     /// Cancel-safe: dropping the future keeps the ticket in the queue.
     pub async fn wait(&mut self) -> Option<ServerSlot> {
+        match self.dequeued().await {
+            Dequeued::Slot(slot) => Some(slot),
+            Dequeued::Requeue | Dequeued::Gone => None,
+        }
+    }
+
+    /// Waits until the stream leaves the queue: with a slot, or sent back to load balancing
+    /// by a server's state change.
+    ///
+    /// Cancel-safe: dropping the future keeps the ticket in the queue.
+    pub async fn dequeued(&mut self) -> Dequeued {
         let got = match &mut self.state {
             TicketState::Granted(_) => None,
             TicketState::Waiting(rx) => Some(rx.await.ok()),
-            TicketState::Done => return None,
+            TicketState::Done => return Dequeued::Gone,
         };
-        match std::mem::replace(&mut self.state, TicketState::Done) {
-            TicketState::Granted(slot) => Some(slot),
-            _ => got.flatten(),
+        match (std::mem::replace(&mut self.state, TicketState::Done), got) {
+            (TicketState::Granted(slot), _) | (_, Some(Some(Handed::Slot(slot)))) => {
+                Dequeued::Slot(slot)
+            }
+            (_, Some(Some(Handed::Requeue))) => Dequeued::Requeue,
+            _ => Dequeued::Gone,
         }
     }
 }
@@ -144,8 +182,8 @@ impl fmt::Debug for QueueTicket {
 /// A waiter known to [`Handoffs`].
 #[derive(Debug)]
 enum Waiter {
-    /// The ticket waits on this channel.
-    Waiting(oneshot::Sender<ServerSlot>),
+    /// The ticket waits on this channel, in the queue of this server (`None`: the backend's).
+    Waiting(oneshot::Sender<Handed>, Option<usize>),
     /// A release handed a slot to a ticket not registered yet.
     Granted(ServerSlot),
 }
@@ -176,9 +214,9 @@ impl Handoffs {
         let state = match map.remove(&ticket) {
             Some(Waiter::Granted(slot)) => TicketState::Granted(slot),
             // Tickets are unique: a second registration replaces the first.
-            Some(Waiter::Waiting(_)) | None => {
+            Some(Waiter::Waiting(..)) | None => {
                 let (tx, rx) = oneshot::channel();
-                map.insert(ticket, Waiter::Waiting(tx));
+                map.insert(ticket, Waiter::Waiting(tx, server));
                 TicketState::Waiting(rx)
             }
         };
@@ -197,9 +235,13 @@ impl Handoffs {
     pub(crate) fn deliver(&self, ticket: u64, slot: ServerSlot) -> Option<ServerSlot> {
         let mut map = self.lock();
         match map.remove(&ticket) {
-            Some(Waiter::Waiting(tx)) => {
+            Some(Waiter::Waiting(tx, _)) => {
                 drop(map);
-                tx.send(slot).err()
+                match tx.send(Handed::Slot(slot)) {
+                    Ok(()) => None,
+                    Err(Handed::Slot(back)) => Some(back),
+                    Err(Handed::Requeue) => None,
+                }
             }
             Some(Waiter::Granted(old)) => {
                 map.insert(ticket, Waiter::Granted(slot));
@@ -224,7 +266,7 @@ impl Handoffs {
         }
         match map.remove(&ticket) {
             Some(Waiter::Granted(slot)) => Some(slot),
-            Some(waiting @ Waiter::Waiting(_)) => {
+            Some(waiting @ Waiter::Waiting(..)) => {
                 // Its receiver drops with the ticket, so the coming delivery fails and the
                 // releaser passes the slot on.
                 map.insert(ticket, waiting);
@@ -232,6 +274,46 @@ impl Handoffs {
             }
             None => None,
         }
+    }
+
+    /// Sends waiters of `queue` (a server's, or the backend's for `None`) back to load
+    /// balancing, oldest first, at most `max` of them; `cancel` takes a ticket out of the
+    /// balancer's queue and says whether it was still there (a ticket a release is handing a
+    /// slot to stays). Returns how many were sent back.
+    ///
+    /// A ticket queued by a pick but not registered yet is not seen.
+    pub(crate) fn requeue(
+        &self,
+        queue: Option<usize>,
+        max: usize,
+        cancel: impl Fn(u64) -> bool,
+    ) -> u32 {
+        let mut tickets: Vec<u64> = self
+            .lock()
+            .iter()
+            .filter(|(_, w)| matches!(w, Waiter::Waiting(_, q) if *q == queue))
+            .map(|(t, _)| *t)
+            .collect();
+        // Tickets grow with each enqueue: the smallest waited longest.
+        tickets.sort_unstable();
+        let mut moved = 0u32;
+        for t in tickets {
+            if moved as usize >= max {
+                break;
+            }
+            // The balancer's lock is never taken under ours.
+            if !cancel(t) {
+                continue;
+            }
+            moved += 1;
+            let mut map = self.lock();
+            if let Some(Waiter::Waiting(tx, _)) = map.remove(&t) {
+                drop(map);
+                // A waiter gone meanwhile had nothing to give back.
+                drop(tx.send(Handed::Requeue));
+            }
+        }
+        moved
     }
 
     /// How many tickets are registered (waiting or granted but not yet collected).

@@ -104,9 +104,15 @@ pub struct BackendBalancer {
     pub balancer: Option<Balancer>,
     /// The header name for `balance hdr(<name>)`.
     pub hdr_name: Option<String>,
+    /// `balance hash <expr>`: the sample whose bytes are hashed; the balancer runs them through
+    /// its whole-URI hash, which is the same `gen_hash()` (and avalanche) HAProxy applies.
+    pub hash_expr: Option<haproxy_acl::SampleExpr>,
     /// `option abortonclose`: a client that closes while queued leaves the queue.
     pub abort_on_close: bool,
-    handoffs: Handoffs,
+    /// `option redispatch` without `option persist`: a server that stops being usable sends
+    /// the streams in its own queue back to load balancing.
+    pub redistribute: bool,
+    pub(super) handoffs: Handoffs,
 }
 
 impl BackendBalancer {
@@ -115,9 +121,25 @@ impl BackendBalancer {
         BackendBalancer {
             balancer,
             hdr_name,
+            hash_expr: None,
             abort_on_close,
+            redistribute: false,
             handoffs: Handoffs::default(),
         }
+    }
+
+    /// Sets [`BackendBalancer::hash_expr`].
+    #[must_use]
+    pub fn with_hash_expr(mut self, expr: Option<haproxy_acl::SampleExpr>) -> Self {
+        self.hash_expr = expr;
+        self
+    }
+
+    /// Sets [`BackendBalancer::redistribute`].
+    #[must_use]
+    pub fn with_redistribute(mut self, redistribute: bool) -> Self {
+        self.redistribute = redistribute;
+        self
     }
 }
 
@@ -166,6 +188,11 @@ impl LbPicker {
             (Some(name), Some(req)) => req.headers.get(name),
             _ => None,
         };
+        // `balance hash <expr>`: the sample's bytes go where the balancer hashes a whole URI.
+        let sampled = bal
+            .hash_expr
+            .as_ref()
+            .map(|e| e.eval(&StreamSample(stream)).map(|s| sample_bin(&s)));
         // Only `balance random` draws; the others skip the cost of a draw.
         let random = match lb.config().algorithm {
             Algorithm::Random { .. } => [random_u32()],
@@ -173,7 +200,10 @@ impl LbPicker {
         };
         let key = RequestKey {
             source: Some(source),
-            uri: stream.request.map(|r| r.uri.as_bytes()),
+            uri: match &sampled {
+                Some(s) => s.as_deref(),
+                None => stream.request.map(|r| r.uri.as_bytes()),
+            },
             header,
             rdp_cookie: None,
             random: &random,
@@ -243,6 +273,19 @@ impl PickServer for LbPicker {
             several_active: active > 1,
             hashing: lb.config().algorithm.is_hash(),
         }
+    }
+}
+
+/// A sample as HAProxy casts it to binary for `balance hash`: strings as they are, integers
+/// and booleans as 8 big-endian bytes, addresses as their 4 or 16 bytes.
+fn sample_bin(s: &haproxy_acl::Sample<'_>) -> Vec<u8> {
+    use haproxy_acl::Sample;
+    match s {
+        Sample::Str(b) | Sample::Bin(b) => b.to_vec(),
+        Sample::Int(i) => i.to_be_bytes().to_vec(),
+        Sample::Bool(b) => i64::from(*b).to_be_bytes().to_vec(),
+        Sample::Ip(std::net::IpAddr::V4(a)) => a.octets().to_vec(),
+        Sample::Ip(std::net::IpAddr::V6(a)) => a.octets().to_vec(),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use haproxy_acl::AclSet;
 use haproxy_cfg::model::{self, Balance, Proxy};
 use haproxy_lb::{
     Algorithm, BalanceConfig, Balancer, HashFunction, HashType, Hasher, ServerSpec, ServerState,
@@ -41,12 +42,15 @@ fn algorithm(p: &Proxy) -> Result<Algorithm, ProxyError> {
         },
         Balance::RdpCookie(name) => Algorithm::RdpCookie(name.clone()),
         Balance::Random(draws) => Algorithm::Random { draws: *draws },
-        Balance::Hash(_) => {
-            return Err(cfg_err(format!(
-                "backend '{}': 'balance hash <expr>' is not supported yet",
-                p.name
-            )));
-        }
+        // The expression's bytes are hashed as a header value would be (see `hash_expr`).
+        // The expression's bytes are hashed as a whole URI would be (see `hash_expr`): all of
+        // them, an empty sample included; a missing one falls back to round robin.
+        Balance::Hash(_) => Algorithm::Uri(UriOptions {
+            len: 0,
+            depth: None,
+            whole: true,
+            path_only: false,
+        }),
     })
 }
 
@@ -88,6 +92,15 @@ fn spec(p: &Proxy, i: usize, s: &model::Server) -> Result<ServerSpec, ProxyError
 /// The balancer of a backend (or listen) section; `None` inside when it has no server.
 pub(super) fn balancer(p: &Proxy) -> Result<Arc<BackendBalancer>, ProxyError> {
     let algo = algorithm(p)?;
+    let hash_expr = match &p.balance {
+        Some(Balance::Hash(expr)) => Some(AclSet::new().parse_sample(expr).map_err(|e| {
+            cfg_err(format!(
+                "backend '{}': failed to parse 'balance hash' sample expression <{expr}> : {e}",
+                p.name
+            ))
+        })?),
+        _ => None,
+    };
     let hdr = hdr_name(&algo);
     let mut config = BalanceConfig::new(algo);
     if let Some(ht) = p.hash_type {
@@ -129,9 +142,10 @@ pub(super) fn balancer(p: &Proxy) -> Result<Arc<BackendBalancer>, ProxyError> {
                 .map_or_else(|| e.to_string(), str::to_owned)
         ))
     })?;
-    Ok(Arc::new(BackendBalancer::new(
-        Some(balancer),
-        hdr,
-        abort_on_close,
-    )))
+    let redistribute = p.options.is_set("redispatch") && !p.options.is_set("persist");
+    Ok(Arc::new(
+        BackendBalancer::new(Some(balancer), hdr, abort_on_close)
+            .with_redistribute(redistribute)
+            .with_hash_expr(hash_expr),
+    ))
 }

@@ -8,6 +8,7 @@
 mod adapters;
 mod balance;
 mod dynamic;
+mod requeue;
 mod rules;
 mod sample;
 mod stats;
@@ -182,7 +183,9 @@ fn originalto(p: &Proxy) -> Option<String> {
     })
 }
 
-fn server_addr(backend: &str, s: &model::Server) -> Result<SocketAddr, ProxyError> {
+/// A server's address, and the offset to the client's destination port for a server written
+/// without a port (`Some(0)`) or with `+N` / `-N`.
+fn server_addr(backend: &str, s: &model::Server) -> Result<(SocketAddr, Option<i32>), ProxyError> {
     let unresolved = || {
         cfg_err(format!(
             "[{}:{}] : 'server {backend}/{}' : could not resolve address '{}'.",
@@ -195,20 +198,20 @@ fn server_addr(backend: &str, s: &model::Server) -> Result<SocketAddr, ProxyErro
             s.name
         )));
     };
-    let Port::Range(port, _) = port else {
-        return Err(cfg_err(format!(
-            "'server {backend}/{}': a server without an explicit port is not supported yet",
-            s.name
-        )));
+    let (port, offset) = match port {
+        Port::Range(port, _) => (*port, None),
+        Port::None => (0, Some(0)),
+        Port::Offset(n) => (0, Some(*n)),
     };
-    match host {
-        Host::Ip(ip) => Ok(SocketAddr::new(*ip, *port)),
-        Host::Name(name) => (name.as_str(), *port)
+    let addr = match host {
+        Host::Ip(ip) => SocketAddr::new(*ip, port),
+        Host::Name(name) => (name.as_str(), port)
             .to_socket_addrs()
             .map_err(|_| unresolved())?
             .next()
-            .ok_or_else(unresolved),
-    }
+            .ok_or_else(unresolved)?,
+    };
+    Ok((addr, offset))
 }
 
 fn servers(p: &Proxy) -> Result<Vec<ServerSettings>, ProxyError> {
@@ -223,9 +226,11 @@ fn servers(p: &Proxy) -> Result<Vec<ServerSettings>, ProxyError> {
             } else {
                 None
             };
+            let (addr, port_offset) = server_addr(&p.name, s)?;
             Ok(ServerSettings {
                 name: s.name.clone(),
-                addr: server_addr(&p.name, s)?,
+                addr,
+                port_offset,
                 maxconn: count(params.maxconn),
                 maxqueue: count(params.maxqueue),
                 weight: params.weight.unwrap_or(1),

@@ -38,8 +38,9 @@ impl Ctx {
             _ => registry::Health::Up,
         });
         let was_usable = self.counts(b, s);
-        self.registry.apply_server_state(b, s);
-        let n = self.counts(b, s);
+        let (_, requeued) = self.registry.apply_server_state_requeued(b, s);
+        let mut n = self.counts(b, s);
+        n.requeued = requeued;
         let (name, server, backup) = (be.name.as_str(), sv.name.as_str(), sv.backup);
         let prefix = if backup { "Backup " } else { "" };
         let lines = match (was, admin) {
@@ -136,8 +137,11 @@ impl Ctx {
             }
             sv.set_admin(admin);
             let before = self.counts(tr.backend, tr.server);
-            self.registry.apply_server_state(tr.backend, tr.server);
-            let n = self.counts(tr.backend, tr.server);
+            let (_, requeued) = self
+                .registry
+                .apply_server_state_requeued(tr.backend, tr.server);
+            let mut n = self.counts(tr.backend, tr.server);
+            n.requeued = requeued;
             let (name, server, backup) = (be.name.as_str(), sv.name.as_str(), sv.backup);
             let prefix = if backup { "Backup " } else { "" };
             let head = format!("{prefix}Server {name}/{server}");

@@ -235,6 +235,18 @@ fn spec(
         ),
         None => None,
     };
+    if addr.port() == 0 && sp.port.is_none() {
+        // HAProxy 2.6.12: `config: proxy 'l': server 's1' has neither service port nor check
+        // port.` (observed).
+        return Err(ProxyError::Config {
+            message: format!(
+                "config: {} '{}': server '{}' has neither service port nor check port.",
+                p.kind.type_str(),
+                p.name,
+                s.name
+            ),
+        });
+    }
     let redirected = check_ip.is_some() || sp.port.is_some();
     let target = SocketAddr::new(
         check_ip.unwrap_or(addr.ip()),

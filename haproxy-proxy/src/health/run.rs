@@ -397,9 +397,8 @@ impl Ctx {
     /// backup servers of the backend, the server's current sessions (`cur_sess`) and the
     /// requests left in its own queue (`queue.length`).
     ///
-    /// `requeued` stays 0: HAProxy's `pendconn_redistribute()` (DOWN with `option redispatch`)
-    /// and `pendconn_grab_from_px()` (UP) move queued requests between the server's and the
-    /// backend's queues, which the balancer does not do (docs/compat.md).
+    /// `requeued` is 0 here: the caller sets it from
+    /// [`crate::registry::Registry::apply_server_state_requeued`].
     pub(super) fn counts(&self, b: usize, s: usize) -> BackendCounts {
         let mut n = BackendCounts::default();
         let Some(be) = self.registry.backends.get(b) else {
@@ -462,8 +461,9 @@ impl Ctx {
             _ => {}
         }
         let was_usable = self.counts(b, s);
-        self.registry.apply_server_state(b, s);
-        let n = self.counts(b, s);
+        let (_, requeued) = self.registry.apply_server_state_requeued(b, s);
+        let mut n = self.counts(b, s);
+        n.requeued = requeued;
         let (name, server, backup) = (be.name.as_str(), sv.name.as_str(), sv.backup);
         let line = match (t, check, via) {
             (Transition::Down, _, Some(v)) => {

@@ -56,3 +56,25 @@ impl ServerPool {
             .map_or(0, |idle| idle.get(&(backend, server)).map_or(0, Vec::len))
     }
 }
+
+/// Whether an idle connection leads where a new one to server `(backend, server)` would go: for
+/// a server without its own port (HAProxy's port mapping) the target depends on the port the
+/// client connected to, and HAProxy reuses only a connection to the same address.
+pub(crate) fn goes_to(
+    conn: &TcpStream,
+    settings: Option<&crate::settings::ServerSettings>,
+    registry: &crate::registry::Registry,
+    backend: usize,
+    server: usize,
+    dst: std::net::SocketAddr,
+) -> bool {
+    let Some(settings) = settings.filter(|s| s.port_offset.is_some()) else {
+        return true;
+    };
+    let live = registry
+        .backends
+        .get(backend)
+        .and_then(|b| b.servers.get(server))
+        .map(crate::registry::ServerEntry::current_addr);
+    conn.peer_addr().ok() == Some(settings.target(live, dst))
+}

@@ -389,6 +389,14 @@ where
     if conn.is_none()
         && reuse_idle
         && let Some(stream) = svc.pool.take(be_idx, idx)
+        && super::pool::goes_to(
+            &stream,
+            be.servers.get(idx),
+            &svc.registry,
+            be_idx,
+            idx,
+            view.dst,
+        )
     {
         conn = Some(ServerConn {
             backend: be_idx,

@@ -162,6 +162,7 @@ fn backend(addr: SocketAddr) -> BackendSettings {
             weight: 1,
             backup: false,
             send_proxy: None,
+            port_offset: None,
         }],
     }
 }

@@ -261,17 +261,29 @@ impl Registry {
     /// changing [`ServerEntry::set_admin`] or [`ServerEntry::set_health`]. Returns whether the
     /// state the balancer sees changed.
     pub fn apply_server_state(&self, b: usize, s: usize) -> bool {
-        let (Some(sv), Some(lb)) = (
+        self.apply_server_state_requeued(b, s).0
+    }
+
+    /// [`Registry::apply_server_state`], also moving the queued streams the change concerns
+    /// (HAProxy's `pendconn_redistribute()` and `pendconn_grab_from_px()`); returns whether the
+    /// state changed and how many queued streams went back to load balancing.
+    pub fn apply_server_state_requeued(&self, b: usize, s: usize) -> (bool, u32) {
+        let (Some(sv), Some(bal)) = (
             self.backends.get(b).and_then(|be| be.servers.get(s)),
-            self.balancer(b),
+            self.picker.0.get(b),
         ) else {
-            return false;
+            return (false, 0);
+        };
+        let Some(lb) = bal.balancer.as_ref() else {
+            return (false, 0);
         };
         let state = sv.lb_state();
         let now = self.now_secs();
+        let was_usable = lb.is_usable(s);
         let changed = lb.set_state(s, state, now).is_ok() && sv.applied(state, now);
+        let requeued = bal.server_changed(s, was_usable);
         self.note_backend(b);
-        changed
+        (changed, requeued)
     }
 
     /// Records whether backend `b` can still take traffic after a server change (a backend is

@@ -16,7 +16,7 @@ use crate::registry::BackendEntry;
 use crate::route::{PickServer, StreamView, Take};
 use crate::settings::{BackendSettings, SendProxy};
 use crate::side::{Side, StreamState, Termination};
-use crate::slot::ServerSlot;
+use crate::slot::{Dequeued, QueueTicket, ServerSlot};
 
 /// The pause before retrying the same server (HAProxy waits `min(timeout connect, 1s)`).
 pub const TURN_AROUND: Duration = Duration::from_secs(1);
@@ -206,6 +206,10 @@ impl Drop for InQueue<'_> {
 /// Takes a connection slot on a server of `backend`: at once, or after waiting in the queue up
 /// to `timeout queue` (which falls back to `timeout connect`, as in HAProxy).
 ///
+/// A server state change may send the stream back to load balancing while it waits
+/// (`pendconn_redistribute()`, `pendconn_grab_from_px()`): it picks again, and a new wait in a
+/// queue starts a new `timeout queue`, as HAProxy's does.
+///
 /// # Errors
 /// [`ConnectFailed`] with `SC` when no server is usable, `SQ` when the server's queue is at its
 /// `maxqueue`, `sQ` when the queue timeout struck, `CQ` when the client left while queued.
@@ -221,15 +225,42 @@ where
     P: PickServer + ?Sized,
     G: Future<Output = ClientEvent>,
 {
-    let mut ticket = match picker.take(backend_idx, view, avoid) {
-        Take::Ready(slot) => return Ok(slot),
-        Take::NoServer => return Err(ConnectFailed::new(Side::Server, StreamState::Connect, None)),
-        Take::QueueFull { server } => {
-            return Err(ConnectFailed::new(Side::Server, StreamState::Queue, server));
+    let mut started = None;
+    let result = loop {
+        let ticket = match picker.take(backend_idx, view, avoid) {
+            Take::Ready(slot) => break Ok(slot),
+            Take::NoServer => {
+                break Err(ConnectFailed::new(Side::Server, StreamState::Connect, None));
+            }
+            Take::QueueFull { server } => {
+                break Err(ConnectFailed::new(Side::Server, StreamState::Queue, server));
+            }
+            Take::Queued(ticket) => ticket,
+        };
+        started.get_or_insert_with(Instant::now);
+        match wait_in_queue(backend, ticket, watch).await {
+            Ok(Some(slot)) => break Ok(slot),
+            // Sent back to load balancing: pick again.
+            Ok(None) => {}
+            Err(e) => break Err(e),
         }
-        Take::Queued(ticket) => ticket,
     };
-    let started = Instant::now();
+    if let Some(t) = started {
+        watch.queued += t.elapsed();
+    }
+    result
+}
+
+/// Waits in a queue with `ticket`: `Ok(Some(slot))` when a release hands a slot over,
+/// `Ok(None)` when a server state change sends the stream back to load balancing.
+async fn wait_in_queue<G>(
+    backend: &BackendSettings,
+    mut ticket: QueueTicket,
+    watch: &mut ClientWatch<'_, G>,
+) -> Result<Option<ServerSlot>, ConnectFailed>
+where
+    G: Future<Output = ClientEvent>,
+{
     let queue = match ticket.server() {
         Some(s) => watch
             .backend
@@ -249,8 +280,14 @@ where
     let server = ticket.server();
     let result = loop {
         tokio::select! {
-            got = ticket.wait() => {
-                break got.ok_or_else(|| ConnectFailed::new(Side::Server, StreamState::Queue, server));
+            got = ticket.dequeued() => {
+                break match got {
+                    Dequeued::Slot(slot) => Ok(Some(slot)),
+                    Dequeued::Requeue => Ok(None),
+                    Dequeued::Gone => {
+                        Err(ConnectFailed::new(Side::Server, StreamState::Queue, server))
+                    }
+                };
             }
             () = &mut expiry => {
                 break Err(ConnectFailed::new(Side::ServerTimeout, StreamState::Queue, server));
@@ -265,7 +302,6 @@ where
     };
     // Leaving the queue without a slot: dropping the ticket takes it out.
     drop(ticket);
-    watch.queued += started.elapsed();
     result
 }
 
@@ -316,7 +352,7 @@ async fn attempt(
         return Err(Side::Server);
     };
     let attempt = async {
-        let mut s = TcpStream::connect(live.unwrap_or(server.addr)).await?;
+        let mut s = TcpStream::connect(server.target(live, view.dst)).await?;
         s.set_nodelay(true)?;
         if let Some(v) = server.send_proxy {
             let header = ProxyHeader::Tcp {
@@ -463,6 +499,7 @@ mod tests {
             weight: 1,
             backup: false,
             send_proxy: None,
+            port_offset: None,
         };
         let be = BackendSettings {
             name: "be".into(),

@@ -36,6 +36,7 @@ fn server(addr: SocketAddr) -> ServerSettings {
         weight: 1,
         backup: false,
         send_proxy: None,
+        port_offset: None,
     }
 }
 

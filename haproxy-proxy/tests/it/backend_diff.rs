@@ -175,6 +175,7 @@ async fn start_ours(v: Variant, server: SocketAddr) -> SocketAddr {
             weight: 1,
             backup: false,
             send_proxy: None,
+            port_offset: None,
         }],
     };
     let svc = Arc::new(HttpService {

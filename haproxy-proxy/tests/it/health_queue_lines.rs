@@ -59,6 +59,17 @@ async fn line(log: &MemoryLog, prefix: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn down_and_up_lines_count_sessions_and_queue_as_haproxy() {
+    down_and_up("plain", "").await;
+}
+
+/// With `option redispatch` the DOWN server sends its two queued requests back to load
+/// balancing (`2 requeued, 0 remaining in queue`): no server is left, so they get 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redispatch_the_down_line_counts_the_requeued_requests_as_haproxy() {
+    down_and_up("redispatch", " option redispatch\n").await;
+}
+
+async fn down_and_up(case: &str, options: &str) {
     // The origin accepts and never answers: the first request keeps s1's only slot.
     let origin = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let oport = origin.local_addr().unwrap().port();
@@ -76,7 +87,7 @@ async fn down_and_up_lines_count_sessions_and_queue_as_haproxy() {
     let rt = runtime(&format!(
         "defaults\n mode http\n timeout connect 5s\n timeout client 7s\n timeout server 9s\n timeout queue 9s\n\
          frontend fe\n bind 127.0.0.1:0\n default_backend app\n\
-         backend app\n balance source\n\
+         backend app\n balance source\n{options}\
          server s1 127.0.0.1:{oport} maxconn 1 check port {} inter 100 rise 1 fall 1\n",
         check.port
     ))
@@ -104,10 +115,10 @@ async fn down_and_up_lines_count_sessions_and_queue_as_haproxy() {
 
     check.stop();
     let down = line(&log, "Server app/s1 is DOWN").await;
-    assert_eq!(mask(&down), recorded("plain", "Server app/s1 is DOWN"));
+    assert_eq!(mask(&down), recorded(case, "Server app/s1 is DOWN"));
     check.start().await;
     let up = line(&log, "Server app/s1 is UP").await;
-    assert_eq!(mask(&up), recorded("plain", "Server app/s1 is UP"));
+    assert_eq!(mask(&up), recorded(case, "Server app/s1 is UP"));
 
     tx.send(Some(Stop::Hard)).unwrap();
     tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();

@@ -8,6 +8,7 @@
 
 mod admin;
 mod backend_diff;
+mod balance_hash;
 mod build;
 mod daemon;
 mod differential;
@@ -18,10 +19,12 @@ mod health_queue_lines;
 mod health_reset;
 mod listeners;
 mod origin;
+mod portless;
 mod queue;
 mod queue_diff;
 mod queue_failover;
 mod registry;
+mod requeue_diff;
 mod routing;
 mod scenarios;
 mod slow_client;

@@ -54,6 +54,7 @@ async fn accept_proxy_in_send_proxy_v2_out() {
             weight: 1,
             backup: false,
             send_proxy: Some(SendProxy::V2),
+            port_offset: None,
         }],
     };
     let listener = bind(
