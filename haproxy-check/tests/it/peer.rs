@@ -65,3 +65,25 @@ pub(crate) async fn closed_port() -> SocketAddr {
     drop(l);
     a
 }
+
+/// Whether `program` runs (`program <version_arg>` succeeds). When it does not, says on stderr
+/// that the test is skipped, or fails under `CI=true`, where every tool must be installed.
+#[expect(
+    clippy::print_stderr,
+    reason = "a skipped test says why; helpers are not exempt like #[test] bodies"
+)]
+pub(crate) fn tool_present(program: &str, version_arg: &str) -> bool {
+    let ok = std::process::Command::new(program)
+        .arg(version_arg)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{program} missing under CI=true"
+        );
+        eprintln!("skipping: {program} not installed");
+    }
+    ok
+}
