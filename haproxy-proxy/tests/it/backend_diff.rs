@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use haproxy_proxy::errors::ErrorPages;
 use haproxy_proxy::h1::{BodyFraming, ChunkedDecoder, H1Limits, Parsed, parse_request};
-use haproxy_proxy::http::{HttpService, ServerPool, serve_http};
+use haproxy_proxy::http::{HttpService, ServerPool};
 use haproxy_proxy::{
     BackendSettings, ConnMode, Counters, DefaultBackend, ForwardFor, FrontendSettings, Mode,
     PickServer, ServerSettings, StreamView, Timeouts,
@@ -16,6 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::differential::{exchange, start_haproxy_with};
+use crate::support::serve_http_on_loopback;
 
 /// An origin that records the raw heads it receives and answers `ok` with keep-alive.
 #[derive(Clone, Default)]
@@ -187,18 +188,7 @@ async fn start_ours(v: Variant, server: SocketAddr) -> SocketAddr {
         counters: Counters::new(),
         registry: haproxy_proxy::registry::Registry::empty(),
     });
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((s, peer)) = l.accept().await {
-            let svc = Arc::clone(&svc);
-            tokio::spawn(async move {
-                let local = s.local_addr().unwrap();
-                serve_http(&svc, s, peer, local, |_| {}).await;
-            });
-        }
-    });
-    addr
+    serve_http_on_loopback(svc).await
 }
 
 fn config(v: Variant, server: SocketAddr) -> String {

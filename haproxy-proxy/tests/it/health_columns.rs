@@ -26,6 +26,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::build::runtime;
 use crate::health::{Peer, Role, SILENT};
+use crate::support::haproxy_bin;
 
 /// How long each step of the script lasts (inter 200 ms, fall 2; a silent check takes 300 ms).
 const PHASE: Duration = Duration::from_millis(2000);
@@ -59,24 +60,7 @@ const SCRIPT: &[Act] = &[
 type Row = [String; 5];
 
 fn real_haproxy() -> Option<PathBuf> {
-    let found = [
-        "/usr/sbin/haproxy",
-        "/usr/bin/haproxy",
-        "/usr/local/sbin/haproxy",
-    ]
-    .into_iter()
-    .map(PathBuf::from)
-    .find(|p| p.exists());
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "haproxy is required under CI=true"
-        );
-        eprintln!(
-            "skipping the live part of the check-column differential: haproxy is not installed"
-        );
-    }
-    found
+    haproxy_bin("skipping the live part of the check-column differential").map(PathBuf::from)
 }
 
 /// The rows for the servers of backend `app`, from one `show stat` on a daemon's stats socket.

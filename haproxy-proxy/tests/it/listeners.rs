@@ -29,6 +29,19 @@ async fn echoes(addr: SocketAddr) -> bool {
     read_all(&mut c).await == b"ping"
 }
 
+/// Sends `msg` over the unix socket at `path`, half-closes, and returns what comes back.
+async fn unix_echo(path: &std::path::Path, msg: &[u8]) -> Vec<u8> {
+    let mut c = UnixStream::connect(path).await.unwrap();
+    c.write_all(msg).await.unwrap();
+    c.shutdown().await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(WAIT, c.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    out
+}
+
 fn ipv6_available() -> bool {
     std::net::TcpListener::bind("[::1]:0").is_ok()
 }
@@ -99,15 +112,7 @@ async fn unix_sockets_get_mode_user_and_group() {
     } else {
         eprintln!("not root: user/group ownership not checked");
     }
-    let mut c = UnixStream::connect(&path).await.unwrap();
-    c.write_all(b"over unix").await.unwrap();
-    c.shutdown().await.unwrap();
-    let mut out = Vec::new();
-    tokio::time::timeout(WAIT, c.read_to_end(&mut out))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(out, b"over unix");
+    assert_eq!(unix_echo(&path, b"over unix").await, b"over unix");
     d.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -291,15 +296,7 @@ async fn inherited_sockets_are_served() {
     ));
     assert_eq!(d.addrs, [tcp.local_addr().unwrap()]);
     assert!(echoes(tcp.local_addr().unwrap()).await, "fd@ TCP");
-    let mut c = UnixStream::connect(&path).await.unwrap();
-    c.write_all(b"via fd").await.unwrap();
-    c.shutdown().await.unwrap();
-    let mut out = Vec::new();
-    tokio::time::timeout(WAIT, c.read_to_end(&mut out))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(out, b"via fd");
+    assert_eq!(unix_echo(&path, b"via fd").await, b"via fd");
     d.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
