@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::differential::{exchange, start_haproxy_with};
-use crate::support::serve_http_on_loopback;
+use crate::support::{Diffs, serve_http_on_loopback};
 
 /// An origin that records the raw heads it receives and answers `ok` with keep-alive.
 #[derive(Clone, Default)]
@@ -269,7 +269,7 @@ async fn server_visible_heads_and_responses_match_haproxy() {
             forwardfor: true,
         },
     ];
-    let mut diffs = Vec::new();
+    let mut diffs = Diffs::default();
     let mut heads_seen = 0usize;
     for v in variants {
         let (theirs_origin, ours_origin) = (Origin::default(), Origin::default());
@@ -287,26 +287,11 @@ async fn server_visible_heads_and_responses_match_haproxy() {
             if std::env::var("DIFF_SHOW").is_ok() {
                 eprintln!("{} / {name}\n{theirs:?}\n{th:?}", v.name);
             }
-            if theirs != mine {
-                diffs.push(format!(
-                    "--- {} / {name}: client side\nhaproxy: {theirs:?}\nours:    {mine:?}",
-                    v.name
-                ));
-            }
-            if th != oh {
-                diffs.push(format!(
-                    "--- {} / {name}: server side\nhaproxy: {th:?}\nours:    {oh:?}",
-                    v.name
-                ));
-            }
+            diffs.compare(&format!("{} / {name}: client side", v.name), &theirs, &mine);
+            diffs.compare(&format!("{} / {name}: server side", v.name), &th, &oh);
         }
     }
-    assert!(
-        diffs.is_empty(),
-        "{} difference(s):\n{}",
-        diffs.len(),
-        diffs.join("\n")
-    );
+    diffs.assert_none("difference(s)");
     assert!(
         heads_seen >= 24,
         "the server saw only {heads_seen} requests"
@@ -360,7 +345,7 @@ async fn server_failures_give_the_same_error_pages_as_haproxy() {
             misbehaving_server(big_head(), false).await,
         ),
     ];
-    let mut diffs = Vec::new();
+    let mut diffs = Diffs::default();
     let v = Variant {
         name: "errors",
         option: "retries 0",
@@ -374,16 +359,7 @@ async fn server_failures_give_the_same_error_pages_as_haproxy() {
         let ours = start_ours(v, server).await;
         let raw = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n";
         let (theirs, mine) = (exchange(real.addr, raw).await, exchange(ours, raw).await);
-        if theirs != mine {
-            diffs.push(format!(
-                "--- {name}\nhaproxy: {theirs:?}\nours:    {mine:?}"
-            ));
-        }
+        diffs.compare(name, &theirs, &mine);
     }
-    assert!(
-        diffs.is_empty(),
-        "{} difference(s):\n{}",
-        diffs.len(),
-        diffs.join("\n")
-    );
+    diffs.assert_none("difference(s)");
 }

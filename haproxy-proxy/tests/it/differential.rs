@@ -18,7 +18,7 @@ use haproxy_proxy::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{Haproxy, haproxy_bin, serve_http_on_loopback, spawn_haproxy};
+use crate::support::{Diffs, Haproxy, haproxy_bin, serve_http_on_loopback, spawn_haproxy};
 
 /// The config both engines run: every request is answered by `http-request return`.
 const CONFIG: &str = "defaults
@@ -247,19 +247,10 @@ async fn request_verdicts_and_generated_responses_match_haproxy() {
         return;
     };
     let ours = start_ours().await;
-    let mut diffs = Vec::new();
+    let mut diffs = Diffs::default();
     for (name, raw) in scenarios() {
         let (theirs, mine) = (exchange(real.addr, &raw).await, exchange(ours, &raw).await);
-        if theirs != mine {
-            diffs.push(format!(
-                "--- {name}\nhaproxy: {theirs:?}\nours:    {mine:?}"
-            ));
-        }
+        diffs.compare(name, &theirs, &mine);
     }
-    assert!(
-        diffs.is_empty(),
-        "{} scenario(s) differ:\n{}",
-        diffs.len(),
-        diffs.join("\n")
-    );
+    diffs.assert_none("scenario(s) differ");
 }

@@ -19,6 +19,7 @@ use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::build::{DEFAULTS, runtime};
+use crate::daemon::free_port;
 use crate::support::{Served, WAIT, wait_for_line};
 /// How soon a stream must end once its server's sessions are shut down: well below every
 /// `timeout client`/`server` of these tests, so only the shutdown can end it in time.
@@ -539,10 +540,7 @@ async fn passive_health_marks_a_server_down_after_real_connection_errors() {
     let health = Peer::new("health", Role::Http).await;
     let s2 = Peer::new("s2", Role::Http).await;
     // A port nothing listens on: connections to s1's traffic address are refused.
-    let refused = {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let refused = free_port();
     let rt = runtime(&format!(
         "{DEFAULTS}frontend fe\n bind 127.0.0.1:0\n default_backend app\n\
          backend app\n retries 0\n balance roundrobin\n\
@@ -684,10 +682,7 @@ async fn a_returning_server_ramps_up_with_slowstart() {
 async fn passive_health_counts_the_attempts_a_redispatch_hides() {
     let health = Peer::new("health", Role::Http).await;
     let s2 = Peer::new("s2", Role::Http).await;
-    let refused = {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let refused = free_port();
     let rt = runtime(&format!(
         "defaults\n mode http\n timeout connect 100ms\n timeout client 5s\n timeout server 5s\n\
          frontend fe\n bind 127.0.0.1:0\n default_backend app\n\

@@ -63,6 +63,18 @@ fn real_haproxy() -> Option<PathBuf> {
     haproxy_bin("skipping the live part of the check-column differential").map(PathBuf::from)
 }
 
+/// Waits (at most 10 s) until the real HAProxy has created its stats socket.
+async fn wait_for_stats_socket(sock: &Path) {
+    let started = Instant::now();
+    while !sock.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "haproxy did not start"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
 /// The rows for the servers of backend `app`, from one `show stat` on a daemon's stats socket.
 async fn their_rows(sock: &Path) -> BTreeMap<String, Row> {
     let mut out = BTreeMap::new();
@@ -198,14 +210,7 @@ async fn check_columns_follow_haproxy_over_scripted_failures() {
     let (tx, rx) = tokio::sync::watch::channel(None);
     let serving = tokio::spawn(running.serve(rx));
     if real.is_some() {
-        let started = Instant::now();
-        while !sock.exists() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "haproxy did not start"
-            );
-            tokio::time::sleep(POLL).await;
-        }
+        wait_for_stats_socket(&sock).await;
     }
 
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -376,14 +381,7 @@ async fn admin_changes_write_haproxy_lines() {
     let (tx, rx) = tokio::sync::watch::channel(None);
     let serving = tokio::spawn(running.serve(rx));
     if real.is_some() {
-        let started = Instant::now();
-        while !sock.exists() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "haproxy did not start"
-            );
-            tokio::time::sleep(POLL).await;
-        }
+        wait_for_stats_socket(&sock).await;
     }
     // Let the first checks pass.
     tokio::time::sleep(Duration::from_millis(500)).await;

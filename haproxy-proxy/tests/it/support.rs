@@ -1,7 +1,9 @@
-//! Helpers several test modules share: finding the real HAProxy, running a built runtime with its
-//! state-change lines kept in memory, masking the one field of those lines that varies, and
-//! holding connections open on a loopback origin.
+//! Helpers several test modules share: finding and starting the real HAProxy, running a built
+//! runtime with its state-change lines kept in memory, masking the one field of those lines that
+//! varies, loopback peers (one holding connections open, one answering with its name, an HTTP
+//! service loop) and the TLS ClientHello the SNI tests send.
 
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -11,10 +13,12 @@ use std::time::Duration;
 use haproxy_proxy::build::Runtime;
 use haproxy_proxy::health::MemoryLog;
 use haproxy_proxy::http::{HttpService, serve_http};
+use haproxy_proxy::proxy_proto::{ProxyHeader, read_header};
 use haproxy_proxy::runtime::Stop;
 use haproxy_proxy::{ChooseBackend, PickServer};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 /// The longest any awaited event of these helpers may take.
@@ -216,4 +220,87 @@ where
         }
     });
     addr
+}
+
+/// A server (on a thread) answering each request with its name, closing after each response;
+/// it serves `count` connections at most.
+pub(crate) fn named_server(name: &'static str, count: usize) -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in l.incoming().take(count) {
+            let Ok(mut c) = conn else { continue };
+            let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut buf = [0u8; 4096];
+            let mut got = Vec::new();
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                match c.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = c.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{name}",
+                    name.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    addr
+}
+
+/// A loopback server that reads a PROXY protocol header from its one connection, hands the
+/// header over, then echoes the rest of the stream and closes its side once the client has.
+pub(crate) async fn proxy_header_echo() -> (SocketAddr, oneshot::Receiver<ProxyHeader>) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let srv = l.local_addr().unwrap();
+    let (tx, seen) = oneshot::channel();
+    tokio::spawn(async move {
+        let (mut s, _) = l.accept().await.unwrap();
+        let (header, rest) = read_header(&mut s, WAIT).await.unwrap();
+        let _ = tx.send(header);
+        s.write_all(&rest).await.unwrap();
+        let (mut r, mut w) = s.split();
+        let _ = tokio::io::copy(&mut r, &mut w).await;
+        let _ = w.shutdown().await;
+    });
+    (srv, seen)
+}
+
+/// Differences between HAProxy's answers and ours, gathered so that one failure lists them all.
+#[derive(Debug, Default)]
+pub(crate) struct Diffs(Vec<String>);
+
+impl Diffs {
+    /// Notes a difference already described.
+    pub(crate) fn push(&mut self, described: String) {
+        self.0.push(described);
+    }
+
+    /// Notes `theirs` and `mine` under `what` when they differ.
+    pub(crate) fn compare<T: PartialEq + std::fmt::Debug>(
+        &mut self,
+        what: &str,
+        theirs: &T,
+        mine: &T,
+    ) {
+        if theirs != mine {
+            self.push(format!(
+                "--- {what}\nhaproxy: {theirs:?}\nours:    {mine:?}"
+            ));
+        }
+    }
+
+    /// Fails, listing every difference after `summary` (which follows their count), unless
+    /// there is none.
+    pub(crate) fn assert_none(self, summary: &str) {
+        assert!(
+            self.0.is_empty(),
+            "{} {summary}:\n{}",
+            self.0.len(),
+            self.0.join("\n")
+        );
+    }
 }
