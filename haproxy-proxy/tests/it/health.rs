@@ -355,6 +355,28 @@ async fn wait_line(log: &MemoryLog, needles: &[&str]) -> String {
     .await
 }
 
+/// Opens a connection through `addr` to an echoing peer and checks that `ping` comes back.
+async fn echoed_ping(addr: SocketAddr) -> TcpStream {
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    c.write_all(b"ping").await.unwrap();
+    let mut buf = [0u8; 4];
+    tokio::time::timeout(WAIT, c.read_exact(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&buf, b"ping");
+    c
+}
+
+/// Checks that the proxy ends `c` (end of stream or error) within [`CUT`].
+async fn assert_cut(c: &mut TcpStream) {
+    let mut rest = Vec::new();
+    let end = tokio::time::timeout(CUT, c.read_to_end(&mut rest))
+        .await
+        .unwrap();
+    assert!(matches!(end, Ok(0) | Err(_)), "{end:?} {rest:?}");
+}
+
 async fn bodies(addr: SocketAddr, n: usize) -> Vec<String> {
     let mut out = Vec::new();
     for _ in 0..n {
@@ -472,14 +494,7 @@ async fn tcp_sessions_end_when_their_server_goes_down_and_trackers_follow() {
 
     // Let the first check pass so that both servers are fully up.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut c = TcpStream::connect(addr).await.unwrap();
-    c.write_all(b"ping").await.unwrap();
-    let mut buf = [0u8; 4];
-    tokio::time::timeout(WAIT, c.read_exact(&mut buf))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(&buf, b"ping");
+    let mut c = echoed_ping(addr).await;
 
     health.stop();
     wait_line(
@@ -493,11 +508,7 @@ async fn tcp_sessions_end_when_their_server_goes_down_and_trackers_follow() {
         "{via}"
     );
     // The stream on s1 was cut: the client reads the end of the connection.
-    let mut rest = Vec::new();
-    let n = tokio::time::timeout(CUT, c.read_to_end(&mut rest))
-        .await
-        .unwrap();
-    assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+    assert_cut(&mut c).await;
 
     health.start().await;
     wait_line(
@@ -511,13 +522,7 @@ async fn tcp_sessions_end_when_their_server_goes_down_and_trackers_follow() {
     // robin gives one of two connections to s1 and the other to t1, which has no shutdown.
     let mut conns = Vec::new();
     for _ in 0..2 {
-        let mut c = TcpStream::connect(addr).await.unwrap();
-        c.write_all(b"ping").await.unwrap();
-        tokio::time::timeout(WAIT, c.read_exact(&mut buf))
-            .await
-            .unwrap()
-            .unwrap();
-        conns.push(c);
+        conns.push(echoed_ping(addr).await);
     }
     assert!(registry.change_admin(0, 0, haproxy_proxy::registry::Admin::Maint));
     wait_line(&px.log, &["Server be/s1 is going DOWN for maintenance."]).await;
@@ -601,11 +606,7 @@ async fn an_http_response_in_flight_is_cut_when_its_server_goes_down() {
     }
     health.stop();
     wait_line(&px.log, &["Server be/s1 is DOWN"]).await;
-    let mut rest = Vec::new();
-    let end = tokio::time::timeout(CUT, c.read_to_end(&mut rest))
-        .await
-        .unwrap();
-    assert!(matches!(end, Ok(0) | Err(_)), "{end:?} {rest:?}");
+    assert_cut(&mut c).await;
     px.stop().await;
 }
 
@@ -626,20 +627,10 @@ async fn backup_sessions_end_when_an_active_server_comes_back() {
     let px = Served::start(rt);
     let addr = px.addr;
     wait_line(&px.log, &["Server be/s1 is DOWN", "Running on backup."]).await;
-    let mut c = TcpStream::connect(addr).await.unwrap();
-    c.write_all(b"ping").await.unwrap();
-    let mut buf = [0u8; 4];
-    tokio::time::timeout(WAIT, c.read_exact(&mut buf))
-        .await
-        .unwrap()
-        .unwrap();
+    let mut c = echoed_ping(addr).await;
     health.start().await;
     wait_line(&px.log, &["Server be/s1 is UP"]).await;
-    let mut rest = Vec::new();
-    let end = tokio::time::timeout(CUT, c.read_to_end(&mut rest))
-        .await
-        .unwrap();
-    assert!(matches!(end, Ok(0) | Err(_)), "{end:?}");
+    assert_cut(&mut c).await;
     px.stop().await;
 }
 

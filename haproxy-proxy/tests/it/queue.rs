@@ -245,6 +245,14 @@ pub(crate) fn body(resp: &str) -> &str {
 }
 
 /// Waits (bounded) until `cond` holds.
+/// Sends a `/hold` request through `addr` and waits until `origin` holds it; the task yields
+/// its response once the origin lets it go.
+pub(crate) async fn held_at(addr: SocketAddr, origin: &Origin) -> JoinHandle<String> {
+    let first = tokio::spawn(get(addr, "/hold"));
+    until("the first request at the server", || origin.active() == 1).await;
+    first
+}
+
 pub(crate) async fn until(what: &str, cond: impl Fn() -> bool) {
     let started = Instant::now();
     while !cond() {
@@ -265,8 +273,7 @@ async fn maxconn_1_queues_the_second_request_until_the_first_is_answered() {
         ),
         &[("a", a.addr)],
     );
-    let first = tokio::spawn(get(d.addr, "/hold"));
-    until("the first request at the server", || a.active() == 1).await;
+    let first = held_at(d.addr, &a).await;
     let second = tokio::spawn(get(d.addr, "/hold"));
     let counters = Arc::clone(&d.service.counters);
     until("the second request in the queue", || {
@@ -301,8 +308,7 @@ async fn queue_timeout_answers_haproxys_503_page_with_sq() {
         ),
         &[("a", a.addr)],
     );
-    let first = tokio::spawn(get(d.addr, "/hold"));
-    until("the first request at the server", || a.active() == 1).await;
+    let first = held_at(d.addr, &a).await;
     // The facts of the timed-out stream, served by the same built service.
     let svc = Arc::clone(&d.service);
     let (mut client, server) = tokio::io::duplex(4096);
@@ -344,8 +350,7 @@ async fn a_full_server_queue_is_refused_at_once_but_the_backend_queue_is_not() {
         ),
         &[("a", a.addr)],
     );
-    let first = tokio::spawn(get(d.addr, "/hold"));
-    until("the first request at the server", || a.active() == 1).await;
+    let first = held_at(d.addr, &a).await;
     let second = tokio::spawn(get(d.addr, "/hold"));
     let counters = Arc::clone(&d.service.counters);
     until("the second request queued", || {

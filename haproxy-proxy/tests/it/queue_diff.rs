@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::queue::{Daemon, Origin, Refused, Reserved, get, until};
+use crate::queue::{Daemon, Origin, Refused, Reserved, get, held_at, until};
 use crate::queue_failover::load_while_stopping;
 use crate::support::{Haproxy, haproxy_bin, spawn_haproxy};
 
@@ -130,8 +130,7 @@ where
 
 /// Holds one request on `a`, then sends `path` and returns its response.
 async fn behind_a_held_request(addr: SocketAddr, a: &Arc<Origin>, path: &str) -> Vec<String> {
-    let first = tokio::spawn(get(addr, "/hold"));
-    until("the first request at the server", || a.active() == 1).await;
+    let first = held_at(addr, a).await;
     let second = get(addr, path).await;
     a.let_go(1);
     vec![first.await.unwrap(), second]
@@ -166,8 +165,7 @@ async fn queue_timeout_and_full_queue_match_haproxy() {
         &["a"],
         |addr, o| async move {
             let a = &o[0];
-            let first = tokio::spawn(get(addr, "/hold"));
-            until("the first request at the server", || a.active() == 1).await;
+            let first = held_at(addr, a).await;
             let queued = tokio::spawn(get(addr, "/hold"));
             // The queued request is not observable from outside: give it time to queue.
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -189,8 +187,7 @@ async fn abortonclose_answers_nothing_like_haproxy() {
         &["a"],
         |addr, o| async move {
             let a = &o[0];
-            let first = tokio::spawn(get(addr, "/hold"));
-            until("the first request at the server", || a.active() == 1).await;
+            let first = held_at(addr, a).await;
             let mut s = TcpStream::connect(addr).await.unwrap();
             s.write_all(b"GET /hold HTTP/1.1\r\nHost: t\r\n\r\n")
                 .await
@@ -273,8 +270,7 @@ async fn a_queue_timeout_keeps_the_keep_alive_connection_like_haproxy() {
         &["a"],
         |addr, o| async move {
             let a = &o[0];
-            let first = tokio::spawn(get(addr, "/hold"));
-            until("the first request at the server", || a.active() == 1).await;
+            let first = held_at(addr, a).await;
             let mut s = TcpStream::connect(addr).await.unwrap();
             let mut out = vec![request_on(&mut s).await];
             a.let_go(1);
