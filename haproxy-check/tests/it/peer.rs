@@ -1,4 +1,5 @@
-//! A scripted loopback peer: accepts one connection and plays send/recv steps.
+//! Helpers the test modules share: a scripted loopback peer (accepts one connection and plays
+//! send/recv steps), a closed port, the skip rule for external tools, and check-duration masking.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -86,4 +87,16 @@ pub(crate) fn tool_present(program: &str, version_arg: &str) -> bool {
         eprintln!("skipping: {program} not installed");
     }
     ok
+}
+
+/// Replaces the check duration, which depends on the machine, with `Nms`.
+pub(crate) fn normalize(line: &str) -> String {
+    const KEY: &str = "check duration: ";
+    match line.split_once(KEY) {
+        Some((head, tail)) => {
+            let rest = tail.trim_start_matches(|c: char| c.is_ascii_digit());
+            format!("{head}{KEY}N{rest}")
+        }
+        None => line.to_owned(),
+    }
 }
