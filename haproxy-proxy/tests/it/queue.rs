@@ -244,7 +244,6 @@ pub(crate) fn body(resp: &str) -> &str {
     resp.split_once("\r\n\r\n").map_or("", |(_, b)| b)
 }
 
-/// Waits (bounded) until `cond` holds.
 /// Sends a `/hold` request through `addr` and waits until `origin` holds it; the task yields
 /// its response once the origin lets it go.
 pub(crate) async fn held_at(addr: SocketAddr, origin: &Origin) -> JoinHandle<String> {
@@ -253,6 +252,7 @@ pub(crate) async fn held_at(addr: SocketAddr, origin: &Origin) -> JoinHandle<Str
     first
 }
 
+/// Waits (bounded) until `cond` holds.
 pub(crate) async fn until(what: &str, cond: impl Fn() -> bool) {
     let started = Instant::now();
     while !cond() {
