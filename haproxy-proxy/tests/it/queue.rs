@@ -14,11 +14,12 @@ use std::time::{Duration, Instant};
 use haproxy_cfg::load::{Outcome, SystemEnv, load};
 use haproxy_cfg::parse_str;
 use haproxy_proxy::build::{Service, build};
-use haproxy_proxy::runtime::Stop;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
+
+use crate::support::Serving;
 
 /// Every wait in these tests gives up after this long.
 const BOUND: Duration = Duration::from_secs(10);
@@ -136,8 +137,7 @@ impl Origin {
 pub(crate) struct Daemon {
     pub(crate) addr: SocketAddr,
     pub(crate) service: Arc<Service>,
-    stop: watch::Sender<Option<Stop>>,
-    task: JoinHandle<()>,
+    serving: Serving,
     _reserved: Reserved,
 }
 
@@ -155,23 +155,16 @@ impl Daemon {
         let service = Arc::clone(&rt.frontends.first().unwrap().service);
         let running = rt.start().unwrap();
         let addr = *running.local_addrs().first().unwrap();
-        let (stop, rx) = watch::channel(None);
-        let task = tokio::spawn(running.serve(rx));
         Daemon {
             addr,
             service,
-            stop,
-            task,
+            serving: Serving::spawn(running),
             _reserved: reserved,
         }
     }
 
     pub(crate) async fn shutdown(self) {
-        self.stop.send(Some(Stop::Hard)).unwrap();
-        tokio::time::timeout(BOUND, self.task)
-            .await
-            .unwrap()
-            .unwrap();
+        self.serving.stop().await;
     }
 }
 

@@ -14,7 +14,7 @@ use haproxy_proxy::build::Runtime;
 use haproxy_proxy::health::MemoryLog;
 use haproxy_proxy::http::{HttpService, serve_http};
 use haproxy_proxy::proxy_proto::{ProxyHeader, read_header};
-use haproxy_proxy::runtime::Stop;
+use haproxy_proxy::runtime::{Running, Stop};
 use haproxy_proxy::{ChooseBackend, PickServer};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -92,30 +92,18 @@ pub(crate) async fn spawn_haproxy(bin: &str, cfg: PathBuf, addr: SocketAddr) -> 
     }
 }
 
-/// A started runtime serving in a task, its state-change lines kept in [`Served::log`].
-pub(crate) struct Served {
-    /// The address of its first listener.
-    pub(crate) addr: SocketAddr,
-    /// The state-change lines it wrote.
-    pub(crate) log: Arc<MemoryLog>,
+/// A runtime serving in a task until stopped.
+pub(crate) struct Serving {
     stop: watch::Sender<Option<Stop>>,
     task: JoinHandle<()>,
 }
 
-impl Served {
-    /// Starts `rt` and serves it.
-    pub(crate) fn start(rt: Runtime) -> Served {
-        let log = Arc::new(MemoryLog::default());
-        let running = rt.start().unwrap().with_state_log(log.clone());
-        let addr = running.local_addrs()[0];
+impl Serving {
+    /// Serves `running` in a task.
+    pub(crate) fn spawn(running: Running) -> Serving {
         let (stop, rx) = watch::channel(None);
         let task = tokio::spawn(running.serve(rx));
-        Served {
-            addr,
-            log,
-            stop,
-            task,
-        }
+        Serving { stop, task }
     }
 
     /// Stops it hard and waits (bounded by [`WAIT`]) until serving has ended.
@@ -125,6 +113,34 @@ impl Served {
             .await
             .unwrap()
             .unwrap();
+    }
+}
+
+/// A started runtime serving in a task, its state-change lines kept in [`Served::log`].
+pub(crate) struct Served {
+    /// The address of its first listener.
+    pub(crate) addr: SocketAddr,
+    /// The state-change lines it wrote.
+    pub(crate) log: Arc<MemoryLog>,
+    serving: Serving,
+}
+
+impl Served {
+    /// Starts `rt` and serves it.
+    pub(crate) fn start(rt: Runtime) -> Served {
+        let log = Arc::new(MemoryLog::default());
+        let running = rt.start().unwrap().with_state_log(log.clone());
+        let addr = running.local_addrs()[0];
+        Served {
+            addr,
+            log,
+            serving: Serving::spawn(running),
+        }
+    }
+
+    /// Stops it hard and waits (bounded by [`WAIT`]) until serving has ended.
+    pub(crate) async fn stop(self) {
+        self.serving.stop().await;
     }
 }
 
