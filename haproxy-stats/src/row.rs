@@ -73,13 +73,37 @@ pub struct Row {
 }
 
 struct Builder {
+    obj: ObjType,
+    iid: u32,
+    sid: u32,
     fields: Vec<(Value, Tags)>,
 }
 
 impl Builder {
-    fn new() -> Self {
-        Self {
+    /// A row of `obj` named `svname` in proxy `px`, its key fields set.
+    fn new(px: &ProxyStats, svname: &str, obj: ObjType, sid: u32) -> Self {
+        let mut b = Self {
+            obj,
+            iid: px.iid,
+            sid,
             fields: STAT_FIELDS.iter().map(|d| (Value::Empty, d.tags)).collect(),
+        };
+        b.keys(px, svname);
+        b
+    }
+    /// The finished row, with its module counters read from `module`.
+    fn finish(
+        self,
+        server_status: Option<crate::snapshot::ServerStatus>,
+        module: impl Fn(usize) -> Option<u64>,
+    ) -> Row {
+        Row {
+            obj: self.obj,
+            iid: self.iid,
+            sid: self.sid,
+            server_status,
+            fields: self.fields,
+            modules: modules(module),
         }
     }
     fn set(&mut self, idx: usize, v: Value) {
@@ -120,13 +144,13 @@ impl Builder {
             self.u32(90 + i, v);
         }
     }
-    fn keys(&mut self, px: &ProxyStats, svname: &str, obj: ObjType, sid: u32) {
+    fn keys(&mut self, px: &ProxyStats, svname: &str) {
         self.str(0, &px.name);
         self.str(1, svname);
         self.u32(26, 1);
         self.u32(27, px.iid);
-        self.u32(28, sid);
-        self.u32(32, obj.number());
+        self.u32(28, self.sid);
+        self.u32(32, self.obj.number());
         self.str(75, px.mode.as_str());
     }
 }
@@ -156,8 +180,7 @@ impl Default for RowOptions {
 /// Builds the frontend row.
 #[must_use]
 pub fn frontend_row(px: &ProxyStats, fe: &FrontendStats) -> Row {
-    let mut b = Builder::new();
-    b.keys(px, "FRONTEND", ObjType::Frontend, 0);
+    let mut b = Builder::new(px, "FRONTEND", ObjType::Frontend, 0);
     let http = px.mode == Mode::Http;
     b.u32(4, fe.scur);
     b.u32(5, fe.smax);
@@ -192,21 +215,13 @@ pub fn frontend_row(px: &ProxyStats, fe: &FrontendStats) -> Row {
     b.u32(77, fe.conn_rate);
     b.u32(78, fe.conn_rate_max);
     b.u64(79, fe.conn_tot);
-    Row {
-        obj: ObjType::Frontend,
-        iid: px.iid,
-        sid: 0,
-        server_status: None,
-        fields: b.fields,
-        modules: modules(|i| fe.modules.get(i).copied()),
-    }
+    b.finish(None, |i| fe.modules.get(i).copied())
 }
 
 /// Builds a listener row.
 #[must_use]
 pub fn listener_row(px: &ProxyStats, li: &ListenerStats, opts: RowOptions) -> Row {
-    let mut b = Builder::new();
-    b.keys(px, &li.name, ObjType::Listener, li.sid);
+    let mut b = Builder::new(px, &li.name, ObjType::Listener, li.sid);
     b.u32(4, li.scur);
     b.u32(5, li.smax);
     b.u32(6, li.slim);
@@ -224,21 +239,13 @@ pub fn listener_row(px: &ProxyStats, li: &ListenerStats, opts: RowOptions) -> Ro
     if opts.show_legends {
         b.str(73, &li.addr);
     }
-    Row {
-        obj: ObjType::Listener,
-        iid: px.iid,
-        sid: li.sid,
-        server_status: None,
-        fields: b.fields,
-        modules: modules(|i| li.ssl.get(i).copied()),
-    }
+    b.finish(None, |i| li.ssl.get(i).copied())
 }
 
 /// Builds the backend row.
 #[must_use]
 pub fn backend_row(px: &ProxyStats, be: &BackendStats, opts: RowOptions) -> Row {
-    let mut b = Builder::new();
-    b.keys(px, "BACKEND", ObjType::Backend, 0);
+    let mut b = Builder::new(px, "BACKEND", ObjType::Backend, 0);
     let http = px.mode == Mode::Http;
     b.u32(2, be.qcur);
     b.u32(3, be.qmax);
@@ -294,14 +301,7 @@ pub fn backend_row(px: &ProxyStats, be: &BackendStats, opts: RowOptions) -> Row 
     b.u64(54, be.comp_rsp);
     b.set(55, Value::S32(be.lastsess));
     b.timings(&be.timings);
-    Row {
-        obj: ObjType::Backend,
-        iid: px.iid,
-        sid: 0,
-        server_status: None,
-        fields: b.fields,
-        modules: modules(|i| be.modules.get(i).copied()),
-    }
+    b.finish(None, |i| be.modules.get(i).copied())
 }
 
 /// Column positions of one check block (health check or agent check).
@@ -351,8 +351,7 @@ const AGENT_COLS: CheckCols = CheckCols {
 /// Builds a server row.
 #[must_use]
 pub fn server_row(px: &ProxyStats, sv: &ServerStats, opts: RowOptions) -> Row {
-    let mut b = Builder::new();
-    b.keys(px, &sv.name, ObjType::Server, sv.sid);
+    let mut b = Builder::new(px, &sv.name, ObjType::Server, sv.sid);
     let http = px.mode == Mode::Http;
     b.u32(2, sv.qcur);
     b.u32(3, sv.qmax);
@@ -427,14 +426,7 @@ pub fn server_row(px: &ProxyStats, sv: &ServerStats, opts: RowOptions) -> Row {
             b.str(74, c);
         }
     }
-    Row {
-        obj: ObjType::Server,
-        iid: px.iid,
-        sid: sv.sid,
-        server_status: Some(sv.status.clone()),
-        fields: b.fields,
-        modules: modules(|i| sv.ssl.get(i).copied()),
-    }
+    b.finish(Some(sv.status.clone()), |i| sv.ssl.get(i).copied())
 }
 
 /// Which objects `show stat` prints (`show stat [<iid>|<proxy>] <type> <sid>`, `up`, `no-maint`).

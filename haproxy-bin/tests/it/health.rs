@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::health_support::{Daemon, Peers, WAIT, get};
+use crate::run::free_port;
 
 /// Most requests the load loop sends.
 const MAX_REQUESTS: usize = 20_000;
@@ -23,11 +24,6 @@ const MAX_LOAD_TIME: Duration = Duration::from_secs(90);
 const PACE: Duration = Duration::from_millis(5);
 /// How long each settled phase is observed.
 const SETTLED: Duration = Duration::from_millis(400);
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
 
 type Results = Arc<Mutex<Vec<(usize, u16, String)>>>;
 

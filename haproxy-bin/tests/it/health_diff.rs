@@ -101,26 +101,54 @@ fn normalize(line: &str) -> Option<String> {
     Some(out)
 }
 
-/// Runs the script once with every daemon in `exes` checking the same peers; returns each
-/// daemon's normalized lines.
-fn run(exes: &[&Path]) -> Vec<Vec<String>> {
+/// Our daemon, then the real one when installed, each running its own configuration file in a
+/// scratch folder.
+struct Daemons {
+    dir: PathBuf,
+    daemons: Vec<Daemon>,
+}
+
+impl Daemons {
+    /// Writes `config(frontend port)` for each daemon as `<tag><i>.cfg` in a scratch folder named
+    /// after `tag`, and starts them.
+    fn start(tag: &str, config: impl Fn(u16) -> String) -> Daemons {
+        let dir =
+            std::env::temp_dir().join(format!("haproxy-rs-{tag}-diff-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let daemons = daemons()
+            .iter()
+            .enumerate()
+            .map(|(i, exe)| {
+                let fe = std::net::TcpListener::bind("127.0.0.1:0")
+                    .unwrap()
+                    .local_addr()
+                    .unwrap()
+                    .port();
+                let cfg = dir.join(format!("{tag}{i}.cfg"));
+                std::fs::write(&cfg, config(fe)).unwrap();
+                Daemon::start(exe, &cfg, fe)
+            })
+            .collect();
+        Daemons { dir, daemons }
+    }
+
+    /// Each daemon's normalized lines, ours first; removes the scratch folder.
+    fn lines(self) -> Vec<Vec<String>> {
+        let lines = self
+            .daemons
+            .iter()
+            .map(|d| d.lines().iter().filter_map(|l| normalize(l)).collect())
+            .collect();
+        let _ = std::fs::remove_dir_all(&self.dir);
+        lines
+    }
+}
+
+/// Runs the script once with both daemons checking the same peers; returns each daemon's
+/// normalized lines.
+fn run() -> Vec<Vec<String>> {
     let mut peers = Peers::new(&["s1", "s2", "b1"]);
-    let dir = std::env::temp_dir().join(format!("haproxy-rs-health-diff-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let daemons: Vec<Daemon> = exes
-        .iter()
-        .enumerate()
-        .map(|(i, exe)| {
-            let fe = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let cfg = dir.join(format!("diff{i}.cfg"));
-            std::fs::write(&cfg, config(fe, &peers)).unwrap();
-            Daemon::start(exe, &cfg, fe)
-        })
-        .collect();
+    let daemons = Daemons::start("health", |fe| config(fe, &peers));
     std::thread::sleep(PHASE);
     for act in SCRIPT {
         match *act {
@@ -130,12 +158,7 @@ fn run(exes: &[&Path]) -> Vec<Vec<String>> {
         }
         std::thread::sleep(PHASE);
     }
-    let out = daemons
-        .iter()
-        .map(|d| d.lines().iter().filter_map(|l| normalize(l)).collect())
-        .collect();
-    let _ = std::fs::remove_dir_all(&dir);
-    out
+    daemons.lines()
 }
 
 fn recording(name: &str) -> PathBuf {
@@ -196,9 +219,7 @@ fn daemons() -> Vec<PathBuf> {
 
 #[test]
 fn state_change_lines_match_haproxy_over_scripted_failures() {
-    let exes = daemons();
-    let exes: Vec<&Path> = exes.iter().map(PathBuf::as_path).collect();
-    compare("state-lines.txt", run(&exes), |l| l);
+    compare("state-lines.txt", run(), |l| l);
 }
 
 /// The agent replies, one per phase, after a first `up`.
@@ -218,123 +239,59 @@ const AGENT_SCRIPT: &[&str] = &[
 fn agent_state_lines_match_haproxy() {
     let mut peers = Peers::new(&["s1", "s2"]);
     let agent = peers.add_agent("up");
-    let dir = std::env::temp_dir().join(format!("haproxy-rs-agent-diff-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let exes = daemons();
-    let daemons: Vec<Daemon> = exes
-        .iter()
-        .enumerate()
-        .map(|(i, exe)| {
-            let fe = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let cfg = dir.join(format!("agent{i}.cfg"));
-            std::fs::write(
-                &cfg,
-                format!(
-                    "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
-                     frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend app\n\n\
-                     backend app\n\
-                     \x20   server s1 127.0.0.1:{} check inter 100 agent-check agent-port {} agent-inter 100\n\
-                     \x20   server s2 127.0.0.1:{} check inter 100\n",
-                    peers.port(0),
-                    peers.agent_port(agent),
-                    peers.port(1)
-                ),
-            )
-            .unwrap();
-            Daemon::start(exe, &cfg, fe)
-        })
-        .collect();
+    let daemons = Daemons::start("agent", |fe| {
+        format!(
+            "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend app\n\n\
+             backend app\n\
+             \x20   server s1 127.0.0.1:{} check inter 100 agent-check agent-port {} agent-inter 100\n\
+             \x20   server s2 127.0.0.1:{} check inter 100\n",
+            peers.port(0),
+            peers.agent_port(agent),
+            peers.port(1)
+        )
+    });
     std::thread::sleep(PHASE);
     for reply in AGENT_SCRIPT {
         peers.set_reply(agent, reply);
         std::thread::sleep(PHASE);
     }
-    let lines = daemons
-        .iter()
-        .map(|d| d.lines().iter().filter_map(|l| normalize(l)).collect())
-        .collect();
-    let _ = std::fs::remove_dir_all(&dir);
-    compare("agent-lines.txt", lines, mask_up_reason);
+    compare("agent-lines.txt", daemons.lines(), mask_up_reason);
 }
 
 #[test]
 fn tracking_chains_follow_in_haproxy_order() {
     let mut peers = Peers::new(&["s1"]);
-    let dir = std::env::temp_dir().join(format!("haproxy-rs-track-diff-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let exes = daemons();
     let p = peers.port(0);
-    let daemons: Vec<Daemon> = exes
-        .iter()
-        .enumerate()
-        .map(|(i, exe)| {
-            let fe = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let cfg = dir.join(format!("track{i}.cfg"));
-            std::fs::write(
-                &cfg,
-                format!(
-                    "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
-                     frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\n\
-                     backend be\n    server s1 127.0.0.1:{p} check inter 100 rise 1 fall 1\n\
-                     \x20   server t1 127.0.0.1:{p} track s1\n    server t2 127.0.0.1:{p} track t1\n\
-                     \x20   server o 127.0.0.1:{p} backup\n\n\
-                     backend other\n    server x 127.0.0.1:{p} track be/s1\n"
-                ),
-            )
-            .unwrap();
-            Daemon::start(exe, &cfg, fe)
-        })
-        .collect();
+    let daemons = Daemons::start("track", |fe| {
+        format!(
+            "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\n\
+             backend be\n    server s1 127.0.0.1:{p} check inter 100 rise 1 fall 1\n\
+             \x20   server t1 127.0.0.1:{p} track s1\n    server t2 127.0.0.1:{p} track t1\n\
+             \x20   server o 127.0.0.1:{p} backup\n\n\
+             backend other\n    server x 127.0.0.1:{p} track be/s1\n"
+        )
+    });
     std::thread::sleep(PHASE);
     peers.stop(0);
     std::thread::sleep(PHASE);
     peers.start(0);
     std::thread::sleep(PHASE);
-    let lines = daemons
-        .iter()
-        .map(|d| d.lines().iter().filter_map(|l| normalize(l)).collect())
-        .collect();
-    let _ = std::fs::remove_dir_all(&dir);
-    compare("track-lines.txt", lines, |l| l);
+    compare("track-lines.txt", daemons.lines(), |l| l);
 }
 
 #[test]
 fn log_health_checks_lines_match_haproxy() {
     let mut peers = Peers::new(&["s1"]);
-    let dir = std::env::temp_dir().join(format!("haproxy-rs-loghc-diff-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let exes = daemons();
     let p = peers.port(0);
-    let daemons: Vec<Daemon> = exes
-        .iter()
-        .enumerate()
-        .map(|(i, exe)| {
-            let fe = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let cfg = dir.join(format!("loghc{i}.cfg"));
-            std::fs::write(
-                &cfg,
-                format!(
-                    "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    option log-health-checks\n\n\
-                     frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\n\
-                     backend be\n    option httpchk GET /health\n    server s1 127.0.0.1:{p} check inter 100\n"
-                ),
-            )
-            .unwrap();
-            Daemon::start(exe, &cfg, fe)
-        })
-        .collect();
+    let daemons = Daemons::start("loghc", |fe| {
+        format!(
+            "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    option log-health-checks\n\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\n\
+             backend be\n    option httpchk GET /health\n    server s1 127.0.0.1:{p} check inter 100\n"
+        )
+    });
     std::thread::sleep(PHASE);
     peers.stop(0);
     std::thread::sleep(PHASE);
@@ -344,15 +301,5 @@ fn log_health_checks_lines_match_haproxy() {
     std::thread::sleep(PHASE);
     peers.set_status(0, 200);
     std::thread::sleep(PHASE);
-    let lines = daemons
-        .iter()
-        .map(|d| {
-            d.lines()
-                .iter()
-                .filter_map(|l| normalize(l))
-                .collect::<Vec<String>>()
-        })
-        .collect();
-    let _ = std::fs::remove_dir_all(&dir);
-    compare("log-health-checks-lines.txt", lines, |l| l);
+    compare("log-health-checks-lines.txt", daemons.lines(), |l| l);
 }

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::run::free_port;
+
 /// How long a daemon may take to open its sockets.
 const WAIT: Duration = Duration::from_secs(10);
 const STEP: Duration = Duration::from_millis(20);
@@ -228,11 +230,6 @@ pub(crate) fn have(tool: &str, arg: &str) -> bool {
         eprintln!("skipping the stats socket differential: {tool} is not installed");
     }
     ok
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind :0");
-    l.local_addr().expect("addr").port()
 }
 
 /// A daemon in the foreground in its own directory; killed on drop.

@@ -100,22 +100,49 @@ fn exchanges(st: u16, ro: u16) -> Vec<(&'static str, Vec<String>)> {
     out
 }
 
+/// A daemon running [`config`] on free ports from a scratch folder; stopped, then the folder
+/// removed, on drop.
+struct StatsProxy {
+    _proxy: Proxy,
+    _dir: TempDir,
+    /// The `www` frontend.
+    fe: u16,
+    /// The `stats` listener (admin granted).
+    st: u16,
+    /// The `readonly` stats listener.
+    ro: u16,
+}
+
+impl StatsProxy {
+    /// Writes [`config`] in a scratch folder named `tag` and starts `exe` on it.
+    fn start(exe: &str, tag: &str) -> StatsProxy {
+        let dir = TempDir::new(tag);
+        let (fe, a1, a2, st, ro) = (
+            free_port(),
+            free_port(),
+            free_port(),
+            free_port(),
+            free_port(),
+        );
+        let cfg = dir.write("stats.cfg", &config(fe, a1, a2, st, ro));
+        StatsProxy {
+            _proxy: Proxy::start_exe(exe, &cfg, ro),
+            _dir: dir,
+            fe,
+            st,
+            ro,
+        }
+    }
+}
+
 fn run_exchanges(exe: &str) -> Vec<(&'static str, Vec<String>)> {
-    let dir = TempDir::new(if exe == REAL_HAPROXY {
+    let tag = if exe == REAL_HAPROXY {
         "stats-real"
     } else {
         "stats-ours"
-    });
-    let (fe, a1, a2, st, ro) = (
-        free_port(),
-        free_port(),
-        free_port(),
-        free_port(),
-        free_port(),
-    );
-    let cfg = dir.write("stats.cfg", &config(fe, a1, a2, st, ro));
-    let _proxy = Proxy::start_exe(exe, &cfg, ro);
-    exchanges(st, ro)
+    };
+    let p = StatsProxy::start(exe, tag);
+    exchanges(p.st, p.ro)
 }
 
 #[test]
@@ -138,16 +165,8 @@ fn admin_form_outcomes_and_auth_match_real_haproxy() {
 
 #[test]
 fn csv_json_and_admin_changes_are_served() {
-    let dir = TempDir::new("stats-forms");
-    let (fe, a1, a2, st, ro) = (
-        free_port(),
-        free_port(),
-        free_port(),
-        free_port(),
-        free_port(),
-    );
-    let cfg = dir.write("stats.cfg", &config(fe, a1, a2, st, ro));
-    let _proxy = Proxy::start(&cfg, ro);
+    let p = StatsProxy::start(env!("CARGO_BIN_EXE_haproxy"), "stats-forms");
+    let (fe, st) = (p.fe, p.st);
     let csv = request(st, "/stats;csv", CREDS);
     let csv = body(&csv);
     assert!(csv.contains("# pxname,svname,"), "{csv}");
@@ -199,16 +218,8 @@ fn prometheus_exporter_output_parses_with_prometheus_client() {
         eprintln!("skipped: python3 with prometheus_client not available");
         return;
     }
-    let dir = TempDir::new("stats-prom");
-    let (fe, a1, a2, st, ro) = (
-        free_port(),
-        free_port(),
-        free_port(),
-        free_port(),
-        free_port(),
-    );
-    let cfg = dir.write("stats.cfg", &config(fe, a1, a2, st, ro));
-    let _proxy = Proxy::start(&cfg, ro);
+    let p = StatsProxy::start(env!("CARGO_BIN_EXE_haproxy"), "stats-prom");
+    let fe = p.fe;
     for _ in 0..3 {
         let _ = request(fe, "/", "");
     }

@@ -53,37 +53,33 @@ pub fn run(config: &mut Config, diags: &mut Vec<Diagnostic>, env: &dyn Env) -> O
 /// (HAProxy stops at the first such error).
 fn userlists(config: &Config, diags: &mut Vec<Diagnostic>) -> bool {
     for ul in &config.userlists {
-        for u in &ul.users {
-            for g in &u.groups {
-                if !ul.groups.iter().any(|x| &x.name == g) {
-                    let msg = format!(
-                        "userlist '{}': no such group '{g}' specified in user '{}'",
-                        ul.name, u.name
-                    );
-                    diags.push(Diagnostic::alert("unknown-group", Origin::Global, msg).at(
-                        &u.loc.file,
-                        u.loc.line,
-                        0,
-                    ));
-                    return true;
-                }
-            }
-        }
-        for g in &ul.groups {
-            for u in &g.users {
-                if !ul.users.iter().any(|x| &x.name == u) {
-                    let msg = format!(
-                        "userlist '{}': no such user '{u}' specified in group '{}'",
-                        ul.name, g.name
-                    );
-                    diags.push(Diagnostic::alert("unknown-user", Origin::Global, msg).at(
-                        &g.loc.file,
-                        g.loc.line,
-                        0,
-                    ));
-                    return true;
-                }
-            }
+        let missing_group = ul.users.iter().find_map(|u| {
+            let g = u
+                .groups
+                .iter()
+                .find(|g| !ul.groups.iter().any(|x| &x.name == *g))?;
+            let msg = format!(
+                "userlist '{}': no such group '{g}' specified in user '{}'",
+                ul.name, u.name
+            );
+            Some(("unknown-group", msg, &u.loc))
+        });
+        let missing_user = || {
+            ul.groups.iter().find_map(|g| {
+                let u = g
+                    .users
+                    .iter()
+                    .find(|u| !ul.users.iter().any(|x| &x.name == *u))?;
+                let msg = format!(
+                    "userlist '{}': no such user '{u}' specified in group '{}'",
+                    ul.name, g.name
+                );
+                Some(("unknown-user", msg, &g.loc))
+            })
+        };
+        if let Some((code, msg, loc)) = missing_group.or_else(missing_user) {
+            diags.push(Diagnostic::alert(code, Origin::Global, msg).at(&loc.file, loc.line, 0));
+            return true;
         }
     }
     false

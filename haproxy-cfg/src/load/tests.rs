@@ -154,3 +154,25 @@ fn fatal_errors_stop_after_the_limit() {
         MAX_FATAL_ERRORS
     );
 }
+
+/// `WITH_ARG` only says how many words a keyword takes; the keyword itself must be one the table
+/// of known keywords (used for "did you mean") accepts, or it could never be reached.
+#[test]
+fn every_keyword_with_an_argument_is_a_known_keyword() {
+    for (with_arg, known, table) in [
+        (
+            bind::WITH_ARG,
+            crate::keywords::BIND_KEYWORDS,
+            "BIND_KEYWORDS",
+        ),
+        (
+            server::WITH_ARG,
+            crate::keywords::SERVER_KEYWORDS,
+            "SERVER_KEYWORDS",
+        ),
+    ] {
+        for kw in with_arg {
+            assert!(known.contains(kw), "{kw} is missing from {table}");
+        }
+    }
+}

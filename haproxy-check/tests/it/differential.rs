@@ -11,7 +11,7 @@ use haproxy_check::{BackendCounts, CheckParams, Health, Transition, message};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use crate::peer::closed_port;
+use crate::peer::{closed_port, normalize};
 
 const RECORDING: &str = include_str!("../data/haproxy-2.6/differential.txt");
 const STATE_LOG: &str = include_str!("../data/haproxy-2.6/state-log.txt");
@@ -65,18 +65,6 @@ async fn serve(kind: Kind, mode: Arc<AtomicU8>) -> (SocketAddr, tokio::task::Joi
         }
     });
     (addr, h)
-}
-
-/// Replaces the check duration, which depends on the machine, with `Nms`.
-fn normalize(line: &str) -> String {
-    const KEY: &str = "check duration: ";
-    match line.split_once(KEY) {
-        Some((head, tail)) => {
-            let rest = tail.trim_start_matches(|c: char| c.is_ascii_digit());
-            format!("{head}{KEY}N{rest}")
-        }
-        None => line.to_owned(),
-    }
 }
 
 /// The log lines HAProxy writes for a transition of a backend's only server.

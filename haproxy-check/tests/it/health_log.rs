@@ -6,18 +6,9 @@ use haproxy_check::{
     BackendCounts, CheckOutcome, CheckParams, CheckStatus, Health, Transition, message,
 };
 
-const RECORDING: &str = include_str!("../data/haproxy-2.6/health-log.txt");
+use crate::peer::normalize;
 
-fn normalize(line: &str) -> String {
-    const KEY: &str = "check duration: ";
-    match line.split_once(KEY) {
-        Some((head, tail)) => format!(
-            "{head}{KEY}N{}",
-            tail.trim_start_matches(|c: char| c.is_ascii_digit())
-        ),
-        None => line.to_owned(),
-    }
-}
+const RECORDING: &str = include_str!("../data/haproxy-2.6/health-log.txt");
 
 #[test]
 fn health_check_lines_match_haproxy() {

@@ -12,25 +12,7 @@ use haproxy_check::probe::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-#[expect(
-    clippy::print_stderr,
-    reason = "tells the test runner why the test is skipped"
-)]
-fn haproxy_present() -> bool {
-    let ok = Command::new("haproxy")
-        .arg("-v")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "haproxy missing under CI=true"
-        );
-        eprintln!("skipping: haproxy not on PATH");
-    }
-    ok
-}
+use crate::peer::tool_present;
 
 /// Runs haproxy with one checked server using `option`, plays `greet`, returns what it sent.
 async fn capture(tag: &str, option: &str, greet: &[u8]) -> Vec<u8> {
@@ -94,7 +76,7 @@ fn mysql_greeting() -> Vec<u8> {
 
 #[tokio::test]
 async fn probe_bytes_match_haproxy() {
-    if !haproxy_present() {
+    if !tool_present("haproxy", "-v") {
         return;
     }
     let cases: Vec<(&str, &str, Vec<u8>, Vec<u8>)> = vec![

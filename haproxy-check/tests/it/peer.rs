@@ -1,4 +1,5 @@
-//! A scripted loopback peer: accepts one connection and plays send/recv steps.
+//! Helpers the test modules share: a scripted loopback peer (accepts one connection and plays
+//! send/recv steps), a closed port, the skip rule for external tools, and check-duration masking.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -64,4 +65,38 @@ pub(crate) async fn closed_port() -> SocketAddr {
     let a = l.local_addr().expect("local addr");
     drop(l);
     a
+}
+
+/// Whether `program` runs (`program <version_arg>` succeeds). When it does not, says on stderr
+/// that the test is skipped, or fails under `CI=true`, where every tool must be installed.
+#[expect(
+    clippy::print_stderr,
+    reason = "a skipped test says why; helpers are not exempt like #[test] bodies"
+)]
+pub(crate) fn tool_present(program: &str, version_arg: &str) -> bool {
+    let ok = std::process::Command::new(program)
+        .arg(version_arg)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{program} missing under CI=true"
+        );
+        eprintln!("skipping: {program} not installed");
+    }
+    ok
+}
+
+/// Replaces the check duration, which depends on the machine, with `Nms`.
+pub(crate) fn normalize(line: &str) -> String {
+    const KEY: &str = "check duration: ";
+    match line.split_once(KEY) {
+        Some((head, tail)) => {
+            let rest = tail.trim_start_matches(|c: char| c.is_ascii_digit());
+            format!("{head}{KEY}N{rest}")
+        }
+        None => line.to_owned(),
+    }
 }

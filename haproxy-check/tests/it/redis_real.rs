@@ -9,27 +9,9 @@ use std::time::{Duration, Instant};
 use haproxy_check::probe::{CheckTimeouts, redis_check};
 use haproxy_check::{CheckParams, CheckStatus, Health};
 
-const RECORDING: &str = include_str!("../data/haproxy-2.6/redis-real.txt");
+use crate::peer::tool_present;
 
-#[expect(
-    clippy::print_stderr,
-    reason = "a skipped test says why; helpers are not exempt like #[test] bodies"
-)]
-fn redis_present() -> bool {
-    let ok = Command::new("redis-server")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "redis-server missing under CI=true"
-        );
-        eprintln!("skipping: redis-server not installed");
-    }
-    ok
-}
+const RECORDING: &str = include_str!("../data/haproxy-2.6/redis-real.txt");
 
 /// A redis-server on a free loopback port; killed when dropped.
 struct Redis(Child, SocketAddr);
@@ -69,7 +51,7 @@ fn recorded(case: &str) -> Option<&'static str> {
 
 #[tokio::test]
 async fn real_redis_server_matches_haproxy() {
-    if !redis_present() {
+    if !tool_present("redis-server", "--version") {
         return;
     }
     // As recorded: `timeout connect 1s`, `timeout check 300ms`, `inter 5s`, first check's row.

@@ -111,10 +111,11 @@ async fn intervals_follow_state_and_maint_stops_checks() {
     h.abort();
 }
 
-#[tokio::test]
-async fn agent_drain_reaches_the_server() {
+/// A server with a connect check on an accepting peer and an agent, every 50 ms, on a peer
+/// that answers `reply`; returns the spec and the two peers' tasks.
+async fn agent_checked(reply: &'static [u8]) -> (ServerSpec, [tokio::task::JoinHandle<()>; 2]) {
     let (up, h1) = acceptor(b"").await;
-    let (agent, h2) = acceptor(b"drain 50%\n").await;
+    let (agent, h2) = acceptor(reply).await;
     let mut spec = ServerSpec::new(up, CheckKind::Connect, params());
     spec.agent = Some(AgentSpec {
         addr: agent,
@@ -122,6 +123,12 @@ async fn agent_drain_reaches_the_server() {
         inter: Duration::from_millis(50),
         timeouts: CheckTimeouts::uniform(Duration::from_millis(500)),
     });
+    (spec, [h1, h2])
+}
+
+#[tokio::test]
+async fn agent_drain_reaches_the_server() {
+    let (spec, [h1, h2]) = agent_checked(b"drain 50%\n").await;
     let (tx, mut rx) = mpsc::channel(64);
     let sched = Scheduler::start(vec![spec], 0, tx);
     let reports = collect(&mut rx, 300).await;
@@ -138,15 +145,7 @@ async fn agent_drain_reaches_the_server() {
 
 #[tokio::test]
 async fn disabled_health_and_agent_checks_stop_and_restart() {
-    let (up, h1) = acceptor(b"").await;
-    let (agent, h2) = acceptor(b"up\n").await;
-    let mut spec = ServerSpec::new(up, CheckKind::Connect, params());
-    spec.agent = Some(AgentSpec {
-        addr: agent,
-        send: Vec::new(),
-        inter: Duration::from_millis(50),
-        timeouts: CheckTimeouts::uniform(Duration::from_millis(500)),
-    });
+    let (spec, [h1, h2]) = agent_checked(b"up\n").await;
     let (tx, mut rx) = mpsc::channel(64);
     let sched = Scheduler::start(vec![spec], 0, tx);
     let agents = |r: &[(Instant, Report)]| {

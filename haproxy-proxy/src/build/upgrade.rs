@@ -23,6 +23,27 @@ pub(super) struct Shared<'a> {
     pub(super) registry: &'a Arc<Registry>,
 }
 
+impl Shared<'_> {
+    /// An HTTP service over the shared parts, with a fresh connection pool.
+    fn http_service(
+        &self,
+        frontend: FrontendSettings,
+        rules: Vec<RequestRule>,
+        chooser: AclChooser,
+    ) -> UpgradeService {
+        HttpService {
+            frontend,
+            backends: self.backends.to_vec(),
+            rules,
+            chooser,
+            picker: self.picker.clone(),
+            pool: ServerPool::new(),
+            counters: Arc::clone(self.counters),
+            registry: Arc::clone(self.registry),
+        }
+    }
+}
+
 /// The HTTP service a TCP frontend hands a connection to once it chose an HTTP backend: the
 /// backend is fixed (the frontend's switching rules already ran); its `http-request` rules and
 /// `option http-buffer-request` apply.
@@ -58,12 +79,7 @@ impl HttpUpgrades {
         rules: Vec<RequestRule>,
         shared: &Shared<'_>,
     ) -> HttpUpgrades {
-        let Shared {
-            backends,
-            picker,
-            counters,
-            registry,
-        } = *shared;
+        let backends = shared.backends;
         let http_only = |i: usize| {
             if backends.get(i).is_some_and(|b| b.mode == Mode::Http) {
                 i
@@ -80,19 +96,11 @@ impl HttpUpgrades {
             let names = d.names.iter().map(|(n, i)| (n.clone(), http_only(*i)));
             d.names = Arc::new(names.collect());
         }
-        self.switched = Some(Arc::new(HttpService {
-            frontend: FrontendSettings {
-                mode: Mode::Http,
-                ..frontend.clone()
-            },
-            backends: backends.to_vec(),
-            rules,
-            chooser,
-            picker: picker.clone(),
-            pool: ServerPool::new(),
-            counters: Arc::clone(counters),
-            registry: Arc::clone(registry),
-        }));
+        let frontend = FrontendSettings {
+            mode: Mode::Http,
+            ..frontend.clone()
+        };
+        self.switched = Some(Arc::new(shared.http_service(frontend, rules, chooser)));
         self
     }
 
@@ -104,12 +112,7 @@ impl HttpUpgrades {
         chooser: &AclChooser,
         shared: &Shared<'_>,
     ) -> HttpUpgrades {
-        let Shared {
-            backends,
-            picker,
-            counters,
-            registry,
-        } = *shared;
+        let backends = shared.backends;
         if frontend.mode != Mode::Tcp {
             return HttpUpgrades::default();
         }
@@ -130,21 +133,13 @@ impl HttpUpgrades {
         let by_backend = targets
             .into_iter()
             .map(|idx| {
-                let svc = HttpService {
-                    frontend: http_frontend.clone(),
-                    backends: backends.to_vec(),
-                    rules: Vec::new(),
-                    chooser: AclChooser {
-                        default: Some(idx),
-                        backend_rules: Arc::clone(&chooser.backend_rules),
-                        backend_buffer_request: Arc::clone(&chooser.backend_buffer_request),
-                        ..AclChooser::default()
-                    },
-                    picker: picker.clone(),
-                    pool: ServerPool::new(),
-                    counters: Arc::clone(counters),
-                    registry: Arc::clone(registry),
+                let fixed = AclChooser {
+                    default: Some(idx),
+                    backend_rules: Arc::clone(&chooser.backend_rules),
+                    backend_buffer_request: Arc::clone(&chooser.backend_buffer_request),
+                    ..AclChooser::default()
                 };
+                let svc = shared.http_service(http_frontend.clone(), Vec::new(), fixed);
                 (idx, Arc::new(svc))
             })
             .collect();

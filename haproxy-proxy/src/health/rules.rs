@@ -193,6 +193,30 @@ struct ExpectWords<'a> {
     hdr: Option<(&'a str, Option<&'a str>)>,
 }
 
+/// `$e` with the options of `$w` (an [`ExpectWords`]) that every `expect` shares set: the
+/// builders of `http-check expect` and `tcp-check expect` name them alike.
+macro_rules! with_shared_options {
+    ($e:expr, $w:expr) => {{
+        let (mut e, w) = ($e, &$w);
+        if w.negate {
+            e = e.negate();
+        }
+        if let Some(n) = w.min_recv {
+            e = e.min_recv(n);
+        }
+        if let Some(s) = w.ok {
+            e = e.ok_status(s);
+        }
+        if let Some(s) = w.error {
+            e = e.error_status(s);
+        }
+        if let Some(s) = w.tout {
+            e = e.tout_status(s);
+        }
+        e
+    }};
+}
+
 fn expect_words<'a>(
     args: &'a [String],
     err: &dyn Fn(String) -> ProxyError,
@@ -291,23 +315,7 @@ fn http_expect(p: &Proxy, d: &Directive, args: &[String]) -> Result<HttpExpect, 
             "'on-success' and 'on-error' are not supported on http-check yet".to_owned(),
         ));
     }
-    let mut e = HttpExpect::new(matcher);
-    if w.negate {
-        e = e.negate();
-    }
-    if let Some(n) = w.min_recv {
-        e = e.min_recv(n);
-    }
-    if let Some(s) = w.ok {
-        e = e.ok_status(s);
-    }
-    if let Some(s) = w.error {
-        e = e.error_status(s);
-    }
-    if let Some(s) = w.tout {
-        e = e.tout_status(s);
-    }
-    Ok(e)
+    Ok(with_shared_options!(HttpExpect::new(matcher), w))
 }
 
 fn connect_rule(p: &Proxy, d: &Directive, args: &[String]) -> Result<ConnectRule, ProxyError> {
@@ -450,28 +458,14 @@ fn tcp_expect(p: &Proxy, d: &Directive, args: &[String]) -> Result<Expect, Proxy
     let err = |why: String| refuse(p, Some(d), why);
     let w = expect_words(args, &err)?;
     let re = |e: haproxy_check::CheckError| err(e.to_string());
-    let mut e = match w.kind {
+    let e = match w.kind {
         "string" => Expect::string(w.pattern.as_bytes().to_vec()),
         "rstring" => Expect::rstring(w.pattern).map_err(re)?,
         "binary" => Expect::binary(w.pattern).map_err(re)?,
         "rbinary" => Expect::rbinary(w.pattern).map_err(re)?,
         k => return Err(err(format!("'expect {k}' is not supported yet"))),
     };
-    if w.negate {
-        e = e.negate();
-    }
-    if let Some(n) = w.min_recv {
-        e = e.min_recv(n);
-    }
-    if let Some(s) = w.ok {
-        e = e.ok_status(s);
-    }
-    if let Some(s) = w.error {
-        e = e.error_status(s);
-    }
-    if let Some(s) = w.tout {
-        e = e.tout_status(s);
-    }
+    let mut e = with_shared_options!(e, w);
     if let Some(t) = w.on_success {
         e = e.on_success(t);
     }

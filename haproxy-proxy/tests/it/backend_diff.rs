@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use haproxy_proxy::errors::ErrorPages;
 use haproxy_proxy::h1::{BodyFraming, ChunkedDecoder, H1Limits, Parsed, parse_request};
-use haproxy_proxy::http::{HttpService, ServerPool, serve_http};
+use haproxy_proxy::http::{HttpService, ServerPool};
 use haproxy_proxy::{
     BackendSettings, ConnMode, Counters, DefaultBackend, ForwardFor, FrontendSettings, Mode,
     PickServer, ServerSettings, StreamView, Timeouts,
@@ -16,6 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::differential::{exchange, start_haproxy_with};
+use crate::support::{Diffs, serve_http_on_loopback};
 
 /// An origin that records the raw heads it receives and answers `ok` with keep-alive.
 #[derive(Clone, Default)]
@@ -188,18 +189,7 @@ async fn start_ours(v: Variant, server: SocketAddr) -> SocketAddr {
         counters: Counters::new(),
         registry: haproxy_proxy::registry::Registry::empty(),
     });
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((s, peer)) = l.accept().await {
-            let svc = Arc::clone(&svc);
-            tokio::spawn(async move {
-                let local = s.local_addr().unwrap();
-                serve_http(&svc, s, peer, local, |_| {}).await;
-            });
-        }
-    });
-    addr
+    serve_http_on_loopback(svc).await
 }
 
 fn config(v: Variant, server: SocketAddr) -> String {
@@ -280,7 +270,7 @@ async fn server_visible_heads_and_responses_match_haproxy() {
             forwardfor: true,
         },
     ];
-    let mut diffs = Vec::new();
+    let mut diffs = Diffs::default();
     let mut heads_seen = 0usize;
     for v in variants {
         let (theirs_origin, ours_origin) = (Origin::default(), Origin::default());
@@ -298,26 +288,11 @@ async fn server_visible_heads_and_responses_match_haproxy() {
             if std::env::var("DIFF_SHOW").is_ok() {
                 eprintln!("{} / {name}\n{theirs:?}\n{th:?}", v.name);
             }
-            if theirs != mine {
-                diffs.push(format!(
-                    "--- {} / {name}: client side\nhaproxy: {theirs:?}\nours:    {mine:?}",
-                    v.name
-                ));
-            }
-            if th != oh {
-                diffs.push(format!(
-                    "--- {} / {name}: server side\nhaproxy: {th:?}\nours:    {oh:?}",
-                    v.name
-                ));
-            }
+            diffs.compare(&format!("{} / {name}: client side", v.name), &theirs, &mine);
+            diffs.compare(&format!("{} / {name}: server side", v.name), &th, &oh);
         }
     }
-    assert!(
-        diffs.is_empty(),
-        "{} difference(s):\n{}",
-        diffs.len(),
-        diffs.join("\n")
-    );
+    diffs.assert_none("difference(s)");
     assert!(
         heads_seen >= 24,
         "the server saw only {heads_seen} requests"
@@ -371,7 +346,7 @@ async fn server_failures_give_the_same_error_pages_as_haproxy() {
             misbehaving_server(big_head(), false).await,
         ),
     ];
-    let mut diffs = Vec::new();
+    let mut diffs = Diffs::default();
     let v = Variant {
         name: "errors",
         option: "retries 0",
@@ -385,16 +360,7 @@ async fn server_failures_give_the_same_error_pages_as_haproxy() {
         let ours = start_ours(v, server).await;
         let raw = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n";
         let (theirs, mine) = (exchange(real.addr, raw).await, exchange(ours, raw).await);
-        if theirs != mine {
-            diffs.push(format!(
-                "--- {name}\nhaproxy: {theirs:?}\nours:    {mine:?}"
-            ));
-        }
+        diffs.compare(name, &theirs, &mine);
     }
-    assert!(
-        diffs.is_empty(),
-        "{} difference(s):\n{}",
-        diffs.len(),
-        diffs.join("\n")
-    );
+    diffs.assert_none("difference(s)");
 }

@@ -10,11 +10,10 @@ use haproxy_cfg::load::{Outcome, SystemEnv, load};
 use haproxy_cfg::parse_str;
 use haproxy_proxy::Counters;
 use haproxy_proxy::build::build;
-use haproxy_proxy::runtime::Stop;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+
+use crate::support::Serving;
 
 /// Bound on every wait in these tests.
 pub(crate) const WAIT: Duration = Duration::from_secs(10);
@@ -25,8 +24,7 @@ pub(crate) struct Daemon {
     pub(crate) addrs: Vec<SocketAddr>,
     /// Each frontend's counters, in configuration order.
     pub(crate) counters: Vec<Arc<Counters>>,
-    stop: watch::Sender<Option<Stop>>,
-    task: JoinHandle<()>,
+    serving: Serving,
 }
 
 /// A port that was free a moment ago.
@@ -59,13 +57,10 @@ pub(crate) fn start(text: &str) -> Daemon {
         .collect();
     let running = rt.start().unwrap();
     let addrs = running.local_addrs();
-    let (stop, rx) = watch::channel(None);
-    let task = tokio::spawn(running.serve(rx));
     Daemon {
         addrs,
         counters,
-        stop,
-        task,
+        serving: Serving::spawn(running),
     }
 }
 
@@ -77,11 +72,7 @@ impl Daemon {
 
     /// Hard stop, waited for.
     pub(crate) async fn stop(self) {
-        self.stop.send(Some(Stop::Hard)).unwrap();
-        tokio::time::timeout(WAIT, self.task)
-            .await
-            .unwrap()
-            .unwrap();
+        self.serving.stop().await;
     }
 }
 

@@ -4,20 +4,21 @@
 //! Skipped with a message when `haproxy` is not installed, unless `CI=true` (then they fail).
 
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use haproxy_proxy::errors::{ErrorPages, return_reply};
 use haproxy_proxy::h1::H1Limits;
 use haproxy_proxy::http::{
-    HttpService, RedirectKind, RequestCondition, RequestRule, RuleAction, ServerPool, serve_http,
+    HttpService, RedirectKind, RequestCondition, RequestRule, RuleAction, ServerPool,
 };
 use haproxy_proxy::{
     ConnMode, Counters, DefaultBackend, FrontendSettings, Mode, PickServer, StreamView, Timeouts,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
+
+use crate::support::{Diffs, Haproxy, haproxy_bin, serve_http_on_loopback, spawn_haproxy};
 
 /// The config both engines run: every request is answered by `http-request return`.
 const CONFIG: &str = "defaults
@@ -37,29 +38,6 @@ frontend fe
   http-request return status 200 content-type text/plain string ok
 ";
 
-fn haproxy_path() -> Option<&'static str> {
-    [
-        "/usr/sbin/haproxy",
-        "/usr/bin/haproxy",
-        "/usr/local/sbin/haproxy",
-    ]
-    .into_iter()
-    .find(|p| std::path::Path::new(p).exists())
-}
-
-pub(crate) struct Haproxy {
-    child: Child,
-    pub(crate) addr: SocketAddr,
-    _cfg: std::path::PathBuf,
-}
-
-impl Drop for Haproxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Starts the real HAProxy with `CONFIG`.
 async fn start_haproxy() -> Option<Haproxy> {
     start_haproxy_with(CONFIG).await
@@ -68,14 +46,7 @@ async fn start_haproxy() -> Option<Haproxy> {
 /// Starts the real HAProxy with `config` (its `PORT` replaced by a free loopback port), or
 /// returns `None` (skip) when absent.
 pub(crate) async fn start_haproxy_with(config: &str) -> Option<Haproxy> {
-    let Some(bin) = haproxy_path() else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "haproxy is required under CI=true"
-        );
-        eprintln!("skipping differential test: haproxy is not installed");
-        return None;
-    };
+    let bin = haproxy_bin("skipping differential test")?;
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
@@ -83,28 +54,8 @@ pub(crate) async fn start_haproxy_with(config: &str) -> Option<Haproxy> {
     let cfg =
         std::env::temp_dir().join(format!("haproxy-rs-diff-{}-{port}.cfg", std::process::id()));
     std::fs::write(&cfg, config.replace("PORT", &port.to_string())).unwrap();
-    let child = Command::new(bin)
-        .arg("-db")
-        .arg("-f")
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let started = Instant::now();
-    while TcpStream::connect(addr).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "haproxy did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    Some(Haproxy {
-        child,
-        addr,
-        _cfg: cfg,
-    })
+    Some(spawn_haproxy(bin, cfg, addr).await)
 }
 
 /// `{ path <p> }`, the only ACL these configs use.
@@ -189,18 +140,7 @@ async fn start_ours() -> SocketAddr {
         counters: Counters::new(),
         registry: haproxy_proxy::registry::Registry::empty(),
     });
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((s, peer)) = l.accept().await {
-            let svc = Arc::clone(&svc);
-            tokio::spawn(async move {
-                let local = s.local_addr().unwrap();
-                serve_http(&svc, s, peer, local, |_| {}).await;
-            });
-        }
-    });
-    addr
+    serve_http_on_loopback(svc).await
 }
 
 /// Sends `raw`, then reads until the peer closes (bounded by a deadline).
@@ -307,19 +247,10 @@ async fn request_verdicts_and_generated_responses_match_haproxy() {
         return;
     };
     let ours = start_ours().await;
-    let mut diffs = Vec::new();
+    let mut diffs = Diffs::default();
     for (name, raw) in scenarios() {
         let (theirs, mine) = (exchange(real.addr, &raw).await, exchange(ours, &raw).await);
-        if theirs != mine {
-            diffs.push(format!(
-                "--- {name}\nhaproxy: {theirs:?}\nours:    {mine:?}"
-            ));
-        }
+        diffs.compare(name, &theirs, &mine);
     }
-    assert!(
-        diffs.is_empty(),
-        "{} scenario(s) differ:\n{}",
-        diffs.len(),
-        diffs.join("\n")
-    );
+    diffs.assert_none("scenario(s) differ");
 }

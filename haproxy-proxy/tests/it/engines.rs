@@ -9,20 +9,13 @@ use haproxy_proxy::build::build;
 use haproxy_proxy::runtime::Stop;
 use tokio::sync::watch;
 
+use crate::daemon::free_port;
+
 /// Our running proxy; dropping it stops it hard.
 pub(crate) struct Ours {
     /// The first listening address.
     pub(crate) addr: SocketAddr,
     _stop: watch::Sender<Option<Stop>>,
-}
-
-/// A free loopback port (closed again, so a listener can take it).
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts our proxy with `config`, its `PORT` replaced by a free loopback port.

@@ -13,16 +13,14 @@ use haproxy_cfg::diag::Severity;
 use haproxy_check::CheckStatus;
 use haproxy_check::probe::{CheckKind, ProxyHeader};
 use haproxy_proxy::health::MemoryLog;
-use haproxy_proxy::runtime::Stop;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::build::{DEFAULTS, runtime};
-
-/// The longest any awaited event may take.
-const WAIT: Duration = Duration::from_secs(10);
+use crate::daemon::free_port;
+use crate::support::{Served, WAIT, wait_for_line};
 /// How soon a stream must end once its server's sessions are shut down: well below every
 /// `timeout client`/`server` of these tests, so only the shutdown can end it in time.
 const CUT: Duration = Duration::from_secs(2);
@@ -351,22 +349,32 @@ async fn get(addr: SocketAddr) -> (u16, String) {
 
 /// Waits until the log holds a line containing every needle; returns it.
 async fn wait_line(log: &MemoryLog, needles: &[&str]) -> String {
-    let started = Instant::now();
-    loop {
-        if let Some((_, l)) = log
-            .lines()
-            .into_iter()
-            .find(|(_, l)| needles.iter().all(|n| l.contains(n)))
-        {
-            return l;
-        }
-        assert!(
-            started.elapsed() < WAIT,
-            "no line with {needles:?} in {:#?}",
-            log.lines()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_line(log, &format!("with {needles:?}"), |l| {
+        needles.iter().all(|n| l.contains(n))
+    })
+    .await
+}
+
+/// Opens a connection through `addr` to an echoing peer and checks that `ping` comes back.
+async fn echoed_ping(addr: SocketAddr) -> TcpStream {
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    c.write_all(b"ping").await.unwrap();
+    let mut buf = [0u8; 4];
+    tokio::time::timeout(WAIT, c.read_exact(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&buf, b"ping");
+    c
+}
+
+/// Checks that the proxy ends `c` (end of stream or error) within [`CUT`].
+async fn assert_cut(c: &mut TcpStream) {
+    let mut rest = Vec::new();
+    let end = tokio::time::timeout(CUT, c.read_to_end(&mut rest))
+        .await
+        .unwrap();
+    assert!(matches!(end, Ok(0) | Err(_)), "{end:?} {rest:?}");
 }
 
 async fn bodies(addr: SocketAddr, n: usize) -> Vec<String> {
@@ -393,11 +401,8 @@ async fn failed_servers_leave_the_rotation_backups_take_over_and_503_when_all_ar
     ))
     .unwrap();
     let registry = Arc::clone(&rt.registry);
-    let log = Arc::new(MemoryLog::default());
-    let running = rt.start().unwrap().with_state_log(log.clone());
-    let addr = running.local_addrs()[0];
-    let (tx, rx) = tokio::sync::watch::channel(None);
-    let serving = tokio::spawn(running.serve(rx));
+    let px = Served::start(rt);
+    let addr = px.addr;
 
     let seen = bodies(addr, 6).await;
     assert!(
@@ -407,7 +412,7 @@ async fn failed_servers_leave_the_rotation_backups_take_over_and_503_when_all_ar
     assert!(!seen.contains(&"b1".to_owned()), "{seen:?}");
 
     s1.stop();
-    let line = wait_line(&log, &["Server app/s1 is DOWN"]).await;
+    let line = wait_line(&px.log, &["Server app/s1 is DOWN"]).await;
     assert!(
         line.starts_with(
             "Server app/s1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: "
@@ -419,7 +424,7 @@ async fn failed_servers_leave_the_rotation_backups_take_over_and_503_when_all_ar
     assert_eq!(bodies(addr, 4).await, vec!["s2"; 4]);
 
     s2.status.store(503, Ordering::Relaxed);
-    let line = wait_line(&log, &["Server app/s2 is DOWN"]).await;
+    let line = wait_line(&px.log, &["Server app/s2 is DOWN"]).await;
     assert!(
         line.contains("reason: Layer7 wrong status, code: 503, info: \"Service Unavailable\"")
             && line.contains("0 active and 1 backup servers left. Running on backup."),
@@ -428,8 +433,9 @@ async fn failed_servers_leave_the_rotation_backups_take_over_and_503_when_all_ar
     assert_eq!(bodies(addr, 4).await, vec!["b1"; 4]);
 
     b1.stop();
-    wait_line(&log, &["Backup Server app/b1 is DOWN"]).await;
-    let alerts: Vec<String> = log
+    wait_line(&px.log, &["Backup Server app/b1 is DOWN"]).await;
+    let alerts: Vec<String> = px
+        .log
         .lines()
         .into_iter()
         .filter(|(lvl, _)| *lvl == Severity::Alert)
@@ -439,7 +445,7 @@ async fn failed_servers_leave_the_rotation_backups_take_over_and_503_when_all_ar
     assert_eq!(get(addr).await.0, 503);
 
     s1.start().await;
-    let up = wait_line(&log, &["Server app/s1 is UP"]).await;
+    let up = wait_line(&px.log, &["Server app/s1 is UP"]).await;
     assert!(
         up.starts_with(
             "Server app/s1 is UP, reason: Layer7 check passed, code: 200, check duration: "
@@ -467,8 +473,7 @@ async fn failed_servers_leave_the_rotation_backups_take_over_and_503_when_all_ar
     assert_eq!(s2stats.status, CheckStatus::L7Sts.name());
     assert_eq!(s2stats.last, "Service Unavailable");
 
-    tx.send(Some(Stop::Hard)).unwrap();
-    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+    px.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -484,59 +489,43 @@ async fn tcp_sessions_end_when_their_server_goes_down_and_trackers_follow() {
     ))
     .unwrap();
     let registry = Arc::clone(&rt.registry);
-    let log = Arc::new(MemoryLog::default());
-    let running = rt.start().unwrap().with_state_log(log.clone());
-    let addr = running.local_addrs()[0];
-    let (tx, rx) = tokio::sync::watch::channel(None);
-    let serving = tokio::spawn(running.serve(rx));
+    let px = Served::start(rt);
+    let addr = px.addr;
 
     // Let the first check pass so that both servers are fully up.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut c = TcpStream::connect(addr).await.unwrap();
-    c.write_all(b"ping").await.unwrap();
-    let mut buf = [0u8; 4];
-    tokio::time::timeout(WAIT, c.read_exact(&mut buf))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(&buf, b"ping");
+    let mut c = echoed_ping(addr).await;
 
     health.stop();
     wait_line(
-        &log,
+        &px.log,
         &["Server be/s1 is DOWN, reason: Layer4 connection problem"],
     )
     .await;
-    let via = wait_line(&log, &["Server be/t1 is DOWN via be/s1. "]).await;
+    let via = wait_line(&px.log, &["Server be/t1 is DOWN via be/s1. "]).await;
     assert!(
         via.ends_with("0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue."),
         "{via}"
     );
     // The stream on s1 was cut: the client reads the end of the connection.
-    let mut rest = Vec::new();
-    let n = tokio::time::timeout(CUT, c.read_to_end(&mut rest))
-        .await
-        .unwrap();
-    assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+    assert_cut(&mut c).await;
 
     health.start().await;
-    wait_line(&log, &["Server be/s1 is UP, reason: Layer4 check passed"]).await;
-    wait_line(&log, &["Server be/t1 is UP via be/s1. "]).await;
+    wait_line(
+        &px.log,
+        &["Server be/s1 is UP, reason: Layer4 check passed"],
+    )
+    .await;
+    wait_line(&px.log, &["Server be/t1 is UP via be/s1. "]).await;
 
     // Maintenance takes the server too: its sessions end as well (observed on 2.6.12). Round
     // robin gives one of two connections to s1 and the other to t1, which has no shutdown.
     let mut conns = Vec::new();
     for _ in 0..2 {
-        let mut c = TcpStream::connect(addr).await.unwrap();
-        c.write_all(b"ping").await.unwrap();
-        tokio::time::timeout(WAIT, c.read_exact(&mut buf))
-            .await
-            .unwrap()
-            .unwrap();
-        conns.push(c);
+        conns.push(echoed_ping(addr).await);
     }
     assert!(registry.change_admin(0, 0, haproxy_proxy::registry::Admin::Maint));
-    wait_line(&log, &["Server be/s1 is going DOWN for maintenance."]).await;
+    wait_line(&px.log, &["Server be/s1 is going DOWN for maintenance."]).await;
     let mut ended = 0;
     for c in &mut conns {
         let mut rest = Vec::new();
@@ -548,8 +537,7 @@ async fn tcp_sessions_end_when_their_server_goes_down_and_trackers_follow() {
         }
     }
     assert_eq!(ended, 1, "exactly the session on s1 ends");
-    tx.send(Some(Stop::Hard)).unwrap();
-    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+    px.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -557,10 +545,7 @@ async fn passive_health_marks_a_server_down_after_real_connection_errors() {
     let health = Peer::new("health", Role::Http).await;
     let s2 = Peer::new("s2", Role::Http).await;
     // A port nothing listens on: connections to s1's traffic address are refused.
-    let refused = {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let refused = free_port();
     let rt = runtime(&format!(
         "{DEFAULTS}frontend fe\n bind 127.0.0.1:0\n default_backend app\n\
          backend app\n retries 0\n balance roundrobin\n\
@@ -569,11 +554,8 @@ async fn passive_health_marks_a_server_down_after_real_connection_errors() {
         health.port, s2.port
     ))
     .unwrap();
-    let log = Arc::new(MemoryLog::default());
-    let running = rt.start().unwrap().with_state_log(log.clone());
-    let addr = running.local_addrs()[0];
-    let (tx, rx) = tokio::sync::watch::channel(None);
-    let serving = tokio::spawn(running.serve(rx));
+    let px = Served::start(rt);
+    let addr = px.addr;
     // The first active check passes (the check port answers).
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut failed = 0;
@@ -583,7 +565,7 @@ async fn passive_health_marks_a_server_down_after_real_connection_errors() {
         }
     }
     assert!((2..=3).contains(&failed), "{failed}");
-    let line = wait_line(&log, &["Server app/s1 is DOWN, reason: Health analyze"]).await;
+    let line = wait_line(&px.log, &["Server app/s1 is DOWN, reason: Health analyze"]).await;
     assert!(
         line.contains(
             "info: \"Detected 2 consecutive errors, last one was: L4 unsuccessful connection\""
@@ -592,8 +574,7 @@ async fn passive_health_marks_a_server_down_after_real_connection_errors() {
     );
     // Now only s2 is picked.
     assert_eq!(bodies(addr, 3).await, vec!["s2"; 3]);
-    tx.send(Some(Stop::Hard)).unwrap();
-    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+    px.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -606,11 +587,8 @@ async fn an_http_response_in_flight_is_cut_when_its_server_goes_down() {
         data.port, health.port
     ))
     .unwrap();
-    let log = Arc::new(MemoryLog::default());
-    let running = rt.start().unwrap().with_state_log(log.clone());
-    let addr = running.local_addrs()[0];
-    let (tx, rx) = tokio::sync::watch::channel(None);
-    let serving = tokio::spawn(running.serve(rx));
+    let px = Served::start(rt);
+    let addr = px.addr;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut c = TcpStream::connect(addr).await.unwrap();
     c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -627,14 +605,9 @@ async fn an_http_response_in_flight_is_cut_when_its_server_goes_down() {
         got.extend_from_slice(&chunk[..n]);
     }
     health.stop();
-    wait_line(&log, &["Server be/s1 is DOWN"]).await;
-    let mut rest = Vec::new();
-    let end = tokio::time::timeout(CUT, c.read_to_end(&mut rest))
-        .await
-        .unwrap();
-    assert!(matches!(end, Ok(0) | Err(_)), "{end:?} {rest:?}");
-    tx.send(Some(Stop::Hard)).unwrap();
-    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+    wait_line(&px.log, &["Server be/s1 is DOWN"]).await;
+    assert_cut(&mut c).await;
+    px.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -651,28 +624,14 @@ async fn backup_sessions_end_when_an_active_server_comes_back() {
         data.port, health.port, backup.port
     ))
     .unwrap();
-    let log = Arc::new(MemoryLog::default());
-    let running = rt.start().unwrap().with_state_log(log.clone());
-    let addr = running.local_addrs()[0];
-    let (tx, rx) = tokio::sync::watch::channel(None);
-    let serving = tokio::spawn(running.serve(rx));
-    wait_line(&log, &["Server be/s1 is DOWN", "Running on backup."]).await;
-    let mut c = TcpStream::connect(addr).await.unwrap();
-    c.write_all(b"ping").await.unwrap();
-    let mut buf = [0u8; 4];
-    tokio::time::timeout(WAIT, c.read_exact(&mut buf))
-        .await
-        .unwrap()
-        .unwrap();
+    let px = Served::start(rt);
+    let addr = px.addr;
+    wait_line(&px.log, &["Server be/s1 is DOWN", "Running on backup."]).await;
+    let mut c = echoed_ping(addr).await;
     health.start().await;
-    wait_line(&log, &["Server be/s1 is UP"]).await;
-    let mut rest = Vec::new();
-    let end = tokio::time::timeout(CUT, c.read_to_end(&mut rest))
-        .await
-        .unwrap();
-    assert!(matches!(end, Ok(0) | Err(_)), "{end:?}");
-    tx.send(Some(Stop::Hard)).unwrap();
-    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+    wait_line(&px.log, &["Server be/s1 is UP"]).await;
+    assert_cut(&mut c).await;
+    px.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -687,14 +646,11 @@ async fn a_returning_server_ramps_up_with_slowstart() {
     ))
     .unwrap();
     let registry = Arc::clone(&rt.registry);
-    let log = Arc::new(MemoryLog::default());
-    let running = rt.start().unwrap().with_state_log(log.clone());
-    let (tx, rx) = tokio::sync::watch::channel(None);
-    let serving = tokio::spawn(running.serve(rx));
+    let px = Served::start(rt);
     s1.stop();
-    wait_line(&log, &["Server be/s1 is DOWN"]).await;
+    wait_line(&px.log, &["Server be/s1 is DOWN"]).await;
     s1.start().await;
-    wait_line(&log, &["Server be/s1 is UP"]).await;
+    wait_line(&px.log, &["Server be/s1 is UP"]).await;
     let lb = registry.balancer(0).unwrap();
     let full = lb.effective_weight(1);
     let early = lb.effective_weight(0);
@@ -710,18 +666,14 @@ async fn a_returning_server_ramps_up_with_slowstart() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(started.elapsed() >= Duration::from_secs(1));
-    tx.send(Some(Stop::Hard)).unwrap();
-    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+    px.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passive_health_counts_the_attempts_a_redispatch_hides() {
     let health = Peer::new("health", Role::Http).await;
     let s2 = Peer::new("s2", Role::Http).await;
-    let refused = {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let refused = free_port();
     let rt = runtime(&format!(
         "defaults\n mode http\n timeout connect 100ms\n timeout client 5s\n timeout server 5s\n\
          frontend fe\n bind 127.0.0.1:0\n default_backend app\n\
@@ -731,21 +683,17 @@ async fn passive_health_counts_the_attempts_a_redispatch_hides() {
         health.port, s2.port
     ))
     .unwrap();
-    let log = Arc::new(MemoryLog::default());
-    let running = rt.start().unwrap().with_state_log(log.clone());
-    let addr = running.local_addrs()[0];
-    let (tx, rx) = tokio::sync::watch::channel(None);
-    let serving = tokio::spawn(running.serve(rx));
+    let px = Served::start(rt);
+    let addr = px.addr;
     tokio::time::sleep(Duration::from_millis(100)).await;
     // Every request succeeds (the last retry goes to s2), yet s1's refusals are counted.
     assert_eq!(bodies(addr, 4).await, vec!["s2"; 4]);
-    let line = wait_line(&log, &["Server app/s1 is DOWN, reason: Health analyze"]).await;
+    let line = wait_line(&px.log, &["Server app/s1 is DOWN, reason: Health analyze"]).await;
     assert!(
         line.contains("Detected 3 consecutive errors, last one was: L4 unsuccessful connection"),
         "{line}"
     );
-    tx.send(Some(Stop::Hard)).unwrap();
-    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+    px.stop().await;
 }
 
 #[test]
@@ -826,11 +774,8 @@ async fn a_kept_alive_session_leaves_a_server_marked_down() {
         s1.port, h1.port, s2.port, h2.port
     ))
     .unwrap();
-    let log = Arc::new(MemoryLog::default());
-    let running = rt.start().unwrap().with_state_log(log.clone());
-    let addr = running.local_addrs()[0];
-    let (tx, rx) = tokio::sync::watch::channel(None);
-    let serving = tokio::spawn(running.serve(rx));
+    let px = Served::start(rt);
+    let addr = px.addr;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut c = TcpStream::connect(addr).await.unwrap();
     let ask = async |c: &mut TcpStream| -> String {
@@ -866,12 +811,11 @@ async fn a_kept_alive_session_leaves_a_server_marked_down() {
         h2.stop();
         ("s2", "s1")
     };
-    wait_line(&log, &[&format!("Server be/{down} is DOWN")]).await;
+    wait_line(&px.log, &[&format!("Server be/{down} is DOWN")]).await;
     for _ in 0..3 {
         assert_eq!(ask(&mut c).await, other);
     }
-    tx.send(Some(Stop::Hard)).unwrap();
-    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+    px.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -884,26 +828,22 @@ async fn admin_changes_are_logged_without_any_check() {
     .unwrap();
     assert!(rt.health.is_empty());
     let registry = Arc::clone(&rt.registry);
-    let log = Arc::new(MemoryLog::default());
-    let running = rt.start().unwrap().with_state_log(log.clone());
-    let addr = running.local_addrs()[0];
-    let (tx, rx) = tokio::sync::watch::channel(None);
-    let serving = tokio::spawn(running.serve(rx));
+    let px = Served::start(rt);
+    let addr = px.addr;
     // Serving installs the hook before it accepts: once a request is answered, it is there.
     assert_eq!(get(addr).await, (200, "s1".to_owned()));
     assert!(registry.change_admin(0, 0, haproxy_proxy::registry::Admin::Maint));
-    let line = wait_line(&log, &["Server be/s1 is going DOWN for maintenance."]).await;
+    let line = wait_line(&px.log, &["Server be/s1 is going DOWN for maintenance."]).await;
     assert!(line.ends_with("0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue."), "{line}");
     // A listen section is a `proxy` in HAProxy's words (observed on 2.6.12).
-    wait_line(&log, &["proxy 'be' has no server available!"]).await;
+    wait_line(&px.log, &["proxy 'be' has no server available!"]).await;
     assert_eq!(get(addr).await.0, 503);
     assert!(registry.change_admin(0, 0, haproxy_proxy::registry::Admin::Ready));
     wait_line(
-        &log,
+        &px.log,
         &["Server be/s1 is UP/READY (leaving forced maintenance)."],
     )
     .await;
     assert_eq!(get(addr).await, (200, "s1".to_owned()));
-    tx.send(Some(Stop::Hard)).unwrap();
-    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+    px.stop().await;
 }

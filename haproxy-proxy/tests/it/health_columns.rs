@@ -25,7 +25,9 @@ use haproxy_proxy::runtime::Stop;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::build::runtime;
+use crate::daemon::free_port;
 use crate::health::{Peer, Role, SILENT};
+use crate::support::haproxy_bin;
 
 /// How long each step of the script lasts (inter 200 ms, fall 2; a silent check takes 300 ms).
 const PHASE: Duration = Duration::from_millis(2000);
@@ -59,24 +61,33 @@ const SCRIPT: &[Act] = &[
 type Row = [String; 5];
 
 fn real_haproxy() -> Option<PathBuf> {
-    let found = [
-        "/usr/sbin/haproxy",
-        "/usr/bin/haproxy",
-        "/usr/local/sbin/haproxy",
-    ]
-    .into_iter()
-    .map(PathBuf::from)
-    .find(|p| p.exists());
-    if found.is_none() {
+    haproxy_bin("skipping the live part of the check-column differential").map(PathBuf::from)
+}
+
+/// Starts the real HAProxy `exe` on `config(a free frontend port)`, written as `real.cfg` in
+/// `dir`, its stderr going to `stderr`.
+fn start_real(exe: &Path, dir: &Path, config: impl FnOnce(u16) -> String, stderr: Stdio) -> Child {
+    let cfg = dir.join("real.cfg");
+    std::fs::write(&cfg, config(free_port())).unwrap();
+    Command::new(exe)
+        .args(["-db", "-f"])
+        .arg(&cfg)
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (at most 10 s) until the real HAProxy has created its stats socket.
+async fn wait_for_stats_socket(sock: &Path) {
+    let started = Instant::now();
+    while !sock.exists() {
         assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "haproxy is required under CI=true"
+            started.elapsed() < Duration::from_secs(10),
+            "haproxy did not start"
         );
-        eprintln!(
-            "skipping the live part of the check-column differential: haproxy is not installed"
-        );
+        tokio::time::sleep(POLL).await;
     }
-    found
 }
 
 /// The rows for the servers of backend `app`, from one `show stat` on a daemon's stats socket.
@@ -179,22 +190,8 @@ async fn check_columns_follow_haproxy_over_scripted_failures() {
     std::fs::create_dir_all(&dir).unwrap();
     let sock = dir.join("stats.sock");
     let real = real_haproxy().map(|exe| {
-        let fe = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let cfg = dir.join("real.cfg");
-        std::fs::write(&cfg, config(fe, &peers, Some(&sock))).unwrap();
-        Killed(
-            Command::new(exe)
-                .args(["-db", "-f"])
-                .arg(&cfg)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        )
+        let text = |fe| config(fe, &peers, Some(&sock));
+        Killed(start_real(&exe, &dir, text, Stdio::null()))
     });
     // Ours serves `show stat` on its own stats socket, as the daemon does.
     let our_sock = dir.join("ours.sock");
@@ -214,14 +211,7 @@ async fn check_columns_follow_haproxy_over_scripted_failures() {
     let (tx, rx) = tokio::sync::watch::channel(None);
     let serving = tokio::spawn(running.serve(rx));
     if real.is_some() {
-        let started = Instant::now();
-        while !sock.exists() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "haproxy did not start"
-            );
-            tokio::time::sleep(POLL).await;
-        }
+        wait_for_stats_socket(&sock).await;
     }
 
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -360,20 +350,7 @@ async fn admin_changes_write_haproxy_lines() {
         )
     };
     let real = real_haproxy().map(|exe| {
-        let fe = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let cfg = dir.join("real.cfg");
-        std::fs::write(&cfg, config(fe, Some(&sock))).unwrap();
-        let mut child = Command::new(exe)
-            .args(["-db", "-f"])
-            .arg(&cfg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = start_real(&exe, &dir, |fe| config(fe, Some(&sock)), Stdio::piped());
         let err = child.stderr.take().unwrap();
         let reader = std::thread::spawn(move || {
             use std::io::BufRead;
@@ -392,14 +369,7 @@ async fn admin_changes_write_haproxy_lines() {
     let (tx, rx) = tokio::sync::watch::channel(None);
     let serving = tokio::spawn(running.serve(rx));
     if real.is_some() {
-        let started = Instant::now();
-        while !sock.exists() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "haproxy did not start"
-            );
-            tokio::time::sleep(POLL).await;
-        }
+        wait_for_stats_socket(&sock).await;
     }
     // Let the first checks pass.
     tokio::time::sleep(Duration::from_millis(500)).await;

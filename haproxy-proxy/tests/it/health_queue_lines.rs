@@ -3,20 +3,20 @@
 //! with `maxconn 1` serving one request, two more queued on it (`balance source`), its check
 //! port refused, then listening again.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use haproxy_proxy::health::MemoryLog;
-use haproxy_proxy::runtime::Stop;
+use haproxy_proxy::registry::Registry;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::build::runtime;
 use crate::health::{Peer, Role};
+use crate::support::{Served, WAIT, hold_accepted, mask_duration, wait_for_line};
 
 const RECORDED: &str = include_str!("../data/haproxy-2.6/health-queue-lines.txt");
-/// The longest any awaited event may take.
-const WAIT: Duration = Duration::from_secs(10);
 
 /// The recorded line of `case` that starts with `prefix`, its check duration masked.
 fn recorded(case: &str, prefix: &str) -> String {
@@ -25,36 +25,31 @@ fn recorded(case: &str, prefix: &str) -> String {
         .filter_map(|l| l.strip_prefix(case)?.strip_prefix('|'))
         .find(|l| l.starts_with(prefix))
         .unwrap();
-    mask(line)
+    mask_duration(line)
 }
 
-/// `check duration: 12ms` → `check duration: Nms` (the one field that varies between runs).
-fn mask(line: &str) -> String {
-    let key = "check duration: ";
-    let Some(at) = line.find(key) else {
-        return line.to_owned();
-    };
-    let (head, tail) = line.split_at(at + key.len());
-    format!(
-        "{head}N{}",
-        tail.trim_start_matches(|c: char| c.is_ascii_digit())
-    )
+/// Sends three requests to `addr` and waits until two of them wait in s1's queue; returns the
+/// client connections.
+async fn two_queued_behind_one(addr: SocketAddr, registry: &Registry) -> Vec<TcpStream> {
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        clients.push(c);
+    }
+    let started = Instant::now();
+    while registry.balancer(0).unwrap().queued(0) < 2 {
+        assert!(started.elapsed() < WAIT, "two requests queued on s1");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    clients
 }
 
 /// Polls the log for a line starting with `prefix`.
 async fn line(log: &MemoryLog, prefix: &str) -> String {
-    let started = Instant::now();
-    loop {
-        if let Some((_, l)) = log.lines().into_iter().find(|(_, l)| l.starts_with(prefix)) {
-            return l;
-        }
-        assert!(
-            started.elapsed() < WAIT,
-            "no {prefix:?} in {:#?}",
-            log.lines()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_line(log, &format!("{prefix:?}"), |l| l.starts_with(prefix)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,16 +68,7 @@ async fn down_and_up(case: &str, options: &str) {
     // The origin accepts and never answers: the first request keeps s1's only slot.
     let origin = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let oport = origin.local_addr().unwrap().port();
-    let holder = tokio::spawn(async move {
-        let mut held = Vec::new();
-        for _ in 0..8 {
-            match tokio::time::timeout(WAIT, origin.accept()).await {
-                Ok(Ok((s, _))) => held.push(s),
-                _ => break,
-            }
-        }
-        held
-    });
+    let holder = hold_accepted(origin);
     let mut check = Peer::new("check", Role::Http).await;
     let rt = runtime(&format!(
         "defaults\n mode http\n timeout connect 5s\n timeout client 7s\n timeout server 9s\n timeout queue 9s\n\
@@ -93,35 +79,19 @@ async fn down_and_up(case: &str, options: &str) {
     ))
     .unwrap();
     let registry = Arc::clone(&rt.registry);
-    let log = Arc::new(MemoryLog::default());
-    let running = rt.start().unwrap().with_state_log(log.clone());
-    let addr = running.local_addrs()[0];
-    let (tx, rx) = tokio::sync::watch::channel(None);
-    let serving = tokio::spawn(running.serve(rx));
+    let px = Served::start(rt);
+    let addr = px.addr;
 
-    let mut clients = Vec::new();
-    for _ in 0..3 {
-        let mut c = TcpStream::connect(addr).await.unwrap();
-        c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            .await
-            .unwrap();
-        clients.push(c);
-    }
-    let started = Instant::now();
-    while registry.balancer(0).unwrap().queued(0) < 2 {
-        assert!(started.elapsed() < WAIT, "two requests queued on s1");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let clients = two_queued_behind_one(addr, &registry).await;
 
     check.stop();
-    let down = line(&log, "Server app/s1 is DOWN").await;
-    assert_eq!(mask(&down), recorded(case, "Server app/s1 is DOWN"));
+    let down = line(&px.log, "Server app/s1 is DOWN").await;
+    assert_eq!(mask_duration(&down), recorded(case, "Server app/s1 is DOWN"));
     check.start().await;
-    let up = line(&log, "Server app/s1 is UP").await;
-    assert_eq!(mask(&up), recorded(case, "Server app/s1 is UP"));
+    let up = line(&px.log, "Server app/s1 is UP").await;
+    assert_eq!(mask_duration(&up), recorded(case, "Server app/s1 is UP"));
 
-    tx.send(Some(Stop::Hard)).unwrap();
-    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+    px.stop().await;
     drop(clients);
     holder.abort();
 }
@@ -133,16 +103,7 @@ async fn send_state_reports_sessions_and_queue_as_haproxy() {
     // As record_send_state.py: one request held by the origin, two queued on s1.
     let origin = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let oport = origin.local_addr().unwrap().port();
-    let holder = tokio::spawn(async move {
-        let mut held = Vec::new();
-        for _ in 0..8 {
-            match tokio::time::timeout(WAIT, origin.accept()).await {
-                Ok(Ok((s, _))) => held.push(s),
-                _ => break,
-            }
-        }
-        held
-    });
+    let holder = hold_accepted(origin);
     // The check peer keeps the state header of every check it answers.
     let chk = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let cport = chk.local_addr().unwrap().port();
@@ -182,26 +143,9 @@ async fn send_state_reports_sessions_and_queue_as_haproxy() {
     ))
     .unwrap();
     let registry = Arc::clone(&rt.registry);
-    let running = rt
-        .start()
-        .unwrap()
-        .with_state_log(Arc::new(MemoryLog::default()));
-    let addr = running.local_addrs()[0];
-    let (tx, rx) = tokio::sync::watch::channel(None);
-    let serving = tokio::spawn(running.serve(rx));
-    let mut clients = Vec::new();
-    for _ in 0..3 {
-        let mut c = TcpStream::connect(addr).await.unwrap();
-        c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            .await
-            .unwrap();
-        clients.push(c);
-    }
-    let started = Instant::now();
-    while registry.balancer(0).unwrap().queued(0) < 2 {
-        assert!(started.elapsed() < WAIT, "two requests queued on s1");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let px = Served::start(rt);
+    let addr = px.addr;
+    let clients = two_queued_behind_one(addr, &registry).await;
     let want = SEND_STATE
         .lines()
         .find(|l| !l.starts_with('#'))
@@ -225,8 +169,7 @@ async fn send_state_reports_sessions_and_queue_as_haproxy() {
         assert!(started.elapsed() < WAIT, "no {want:?} in {seen:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    tx.send(Some(Stop::Hard)).unwrap();
-    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+    px.stop().await;
     drop(clients);
     holder.abort();
     answering.abort();

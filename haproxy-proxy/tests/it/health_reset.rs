@@ -3,33 +3,16 @@
 //! (tests/data/haproxy-2.6/health-reset-lines.txt; the tcp-check text depends on whether the
 //! RST beats the connect's confirmation, in HAProxy as in ours, so both recorded forms pass).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use haproxy_proxy::health::MemoryLog;
-use haproxy_proxy::runtime::Stop;
 use tokio::net::TcpListener;
 
 use crate::build::runtime;
+use crate::support::{Served, WAIT, mask_duration};
 
 const RECORDED: &str = include_str!("../data/haproxy-2.6/health-reset-lines.txt");
-/// The longest any awaited event may take.
-const WAIT: Duration = Duration::from_secs(10);
 /// How long the connect-only server is watched for a DOWN line (ten checks).
 const WATCH: Duration = Duration::from_millis(1000);
-
-/// `check duration: 12ms` → `check duration: Nms`.
-fn mask(line: &str) -> String {
-    let key = "check duration: ";
-    let Some(at) = line.find(key) else {
-        return line.to_owned();
-    };
-    let (head, tail) = line.split_at(at + key.len());
-    format!(
-        "{head}N{}",
-        tail.trim_start_matches(|c: char| c.is_ascii_digit())
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resetting_peer_is_down_for_content_checks_and_up_for_connect_checks() {
@@ -54,13 +37,10 @@ async fn a_resetting_peer_is_down_for_content_checks_and_up_for_connect_checks()
          backend http\n option httpchk GET /\n server s 127.0.0.1:{port} check inter 100 rise 1 fall 1\n"
     ))
     .unwrap();
-    let log = Arc::new(MemoryLog::default());
-    let running = rt.start().unwrap().with_state_log(log.clone());
-    let (tx, rx) = tokio::sync::watch::channel(None);
-    let serving = tokio::spawn(running.serve(rx));
+    let px = Served::start(rt);
 
     let recorded = |prefix: &str| -> String {
-        mask(
+        mask_duration(
             RECORDED
                 .lines()
                 .find(|l| l.starts_with(prefix))
@@ -81,23 +61,22 @@ async fn a_resetting_peer_is_down_for_content_checks_and_up_for_connect_checks()
     let started = Instant::now();
     let (mut tcp, mut http) = (None, None);
     while tcp.is_none() || http.is_none() || started.elapsed() < WATCH {
-        for (_, l) in log.lines() {
+        for (_, l) in px.log.lines() {
             if l.starts_with("Server tcp/s is DOWN") {
-                tcp.get_or_insert(mask(&l));
+                tcp.get_or_insert(mask_duration(&l));
             }
             if l.starts_with("Server http/s is DOWN") {
-                http.get_or_insert(mask(&l));
+                http.get_or_insert(mask_duration(&l));
             }
             assert!(!l.starts_with("Server plain/s is DOWN"), "{l}");
         }
-        assert!(started.elapsed() < WAIT, "{:#?}", log.lines());
+        assert!(started.elapsed() < WAIT, "{:#?}", px.log.lines());
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let tcp = tcp.unwrap();
     assert!(tcp_forms.contains(&tcp), "{tcp}\nnot one of {tcp_forms:#?}");
     assert_eq!(http.unwrap(), recorded("Server http/s is DOWN"));
 
-    tx.send(Some(Stop::Hard)).unwrap();
-    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+    px.stop().await;
     peer.abort();
 }

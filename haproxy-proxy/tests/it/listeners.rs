@@ -8,12 +8,12 @@ use std::time::Duration;
 use haproxy_cfg::load::{SystemEnv, load};
 use haproxy_cfg::parse_str;
 use haproxy_proxy::build::build;
-use haproxy_proxy::proxy_proto::{ProxyHeader, encode_v1, encode_v2, read_header};
+use haproxy_proxy::proxy_proto::{ProxyHeader, encode_v1, encode_v2};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UnixStream};
-use tokio::sync::oneshot;
+use tokio::net::{TcpStream, UnixStream};
 
 use crate::daemon::{WAIT, free_port, read_all, start, tag_server};
+use crate::support::proxy_header_echo;
 
 const DEFAULTS: &str =
     "defaults\n mode tcp\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n";
@@ -27,6 +27,18 @@ async fn echoes(addr: SocketAddr) -> bool {
         return false;
     }
     read_all(&mut c).await == b"ping"
+}
+
+/// Sends `msg` over `c`, half-closes, and returns what comes back.
+async fn unix_echo(mut c: UnixStream, msg: &[u8]) -> Vec<u8> {
+    c.write_all(msg).await.unwrap();
+    c.shutdown().await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(WAIT, c.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    out
 }
 
 fn ipv6_available() -> bool {
@@ -99,15 +111,8 @@ async fn unix_sockets_get_mode_user_and_group() {
     } else {
         eprintln!("not root: user/group ownership not checked");
     }
-    let mut c = UnixStream::connect(&path).await.unwrap();
-    c.write_all(b"over unix").await.unwrap();
-    c.shutdown().await.unwrap();
-    let mut out = Vec::new();
-    tokio::time::timeout(WAIT, c.read_to_end(&mut out))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(out, b"over unix");
+    let c = UnixStream::connect(&path).await.unwrap();
+    assert_eq!(unix_echo(c, b"over unix").await, b"over unix");
     d.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -125,15 +130,8 @@ async fn abstract_unix_sockets_serve_on_haproxys_padded_name() {
     let addr = std::os::unix::net::SocketAddr::from_abstract_name(&padded).unwrap();
     let c = std::os::unix::net::UnixStream::connect_addr(&addr).unwrap();
     c.set_nonblocking(true).unwrap();
-    let mut c = UnixStream::from_std(c).unwrap();
-    c.write_all(b"abstract").await.unwrap();
-    c.shutdown().await.unwrap();
-    let mut out = Vec::new();
-    tokio::time::timeout(WAIT, c.read_to_end(&mut out))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(out, b"abstract");
+    let c = UnixStream::from_std(c).unwrap();
+    assert_eq!(unix_echo(c, b"abstract").await, b"abstract");
     d.stop().await;
 }
 
@@ -210,18 +208,7 @@ async fn maxconn_global_frontend_and_bind_pause_accepting() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accept_proxy_v1_and_v2_in_tcp_mode() {
     for v2 in [false, true] {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let srv = l.local_addr().unwrap();
-        let (tx, seen) = oneshot::channel();
-        tokio::spawn(async move {
-            let (mut s, _) = l.accept().await.unwrap();
-            let (header, rest) = read_header(&mut s, WAIT).await.unwrap();
-            let _ = tx.send(header);
-            s.write_all(&rest).await.unwrap();
-            let (mut r, mut w) = s.split();
-            let _ = tokio::io::copy(&mut r, &mut w).await;
-            let _ = w.shutdown().await;
-        });
+        let (srv, seen) = proxy_header_echo().await;
         let d = start(&format!(
             "{DEFAULTS}frontend fe\n bind 127.0.0.1:0 accept-proxy\n default_backend be\nbackend be\n server s {srv} send-proxy-v2\n"
         ));
@@ -291,15 +278,8 @@ async fn inherited_sockets_are_served() {
     ));
     assert_eq!(d.addrs, [tcp.local_addr().unwrap()]);
     assert!(echoes(tcp.local_addr().unwrap()).await, "fd@ TCP");
-    let mut c = UnixStream::connect(&path).await.unwrap();
-    c.write_all(b"via fd").await.unwrap();
-    c.shutdown().await.unwrap();
-    let mut out = Vec::new();
-    tokio::time::timeout(WAIT, c.read_to_end(&mut out))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(out, b"via fd");
+    let c = UnixStream::connect(&path).await.unwrap();
+    assert_eq!(unix_echo(c, b"via fd").await, b"via fd");
     d.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -29,6 +29,7 @@ mod routing;
 mod scenarios;
 mod slow_client;
 mod streaming;
+mod support;
 mod tcp_accept_proxy;
 mod tcp_differential;
 mod tcp_mode;

@@ -14,11 +14,12 @@ use std::time::{Duration, Instant};
 use haproxy_cfg::load::{Outcome, SystemEnv, load};
 use haproxy_cfg::parse_str;
 use haproxy_proxy::build::{Service, build};
-use haproxy_proxy::runtime::Stop;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
+
+use crate::support::Serving;
 
 /// Every wait in these tests gives up after this long.
 const BOUND: Duration = Duration::from_secs(10);
@@ -136,8 +137,7 @@ impl Origin {
 pub(crate) struct Daemon {
     pub(crate) addr: SocketAddr,
     pub(crate) service: Arc<Service>,
-    stop: watch::Sender<Option<Stop>>,
-    task: JoinHandle<()>,
+    serving: Serving,
     _reserved: Reserved,
 }
 
@@ -155,23 +155,16 @@ impl Daemon {
         let service = Arc::clone(&rt.frontends.first().unwrap().service);
         let running = rt.start().unwrap();
         let addr = *running.local_addrs().first().unwrap();
-        let (stop, rx) = watch::channel(None);
-        let task = tokio::spawn(running.serve(rx));
         Daemon {
             addr,
             service,
-            stop,
-            task,
+            serving: Serving::spawn(running),
             _reserved: reserved,
         }
     }
 
     pub(crate) async fn shutdown(self) {
-        self.stop.send(Some(Stop::Hard)).unwrap();
-        tokio::time::timeout(BOUND, self.task)
-            .await
-            .unwrap()
-            .unwrap();
+        self.serving.stop().await;
     }
 }
 
@@ -244,6 +237,14 @@ pub(crate) fn body(resp: &str) -> &str {
     resp.split_once("\r\n\r\n").map_or("", |(_, b)| b)
 }
 
+/// Sends a `/hold` request through `addr` and waits until `origin` holds it; the task yields
+/// its response once the origin lets it go.
+pub(crate) async fn held_at(addr: SocketAddr, origin: &Origin) -> JoinHandle<String> {
+    let first = tokio::spawn(get(addr, "/hold"));
+    until("the first request at the server", || origin.active() == 1).await;
+    first
+}
+
 /// Waits (bounded) until `cond` holds.
 pub(crate) async fn until(what: &str, cond: impl Fn() -> bool) {
     let started = Instant::now();
@@ -265,8 +266,7 @@ async fn maxconn_1_queues_the_second_request_until_the_first_is_answered() {
         ),
         &[("a", a.addr)],
     );
-    let first = tokio::spawn(get(d.addr, "/hold"));
-    until("the first request at the server", || a.active() == 1).await;
+    let first = held_at(d.addr, &a).await;
     let second = tokio::spawn(get(d.addr, "/hold"));
     let counters = Arc::clone(&d.service.counters);
     until("the second request in the queue", || {
@@ -301,8 +301,7 @@ async fn queue_timeout_answers_haproxys_503_page_with_sq() {
         ),
         &[("a", a.addr)],
     );
-    let first = tokio::spawn(get(d.addr, "/hold"));
-    until("the first request at the server", || a.active() == 1).await;
+    let first = held_at(d.addr, &a).await;
     // The facts of the timed-out stream, served by the same built service.
     let svc = Arc::clone(&d.service);
     let (mut client, server) = tokio::io::duplex(4096);
@@ -344,8 +343,7 @@ async fn a_full_server_queue_is_refused_at_once_but_the_backend_queue_is_not() {
         ),
         &[("a", a.addr)],
     );
-    let first = tokio::spawn(get(d.addr, "/hold"));
-    until("the first request at the server", || a.active() == 1).await;
+    let first = held_at(d.addr, &a).await;
     let second = tokio::spawn(get(d.addr, "/hold"));
     let counters = Arc::clone(&d.service.counters);
     until("the second request queued", || {

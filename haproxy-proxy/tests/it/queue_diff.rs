@@ -8,53 +8,25 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::queue::{Daemon, Origin, Refused, Reserved, get, until};
+use crate::queue::{Daemon, Origin, Refused, Reserved, get, held_at, until};
 use crate::queue_failover::load_while_stopping;
+use crate::support::{Haproxy, haproxy_bin, spawn_haproxy};
 
 /// One thread: with several, HAProxy's leastconn may miss a concurrent pick's connection count.
 const DEFAULTS: &str = "global\n nbthread 1\ndefaults\n mode http\n timeout connect 1s\n timeout client 10s\n timeout server 10s\n";
 
-/// Real HAProxy running a configuration; killed on drop.
-struct Haproxy {
-    child: Child,
-    addr: SocketAddr,
-    _cfg: std::path::PathBuf,
-    _reserved: Reserved,
-}
-
-impl Drop for Haproxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn haproxy_bin() -> Option<&'static str> {
-    let found = [
-        "/usr/sbin/haproxy",
-        "/usr/bin/haproxy",
-        "/usr/local/sbin/haproxy",
-    ]
-    .into_iter()
-    .find(|p| std::path::Path::new(p).exists());
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "haproxy is required under CI=true"
-        );
-        eprintln!("queue differential test: haproxy is not installed, using its recordings");
-    }
-    found
-}
-
-async fn start_haproxy(bin: &str, text: &str, origins: &[(&str, SocketAddr)]) -> Haproxy {
+/// Starts the real HAProxy on a reserved port; the reservation lives as long as HAProxy.
+async fn start_haproxy(
+    bin: &str,
+    text: &str,
+    origins: &[(&str, SocketAddr)],
+) -> (Haproxy, Reserved) {
     let reserved = Reserved::new();
     let port = reserved.addr.port();
     let mut text = text.replace("@listen@", &format!("127.0.0.1:{port}"));
@@ -66,33 +38,8 @@ async fn start_haproxy(bin: &str, text: &str, origins: &[(&str, SocketAddr)]) ->
         std::process::id()
     ));
     std::fs::write(&cfg, text).unwrap();
-    let mut child = Command::new(bin)
-        .args(["-db", "-f"])
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let started = Instant::now();
-    while TcpStream::connect(addr).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "haproxy did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    // A port taken meanwhile by someone else would answer in haproxy's place.
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "haproxy exited (port {port} taken?)"
-    );
-    Haproxy {
-        child,
-        addr,
-        _cfg: cfg,
-        _reserved: reserved,
-    }
+    (spawn_haproxy(bin, cfg, addr).await, reserved)
 }
 
 /// Where HAProxy's answers to these scenarios are recorded (see its README).
@@ -139,7 +86,7 @@ where
         d.shutdown().await;
         out
     } else {
-        let h = start_haproxy(bin, text, &addrs).await;
+        let (h, _reserved) = start_haproxy(bin, text, &addrs).await;
         steps(h.addr, origins).await
     }
 }
@@ -156,7 +103,7 @@ where
     let recorded = std::fs::read_to_string(&path)
         .ok()
         .map(|t| t.split(NEXT).map(str::to_owned).collect::<Vec<_>>());
-    let theirs = match haproxy_bin() {
+    let theirs = match haproxy_bin("queue differential test, using its recordings") {
         Some(bin) => {
             let live = run(false, bin, text, names, &steps).await;
             if std::env::var("HAPROXY_RS_RECORD").as_deref() == Ok("1") {
@@ -183,8 +130,7 @@ where
 
 /// Holds one request on `a`, then sends `path` and returns its response.
 async fn behind_a_held_request(addr: SocketAddr, a: &Arc<Origin>, path: &str) -> Vec<String> {
-    let first = tokio::spawn(get(addr, "/hold"));
-    until("the first request at the server", || a.active() == 1).await;
+    let first = held_at(addr, a).await;
     let second = get(addr, path).await;
     a.let_go(1);
     vec![first.await.unwrap(), second]
@@ -219,8 +165,7 @@ async fn queue_timeout_and_full_queue_match_haproxy() {
         &["a"],
         |addr, o| async move {
             let a = &o[0];
-            let first = tokio::spawn(get(addr, "/hold"));
-            until("the first request at the server", || a.active() == 1).await;
+            let first = held_at(addr, a).await;
             let queued = tokio::spawn(get(addr, "/hold"));
             // The queued request is not observable from outside: give it time to queue.
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -242,8 +187,7 @@ async fn abortonclose_answers_nothing_like_haproxy() {
         &["a"],
         |addr, o| async move {
             let a = &o[0];
-            let first = tokio::spawn(get(addr, "/hold"));
-            until("the first request at the server", || a.active() == 1).await;
+            let first = held_at(addr, a).await;
             let mut s = TcpStream::connect(addr).await.unwrap();
             s.write_all(b"GET /hold HTTP/1.1\r\nHost: t\r\n\r\n")
                 .await
@@ -326,8 +270,7 @@ async fn a_queue_timeout_keeps_the_keep_alive_connection_like_haproxy() {
         &["a"],
         |addr, o| async move {
             let a = &o[0];
-            let first = tokio::spawn(get(addr, "/hold"));
-            until("the first request at the server", || a.active() == 1).await;
+            let first = held_at(addr, a).await;
             let mut s = TcpStream::connect(addr).await.unwrap();
             let mut out = vec![request_on(&mut s).await];
             a.let_go(1);
@@ -352,70 +295,68 @@ async fn each_keep_alive_request_is_balanced_like_haproxy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_redispatch_and_backups_match_haproxy() {
-    both(
-        "redispatch from a dead server",
-        &format!(
-            "{DEFAULTS}listen l\n bind @listen@\n retries 3\n option redispatch\n server dead @dead@\n server b @b@\n"
+    // (scenario, timeout connect, the listen section's lines after `bind`, origins, requests)
+    let cases: [(&str, &str, &str, &[&'static str], usize); 7] = [
+        (
+            "redispatch from a dead server",
+            "1s",
+            " retries 3\n option redispatch\n server dead @dead@\n server b @b@\n",
+            &["b"],
+            4,
         ),
-        &["b"],
-        |addr, _| sequence(addr, 4),
-    )
-    .await;
-    both(
-        "leastconn redispatch from a dead server",
-        &format!(
-            "{DEFAULTS}listen l\n bind @listen@\n balance leastconn\n retries 2\n option redispatch\n server dead @dead@\n server b @b@\n"
+        (
+            "leastconn redispatch from a dead server",
+            "1s",
+            " balance leastconn\n retries 2\n option redispatch\n server dead @dead@\n server b @b@\n",
+            &["b"],
+            3,
         ),
-        &["b"],
-        |addr, _| sequence(addr, 3),
-    )
-    .await;
-    both(
-        "refused after the retries",
-        &format!(
-            "{}listen l\n bind @listen@\n retries 2\n server dead @dead@\n",
-            DEFAULTS.replace("connect 1s", "connect 50ms")
+        (
+            "refused after the retries",
+            "50ms",
+            " retries 2\n server dead @dead@\n",
+            &[],
+            1,
         ),
-        &[],
-        |addr, _| sequence(addr, 1),
-    )
-    .await;
-    both(
-        "first backup only",
-        &format!(
-            "{DEFAULTS}listen l\n bind @listen@\n server a @dead@ disabled\n server b1 @b1@ backup\n server b2 @b2@ backup\n"
+        (
+            "first backup only",
+            "1s",
+            " server a @dead@ disabled\n server b1 @b1@ backup\n server b2 @b2@ backup\n",
+            &["b1", "b2"],
+            3,
         ),
-        &["b1", "b2"],
-        |addr, _| sequence(addr, 3),
-    )
-    .await;
-    both(
-        "allbackups",
-        &format!(
-            "{DEFAULTS}listen l\n bind @listen@\n option allbackups\n server a @dead@ disabled\n server b1 @b1@ backup\n server b2 @b2@ backup\n"
+        (
+            "allbackups",
+            "1s",
+            " option allbackups\n server a @dead@ disabled\n server b1 @b1@ backup\n server b2 @b2@ backup\n",
+            &["b1", "b2"],
+            4,
         ),
-        &["b1", "b2"],
-        |addr, _| sequence(addr, 4),
-    )
-    .await;
-    both(
-        "weight 0",
-        &format!(
-            "{DEFAULTS}listen l\n bind @listen@\n server a @a@ weight 0\n server b1 @b1@ backup\n"
+        (
+            "weight 0",
+            "1s",
+            " server a @a@ weight 0\n server b1 @b1@ backup\n",
+            &["a", "b1"],
+            2,
         ),
-        &["a", "b1"],
-        |addr, _| sequence(addr, 2),
-    )
-    .await;
-    both(
-        "every server at weight 0",
-        &format!(
-            "{DEFAULTS}listen l\n bind @listen@\n server a @a@ weight 0\n server b @b@ weight 0\n"
+        (
+            "every server at weight 0",
+            "1s",
+            " server a @a@ weight 0\n server b @b@ weight 0\n",
+            &["a", "b"],
+            1,
         ),
-        &["a", "b"],
-        |addr, _| sequence(addr, 1),
-    )
-    .await;
+    ];
+    for (name, connect, listen, names, n) in cases {
+        let defaults = DEFAULTS.replace("connect 1s", &format!("connect {connect}"));
+        both(
+            name,
+            &format!("{defaults}listen l\n bind @listen@\n{listen}"),
+            names,
+            |addr, _| sequence(addr, n),
+        )
+        .await;
+    }
 }
 
 /// Holds `held` requests for `/hold`, then sends `n` short ones; the short answers, then the

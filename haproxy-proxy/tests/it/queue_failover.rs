@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::queue::{Daemon, Origin, PAGE_503, Refused, body, get, until};
+use crate::queue::{Daemon, Origin, PAGE_503, Refused, body, get, held_at, until};
 
 const DEFAULTS: &str =
     "defaults\n mode http\n timeout connect 1s\n timeout client 10s\n timeout server 10s\n";
@@ -103,8 +103,7 @@ async fn abortonclose_takes_a_closed_client_out_of_the_queue() {
         )
     };
     let d = Daemon::start(&cfg(" option abortonclose\n"), &[("a", a.addr)]);
-    let first = tokio::spawn(get(d.addr, "/hold"));
-    until("the first request at the server", || a.active() == 1).await;
+    let first = held_at(d.addr, &a).await;
     let mut left = queue_then_half_close(&d).await;
     let counters = Arc::clone(&d.service.counters);
     until("the closed client out of the queue", || {
@@ -124,8 +123,7 @@ async fn abortonclose_takes_a_closed_client_out_of_the_queue() {
     // Without the option, a half-closed client keeps its place and gets its answer.
     let a = Origin::start("a").await;
     let d = Daemon::start(&cfg(""), &[("a", a.addr)]);
-    let first = tokio::spawn(get(d.addr, "/hold"));
-    until("the first request at the server", || a.active() == 1).await;
+    let first = held_at(d.addr, &a).await;
     let mut stays = queue_then_half_close(&d).await;
     a.let_go(2);
     assert_eq!(body(&first.await.unwrap()), "a");

@@ -1,8 +1,6 @@
 //! The registry through the daemon path: ids as HAProxy numbers them, per-backend and per-server
 //! counters recorded by real traffic, and administrative / health changes that move traffic at once.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
@@ -10,31 +8,7 @@ use haproxy_proxy::registry::{Admin, Health};
 use haproxy_proxy::runtime::Stop;
 
 use crate::build::{DEFAULTS, get, runtime};
-
-/// A backend answering every connection with its one-letter name, `count` connections at most.
-fn named_server(name: &'static str, count: usize) -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for conn in l.incoming().take(count) {
-            let Ok(mut c) = conn else { continue };
-            let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
-            let mut buf = [0u8; 4096];
-            let mut got = Vec::new();
-            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-                match c.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => got.extend_from_slice(&buf[..n]),
-                }
-            }
-            let _ = c.write_all(
-                format!("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\n{name}")
-                    .as_bytes(),
-            );
-        }
-    });
-    addr
-}
+use crate::support::named_server;
 
 fn body(resp: &str) -> &str {
     resp.rsplit("\r\n\r\n").next().unwrap_or_default()

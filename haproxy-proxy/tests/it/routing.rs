@@ -12,34 +12,7 @@ use haproxy_proxy::runtime::Stop;
 use tokio::sync::watch;
 
 use crate::build::{DEFAULTS, runtime};
-
-/// A server answering each request with its name, closing after each response.
-fn named_server(name: &'static str) -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for conn in l.incoming().take(100) {
-            let Ok(mut c) = conn else { continue };
-            let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
-            let mut buf = [0u8; 4096];
-            let mut got = Vec::new();
-            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-                match c.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => got.extend_from_slice(&buf[..n]),
-                }
-            }
-            let _ = c.write_all(
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{name}",
-                    name.len()
-                )
-                .as_bytes(),
-            );
-        }
-    });
-    addr
-}
+use crate::support::named_server;
 
 /// One request; returns the status code and the body.
 fn request(addr: SocketAddr, path: &str, headers: &str) -> (u16, String) {
@@ -71,8 +44,8 @@ async fn ask(addr: SocketAddr, path: &'static str, headers: &'static str) -> (u1
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backend_rules_run_after_the_frontend_rules_and_use_backend() {
-    let a = named_server("a");
-    let b = named_server("b");
+    let a = named_server("a", 100);
+    let b = named_server("b", 100);
     let rt = runtime(&format!(
         "{DEFAULTS}frontend fe\n bind 127.0.0.1:0\n\
          http-request deny if {{ path /fe-deny }}\n\
@@ -118,9 +91,9 @@ fn map_file(tag: &str, text: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamic_use_backend_follows_maps_and_runtime_edits() {
-    let a = named_server("a");
-    let b = named_server("b");
-    let c = named_server("c");
+    let a = named_server("a", 100);
+    let b = named_server("b", 100);
+    let c = named_server("c", 100);
     let hosts = map_file("dom", "example.com be_b\nother.org nowhere\n");
     let paths = map_file("beg", "/static be_c\n");
     let rt = runtime(&format!(
@@ -165,8 +138,8 @@ async fn dynamic_use_backend_follows_maps_and_runtime_edits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamic_use_backend_with_a_map_default_and_the_host_map() {
-    let a = named_server("a");
-    let b = named_server("b");
+    let a = named_server("a", 100);
+    let b = named_server("b", 100);
     let hosts = map_file("dom2", "example.com be_b\n");
     let rt = runtime(&format!(
         "{DEFAULTS}frontend fe\n bind 127.0.0.1:0\n\

@@ -14,6 +14,7 @@ use tokio::net::TcpSocket;
 
 use crate::daemon::{read_all, start, tag_server};
 use crate::differential::start_haproxy_with;
+use crate::support::client_hello;
 
 /// One step of a client script.
 #[derive(Debug, Clone)]
@@ -51,29 +52,6 @@ async fn play(src: &str, to: SocketAddr, steps: &[Step]) -> Vec<u8> {
     read_all(&mut c).await
 }
 
-/// A TLS ClientHello record carrying `sni` (the same builder as in `tcp_rules`).
-fn hello(sni: &str) -> Vec<u8> {
-    let n = sni.len() as u16;
-    let mut ext = vec![0, 0];
-    ext.extend_from_slice(&(n + 5).to_be_bytes());
-    ext.extend_from_slice(&(n + 3).to_be_bytes());
-    ext.push(0);
-    ext.extend_from_slice(&n.to_be_bytes());
-    ext.extend_from_slice(sni.as_bytes());
-    let mut body = vec![3, 3];
-    body.extend_from_slice(&[9u8; 32]);
-    body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
-    body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
-    body.extend_from_slice(&ext);
-    let mut hs = vec![1];
-    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    hs.extend_from_slice(&body);
-    let mut rec = vec![0x16, 3, 1];
-    rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
-    rec.extend_from_slice(&hs);
-    rec
-}
-
 struct Case {
     name: &'static str,
     /// The frontend's lines (after `bind`); backends `be_a` and `be_b` exist.
@@ -83,7 +61,7 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let h = hello("A.example");
+    let h = client_hello("A.example");
     let split = |b: &[u8]| vec![send(&b[..10]), Sleep(60), send(&b[10..]), ShutWrite];
     vec![
         Case {
@@ -136,7 +114,7 @@ fn cases() -> Vec<Case> {
             mode: "tcp",
             runs: vec![
                 ("127.0.0.1", split(&h)),
-                ("127.0.0.1", split(&hello("other.example"))),
+                ("127.0.0.1", split(&client_hello("other.example"))),
             ],
         },
         Case {

@@ -6,12 +6,13 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use haproxy_proxy::proxy_proto::{ProxyHeader, read_header};
+use haproxy_proxy::proxy_proto::ProxyHeader;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
 use crate::daemon::{WAIT, eventually, read_all, start, tag_server};
+use crate::support::proxy_header_echo;
 
 fn cfg(timeouts: &str, server: SocketAddr, server_opts: &str) -> String {
     format!(
@@ -143,17 +144,7 @@ async fn timeout_tunnel_supersedes_client_and_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_proxy_v1_and_v2_tell_the_server_who_the_client_is() {
     for opt in [" send-proxy", " send-proxy-v2"] {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let srv = l.local_addr().unwrap();
-        let (tx, seen) = oneshot::channel();
-        tokio::spawn(async move {
-            let (mut s, _) = l.accept().await.unwrap();
-            let (header, rest) = read_header(&mut s, WAIT).await.unwrap();
-            let _ = tx.send(header);
-            s.write_all(&rest).await.unwrap();
-            let (mut r, mut w) = s.split();
-            let _ = tokio::io::copy(&mut r, &mut w).await;
-        });
+        let (srv, seen) = proxy_header_echo().await;
         let d = start(&cfg(" timeout client 5s\n timeout server 5s\n", srv, opt));
         let mut c = TcpStream::connect(d.addr()).await.unwrap();
         c.write_all(b"data").await.unwrap();

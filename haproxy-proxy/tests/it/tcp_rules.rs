@@ -10,6 +10,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
 
 use crate::daemon::{eventually, read_all, start, tag_server};
+use crate::support::client_hello;
 
 const DEFAULTS: &str =
     "defaults\n mode tcp\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n";
@@ -18,29 +19,6 @@ async fn connect_from(src: &str, to: SocketAddr) -> TcpStream {
     let s = TcpSocket::new_v4().unwrap();
     s.bind(format!("{src}:0").parse().unwrap()).unwrap();
     s.connect(to).await.unwrap()
-}
-
-/// A TLS ClientHello record carrying `sni`.
-fn client_hello(sni: &str) -> Vec<u8> {
-    let n = sni.len() as u16;
-    let mut ext = vec![0, 0];
-    ext.extend_from_slice(&(n + 5).to_be_bytes());
-    ext.extend_from_slice(&(n + 3).to_be_bytes());
-    ext.push(0);
-    ext.extend_from_slice(&n.to_be_bytes());
-    ext.extend_from_slice(sni.as_bytes());
-    let mut body = vec![3, 3];
-    body.extend_from_slice(&[9u8; 32]);
-    body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
-    body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
-    body.extend_from_slice(&ext);
-    let mut hs = vec![1];
-    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    hs.extend_from_slice(&body);
-    let mut rec = vec![0x16, 3, 1];
-    rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
-    rec.extend_from_slice(&hs);
-    rec
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

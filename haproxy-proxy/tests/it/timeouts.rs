@@ -21,8 +21,11 @@ fn config(server: SocketAddr, extra: &str) -> String {
     )
 }
 
-/// Reads until the proxy closes; returns the bytes and how long it took.
-async fn read_until_close(s: &mut TcpStream) -> (String, Duration) {
+/// Sends `raw` and reads until the proxy closes; returns the bytes and how long the reading
+/// took.
+async fn exchange(addr: SocketAddr, raw: &[u8]) -> (String, Duration) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(raw).await.unwrap();
     let start = Instant::now();
     let mut out = Vec::new();
     let _ = tokio::time::timeout(READ_DEADLINE, s.read_to_end(&mut out)).await;
@@ -36,11 +39,7 @@ async fn idle_keep_alive_connection_closes_silently_after_timeout_http_keep_aliv
         origin.start().await,
         "  timeout http-keep-alive 500ms\n",
     ));
-    let mut c = TcpStream::connect(ours.addr).await.unwrap();
-    c.write_all(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n")
-        .await
-        .unwrap();
-    let (out, took) = read_until_close(&mut c).await;
+    let (out, took) = exchange(ours.addr, b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n").await;
     assert_eq!(
         out, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-origin: yes\r\n\r\nok",
         "the response, then nothing more"
@@ -61,11 +60,11 @@ async fn server_timeout_gives_504() {
     });
     let ours =
         start_ours_with(&config(server, "").replace("timeout server 6s", "timeout server 500ms"));
-    let mut c = TcpStream::connect(ours.addr).await.unwrap();
-    c.write_all(b"GET /a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let (out, _) = read_until_close(&mut c).await;
+    let (out, _) = exchange(
+        ours.addr,
+        b"GET /a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     assert!(
         out.starts_with("HTTP/1.1 504 Gateway Time-out\r\n"),
         "{out}"
@@ -83,11 +82,11 @@ async fn stalled_request_body_ends_with_the_server_timeout() {
             .replace("timeout client 6s", "timeout client 300ms")
             .replace("timeout server 6s", "timeout server 1s"),
     );
-    let mut c = TcpStream::connect(ours.addr).await.unwrap();
-    c.write_all(b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc")
-        .await
-        .unwrap();
-    let (out, _) = read_until_close(&mut c).await;
+    let (out, _) = exchange(
+        ours.addr,
+        b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc",
+    )
+    .await;
     assert!(
         out.starts_with("HTTP/1.1 504 Gateway Time-out\r\n"),
         "{out}"
@@ -128,11 +127,7 @@ async fn connection_mode_precedence_decides_both_sides() {
             "defaults\n  mode http\n  timeout client 2s\n  timeout connect 1s\n  timeout server 2s\n  timeout http-keep-alive 300ms\n\
              frontend fe\n  bind 127.0.0.1:PORT\n  {fe}\n  default_backend be\nbackend be\n  {be}\n  server s1 {server}\n"
         ));
-        let mut c = TcpStream::connect(ours.addr).await.unwrap();
-        c.write_all(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n")
-            .await
-            .unwrap();
-        let (out, _) = read_until_close(&mut c).await;
+        let (out, _) = exchange(ours.addr, b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n").await;
         let seen = origin.take();
         let got = seen[0]
             .head

@@ -1,6 +1,6 @@
 //! `show stat` (CSV, typed, JSON), `show info` and `show servers state` against the recording.
 
-use haproxy_stats::{RowOptions, StatFilter, csv, info, rows, servers_state, typed};
+use haproxy_stats::{Row, RowOptions, StatFilter, csv, info, rows, servers_state, typed};
 
 use crate::model::{data, recorded_info, recorded_snapshot};
 
@@ -34,17 +34,19 @@ fn mask_csv(text: &str) -> String {
         .join("\n")
 }
 
+/// Every row of the recorded snapshot, unfiltered.
+fn recorded_rows() -> Vec<Row> {
+    rows(
+        &recorded_snapshot(),
+        &StatFilter::default(),
+        RowOptions::default(),
+    )
+}
+
 #[test]
 fn show_stat_csv_matches_haproxy() {
     let theirs = data("show-stat.txt");
-    let ours = csv::render(
-        &rows(
-            &recorded_snapshot(),
-            &StatFilter::default(),
-            RowOptions::default(),
-        ),
-        true,
-    ) + "\n";
+    let ours = csv::render(&recorded_rows(), true) + "\n";
     assert_eq!(mask_csv(&ours), mask_csv(&theirs));
 }
 
@@ -80,28 +82,14 @@ fn mask_typed(text: &str) -> String {
 #[test]
 fn show_stat_typed_matches_haproxy() {
     let theirs = data("show-stat-typed.txt");
-    let ours = typed::render_typed(
-        &rows(
-            &recorded_snapshot(),
-            &StatFilter::default(),
-            RowOptions::default(),
-        ),
-        true,
-    ) + "\n";
+    let ours = typed::render_typed(&recorded_rows(), true) + "\n";
     assert_eq!(mask_typed(&ours), mask_typed(&theirs));
 }
 
 #[test]
 fn show_stat_json_has_haproxy_shape() {
     let theirs = data("show-stat-json.txt");
-    let ours = typed::render_json(
-        &rows(
-            &recorded_snapshot(),
-            &StatFilter::default(),
-            RowOptions::default(),
-        ),
-        true,
-    ) + "\n";
+    let ours = typed::render_json(&recorded_rows(), true) + "\n";
     // Same objects in the same order: compare with every value masked.
     let strip = |s: &str| {
         s.split("\"value\":{")

@@ -17,6 +17,7 @@ use tokio::net::TcpStream;
 use crate::differential::start_haproxy_with;
 use crate::engines::start_ours_with;
 use crate::origin::{Origin, Seen};
+use crate::support::Diffs;
 use table::{PART_PAUSE, Scenario, scenarios};
 
 /// The defaults every scenario runs with (short timeouts keep the run short).
@@ -177,7 +178,7 @@ async fn scenarios_match_haproxy_for_clients_and_servers() {
     let (_dead_socket, dead) = crate::engines::dead_port();
     let only = std::env::var("SCENARIO").ok();
     let record = std::env::var("RECORD_SCENARIOS").is_ok();
-    let mut diffs = Vec::new();
+    let mut diffs = Diffs::default();
     let mut ran = 0usize;
     for s in scenarios() {
         if only.as_deref().is_some_and(|o| !s.name.contains(o)) {
@@ -211,12 +212,7 @@ async fn scenarios_match_haproxy_for_clients_and_servers() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        diffs.is_empty(),
-        "{} of {ran} scenario(s) differ:\n{}",
-        diffs.len(),
-        diffs.join("\n")
-    );
+    diffs.assert_none(&format!("of {ran} scenario(s) differ"));
     assert!(only.is_some() || ran >= 30, "only {ran} scenarios ran");
 }
 
@@ -225,7 +221,7 @@ async fn scenarios_match_haproxy_for_clients_and_servers() {
 async fn scenarios_match_the_recordings_of_haproxy() {
     let dir = errorfile_dir("recorded");
     let (_dead_socket, dead) = crate::engines::dead_port();
-    let mut diffs = Vec::new();
+    let mut diffs = Diffs::default();
     let mut ran = 0usize;
     for s in scenarios() {
         let path = recording_path(s.name);
@@ -247,10 +243,5 @@ async fn scenarios_match_the_recordings_of_haproxy() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        diffs.is_empty(),
-        "{} of {ran} scenario(s) differ from the recordings:\n{}",
-        diffs.len(),
-        diffs.join("\n")
-    );
+    diffs.assert_none(&format!("of {ran} scenario(s) differ from the recordings"));
 }
