@@ -86,7 +86,10 @@ async fn down_and_up(case: &str, options: &str) {
 
     check.stop();
     let down = line(&px.log, "Server app/s1 is DOWN").await;
-    assert_eq!(mask_duration(&down), recorded(case, "Server app/s1 is DOWN"));
+    assert_eq!(
+        mask_duration(&down),
+        recorded(case, "Server app/s1 is DOWN")
+    );
     check.start().await;
     let up = line(&px.log, "Server app/s1 is UP").await;
     assert_eq!(mask_duration(&up), recorded(case, "Server app/s1 is UP"));
