@@ -431,18 +431,18 @@ impl RuntimeApi for Admin {
                 .frontends
                 .get(l.frontend)
                 .map_or("?", |f| f.name.as_str());
-            let be = l.backend().and_then(|b| reg.backends.get(b));
+            let be = l.backend.and_then(|b| reg.backends.get(b));
             let srv = be
-                .zip(l.server())
+                .zip(l.server)
                 .and_then(|(be, s)| be.servers.get(s))
                 .map_or("<none>", |s| s.name.as_str());
-            let proto = if l.src.is_ipv4() { "tcpv4" } else { "tcpv6" };
+            let proto = if l.is_ipv4() { "tcpv4" } else { "tcpv6" };
             out.push_str(&format!(
                 "0x{:x}: proto={proto} src={} fe={fe} be={} srv={srv} ts=00 epoch=0 age={}s\n",
                 l.id,
                 l.src,
                 be.map_or(fe, |b| b.name.as_str()),
-                l.started.elapsed().as_secs(),
+                l.age.as_secs(),
             ));
         }
         out

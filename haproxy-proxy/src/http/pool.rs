@@ -1,20 +1,65 @@
 //! Idle server connections kept for reuse (`http-reuse safe`): an idle connection holds its
 //! socket only, no buffer.
+//!
+//! Each thread keeps its own idle connections (DESIGN §5.3: no request-path locks): a tokio
+//! `TcpStream` is registered with the reactor of the runtime that opened it, and with one
+//! single-threaded runtime per thread that is the thread's own runtime, so a per-thread pool is
+//! also the correct one. Taking and returning a connection touches only the thread's pool.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Acquire, Release};
+use std::sync::{Arc, Weak};
 
 use tokio::net::TcpStream;
 
-/// The most idle connections kept per server; more are closed.
+/// The most idle connections kept per server and thread; more are closed.
 pub const MAX_IDLE_PER_SERVER: usize = 64;
 
-/// Idle server connections, keyed by (backend, server).
+/// Counts dropped pools, so each thread closes the connections it kept for them.
+static POOLS_DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// Idle server connections, keyed by (backend, server), kept per thread.
 ///
-/// The lock is held only to push or pop one entry, never across I/O.
+/// The pool itself only names the connections' owner: they live in the thread that returned
+/// them, and only that thread takes them again.
 #[derive(Debug, Default)]
 pub struct ServerPool {
-    idle: Mutex<HashMap<(usize, usize), Vec<TcpStream>>>,
+    owner: Arc<Owner>,
+}
+
+/// What the threads' lists point back to; when the last pool handle goes, the threads learn it.
+#[derive(Debug, Default)]
+struct Owner;
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        // Runs once the strong count is zero, so a thread that sees the new count sees the pool
+        // gone; other threads close their connections on their next use of any pool.
+        POOLS_DROPPED.fetch_add(1, Release);
+    }
+}
+
+type Idle = HashMap<(usize, usize), Vec<TcpStream>>;
+
+/// One thread's idle connections of one pool.
+struct LocalPool {
+    owner: Weak<Owner>,
+    idle: Idle,
+}
+
+/// One thread's idle connections, per pool.
+struct LocalPools {
+    pools: Vec<LocalPool>,
+    /// [`POOLS_DROPPED`] when this thread last closed the connections of dropped pools.
+    seen_drops: u64,
+}
+
+thread_local! {
+    static LOCAL: RefCell<LocalPools> = const {
+        RefCell::new(LocalPools { pools: Vec::new(), seen_drops: 0 })
+    };
 }
 
 impl ServerPool {
@@ -23,37 +68,181 @@ impl ServerPool {
         ServerPool::default()
     }
 
-    /// Takes an idle connection to the server that still looks open.
-    pub fn take(&self, backend: usize, server: usize) -> Option<TcpStream> {
-        loop {
-            let conn = {
-                let mut idle = self.idle.lock().ok()?;
-                idle.get_mut(&(backend, server))?.pop()?
-            };
-            // A connection the server closed (or that holds unexpected bytes) is dropped.
-            let mut probe = [0u8; 1];
-            match conn.try_read(&mut probe) {
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Some(conn),
-                _ => continue,
-            }
-        }
+    /// Runs `f` on this thread's idle connections of this pool (`None` while the thread exits).
+    fn with_local<R>(&self, f: impl FnOnce(&mut Idle) -> R) -> Option<R> {
+        LOCAL
+            .try_with(|local| {
+                let mut local = local.try_borrow_mut().ok()?;
+                let drops = POOLS_DROPPED.load(Acquire);
+                if drops != local.seen_drops {
+                    // Some pool was dropped: close what this thread kept for it.
+                    local.seen_drops = drops;
+                    local.pools.retain(|p| p.owner.strong_count() > 0);
+                }
+                let at = match local
+                    .pools
+                    .iter()
+                    .position(|p| std::ptr::eq(p.owner.as_ptr(), Arc::as_ptr(&self.owner)))
+                {
+                    Some(at) => at,
+                    None => {
+                        local.pools.push(LocalPool {
+                            owner: Arc::downgrade(&self.owner),
+                            idle: HashMap::new(),
+                        });
+                        local.pools.len() - 1
+                    }
+                };
+                local.pools.get_mut(at).map(|p| f(&mut p.idle))
+            })
+            .ok()
+            .flatten()
     }
 
-    /// Returns a connection for later reuse.
+    /// Takes an idle connection to the server that still looks open.
+    pub fn take(&self, backend: usize, server: usize) -> Option<TcpStream> {
+        self.with_local(|idle| {
+            let list = idle.get_mut(&(backend, server))?;
+            while let Some(conn) = list.pop() {
+                // A connection the server closed (or that holds unexpected bytes) is dropped.
+                let mut probe = [0u8; 1];
+                if let Err(e) = conn.try_read(&mut probe)
+                    && e.kind() == std::io::ErrorKind::WouldBlock
+                {
+                    return Some(conn);
+                }
+            }
+            None
+        })
+        .flatten()
+    }
+
+    /// Returns a connection for later reuse by this thread.
     pub fn put(&self, backend: usize, server: usize, conn: TcpStream) {
-        if let Ok(mut idle) = self.idle.lock() {
+        // Dropped (closed) when the thread's list is full or the thread is exiting.
+        let _ = self.with_local(|idle| {
             let list = idle.entry((backend, server)).or_default();
             if list.len() < MAX_IDLE_PER_SERVER {
                 list.push(conn);
             }
-        }
+        });
     }
 
-    /// How many idle connections are kept for the server.
+    /// How many idle connections this thread keeps for the server.
     pub fn idle_count(&self, backend: usize, server: usize) -> usize {
-        self.idle
-            .lock()
-            .map_or(0, |idle| idle.get(&(backend, server)).map_or(0, Vec::len))
+        self.with_local(|idle| idle.get(&(backend, server)).map_or(0, Vec::len))
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for ServerPool {
+    fn drop(&mut self) {
+        // This thread's connections close now (the others' once they see `POOLS_DROPPED` move).
+        let me = Arc::as_ptr(&self.owner);
+        let _ = LOCAL.try_with(|local| {
+            if let Ok(mut local) = local.try_borrow_mut() {
+                local.pools.retain(|p| !std::ptr::eq(p.owner.as_ptr(), me));
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncReadExt;
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::{MAX_IDLE_PER_SERVER, ServerPool};
+
+    /// `n` client connections to a loopback listener, with their server ends.
+    async fn pairs(n: usize) -> Vec<(TcpStream, TcpStream)> {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let client = TcpStream::connect(addr).await.unwrap();
+            let (server, _) = listener.accept().await.unwrap();
+            out.push((client, server));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_connection_is_taken_back_only_by_the_thread_that_kept_it() {
+        let pool = ServerPool::new();
+        let (client, _server) = pairs(1).await.pop().unwrap();
+        let local = client.local_addr().unwrap();
+        pool.put(0, 1, client);
+        assert_eq!(pool.idle_count(0, 1), 1);
+        assert_eq!(pool.idle_count(0, 0), 0);
+        std::thread::scope(|s| {
+            s.spawn(|| assert_eq!(pool.idle_count(0, 1), 0, "another thread's pool is empty"))
+                .join()
+                .unwrap();
+        });
+        let again = pool.take(0, 1).expect("kept");
+        assert_eq!(again.local_addr().unwrap(), local);
+        assert!(pool.take(0, 1).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_connection_the_server_closed_is_not_reused() {
+        let pool = ServerPool::new();
+        let (client, server) = pairs(1).await.pop().unwrap();
+        pool.put(0, 0, client);
+        drop(server);
+        // Bounded wait for the FIN to reach the client end.
+        for _ in 0..100 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert!(pool.take(0, 0).is_none());
+        assert_eq!(pool.idle_count(0, 0), 0);
+    }
+
+    #[tokio::test]
+    async fn at_most_max_idle_per_server_are_kept() {
+        let pool = ServerPool::new();
+        let all = pairs(MAX_IDLE_PER_SERVER + 1).await;
+        let mut servers = Vec::new();
+        for (client, server) in all {
+            pool.put(2, 3, client);
+            servers.push(server);
+        }
+        assert_eq!(pool.idle_count(2, 3), MAX_IDLE_PER_SERVER);
+        // The one past the bound was closed.
+        let mut last = servers.pop().unwrap();
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(std::time::Duration::from_secs(5), last.read(&mut byte));
+        assert_eq!(read.await.unwrap().unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn dropping_the_pool_closes_its_idle_connections() {
+        let (keep, other) = (ServerPool::new(), ServerPool::new());
+        let (client, mut server) = pairs(1).await.pop().unwrap();
+        let (client2, _server2) = pairs(1).await.pop().unwrap();
+        other.put(0, 0, client);
+        keep.put(0, 0, client2);
+        drop(other);
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(std::time::Duration::from_secs(5), server.read(&mut byte));
+        assert_eq!(read.await.unwrap().unwrap(), 0);
+        assert_eq!(keep.idle_count(0, 0), 1, "other pools keep theirs");
+    }
+
+    #[tokio::test]
+    async fn a_pool_dropped_elsewhere_loses_this_threads_connections_on_next_use() {
+        let (gone, still) = (ServerPool::new(), ServerPool::new());
+        let (client, mut server) = pairs(1).await.pop().unwrap();
+        gone.put(0, 0, client);
+        std::thread::scope(|s| {
+            s.spawn(move || drop(gone)).join().unwrap();
+        });
+        // Any use of any pool on this thread closes what it kept for the dropped one.
+        assert_eq!(still.idle_count(0, 0), 0);
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(std::time::Duration::from_secs(5), server.read(&mut byte));
+        assert_eq!(read.await.unwrap().unwrap(), 0);
     }
 }
 

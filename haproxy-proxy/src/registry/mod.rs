@@ -22,8 +22,8 @@ pub use errors::{ErrorCaptures, MAX_CAPTURED_BYTES};
 pub use passive::{MAX_EVENTS_PER_STREAM, PassiveTap};
 pub use server::{Admin, Health, ServerEntry};
 pub use sessions::{
-    LiveSession, MAX_SHOWN_SESSIONS, SESSION_SHARDS, SessionGuard, SessionTable, note_route,
-    serve_as,
+    LiveSession, MAX_LIVE_SESSIONS, MAX_READ_RETRIES, MAX_SHOWN_SESSIONS, SLOTS_PER_GRAB,
+    SessionGuard, SessionInfo, SessionTable, serve_as,
 };
 
 use crate::build::LbPicker;
@@ -324,7 +324,7 @@ impl Registry {
     /// Counts a stream on backend `b` and, once chosen, server `s` while the returned hold is
     /// alive (the `scur` / `smax` columns).
     pub fn hold(&self, b: usize, s: Option<usize>) -> StreamHold {
-        note_route(b, s);
+        self.sessions.note_route(b, s);
         let be = self.backends.get(b);
         let sv = be.and_then(|be| s.and_then(|s| be.servers.get(s)));
         StreamHold {
@@ -339,7 +339,7 @@ impl Registry {
     /// Counts a stream on server `s` of backend `b` only (its backend hold was taken when the
     /// backend was chosen, so queued streams count there as in HAProxy).
     pub fn hold_server(&self, b: usize, s: usize) -> StreamHold {
-        note_route(b, Some(s));
+        self.sessions.note_route(b, Some(s));
         let sv = self.backends.get(b).and_then(|be| be.servers.get(s));
         StreamHold {
             _slots: sv.map(|sv| sv.counters.hold()).into_iter().collect(),
