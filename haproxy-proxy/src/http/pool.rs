@@ -147,6 +147,28 @@ impl Drop for ServerPool {
     }
 }
 
+/// Whether an idle connection leads where a new one to server `(backend, server)` would go: for
+/// a server without its own port (HAProxy's port mapping) the target depends on the port the
+/// client connected to, and HAProxy reuses only a connection to the same address.
+pub(crate) fn goes_to(
+    conn: &TcpStream,
+    settings: Option<&crate::settings::ServerSettings>,
+    registry: &crate::registry::Registry,
+    backend: usize,
+    server: usize,
+    dst: std::net::SocketAddr,
+) -> bool {
+    let Some(settings) = settings.filter(|s| s.port_offset.is_some()) else {
+        return true;
+    };
+    let live = registry
+        .backends
+        .get(backend)
+        .and_then(|b| b.servers.get(server))
+        .map(crate::registry::ServerEntry::current_addr);
+    conn.peer_addr().ok() == Some(settings.target(live, dst))
+}
+
 #[cfg(test)]
 mod tests {
     use tokio::io::AsyncReadExt;
@@ -244,26 +266,4 @@ mod tests {
         let read = tokio::time::timeout(std::time::Duration::from_secs(5), server.read(&mut byte));
         assert_eq!(read.await.unwrap().unwrap(), 0);
     }
-}
-
-/// Whether an idle connection leads where a new one to server `(backend, server)` would go: for
-/// a server without its own port (HAProxy's port mapping) the target depends on the port the
-/// client connected to, and HAProxy reuses only a connection to the same address.
-pub(crate) fn goes_to(
-    conn: &TcpStream,
-    settings: Option<&crate::settings::ServerSettings>,
-    registry: &crate::registry::Registry,
-    backend: usize,
-    server: usize,
-    dst: std::net::SocketAddr,
-) -> bool {
-    let Some(settings) = settings.filter(|s| s.port_offset.is_some()) else {
-        return true;
-    };
-    let live = registry
-        .backends
-        .get(backend)
-        .and_then(|b| b.servers.get(server))
-        .map(crate::registry::ServerEntry::current_addr);
-    conn.peer_addr().ok() == Some(settings.target(live, dst))
 }
