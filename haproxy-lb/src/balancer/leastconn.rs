@@ -116,15 +116,8 @@ impl Balancer {
     /// The root of the key tree, checked against the snapshot; when the tree does not match
     /// it (a change in flight), a scan of the group.
     fn lc_first(&self, snap: &Snapshot) -> Option<usize> {
-        let first = self.lc_tree.first();
-        let backup_group = snap.srv_act == 0;
-        match first {
-            Some(s)
-                if snap.usable.get(s).copied().unwrap_or(false)
-                    && self.spec_backup(s) == backup_group =>
-            {
-                Some(s)
-            }
+        match self.lc_tree.first() {
+            Some(s) if snap.in_group.get(s).copied().unwrap_or(false) => Some(s),
             _ => self.lc_scan(snap, false),
         }
     }
