@@ -14,14 +14,15 @@ const EWGHT_MAX: u64 = 256 * 16;
 const LC_KEY_MAX: u64 = (1 << 31) - 1;
 
 impl Balancer {
-    /// Re-keys server `i` whose connection count is now `served`, when its load key changed
-    /// (`fwlc_srv_reposition()`), placing it after the servers that already have that key.
+    /// Re-keys server `i` whose connection count is now `served()`, when its load key
+    /// changed (`fwlc_srv_reposition()`), placing it after the servers that already have that
+    /// key.
     #[inline]
-    pub(super) fn lc_requeue(&self, i: usize, served: u32) {
-        // Checked here, inlined into every take and release, so that other algorithms do not
-        // pay a call.
+    pub(super) fn lc_requeue(&self, i: usize, served: impl FnOnce() -> u32) {
+        // Checked here, inlined into every take and release, so that other algorithms pay
+        // neither a call nor the count's load.
         if matches!(self.config.algorithm, Algorithm::LeastConn) {
-            self.lc_queue(i, served, false);
+            self.lc_queue(i, served(), false);
         }
     }
 
