@@ -4,7 +4,9 @@
 //! Group `pick` measures wall time (for two threads: wall time per pick while both run).
 //! Group `pick_cpu` measures the picking thread's CPU time, which other processes taking the
 //! core do not inflate: on a shared build machine it is the figure to compare with targets.
-#![expect(clippy::unwrap_used, reason = "benchmark setup")]
+//! Group `pick_split_cpu` separates the two halves at 100 servers: `pick` is the thread CPU
+//! time of picks alone, `release` of releases alone (see [`bench_split`]).
+#![expect(clippy::unwrap_used, clippy::panic, reason = "benchmark setup")]
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -158,6 +160,103 @@ fn bench_cpu(c: &mut Criterion<ThreadCpu>) {
     g.finish();
 }
 
+/// Picks taken before their releases in [`bench_split`]: below the server count, so that
+/// under leastconn each server holds at most one of them.
+const BATCH: usize = 96;
+
+/// This thread's CPU time, exact to the nanosecond (`CLOCK_THREAD_CPUTIME_ID`).
+fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(
+        u64::try_from(t.tv_sec).unwrap_or(0),
+        u32::try_from(t.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// Which part of a batch [`split`] times.
+#[derive(Clone, Copy)]
+enum Half {
+    /// The picks.
+    Pick,
+    /// The releases.
+    Release,
+    /// Nothing: two clock reads in a row, the overhead included in each batch of the others.
+    Clock,
+}
+
+/// Times picks alone or releases alone: [`BATCH`] picks in a row, then their releases in the
+/// same order, the clock read around one half only. Each batch's figure includes one clock
+/// read's worth of overhead, which [`Half::Clock`] measures on its own (per pick of a batch).
+fn split(lb: &Balancer, iters: u64, half: Half) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut taken = [0usize; BATCH];
+    let mut k = 0u32;
+    let mut done = 0u64;
+    while done < iters {
+        let n = usize::try_from(iters - done).map_or(BATCH, |left| left.min(BATCH));
+        let t0 = thread_cpu();
+        if !matches!(half, Half::Clock) {
+            for slot in taken.iter_mut().take(n) {
+                k = k.wrapping_add(1);
+                let src = k.to_be_bytes();
+                let key = RequestKey {
+                    source: Some(&src),
+                    ..RequestKey::default()
+                };
+                *slot = match lb.pick(black_box(&key)) {
+                    Pick::Server(i) => i,
+                    other => panic!("unexpected {other:?}"),
+                };
+            }
+        }
+        let t1 = thread_cpu();
+        if matches!(half, Half::Clock) {
+            total += t1 - t0;
+            done += n as u64;
+            continue;
+        }
+        for &i in taken.iter().take(n) {
+            black_box(lb.release(black_box(i)));
+        }
+        let t2 = thread_cpu();
+        total += if matches!(half, Half::Pick) {
+            t1 - t0
+        } else {
+            t2 - t1
+        };
+        done += n as u64;
+    }
+    total
+}
+
+/// The pick target's two halves at 100 servers, for the four algorithms the target names,
+/// and the clock overhead each of their figures includes.
+fn bench_split(c: &mut Criterion<ThreadCpu>) {
+    let mut g = c.benchmark_group("pick_split_cpu");
+    g.warm_up_time(Duration::from_millis(200))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(10);
+    for (name, cfg) in configs() {
+        if !matches!(
+            name,
+            "roundrobin" | "static-rr" | "leastconn" | "source-consistent"
+        ) {
+            continue;
+        }
+        let lb = balancer(cfg, 100);
+        for (label, half) in [("pick", Half::Pick), ("release", Half::Release)] {
+            g.bench_function(format!("{name}/100/{label}"), |b| {
+                b.iter_custom(|iters| split(&lb, iters, half));
+            });
+        }
+    }
+    let lb = balancer(BalanceConfig::new(Algorithm::RoundRobin), 100);
+    g.bench_function("clock-overhead", |b| {
+        b.iter_custom(|iters| split(&lb, iters, Half::Clock));
+    });
+    g.finish();
+}
+
 /// The cost of a runtime change (`set weight` back and forth on one server): the writer
 /// rebuilds what the algorithm keeps (for roundrobin, the replayed fwrr schedule).
 fn bench_change(c: &mut Criterion) {
@@ -188,6 +287,6 @@ criterion_group!(benches, bench, bench_change);
 criterion_group! {
     name = cpu;
     config = Criterion::default().with_measurement(ThreadCpu);
-    targets = bench_cpu
+    targets = bench_cpu, bench_split
 }
 criterion_main!(benches, cpu);

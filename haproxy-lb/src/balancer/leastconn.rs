@@ -14,14 +14,15 @@ const EWGHT_MAX: u64 = 256 * 16;
 const LC_KEY_MAX: u64 = (1 << 31) - 1;
 
 impl Balancer {
-    /// Re-keys server `i` whose connection count is now `served`, when its load key changed
-    /// (`fwlc_srv_reposition()`), placing it after the servers that already have that key.
+    /// Re-keys server `i` whose connection count is now `served()`, when its load key
+    /// changed (`fwlc_srv_reposition()`), placing it after the servers that already have that
+    /// key.
     #[inline]
-    pub(super) fn lc_requeue(&self, i: usize, served: u32) {
-        // Checked here, inlined into every take and release, so that other algorithms do not
-        // pay a call.
+    pub(super) fn lc_requeue(&self, i: usize, served: impl FnOnce() -> u32) {
+        // Checked here, inlined into every take and release, so that other algorithms pay
+        // neither a call nor the count's load.
         if matches!(self.config.algorithm, Algorithm::LeastConn) {
-            self.lc_queue(i, served, false);
+            self.lc_queue(i, served(), false);
         }
     }
 
@@ -116,15 +117,8 @@ impl Balancer {
     /// The root of the key tree, checked against the snapshot; when the tree does not match
     /// it (a change in flight), a scan of the group.
     fn lc_first(&self, snap: &Snapshot) -> Option<usize> {
-        let first = self.lc_tree.first();
-        let backup_group = snap.srv_act == 0;
-        match first {
-            Some(s)
-                if snap.usable.get(s).copied().unwrap_or(false)
-                    && self.spec_backup(s) == backup_group =>
-            {
-                Some(s)
-            }
+        match self.lc_tree.first() {
+            Some(s) if snap.in_group.get(s).copied().unwrap_or(false) => Some(s),
             _ => self.lc_scan(snap, false),
         }
     }

@@ -473,15 +473,20 @@ impl Balancer {
     }
 
     /// Takes a connection slot on `i` unless it is full (compare-and-swap, never past maxconn).
+    #[inline]
     fn try_take(&self, i: usize) -> bool {
         let Some(served) = self.served.get(i) else {
             return false;
         };
         let maxconn = self.maxconn(i);
         if maxconn == 0 {
-            let now = served.fetch_add(1, Ordering::AcqRel).wrapping_add(1);
+            // leastconn re-keys first, from the count this take makes, and the locked
+            // increment follows: the tree's loads and stores then run before the locked
+            // instruction instead of waiting behind it. Racing takes may re-key from the same
+            // count; as with racing re-keys in any order, the server's next change repairs it.
+            self.lc_requeue(i, || served.load(Ordering::Acquire).wrapping_add(1));
+            served.fetch_add(1, Ordering::AcqRel);
             self.count_total(1);
-            self.lc_requeue(i, now);
             return true;
         }
         if self.queued(i) > 0 {
@@ -492,7 +497,7 @@ impl Balancer {
         });
         if let Ok(was) = taken {
             self.count_total(1);
-            self.lc_requeue(i, was + 1);
+            self.lc_requeue(i, || was + 1);
         }
         taken.is_ok()
     }

@@ -22,8 +22,14 @@ impl Balancer {
         if snap.tot_weight == 0 {
             return Pick::NoServer;
         }
+        // The algorithms without a key first: one dispatch, no hashing step.
         let hasher = self.config.hasher;
         let hashed = match &self.config.algorithm {
+            Algorithm::RoundRobin => return self.pick_rr(snap),
+            Algorithm::LeastConn => return self.pick_leastconn(snap),
+            Algorithm::StaticRr => return self.pick_map_rr(snap),
+            Algorithm::First => return self.pick_first(snap),
+            Algorithm::Random { draws } => return self.pick_random(snap, *draws, key.random),
             Algorithm::Source => key.source.map(|a| hasher.source(a)),
             Algorithm::Uri(opts) => key.uri.map(|u| {
                 let u = if opts.path_only { uri_path(u) } else { u };
@@ -34,20 +40,12 @@ impl Balancer {
                 use_domain_only, ..
             } => key.header.and_then(|h| hasher.header(h, *use_domain_only)),
             Algorithm::RdpCookie(_) => hasher.rdp_cookie(key.rdp_cookie),
-            _ => None,
         };
-        match (&self.config.algorithm, hashed) {
-            (a, Some(h)) if a.is_hash() => self.pick_hash(snap, h),
-            (Algorithm::RoundRobin, _) => self.pick_rr(snap),
-            (Algorithm::LeastConn, _) => self.pick_leastconn(snap),
-            (Algorithm::First, _) => self.pick_first(snap),
-            (Algorithm::Random { draws }, _) => self.pick_random(snap, *draws, key.random),
-            _ if self.config.hash_type == HashType::Consistent
-                && self.config.algorithm.is_hash() =>
-            {
-                self.pick_ring_rr(snap)
-            }
-            _ => self.pick_map_rr(snap),
+        // A hashing algorithm: the key's hash, or round robin when the key is missing.
+        match hashed {
+            Some(h) => self.pick_hash(snap, h),
+            None if self.config.hash_type == HashType::Consistent => self.pick_ring_rr(snap),
+            None => self.pick_map_rr(snap),
         }
     }
 

@@ -67,8 +67,9 @@ impl Balancer {
         let served = self.served.get(i)?;
         let limit = self.maxconn(i);
         if limit == 0 && self.waiting.load(Ordering::Acquire) == 0 {
-            let left = self.drop_one(served);
-            self.lc_requeue(i, left);
+            // Re-key before the locked decrement, as a take does (see `try_take`).
+            self.lc_requeue(i, || served.load(Ordering::Acquire).saturating_sub(1));
+            self.drop_one(served);
             return None;
         }
         let mut q = lock(&self.queues);
@@ -96,12 +97,12 @@ impl Balancer {
         match ticket {
             Some(ticket) => {
                 self.waiting.fetch_sub(1, Ordering::AcqRel);
-                self.lc_requeue(i, self.connections(i));
+                self.lc_requeue(i, || self.connections(i));
                 Some(Handoff { ticket, server: i })
             }
             None => {
                 let left = self.drop_one(served);
-                self.lc_requeue(i, left);
+                self.lc_requeue(i, || left);
                 None
             }
         }

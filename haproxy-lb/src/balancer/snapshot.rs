@@ -120,6 +120,8 @@ pub(super) struct Snapshot {
     pub(super) ring: SortedRing,
     /// Servers of the group in use (active, or backups), by id order, for first/leastconn.
     pub(super) group: Vec<usize>,
+    /// By server index: whether the server is in `group` (one check for leastconn's pick).
+    pub(super) in_group: Vec<bool>,
     /// Whether some server of `group` has a `maxconn` (leastconn must then check room).
     pub(super) group_limited: bool,
     /// roundrobin: the schedules of the active and backup groups.
@@ -203,16 +205,17 @@ impl Balancer {
             wbck
         };
         let backup_group = s.srv_act == 0;
-        s.group = (0..n)
-            .filter(|&i| {
+        s.in_group = (0..n)
+            .map(|i| {
                 s.usable.get(i).copied().unwrap_or(false) && self.spec_backup(i) == backup_group
             })
             .collect();
+        s.group = (0..n)
+            .filter(|&i| s.in_group.get(i).copied().unwrap_or(false))
+            .collect();
         s.group
             .sort_by_key(|&i| self.specs.get(i).map_or(0, |sp| sp.id));
-        self.lc_flag(|i| {
-            s.usable.get(i).copied().unwrap_or(false) && self.spec_backup(i) == backup_group
-        });
+        self.lc_flag(|i| s.in_group.get(i).copied().unwrap_or(false));
         s.group_limited = s.group.iter().any(|&i| self.maxconn(i) != 0);
         if self.config.uses_map() {
             let members: Vec<(u32, bool)> = (0..n)
