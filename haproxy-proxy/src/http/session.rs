@@ -79,9 +79,33 @@ struct ServerConn {
 )]
 pub fn serve_http<'a, C, B, P, F>(
     svc: &'a HttpService<B, P>,
-    mut client: C,
+    client: C,
     src: SocketAddr,
     dst: SocketAddr,
+    on_request: F,
+) -> impl std::future::Future<Output = u64> + 'a
+where
+    C: AsyncRead + AsyncWrite + Unpin + 'a,
+    B: ChooseBackend,
+    P: PickServer,
+    F: FnMut(&StreamFacts) + 'a,
+{
+    async move {
+        let addrs = (src, dst);
+        serve_http_at(svc, client, &addrs, on_request).await
+    }
+}
+
+/// [`serve_http`] with the addresses borrowed from the caller, which keeps them anyway: the
+/// connection's task holds them once.
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps its arguments twice in its state (captured and as locals)"
+)]
+pub(crate) fn serve_http_at<'a, C, B, P, F>(
+    svc: &'a HttpService<B, P>,
+    mut client: C,
+    addrs: &'a (SocketAddr, SocketAddr),
     mut on_request: F,
 ) -> impl std::future::Future<Output = u64> + 'a
 where
@@ -100,21 +124,26 @@ where
         let mut idle_since = None;
         loop {
             // Boxed per active period: a parked connection does not hold the request machinery.
-            let active = serve_active(svc, client, kept, (src, dst), idle_since, &mut on_request);
+            let active = serve_active(svc, client, kept, *addrs, idle_since, &mut on_request);
             let parked;
             (client, kept, parked) = Box::pin(active).await;
             let Some(since) = parked else { break };
             // Deep idle: the server connection leaves the reactor (its socket stays open) and
             // only the keep-alive deadline is kept.
-            let deadline = svc.frontend.timeouts.keep_alive_idle().map(|d| since + d);
+            // only the keep-alive deadline is kept (in its timer: the start of the wait is found
+            // again from it, so that the next request's timers count as if it never parked).
+            let ka = svc.frontend.timeouts.keep_alive_idle();
             let server = kept.server.take().and_then(ServerConn::park);
-            let expiry = std::pin::pin!(deadline.map(|d| tokio::time::sleep_until(d.into())));
-            let woke = park(&mut client, &mut kept.buf, expiry).await;
+            let mut expiry =
+                std::pin::pin!(ka.map(|d| tokio::time::sleep_until((since + d).into())));
+            let woke = park(&mut client, &mut kept.buf, expiry.as_mut()).await;
             kept.server = server.and_then(ParkedServer::resume);
             if !woke {
                 break;
             }
-            idle_since = Some(since);
+            let deadline = expiry.as_pin_mut().map(|s| s.deadline().into_std());
+            let ka = svc.frontend.timeouts.keep_alive_idle();
+            idle_since = deadline.zip(ka).and_then(|(d, ka)| d.checked_sub(ka));
         }
         let _ = client.shutdown().await;
         if let Some(conn) = kept.server {

@@ -426,18 +426,13 @@ fn serve_accepted(
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return;
         }
-        // Each mode's session is boxed: the connection's task holds one pointer, and the session's
-        // state is sized for the mode that runs (an HTTP session does not reserve a TCP one's room).
+        // The TCP session is boxed: the connection's task holds one pointer to it. The HTTP one is
+        // not: what an HTTP connection keeps while it waits for its next request (parked) is small
+        // and lives in the task itself; its request machinery is boxed per active period inside.
         match svc.frontend.mode {
             Mode::Http => {
-                Box::pin(crate::http::serve_http(
-                    &svc,
-                    Prefixed::new(pending, stream),
-                    src,
-                    dst,
-                    |_| {},
-                ))
-                .await;
+                let client = Prefixed::new(pending, &mut stream);
+                crate::http::serve_http_at(&svc, client, &addrs, |_| {}).await;
             }
             Mode::Tcp => Box::pin(serve_tcp_mode(&svc, &parts, stream, src, dst, pending)).await,
         }
@@ -485,7 +480,7 @@ async fn serve_tcp_mode<C>(
         }
     }
     if let Some(http) = parts.upgrades.switched().filter(|_| switch_http) {
-        crate::http::serve_http(http, Prefixed::new(pending, stream), src, dst, |_| {}).await;
+        crate::http::serve_http(http, Prefixed::new(pending, &mut stream), src, dst, |_| {}).await;
         return;
     }
     let chosen = with_content(src, dst, &pending, limits, |s| svc.chooser.choose_sample(s));
@@ -493,7 +488,7 @@ async fn serve_tcp_mode<C>(
         return;
     };
     if let Some(http) = parts.upgrades.get(idx) {
-        crate::http::serve_http(http, Prefixed::new(pending, stream), src, dst, |_| {}).await;
+        crate::http::serve_http(http, Prefixed::new(pending, &mut stream), src, dst, |_| {}).await;
         return;
     }
     let Some(be) = svc.backends.get(idx) else {
@@ -531,3 +526,6 @@ async fn serve_tcp_mode<C>(
     svc.counters.record(&facts);
     svc.registry.record(&facts);
 }
+
+#[cfg(test)]
+mod tests;
