@@ -14,4 +14,5 @@ mod tests;
 
 pub use pool::{MAX_IDLE_PER_SERVER, ServerPool};
 pub use rules::{RedirectKind, RequestCondition, RequestRule, RuleAction};
+pub(crate) use session::serve_http_at;
 pub use session::{HttpService, serve_http};

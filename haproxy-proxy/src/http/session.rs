@@ -1,11 +1,14 @@
 //! One client connection in HTTP mode: a loop of requests over a kept-alive connection.
 
+use std::future::Future as _;
 use std::io::Write as _;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::body::{BodyError, chunked_prefix_valid, fill, relay, take_body_prefix, timed};
@@ -15,7 +18,7 @@ use super::rules::{RequestRule, answer, decide};
 use crate::counters::Counters;
 use crate::errors::{Reply, raw_h1_page};
 use crate::facts::StreamFacts;
-use crate::forward::{ForwardTimeouts, forward, read_append};
+use crate::forward::{ForwardTimeouts, forward, read_append, with_scratch};
 use crate::h1::{
     BodyFraming, Parsed, RequestHead, ResponseHead, Version, clean_connection_headers,
     connection_header_for, first_length_word, forwarded_response_connection_header, parse_request,
@@ -51,6 +54,8 @@ enum HeadOutcome {
     Head(Box<RequestHead>, usize),
     /// Closed silently: the client left, or an idle keep-alive connection expired.
     Quiet,
+    /// No next request within [`DEEP_IDLE_GRACE`]: park the connection.
+    Park,
     /// Send this raw page and close.
     Raw(u16, Termination),
 }
@@ -74,9 +79,33 @@ struct ServerConn {
 )]
 pub fn serve_http<'a, C, B, P, F>(
     svc: &'a HttpService<B, P>,
-    mut client: C,
+    client: C,
     src: SocketAddr,
     dst: SocketAddr,
+    on_request: F,
+) -> impl std::future::Future<Output = u64> + 'a
+where
+    C: AsyncRead + AsyncWrite + Unpin + 'a,
+    B: ChooseBackend,
+    P: PickServer,
+    F: FnMut(&StreamFacts) + 'a,
+{
+    async move {
+        let addrs = (src, dst);
+        serve_http_at(svc, client, &addrs, on_request).await
+    }
+}
+
+/// [`serve_http`] with the addresses borrowed from the caller, which keeps them anyway: the
+/// connection's task holds them once.
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps its arguments twice in its state (captured and as locals)"
+)]
+pub(crate) fn serve_http_at<'a, C, B, P, F>(
+    svc: &'a HttpService<B, P>,
+    mut client: C,
+    addrs: &'a (SocketAddr, SocketAddr),
     mut on_request: F,
 ) -> impl std::future::Future<Output = u64> + 'a
 where
@@ -86,17 +115,164 @@ where
     F: FnMut(&StreamFacts) + 'a,
 {
     async move {
+        let mut kept = Kept {
+            buf: Vec::new(),
+            server: None,
+            handled: 0,
+            first: true,
+        };
+        let mut idle_since = None;
+        loop {
+            // Boxed per active period: a parked connection does not hold the request machinery.
+            let active = serve_active(svc, client, kept, *addrs, idle_since, &mut on_request);
+            let parked;
+            (client, kept, parked) = Box::pin(active).await;
+            let Some(since) = parked else { break };
+            // Deep idle: the server connection leaves the reactor (its socket stays open) and
+            // only the keep-alive deadline is kept.
+            // only the keep-alive deadline is kept (in its timer: the start of the wait is found
+            // again from it, so that the next request's timers count as if it never parked).
+            let ka = svc.frontend.timeouts.keep_alive_idle();
+            let server = kept.server.take().and_then(ServerConn::park);
+            let mut expiry =
+                std::pin::pin!(ka.map(|d| tokio::time::sleep_until((since + d).into())));
+            let woke = park(&mut client, &mut kept.buf, expiry.as_mut()).await;
+            kept.server = server.and_then(ParkedServer::resume);
+            if !woke {
+                break;
+            }
+            let deadline = expiry.as_pin_mut().map(|s| s.deadline().into_std());
+            let ka = svc.frontend.timeouts.keep_alive_idle();
+            idle_since = deadline.zip(ka).and_then(|(d, ka)| d.checked_sub(ka));
+        }
+        let _ = client.shutdown().await;
+        if let Some(conn) = kept.server {
+            svc.pool.put(conn.backend, conn.server, conn.stream);
+        }
+        kept.handled
+    }
+}
+
+/// How long a kept-alive client connection waits for its next request with its whole session
+/// before it is parked (deep idle: the session's state is dropped, the server connection is
+/// taken out of the reactor). Busy keep-alive traffic never waits that long between requests.
+pub(crate) const DEEP_IDLE_GRACE: Duration = Duration::from_millis(50);
+
+/// What a client connection keeps from one request to the next, parked or not.
+struct Kept {
+    /// Bytes read and not yet used (pipelined requests); empty when idle.
+    buf: Vec<u8>,
+    /// The session's own server connection (`http-reuse safe`).
+    server: Option<ServerConn>,
+    /// Requests handled so far.
+    handled: u64,
+    /// No request read yet.
+    first: bool,
+}
+
+/// A session's server connection while its client is parked: registered with no reactor.
+struct ParkedServer {
+    backend: usize,
+    server: usize,
+    stream: std::net::TcpStream,
+}
+
+impl ServerConn {
+    /// Takes the connection out of the reactor, keeping it open; `None` if that fails (it is
+    /// then closed).
+    fn park(self) -> Option<ParkedServer> {
+        let stream = self.stream.into_std().ok()?;
+        Some(ParkedServer {
+            backend: self.backend,
+            server: self.server,
+            stream,
+        })
+    }
+}
+
+impl ParkedServer {
+    /// Registers the connection again; `None` if that fails (it is then closed).
+    fn resume(self) -> Option<ServerConn> {
+        let stream = TcpStream::from_std(self.stream).ok()?;
+        Some(ServerConn {
+            backend: self.backend,
+            server: self.server,
+            stream,
+        })
+    }
+}
+
+/// Waits, parked, for the client's next bytes until `expiry`; true when some arrived (in `buf`),
+/// false when the client left or the keep-alive timeout expired. The bytes are read through the
+/// thread's scratch buffer: nothing is allocated while the wait lasts, and the future holds
+/// three pointers.
+fn park<'a, C: AsyncRead + Unpin>(
+    client: &'a mut C,
+    buf: &'a mut Vec<u8>,
+    mut expiry: Pin<&'a mut Option<tokio::time::Sleep>>,
+) -> impl std::future::Future<Output = bool> + 'a {
+    std::future::poll_fn(move |cx| {
+        let read = with_scratch(|scratch| {
+            let mut rb = ReadBuf::new(scratch);
+            match Pin::new(&mut *client).poll_read(cx, &mut rb) {
+                Poll::Ready(Ok(())) => {
+                    buf.extend_from_slice(rb.filled());
+                    Poll::Ready(!rb.filled().is_empty())
+                }
+                Poll::Ready(Err(_)) => Poll::Ready(false),
+                Poll::Pending => Poll::Pending,
+            }
+        });
+        if read.is_ready() {
+            return read;
+        }
+        match expiry.as_mut().as_pin_mut().map(|sleep| sleep.poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(false),
+            _ => Poll::Pending,
+        }
+    })
+}
+
+/// Serves requests until the connection closes (`None`) or has waited [`DEEP_IDLE_GRACE`] for
+/// its next request (`Some(since)`, the instant that wait began: the connection is to be
+/// parked); gives back the client and what is kept between requests.
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps its arguments twice in its state (captured and as locals)"
+)]
+fn serve_active<'a, C, B, P, F>(
+    svc: &'a HttpService<B, P>,
+    mut client: C,
+    kept: Kept,
+    (src, dst): (SocketAddr, SocketAddr),
+    mut idle_since: Option<Instant>,
+    on_request: &'a mut F,
+) -> impl std::future::Future<Output = (C, Kept, Option<Instant>)> + 'a
+where
+    C: AsyncRead + AsyncWrite + Unpin + 'a,
+    B: ChooseBackend,
+    P: PickServer,
+    F: FnMut(&StreamFacts) + 'a,
+{
+    async move {
         let fe = &svc.frontend;
-        let mut buf: Vec<u8> = Vec::new();
-        let mut server: Option<ServerConn> = None;
-        let mut handled = 0u64;
-        let mut first = true;
+        let Kept {
+            mut buf,
+            mut server,
+            mut handled,
+            mut first,
+        } = kept;
+        let mut parked = None;
         let fe_idx = fe.index;
         loop {
-            let start = Instant::now();
+            let start = idle_since.take().unwrap_or_else(Instant::now);
             let (head, len) = match read_head(&mut client, &mut buf, first, fe).await {
                 HeadOutcome::Head(h, len) => (h, len),
                 HeadOutcome::Quiet => break,
+                HeadOutcome::Park => {
+                    parked = Some(start);
+                    break;
+                }
                 HeadOutcome::Raw(code, termination) => {
                     // A head the parser refused (not a timeout) is kept for `show errors`.
                     if termination.side == Side::Proxy && !buf.is_empty() {
@@ -159,11 +335,13 @@ where
                 buf = Vec::new(); // idle: hold no buffer
             }
         }
-        let _ = client.shutdown().await;
-        if let Some(conn) = server {
-            svc.pool.put(conn.backend, conn.server, conn.stream);
-        }
-        handled
+        let kept = Kept {
+            buf,
+            server,
+            handled,
+            first,
+        };
+        (client, kept, parked)
     }
 }
 
@@ -184,13 +362,17 @@ async fn read_head<C: AsyncRead + Unpin>(
         } else {
             t.keep_alive_idle()
         };
-        match timed(idle, read_append(client, buf)).await {
+        // A kept-alive connection waits the grace period here, then is parked.
+        let parks = !first && idle.is_none_or(|d| d > DEEP_IDLE_GRACE);
+        let wait = if parks { Some(DEEP_IDLE_GRACE) } else { idle };
+        match timed(wait, read_append(client, buf)).await {
             None if first => {
                 return HeadOutcome::Raw(
                     408,
                     Termination::new(Side::ClientTimeout, StreamState::Request),
                 );
             }
+            None if parks => return HeadOutcome::Park,
             None | Some(Err(_)) | Some(Ok(0)) => return HeadOutcome::Quiet,
             Some(Ok(_)) => {}
         }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::session::DEEP_IDLE_GRACE;
 use super::*;
 use crate::counters::Counters;
 use crate::errors::{ErrorPages, return_reply};
@@ -642,4 +643,72 @@ fn chunked_bodies_are_reencoded_as_haproxy_does() {
     assert!(chunked_prefix_valid(b"2\r\nab\r\n1"));
     assert!(!chunked_prefix_valid(b"zz\r\n"));
     assert!(!chunked_prefix_valid(b"2\r\nabXX"));
+}
+
+#[tokio::test]
+async fn a_parked_keep_alive_connection_resumes_on_its_own_server_connection() {
+    let origin = Origin::default();
+    let mut fe = frontend();
+    let keep_alive = DEEP_IDLE_GRACE * 6;
+    fe.timeouts.http_keep_alive = Some(keep_alive);
+    let svc = service(fe, backend(origin.start().await), vec![]);
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let px = l.local_addr().unwrap();
+    let served = {
+        let svc = Arc::clone(&svc);
+        tokio::spawn(async move {
+            let (s, peer) = l.accept().await.unwrap();
+            let local = s.local_addr().unwrap();
+            let mut seen = Vec::new();
+            let handled = serve_http(&svc, s, peer, local, |f| seen.push(f.status)).await;
+            (handled, seen)
+        })
+    };
+    let mut c = TcpStream::connect(px).await.unwrap();
+    for path in ["/a", "/b", "/c"] {
+        c.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let r = response(&mut c).await;
+        assert!(r.ends_with(&format!("echo {path} 0")), "{r}");
+        // Past the grace period: the connection is parked before the next request.
+        tokio::time::sleep(DEEP_IDLE_GRACE * 3).await;
+    }
+    // Parked, the connection still closes on the keep-alive timeout, and not before (the proxy
+    // starts counting a little before this client's clock: 10 ms of slack).
+    let waited = std::time::Instant::now();
+    assert_eq!(read_all(&mut c).await, "");
+    let idle = waited.elapsed() + DEEP_IDLE_GRACE * 3;
+    assert!(
+        idle + Duration::from_millis(10) >= keep_alive,
+        "closed after {idle:?}"
+    );
+    let (handled, seen) = served.await.unwrap();
+    assert_eq!(handled, 3);
+    assert_eq!(seen, vec![Some(200); 3]);
+    assert_eq!(
+        origin.accepts.load(Ordering::SeqCst),
+        1,
+        "the parked session kept its server connection"
+    );
+    // Closed by the keep-alive timeout while parked, the session leaves it in the pool.
+    assert_eq!(svc.pool.idle_count(0, 0), 1);
+}
+
+#[tokio::test]
+async fn a_parked_connection_without_keep_alive_timeout_waits_until_the_client_leaves() {
+    let origin = Origin::default();
+    let mut fe = frontend();
+    fe.timeouts = Timeouts::default();
+    let px = proxy(service(fe, backend(origin.start().await), vec![])).await;
+    let mut c = TcpStream::connect(px).await.unwrap();
+    for path in ["/a", "/b"] {
+        c.write_all(format!("GET {path} HTTP/1.1\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let r = response(&mut c).await;
+        assert!(r.ends_with(&format!("echo {path} 0")), "{r}");
+        tokio::time::sleep(DEEP_IDLE_GRACE * 3).await;
+    }
+    assert_eq!(origin.accepts.load(Ordering::SeqCst), 1);
 }

@@ -426,18 +426,13 @@ fn serve_accepted(
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return;
         }
-        // Each mode's session is boxed: the connection's task holds one pointer, and the session's
-        // state is sized for the mode that runs (an HTTP session does not reserve a TCP one's room).
+        // The TCP session is boxed: the connection's task holds one pointer to it. The HTTP one is
+        // not: what an HTTP connection keeps while it waits for its next request (parked) is small
+        // and lives in the task itself; its request machinery is boxed per active period inside.
         match svc.frontend.mode {
             Mode::Http => {
-                Box::pin(crate::http::serve_http(
-                    &svc,
-                    Prefixed::new(pending, stream),
-                    src,
-                    dst,
-                    |_| {},
-                ))
-                .await;
+                let client = Prefixed::new(pending, &mut stream);
+                crate::http::serve_http_at(&svc, client, &addrs, |_| {}).await;
             }
             Mode::Tcp => {
                 Box::pin(serve_tcp_mode(&svc, &parts, &mut stream, &addrs, pending)).await;
@@ -550,3 +545,6 @@ where
         svc.registry.record(&facts);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -72,7 +72,13 @@ impl Runtime {
                         target: target.clone(),
                         options: spec.options,
                         service: Arc::clone(&fe.service),
-                        gates: vec![bind_gate.clone(), fe_gate.clone(), global.clone()],
+                        // A gate without a limit never holds a connection back: leaving it out
+                        // keeps each connection's permits to the gates that count.
+                        gates: [&bind_gate, &fe_gate, &global]
+                            .into_iter()
+                            .filter(|g| g.available().is_some())
+                            .cloned()
+                            .collect(),
                         accept_proxy: spec.accept_proxy,
                         tcp: Arc::clone(&fe.tcp),
                         upgrades: Arc::clone(&fe.upgrades),
