@@ -688,11 +688,12 @@ fn set_rate_limit_sessions_spaces_out_new_connections() {
     let Some((d, _s1, _s2)) = start("ratelim") else {
         return;
     };
-    // Unlimited: 12 connections are served at once.
+    // Unlimited: 12 connections are served at once. The bound is what 12 sessions take at 4 per
+    // second (below), so a loaded machine does not fail it while a wrong limit still does.
     let t0 = Instant::now();
     shares(d.port, 12);
     let free = t0.elapsed();
-    assert!(free < Duration::from_millis(900), "{free:?}");
+    assert!(free < Duration::from_millis(1800), "{free:?}");
     assert_eq!(
         d.send(Sock::Admin, "set rate-limit sessions global 4\n"),
         "\n"
@@ -712,7 +713,8 @@ fn set_rate_limit_sessions_spaces_out_new_connections() {
     );
     let t0 = Instant::now();
     shares(d.port, 12);
-    assert!(t0.elapsed() < Duration::from_millis(900));
+    let lifted = t0.elapsed();
+    assert!(lifted < Duration::from_millis(1800), "{lifted:?}");
 }
 
 #[test]
