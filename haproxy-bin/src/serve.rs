@@ -11,7 +11,7 @@ use haproxy_cfg::diag::{
 use haproxy_cfg::load::{SystemEnv, load, read_sources};
 use haproxy_proxy::admin::{Admin, ProcessInfo, StatsSettings};
 use haproxy_proxy::runtime::Stop;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::watch;
 
 use crate::banner;
@@ -193,6 +193,28 @@ fn serve_per_thread(
     pidfile: Option<&str>,
     (stats, mut process): (StatsSettings, ProcessInfo),
 ) -> i32 {
+    // The handlers are in place before any listener opens: a signal sent as soon as a port
+    // answers is then queued (as in HAProxy), not met by its default action (SIGTTOU stops the
+    // process, SIGTERM/SIGUSR1 kill it).
+    let signals = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .and_then(|rt| {
+            let installed = {
+                let _inside = rt.enter();
+                Signals::install()
+            };
+            installed.map(|s| (rt, s))
+        });
+    let (signal_rt, mut signals) = match signals {
+        Ok(pair) => pair,
+        Err(e) => {
+            alert(&format!(
+                "[haproxy.main()] cannot install signal handlers: {e}."
+            ));
+            return 1;
+        }
+    };
     let registry = std::sync::Arc::clone(&runtime.registry);
     let plan = if threads > 1 {
         runtime.plan().with_reuseport()
@@ -275,47 +297,48 @@ fn serve_per_thread(
     }
     // Serving ends when every thread has dropped its receiver.
     drop((rx, pause_rx));
-    let signals = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())
-        .and_then(|rt| {
-            rt.block_on(wait_signals(&tx, &pause_tx))
-                .map_err(|e| e.to_string())
-        });
-    if let Err(e) = signals {
-        alert(&format!(
-            "[haproxy.main()] cannot install signal handlers: {e}."
-        ));
-        let _ = tx.send(Some(Stop::Hard));
-        return 1;
-    }
+    signal_rt.block_on(signals.forward(&tx, &pause_tx));
     for h in handles {
         let _ = h.join();
     }
     0
 }
 
-/// Waits for SIGTERM/SIGINT (hard stop) or SIGUSR1 (soft stop, then still listens for a hard
-/// one) and forwards them to the server, as SIGTTOU/SIGTTIN pause and resume the listeners;
-/// returns when a hard stop was sent or serving ended.
-async fn wait_signals(
-    tx: &watch::Sender<Option<Stop>>,
-    pause: &watch::Sender<bool>,
-) -> std::io::Result<()> {
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut usr1 = signal(SignalKind::user_defined1())?;
-    let mut ttou = signal(SignalKind::from_raw(SIGTTOU))?;
-    let mut ttin = signal(SignalKind::from_raw(SIGTTIN))?;
-    loop {
-        tokio::select! {
-            _ = ttou.recv() => { let _ = pause.send(true); }
-            _ = ttin.recv() => { let _ = pause.send(false); }
-            _ = term.recv() => { let _ = tx.send(Some(Stop::Hard)); return Ok(()); }
-            _ = int.recv() => { let _ = tx.send(Some(Stop::Hard)); return Ok(()); }
-            _ = usr1.recv() => { let _ = tx.send(Some(Stop::Soft)); }
-            () = tx.closed() => return Ok(()),
+/// The signals the serving process handles, registered with the OS when installed.
+#[derive(Debug)]
+struct Signals {
+    term: Signal,
+    int: Signal,
+    usr1: Signal,
+    ttou: Signal,
+    ttin: Signal,
+}
+
+impl Signals {
+    /// Installs the handlers; call inside the runtime that will wait for them.
+    fn install() -> std::io::Result<Signals> {
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            usr1: signal(SignalKind::user_defined1())?,
+            ttou: signal(SignalKind::from_raw(SIGTTOU))?,
+            ttin: signal(SignalKind::from_raw(SIGTTIN))?,
+        })
+    }
+
+    /// Waits for SIGTERM/SIGINT (hard stop) or SIGUSR1 (soft stop, then still listens for a
+    /// hard one) and forwards them to the server, as SIGTTOU/SIGTTIN pause and resume the
+    /// listeners; returns when a hard stop was sent or serving ended.
+    async fn forward(&mut self, tx: &watch::Sender<Option<Stop>>, pause: &watch::Sender<bool>) {
+        loop {
+            tokio::select! {
+                _ = self.ttou.recv() => { let _ = pause.send(true); }
+                _ = self.ttin.recv() => { let _ = pause.send(false); }
+                _ = self.term.recv() => { let _ = tx.send(Some(Stop::Hard)); return; }
+                _ = self.int.recv() => { let _ = tx.send(Some(Stop::Hard)); return; }
+                _ = self.usr1.recv() => { let _ = tx.send(Some(Stop::Soft)); }
+                () = tx.closed() => return,
+            }
         }
     }
 }

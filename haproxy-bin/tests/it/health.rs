@@ -22,8 +22,9 @@ const MAX_REQUESTS: usize = 20_000;
 const MAX_LOAD_TIME: Duration = Duration::from_secs(90);
 /// Pause between two requests of the load loop.
 const PACE: Duration = Duration::from_millis(5);
-/// How long each settled phase is observed.
-const SETTLED: Duration = Duration::from_millis(400);
+/// How many requests each settled phase is observed for (round robin reaches every allowed
+/// server within them); counted, not timed, so a slow machine only makes the phase longer.
+const SETTLED_REQUESTS: usize = 10;
 
 type Results = Arc<Mutex<Vec<(usize, u16, String)>>>;
 
@@ -34,6 +35,22 @@ fn advance(phase: &AtomicUsize, results: &Results, to: usize) {
     let start = Instant::now();
     while !results.lock().unwrap().iter().any(|(p, _, _)| *p == to) {
         assert!(start.elapsed() < WAIT, "load loop stalled in phase {to}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Waits until `SETTLED_REQUESTS` requests of phase `p` have finished.
+fn observe(results: &Results, p: usize) {
+    let start = Instant::now();
+    while results
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(q, _, _)| *q == p)
+        .count()
+        < SETTLED_REQUESTS
+    {
+        assert!(start.elapsed() < WAIT, "load loop stalled in phase {p}");
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -79,31 +96,31 @@ fn marked_down_servers_lose_traffic_without_failures_and_win_it_back() {
             }
         })
     };
-    std::thread::sleep(SETTLED);
+    observe(&results, 0);
 
     advance(&phase, &results, 1);
     peers.stop(0);
     let (down1, _) = daemon.wait_line("Server app/s1 is DOWN");
     advance(&phase, &results, 2);
-    std::thread::sleep(SETTLED);
+    observe(&results, 2);
 
     advance(&phase, &results, 3);
     peers.stop(1);
     let (down2, _) = daemon.wait_line("Server app/s2 is DOWN");
     advance(&phase, &results, 4);
-    std::thread::sleep(SETTLED);
+    observe(&results, 4);
 
     advance(&phase, &results, 5);
     peers.start(0);
     let (up1, _) = daemon.wait_line("Server app/s1 is UP");
     advance(&phase, &results, 6);
-    std::thread::sleep(SETTLED);
+    observe(&results, 6);
 
     advance(&phase, &results, 7);
     peers.start(1);
     let (up2, _) = daemon.wait_line("Server app/s2 is UP");
     advance(&phase, &results, 8);
-    std::thread::sleep(SETTLED);
+    observe(&results, 8);
     stop.store(true, Ordering::SeqCst);
     load.join().unwrap();
 

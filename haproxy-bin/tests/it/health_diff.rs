@@ -15,12 +15,17 @@
 )]
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::health_support::{Daemon, Peers, SILENT};
+use crate::health_support::{Daemon, Peers, SILENT, WAIT};
 
 /// How long each step of the script lasts (inter 100 ms, fall 2: a change shows within ~0.8 s).
 const PHASE: Duration = Duration::from_millis(1500);
+/// Once a step's first state line is out, how long no further line may come before the step
+/// counts as settled (lines of one change, as an ALERT after the last DOWN, come together).
+const QUIET: Duration = Duration::from_millis(300);
+/// Between two looks at the daemons' lines.
+const POLL: Duration = Duration::from_millis(20);
 
 /// One action of the script.
 #[derive(Debug, Clone, Copy)]
@@ -132,6 +137,40 @@ impl Daemons {
         Daemons { dir, daemons }
     }
 
+    /// How many state lines each daemon has printed so far.
+    fn counts(&self) -> Vec<usize> {
+        self.daemons
+            .iter()
+            .map(|d| d.lines().iter().filter_map(|l| normalize(l)).count())
+            .collect()
+    }
+
+    /// Waits until every daemon has printed a state line past `before` (its counts before a
+    /// step that changes a state), then until no line has come for [`QUIET`]: a slow check
+    /// delays the step instead of spilling its lines into the next one.
+    fn settle(&self, before: &[usize]) {
+        let start = Instant::now();
+        let mut seen = self.counts();
+        while seen.iter().zip(before).any(|(now, was)| now <= was) {
+            assert!(
+                start.elapsed() < WAIT,
+                "no state line after a step: {seen:?} vs {before:?}"
+            );
+            std::thread::sleep(POLL);
+            seen = self.counts();
+        }
+        let mut quiet_since = Instant::now();
+        while quiet_since.elapsed() < QUIET {
+            assert!(start.elapsed() < WAIT, "state lines keep coming");
+            std::thread::sleep(POLL);
+            let now = self.counts();
+            if now != seen {
+                seen = now;
+                quiet_since = Instant::now();
+            }
+        }
+    }
+
     /// Each daemon's normalized lines, ours first; removes the scratch folder.
     fn lines(self) -> Vec<Vec<String>> {
         let lines = self
@@ -150,13 +189,15 @@ fn run() -> Vec<Vec<String>> {
     let mut peers = Peers::new(&["s1", "s2", "b1"]);
     let daemons = Daemons::start("health", |fe| config(fe, &peers));
     std::thread::sleep(PHASE);
+    // Every step of the script changes a state, so each waits for its lines.
     for act in SCRIPT {
+        let before = daemons.counts();
         match *act {
             Act::Stop(i) => peers.stop(i),
             Act::Start(i) => peers.start(i),
             Act::Status(i, code) => peers.set_status(i, code),
         }
-        std::thread::sleep(PHASE);
+        daemons.settle(&before);
     }
     daemons.lines()
 }
@@ -239,9 +280,11 @@ const AGENT_SCRIPT: &[&str] = &[
 fn agent_state_lines_match_haproxy() {
     let mut peers = Peers::new(&["s1", "s2"]);
     let agent = peers.add_agent("up");
+    // `timeout check 2s`: without it a check must answer within `inter` (100 ms), which a
+    // loaded machine misses now and then (an extra `Layer7 timeout` line on either side).
     let daemons = Daemons::start("agent", |fe| {
         format!(
-            "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+            "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    timeout check 2s\n\n\
              frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend app\n\n\
              backend app\n\
              \x20   server s1 127.0.0.1:{} check inter 100 agent-check agent-port {} agent-inter 100\n\
@@ -285,9 +328,11 @@ fn tracking_chains_follow_in_haproxy_order() {
 fn log_health_checks_lines_match_haproxy() {
     let mut peers = Peers::new(&["s1"]);
     let p = peers.port(0);
+    // `timeout check 2s`: without it a check must answer within `inter` (100 ms), which a
+    // loaded machine misses now and then (an extra `Layer7 timeout` line on either side).
     let daemons = Daemons::start("loghc", |fe| {
         format!(
-            "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    option log-health-checks\n\n\
+            "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    timeout check 2s\n    option log-health-checks\n\n\
              frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\n\
              backend be\n    option httpchk GET /health\n    server s1 127.0.0.1:{p} check inter 100\n"
         )

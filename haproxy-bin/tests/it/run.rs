@@ -391,3 +391,43 @@ fn sigttou_closes_the_listeners_and_sigttin_reopens_them() {
     proxy.signal("-TERM");
     assert_eq!(proxy.wait_exit().code(), Some(0));
 }
+
+/// The signals whose handler bits `/proc/<pid>/status` shows in `SigCgt` (a hex mask, bit
+/// `n - 1` for signal `n`).
+fn caught_signals(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    let mask = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .expect("SigCgt line");
+    u64::from_str_radix(mask.trim(), 16).expect("hex mask")
+}
+
+/// The handlers are in place before the first listener answers: a signal sent the moment a
+/// port accepts is handled, not met by its default action (SIGTTOU would stop the process,
+/// SIGUSR1/SIGTERM kill it). HAProxy 2.6 registers SIGUSR1 before it binds (checked on the real
+/// binary below) and SIGTTOU/SIGTTIN a few statements after, in the same thread; ours registers
+/// all of them, SIGTERM and SIGINT included (a stop with status 0), before it binds.
+#[test]
+fn signal_handlers_are_installed_before_a_listener_answers() {
+    let bits = |sigs: &[u32]| -> u64 { sigs.iter().map(|s| 1u64 << (s - 1)).sum() };
+    // SIGINT 2, SIGUSR1 10, SIGTERM 15, SIGTTIN 21, SIGTTOU 22.
+    let shared = bits(&[10]);
+    let dir = TempDir::new("sigcgt");
+    let (cfg, fe, _, _) = quickstart(&dir);
+    let mut ours = Proxy::start(&cfg, fe);
+    let caught = caught_signals(ours.pid());
+    let wanted = shared | bits(&[2, 15, 21, 22]);
+    assert_eq!(
+        caught & wanted,
+        wanted,
+        "handlers missing once the port answers (SigCgt {caught:x})"
+    );
+    ours.signal("-TERM");
+    assert_eq!(ours.wait_exit().code(), Some(0));
+    if Command::new("haproxy").arg("-v").output().is_ok() {
+        let theirs = Proxy::start_exe("haproxy", &cfg, fe);
+        let caught = caught_signals(theirs.pid());
+        assert_eq!(caught & shared, shared, "haproxy: SigCgt {caught:x}");
+    }
+}

@@ -130,8 +130,15 @@ async fn their_rows(sock: &Path) -> BTreeMap<String, Row> {
     out
 }
 
-/// Appends `row` unless it is in progress, INI, or equal to the last one.
-fn push(seq: &mut Vec<Row>, row: Row) {
+/// Appends `row` unless it is in progress, INI, or equal to the last one. A check whose
+/// connection the peer's closing listener had queued ends in a reset (`SOCKERR`, seen on the
+/// real HAProxy under load) instead of a refusal (`L4CON`): which one depends on where the
+/// check was when the peer stopped, so both count as the refusal.
+fn push(seq: &mut Vec<Row>, mut row: Row) {
+    if row[1] == "SOCKERR" && row[3] == "Socket error" {
+        row[1] = "L4CON".to_owned();
+        row[3] = "Layer4 connection problem".to_owned();
+    }
     if row[1].starts_with("* ") || row[1] == "INI" || seq.last() == Some(&row) {
         return;
     }

@@ -275,13 +275,15 @@ async fn http_buffer_request_waits_for_the_body_before_choosing() {
     stop.send(Some(Stop::Hard)).unwrap();
 }
 
+// `timeout http-request` must outlast `send_body_late`'s 300 ms look for an early request by
+// far: at 400 ms a loaded machine sent the body after it and got a 408.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_buffer_request_in_a_frontend_and_its_timeout() {
     let (tx, rx) = std::sync::mpsc::channel();
     let srv = recording_server(tx);
     let rt = runtime(&format!(
         "{DEFAULTS}frontend fe\n bind 127.0.0.1:0\n option http-buffer-request\n\
-         timeout http-request 400ms\n\
+         timeout http-request 1500ms\n\
          http-request deny deny_status 429 if {{ path /deny }}\n default_backend be\n\
          backend be\n server s {srv}\n"
     ))
@@ -291,7 +293,7 @@ async fn http_buffer_request_in_a_frontend_and_its_timeout() {
         let r = send_body_late(addr, "/x", "", &rx);
         let full = std::iter::from_fn(|| rx.recv_timeout(Duration::from_secs(2)).ok())
             .find(|m| m.starts_with("full:"));
-        assert!(full.is_some_and(|f| f.ends_with("hello")));
+        assert!(full.is_some_and(|f| f.ends_with("hello")), "{r:?}");
         r
     })
     .await
