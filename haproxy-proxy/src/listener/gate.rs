@@ -14,7 +14,8 @@ pub struct ConnGate {
 /// A held slot; dropping it frees the slot and resumes accepting.
 #[derive(Debug)]
 pub struct ConnPermit {
-    _permits: Vec<OwnedSemaphorePermit>,
+    /// A boxed slice, not a `Vec`: 8 bytes less in every connection's task.
+    _permits: Box<[OwnedSemaphorePermit]>,
 }
 
 impl ConnGate {
@@ -34,7 +35,9 @@ impl ConnGate {
     pub async fn acquire_many(&self, n: u32) -> Option<ConnPermit> {
         let s = self.slots.as_ref()?;
         let p = Arc::clone(s).acquire_many_owned(n).await.ok()?;
-        Some(ConnPermit { _permits: vec![p] })
+        Some(ConnPermit {
+            _permits: Box::new([p]),
+        })
     }
 
     /// Waits for a slot in every gate (bind, frontend, global), taken in order.
@@ -47,6 +50,8 @@ impl ConnGate {
                 permits.push(p);
             }
         }
-        ConnPermit { _permits: permits }
+        ConnPermit {
+            _permits: permits.into_boxed_slice(),
+        }
     }
 }

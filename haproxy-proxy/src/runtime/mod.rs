@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+pub(crate) mod idle_timer;
 mod plan;
 mod prefixed;
 
@@ -395,14 +396,17 @@ fn serve_accepted(
         let _permit = &permit;
         // A connection accepted just as `disable frontend` arrived waits like the backlog; the
         // common case (enabled) allocates nothing.
-        let index = svc.frontend.index;
-        let enabled = svc
+        if !svc
             .registry
             .frontends
-            .get(index)
-            .is_none_or(|f| f.enabled.load(std::sync::atomic::Ordering::Relaxed));
-        if !enabled {
-            Box::pin(crate::admin::wait_frontend_enabled(&svc.registry, index)).await;
+            .get(svc.frontend.index)
+            .is_none_or(|f| f.enabled.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            Box::pin(crate::admin::wait_frontend_enabled(
+                &svc.registry,
+                svc.frontend.index,
+            ))
+            .await;
         }
         let _slot = svc.counters.open_session();
         let mut pending = Vec::new();
@@ -419,8 +423,9 @@ fn serve_accepted(
             }
             pending = rest;
         }
-        let (src, dst) = addrs;
-        if !parts.tcp.accepts_session(src, dst) {
+        // No binding of the addresses here: one in scope at the awaits below would keep a second
+        // copy of them in the task for as long as the connection is open.
+        if !parts.tcp.accepts_session(addrs.0, addrs.1) {
             svc.counters
                 .denied_sess
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

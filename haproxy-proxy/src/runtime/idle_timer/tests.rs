@@ -1,0 +1,120 @@
+//! The per-thread idle timer: expiry, deregistration, the fallback off wheel threads, its size.
+
+use std::time::Duration;
+
+use super::{IdleTimer, MAX_TIMERS_PER_TICK, SEQ_BITS, WHEEL, Wheel};
+use tokio::time::Instant;
+
+/// Waits for a timer to expire.
+async fn expire(timer: &mut IdleTimer) {
+    std::future::poll_fn(|cx| timer.poll_expired(cx)).await;
+}
+
+fn wheel_len() -> usize {
+    WHEEL.with(|w| w.borrow().entries.len())
+}
+
+#[tokio::test]
+async fn a_timer_on_a_wheel_thread_expires_at_its_deadline() {
+    let start = Instant::now();
+    let mut timer = IdleTimer::new(start + Duration::from_millis(40));
+    let mut early = IdleTimer::new(start + Duration::from_millis(20));
+    // Both registered: the later one first, then an earlier one that must move the driver's wait.
+    let polled = std::future::poll_fn(|cx| {
+        let a = timer.poll_expired(cx).is_pending();
+        let b = early.poll_expired(cx).is_pending();
+        std::task::Poll::Ready(a && b)
+    })
+    .await;
+    assert!(polled);
+    assert!(matches!(timer, IdleTimer::Wheel { .. }), "{timer:?}");
+    assert_eq!(wheel_len(), 2);
+    expire(&mut early).await;
+    let waited = start.elapsed();
+    assert!(waited >= Duration::from_millis(20), "{waited:?}");
+    assert!(waited < Duration::from_millis(35), "{waited:?}");
+    expire(&mut timer).await;
+    let waited = start.elapsed();
+    assert!(waited >= Duration::from_millis(40), "{waited:?}");
+    assert!(waited < Duration::from_secs(2), "{waited:?}");
+    assert_eq!(wheel_len(), 0);
+}
+
+#[tokio::test]
+async fn a_dropped_timer_leaves_its_wheel() {
+    let mut timer = IdleTimer::new(Instant::now() + Duration::from_secs(60));
+    let pending = std::future::poll_fn(|cx| std::task::Poll::Ready(timer.poll_expired(cx))).await;
+    assert!(pending.is_pending());
+    assert_eq!(wheel_len(), 1);
+    drop(timer);
+    assert_eq!(wheel_len(), 0);
+}
+
+#[tokio::test]
+async fn a_past_deadline_is_ready_at_once() {
+    let mut timer = IdleTimer::new(Instant::now());
+    expire(&mut timer).await;
+    assert!(matches!(timer, IdleTimer::Done(_)));
+    assert_eq!(wheel_len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn off_a_wheel_thread_a_timer_has_its_own_sleep() {
+    let start = Instant::now();
+    let mut timer = IdleTimer::new(start + Duration::from_millis(20));
+    expire(&mut timer).await;
+    assert!(start.elapsed() >= Duration::from_millis(20));
+    let mut timer = IdleTimer::new(Instant::now() + Duration::from_secs(60));
+    let pending = std::future::poll_fn(|cx| std::task::Poll::Ready(timer.poll_expired(cx))).await;
+    assert!(pending.is_pending());
+    assert!(matches!(timer, IdleTimer::Sleep(_)), "{timer:?}");
+}
+
+#[test]
+fn a_timer_is_small() {
+    // A tokio Sleep is about 100 bytes; this is what a parked connection holds instead.
+    let size = std::mem::size_of::<Option<IdleTimer>>();
+    assert!(size <= 24, "{size} bytes");
+}
+
+#[tokio::test]
+async fn keys_of_one_tick_stay_apart_up_to_the_limit() {
+    let waker = std::task::Waker::noop();
+    let mut w = Wheel::new();
+    let deadline = w.epoch + Duration::from_millis(5);
+    // The sequence wraps at the limit: the last sequence number, then 0 again.
+    w.seq = MAX_TIMERS_PER_TICK - 1;
+    let last = w.insert(deadline, waker).unwrap();
+    assert_eq!(last, (5 << SEQ_BITS) | (MAX_TIMERS_PER_TICK - 1));
+    // A taken key is skipped.
+    w.entries.insert(5 << SEQ_BITS, waker.clone());
+    let next = w.insert(deadline, waker).unwrap();
+    assert_eq!(next, (5 << SEQ_BITS) | 1);
+    // Rounded up to the next millisecond.
+    assert_eq!(w.tick(w.epoch + Duration::from_micros(5001)), 6);
+    assert_eq!(w.tick(w.epoch), 0);
+}
+
+#[tokio::test]
+async fn more_timers_than_one_pass_wakes_all_expire() {
+    let count = super::MAX_WAKES_PER_PASS + 100;
+    let deadline = Instant::now() + Duration::from_millis(10);
+    let mut timers: Vec<IdleTimer> = (0..count).map(|_| IdleTimer::new(deadline)).collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for mut timer in timers.drain(..) {
+        tasks.spawn(async move { expire(&mut timer).await });
+    }
+    let all = async {
+        let mut done = 0;
+        while let Some(r) = tasks.join_next().await {
+            r.unwrap();
+            done += 1;
+        }
+        done
+    };
+    let done = tokio::time::timeout(Duration::from_secs(10), all)
+        .await
+        .unwrap();
+    assert_eq!(done, count);
+    assert_eq!(wheel_len(), 0);
+}
