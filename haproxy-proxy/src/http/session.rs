@@ -312,10 +312,12 @@ where
             first = false;
             buf.drain(..len);
             let reuse_idle = handled > 0;
-            // Boxed per request, so that an idle connection's task does not carry the request state.
-            // Listed by `show sess` while the request runs; `shutdown session` ends it.
+            // Not boxed per request (no allocation and no copy of the request's state per
+            // request): this active period is boxed once, and a connection that goes idle is
+            // parked without it. Listed by `show sess` while the request runs; `shutdown
+            // session` ends it.
             let session = svc.registry.sessions.open(fe_idx, src);
-            let keep = Box::pin(crate::registry::serve_as(&session, async {
+            let keep = crate::registry::serve_as(&session, async {
                 let mut facts = StreamFacts {
                     bytes_in: len as u64,
                     ..StreamFacts::default()
@@ -339,7 +341,7 @@ where
                 svc.registry.record(&facts);
                 on_request(&facts);
                 keep
-            }))
+            })
             .await;
             handled += 1;
             if !keep {
@@ -850,6 +852,11 @@ where
     }
     if server_reusable && sbuf.is_empty() {
         *server = Some(conn);
+    } else {
+        // The exchange is complete and the server connection is not kept: closed with a reset,
+        // as HAProxy 2.6 does (SO_LINGER 0 before close), so neither side keeps a TIME_WAIT
+        // socket or exchanges FINs for a connection that carries nothing more.
+        let _ = conn.stream.set_zero_linger();
     }
     client_keep && !body_abandoned
 }
