@@ -153,20 +153,6 @@ async fn scene(bin: Option<&str>, mode: &str, offset: bool) -> Vec<String> {
     }
 }
 
-fn haproxy_bin() -> Option<&'static str> {
-    let found = ["/usr/sbin/haproxy", "/usr/bin/haproxy"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists());
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "haproxy is required under CI=true"
-        );
-        eprintln!("portless differential test: haproxy is not installed, checking ours alone");
-    }
-    found
-}
-
 fn body(resp: &str) -> &str {
     resp.split_once("\r\n\r\n").map_or("", |(_, b)| b)
 }
@@ -177,7 +163,9 @@ async fn a_server_without_a_port_uses_the_clients_destination_port_like_haproxy(
         let ours = scene(None, mode, false).await;
         let bodies: Vec<&str> = ours.iter().map(|r| body(r)).collect();
         assert_eq!(bodies, ["one", "two"], "{mode}: {ours:?}");
-        if let Some(bin) = haproxy_bin() {
+        if let Some(bin) =
+            crate::support::haproxy_bin("portless differential test (checking ours alone)")
+        {
             let theirs = scene(Some(bin), mode, false).await;
             assert_eq!(theirs, ours, "{mode}: haproxy (left) vs ours (right)");
         }
@@ -189,7 +177,9 @@ async fn a_port_offset_shifts_the_clients_destination_port_like_haproxy() {
     for mode in ["http", "tcp"] {
         let ours = scene(None, mode, true).await;
         assert_eq!(body(&ours[0]), "shifted", "{mode}: {ours:?}");
-        if let Some(bin) = haproxy_bin() {
+        if let Some(bin) =
+            crate::support::haproxy_bin("portless differential test (checking ours alone)")
+        {
             let theirs = scene(Some(bin), mode, true).await;
             assert_eq!(theirs, ours, "{mode}: haproxy (left) vs ours (right)");
         }

@@ -68,20 +68,6 @@ impl Drop for Haproxy {
     }
 }
 
-fn haproxy_bin() -> Option<&'static str> {
-    let found = ["/usr/sbin/haproxy", "/usr/bin/haproxy"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists());
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "haproxy is required under CI=true"
-        );
-        eprintln!("requeue differential test: haproxy is not installed, using its recordings");
-    }
-    found
-}
-
 fn fill(text: &str, port: u16, origins: &[Arc<Origin>], names: &[&str], socket: &str) -> String {
     let mut text = text
         .replace("@listen@", &format!("127.0.0.1:{port}"))
@@ -200,22 +186,23 @@ pub(crate) async fn both_in<F, Fut>(
     let recorded = std::fs::read_to_string(&path)
         .ok()
         .map(|t| t.split(NEXT).map(str::to_owned).collect::<Vec<_>>());
-    let theirs = match haproxy_bin() {
-        Some(bin) => {
-            let live = run(Some(bin), text, names, &steps).await;
-            if std::env::var("HAPROXY_RS_RECORD").as_deref() == Ok("1") {
-                std::fs::write(&path, live.join(NEXT)).unwrap();
-            } else {
-                let rec = recorded.expect("a recording (HAPROXY_RS_RECORD=1 writes it)");
-                assert_eq!(
-                    live, rec,
-                    "scenario {name}: haproxy (left) vs its recording"
-                );
+    let theirs =
+        match crate::support::haproxy_bin("requeue differential test (using its recordings)") {
+            Some(bin) => {
+                let live = run(Some(bin), text, names, &steps).await;
+                if std::env::var("HAPROXY_RS_RECORD").as_deref() == Ok("1") {
+                    std::fs::write(&path, live.join(NEXT)).unwrap();
+                } else {
+                    let rec = recorded.expect("a recording (HAPROXY_RS_RECORD=1 writes it)");
+                    assert_eq!(
+                        live, rec,
+                        "scenario {name}: haproxy (left) vs its recording"
+                    );
+                }
+                live
             }
-            live
-        }
-        None => recorded.expect("a recording of haproxy's answers"),
-    };
+            None => recorded.expect("a recording of haproxy's answers"),
+        };
     let ours = run(None, text, names, &steps).await;
     assert_eq!(
         theirs, ours,
