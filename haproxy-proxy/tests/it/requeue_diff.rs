@@ -245,6 +245,24 @@ fn name(i: usize) -> String {
     AB[i].to_owned()
 }
 
+/// Holds one request on a server, queues a second behind it, disables the busy server and
+/// reports where the queued request went (within 3 s) before letting the first one finish.
+async fn disable_the_busy_server(
+    addr: SocketAddr,
+    o: Vec<Arc<Origin>>,
+    ctl: Arc<Ctl>,
+) -> Vec<String> {
+    let (busy, first, queued) = hold_and_queue(addr, &o).await;
+    let busy_name = name(busy);
+    let said = ctl.command(&format!("disable server l/{busy_name}")).await;
+    // Answered by another server (or refused) while the first is still held.
+    let second = tokio::time::timeout(Duration::from_secs(3), queued)
+        .await
+        .map_or_else(|_| "<still queued>".to_owned(), Result::unwrap);
+    o[busy].let_go(1);
+    vec![busy_name, said, second, first.await.unwrap()]
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disabling_a_server_sends_its_queue_to_another_with_redispatch_like_haproxy() {
     both(
@@ -253,17 +271,7 @@ async fn disabling_a_server_sends_its_queue_to_another_with_redispatch_like_hapr
             "{HEAD}listen l\n bind @listen@\n balance source\n option redispatch\n server a @a@ maxconn 1\n server b @b@ maxconn 1\n"
         ),
         &AB,
-        |addr, o, ctl| async move {
-            let (busy, first, queued) = hold_and_queue(addr, &o).await;
-            let busy_name = name(busy);
-            let said = ctl.command(&format!("disable server l/{busy_name}")).await;
-            // Answered by the other server while the first is still held.
-            let second = tokio::time::timeout(Duration::from_secs(3), queued)
-                .await
-                .map_or_else(|_| "<still queued>".to_owned(), Result::unwrap);
-            o[busy].let_go(1);
-            vec![busy_name, said, second, first.await.unwrap()]
-        },
+        disable_the_busy_server,
     )
     .await;
 }
@@ -304,16 +312,7 @@ async fn a_queued_request_with_no_server_left_gets_503_like_haproxy() {
             "{HEAD}listen l\n bind @listen@\n balance source\n option redispatch\n server a @a@ maxconn 1\n server b @b@ maxconn 1 disabled\n"
         ),
         &AB,
-        |addr, o, ctl| async move {
-            let (busy, first, queued) = hold_and_queue(addr, &o).await;
-            let busy_name = name(busy);
-            let said = ctl.command(&format!("disable server l/{busy_name}")).await;
-            let second = tokio::time::timeout(Duration::from_secs(3), queued)
-                .await
-                .map_or_else(|_| "<still queued>".to_owned(), Result::unwrap);
-            o[busy].let_go(1);
-            vec![busy_name, said, second, first.await.unwrap()]
-        },
+        disable_the_busy_server,
     )
     .await;
 }
