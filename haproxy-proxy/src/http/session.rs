@@ -487,22 +487,25 @@ where
         request: Some(&req),
     };
     // http-request rules run before use_backend.
-    if let Some(d) = decide(svc, &svc.rules, &view, &req, None) {
-        return answer(d, client, buf, &req, req_framing, client_ka, ct, facts).await;
-    }
-    if let Some(page) = fe.stats.as_deref().filter(|p| p.matches(&req.uri)) {
-        return super::stats::serve_stats(
-            svc,
-            page,
-            client,
-            buf,
-            &req,
-            req_framing,
-            &view,
-            client_ka,
-            facts,
-        )
-        .await;
+    let section = Section {
+        rules: &svc.rules,
+        counters: None,
+        stats: fe.stats.as_deref(),
+    };
+    if let Some(keep) = section_answers(
+        svc,
+        section,
+        client,
+        buf,
+        &req,
+        req_framing,
+        &view,
+        client_ka,
+        facts,
+    )
+    .await
+    {
+        return keep;
     }
     // No backend chosen, or an index the runtime does not know: both are HAProxy's 503 "no server".
     let chosen = svc
@@ -527,29 +530,26 @@ where
         dst,
         request: Some(&req),
     };
-    // Then the chosen backend's http-request rules.
-    let be_counters = svc.registry.backends.get(be_idx).map(|b| &*b.counters);
-    let be_rules = svc.chooser.backend_rules(be_idx);
-    if let Some(d) = decide(svc, be_rules, &view, &req, be_counters) {
-        return answer(d, client, buf, &req, req_framing, client_ka, ct, facts).await;
-    }
-    if let Some(page) = svc
-        .chooser
-        .backend_stats(be_idx)
-        .filter(|p| p.matches(&req.uri))
+    // Then the chosen backend's http-request rules and stats page.
+    let section = Section {
+        rules: svc.chooser.backend_rules(be_idx),
+        counters: svc.registry.backends.get(be_idx).map(|b| &*b.counters),
+        stats: svc.chooser.backend_stats(be_idx),
+    };
+    if let Some(keep) = section_answers(
+        svc,
+        section,
+        client,
+        buf,
+        &req,
+        req_framing,
+        &view,
+        client_ka,
+        facts,
+    )
+    .await
     {
-        return super::stats::serve_stats(
-            svc,
-            page,
-            client,
-            buf,
-            &req,
-            req_framing,
-            &view,
-            client_ka,
-            facts,
-        )
-        .await;
+        return keep;
     }
     let server_ka = ConnMode::effective(fe.conn_mode, be.conn_mode) == ConnMode::KeepAlive;
     // A server slot first: the balancer picks (or queues) for every request, as HAProxy does.
@@ -859,6 +859,57 @@ where
         let _ = conn.stream.set_zero_linger();
     }
     client_keep && !body_abandoned
+}
+
+/// What one section (the frontend, then the chosen backend) may answer from: its http-request
+/// rules, the counters a deny also counts on (a backend's), and its stats page.
+struct Section<'a> {
+    rules: &'a [RequestRule],
+    counters: Option<&'a crate::counters::Counters>,
+    stats: Option<&'a crate::statspage::StatsPage>,
+}
+
+/// Runs a section's http-request rules, then serves its stats page if the URI is the page's:
+/// `Some(keep)` when the section answered the request itself, `None` to go on.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "two call sites; the pieces are the request's state"
+)]
+async fn section_answers<C, B, P>(
+    svc: &HttpService<B, P>,
+    section: Section<'_>,
+    client: &mut C,
+    buf: &mut Vec<u8>,
+    req: &RequestHead,
+    req_framing: BodyFraming,
+    view: &StreamView<'_>,
+    client_ka: bool,
+    facts: &mut StreamFacts,
+) -> Option<bool>
+where
+    C: AsyncRead + AsyncWrite + Unpin,
+    B: ChooseBackend,
+    P: PickServer,
+{
+    let ct = svc.frontend.timeouts.client;
+    if let Some(d) = decide(svc, section.rules, view, req, section.counters) {
+        return Some(answer(d, client, buf, req, req_framing, client_ka, ct, facts).await);
+    }
+    let page = section.stats.filter(|p| p.matches(&req.uri))?;
+    Some(
+        super::stats::serve_stats(
+            svc,
+            page,
+            client,
+            buf,
+            req,
+            req_framing,
+            view,
+            client_ka,
+            facts,
+        )
+        .await,
+    )
 }
 
 /// Resolves when the server's sessions are shut down, with the side to blame; never without a
