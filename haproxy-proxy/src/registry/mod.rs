@@ -132,7 +132,8 @@ impl BackendState {
 /// A stream's place in its backend's and server's current sessions; dropping it leaves.
 #[derive(Debug)]
 pub struct StreamHold {
-    _slots: Vec<crate::counters::SessionSlot>,
+    _backend: Option<crate::counters::SessionSlot>,
+    _server: Option<crate::counters::SessionSlot>,
 }
 
 /// The global `maxconn` now and as configured (`set maxconn global` moves the first).
@@ -327,12 +328,10 @@ impl Registry {
         self.sessions.note_route(b, s);
         let be = self.backends.get(b);
         let sv = be.and_then(|be| s.and_then(|s| be.servers.get(s)));
+        // Two fields, not a list: no allocation per stream (or per HTTP request).
         StreamHold {
-            _slots: be
-                .map(|be| be.counters.hold())
-                .into_iter()
-                .chain(sv.map(|sv| sv.counters.hold()))
-                .collect(),
+            _backend: be.map(|be| be.counters.hold()),
+            _server: sv.map(|sv| sv.counters.hold()),
         }
     }
 
@@ -342,7 +341,8 @@ impl Registry {
         self.sessions.note_route(b, Some(s));
         let sv = self.backends.get(b).and_then(|be| be.servers.get(s));
         StreamHold {
-            _slots: sv.map(|sv| sv.counters.hold()).into_iter().collect(),
+            _backend: None,
+            _server: sv.map(|sv| sv.counters.hold()),
         }
     }
 
