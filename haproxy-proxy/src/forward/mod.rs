@@ -11,10 +11,13 @@
 //! inactivity timer is armed lazily: activity only records a time stamp, and the timer is moved
 //! when it fires early (or when a half-close shortens the timeouts), not on every read or write.
 
+mod more;
 mod scratch;
 #[cfg(test)]
 mod tests;
 
+pub use more::WriteMore;
+pub(crate) use more::write_all_more;
 pub use scratch::READ_CHUNK;
 pub(crate) use scratch::{read_append, with_scratch};
 

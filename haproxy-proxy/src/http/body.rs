@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use bytes::BufMut as _;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt};
 
+use crate::forward::{WriteMore, write_all_more};
 use crate::h1::{BodyFraming, ChunkedDecoder, DEFAULT_BUFSIZE};
 
 /// Why a body could not be relayed.
@@ -70,6 +71,12 @@ pub(crate) fn take_body_prefix(
 ///
 /// A chunked body is re-encoded as HAProxy's H1 mux does: the payload decoded from one read
 /// goes out as one chunk, chunk extensions are dropped and trailer names are lowercased.
+///
+/// Every write but the message's last is flagged "more follows" ([`WriteMore`], `MSG_MORE`),
+/// as HAProxy flags its sends while the message has not ended: a `Content-Length` body with
+/// bytes left, a chunked body before its last chunk. A close-delimited body's end is unknown,
+/// so its writes are never flagged. The last piece always goes out unflagged, which pushes
+/// whatever the kernel held back.
 pub(crate) async fn relay<R, W>(
     r: &mut R,
     buf: &mut Vec<u8>,
@@ -80,7 +87,7 @@ pub(crate) async fn relay<R, W>(
 ) -> Result<u64, BodyError>
 where
     R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
+    W: WriteMore,
 {
     let mut total = 0u64;
     let mut remaining = match framing {
@@ -113,7 +120,9 @@ where
             buf.get(..take).unwrap_or_default()
         };
         if !data.is_empty() {
-            match timed(write_timeout, w.write_all(data)).await {
+            // More of this message follows: not its last piece, and its end is known.
+            let more = !done && framing != BodyFraming::UntilClose;
+            match timed(write_timeout, write_all_more(w, data, more)).await {
                 Some(Ok(())) => {}
                 _ => return Err(BodyError::Sink),
             }
@@ -228,6 +237,103 @@ mod tests {
             assert!(out.is_empty());
             assert_eq!(buf.len(), 8);
         }
+    }
+
+    /// Records each write and its "more follows" flag.
+    #[derive(Debug, Default)]
+    struct Flags(Vec<(Vec<u8>, bool)>);
+
+    impl tokio::io::AsyncWrite for Flags {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            data: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            self.get_mut().poll_write_more(cx, data, false)
+        }
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    impl WriteMore for Flags {
+        fn poll_write_more(
+            &mut self,
+            _: &mut std::task::Context<'_>,
+            data: &[u8],
+            more: bool,
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            self.0.push((data.to_vec(), more));
+            std::task::Poll::Ready(Ok(data.len()))
+        }
+    }
+
+    /// Relays `pieces` (each arriving as one read) framed by `framing`; the flags of the writes.
+    async fn flags_of(framing: BodyFraming, pieces: &[&[u8]]) -> Vec<bool> {
+        let (mut tx, mut rx) = tokio::io::duplex(1 << 16);
+        let mut buf = pieces.first().unwrap().to_vec();
+        let rest: Vec<Vec<u8>> = pieces.iter().skip(1).map(|p| p.to_vec()).collect();
+        let feeder = tokio::spawn(async move {
+            for p in rest {
+                tokio::io::AsyncWriteExt::write_all(&mut tx, &p)
+                    .await
+                    .unwrap();
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        });
+        let mut w = Flags::default();
+        relay(&mut rx, &mut buf, &mut w, framing, None, None)
+            .await
+            .unwrap();
+        feeder.abort();
+        w.0.iter().map(|(_, more)| *more).collect()
+    }
+
+    #[tokio::test]
+    async fn every_write_but_the_last_of_a_known_end_is_flagged() {
+        let len = flags_of(BodyFraming::Length(9), &[b"abc", b"def", b"ghi"]).await;
+        assert_eq!(len, [true, true, false]);
+        let chunked = flags_of(
+            BodyFraming::Chunked,
+            &[b"3\r\nabc\r\n", b"3\r\ndef\r\n", b"0\r\n\r\n"],
+        )
+        .await;
+        assert_eq!(chunked, [true, true, false]);
+        // All of it in one read: one unflagged write.
+        assert_eq!(flags_of(BodyFraming::Length(3), &[b"abc"]).await, [false]);
+    }
+
+    #[tokio::test]
+    async fn a_close_delimited_body_is_never_flagged() {
+        let (mut tx, mut rx) = tokio::io::duplex(64);
+        let mut buf = b"abc".to_vec();
+        let feeder = tokio::spawn(async move {
+            tokio::io::AsyncWriteExt::write_all(&mut tx, b"def")
+                .await
+                .unwrap();
+        });
+        let mut w = Flags::default();
+        let n = relay(
+            &mut rx,
+            &mut buf,
+            &mut w,
+            BodyFraming::UntilClose,
+            None,
+            None,
+        )
+        .await;
+        feeder.await.unwrap();
+        assert_eq!(n, Ok(6));
+        assert!(w.0.iter().all(|(_, more)| !more), "{:?}", w.0);
     }
 
     #[tokio::test]

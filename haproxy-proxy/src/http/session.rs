@@ -17,7 +17,9 @@ use super::rules::{RequestRule, answer, decide};
 use crate::counters::Counters;
 use crate::errors::{Reply, raw_h1_page};
 use crate::facts::StreamFacts;
-use crate::forward::{ForwardTimeouts, forward, read_append, with_scratch};
+use crate::forward::{
+    ForwardTimeouts, WriteMore, forward, read_append, with_scratch, write_all_more,
+};
 use crate::h1::{
     BodyFraming, Parsed, RequestHead, ResponseHead, Version, clean_connection_headers,
     connection_header_for, first_length_word, forwarded_response_connection_header, parse_request,
@@ -85,7 +87,7 @@ pub fn serve_http<'a, C, B, P, F>(
     on_request: F,
 ) -> impl std::future::Future<Output = u64> + 'a
 where
-    C: AsyncRead + AsyncWrite + Unpin + 'a,
+    C: AsyncRead + WriteMore + 'a,
     B: ChooseBackend,
     P: PickServer,
     F: FnMut(&StreamFacts) + 'a,
@@ -109,7 +111,7 @@ pub(crate) fn serve_http_at<'a, C, B, P, F>(
     mut on_request: F,
 ) -> impl std::future::Future<Output = u64> + 'a
 where
-    C: AsyncRead + AsyncWrite + Unpin + 'a,
+    C: AsyncRead + WriteMore + 'a,
     B: ChooseBackend,
     P: PickServer,
     F: FnMut(&StreamFacts) + 'a,
@@ -263,7 +265,7 @@ fn serve_active<'a, C, B, P, F>(
     on_request: &'a mut F,
 ) -> impl std::future::Future<Output = (C, Kept, Option<Instant>)> + 'a
 where
-    C: AsyncRead + AsyncWrite + Unpin + 'a,
+    C: AsyncRead + WriteMore + 'a,
     B: ChooseBackend,
     P: PickServer,
     F: FnMut(&StreamFacts) + 'a,
@@ -461,7 +463,7 @@ async fn handle_request<C, B, P>(
     facts: &mut StreamFacts,
 ) -> bool
 where
-    C: AsyncRead + AsyncWrite + Unpin,
+    C: AsyncRead + WriteMore,
     B: ChooseBackend,
     P: PickServer,
 {
@@ -826,7 +828,18 @@ where
     out.extend_from_slice(b"\r\n");
     // The body bytes already read go out with the head: one write for a small response.
     let rest = take_body_prefix(resp_framing, &mut sbuf, &mut out);
-    if !matches!(timed(ct, client.write_all(&out)).await, Some(Ok(()))) {
+    // Flagged "more follows" when body bytes are known to follow at once (HAProxy's MSG_MORE on
+    // a head whose message goes on); a close-delimited body only if some are already read.
+    let body_follows = match rest {
+        BodyFraming::Length(n) => n > 0,
+        BodyFraming::Chunked => true,
+        BodyFraming::UntilClose => !sbuf.is_empty(),
+        BodyFraming::None => false,
+    };
+    if !matches!(
+        timed(ct, write_all_more(client, &out, body_follows)).await,
+        Some(Ok(()))
+    ) {
         facts.termination = Termination::new(Side::Client, StreamState::Data);
         return false;
     }

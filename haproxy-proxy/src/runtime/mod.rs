@@ -370,6 +370,20 @@ impl tokio::io::AsyncWrite for Conn {
     }
 }
 
+impl crate::forward::WriteMore for Conn {
+    fn poll_write_more(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+        more: bool,
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match self {
+            Conn::Tcp(s) => s.poll_write_more(cx, data, more),
+            Conn::Unix(s) => s.poll_write_more(cx, data, more),
+        }
+    }
+}
+
 /// One accepted connection's task, start to end: waits while its frontend is disabled, reads
 /// the PROXY header first on `accept-proxy` binds (a bad or missing one closes the connection
 /// silently, as HAProxy does), runs the `tcp-request session` rules (on the addresses the header
@@ -464,7 +478,7 @@ fn serve_tcp_mode<'a, C>(
     mut pending: Vec<u8>,
 ) -> impl std::future::Future<Output = ()> + 'a
 where
-    C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    C: tokio::io::AsyncRead + tokio::io::AsyncWrite + crate::forward::WriteMore + Unpin,
 {
     async move {
         // The stages before forwarding, in a block: what they use is not kept by an idle stream.

@@ -65,6 +65,17 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Prefixed<S> {
     }
 }
 
+impl<S: crate::forward::WriteMore> crate::forward::WriteMore for Prefixed<S> {
+    fn poll_write_more(
+        &mut self,
+        cx: &mut Context<'_>,
+        data: &[u8],
+        more: bool,
+    ) -> Poll<io::Result<usize>> {
+        self.inner.poll_write_more(cx, data, more)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
