@@ -108,11 +108,11 @@ class Proc:
 
 
 def cpu_ticks(pid):
-    """utime + stime of the whole process (all threads), in clock ticks."""
+    """(utime, stime) of the whole process (all threads), in clock ticks."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     # After the command name: state is field 3, utime 14, stime 15 (1-based in proc(5)).
-    return int(fields[11]) + int(fields[12])
+    return int(fields[11]), int(fields[12])
 
 
 def rss_kib(pid):
@@ -147,8 +147,10 @@ def run_wrk(url, conns, duration, cpus, pid):
     m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if m:
         errors += int(m.group(1))
-    cpu_us = (after - before) * 1e6 / CLK_TCK / max(reqs, 1)
-    return {"rps": rps, "p50": p50, "p99": p99, "cpu_us": cpu_us, "errors": errors, "reqs": reqs}
+    per_req = lambda ticks: ticks * 1e6 / CLK_TCK / max(reqs, 1)
+    user_us, sys_us = per_req(after[0] - before[0]), per_req(after[1] - before[1])
+    return {"rps": rps, "p50": p50, "p99": p99, "cpu_us": user_us + sys_us, "user_us": user_us,
+            "sys_us": sys_us, "errors": errors, "reqs": reqs}
 
 
 REQUEST = b"GET /tiny HTTP/1.1\r\nHost: bench\r\n\r\n"
@@ -276,8 +278,10 @@ def load_phase(b, names):
                     px = pxs[n]
                     url = "http://127.0.0.1:%d%s" % (px[fe], path)
                     r = run_wrk(url, conns, b.args.duration, b.args.load_cpus, px["proc"].pid)
-                    log("%-4s round %d %-6s %8.0f req/s p50 %.3f ms p99 %.3f ms cpu %.1f us/req errors %d"
-                        % (key, rnd, n, r["rps"], r["p50"], r["p99"], r["cpu_us"], r["errors"]))
+                    log("%-4s round %d %-6s %8.0f req/s p50 %.3f ms p99 %.3f ms cpu %.1f us/req"
+                        " (user %.1f sys %.1f) errors %d"
+                        % (key, rnd, n, r["rps"], r["p50"], r["p99"], r["cpu_us"], r["user_us"],
+                           r["sys_us"], r["errors"]))
                     results.setdefault((key, n), []).append(r)
     finally:
         for px in pxs.values():
@@ -341,7 +345,8 @@ def table(results, idle_ka, idle_tcp, many):
             continue
         a, h = results[(key, "rs")], results[(key, "haproxy")]
         metrics = [("req/s", "rps", "%.0f"), ("p50 ms", "p50", "%.3f"), ("p99 ms", "p99", "%.3f"),
-                   ("CPU µs/req", "cpu_us", "%.1f")]
+                   ("CPU µs/req", "cpu_us", "%.1f"), ("of which user µs", "user_us", "%.1f"),
+                   ("of which sys µs", "sys_us", "%.1f")]
         for label, k, fmt in metrics:
             va, vh = med(a, k), med(h, k)
             # The two runs of a round are adjacent in time: their ratio is steadier on a shared
@@ -363,6 +368,20 @@ def table(results, idle_ka, idle_tcp, many):
     return "\n".join(lines)
 
 
+def builds(results, names):
+    """Medians per build (every run of the load scenarios), for --also comparisons."""
+    cols = [("req/s", "rps", "%.0f"), ("p50 ms", "p50", "%.3f"), ("CPU µs/req", "cpu_us", "%.1f"),
+            ("user µs", "user_us", "%.1f"), ("sys µs", "sys_us", "%.1f")]
+    lines = ["", "| scenario | build | " + " | ".join(c[0] for c in cols) + " |",
+             "|---|---|" + "---|" * len(cols)]
+    for key, title, _fe, _path, _c in SCENARIOS:
+        for n in names:
+            rs = results.get((key, n))
+            if rs:
+                lines.append("| %s | %s | %s |" % (title, n, " | ".join(f % med(rs, k) for _l, k, f in cols)))
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ours", required=True, help="our release binary")
@@ -376,17 +395,24 @@ def main():
     ap.add_argument("--many", type=int, default=10000, help="concurrent clients held (0 = skip)")
     ap.add_argument("--only", default="", help="comma list of scenarios: ka,sc,tcp,big,lat,idle,many")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
+    ap.add_argument("--also", action="append", default=[], metavar="NAME=BINARY",
+                    help="another build of ours run in the same rounds (load scenarios only), "
+                         "e.g. --also old=/tmp/haproxy-before; its medians follow the table")
     args = ap.parse_args()
     names = [("rs", os.path.abspath(args.ours)), ("haproxy", args.haproxy)]
+    extras = [tuple(a.split("=", 1)) for a in args.also]
+    extras = [(n, os.path.abspath(p)) for n, p in extras]
     b = Bench(args)
     want = lambda k: not args.only or k in args.only.split(",")
     try:
         b.start_nginx()
-        results = load_phase(b, names)
+        results = load_phase(b, names + extras)
         idle_ka = idle_phase(b, names, args.idle, "ka") if want("idle") else {}
         idle_tcp = idle_phase(b, names, args.idle, "tcp") if want("idle") else {}
         many = many_phase(b, names, args.many) if args.many and want("many") else {}
         print(table(results, idle_ka, idle_tcp, many))
+        if extras:
+            print(builds(results, [n for n, _ in names + extras]))
     finally:
         b.cleanup()
 
