@@ -301,6 +301,9 @@ fn serve_per_thread(
     for h in handles {
         let _ = h.join();
     }
+    if let Some(left) = registry.soft_stop.hard_stopped() {
+        hard_stop_warnings(left);
+    }
     0
 }
 
@@ -328,7 +331,8 @@ impl Signals {
 
     /// Waits for SIGTERM/SIGINT (hard stop) or SIGUSR1 (soft stop, then still listens for a
     /// hard one) and forwards them to the server, as SIGTTOU/SIGTTIN pause and resume the
-    /// listeners; returns when a hard stop was sent or serving ended.
+    /// listeners; returns when a hard stop was sent or serving ended (`hard-stop-after` ends a
+    /// soft stop inside the runtime).
     async fn forward(&mut self, tx: &watch::Sender<Option<Stop>>, pause: &watch::Sender<bool>) {
         loop {
             tokio::select! {
@@ -340,6 +344,24 @@ impl Signals {
                 () = tx.closed() => return,
             }
         }
+    }
+}
+
+/// HAProxy's warnings when `hard-stop-after` cut a soft stop short: one line, then one per
+/// frontend that still had connections.
+fn hard_stop_warnings(left: &[(String, u64)]) {
+    let warn = |text: &str| {
+        err(&format!(
+            "{}({}) : {text}\n",
+            Severity::Warning.tag(),
+            std::process::id()
+        ));
+    };
+    warn("soft-stop running for too long, performing a hard-stop.");
+    for (name, open) in left.iter().filter(|(_, open)| *open > 0) {
+        warn(&format!(
+            "Proxy {name} hard-stopped ({open} remaining conns will be closed)."
+        ));
     }
 }
 

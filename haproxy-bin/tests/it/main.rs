@@ -8,6 +8,7 @@ mod health;
 mod health_diff;
 mod health_support;
 mod run;
+mod soft_stop;
 mod stats_browser;
 mod stats_cli;
 mod stats_live;

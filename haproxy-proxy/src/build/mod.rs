@@ -12,6 +12,7 @@ mod requeue;
 mod rules;
 mod sample;
 mod stats;
+mod stopping;
 mod tcp_rules;
 mod upgrade;
 
@@ -511,6 +512,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         .map(|(p, settings)| backend_entry(p, id_of(p), settings))
         .collect();
     let mut frontend_entries = Vec::new();
+    let mut keep_idle = Vec::new();
     let mut pending = Vec::new();
     let index_of = |name: &str| backend_proxies.iter().position(|p| p.name == name);
     let limits = limits(cfg);
@@ -586,6 +588,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         request_rules.extend(compiled.rules);
         let counters = Counters::new();
         let index = frontend_entries.len();
+        keep_idle.push(p.options.is_set("idle-close-on-response"));
         frontend_entries.push(FrontendEntry {
             name: p.name.clone(),
             id: id_of(p),
@@ -621,6 +624,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     let registry = Arc::new(
         Registry::new(frontend_entries, backend_entries, picker.clone()).with_patterns(patterns),
     );
+    stopping::configure(&registry.soft_stop, cfg, keep_idle);
     let _ = registry.fullconn_config.set(
         backend_proxies
             .iter()

@@ -141,7 +141,7 @@ where
                 ka.map(|d| IdleTimer::new((since + d).into()))
             };
             let server = kept.server.take().and_then(ServerConn::park);
-            let woke = park(&mut client, &mut kept.buf, &mut expiry).await;
+            let woke = park(svc, &mut client, &mut kept.buf, &mut expiry).await;
             kept.server = server.and_then(ParkedServer::resume);
             if !woke {
                 break;
@@ -220,7 +220,8 @@ impl ParkedServer {
 /// false when the client left or the keep-alive timeout expired. The bytes are read through the
 /// thread's scratch buffer: nothing is allocated while the wait lasts, and the future holds
 /// three pointers.
-fn park<'a, C: AsyncRead + Unpin>(
+fn park<'a, C: AsyncRead + Unpin, B, P>(
+    svc: &'a HttpService<B, P>,
     client: &'a mut C,
     buf: &'a mut Vec<u8>,
     expiry: &'a mut Option<IdleTimer>,
@@ -240,9 +241,21 @@ fn park<'a, C: AsyncRead + Unpin>(
         if read.is_ready() {
             return read;
         }
-        match expiry.as_mut().map(|timer| timer.poll_expired(cx)) {
-            Some(Poll::Ready(())) => Poll::Ready(false),
-            _ => Poll::Pending,
+        if let Some(Poll::Ready(())) = expiry.as_mut().map(|timer| timer.poll_expired(cx)) {
+            return Poll::Ready(false);
+        }
+        // A soft stop closes idle connections (at once, or at a time of `close-spread-time`).
+        let deadline = expiry.as_ref().map(|t| t.deadline().into_std());
+        let stop = &svc.registry.soft_stop;
+        match stop.idle_close_at(svc.frontend.index, deadline) {
+            Some(at) if at <= Instant::now() => Poll::Ready(false),
+            Some(at) => {
+                let mut timer = IdleTimer::new(at.into());
+                let _ = timer.poll_expired(cx);
+                *expiry = Some(timer);
+                Poll::Pending
+            }
+            None => Poll::Pending,
         }
     })
 }
@@ -471,8 +484,10 @@ where
         return false;
     };
     // Transfer-Encoding with Content-Length, or on HTTP/1.0, makes HAProxy close afterwards.
-    let client_ka =
-        ConnMode::client_keeps_alive(fe.conn_mode) && req.wants_keep_alive() && !req.forces_close();
+    let client_ka = ConnMode::client_keeps_alive(fe.conn_mode)
+        && req.wants_keep_alive()
+        && !req.forces_close()
+        && !svc.registry.soft_stop.closes_response();
     // A generated answer keeps the connection only when no request body is left unread.
     let reply_ka = client_ka && req_framing == BodyFraming::None;
     let mut keep_on_error = reply_ka;
@@ -796,7 +811,9 @@ where
         && server_keeps
         && !resp.forces_close()
         && resp_framing != BodyFraming::UntilClose;
-    let client_keep = client_ka && resp_framing != BodyFraming::UntilClose;
+    let client_keep = client_ka
+        && resp_framing != BodyFraming::UntilClose
+        && !svc.registry.soft_stop.closes_response();
     let mut resp = resp;
     clean_connection_headers(&mut resp.headers);
     if resp.status == 204 {

@@ -12,8 +12,10 @@ use tokio::task::JoinSet;
 pub(crate) mod idle_timer;
 mod plan;
 mod prefixed;
+mod soft_stop;
 
 pub use plan::ListenPlan;
+pub use soft_stop::{CloseSpread, SoftStop};
 
 use prefixed::Prefixed;
 
@@ -285,10 +287,34 @@ async fn accept_loop(
         conns.abort_all();
         return;
     }
-    // Soft stop: in-flight connections finish, unless a hard stop follows.
+    // Soft stop: idle keep-alive connections close (parked ones are woken to see it), in-flight
+    // ones finish, unless a hard stop or `hard-stop-after` cuts them.
+    let soft_stop = &b.service.registry.soft_stop;
+    soft_stop.begin();
+    idle_timer::wake_all();
+    let hard_at = soft_stop.hard_stop_at();
     tokio::select! {
         () = async { while conns.join_next().await.is_some() {} } => {}
         () = wait_stop(&mut stop, true) => conns.abort_all(),
+        () = async {
+            match hard_at {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        } => {
+            let registry = &b.service.registry;
+            soft_stop.record_hard_stop(|| {
+                registry
+                    .frontends
+                    .iter()
+                    .map(|f| {
+                        let open = f.counters.sessions_cur.load(std::sync::atomic::Ordering::Relaxed);
+                        (f.name.clone(), open)
+                    })
+                    .collect()
+            });
+            conns.abort_all();
+        }
     }
 }
 

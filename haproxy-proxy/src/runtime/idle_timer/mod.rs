@@ -230,6 +230,21 @@ impl Drop for IdleTimer {
     }
 }
 
+/// Wakes the task of every timer on this thread's wheel, leaving the timers in place: on a soft
+/// stop each parked connection then looks at the stop state (and closes, or waits on).
+pub(crate) fn wake_all() {
+    let wakers: Vec<Waker> = WHEEL
+        .try_with(|w| {
+            w.try_borrow()
+                .map(|w| w.entries.values().cloned().collect())
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    for waker in wakers {
+        waker.wake();
+    }
+}
+
 /// Marks its wheel driverless when the driver task ends (its runtime shuts down).
 struct DriverGuard(u32);
 

@@ -1,0 +1,107 @@
+//! SIGUSR1 with `hard-stop-after`: a request stuck on a silent server is cut when the time is up,
+//! the process exits 0 and warns as HAProxy 2.6 does. Run on our binary and, when installed, on
+//! the real HAProxy with the same configuration (skipped with a message when it is absent,
+//! unless `CI=true`).
+#![expect(
+    clippy::print_stderr,
+    reason = "a skipped live part is reported on stderr"
+)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::run::{Proxy, TempDir, WAIT, free_port};
+
+/// A server that accepts and never answers (holds each connection for [`WAIT`]).
+fn silent_server() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in l.incoming().take(8).flatten() {
+            held.push(s);
+        }
+        std::thread::sleep(WAIT);
+    });
+    port
+}
+
+/// Runs `exe` on the configuration, sends a request the server never answers, then SIGUSR1:
+/// returns (seconds from the signal to the client's close, exit code, the hard-stop warnings
+/// with the pid masked).
+fn hard_stop_run(exe: &str, dir: &TempDir, tag: &str) -> (Duration, Option<i32>, Vec<String>) {
+    let srv = silent_server();
+    let fe = free_port();
+    let cfg = dir.write(
+        &format!("{tag}.cfg"),
+        &format!(
+            "global\n    hard-stop-after 1s\n\
+             defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\
+             backend be\n    server s1 127.0.0.1:{srv}\n"
+        ),
+    );
+    let mut proxy = Proxy::start_exe(exe, &cfg, fe);
+    let mut stuck = TcpStream::connect(("127.0.0.1", fe)).expect("connect");
+    stuck.set_read_timeout(Some(WAIT)).expect("timeout");
+    stuck
+        .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("request");
+    std::thread::sleep(Duration::from_millis(300));
+    proxy.signal("-USR1");
+    let start = Instant::now();
+    let mut got = Vec::new();
+    let _ = stuck.read_to_end(&mut got);
+    let cut = start.elapsed();
+    let code = proxy.wait_exit().code();
+    let mut stderr = String::new();
+    if let Some(mut e) = proxy.take_stderr() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    let warnings = stderr
+        .lines()
+        .filter(|l| l.contains("hard-stop"))
+        .map(|l| l.split_once(") : ").map_or(l, |(_, m)| m).to_owned())
+        .collect();
+    (cut, code, warnings)
+}
+
+fn real_haproxy() -> Option<PathBuf> {
+    let found = Some(PathBuf::from("/usr/sbin/haproxy")).filter(|p| Path::new(p).exists());
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "haproxy is required under CI=true"
+        );
+        eprintln!(
+            "skipping the HAProxy side of the hard-stop-after test: haproxy is not installed"
+        );
+    }
+    found
+}
+
+#[test]
+fn hard_stop_after_cuts_a_stuck_request_exits_and_warns_as_haproxy() {
+    let dir = TempDir::new("hardstop");
+    let (cut, code, warnings) = hard_stop_run(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours");
+    assert!(
+        cut >= Duration::from_millis(900) && cut < Duration::from_secs(4),
+        "cut after {cut:?}"
+    );
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        warnings,
+        [
+            "soft-stop running for too long, performing a hard-stop.",
+            "Proxy fe hard-stopped (1 remaining conns will be closed).",
+        ]
+    );
+    if let Some(real) = real_haproxy() {
+        let (cut, code, theirs) = hard_stop_run(&real.display().to_string(), &dir, "real");
+        assert!(cut >= Duration::from_millis(900) && cut < Duration::from_secs(4));
+        assert_eq!(code, Some(0));
+        assert_eq!(theirs, warnings);
+    }
+}
