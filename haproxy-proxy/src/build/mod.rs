@@ -253,6 +253,7 @@ fn backend_settings(p: &Proxy) -> Result<BackendSettings, ProxyError> {
             .and_then(|r| u32::try_from(r).ok())
             .unwrap_or(DEFAULT_RETRIES),
         redispatch: p.options.is_set("redispatch"),
+        redispatch_interval: p.options.redispatch_interval.unwrap_or(-1),
         forwardfor: forwardfor(p)?,
         originalto: originalto(p),
         servers: servers(p)?,

@@ -60,13 +60,34 @@ fn settings_come_from_the_model() {
     assert_eq!(ff.header, "x-client");
     assert!(ff.if_none && ff.is_excepted("10.1.2.3".parse().unwrap()));
     let be = svc.backends.first().unwrap();
-    assert_eq!((be.retries, be.redispatch), (5, true));
+    assert_eq!(
+        (be.retries, be.redispatch, be.redispatch_interval),
+        (5, true, -1)
+    );
     assert_eq!(be.conn_mode, ConnMode::Close);
     assert_eq!(be.timeouts.server, Some(Duration::from_secs(9)));
     let a = be.servers.first().unwrap();
     assert_eq!((a.weight, a.maxconn, a.backup), (3, 9, false));
     assert!(be.servers.get(1).unwrap().backup);
     assert_eq!(svc.chooser.choose(&view()), Some(0));
+}
+
+#[test]
+fn the_redispatch_interval_comes_from_the_model() {
+    let interval = |line: &str| {
+        let rt = runtime(&format!(
+            "{DEFAULTS}{line}frontend fe\n bind 127.0.0.1:0\n default_backend be\n\
+             backend be\n{line} server a 127.0.0.1:1\n"
+        ))
+        .unwrap();
+        let be = rt.frontends[0].service.backends[0].clone();
+        (be.redispatch, be.redispatch_interval)
+    };
+    assert_eq!(interval(" option redispatch 2\n"), (true, 2));
+    assert_eq!(interval(" option redispatch -3\n"), (true, -3));
+    assert_eq!(interval(" option redispatch 0\n"), (true, 0));
+    assert_eq!(interval(" option redispatch\n"), (true, -1));
+    assert_eq!(interval(""), (false, -1));
 }
 
 #[test]
