@@ -1,8 +1,30 @@
 //! `haproxy -c`: load the files, run the checks, print HAProxy's output.
 
 use crate::banner;
-use haproxy_cfg::diag::{CheckOptions, CheckOutput, render_check, render_open_error};
-use haproxy_cfg::load::{SystemEnv, load, read_sources};
+use haproxy_cfg::diag::{
+    CheckOptions, CheckOutput, Diagnostic, Origin, fatal_errors, render_check, render_open_error,
+};
+use haproxy_cfg::load::{Loaded, Outcome, SystemEnv, load, read_sources};
+
+/// Adds what HAProxy checks once the files are parsed and the proxy's build would refuse with
+/// HAProxy's own alerts (a checked server without a port), so that `-c` and startup report the
+/// same lines and exit code.
+pub(crate) fn post_parse(loaded: &mut Loaded) {
+    if loaded.outcome == Outcome::Invalid {
+        return;
+    }
+    let alerts = haproxy_proxy::build::portless_check_alerts(&loaded.config);
+    if alerts.is_empty() {
+        return;
+    }
+    for a in alerts {
+        loaded
+            .diagnostics
+            .push(Diagnostic::alert("check-port", Origin::Global, a));
+    }
+    loaded.diagnostics.push(fatal_errors());
+    loaded.outcome = Outcome::Invalid;
+}
 
 /// Checks the configuration made of `files` (files or directories, in order).
 pub(crate) fn check(files: &[String], quiet: bool, zero_warning: bool) -> CheckOutput {
@@ -25,7 +47,8 @@ pub(crate) fn check(files: &[String], quiet: bool, zero_warning: bool) -> CheckO
             code: 1,
         },
         Ok(docs) => {
-            let loaded = load(&docs, &SystemEnv);
+            let mut loaded = load(&docs, &SystemEnv);
+            post_parse(&mut loaded);
             let out = render_check(&loaded, &opts);
             // The process exits right after printing: freeing a large tree and model piece by
             // piece would only add to the check's run time (a 50,000-line file has ~10^6 nodes).

@@ -88,7 +88,8 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
             return (String::new(), out.stderr, 1);
         }
     };
-    let loaded = load(&docs, &SystemEnv);
+    let mut loaded = load(&docs, &SystemEnv);
+    crate::check::post_parse(&mut loaded);
     let check = render_check(&loaded, &opts);
     // Exit code 2 of `-c` (no listener) is reported below with the startup alert.
     if check.code != 0 && check.code != 2 {

@@ -8,6 +8,7 @@
 mod adapters;
 mod balance;
 mod dynamic;
+mod portless;
 mod requeue;
 mod rules;
 mod sample;
@@ -27,6 +28,8 @@ use haproxy_cfg::values::{Address, Host, Port};
 
 pub use adapters::{AclChooser, AclCondition, BackendBalancer, LbPicker, MAX_REDISPATCH_PICKS};
 pub use dynamic::{DynamicChoice, DynamicName, DynamicRule, MAX_NAME_PARTS};
+pub(crate) use portless::checked_through_connect_rule;
+pub use portless::portless_check_alerts;
 pub use sample::StreamSample;
 pub use tcp_rules::{
     ConnectionVerdict, ContentSample, Phase, TcpAction, TcpRule, TcpRules, Tri, TriCondition,
