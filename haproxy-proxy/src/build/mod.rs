@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use haproxy_acl::AclSet;
-use haproxy_cfg::model::{self, Config, Proxy, ProxyKind, RuleKind};
+use haproxy_cfg::model::{self, Config, Proxy, ProxyKind};
 use haproxy_cfg::values::{Address, Host, Port};
 
 pub use adapters::{AclChooser, AclCondition, BackendBalancer, LbPicker, MAX_REDISPATCH_PICKS};
@@ -489,18 +489,6 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         .iter()
         .map(|p| balance::balancer(p))
         .collect::<Result<Vec<_>, _>>()?;
-    for p in &backend_proxies {
-        if let Some(r) = p.rules.iter().find(|r| {
-            p.kind == ProxyKind::Backend
-                && r.kind == RuleKind::TcpRequest
-                && r.words.first().is_none_or(|w| w != "inspect-delay")
-        }) {
-            return Err(cfg_err(format!(
-                "[{}:{}] : backend '{}': 'tcp-request' rules in a backend section are not supported yet",
-                r.loc.file, r.loc.line, p.name
-            )));
-        }
-    }
     let health = crate::health::plan(
         cfg,
         &backend_proxies
@@ -527,14 +515,32 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     // section's page is served by its frontend side).
     let mut be_rules = Vec::with_capacity(backend_proxies.len());
     let mut be_stats = Vec::with_capacity(backend_proxies.len());
+    // A `backend` section's `tcp-request content` rules run when a stream reaches it: in TCP
+    // mode on the inspected data (kept by index for every frontend), in HTTP mode per request
+    // before its `http-request` rules. A listen section's run as its frontend's.
+    let mut be_tcp = Vec::with_capacity(backend_proxies.len());
     for p in &backend_proxies {
         let mut acls = AclSet::new().with_refs(Arc::clone(&patterns));
-        be_rules.push(rules::compile_backend(p, &mut acls)?);
+        let mut http_rules = rules::compile_backend(p, &mut acls)?;
+        let tcp = match p.kind {
+            ProxyKind::Backend => tcp_rules::compile(p, &acls)?,
+            _ => TcpRules::default(),
+        };
+        if mode(p)? == Mode::Http {
+            let mut all = tcp.http_rules();
+            all.append(&mut http_rules);
+            http_rules = all;
+            be_tcp.push(TcpRules::default());
+        } else {
+            be_tcp.push(tcp);
+        }
+        be_rules.push(http_rules);
         be_stats.push(match p.kind {
             ProxyKind::Backend => stats::page(p, &acls)?.map(Arc::new),
             _ => None,
         });
     }
+    let be_tcp = Arc::new(be_tcp);
     let backend_rules = Arc::new(be_rules);
     let backend_stats = Arc::new(be_stats);
     let backend_buffer_request = Arc::new(
@@ -562,7 +568,8 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         let mut acls = AclSet::new().with_refs(Arc::clone(&patterns));
         let compiled = rules::compile(p, &mut acls, &index_of, &names)?;
         let stats = stats::page(p, &acls)?.map(Arc::new);
-        let tcp = tcp_rules::compile(p, &acls)?;
+        let mut tcp = tcp_rules::compile(p, &acls)?;
+        tcp.backend_content = Arc::clone(&be_tcp);
         let mut chooser = compiled.chooser;
         chooser.backend_rules = Arc::clone(&backend_rules);
         chooser.buffer_request = p.options.is_set("http-buffer-request");

@@ -539,6 +539,43 @@ where
                 Box::pin(crate::http::serve_http(http, client, src, dst, |_| {})).await;
                 return;
             }
+            // The backend's own content rules, once the stream reaches it (its inspect-delay
+            // counts from there).
+            if let Some(be_tcp) = tcp
+                .backend_content
+                .get(idx)
+                .filter(|r| !r.content.is_empty())
+            {
+                let decided = Box::pin(inspect(
+                    &mut *stream,
+                    &mut pending,
+                    be_tcp.inspect_delay,
+                    svc.frontend.timeouts.client,
+                    inspect_capacity(limits),
+                    |data, last| {
+                        let action = with_content(src, dst, data, limits, |s| {
+                            be_tcp.decide_content(s, last)
+                        })?;
+                        Some(action != TcpAction::Reject)
+                    },
+                ))
+                .await;
+                match decided {
+                    Inspected::Accept => {}
+                    Inspected::Reject => {
+                        svc.counters
+                            .denied_req
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if let Some(be) = svc.registry.backends.get(idx) {
+                            be.counters
+                                .denied_req
+                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        return;
+                    }
+                    Inspected::ClientError | Inspected::ClientTimeout => return,
+                }
+            }
             idx
         };
         let Some(be) = svc.backends.get(idx) else {

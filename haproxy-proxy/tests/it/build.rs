@@ -151,6 +151,39 @@ fn what_the_proxy_cannot_run_is_refused_at_startup() {
     }
 }
 
+/// What only a frontend may have is refused in a backend with HAProxy 2.6.12's parse errors
+/// (observed with `haproxy -c`).
+#[test]
+fn frontend_only_tcp_request_rules_in_a_backend_are_refused_as_haproxy() {
+    for (rule, want) in [
+        (
+            "tcp-request connection reject",
+            "parsing [t.cfg:10] : tcp-request connection is not allowed because backend b is not a frontend",
+        ),
+        (
+            "tcp-request session reject",
+            "parsing [t.cfg:10] : tcp-request session is not allowed because backend b is not a frontend",
+        ),
+        (
+            "tcp-request content switch-mode http",
+            "parsing [t.cfg:10] : 'tcp-request switch-mode' not allowed because backend 'b' has no frontend capability",
+        ),
+    ] {
+        let err = runtime(&format!(
+            "{DEFAULTS}frontend f\n bind 127.0.0.1:0\n default_backend b\nbackend b\n {rule}\n server s 127.0.0.1:80\n"
+        ))
+        .unwrap_err();
+        assert_eq!(err.to_string(), want);
+    }
+    // Content rules and inspect-delay are a backend's own.
+    assert!(
+        runtime(&format!(
+            "{DEFAULTS}frontend f\n bind 127.0.0.1:0\n default_backend b\nbackend b\n tcp-request inspect-delay 1s\n tcp-request content accept if {{ req.len gt 0 }}\n tcp-request content reject\n server s 127.0.0.1:80\n"
+        ))
+        .is_ok()
+    );
+}
+
 pub(crate) fn get(addr: SocketAddr) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();

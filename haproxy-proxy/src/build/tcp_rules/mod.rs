@@ -73,6 +73,10 @@ pub struct TcpRules {
     pub content: Vec<TcpRule>,
     /// `tcp-request inspect-delay`.
     pub inspect_delay: Option<Duration>,
+    /// By backend index, the `tcp-request content` rules (and `inspect-delay`) of each TCP-mode
+    /// `backend` section, run on the inspected data when a stream reaches it (empty for the
+    /// others); shared by every frontend.
+    pub backend_content: Arc<Vec<TcpRules>>,
 }
 
 /// Evaluates `rules` in order; `Some(action)` once a final action applies (`Accept` when the
@@ -244,12 +248,13 @@ pub fn with_content<R>(
     f(&sample)
 }
 
-/// Compiles the `tcp-request` lines of a frontend or listen section; `acls` already holds the
-/// section's `acl` lines.
+/// Compiles the `tcp-request` lines of a frontend, listen or backend section; `acls` already
+/// holds the section's `acl` lines.
 ///
 /// # Errors
-/// [`ProxyError::Config`] for an action other than `accept`/`reject`, for rules in a backend
-/// section, and for a condition haproxy-acl refuses.
+/// [`ProxyError::Config`] for an action other than `accept`/`reject` (and the frontend's
+/// `expect-proxy`/`switch-mode`), for `connection`/`session` rules or `switch-mode` in a backend
+/// section (HAProxy's parse errors), and for a condition haproxy-acl refuses.
 pub(super) fn compile(p: &Proxy, acls: &AclSet) -> Result<TcpRules, ProxyError> {
     let mut out = TcpRules::default();
     for rule in p.rules.iter().filter(|r| r.kind == RuleKind::TcpRequest) {
@@ -261,11 +266,26 @@ pub(super) fn compile(p: &Proxy, acls: &AclSet) -> Result<TcpRules, ProxyError> 
             out.inspect_delay = Some(Duration::from_millis(u64::from(t.value)));
             continue;
         }
+        // HAProxy 2.6's parse errors for what only a frontend may have.
         if p.kind == ProxyKind::Backend {
-            return Err(at(
-                rule,
-                "'tcp-request' rules in a backend section are not supported yet",
-            ));
+            if matches!(phase, "connection" | "session") {
+                return Err(at(
+                    rule,
+                    format!(
+                        "tcp-request {phase} is not allowed because backend {} is not a frontend",
+                        p.name
+                    ),
+                ));
+            }
+            if action == "switch-mode" {
+                return Err(at(
+                    rule,
+                    format!(
+                        "'tcp-request switch-mode' not allowed because backend '{}' has no frontend capability",
+                        p.name
+                    ),
+                ));
+            }
         }
         let mut extra = rule.words.get(2);
         let action = match action {
