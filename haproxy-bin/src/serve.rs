@@ -3,6 +3,7 @@
 //! (listeners close, in-flight connections finish).
 
 use std::io::Write as _;
+use std::time::Duration;
 
 use haproxy_cfg::ast::{Document, SectionKind};
 use haproxy_cfg::diag::{
@@ -149,7 +150,7 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
     // Thread per core won over one multi-threaded runtime (docs/architecture.md).
     let code = serve_per_thread(
         runtime,
-        threads,
+        (threads, grace(&cfg.global)),
         &cpus,
         pidfile.as_deref(),
         (stats, process),
@@ -189,7 +190,7 @@ fn pin(cpus: &CpuMap, index: usize) {
 /// and `maxconn` gates are shared. The main thread only waits for signals.
 fn serve_per_thread(
     runtime: haproxy_proxy::build::Runtime,
-    threads: usize,
+    (threads, grace): (usize, Option<Duration>),
     cpus: &CpuMap,
     pidfile: Option<&str>,
     (stats, mut process): (StatsSettings, ProcessInfo),
@@ -298,7 +299,7 @@ fn serve_per_thread(
     }
     // Serving ends when every thread has dropped its receiver.
     drop((rx, pause_rx));
-    signal_rt.block_on(signals.forward(&tx, &pause_tx));
+    signal_rt.block_on(signals.forward(&tx, &pause_tx, grace));
     for h in handles {
         let _ = h.join();
     }
@@ -333,19 +334,69 @@ impl Signals {
     /// Waits for SIGTERM/SIGINT (hard stop) or SIGUSR1 (soft stop, then still listens for a
     /// hard one) and forwards them to the server, as SIGTTOU/SIGTTIN pause and resume the
     /// listeners; returns when a hard stop was sent or serving ended (`hard-stop-after` ends a
-    /// soft stop inside the runtime).
-    async fn forward(&mut self, tx: &watch::Sender<Option<Stop>>, pause: &watch::Sender<bool>) {
+    /// soft stop inside the runtime). With global `grace`, a soft stop begins that long after
+    /// SIGUSR1 (the listeners keep accepting meanwhile), with HAProxy's two notices.
+    async fn forward(
+        &mut self,
+        tx: &watch::Sender<Option<Stop>>,
+        pause: &watch::Sender<bool>,
+        grace: Option<Duration>,
+    ) {
+        let mut soft_at: Option<tokio::time::Instant> = None;
+        let mut asked = false;
         loop {
             tokio::select! {
                 _ = self.ttou.recv() => { let _ = pause.send(true); }
                 _ = self.ttin.recv() => { let _ = pause.send(false); }
                 _ = self.term.recv() => { let _ = tx.send(Some(Stop::Hard)); return; }
                 _ = self.int.recv() => { let _ = tx.send(Some(Stop::Hard)); return; }
-                _ = self.usr1.recv() => { let _ = tx.send(Some(Stop::Soft)); }
+                _ = self.usr1.recv() => match grace {
+                    Some(g) if !asked => {
+                        asked = true;
+                        notice(&format!("Scheduling a soft-stop in {} ms.", g.as_millis()));
+                        soft_at = Some(tokio::time::Instant::now() + g);
+                    }
+                    Some(_) => {}
+                    None => { let _ = tx.send(Some(Stop::Soft)); }
+                },
+                () = sleep_until(soft_at) => {
+                    soft_at = None;
+                    notice("Grace period expired, proceeding with soft-stop now.");
+                    let _ = tx.send(Some(Stop::Soft));
+                }
                 () = tx.closed() => return,
             }
         }
     }
+}
+
+/// Sleeps until `at`; forever without it.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A NOTICE line on stderr, as HAProxy prints them.
+fn notice(text: &str) {
+    err(&format!(
+        "{}({}) : {text}\n",
+        Severity::Notice.tag(),
+        std::process::id()
+    ));
+}
+
+/// Global `grace` (kept by the typed model as a plain directive): how long a soft stop waits.
+fn grace(global: &haproxy_cfg::model::Global) -> Option<Duration> {
+    let word = global
+        .other
+        .iter()
+        .rev()
+        .filter(|d| d.words.first().is_some_and(|w| w == "grace"))
+        .find_map(|d| d.words.get(1))?;
+    let t = haproxy_cfg::values::parse_time(word, haproxy_cfg::values::TimeUnit::Millis).ok()?;
+    (t.value > 0).then(|| Duration::from_millis(u64::from(t.value)))
 }
 
 /// HAProxy's warnings when `hard-stop-after` cut a soft stop short: one line, then one per

@@ -1,5 +1,6 @@
 //! SIGUSR1 with `hard-stop-after`: a request stuck on a silent server is cut when the time is up,
-//! the process exits 0 and warns as HAProxy 2.6 does. Run on our binary and, when installed, on
+//! the process exits 0 and warns as HAProxy 2.6 does; with `grace`, the listener keeps serving
+//! for the grace period first, with HAProxy's two notices. Run on our binary and, when installed, on
 //! the real HAProxy with the same configuration (skipped with a message when it is absent,
 //! unless `CI=true`).
 #![expect(
@@ -103,5 +104,66 @@ fn hard_stop_after_cuts_a_stuck_request_exits_and_warns_as_haproxy() {
         assert!(cut >= Duration::from_millis(900) && cut < Duration::from_secs(4));
         assert_eq!(code, Some(0));
         assert_eq!(theirs, warnings);
+    }
+}
+
+/// Runs `exe` with `grace 600ms`, sends SIGUSR1, and returns (how long the listener kept
+/// accepting after the signal, whether a request sent during the grace period was answered
+/// with 200, the exit code, the soft-stop notices with the pid masked).
+fn grace_run(exe: &str, dir: &TempDir, tag: &str) -> (Duration, bool, Option<i32>, Vec<String>) {
+    let fe = free_port();
+    let cfg = dir.write(
+        &format!("{tag}.cfg"),
+        &format!(
+            "global\n    grace 600ms\n\
+             defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n    http-request return status 200 content-type text/plain string ok\n"
+        ),
+    );
+    let mut proxy = Proxy::start_exe(exe, &cfg, fe);
+    proxy.signal("-USR1");
+    let start = Instant::now();
+    std::thread::sleep(Duration::from_millis(100));
+    let answered = crate::run::request(fe, "/", "").starts_with("HTTP/1.1 200");
+    while TcpStream::connect(("127.0.0.1", fe)).is_ok() {
+        assert!(start.elapsed() < WAIT, "listener still open");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let open_for = start.elapsed();
+    let code = proxy.wait_exit().code();
+    let mut stderr = String::new();
+    if let Some(mut e) = proxy.take_stderr() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    let notices = stderr
+        .lines()
+        .filter(|l| l.contains("soft-stop"))
+        .map(|l| l.split_once(") : ").map_or(l, |(_, m)| m).to_owned())
+        .collect();
+    (open_for, answered, code, notices)
+}
+
+#[test]
+fn grace_keeps_accepting_then_stops_softly_as_haproxy() {
+    let dir = TempDir::new("grace");
+    let (open_for, answered, code, notices) =
+        grace_run(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours");
+    assert!(
+        open_for >= Duration::from_millis(550) && open_for < Duration::from_secs(4),
+        "{open_for:?}"
+    );
+    assert!(answered);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        notices,
+        [
+            "Scheduling a soft-stop in 600 ms.",
+            "Grace period expired, proceeding with soft-stop now.",
+        ]
+    );
+    if let Some(real) = real_haproxy() {
+        let theirs = grace_run(&real.display().to_string(), &dir, "real");
+        assert!(theirs.0 >= Duration::from_millis(550) && theirs.0 < Duration::from_secs(4));
+        assert_eq!((theirs.1, theirs.2, theirs.3), (answered, code, notices));
     }
 }
