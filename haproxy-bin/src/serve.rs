@@ -11,6 +11,7 @@ use haproxy_cfg::diag::{
 };
 use haproxy_cfg::load::{SystemEnv, load, read_sources};
 use haproxy_proxy::admin::{Admin, ProcessInfo, StatsSettings};
+use haproxy_proxy::registry::Registry;
 use haproxy_proxy::runtime::Stop;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::watch;
@@ -150,7 +151,7 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
     // Thread per core won over one multi-threaded runtime (docs/architecture.md).
     let code = serve_per_thread(
         runtime,
-        (threads, grace(&cfg.global)),
+        (threads, grace(&cfg.global), cli.quiet),
         &cpus,
         pidfile.as_deref(),
         (stats, process),
@@ -190,7 +191,7 @@ fn pin(cpus: &CpuMap, index: usize) {
 /// and `maxconn` gates are shared. The main thread only waits for signals.
 fn serve_per_thread(
     runtime: haproxy_proxy::build::Runtime,
-    (threads, grace): (usize, Option<Duration>),
+    (threads, grace, quiet): (usize, Option<Duration>, bool),
     cpus: &CpuMap,
     pidfile: Option<&str>,
     (stats, mut process): (StatsSettings, ProcessInfo),
@@ -299,12 +300,16 @@ fn serve_per_thread(
     }
     // Serving ends when every thread has dropped its receiver.
     drop((rx, pause_rx));
-    signal_rt.block_on(signals.forward(&tx, &pause_tx, grace));
+    let says = Says {
+        registry: &registry,
+        quiet,
+    };
+    signal_rt.block_on(signals.forward(&tx, &pause_tx, grace, &says));
     for h in handles {
         let _ = h.join();
     }
     if let Some(left) = registry.soft_stop.hard_stopped() {
-        hard_stop_warnings(left);
+        says.hard_stop_warnings(left);
     }
     0
 }
@@ -341,6 +346,7 @@ impl Signals {
         tx: &watch::Sender<Option<Stop>>,
         pause: &watch::Sender<bool>,
         grace: Option<Duration>,
+        says: &Says<'_>,
     ) {
         let mut soft_at: Option<tokio::time::Instant> = None;
         let mut asked = false;
@@ -353,15 +359,21 @@ impl Signals {
                 _ = self.usr1.recv() => match grace {
                     Some(g) if !asked => {
                         asked = true;
-                        notice(&format!("Scheduling a soft-stop in {} ms.", g.as_millis()));
+                        says.notice(&format!("Scheduling a soft-stop in {} ms.", g.as_millis()));
                         soft_at = Some(tokio::time::Instant::now() + g);
                     }
                     Some(_) => {}
-                    None => { let _ = tx.send(Some(Stop::Soft)); }
+                    None if !asked => {
+                        asked = true;
+                        says.proxies_stopped();
+                        let _ = tx.send(Some(Stop::Soft));
+                    }
+                    None => {}
                 },
                 () = sleep_until(soft_at) => {
                     soft_at = None;
-                    notice("Grace period expired, proceeding with soft-stop now.");
+                    says.notice("Grace period expired, proceeding with soft-stop now.");
+                    says.proxies_stopped();
                     let _ = tx.send(Some(Stop::Soft));
                 }
                 () = tx.closed() => return,
@@ -378,15 +390,6 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
     }
 }
 
-/// A NOTICE line on stderr, as HAProxy prints them.
-fn notice(text: &str) {
-    err(&format!(
-        "{}({}) : {text}\n",
-        Severity::Notice.tag(),
-        std::process::id()
-    ));
-}
-
 /// Global `grace` (kept by the typed model as a plain directive): how long a soft stop waits.
 fn grace(global: &haproxy_cfg::model::Global) -> Option<Duration> {
     let word = global
@@ -399,21 +402,75 @@ fn grace(global: &haproxy_cfg::model::Global) -> Option<Duration> {
     (t.value > 0).then(|| Duration::from_millis(u64::from(t.value)))
 }
 
-/// HAProxy's warnings when `hard-stop-after` cut a soft stop short: one line, then one per
-/// frontend that still had connections.
-fn hard_stop_warnings(left: &[(String, u64)]) {
-    let warn = |text: &str| {
-        err(&format!(
-            "{}({}) : {text}\n",
-            Severity::Warning.tag(),
-            std::process::id()
-        ));
-    };
-    warn("soft-stop running for too long, performing a hard-stop.");
-    for (name, open) in left.iter().filter(|(_, open)| *open > 0) {
-        warn(&format!(
-            "Proxy {name} hard-stopped ({open} remaining conns will be closed)."
-        ));
+/// What the serving process tells on stderr as it stops (nothing under `-q`).
+struct Says<'a> {
+    registry: &'a Registry,
+    quiet: bool,
+}
+
+impl Says<'_> {
+    fn line(&self, severity: Severity, text: &str) {
+        if !self.quiet {
+            err(&format!(
+                "{}({}) : {text}\n",
+                severity.tag(),
+                std::process::id()
+            ));
+        }
+    }
+
+    /// A NOTICE line, as HAProxy prints them.
+    fn notice(&self, text: &str) {
+        self.line(Severity::Notice, text);
+    }
+
+    /// HAProxy's warning per proxy as a soft stop begins: the frontends and listen sections in
+    /// configuration order, then the other backends, then its internal `<HTTPCLIENT>` proxy,
+    /// each with its cumulated frontend and backend sessions.
+    fn proxies_stopped(&self) {
+        let total = |c: &haproxy_proxy::Counters| {
+            c.sessions_total.load(std::sync::atomic::Ordering::Relaxed)
+        };
+        let backend = |name: &str| self.registry.backends.iter().find(|b| b.name == name);
+        for fe in &self.registry.frontends {
+            let be = backend(&fe.name).map_or(0, |b| total(&b.counters));
+            let text = format!(
+                "Proxy {} stopped (cumulated conns: FE: {}, BE: {be}).",
+                fe.name,
+                total(&fe.counters)
+            );
+            self.line(Severity::Warning, &text);
+        }
+        for be in &self.registry.backends {
+            if self.registry.frontends.iter().any(|f| f.name == be.name) {
+                continue;
+            }
+            let text = format!(
+                "Proxy {} stopped (cumulated conns: FE: 0, BE: {}).",
+                be.name,
+                total(&be.counters)
+            );
+            self.line(Severity::Warning, &text);
+        }
+        self.line(
+            Severity::Warning,
+            "Proxy <HTTPCLIENT> stopped (cumulated conns: FE: 0, BE: 0).",
+        );
+    }
+
+    /// HAProxy's warnings when `hard-stop-after` cut a soft stop short: one line, then one per
+    /// frontend that still had connections.
+    fn hard_stop_warnings(&self, left: &[(String, u64)]) {
+        self.line(
+            Severity::Warning,
+            "soft-stop running for too long, performing a hard-stop.",
+        );
+        for (name, open) in left.iter().filter(|(_, open)| *open > 0) {
+            self.line(
+                Severity::Warning,
+                &format!("Proxy {name} hard-stopped ({open} remaining conns will be closed)."),
+            );
+        }
     }
 }
 

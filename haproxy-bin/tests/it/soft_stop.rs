@@ -167,3 +167,79 @@ fn grace_keeps_accepting_then_stops_softly_as_haproxy() {
         assert_eq!((theirs.1, theirs.2, theirs.3), (answered, code, notices));
     }
 }
+
+/// An origin answering every request with `200 ok` and closing (for up to [`WAIT`]).
+fn closing_origin() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().take(16).flatten() {
+            let _ = s.set_read_timeout(Some(WAIT));
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && head.len() < 16384 {
+                match s.read(&mut byte) {
+                    Ok(1) => head.extend_from_slice(&byte),
+                    _ => break,
+                }
+            }
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+        }
+    });
+    port
+}
+
+/// Serves one request through a frontend and one through a listen section, then SIGUSR1: the
+/// `Proxy ... stopped` warnings with the pid masked, and the exit code.
+fn stopped_lines(exe: &str, dir: &TempDir, tag: &str) -> (Vec<String>, Option<i32>) {
+    let srv = closing_origin();
+    let (fe, l) = (free_port(), free_port());
+    let cfg = dir.write(
+        &format!("{tag}.cfg"),
+        &format!(
+            "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\
+             backend be\n    server s 127.0.0.1:{srv}\n\
+             listen l\n    bind 127.0.0.1:{l}\n    server s 127.0.0.1:{srv}\n\
+             backend unused\n    server s 127.0.0.1:{srv}\n"
+        ),
+    );
+    let mut proxy = Proxy::start_exe(exe, &cfg, fe);
+    // The start-up probe of `fe` counts as one connection in both.
+    for port in [fe, l] {
+        assert!(crate::run::request(port, "/", "").starts_with("HTTP/1.1 200"));
+    }
+    proxy.signal("-USR1");
+    let code = proxy.wait_exit().code();
+    let mut stderr = String::new();
+    if let Some(mut e) = proxy.take_stderr() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    let lines = stderr
+        .lines()
+        .filter(|l| l.contains("stopped (cumulated"))
+        .map(|l| l.replace(&format!("({})", proxy.pid()), "(PID)"))
+        .collect();
+    (lines, code)
+}
+
+#[test]
+fn a_soft_stop_reports_each_proxy_stopped_as_haproxy() {
+    let dir = TempDir::new("stopped");
+    let (ours, code) = stopped_lines(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours");
+    assert_eq!(code, Some(0));
+    let want = [
+        "[WARNING]  (PID) : Proxy fe stopped (cumulated conns: FE: 2, BE: 0).",
+        "[WARNING]  (PID) : Proxy l stopped (cumulated conns: FE: 1, BE: 1).",
+        "[WARNING]  (PID) : Proxy be stopped (cumulated conns: FE: 0, BE: 1).",
+        "[WARNING]  (PID) : Proxy unused stopped (cumulated conns: FE: 0, BE: 0).",
+        "[WARNING]  (PID) : Proxy <HTTPCLIENT> stopped (cumulated conns: FE: 0, BE: 0).",
+    ];
+    assert_eq!(ours, want);
+    if let Some(real) = real_haproxy() {
+        let (theirs, code) = stopped_lines(&real.display().to_string(), &dir, "real");
+        assert_eq!(code, Some(0));
+        assert_eq!(theirs, want);
+    }
+}
