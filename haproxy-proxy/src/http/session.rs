@@ -141,7 +141,17 @@ where
                 ka.map(|d| IdleTimer::new((since + d).into()))
             };
             let server = kept.server.take().and_then(ServerConn::park);
-            let woke = park(svc, &mut client, &mut kept.buf, &mut expiry).await;
+            let woke = loop {
+                if soft_stop_closes(svc, &mut expiry) {
+                    break false;
+                }
+                let woke = park(&mut client, &mut kept.buf, &mut expiry).await;
+                if woke || !expiry.as_ref().is_some_and(IdleTimer::fired_early) {
+                    break woke;
+                }
+                // Fired early by a soft stop: wait again for the deadline it had.
+                expiry = expiry.take().map(|t| IdleTimer::new(t.deadline()));
+            };
             kept.server = server.and_then(ParkedServer::resume);
             if !woke {
                 break;
@@ -152,6 +162,22 @@ where
             svc.pool.put(conn.backend, conn.server, conn.stream);
         }
         kept.handled
+    }
+}
+
+/// Whether a soft stop closes this idle connection now; otherwise `expiry` may be brought
+/// forward to a time of the `close-spread-time` window (the window's start fires parked timers
+/// early so that each connection looks here).
+fn soft_stop_closes<B, P>(svc: &HttpService<B, P>, expiry: &mut Option<IdleTimer>) -> bool {
+    let deadline = expiry.as_ref().map(|t| t.deadline().into_std());
+    let stop = &svc.registry.soft_stop;
+    match stop.idle_close_at(svc.frontend.index, deadline) {
+        Some(at) if at <= Instant::now() => true,
+        Some(at) => {
+            *expiry = Some(IdleTimer::new(at.into()));
+            false
+        }
+        None => false,
     }
 }
 
@@ -220,8 +246,7 @@ impl ParkedServer {
 /// false when the client left or the keep-alive timeout expired. The bytes are read through the
 /// thread's scratch buffer: nothing is allocated while the wait lasts, and the future holds
 /// three pointers.
-fn park<'a, C: AsyncRead + Unpin, B, P>(
-    svc: &'a HttpService<B, P>,
+fn park<'a, C: AsyncRead + Unpin>(
     client: &'a mut C,
     buf: &'a mut Vec<u8>,
     expiry: &'a mut Option<IdleTimer>,
@@ -241,21 +266,9 @@ fn park<'a, C: AsyncRead + Unpin, B, P>(
         if read.is_ready() {
             return read;
         }
-        if let Some(Poll::Ready(())) = expiry.as_mut().map(|timer| timer.poll_expired(cx)) {
-            return Poll::Ready(false);
-        }
-        // A soft stop closes idle connections (at once, or at a time of `close-spread-time`).
-        let deadline = expiry.as_ref().map(|t| t.deadline().into_std());
-        let stop = &svc.registry.soft_stop;
-        match stop.idle_close_at(svc.frontend.index, deadline) {
-            Some(at) if at <= Instant::now() => Poll::Ready(false),
-            Some(at) => {
-                let mut timer = IdleTimer::new(at.into());
-                let _ = timer.poll_expired(cx);
-                *expiry = Some(timer);
-                Poll::Pending
-            }
-            None => Poll::Pending,
+        match expiry.as_mut().map(|timer| timer.poll_expired(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(false),
+            _ => Poll::Pending,
         }
     })
 }

@@ -291,7 +291,7 @@ async fn accept_loop(
     // ones finish, unless a hard stop or `hard-stop-after` cuts them.
     let soft_stop = &b.service.registry.soft_stop;
     soft_stop.begin();
-    idle_timer::wake_all();
+    idle_timer::fire_all();
     let hard_at = soft_stop.hard_stop_at();
     tokio::select! {
         () = async { while conns.join_next().await.is_some() {} } => {}
