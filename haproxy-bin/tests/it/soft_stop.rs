@@ -243,3 +243,110 @@ fn a_soft_stop_reports_each_proxy_stopped_as_haproxy() {
         assert_eq!(theirs, want);
     }
 }
+
+/// An origin answering `/slow` after 500 ms and anything else at once, keeping connections
+/// open (for up to [`WAIT`]).
+fn keep_alive_origin() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for s in l.incoming().take(16).flatten() {
+            std::thread::spawn(move || {
+                let mut s = s;
+                let _ = s.set_read_timeout(Some(WAIT));
+                for _ in 0..16 {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") && head.len() < 16384 {
+                        match s.read(&mut byte) {
+                            Ok(1) => head.extend_from_slice(&byte),
+                            _ => return,
+                        }
+                    }
+                    if head.starts_with(b"GET /slow") {
+                        std::thread::sleep(Duration::from_millis(500));
+                    }
+                    if s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Reads one `content-length: 2` response, or what came before the close.
+fn read_response(s: &mut TcpStream) -> String {
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !(got.ends_with(b"\r\n\r\nok")) {
+        match s.read(&mut byte) {
+            Ok(1) => got.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// An idle keep-alive client and a request in flight at SIGUSR1: how long the idle client
+/// stayed open, the in-flight response, whether that connection closed after it, the exit code.
+fn idle_and_in_flight(
+    exe: &str,
+    dir: &TempDir,
+    tag: &str,
+) -> (Duration, String, bool, Option<i32>) {
+    let srv = keep_alive_origin();
+    let fe = free_port();
+    let cfg = dir.write(
+        &format!("{tag}.cfg"),
+        &format!(
+            "defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n    timeout http-keep-alive 30s\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\
+             backend be\n    server s 127.0.0.1:{srv}\n"
+        ),
+    );
+    let mut proxy = Proxy::start_exe(exe, &cfg, fe);
+    let mut idle = TcpStream::connect(("127.0.0.1", fe)).expect("connect");
+    idle.set_read_timeout(Some(WAIT)).expect("timeout");
+    idle.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("send");
+    assert!(read_response(&mut idle).starts_with("HTTP/1.1 200 OK"));
+    let mut busy = TcpStream::connect(("127.0.0.1", fe)).expect("connect");
+    busy.set_read_timeout(Some(WAIT)).expect("timeout");
+    busy.write_all(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("send");
+    // Long enough for ours to park the idle connection (deep idle).
+    std::thread::sleep(Duration::from_millis(200));
+    proxy.signal("-USR1");
+    let start = Instant::now();
+    let mut rest = Vec::new();
+    let _ = idle.read_to_end(&mut rest);
+    let idle_for = start.elapsed();
+    assert!(rest.is_empty(), "{rest:?}");
+    let resp = read_response(&mut busy);
+    let mut after = Vec::new();
+    let closed = matches!(busy.read_to_end(&mut after), Ok(0));
+    (idle_for, resp, closed, proxy.wait_exit().code())
+}
+
+#[test]
+fn sigusr1_closes_idle_clients_and_answers_in_flight_with_close_as_haproxy() {
+    let dir = TempDir::new("idle");
+    let (idle_for, resp, closed, code) =
+        idle_and_in_flight(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours");
+    assert!(idle_for < Duration::from_millis(400), "{idle_for:?}");
+    assert_eq!(
+        resp,
+        "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+    );
+    assert!(closed);
+    assert_eq!(code, Some(0));
+    if let Some(real) = real_haproxy() {
+        let theirs = idle_and_in_flight(&real.display().to_string(), &dir, "real");
+        assert!(theirs.0 < Duration::from_millis(400), "{:?}", theirs.0);
+        assert_eq!((theirs.1, theirs.2, theirs.3), (resp, closed, code));
+    }
+}
