@@ -2,15 +2,38 @@
 
 use crate::banner;
 use haproxy_cfg::diag::{
-    CheckOptions, CheckOutput, Diagnostic, Origin, fatal_errors, render_check, render_open_error,
+    CheckOptions, CheckOutput, Diagnostic, Origin, errors_in_file, fatal_errors, render_check,
+    render_open_error,
 };
 use haproxy_cfg::load::{Loaded, Outcome, SystemEnv, load, read_sources};
 
-/// Adds what HAProxy checks once the files are parsed and the proxy's build would refuse with
-/// HAProxy's own alerts (a checked server without a port), so that `-c` and startup report the
-/// same lines and exit code.
+/// Adds what HAProxy refuses that the proxy's build refuses with HAProxy's own alerts, so that
+/// `-c` and startup report the same lines and exit code: `tcp-request` rules only a frontend
+/// may have in a `backend` section (parse errors, reported with the file's `Error(s) found`
+/// line after the other findings of the parse), and, on a configuration that parsed, checked
+/// servers without a port.
 pub(crate) fn post_parse(loaded: &mut Loaded) {
     if loaded.outcome == Outcome::Invalid {
+        return;
+    }
+    let parse = haproxy_proxy::build::frontend_only_rule_alerts(&loaded.config);
+    if !parse.is_empty() {
+        let mut files: Vec<&str> = Vec::new();
+        for (file, line) in &parse {
+            loaded.diagnostics.push(Diagnostic::alert(
+                "frontend-only",
+                Origin::Global,
+                line.clone(),
+            ));
+            if !files.contains(&file.as_str()) {
+                files.push(file);
+            }
+        }
+        for file in files {
+            loaded.diagnostics.push(errors_in_file(file));
+        }
+        loaded.diagnostics.push(fatal_errors());
+        loaded.outcome = Outcome::Invalid;
         return;
     }
     let alerts = haproxy_proxy::build::portless_check_alerts(&loaded.config);

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 mod health;
 mod health_diff;
 mod health_support;
-mod portless_check;
+mod post_parse;
 mod run;
 mod soft_stop;
 mod stats_browser;

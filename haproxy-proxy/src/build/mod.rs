@@ -33,7 +33,7 @@ pub use portless::portless_check_alerts;
 pub use sample::StreamSample;
 pub use tcp_rules::{
     ConnectionVerdict, ContentSample, Phase, TcpAction, TcpRule, TcpRules, Tri, TriCondition,
-    with_content,
+    frontend_only_rule_alerts, with_content,
 };
 pub use upgrade::{HttpUpgrades, UpgradeService};
 

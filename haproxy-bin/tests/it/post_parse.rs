@@ -1,33 +1,40 @@
-//! A health-checked server without a port: `haproxy -c` reports HAProxy 2.6's alerts (and exit
-//! code) as startup does, compared with the recordings in
-//! `tests/data/haproxy-2.6/portless-check/` and, when `haproxy` is installed, with the live
-//! binary (skipped with a message when it is absent, unless `CI=true`).
+//! What HAProxy refuses after (or while) parsing and the proxy's build refuses with HAProxy's
+//! own alerts: a health-checked server without a port, and `tcp-request` rules only a frontend
+//! may have in a `backend` section. `haproxy -c` reports them as startup does; compared with the
+//! recordings in `tests/data/haproxy-2.6/portless-check/` and `backend-tcp-request/` and, when
+//! `haproxy` is installed, with the live binary (skipped with a message when it is absent,
+//! unless `CI=true`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/haproxy-2.6/portless-check")
-}
-
-/// The configurations, in name order.
+/// The recorded configurations of every data directory, in name order.
 fn configs() -> Vec<PathBuf> {
-    let mut all: Vec<PathBuf> = std::fs::read_dir(data())
-        .expect("data dir")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "cfg"))
-        .collect();
-    all.sort();
+    let mut all = Vec::new();
+    for dir in ["portless-check", "backend-tcp-request"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/haproxy-2.6")
+            .join(dir);
+        let mut some: Vec<PathBuf> = std::fs::read_dir(dir)
+            .expect("data dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "cfg"))
+            .collect();
+        some.sort();
+        all.extend(some);
+    }
     all
 }
 
 /// What `exe args.. -f cfg` prints on stderr as the recordings keep it: NOTICE lines dropped,
 /// pids masked, then `rc <code>`.
 fn run(exe: &str, args: &[&str], cfg: &Path) -> String {
+    // Run from the file's directory with its bare name, as recorded (messages name the file).
     let out = Command::new(exe)
         .args(args)
         .arg("-f")
-        .arg(cfg)
+        .arg(cfg.file_name().expect("file name"))
+        .current_dir(cfg.parent().expect("dir"))
         .output()
         .expect("runs");
     let mut text = String::new();
@@ -51,9 +58,9 @@ fn recorded(cfg: &Path) -> String {
 }
 
 #[test]
-fn check_mode_reports_checked_servers_without_a_port_as_haproxy() {
+fn check_mode_reports_what_the_build_refuses_as_haproxy() {
     let cfgs = configs();
-    assert!(cfgs.len() >= 9);
+    assert!(cfgs.len() >= 14);
     for cfg in &cfgs {
         let ours = run(env!("CARGO_BIN_EXE_haproxy"), &["-c"], cfg);
         assert_eq!(ours, recorded(cfg), "{}", cfg.display());
