@@ -287,7 +287,7 @@ async fn accept_loop(
         conns.abort_all();
         return;
     }
-    // Soft stop: idle keep-alive connections close (parked ones are woken to see it), in-flight
+    // Soft stop: idle keep-alive connections close (parked ones are fired to see it), in-flight
     // ones finish, unless a hard stop or `hard-stop-after` cuts them.
     let soft_stop = &b.service.registry.soft_stop;
     soft_stop.begin();
