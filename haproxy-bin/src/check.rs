@@ -1,8 +1,53 @@
 //! `haproxy -c`: load the files, run the checks, print HAProxy's output.
 
 use crate::banner;
-use haproxy_cfg::diag::{CheckOptions, CheckOutput, render_check, render_open_error};
-use haproxy_cfg::load::{SystemEnv, load, read_sources};
+use haproxy_cfg::diag::{
+    CheckOptions, CheckOutput, Diagnostic, Origin, errors_in_file, fatal_errors, render_check,
+    render_open_error,
+};
+use haproxy_cfg::load::{Loaded, Outcome, SystemEnv, load, read_sources};
+
+/// Adds what HAProxy refuses that the proxy's build refuses with HAProxy's own alerts, so that
+/// `-c` and startup report the same lines and exit code: `tcp-request` rules only a frontend
+/// may have in a `backend` section (parse errors, reported with the file's `Error(s) found`
+/// line after the other findings of the parse), and, on a configuration that parsed, checked
+/// servers without a port.
+pub(crate) fn post_parse(loaded: &mut Loaded) {
+    if loaded.outcome == Outcome::Invalid {
+        return;
+    }
+    let parse = haproxy_proxy::build::frontend_only_rule_alerts(&loaded.config);
+    if !parse.is_empty() {
+        let mut files: Vec<&str> = Vec::new();
+        for (file, line) in &parse {
+            loaded.diagnostics.push(Diagnostic::alert(
+                "frontend-only",
+                Origin::Global,
+                line.clone(),
+            ));
+            if !files.contains(&file.as_str()) {
+                files.push(file);
+            }
+        }
+        for file in files {
+            loaded.diagnostics.push(errors_in_file(file));
+        }
+        loaded.diagnostics.push(fatal_errors());
+        loaded.outcome = Outcome::Invalid;
+        return;
+    }
+    let alerts = haproxy_proxy::build::portless_check_alerts(&loaded.config);
+    if alerts.is_empty() {
+        return;
+    }
+    for a in alerts {
+        loaded
+            .diagnostics
+            .push(Diagnostic::alert("check-port", Origin::Global, a));
+    }
+    loaded.diagnostics.push(fatal_errors());
+    loaded.outcome = Outcome::Invalid;
+}
 
 /// Checks the configuration made of `files` (files or directories, in order).
 pub(crate) fn check(files: &[String], quiet: bool, zero_warning: bool) -> CheckOutput {
@@ -25,7 +70,8 @@ pub(crate) fn check(files: &[String], quiet: bool, zero_warning: bool) -> CheckO
             code: 1,
         },
         Ok(docs) => {
-            let loaded = load(&docs, &SystemEnv);
+            let mut loaded = load(&docs, &SystemEnv);
+            post_parse(&mut loaded);
             let out = render_check(&loaded, &opts);
             // The process exits right after printing: freeing a large tree and model piece by
             // piece would only add to the check's run time (a 50,000-line file has ~10^6 nodes).

@@ -3,6 +3,7 @@
 //! (listeners close, in-flight connections finish).
 
 use std::io::Write as _;
+use std::time::Duration;
 
 use haproxy_cfg::ast::{Document, SectionKind};
 use haproxy_cfg::diag::{
@@ -10,6 +11,7 @@ use haproxy_cfg::diag::{
 };
 use haproxy_cfg::load::{SystemEnv, load, read_sources};
 use haproxy_proxy::admin::{Admin, ProcessInfo, StatsSettings};
+use haproxy_proxy::registry::Registry;
 use haproxy_proxy::runtime::Stop;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::watch;
@@ -88,7 +90,8 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
             return (String::new(), out.stderr, 1);
         }
     };
-    let loaded = load(&docs, &SystemEnv);
+    let mut loaded = load(&docs, &SystemEnv);
+    crate::check::post_parse(&mut loaded);
     let check = render_check(&loaded, &opts);
     // Exit code 2 of `-c` (no listener) is reported below with the startup alert.
     if check.code != 0 && check.code != 2 {
@@ -148,7 +151,7 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
     // Thread per core won over one multi-threaded runtime (docs/architecture.md).
     let code = serve_per_thread(
         runtime,
-        threads,
+        (threads, grace(&cfg.global), cli.quiet),
         &cpus,
         pidfile.as_deref(),
         (stats, process),
@@ -188,7 +191,7 @@ fn pin(cpus: &CpuMap, index: usize) {
 /// and `maxconn` gates are shared. The main thread only waits for signals.
 fn serve_per_thread(
     runtime: haproxy_proxy::build::Runtime,
-    threads: usize,
+    (threads, grace, quiet): (usize, Option<Duration>, bool),
     cpus: &CpuMap,
     pidfile: Option<&str>,
     (stats, mut process): (StatsSettings, ProcessInfo),
@@ -297,9 +300,16 @@ fn serve_per_thread(
     }
     // Serving ends when every thread has dropped its receiver.
     drop((rx, pause_rx));
-    signal_rt.block_on(signals.forward(&tx, &pause_tx));
+    let says = Says {
+        registry: &registry,
+        quiet,
+    };
+    signal_rt.block_on(signals.forward(&tx, &pause_tx, grace, &says));
     for h in handles {
         let _ = h.join();
+    }
+    if let Some(left) = registry.soft_stop.hard_stopped() {
+        says.hard_stop_warnings(left);
     }
     0
 }
@@ -328,17 +338,138 @@ impl Signals {
 
     /// Waits for SIGTERM/SIGINT (hard stop) or SIGUSR1 (soft stop, then still listens for a
     /// hard one) and forwards them to the server, as SIGTTOU/SIGTTIN pause and resume the
-    /// listeners; returns when a hard stop was sent or serving ended.
-    async fn forward(&mut self, tx: &watch::Sender<Option<Stop>>, pause: &watch::Sender<bool>) {
+    /// listeners; returns when a hard stop was sent or serving ended (`hard-stop-after` ends a
+    /// soft stop inside the runtime). With global `grace`, a soft stop begins that long after
+    /// SIGUSR1 (the listeners keep accepting meanwhile), with HAProxy's two notices.
+    async fn forward(
+        &mut self,
+        tx: &watch::Sender<Option<Stop>>,
+        pause: &watch::Sender<bool>,
+        grace: Option<Duration>,
+        says: &Says<'_>,
+    ) {
+        let mut soft_at: Option<tokio::time::Instant> = None;
+        let mut asked = false;
         loop {
             tokio::select! {
                 _ = self.ttou.recv() => { let _ = pause.send(true); }
                 _ = self.ttin.recv() => { let _ = pause.send(false); }
                 _ = self.term.recv() => { let _ = tx.send(Some(Stop::Hard)); return; }
                 _ = self.int.recv() => { let _ = tx.send(Some(Stop::Hard)); return; }
-                _ = self.usr1.recv() => { let _ = tx.send(Some(Stop::Soft)); }
+                _ = self.usr1.recv() => match grace {
+                    Some(g) if !asked => {
+                        asked = true;
+                        says.notice(&format!("Scheduling a soft-stop in {} ms.", g.as_millis()));
+                        soft_at = Some(tokio::time::Instant::now() + g);
+                    }
+                    Some(_) => {}
+                    None if !asked => {
+                        asked = true;
+                        says.proxies_stopped();
+                        let _ = tx.send(Some(Stop::Soft));
+                    }
+                    None => {}
+                },
+                () = sleep_until(soft_at) => {
+                    soft_at = None;
+                    says.notice("Grace period expired, proceeding with soft-stop now.");
+                    says.proxies_stopped();
+                    let _ = tx.send(Some(Stop::Soft));
+                }
                 () = tx.closed() => return,
             }
+        }
+    }
+}
+
+/// Sleeps until `at`; forever without it.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Global `grace` (kept by the typed model as a plain directive): how long a soft stop waits.
+fn grace(global: &haproxy_cfg::model::Global) -> Option<Duration> {
+    let word = global
+        .other
+        .iter()
+        .rev()
+        .filter(|d| d.words.first().is_some_and(|w| w == "grace"))
+        .find_map(|d| d.words.get(1))?;
+    let t = haproxy_cfg::values::parse_time(word, haproxy_cfg::values::TimeUnit::Millis).ok()?;
+    (t.value > 0).then(|| Duration::from_millis(u64::from(t.value)))
+}
+
+/// What the serving process tells on stderr as it stops (nothing under `-q`).
+struct Says<'a> {
+    registry: &'a Registry,
+    quiet: bool,
+}
+
+impl Says<'_> {
+    fn line(&self, severity: Severity, text: &str) {
+        if !self.quiet {
+            err(&format!(
+                "{}({}) : {text}\n",
+                severity.tag(),
+                std::process::id()
+            ));
+        }
+    }
+
+    /// A NOTICE line, as HAProxy prints them.
+    fn notice(&self, text: &str) {
+        self.line(Severity::Notice, text);
+    }
+
+    /// HAProxy's warning per proxy as a soft stop begins: the frontends and listen sections in
+    /// configuration order, then the other backends, then its internal `<HTTPCLIENT>` proxy,
+    /// each with its cumulated frontend and backend sessions.
+    fn proxies_stopped(&self) {
+        let total = |c: &haproxy_proxy::Counters| {
+            c.sessions_total.load(std::sync::atomic::Ordering::Relaxed)
+        };
+        let backend = |name: &str| self.registry.backends.iter().find(|b| b.name == name);
+        for fe in &self.registry.frontends {
+            let be = backend(&fe.name).map_or(0, |b| total(&b.counters));
+            let text = format!(
+                "Proxy {} stopped (cumulated conns: FE: {}, BE: {be}).",
+                fe.name,
+                total(&fe.counters)
+            );
+            self.line(Severity::Warning, &text);
+        }
+        for be in &self.registry.backends {
+            if self.registry.frontends.iter().any(|f| f.name == be.name) {
+                continue;
+            }
+            let text = format!(
+                "Proxy {} stopped (cumulated conns: FE: 0, BE: {}).",
+                be.name,
+                total(&be.counters)
+            );
+            self.line(Severity::Warning, &text);
+        }
+        self.line(
+            Severity::Warning,
+            "Proxy <HTTPCLIENT> stopped (cumulated conns: FE: 0, BE: 0).",
+        );
+    }
+
+    /// HAProxy's warnings when `hard-stop-after` cut a soft stop short: one line, then one per
+    /// frontend that still had connections.
+    fn hard_stop_warnings(&self, left: &[(String, u64)]) {
+        self.line(
+            Severity::Warning,
+            "soft-stop running for too long, performing a hard-stop.",
+        );
+        for (name, open) in left.iter().filter(|(_, open)| *open > 0) {
+            self.line(
+                Severity::Warning,
+                &format!("Proxy {name} hard-stopped ({open} remaining conns will be closed)."),
+            );
         }
     }
 }

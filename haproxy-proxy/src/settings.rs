@@ -220,6 +220,10 @@ pub struct BackendSettings {
     pub retries: u32,
     /// `option redispatch`: the last retry goes to another server.
     pub redispatch: bool,
+    /// The `<interval>` of `option redispatch` (HAProxy's `redispatch_after`): -1, the plain
+    /// option, redispatches the last retry; N > 0 every Nth retry; N < 0 the retries whose number
+    /// is a multiple of `retries + 1 + N` (-2: the one before the last, and so on); 0 none.
+    pub redispatch_interval: i64,
     /// `option forwardfor` on the backend.
     pub forwardfor: Option<ForwardFor>,
     /// `option originalto` on the backend (the header name).

@@ -83,6 +83,11 @@ impl Proxy {
         assert!(ok.success());
     }
 
+    /// The proxy's stderr pipe, to read once it has exited.
+    pub(crate) fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
+        self.0.stderr.take()
+    }
+
     pub(crate) fn wait_exit(&mut self) -> ExitStatus {
         let start = Instant::now();
         loop {

@@ -341,6 +341,11 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                 }
             }
         }
+        // `close-spread-time infinite` turns active closing off during a soft stop.
+        "close-spread-time" if ctx.arg(1) == "infinite" => l.config.global.other.push(Directive {
+            loc: ctx.loc(),
+            words: ctx.rest(0),
+        }),
         "hard-stop-after" | "grace" | "close-spread-time" => {
             let name = kw.to_owned();
             match misc::time_arg(l, ctx, 1, TimeUnit::Millis, &name) {

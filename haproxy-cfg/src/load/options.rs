@@ -89,8 +89,11 @@ pub(super) fn option(l: &mut Loader<'_>, ctx: &Ctx<'_>, negated: bool) {
                 return l.warn(ctx, ctx.col(1), "wrong-side", Origin::Parsing, msg);
             }
             let name = name.to_owned();
+            let interval =
+                (!negated && !ctx.arg(2).is_empty()).then(|| crate::values::atol(ctx.arg(2)));
             set(l, |p| {
                 p.options.flags.insert(name, !negated);
+                p.options.redispatch_interval = interval;
             });
         }
         _ if negated => {

@@ -56,6 +56,9 @@ pub struct Options {
     pub check: Option<(String, Vec<String>)>,
     /// `option tcpka` (both sides).
     pub tcpka: Option<bool>,
+    /// The `<interval>` of `option redispatch <interval>` when written (read as C's `atol`):
+    /// redispatch every Nth retry, negative counts from the last retry, 0 never.
+    pub redispatch_interval: Option<i64>,
 }
 
 impl Options {

@@ -8,10 +8,12 @@
 mod adapters;
 mod balance;
 mod dynamic;
+mod portless;
 mod requeue;
 mod rules;
 mod sample;
 mod stats;
+mod stopping;
 mod tcp_rules;
 mod upgrade;
 
@@ -21,15 +23,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use haproxy_acl::AclSet;
-use haproxy_cfg::model::{self, Config, Proxy, ProxyKind, RuleKind};
+use haproxy_cfg::model::{self, Config, Proxy, ProxyKind};
 use haproxy_cfg::values::{Address, Host, Port};
 
 pub use adapters::{AclChooser, AclCondition, BackendBalancer, LbPicker, MAX_REDISPATCH_PICKS};
 pub use dynamic::{DynamicChoice, DynamicName, DynamicRule, MAX_NAME_PARTS};
+pub(crate) use portless::checked_through_connect_rule;
+pub use portless::portless_check_alerts;
 pub use sample::StreamSample;
 pub use tcp_rules::{
     ConnectionVerdict, ContentSample, Phase, TcpAction, TcpRule, TcpRules, Tri, TriCondition,
-    with_content,
+    frontend_only_rule_alerts, with_content,
 };
 pub use upgrade::{HttpUpgrades, UpgradeService};
 
@@ -252,6 +256,7 @@ fn backend_settings(p: &Proxy) -> Result<BackendSettings, ProxyError> {
             .and_then(|r| u32::try_from(r).ok())
             .unwrap_or(DEFAULT_RETRIES),
         redispatch: p.options.is_set("redispatch"),
+        redispatch_interval: p.options.redispatch_interval.unwrap_or(-1),
         forwardfor: forwardfor(p)?,
         originalto: originalto(p),
         servers: servers(p)?,
@@ -484,18 +489,6 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         .iter()
         .map(|p| balance::balancer(p))
         .collect::<Result<Vec<_>, _>>()?;
-    for p in &backend_proxies {
-        if let Some(r) = p.rules.iter().find(|r| {
-            p.kind == ProxyKind::Backend
-                && r.kind == RuleKind::TcpRequest
-                && r.words.first().is_none_or(|w| w != "inspect-delay")
-        }) {
-            return Err(cfg_err(format!(
-                "[{}:{}] : backend '{}': 'tcp-request' rules in a backend section are not supported yet",
-                r.loc.file, r.loc.line, p.name
-            )));
-        }
-    }
     let health = crate::health::plan(
         cfg,
         &backend_proxies
@@ -511,6 +504,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         .map(|(p, settings)| backend_entry(p, id_of(p), settings))
         .collect();
     let mut frontend_entries = Vec::new();
+    let mut keep_idle = Vec::new();
     let mut pending = Vec::new();
     let index_of = |name: &str| backend_proxies.iter().position(|p| p.name == name);
     let limits = limits(cfg);
@@ -521,14 +515,32 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     // section's page is served by its frontend side).
     let mut be_rules = Vec::with_capacity(backend_proxies.len());
     let mut be_stats = Vec::with_capacity(backend_proxies.len());
+    // A `backend` section's `tcp-request content` rules run when a stream reaches it: in TCP
+    // mode on the inspected data (kept by index for every frontend), in HTTP mode per request
+    // before its `http-request` rules. A listen section's run as its frontend's.
+    let mut be_tcp = Vec::with_capacity(backend_proxies.len());
     for p in &backend_proxies {
         let mut acls = AclSet::new().with_refs(Arc::clone(&patterns));
-        be_rules.push(rules::compile_backend(p, &mut acls)?);
+        let mut http_rules = rules::compile_backend(p, &mut acls)?;
+        let tcp = match p.kind {
+            ProxyKind::Backend => tcp_rules::compile(p, &acls)?,
+            _ => TcpRules::default(),
+        };
+        if mode(p)? == Mode::Http {
+            let mut all = tcp.http_rules();
+            all.append(&mut http_rules);
+            http_rules = all;
+            be_tcp.push(TcpRules::default());
+        } else {
+            be_tcp.push(tcp);
+        }
+        be_rules.push(http_rules);
         be_stats.push(match p.kind {
             ProxyKind::Backend => stats::page(p, &acls)?.map(Arc::new),
             _ => None,
         });
     }
+    let be_tcp = Arc::new(be_tcp);
     let backend_rules = Arc::new(be_rules);
     let backend_stats = Arc::new(be_stats);
     let backend_buffer_request = Arc::new(
@@ -556,7 +568,8 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         let mut acls = AclSet::new().with_refs(Arc::clone(&patterns));
         let compiled = rules::compile(p, &mut acls, &index_of, &names)?;
         let stats = stats::page(p, &acls)?.map(Arc::new);
-        let tcp = tcp_rules::compile(p, &acls)?;
+        let mut tcp = tcp_rules::compile(p, &acls)?;
+        tcp.backend_content = Arc::clone(&be_tcp);
         let mut chooser = compiled.chooser;
         chooser.backend_rules = Arc::clone(&backend_rules);
         chooser.buffer_request = p.options.is_set("http-buffer-request");
@@ -586,6 +599,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         request_rules.extend(compiled.rules);
         let counters = Counters::new();
         let index = frontend_entries.len();
+        keep_idle.push(p.options.is_set("idle-close-on-response"));
         frontend_entries.push(FrontendEntry {
             name: p.name.clone(),
             id: id_of(p),
@@ -621,6 +635,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     let registry = Arc::new(
         Registry::new(frontend_entries, backend_entries, picker.clone()).with_patterns(patterns),
     );
+    stopping::configure(&registry.soft_stop, cfg, keep_idle);
     let _ = registry.fullconn_config.set(
         backend_proxies
             .iter()

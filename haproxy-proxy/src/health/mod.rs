@@ -13,6 +13,7 @@ mod track;
 pub use log::{MEMORY_LOG_LINES, MemoryLog, StateLog, StderrLog, stderr_line};
 pub(crate) use plan::plan;
 pub use plan::{CheckedServer, DEFAULT_AGENT_INTER, LiveCounts, Plan, TrackSource, Tracker};
+pub(crate) use rules::check_kind;
 pub use run::{HealthChecks, SLOWSTART_TICK, check_stats};
 
 #[cfg(test)]

@@ -235,7 +235,7 @@ fn spec(
         ),
         None => None,
     };
-    if addr.port() == 0 && sp.port.is_none() {
+    if addr.port() == 0 && sp.port.is_none() && !crate::build::checked_through_connect_rule(kind) {
         // HAProxy 2.6.12: `config: proxy 'l': server 's1' has neither service port nor check
         // port.` (observed).
         return Err(ProxyError::Config {

@@ -143,7 +143,17 @@ where
                 ka.map(|d| IdleTimer::new((since + d).into()))
             };
             let server = kept.server.take().and_then(ServerConn::park);
-            let woke = park(&mut client, &mut kept.buf, &mut expiry).await;
+            let woke = loop {
+                if soft_stop_closes(svc, &mut expiry) {
+                    break false;
+                }
+                let woke = park(&mut client, &mut kept.buf, &mut expiry).await;
+                if woke || !expiry.as_ref().is_some_and(IdleTimer::fired_early) {
+                    break woke;
+                }
+                // Fired early by a soft stop: wait again for the deadline it had.
+                expiry = expiry.take().map(|t| IdleTimer::new(t.deadline()));
+            };
             kept.server = server.and_then(ParkedServer::resume);
             if !woke {
                 break;
@@ -154,6 +164,22 @@ where
             svc.pool.put(conn.backend, conn.server, conn.stream);
         }
         kept.handled
+    }
+}
+
+/// Whether a soft stop closes this idle connection now; otherwise `expiry` may be brought
+/// forward to a time of the `close-spread-time` window (the window's start fires parked timers
+/// early so that each connection looks here).
+fn soft_stop_closes<B, P>(svc: &HttpService<B, P>, expiry: &mut Option<IdleTimer>) -> bool {
+    let deadline = expiry.as_ref().map(|t| t.deadline().into_std());
+    let stop = &svc.registry.soft_stop;
+    match stop.idle_close_at(svc.frontend.index, deadline) {
+        Some(at) if at <= Instant::now() => true,
+        Some(at) => {
+            *expiry = Some(IdleTimer::new(at.into()));
+            false
+        }
+        None => false,
     }
 }
 
@@ -473,8 +499,10 @@ where
         return false;
     };
     // Transfer-Encoding with Content-Length, or on HTTP/1.0, makes HAProxy close afterwards.
-    let client_ka =
-        ConnMode::client_keeps_alive(fe.conn_mode) && req.wants_keep_alive() && !req.forces_close();
+    let client_ka = ConnMode::client_keeps_alive(fe.conn_mode)
+        && req.wants_keep_alive()
+        && !req.forces_close()
+        && !svc.registry.soft_stop.closes_response();
     // A generated answer keeps the connection only when no request body is left unread.
     let reply_ka = client_ka && req_framing == BodyFraming::None;
     let mut keep_on_error = reply_ka;
@@ -798,7 +826,9 @@ where
         && server_keeps
         && !resp.forces_close()
         && resp_framing != BodyFraming::UntilClose;
-    let client_keep = client_ka && resp_framing != BodyFraming::UntilClose;
+    let client_keep = client_ka
+        && resp_framing != BodyFraming::UntilClose
+        && !svc.registry.soft_stop.closes_response();
     let mut resp = resp;
     clean_connection_headers(&mut resp.headers);
     if resp.status == 204 {

@@ -153,6 +153,7 @@ fn backend(addr: SocketAddr) -> BackendSettings {
         conn_mode: ConnMode::KeepAlive,
         retries: 0,
         redispatch: false,
+        redispatch_interval: -1,
         forwardfor: None,
         originalto: None,
         servers: vec![ServerSettings {

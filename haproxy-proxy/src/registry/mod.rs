@@ -96,6 +96,8 @@ pub struct Registry {
     pub frontend_stopped: Vec<AtomicBool>,
     /// The live streams (`show sess`, `shutdown session`).
     pub sessions: Arc<SessionTable>,
+    /// The soft stop (SIGUSR1): whether it has begun and how connections are closed.
+    pub soft_stop: crate::runtime::SoftStop,
     /// The last malformed request of each frontend (`show errors`).
     pub errors: ErrorCaptures,
     /// Where finished streams' outcomes go for passive health (set while checks run).
@@ -185,6 +187,7 @@ impl Registry {
             fullconn: OnceLock::new(),
             process: OnceLock::new(),
             fullconn_config: OnceLock::new(),
+            soft_stop: crate::runtime::SoftStop::new(),
             limit_changes: tokio::sync::watch::channel(0).0,
             patterns: Arc::default(),
             sessions: Arc::default(),

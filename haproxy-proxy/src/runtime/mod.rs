@@ -12,8 +12,10 @@ use tokio::task::JoinSet;
 pub(crate) mod idle_timer;
 mod plan;
 mod prefixed;
+mod soft_stop;
 
 pub use plan::ListenPlan;
+pub use soft_stop::{CloseSpread, SoftStop};
 
 use prefixed::Prefixed;
 
@@ -285,10 +287,34 @@ async fn accept_loop(
         conns.abort_all();
         return;
     }
-    // Soft stop: in-flight connections finish, unless a hard stop follows.
+    // Soft stop: idle keep-alive connections close (parked ones are fired to see it), in-flight
+    // ones finish, unless a hard stop or `hard-stop-after` cuts them.
+    let soft_stop = &b.service.registry.soft_stop;
+    soft_stop.begin();
+    idle_timer::fire_all();
+    let hard_at = soft_stop.hard_stop_at();
     tokio::select! {
         () = async { while conns.join_next().await.is_some() {} } => {}
         () = wait_stop(&mut stop, true) => conns.abort_all(),
+        () = async {
+            match hard_at {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        } => {
+            let registry = &b.service.registry;
+            soft_stop.record_hard_stop(|| {
+                registry
+                    .frontends
+                    .iter()
+                    .map(|f| {
+                        let open = f.counters.sessions_cur.load(std::sync::atomic::Ordering::Relaxed);
+                        (f.name.clone(), open)
+                    })
+                    .collect()
+            });
+            conns.abort_all();
+        }
     }
 }
 
@@ -526,6 +552,43 @@ where
                 let client = Prefixed::new(pending, stream);
                 Box::pin(crate::http::serve_http(http, client, src, dst, |_| {})).await;
                 return;
+            }
+            // The backend's own content rules, once the stream reaches it (its inspect-delay
+            // counts from there).
+            if let Some(be_tcp) = tcp
+                .backend_content
+                .get(idx)
+                .filter(|r| !r.content.is_empty())
+            {
+                let decided = Box::pin(inspect(
+                    &mut *stream,
+                    &mut pending,
+                    be_tcp.inspect_delay,
+                    svc.frontend.timeouts.client,
+                    inspect_capacity(limits),
+                    |data, last| {
+                        let action = with_content(src, dst, data, limits, |s| {
+                            be_tcp.decide_content(s, last)
+                        })?;
+                        Some(action != TcpAction::Reject)
+                    },
+                ))
+                .await;
+                match decided {
+                    Inspected::Accept => {}
+                    Inspected::Reject => {
+                        svc.counters
+                            .denied_req
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if let Some(be) = svc.registry.backends.get(idx) {
+                            be.counters
+                                .denied_req
+                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        return;
+                    }
+                    Inspected::ClientError | Inspected::ClientTimeout => return,
+                }
             }
             idx
         };

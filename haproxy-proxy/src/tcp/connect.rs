@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 use crate::counters::Counters;
 use crate::proxy_proto::{ProxyHeader, encode_v1, encode_v2};
 use crate::registry::BackendEntry;
-use crate::route::{PickServer, StreamView, Take};
+use crate::route::{PickServer, RetryPolicy, StreamView, Take};
 use crate::settings::{BackendSettings, SendProxy};
 use crate::side::{Side, StreamState, Termination};
 use crate::slot::{Dequeued, QueueTicket, ServerSlot};
@@ -376,6 +376,29 @@ async fn attempt(
     }
 }
 
+/// Whether retry number `retry` (from 1) goes back to the balancer (HAProxy 2.6's
+/// `stream_choose_redispatch()`): with `option redispatch`, every retry when the backend has
+/// several usable active servers and does not hash, else the retries the interval names (-1, the
+/// plain option: the last one; N > 0: every Nth; N < 0: each multiple of `retries + 1 + N`; 0:
+/// none).
+pub(crate) fn redispatches(backend: &BackendSettings, retry: u32, policy: RetryPolicy) -> bool {
+    if !backend.redispatch {
+        return false;
+    }
+    if policy.redispatch_every_retry() {
+        return true;
+    }
+    let n = backend.redispatch_interval;
+    let every = if n > 0 {
+        n
+    } else if n < 0 {
+        i64::from(backend.retries) + 1 + n
+    } else {
+        0
+    };
+    every > 0 && i64::from(retry) % every == 0
+}
+
 /// Connects to the server `slot` holds, retrying as [`connect_server`] says; a redispatch
 /// releases the slot and takes another one (which may queue again).
 ///
@@ -426,8 +449,7 @@ where
         }
         retries += 1;
         let policy = picker.retry_policy(backend_idx);
-        let redispatch =
-            backend.redispatch && (retries == backend.retries || policy.redispatch_every_retry());
+        let redispatch = redispatches(backend, retries, policy);
         // HAProxy pauses after a refused connection unless it goes to another server of a
         // backend with several active ones; a connect timeout is retried at once.
         let mut pause = side == Side::Server;
@@ -511,6 +533,7 @@ mod tests {
             conn_mode: crate::settings::ConnMode::KeepAlive,
             retries: 3,
             redispatch: true,
+            redispatch_interval: -1,
             forwardfor: None,
             originalto: None,
             servers: vec![server(dead_addr), server(live.local_addr().unwrap())],

@@ -5,8 +5,10 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::connect::redispatches;
 use super::*;
 use crate::proxy_proto::{ProxyHeader, read_header};
+use crate::route::RetryPolicy;
 use crate::settings::{Mode, ServerSettings};
 
 /// Round robin over the servers, skipping `avoid`.
@@ -52,6 +54,7 @@ fn backend(servers: Vec<ServerSettings>, retries: u32, redispatch: bool) -> Back
         conn_mode: crate::settings::ConnMode::KeepAlive,
         retries,
         redispatch,
+        redispatch_interval: -1,
         forwardfor: None,
         originalto: None,
         servers,
@@ -143,6 +146,72 @@ async fn redispatch_sends_the_last_retry_elsewhere() {
     };
     let c = connect_server(&be, 0, &rr, &view()).await.unwrap();
     assert_eq!((c.server, c.retries, c.redispatched), (1, 3, true));
+}
+
+/// Retries with `option redispatch <interval>` against a dead first server and a live second one
+/// (one usable active server as the picker reports it, so only the interval decides): which
+/// retry redispatched, or `None` when all of them stayed on the dead server.
+async fn redispatch_retry(retries: u32, interval: i64) -> Option<u32> {
+    let mut be = backend(
+        vec![server(dead_addr().await), server(echo_server().await)],
+        retries,
+        true,
+    );
+    be.redispatch_interval = interval;
+    let rr = RoundRobin {
+        n: 2,
+        next: AtomicUsize::new(0),
+    };
+    match connect_server(&be, 0, &rr, &view()).await {
+        Ok(c) => {
+            assert_eq!((c.server, c.redispatched), (1, true));
+            Some(c.retries)
+        }
+        Err(e) => {
+            assert_eq!(e.termination.to_string(), "SC");
+            assert_eq!(e.retries, retries);
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_redispatch_interval_picks_the_retry_that_goes_elsewhere() {
+    // -1 is the plain option: the last retry.
+    assert_eq!(redispatch_retry(3, -1).await, Some(3));
+    assert_eq!(redispatch_retry(3, 1).await, Some(1));
+    assert_eq!(redispatch_retry(3, 2).await, Some(2));
+    // Negative: a multiple of retries + 1 + N (3 + 1 - 2 = 2).
+    assert_eq!(redispatch_retry(3, -2).await, Some(2));
+    assert_eq!(redispatch_retry(3, -3).await, Some(1));
+    // An interval beyond the retries, 0, or a negative one past them never redispatches.
+    assert_eq!(redispatch_retry(3, 4).await, None);
+    assert_eq!(redispatch_retry(3, 0).await, None);
+    assert_eq!(redispatch_retry(3, -4).await, None);
+}
+
+#[test]
+fn several_active_servers_redispatch_every_retry_whatever_the_interval() {
+    let mut be = backend(Vec::new(), 3, true);
+    let rr = RetryPolicy {
+        several_active: true,
+        hashing: false,
+    };
+    for interval in [-1, 0, 2, 5] {
+        be.redispatch_interval = interval;
+        assert!((1..=3).all(|r| redispatches(&be, r, rr)), "{interval}");
+    }
+    // Hashing algorithms follow the interval.
+    let hash = RetryPolicy {
+        several_active: true,
+        hashing: true,
+    };
+    be.redispatch_interval = 2;
+    let which: Vec<u32> = (1..=3).filter(|r| redispatches(&be, *r, hash)).collect();
+    assert_eq!(which, [2]);
+    // Without the option, never.
+    be.redispatch = false;
+    assert!(!(1..=3).any(|r| redispatches(&be, r, rr)));
 }
 
 #[tokio::test]

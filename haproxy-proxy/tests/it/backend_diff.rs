@@ -166,6 +166,7 @@ async fn start_ours(v: Variant, server: SocketAddr) -> SocketAddr {
         conn_mode: ConnMode::KeepAlive,
         retries: 0,
         redispatch: false,
+        redispatch_interval: -1,
         forwardfor: None,
         originalto: None,
         servers: vec![ServerSettings {

@@ -60,13 +60,34 @@ fn settings_come_from_the_model() {
     assert_eq!(ff.header, "x-client");
     assert!(ff.if_none && ff.is_excepted("10.1.2.3".parse().unwrap()));
     let be = svc.backends.first().unwrap();
-    assert_eq!((be.retries, be.redispatch), (5, true));
+    assert_eq!(
+        (be.retries, be.redispatch, be.redispatch_interval),
+        (5, true, -1)
+    );
     assert_eq!(be.conn_mode, ConnMode::Close);
     assert_eq!(be.timeouts.server, Some(Duration::from_secs(9)));
     let a = be.servers.first().unwrap();
     assert_eq!((a.weight, a.maxconn, a.backup), (3, 9, false));
     assert!(be.servers.get(1).unwrap().backup);
     assert_eq!(svc.chooser.choose(&view()), Some(0));
+}
+
+#[test]
+fn the_redispatch_interval_comes_from_the_model() {
+    let interval = |line: &str| {
+        let rt = runtime(&format!(
+            "{DEFAULTS}{line}frontend fe\n bind 127.0.0.1:0\n default_backend be\n\
+             backend be\n{line} server a 127.0.0.1:1\n"
+        ))
+        .unwrap();
+        let be = rt.frontends[0].service.backends[0].clone();
+        (be.redispatch, be.redispatch_interval)
+    };
+    assert_eq!(interval(" option redispatch 2\n"), (true, 2));
+    assert_eq!(interval(" option redispatch -3\n"), (true, -3));
+    assert_eq!(interval(" option redispatch 0\n"), (true, 0));
+    assert_eq!(interval(" option redispatch\n"), (true, -1));
+    assert_eq!(interval(""), (false, -1));
 }
 
 #[test]
@@ -128,6 +149,39 @@ fn what_the_proxy_cannot_run_is_refused_at_startup() {
         .unwrap_err();
         assert!(err.to_string().contains(needle), "{err}");
     }
+}
+
+/// What only a frontend may have is refused in a backend with HAProxy 2.6.12's parse errors
+/// (observed with `haproxy -c`).
+#[test]
+fn frontend_only_tcp_request_rules_in_a_backend_are_refused_as_haproxy() {
+    for (rule, want) in [
+        (
+            "tcp-request connection reject",
+            "parsing [t.cfg:10] : tcp-request connection is not allowed because backend b is not a frontend",
+        ),
+        (
+            "tcp-request session reject",
+            "parsing [t.cfg:10] : tcp-request session is not allowed because backend b is not a frontend",
+        ),
+        (
+            "tcp-request content switch-mode http",
+            "parsing [t.cfg:10] : 'tcp-request switch-mode' not allowed because backend 'b' has no frontend capability",
+        ),
+    ] {
+        let err = runtime(&format!(
+            "{DEFAULTS}frontend f\n bind 127.0.0.1:0\n default_backend b\nbackend b\n {rule}\n server s 127.0.0.1:80\n"
+        ))
+        .unwrap_err();
+        assert_eq!(err.to_string(), want);
+    }
+    // Content rules and inspect-delay are a backend's own.
+    assert!(
+        runtime(&format!(
+            "{DEFAULTS}frontend f\n bind 127.0.0.1:0\n default_backend b\nbackend b\n tcp-request inspect-delay 1s\n tcp-request content accept if {{ req.len gt 0 }}\n tcp-request content reject\n server s 127.0.0.1:80\n"
+        ))
+        .is_ok()
+    );
 }
 
 pub(crate) fn get(addr: SocketAddr) -> String {

@@ -29,6 +29,7 @@ mod requeue_diff;
 mod routing;
 mod scenarios;
 mod slow_client;
+mod soft_stop;
 mod streaming;
 mod support;
 mod tcp_accept_proxy;

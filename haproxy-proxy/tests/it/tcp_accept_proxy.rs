@@ -44,6 +44,7 @@ async fn accept_proxy_in_send_proxy_v2_out() {
         conn_mode: ConnMode::KeepAlive,
         retries: 0,
         redispatch: false,
+        redispatch_interval: -1,
         forwardfor: None,
         originalto: None,
         servers: vec![ServerSettings {

@@ -56,6 +56,8 @@ struct Case {
     name: &'static str,
     /// The frontend's lines (after `bind`); backends `be_a` and `be_b` exist.
     frontend: &'static str,
+    /// `be_a`'s lines after its `mode` (the frontend's).
+    backend_a: &'static str,
     mode: &'static str,
     runs: Vec<(&'static str, Vec<Step>)>,
 }
@@ -67,6 +69,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "connection reject by source",
             frontend: " tcp-request connection reject if { src 127.0.0.2 }\n default_backend be_a\n",
+            backend_a: "",
             mode: "tcp",
             runs: vec![
                 ("127.0.0.1", vec![send(b"one"), ShutWrite]),
@@ -76,6 +79,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "expect-proxy layer4 for some sources",
             frontend: " tcp-request connection expect-proxy layer4 if { src 127.0.0.2 }\n default_backend be_a\n",
+            backend_a: "",
             mode: "tcp",
             runs: vec![
                 ("127.0.0.1", vec![send(b"PROXY TCP4 192.0.2.1 127.0.0.1 1 2\r\none"), ShutWrite]),
@@ -86,6 +90,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "content waits for req.len within inspect-delay",
             frontend: " tcp-request inspect-delay 1s\n tcp-request content reject unless { req.len ge 5 }\n default_backend be_a\n",
+            backend_a: "",
             mode: "tcp",
             runs: vec![
                 ("127.0.0.1", vec![send(b"ab")]),
@@ -96,6 +101,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "negated content ACL waits too",
             frontend: " tcp-request inspect-delay 1s\n tcp-request content reject if !{ req.len gt 3 }\n default_backend be_a\n",
+            backend_a: "",
             mode: "tcp",
             runs: vec![
                 ("127.0.0.1", vec![send(b"ab"), Sleep(60), send(b"cd"), ShutWrite]),
@@ -105,12 +111,14 @@ fn cases() -> Vec<Case> {
         Case {
             name: "content without inspect-delay decides at once",
             frontend: " tcp-request content reject if { req.len lt 1 }\n default_backend be_a\n",
+            backend_a: "",
             mode: "tcp",
             runs: vec![("127.0.0.1", vec![Sleep(60), send(b"late"), ShutWrite])],
         },
         Case {
             name: "SNI routing",
             frontend: " tcp-request inspect-delay 2s\n tcp-request content accept if { req.ssl_sni -m found }\n use_backend be_a if { req.ssl_sni -i a.example }\n default_backend be_b\n",
+            backend_a: "",
             mode: "tcp",
             runs: vec![
                 ("127.0.0.1", split(&h)),
@@ -120,18 +128,21 @@ fn cases() -> Vec<Case> {
         Case {
             name: "inspect-delay without content rules does not wait for use_backend",
             frontend: " tcp-request inspect-delay 2s\n use_backend be_a if { req.ssl_sni -i a.example }\n default_backend be_b\n",
+            backend_a: "",
             mode: "tcp",
             runs: vec![("127.0.0.1", split(&h))],
         },
         Case {
             name: "a layer-4 accept ends the inspection at once",
             frontend: " tcp-request inspect-delay 2s\n tcp-request content accept if { src 127.0.0.1 }\n tcp-request content reject\n use_backend be_a if { req.ssl_sni -i a.example }\n default_backend be_b\n",
+            backend_a: "",
             mode: "tcp",
             runs: vec![("127.0.0.1", split(&h)), ("127.0.0.2", split(&h))],
         },
         Case {
             name: "HTTP recognised in a TCP frontend",
             frontend: " tcp-request inspect-delay 300ms\n tcp-request content reject if HTTP\n default_backend be_a\n",
+            backend_a: "",
             mode: "tcp",
             runs: vec![
                 ("127.0.0.1", vec![send(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")]),
@@ -141,12 +152,14 @@ fn cases() -> Vec<Case> {
         Case {
             name: "WAIT_END holds until the delay",
             frontend: " tcp-request inspect-delay 200ms\n tcp-request content accept if WAIT_END\n default_backend be_a\n",
+            backend_a: "",
             mode: "tcp",
             runs: vec![("127.0.0.1", vec![send(b"x"), ShutWrite])],
         },
         Case {
             name: "timeout client applies while inspecting",
             frontend: " timeout client 600ms\n tcp-request inspect-delay 2s\n tcp-request content accept if WAIT_END\n default_backend be_a\n",
+            backend_a: "",
             mode: "tcp",
             runs: vec![
                 ("127.0.0.1", vec![send(b"ab")]),
@@ -156,6 +169,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "switch-mode http runs the frontend's http-request rules",
             frontend: " tcp-request inspect-delay 2s\n tcp-request content switch-mode http if HTTP\n tcp-request content reject\n http-request return status 200 content-type text/plain string up if { path /up }\n http-request deny if { path /deny }\n default_backend be_a\n",
+            backend_a: "",
             mode: "tcp",
             runs: vec![
                 ("127.0.0.1", vec![send(b"GET /up HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")]),
@@ -166,11 +180,53 @@ fn cases() -> Vec<Case> {
         Case {
             name: "content rules in an HTTP frontend",
             frontend: " tcp-request content accept if { hdr(x-pass) yes }\n tcp-request content reject if { path /admin }\n http-request return status 200 content-type text/plain string ok\n",
+            backend_a: "",
             mode: "http",
             runs: vec![
                 ("127.0.0.1", vec![send(b"GET /admin HTTP/1.1\r\nHost: x\r\n\r\n")]),
                 ("127.0.0.1", vec![send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /admin HTTP/1.1\r\nHost: x\r\n\r\n")]),
                 ("127.0.0.1", vec![send(b"GET /admin HTTP/1.1\r\nHost: x\r\nX-Pass: yes\r\nConnection: close\r\n\r\n")]),
+            ],
+        },
+        Case {
+            name: "backend content reject by source",
+            frontend: " default_backend be_a\n",
+            backend_a: " tcp-request content reject if { src 127.0.0.2 }\n",
+            mode: "tcp",
+            runs: vec![
+                ("127.0.0.1", vec![send(b"ab"), ShutWrite]),
+                ("127.0.0.2", vec![send(b"ab"), ShutWrite]),
+            ],
+        },
+        Case {
+            name: "backend inspect-delay waits for req.len",
+            frontend: " default_backend be_a\n",
+            backend_a: " tcp-request inspect-delay 400ms\n tcp-request content accept if { req.len ge 5 }\n tcp-request content reject\n",
+            mode: "tcp",
+            runs: vec![
+                ("127.0.0.1", vec![send(b"ab"), Sleep(100), send(b"cdef"), ShutWrite]),
+                ("127.0.0.1", vec![send(b"ab"), Sleep(600), send(b"cdef"), ShutWrite]),
+            ],
+        },
+        Case {
+            name: "the frontend accepts, then the backend's rules decide",
+            frontend: " tcp-request inspect-delay 1s\n tcp-request content accept if { req.len ge 2 }\n use_backend be_b if { src 127.0.0.3 }\n default_backend be_a\n",
+            backend_a: " tcp-request inspect-delay 300ms\n tcp-request content reject if { req.len lt 4 }\n",
+            mode: "tcp",
+            runs: vec![
+                ("127.0.0.1", vec![send(b"ab"), Sleep(100), send(b"cd"), ShutWrite]),
+                ("127.0.0.1", vec![send(b"ab"), Sleep(500), send(b"cd"), ShutWrite]),
+                ("127.0.0.3", vec![send(b"ab"), ShutWrite]),
+            ],
+        },
+        Case {
+            name: "backend content rules in HTTP mode run per request",
+            frontend: " default_backend be_a\n",
+            backend_a: " tcp-request content reject if { path /admin }\n",
+            mode: "http",
+            runs: vec![
+                ("127.0.0.1", vec![send(b"GET /admin HTTP/1.1\r\nHost: x\r\n\r\n")]),
+                ("127.0.0.1", vec![send(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")]),
             ],
         },
     ]
@@ -179,8 +235,8 @@ fn cases() -> Vec<Case> {
 fn config(case: &Case, bind: &str, a: SocketAddr, b: SocketAddr) -> String {
     format!(
         "defaults\n mode {}\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n\
-         frontend fe\n bind {bind}\n{}backend be_a\n mode tcp\n server s {a}\nbackend be_b\n mode tcp\n server s {b}\n",
-        case.mode, case.frontend
+         frontend fe\n bind {bind}\n{}backend be_a\n mode {}\n{}server s {a}\nbackend be_b\n mode tcp\n server s {b}\n",
+        case.mode, case.frontend, case.mode, case.backend_a
     )
 }
 

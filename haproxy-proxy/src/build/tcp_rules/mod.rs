@@ -73,6 +73,10 @@ pub struct TcpRules {
     pub content: Vec<TcpRule>,
     /// `tcp-request inspect-delay`.
     pub inspect_delay: Option<Duration>,
+    /// By backend index, the `tcp-request content` rules (and `inspect-delay`) of each TCP-mode
+    /// `backend` section, run on the inspected data when a stream reaches it (empty for the
+    /// others); shared by every frontend.
+    pub backend_content: Arc<Vec<TcpRules>>,
 }
 
 /// Evaluates `rules` in order; `Some(action)` once a final action applies (`Accept` when the
@@ -244,12 +248,13 @@ pub fn with_content<R>(
     f(&sample)
 }
 
-/// Compiles the `tcp-request` lines of a frontend or listen section; `acls` already holds the
-/// section's `acl` lines.
+/// Compiles the `tcp-request` lines of a frontend, listen or backend section; `acls` already
+/// holds the section's `acl` lines.
 ///
 /// # Errors
-/// [`ProxyError::Config`] for an action other than `accept`/`reject`, for rules in a backend
-/// section, and for a condition haproxy-acl refuses.
+/// [`ProxyError::Config`] for an action other than `accept`/`reject` (and the frontend's
+/// `expect-proxy`/`switch-mode`), for `connection`/`session` rules or `switch-mode` in a backend
+/// section (HAProxy's parse errors), and for a condition haproxy-acl refuses.
 pub(super) fn compile(p: &Proxy, acls: &AclSet) -> Result<TcpRules, ProxyError> {
     let mut out = TcpRules::default();
     for rule in p.rules.iter().filter(|r| r.kind == RuleKind::TcpRequest) {
@@ -261,11 +266,8 @@ pub(super) fn compile(p: &Proxy, acls: &AclSet) -> Result<TcpRules, ProxyError> 
             out.inspect_delay = Some(Duration::from_millis(u64::from(t.value)));
             continue;
         }
-        if p.kind == ProxyKind::Backend {
-            return Err(at(
-                rule,
-                "'tcp-request' rules in a backend section are not supported yet",
-            ));
+        if let Some(message) = frontend_only(p, rule) {
+            return Err(at(rule, message));
         }
         let mut extra = rule.words.get(2);
         let action = match action {
@@ -347,6 +349,46 @@ pub(super) fn compile(p: &Proxy, acls: &AclSet) -> Result<TcpRules, ProxyError> 
         }
     }
     Ok(out)
+}
+
+/// HAProxy 2.6's parse error for a `tcp-request` rule only a frontend may have, written in a
+/// `backend` section (`connection`/`session` rules, `switch-mode`).
+pub(crate) fn frontend_only(p: &Proxy, rule: &Rule) -> Option<String> {
+    if p.kind != ProxyKind::Backend || rule.kind != RuleKind::TcpRequest {
+        return None;
+    }
+    let phase = rule.words.first().map(String::as_str).unwrap_or_default();
+    let action = rule.words.get(1).map(String::as_str).unwrap_or_default();
+    if matches!(phase, "connection" | "session") {
+        return Some(format!(
+            "tcp-request {phase} is not allowed because backend {} is not a frontend",
+            p.name
+        ));
+    }
+    (phase == "content" && action == "switch-mode").then(|| {
+        format!(
+            "'tcp-request switch-mode' not allowed because backend '{}' has no frontend capability",
+            p.name
+        )
+    })
+}
+
+/// HAProxy's parse alerts for `tcp-request` rules only a frontend may have, written in `backend`
+/// sections: (file, `parsing [file:line] : ...`), in configuration order. `haproxy -c` prints
+/// them as startup does.
+#[must_use]
+pub fn frontend_only_rule_alerts(cfg: &haproxy_cfg::model::Config) -> Vec<(String, String)> {
+    cfg.proxies
+        .iter()
+        .filter(|p| !p.disabled)
+        .flat_map(|p| {
+            p.rules.iter().filter_map(move |r| {
+                let m = frontend_only(p, r)?;
+                let line = format!("parsing [{}:{}] : {m}", r.loc.file, r.loc.line);
+                Some((r.loc.file.to_string(), line))
+            })
+        })
+        .collect()
 }
 
 fn at(rule: &Rule, message: impl std::fmt::Display) -> ProxyError {

@@ -56,6 +56,8 @@ struct Wheel {
     epoch: Instant,
     /// (tick << SEQ_BITS | sequence) -> the waker of the parked connection's task.
     entries: BTreeMap<u64, Waker>,
+    /// Keys of timers fired early by [`fire_all`] (a soft stop), not yet seen by their owner.
+    fired: std::collections::BTreeSet<u64>,
     /// The next sequence number (wraps within `SEQ_BITS`).
     seq: u64,
     /// Whether a driver task runs for this wheel, and its waker once it has waited.
@@ -68,6 +70,7 @@ impl Wheel {
             number: NEXT_WHEEL.fetch_add(1, Ordering::Relaxed).max(1),
             epoch: epoch(),
             entries: BTreeMap::new(),
+            fired: std::collections::BTreeSet::new(),
             seq: 0,
             driver: None,
         }
@@ -88,6 +91,9 @@ impl Wheel {
         for _ in 0..MAX_TIMERS_PER_TICK {
             let key = base | (self.seq & (MAX_TIMERS_PER_TICK - 1));
             self.seq = self.seq.wrapping_add(1);
+            if self.fired.contains(&key) {
+                continue;
+            }
             if let std::collections::btree_map::Entry::Vacant(v) = self.entries.entry(key) {
                 v.insert(waker.clone());
                 return Some(key);
@@ -127,10 +133,16 @@ impl IdleTimer {
         }
     }
 
-    /// Ready once the deadline has passed; otherwise the task is woken when it does.
+    /// Whether the timer was fired by [`fire_all`] before its deadline (a soft stop).
+    pub(crate) fn fired_early(&self) -> bool {
+        matches!(self, IdleTimer::Done(d) if Instant::now() < *d)
+    }
+
+    /// Ready once the deadline has passed, or [`fire_all`] fired it; otherwise the task is
+    /// woken when it does.
     pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let deadline = self.deadline();
-        if matches!(self, IdleTimer::Done(_)) || Instant::now() >= deadline {
+        if matches!(self, IdleTimer::Done(_)) || Instant::now() >= deadline || self.take_fired() {
             self.deregister();
             self.set(IdleTimer::Done(deadline));
             return Poll::Ready(());
@@ -198,6 +210,19 @@ impl IdleTimer {
         }
     }
 
+    /// Whether [`fire_all`] fired this timer (on its wheel's thread); forgets it once seen.
+    fn take_fired(&self) -> bool {
+        let IdleTimer::Wheel { wheel, key } = *self else {
+            return false;
+        };
+        WHEEL
+            .try_with(|w| {
+                w.try_borrow_mut()
+                    .is_ok_and(|mut w| w.number == wheel && w.fired.remove(&key))
+            })
+            .unwrap_or(false)
+    }
+
     /// Replaces the timer's state without leaving its wheel: the caller has left it already, or
     /// stays on it under the same key (dropping the old state would remove that key).
     fn set(&mut self, next: IdleTimer) {
@@ -217,6 +242,7 @@ impl IdleTimer {
                     && w.number == wheel
                 {
                     w.entries.remove(&key);
+                    w.fired.remove(&key);
                 }
             });
             self.set(IdleTimer::New(instant(key >> SEQ_BITS)));
@@ -227,6 +253,25 @@ impl IdleTimer {
 impl Drop for IdleTimer {
     fn drop(&mut self) {
         self.deregister();
+    }
+}
+
+/// Fires every timer on this thread's wheel now (a soft stop): each parked connection wakes
+/// with its timer expired early ([`IdleTimer::fired_early`]) and decides whether it closes or
+/// parks again. Timers made later are not affected.
+pub(crate) fn fire_all() {
+    let wakers: Vec<Waker> = WHEEL
+        .try_with(|w| {
+            let Ok(mut w) = w.try_borrow_mut() else {
+                return Vec::new();
+            };
+            let entries = std::mem::take(&mut w.entries);
+            w.fired.extend(entries.keys().copied());
+            entries.into_values().collect()
+        })
+        .unwrap_or_default();
+    for waker in wakers {
+        waker.wake();
     }
 }
 

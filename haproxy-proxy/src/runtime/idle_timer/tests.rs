@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{IdleTimer, MAX_TIMERS_PER_TICK, SEQ_BITS, WHEEL, Wheel};
+use super::{IdleTimer, MAX_TIMERS_PER_TICK, SEQ_BITS, WHEEL, Wheel, fire_all};
 use tokio::time::Instant;
 
 /// Waits for a timer to expire.
@@ -117,4 +117,32 @@ async fn more_timers_than_one_pass_wakes_all_expire() {
         .unwrap();
     assert_eq!(done, count);
     assert_eq!(wheel_len(), 0);
+}
+
+#[tokio::test]
+async fn fire_all_expires_the_registered_timers_early_and_only_them() {
+    let far = Instant::now() + Duration::from_secs(60);
+    let mut fired = IdleTimer::new(far);
+    let pending = std::future::poll_fn(|cx| std::task::Poll::Ready(fired.poll_expired(cx))).await;
+    assert!(pending.is_pending());
+    fire_all();
+    assert_eq!(wheel_len(), 0);
+    // Woken and expired before its deadline.
+    expire(&mut fired).await;
+    assert!(fired.fired_early());
+    // Its deadline, rounded up to the wheel's millisecond.
+    assert!(fired.deadline() >= far && fired.deadline() < far + Duration::from_millis(2));
+    // Parked again for the same deadline: it waits.
+    let mut again = IdleTimer::new(fired.deadline());
+    let pending = std::future::poll_fn(|cx| std::task::Poll::Ready(again.poll_expired(cx))).await;
+    assert!(pending.is_pending());
+    assert!(!again.fired_early());
+    assert_eq!(wheel_len(), 1);
+    // A timer that expires at its deadline did not fire early.
+    let mut due = IdleTimer::new(Instant::now());
+    expire(&mut due).await;
+    assert!(!due.fired_early());
+    drop(again);
+    assert_eq!(wheel_len(), 0);
+    assert!(WHEEL.with(|w| w.borrow().fired.is_empty()));
 }

@@ -1,0 +1,352 @@
+//! SIGUSR1 with `hard-stop-after`: a request stuck on a silent server is cut when the time is up,
+//! the process exits 0 and warns as HAProxy 2.6 does; with `grace`, the listener keeps serving
+//! for the grace period first, with HAProxy's two notices. Run on our binary and, when installed, on
+//! the real HAProxy with the same configuration (skipped with a message when it is absent,
+//! unless `CI=true`).
+#![expect(
+    clippy::print_stderr,
+    reason = "a skipped live part is reported on stderr"
+)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::run::{Proxy, TempDir, WAIT, free_port};
+
+/// A server that accepts and never answers (holds each connection for [`WAIT`]).
+fn silent_server() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in l.incoming().take(8).flatten() {
+            held.push(s);
+        }
+        std::thread::sleep(WAIT);
+    });
+    port
+}
+
+/// Runs `exe` on the configuration, sends a request the server never answers, then SIGUSR1:
+/// returns (seconds from the signal to the client's close, exit code, the hard-stop warnings
+/// with the pid masked).
+fn hard_stop_run(exe: &str, dir: &TempDir, tag: &str) -> (Duration, Option<i32>, Vec<String>) {
+    let srv = silent_server();
+    let fe = free_port();
+    let cfg = dir.write(
+        &format!("{tag}.cfg"),
+        &format!(
+            "global\n    hard-stop-after 1s\n\
+             defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\
+             backend be\n    server s1 127.0.0.1:{srv}\n"
+        ),
+    );
+    let mut proxy = Proxy::start_exe(exe, &cfg, fe);
+    let mut stuck = TcpStream::connect(("127.0.0.1", fe)).expect("connect");
+    stuck.set_read_timeout(Some(WAIT)).expect("timeout");
+    stuck
+        .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("request");
+    std::thread::sleep(Duration::from_millis(300));
+    proxy.signal("-USR1");
+    let start = Instant::now();
+    let mut got = Vec::new();
+    let _ = stuck.read_to_end(&mut got);
+    let cut = start.elapsed();
+    let code = proxy.wait_exit().code();
+    let mut stderr = String::new();
+    if let Some(mut e) = proxy.take_stderr() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    let warnings = stderr
+        .lines()
+        .filter(|l| l.contains("hard-stop"))
+        .map(|l| l.split_once(") : ").map_or(l, |(_, m)| m).to_owned())
+        .collect();
+    (cut, code, warnings)
+}
+
+fn real_haproxy() -> Option<PathBuf> {
+    let found = Some(PathBuf::from("/usr/sbin/haproxy")).filter(|p| Path::new(p).exists());
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "haproxy is required under CI=true"
+        );
+        eprintln!(
+            "skipping the HAProxy side of the hard-stop-after test: haproxy is not installed"
+        );
+    }
+    found
+}
+
+#[test]
+fn hard_stop_after_cuts_a_stuck_request_exits_and_warns_as_haproxy() {
+    let dir = TempDir::new("hardstop");
+    let (cut, code, warnings) = hard_stop_run(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours");
+    assert!(
+        cut >= Duration::from_millis(900) && cut < Duration::from_secs(4),
+        "cut after {cut:?}"
+    );
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        warnings,
+        [
+            "soft-stop running for too long, performing a hard-stop.",
+            "Proxy fe hard-stopped (1 remaining conns will be closed).",
+        ]
+    );
+    if let Some(real) = real_haproxy() {
+        let (cut, code, theirs) = hard_stop_run(&real.display().to_string(), &dir, "real");
+        assert!(cut >= Duration::from_millis(900) && cut < Duration::from_secs(4));
+        assert_eq!(code, Some(0));
+        assert_eq!(theirs, warnings);
+    }
+}
+
+/// Runs `exe` with `grace 600ms`, sends SIGUSR1, and returns (how long the listener kept
+/// accepting after the signal, whether a request sent during the grace period was answered
+/// with 200, the exit code, the soft-stop notices with the pid masked).
+fn grace_run(exe: &str, dir: &TempDir, tag: &str) -> (Duration, bool, Option<i32>, Vec<String>) {
+    let fe = free_port();
+    let cfg = dir.write(
+        &format!("{tag}.cfg"),
+        &format!(
+            "global\n    grace 600ms\n\
+             defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n    http-request return status 200 content-type text/plain string ok\n"
+        ),
+    );
+    let mut proxy = Proxy::start_exe(exe, &cfg, fe);
+    proxy.signal("-USR1");
+    let start = Instant::now();
+    std::thread::sleep(Duration::from_millis(100));
+    let answered = crate::run::request(fe, "/", "").starts_with("HTTP/1.1 200");
+    while TcpStream::connect(("127.0.0.1", fe)).is_ok() {
+        assert!(start.elapsed() < WAIT, "listener still open");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let open_for = start.elapsed();
+    let code = proxy.wait_exit().code();
+    let mut stderr = String::new();
+    if let Some(mut e) = proxy.take_stderr() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    let notices = stderr
+        .lines()
+        .filter(|l| l.contains("soft-stop"))
+        .map(|l| l.split_once(") : ").map_or(l, |(_, m)| m).to_owned())
+        .collect();
+    (open_for, answered, code, notices)
+}
+
+#[test]
+fn grace_keeps_accepting_then_stops_softly_as_haproxy() {
+    let dir = TempDir::new("grace");
+    let (open_for, answered, code, notices) =
+        grace_run(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours");
+    assert!(
+        open_for >= Duration::from_millis(550) && open_for < Duration::from_secs(4),
+        "{open_for:?}"
+    );
+    assert!(answered);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        notices,
+        [
+            "Scheduling a soft-stop in 600 ms.",
+            "Grace period expired, proceeding with soft-stop now.",
+        ]
+    );
+    if let Some(real) = real_haproxy() {
+        let theirs = grace_run(&real.display().to_string(), &dir, "real");
+        assert!(theirs.0 >= Duration::from_millis(550) && theirs.0 < Duration::from_secs(4));
+        assert_eq!((theirs.1, theirs.2, theirs.3), (answered, code, notices));
+    }
+}
+
+/// An origin answering every request with `200 ok` and closing (for up to [`WAIT`]).
+fn closing_origin() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().take(16).flatten() {
+            let _ = s.set_read_timeout(Some(WAIT));
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && head.len() < 16384 {
+                match s.read(&mut byte) {
+                    Ok(1) => head.extend_from_slice(&byte),
+                    _ => break,
+                }
+            }
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+        }
+    });
+    port
+}
+
+/// Serves one request through a frontend and one through a listen section, then SIGUSR1: the
+/// `Proxy ... stopped` warnings with the pid masked, and the exit code.
+fn stopped_lines(exe: &str, dir: &TempDir, tag: &str) -> (Vec<String>, Option<i32>) {
+    let srv = closing_origin();
+    let (fe, l) = (free_port(), free_port());
+    let cfg = dir.write(
+        &format!("{tag}.cfg"),
+        &format!(
+            "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\
+             backend be\n    server s 127.0.0.1:{srv}\n\
+             listen l\n    bind 127.0.0.1:{l}\n    server s 127.0.0.1:{srv}\n\
+             backend unused\n    server s 127.0.0.1:{srv}\n"
+        ),
+    );
+    let mut proxy = Proxy::start_exe(exe, &cfg, fe);
+    // The start-up probe of `fe` counts as one connection in both.
+    for port in [fe, l] {
+        assert!(crate::run::request(port, "/", "").starts_with("HTTP/1.1 200"));
+    }
+    proxy.signal("-USR1");
+    let code = proxy.wait_exit().code();
+    let mut stderr = String::new();
+    if let Some(mut e) = proxy.take_stderr() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    let lines = stderr
+        .lines()
+        .filter(|l| l.contains("stopped (cumulated"))
+        .map(|l| l.replace(&format!("({})", proxy.pid()), "(PID)"))
+        .collect();
+    (lines, code)
+}
+
+#[test]
+fn a_soft_stop_reports_each_proxy_stopped_as_haproxy() {
+    let dir = TempDir::new("stopped");
+    let (ours, code) = stopped_lines(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours");
+    assert_eq!(code, Some(0));
+    let want = [
+        "[WARNING]  (PID) : Proxy fe stopped (cumulated conns: FE: 2, BE: 0).",
+        "[WARNING]  (PID) : Proxy l stopped (cumulated conns: FE: 1, BE: 1).",
+        "[WARNING]  (PID) : Proxy be stopped (cumulated conns: FE: 0, BE: 1).",
+        "[WARNING]  (PID) : Proxy unused stopped (cumulated conns: FE: 0, BE: 0).",
+        "[WARNING]  (PID) : Proxy <HTTPCLIENT> stopped (cumulated conns: FE: 0, BE: 0).",
+    ];
+    assert_eq!(ours, want);
+    if let Some(real) = real_haproxy() {
+        let (theirs, code) = stopped_lines(&real.display().to_string(), &dir, "real");
+        assert_eq!(code, Some(0));
+        assert_eq!(theirs, want);
+    }
+}
+
+/// An origin answering `/slow` after 500 ms and anything else at once, keeping connections
+/// open (for up to [`WAIT`]).
+fn keep_alive_origin() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for s in l.incoming().take(16).flatten() {
+            std::thread::spawn(move || {
+                let mut s = s;
+                let _ = s.set_read_timeout(Some(WAIT));
+                for _ in 0..16 {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") && head.len() < 16384 {
+                        match s.read(&mut byte) {
+                            Ok(1) => head.extend_from_slice(&byte),
+                            _ => return,
+                        }
+                    }
+                    if head.starts_with(b"GET /slow") {
+                        std::thread::sleep(Duration::from_millis(500));
+                    }
+                    if s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Reads one `content-length: 2` response, or what came before the close.
+fn read_response(s: &mut TcpStream) -> String {
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !(got.ends_with(b"\r\n\r\nok")) {
+        match s.read(&mut byte) {
+            Ok(1) => got.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// An idle keep-alive client and a request in flight at SIGUSR1: how long the idle client
+/// stayed open, the in-flight response, whether that connection closed after it, the exit code.
+fn idle_and_in_flight(
+    exe: &str,
+    dir: &TempDir,
+    tag: &str,
+) -> (Duration, String, bool, Option<i32>) {
+    let srv = keep_alive_origin();
+    let fe = free_port();
+    let cfg = dir.write(
+        &format!("{tag}.cfg"),
+        &format!(
+            "defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n    timeout http-keep-alive 30s\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\
+             backend be\n    server s 127.0.0.1:{srv}\n"
+        ),
+    );
+    let mut proxy = Proxy::start_exe(exe, &cfg, fe);
+    let mut idle = TcpStream::connect(("127.0.0.1", fe)).expect("connect");
+    idle.set_read_timeout(Some(WAIT)).expect("timeout");
+    idle.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("send");
+    assert!(read_response(&mut idle).starts_with("HTTP/1.1 200 OK"));
+    let mut busy = TcpStream::connect(("127.0.0.1", fe)).expect("connect");
+    busy.set_read_timeout(Some(WAIT)).expect("timeout");
+    busy.write_all(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("send");
+    // Long enough for ours to park the idle connection (deep idle).
+    std::thread::sleep(Duration::from_millis(200));
+    proxy.signal("-USR1");
+    let start = Instant::now();
+    let mut rest = Vec::new();
+    let _ = idle.read_to_end(&mut rest);
+    let idle_for = start.elapsed();
+    assert!(rest.is_empty(), "{rest:?}");
+    let resp = read_response(&mut busy);
+    let mut after = Vec::new();
+    let closed = matches!(busy.read_to_end(&mut after), Ok(0));
+    (idle_for, resp, closed, proxy.wait_exit().code())
+}
+
+#[test]
+fn sigusr1_closes_idle_clients_and_answers_in_flight_with_close_as_haproxy() {
+    let dir = TempDir::new("idle");
+    let (idle_for, resp, closed, code) =
+        idle_and_in_flight(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours");
+    assert!(idle_for < Duration::from_millis(400), "{idle_for:?}");
+    assert_eq!(
+        resp,
+        "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+    );
+    assert!(closed);
+    assert_eq!(code, Some(0));
+    if let Some(real) = real_haproxy() {
+        let theirs = idle_and_in_flight(&real.display().to_string(), &dir, "real");
+        assert!(theirs.0 < Duration::from_millis(400), "{:?}", theirs.0);
+        assert_eq!((theirs.1, theirs.2, theirs.3), (resp, closed, code));
+    }
+}
