@@ -115,4 +115,13 @@ impl BalanceConfig {
         matches!(self.algorithm, Algorithm::StaticRr)
             || (self.algorithm.is_hash() && self.hash_type == HashType::MapBased)
     }
+
+    /// Whether a pick never reads connection counts (no leastconn keys, random draws or
+    /// bounded loads), so that counts of servers without `maxconn` may be kept per thread.
+    pub(crate) fn counts_locally(&self) -> bool {
+        !matches!(
+            self.algorithm,
+            Algorithm::LeastConn | Algorithm::Random { .. }
+        ) && self.hash_balance_factor == 0
+    }
 }

@@ -8,6 +8,7 @@
 //! order is recomputed; its ring points; its leastconn key; the static map) and publish a new
 //! snapshot.
 
+mod count;
 mod leastconn;
 mod local;
 mod pick;
@@ -28,6 +29,7 @@ use crate::algo::roundrobin::{Fwrr, WEIGHT_SCALE};
 use crate::error::LbError;
 use crate::server::{MAX_SERVERS, MAX_WEIGHT, ServerSpec, ServerState};
 
+use count::Counts;
 use queue::Queues;
 use snapshot::{RrChange, RrGroup, Snapshot};
 
@@ -105,7 +107,8 @@ struct Core {
 pub struct Balancer {
     config: BalanceConfig,
     specs: Vec<ServerSpec>,
-    served: Vec<AtomicU32>,
+    /// Each server's connection count (see `count.rs`).
+    served: Counts,
     /// Each server's current `maxconn` (0 = unlimited): the spec's, changed by
     /// [`Balancer::set_maxconn`].
     maxconn: Vec<AtomicU32>,
@@ -196,7 +199,7 @@ impl Balancer {
             }
         }
         let b = Self {
-            served: (0..n).map(|_| AtomicU32::new(0)).collect(),
+            served: Counts::new(n, config.counts_locally()),
             maxconn: servers.iter().map(|s| AtomicU32::new(s.maxconn)).collect(),
             total_served: AtomicU64::new(0),
             queued: (0..n).map(|_| AtomicU32::new(0)).collect(),
@@ -264,7 +267,7 @@ impl Balancer {
     /// Current connections on server `i` (0 for an unknown index).
     #[must_use]
     pub fn connections(&self, i: usize) -> u32 {
-        self.served.get(i).map_or(0, |a| a.load(Ordering::Acquire))
+        self.served.get(i)
     }
 
     /// Requests waiting in server `i`'s queue.
@@ -475,11 +478,14 @@ impl Balancer {
     /// Takes a connection slot on `i` unless it is full (compare-and-swap, never past maxconn).
     #[inline]
     fn try_take(&self, i: usize) -> bool {
-        let Some(served) = self.served.get(i) else {
-            return false;
-        };
         let maxconn = self.maxconn(i);
         if maxconn == 0 {
+            if self.served.add_local(i) {
+                return true;
+            }
+            let Some(served) = self.served.shared(i) else {
+                return false;
+            };
             // leastconn re-keys first, from the count this take makes, and the locked
             // increment follows: the tree's loads and stores then run before the locked
             // instruction instead of waiting behind it. Racing takes may re-key from the same
@@ -492,9 +498,7 @@ impl Balancer {
         if self.queued(i) > 0 {
             return false;
         }
-        let taken = served.fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
-            (c < maxconn).then_some(c + 1)
-        });
+        let taken = self.served.take_limited(i, maxconn);
         if let Ok(was) = taken {
             self.count_total(1);
             self.lc_requeue(i, || was + 1);
@@ -502,21 +506,14 @@ impl Balancer {
         taken.is_ok()
     }
 
-    /// Decrements one server's and the backend's connection counts (a release without a
-    /// connection is undone at once rather than left wrapped).
-    /// Returns the count left.
-    fn drop_one(&self, served: &AtomicU32) -> u32 {
-        match served.fetch_sub(1, Ordering::AcqRel) {
-            0 => {
-                // A release without a connection (a caller's mistake): undo rather than wrap.
-                served.fetch_add(1, Ordering::AcqRel);
-                0
-            }
-            was => {
-                self.count_total(-1);
-                was - 1
-            }
+    /// Uncounts one connection of server `i` on the shared lane, and the backend's total (a
+    /// release without a connection changes nothing). Returns the count left.
+    fn drop_one(&self, i: usize) -> u32 {
+        let (dropped, left) = self.served.sub_shared(i);
+        if dropped {
+            self.count_total(-1);
         }
+        left
     }
 
     /// Keeps the backend total, which only bounded loads read (so other setups skip the

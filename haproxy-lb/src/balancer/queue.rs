@@ -64,12 +64,15 @@ impl Balancer {
     /// Releases a connection on server `i`. When requests wait (in `i`'s queue or the
     /// backend's), the oldest of them takes the slot at once and is returned.
     pub fn release(&self, i: usize) -> Option<Handoff> {
-        let served = self.served.get(i)?;
+        let served = self.served.shared(i)?;
         let limit = self.maxconn(i);
         if limit == 0 && self.waiting.load(Ordering::Acquire) == 0 {
+            if self.served.sub_local(i) {
+                return None;
+            }
             // Re-key before the locked decrement, as a take does (see `try_take`).
             self.lc_requeue(i, || served.load(Ordering::Acquire).saturating_sub(1));
-            self.drop_one(served);
+            self.drop_one(i);
             return None;
         }
         let mut q = lock(&self.queues);
@@ -101,7 +104,7 @@ impl Balancer {
                 Some(Handoff { ticket, server: i })
             }
             None => {
-                let left = self.drop_one(served);
+                let left = self.drop_one(i);
                 self.lc_requeue(i, || left);
                 None
             }
