@@ -17,6 +17,7 @@
 //! a compare-and-swap on the whole sum, so it never goes past its limit; connections counted
 //! in thread lanes before a runtime `set maxconn` still count against it.
 
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Lanes per server: [`THREAD_LANES`] owned by threads, then the shared one.
@@ -61,20 +62,64 @@ impl Lanes {
     }
 }
 
-/// A lane this thread owns until it exits.
+/// This thread's lane: [`UNCLAIMED`] until its first count, [`NO_LANE`] when none was free
+/// (or the thread is exiting). A constant-initialised cell without a destructor, so reading
+/// it is one thread-local load.
+const UNCLAIMED: u8 = u8::MAX;
+/// See [`UNCLAIMED`].
+const NO_LANE: u8 = u8::MAX - 1;
+
+/// Gives the thread's lane back when the thread exits.
 #[derive(Debug)]
-struct ThreadLane(Option<usize>);
+struct ThreadLane(usize);
 
 impl Drop for ThreadLane {
     fn drop(&mut self) {
-        if let Some(l) = self.0 {
-            free(&CLAIMED, l);
-        }
+        let _ = LANE.try_with(|l| l.set(NO_LANE));
+        free(&CLAIMED, self.0);
     }
 }
 
 thread_local! {
-    static LANE: ThreadLane = ThreadLane(claim(&CLAIMED));
+    static LANE: Cell<u8> = const { Cell::new(UNCLAIMED) };
+    static OWNER: RefCell<Option<ThreadLane>> = const { RefCell::new(None) };
+}
+
+/// This thread's lane, if it has one (claimed on first use).
+#[inline]
+fn thread_lane() -> Option<usize> {
+    match LANE.try_with(Cell::get) {
+        Ok(l) if usize::from(l) < THREAD_LANES => Some(usize::from(l)),
+        Ok(UNCLAIMED) => claim_for_thread(),
+        _ => None,
+    }
+}
+
+/// Claims a lane for this thread and registers its return at thread exit.
+#[cold]
+#[inline(never)]
+fn claim_for_thread() -> Option<usize> {
+    let got = claim(&CLAIMED);
+    let registered = got.and_then(|l| {
+        OWNER
+            .try_with(|o| {
+                o.try_borrow_mut()
+                    .map(|mut o| *o = Some(ThreadLane(l)))
+                    .is_ok()
+            })
+            .ok()
+            .filter(|&ok| ok)
+            .map(|_| l)
+    });
+    if let (Some(l), None) = (got, registered) {
+        // Could not register the return (the thread is exiting): give it back now.
+        free(&CLAIMED, l);
+    }
+    let cell = registered
+        .and_then(|l| u8::try_from(l).ok())
+        .unwrap_or(NO_LANE);
+    let _ = LANE.try_with(|c| c.set(cell));
+    registered
 }
 
 /// Claims a free lane in `map` (`None` when all [`THREAD_LANES`] are taken).
@@ -100,12 +145,6 @@ fn claim(map: &AtomicU32) -> Option<usize> {
 /// that thread took or released, and the next owner goes on from them.
 fn free(map: &AtomicU32, l: usize) {
     map.fetch_and(!(1u32 << l), Ordering::AcqRel);
-}
-
-/// This thread's lane, if it has one (claimed on first use).
-#[inline]
-fn thread_lane() -> Option<usize> {
-    LANE.try_with(|l| l.0).ok().flatten()
 }
 
 /// The connection counts of a balancer's servers.

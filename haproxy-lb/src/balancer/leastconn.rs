@@ -94,6 +94,7 @@ impl Balancer {
 
     /// `leastconn` (`fwlc_get_next_server()`): smallest load key, oldest first among equals;
     /// a server whose queue still has room is acceptable and the request queues on it.
+    #[inline(always)]
     pub(super) fn pick_leastconn(&self, snap: &Snapshot) -> Pick {
         if let Some(f) = snap.fbck.filter(|_| snap.srv_act == 0) {
             return if self.try_take(f) {

@@ -127,10 +127,10 @@ pub struct Balancer {
     /// Consistent hashing without a key: the ring position walked in turn.
     cursor: AtomicUsize,
     snapshot: ArcSwap<Snapshot>,
-    /// Bumped after each new snapshot, for the per-thread snapshot caches.
+    /// The current snapshot's version (unique in the process), for the per-thread caches.
     version: AtomicU64,
-    /// This balancer's id in the per-thread caches.
-    id: u64,
+    /// Picks this balancer's slot in the per-thread caches (its first version).
+    slot_seed: u64,
     core: Mutex<Core>,
     queues: Mutex<Queues>,
     waiting: AtomicUsize,
@@ -211,7 +211,7 @@ impl Balancer {
             cursor: AtomicUsize::new(0),
             snapshot: ArcSwap::from_pointee(Snapshot::default()),
             version: AtomicU64::new(0),
-            id: local::next_id(),
+            slot_seed: local::next_version(),
             queues: Mutex::new(Queues {
                 server: vec![VecDeque::new(); n],
                 ..Queues::default()
@@ -476,13 +476,21 @@ impl Balancer {
     }
 
     /// Takes a connection slot on `i` unless it is full (compare-and-swap, never past maxconn).
-    #[inline]
+    /// The common case (no `maxconn`, counted on this thread's lane) is inlined into each pick;
+    /// the rest is [`Balancer::try_take_shared`].
+    #[inline(always)]
     fn try_take(&self, i: usize) -> bool {
+        if self.maxconn(i) == 0 && self.served.add_local(i) {
+            return true;
+        }
+        self.try_take_shared(i)
+    }
+
+    /// [`Balancer::try_take`] on the shared lane.
+    #[inline(never)]
+    fn try_take_shared(&self, i: usize) -> bool {
         let maxconn = self.maxconn(i);
         if maxconn == 0 {
-            if self.served.add_local(i) {
-                return true;
-            }
             let Some(served) = self.served.shared(i) else {
                 return false;
             };
