@@ -116,12 +116,9 @@ impl BalanceConfig {
             || (self.algorithm.is_hash() && self.hash_type == HashType::MapBased)
     }
 
-    /// Whether a pick never reads connection counts (no leastconn keys, random draws or
-    /// bounded loads), so that counts of servers without `maxconn` may be kept per thread.
+    /// Whether connection counts of servers without `maxconn` may be kept per thread: all
+    /// but bounded loads, which keep the backend's total beside them.
     pub(crate) fn counts_locally(&self) -> bool {
-        !matches!(
-            self.algorithm,
-            Algorithm::LeastConn | Algorithm::Random { .. }
-        ) && self.hash_balance_factor == 0
+        self.hash_balance_factor == 0
     }
 }

@@ -9,11 +9,10 @@
 //! lanes (a connection taken on one thread and released on another leaves one lane above
 //! and one below zero).
 //!
-//! Only algorithms that never read the count on the pick path use the thread lanes
-//! (`sharded`): roundrobin, static-rr, first and the hashing family without bounded loads.
-//! leastconn (its keys), random and bounded loads (`hash-balance-factor`) read the count on
-//! every pick and keep everything in the shared lane, which is then exactly the former single
-//! counter. A server with a `maxconn` always takes and releases through the shared lane with
+//! Every algorithm but bounded loads uses the thread lanes (`sharded`); leastconn computes
+//! a server's new key from the sum of its lanes (one cache line) and random compares sums.
+//! Bounded loads (`hash-balance-factor`) keep everything in the shared lane, which is then
+//! exactly the former single counter, since they also keep the backend's total. A server with a `maxconn` always takes and releases through the shared lane with
 //! a compare-and-swap on the whole sum, so it never goes past its limit; connections counted
 //! in thread lanes before a runtime `set maxconn` still count against it.
 
@@ -184,48 +183,39 @@ impl Counts {
         self.lanes.get(i).and_then(Lanes::shared)
     }
 
-    /// Counts a connection on an unlimited server `i` on this thread's lane, without a
-    /// locked instruction. `false` when not sharded or this thread has no lane: the caller
-    /// then counts it on the shared lane.
+    /// This thread's lane, when counts are sharded and the thread has one: connections of
+    /// servers without `maxconn` are then counted there ([`Counts::add_on`],
+    /// [`Counts::sub_on`]); otherwise on the shared lane.
     #[inline]
-    pub(super) fn add_local(&self, i: usize) -> bool {
-        if !self.sharded {
-            return false;
-        }
-        let (Some(lanes), Some(l)) = (self.lanes.get(i), thread_lane()) else {
-            return false;
-        };
-        match lanes.0.get(l) {
-            Some(a) => {
-                // This thread is the lane's only writer.
-                a.store(a.load(Ordering::Relaxed).wrapping_add(1), Ordering::Release);
-                true
-            }
-            None => false,
+    pub(super) fn lane(&self) -> Option<usize> {
+        if self.sharded { thread_lane() } else { None }
+    }
+
+    /// Counts a connection on server `i` on lane `l` (from [`Counts::lane`]), without a
+    /// locked instruction: this thread is the lane's only writer.
+    #[inline]
+    pub(super) fn add_on(&self, i: usize, l: usize) {
+        if let Some(a) = self.lanes.get(i).and_then(|lanes| lanes.0.get(l)) {
+            a.store(a.load(Ordering::Relaxed).wrapping_add(1), Ordering::Release);
         }
     }
 
-    /// Uncounts a connection on an unlimited server `i` from this thread's lane, as
-    /// [`Counts::add_local`]. A release of a server with no connection changes nothing.
+    /// Uncounts a connection on server `i` from lane `l`, as [`Counts::add_on`]. A release
+    /// of a server with no connection changes nothing.
     #[inline]
-    pub(super) fn sub_local(&self, i: usize) -> bool {
-        if !self.sharded {
-            return false;
-        }
-        let (Some(lanes), Some(l)) = (self.lanes.get(i), thread_lane()) else {
-            return false;
+    pub(super) fn sub_on(&self, i: usize, l: usize) {
+        let Some(lanes) = self.lanes.get(i) else {
+            return;
         };
-        let Some(a) = lanes.0.get(l) else {
-            return false;
-        };
-        if lanes.sum() > 0 {
+        if let Some(a) = lanes.0.get(l)
+            && lanes.sum() > 0
+        {
             a.store(a.load(Ordering::Relaxed).wrapping_sub(1), Ordering::Release);
         }
-        true
     }
 
     /// Takes a connection on server `i` if its count is under `maxconn`, on the shared lane
-    /// (compare-and-swap). Returns the shared lane's count before, as `fetch_update` does.
+    /// (compare-and-swap). Returns the count before (`Err`: the count that was too high).
     pub(super) fn take_limited(&self, i: usize, maxconn: u32) -> Result<u32, u32> {
         let Some(lanes) = self.lanes.get(i) else {
             return Err(0);
@@ -234,10 +224,13 @@ impl Counts {
         let Some(shared) = lanes.shared() else {
             return Err(0);
         };
-        shared.fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
-            let total = i64::from(c.wrapping_add(others) as i32);
-            (total < i64::from(maxconn)).then_some(c.wrapping_add(1))
-        })
+        let total = |c: u32| u32::try_from(c.wrapping_add(others) as i32).unwrap_or(0);
+        shared
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
+                (total(c) < maxconn).then_some(c.wrapping_add(1))
+            })
+            .map(total)
+            .map_err(total)
     }
 
     /// Uncounts a connection on server `i` from the shared lane; a release of a server with
@@ -269,6 +262,26 @@ impl Counts {
 mod tests {
     use super::*;
 
+    /// A take as the balancer does one on a server without `maxconn`.
+    fn add(c: &Counts, i: usize) {
+        match c.lane() {
+            Some(l) => c.add_on(i, l),
+            None => {
+                c.shared(i).map(|a| a.fetch_add(1, Ordering::AcqRel));
+            }
+        }
+    }
+
+    /// A release as the balancer does one on a server without `maxconn`.
+    fn sub(c: &Counts, i: usize) {
+        match c.lane() {
+            Some(l) => c.sub_on(i, l),
+            None => {
+                c.sub_shared(i);
+            }
+        }
+    }
+
     #[test]
     fn lanes_are_claimed_up_to_the_limit_and_reused_after_a_free() {
         let map = AtomicU32::new(0);
@@ -288,34 +301,38 @@ mod tests {
     fn counts_taken_on_one_thread_and_released_on_another_add_up() {
         let c = Counts::new(2, true);
         std::thread::scope(|s| {
-            s.spawn(|| {
-                for _ in 0..5 {
-                    if !c.add_local(1) {
-                        c.shared(1).map(|a| a.fetch_add(1, Ordering::AcqRel));
-                    }
-                }
-            });
+            s.spawn(|| (0..5).for_each(|_| add(&c, 1)));
         });
         assert_eq!(c.get(1), 5);
         std::thread::scope(|s| {
-            s.spawn(|| {
-                for _ in 0..3 {
-                    if !c.sub_local(1) {
-                        c.sub_shared(1);
-                    }
-                }
-            });
+            s.spawn(|| (0..3).for_each(|_| sub(&c, 1)));
         });
         assert_eq!(c.get(1), 2);
         assert_eq!(c.get(0), 0);
         // A release without a connection changes nothing.
-        for _ in 0..2 {
-            if !c.sub_local(0) {
-                c.sub_shared(0);
-            }
-        }
+        sub(&c, 0);
+        sub(&c, 0);
         assert_eq!(c.get(0), 0);
-        assert!(c.add_local(0) || c.shared(0).is_some());
+        add(&c, 0);
+        assert_eq!(c.get(0), 1);
+    }
+
+    #[test]
+    fn more_threads_than_lanes_still_count_exactly() {
+        let c = Counts::new(3, true);
+        std::thread::scope(|s| {
+            for _ in 0..2 * LANES {
+                s.spawn(|| (0..100).for_each(|k| add(&c, k % 3)));
+            }
+        });
+        let total: u32 = (0..3).map(|i| c.get(i)).sum();
+        assert_eq!(total, 2 * LANES as u32 * 100);
+        std::thread::scope(|s| {
+            for _ in 0..2 * LANES {
+                s.spawn(|| (0..100).for_each(|k| sub(&c, k % 3)));
+            }
+        });
+        assert_eq!((0..3).map(|i| c.get(i)).collect::<Vec<_>>(), [0, 0, 0]);
     }
 
     #[test]
@@ -324,27 +341,22 @@ mod tests {
         // Two connections on thread lanes (as before a runtime `set maxconn`).
         std::thread::scope(|s| {
             for _ in 0..2 {
-                s.spawn(|| {
-                    if !c.add_local(0) {
-                        c.shared(0).map(|a| a.fetch_add(1, Ordering::AcqRel));
-                    }
-                });
+                s.spawn(|| add(&c, 0));
             }
         });
         assert_eq!(c.get(0), 2);
-        assert!(c.take_limited(0, 2).is_err());
-        assert!(c.take_limited(0, 3).is_ok());
-        assert!(c.take_limited(0, 3).is_err());
+        assert_eq!(c.take_limited(0, 2), Err(2));
+        assert_eq!(c.take_limited(0, 3), Ok(2));
+        assert_eq!(c.take_limited(0, 3), Err(3));
         assert_eq!(c.get(0), 3);
         assert_eq!(c.sub_shared(0), (true, 2));
-        assert!(c.take_limited(0, 3).is_ok());
+        assert_eq!(c.take_limited(0, 3), Ok(2));
     }
 
     #[test]
     fn unsharded_counts_stay_in_the_shared_lane() {
         let c = Counts::new(1, false);
-        assert!(!c.add_local(0));
-        assert!(!c.sub_local(0));
+        assert_eq!(c.lane(), None);
         assert_eq!(c.take_limited(0, 1), Ok(0));
         assert_eq!(c.take_limited(0, 1), Err(1));
         assert_eq!(c.sub_shared(0), (true, 0));

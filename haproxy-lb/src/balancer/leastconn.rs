@@ -86,7 +86,7 @@ impl Balancer {
         if !matches!(self.config.algorithm, Algorithm::LeastConn) {
             return;
         }
-        for i in 0..self.lc.len() {
+        for i in 0..self.specs.len() {
             self.lc_tree.set_member(i, in_group(i));
         }
         self.lc_tree.rebuild(&self.lc);

@@ -115,7 +115,8 @@ pub struct Balancer {
     /// The sum of `served` (HAProxy's backend `served`), for bounded loads.
     total_served: AtomicU64,
     queued: Vec<AtomicU32>,
-    /// leastconn: `(load key << 32) | insertion sequence`, smallest wins.
+    /// leastconn: `(load key << 32) | insertion sequence`, smallest wins (padded, see
+    /// [`LcTree::keys`]).
     lc: Vec<AtomicU64>,
     lc_seq: AtomicU32,
     /// leastconn: which server has the smallest key.
@@ -203,7 +204,7 @@ impl Balancer {
             maxconn: servers.iter().map(|s| AtomicU32::new(s.maxconn)).collect(),
             total_served: AtomicU64::new(0),
             queued: (0..n).map(|_| AtomicU32::new(0)).collect(),
-            lc: (0..n).map(|i| AtomicU64::new(i as u64)).collect(),
+            lc: LcTree::keys(n),
             lc_seq: AtomicU32::new(u32::try_from(n).unwrap_or(u32::MAX)),
             lc_tree: LcTree::new(n),
             ew: (0..n).map(|_| AtomicU32::new(0)).collect(),
@@ -480,7 +481,12 @@ impl Balancer {
     /// the rest is [`Balancer::try_take_shared`].
     #[inline(always)]
     fn try_take(&self, i: usize) -> bool {
-        if self.maxconn(i) == 0 && self.served.add_local(i) {
+        if self.maxconn(i) == 0
+            && let Some(l) = self.served.lane()
+        {
+            // leastconn re-keys first, from the count this take makes (see below).
+            self.lc_requeue(i, || self.served.get(i).wrapping_add(1));
+            self.served.add_on(i, l);
             return true;
         }
         self.try_take_shared(i)
@@ -498,7 +504,7 @@ impl Balancer {
             // increment follows: the tree's loads and stores then run before the locked
             // instruction instead of waiting behind it. Racing takes may re-key from the same
             // count; as with racing re-keys in any order, the server's next change repairs it.
-            self.lc_requeue(i, || served.load(Ordering::Acquire).wrapping_add(1));
+            self.lc_requeue(i, || self.served.get(i).wrapping_add(1));
             served.fetch_add(1, Ordering::AcqRel);
             self.count_total(1);
             return true;

@@ -67,8 +67,11 @@ impl Balancer {
         // The common case, without a call: no limit, nobody waiting, this thread's lane.
         if self.maxconn(i) == 0
             && self.waiting.load(Ordering::Acquire) == 0
-            && self.served.sub_local(i)
+            && let Some(l) = self.served.lane()
         {
+            // Re-key before the count changes, as a take does (see `try_take`).
+            self.lc_requeue(i, || self.served.get(i).saturating_sub(1));
+            self.served.sub_on(i, l);
             return None;
         }
         self.release_shared(i)
@@ -77,11 +80,11 @@ impl Balancer {
     /// [`Balancer::release`] on the shared lane, or handing the slot to a waiter.
     #[inline(never)]
     fn release_shared(&self, i: usize) -> Option<Handoff> {
-        let served = self.served.shared(i)?;
+        self.served.shared(i)?;
         let limit = self.maxconn(i);
         if limit == 0 && self.waiting.load(Ordering::Acquire) == 0 {
             // Re-key before the locked decrement, as a take does (see `try_take`).
-            self.lc_requeue(i, || served.load(Ordering::Acquire).saturating_sub(1));
+            self.lc_requeue(i, || self.served.get(i).saturating_sub(1));
             self.drop_one(i);
             return None;
         }
