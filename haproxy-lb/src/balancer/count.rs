@@ -200,18 +200,15 @@ impl Counts {
         }
     }
 
-    /// Uncounts a connection on server `i` from lane `l`, as [`Counts::add_on`]. A release
-    /// of a server with no connection changes nothing.
+    /// Uncounts a connection on server `i` from lane `l`, as [`Counts::add_on`], and returns
+    /// the count left. A release of a server with no connection changes nothing (`None`).
     #[inline]
-    pub(super) fn sub_on(&self, i: usize, l: usize) {
-        let Some(lanes) = self.lanes.get(i) else {
-            return;
-        };
-        if let Some(a) = lanes.0.get(l)
-            && lanes.sum() > 0
-        {
-            a.store(a.load(Ordering::Relaxed).wrapping_sub(1), Ordering::Release);
-        }
+    pub(super) fn sub_on(&self, i: usize, l: usize) -> Option<u32> {
+        let lanes = self.lanes.get(i)?;
+        let a = lanes.0.get(l)?;
+        let count = u32::try_from(lanes.sum()).ok().filter(|&c| c > 0)?;
+        a.store(a.load(Ordering::Relaxed).wrapping_sub(1), Ordering::Release);
+        Some(count - 1)
     }
 
     /// Takes a connection on server `i` if its count is under `maxconn`, on the shared lane
@@ -275,7 +272,9 @@ mod tests {
     /// A release as the balancer does one on a server without `maxconn`.
     fn sub(c: &Counts, i: usize) {
         match c.lane() {
-            Some(l) => c.sub_on(i, l),
+            Some(l) => {
+                c.sub_on(i, l);
+            }
             None => {
                 c.sub_shared(i);
             }

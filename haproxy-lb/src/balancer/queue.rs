@@ -69,9 +69,9 @@ impl Balancer {
             && self.waiting.load(Ordering::Acquire) == 0
             && let Some(l) = self.served.lane()
         {
-            // Re-key before the count changes, as a take does (see `try_take`).
-            self.lc_requeue(i, || self.served.get(i).saturating_sub(1));
-            self.served.sub_on(i, l);
+            if let Some(left) = self.served.sub_on(i, l) {
+                self.lc_requeue(i, || left);
+            }
             return None;
         }
         self.release_shared(i)
