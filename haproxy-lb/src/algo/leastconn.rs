@@ -105,6 +105,7 @@ impl LcTree {
     /// winner of the subtree it comes from, and stops where a node's winner is unaffected.
     /// A server outside the group carries no server up, which also clears any node a racing
     /// update left naming it.
+    #[inline]
     pub(crate) fn update(&self, keys: &[AtomicU64], i: usize) {
         // `nodes` has `2 * size` entries, a power of two: masking keeps indices in bounds
         // without a check (every index used is below the length anyway).
