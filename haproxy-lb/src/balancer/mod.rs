@@ -1,12 +1,12 @@
 //! The balancer: a server set plus one algorithm, safe to pick from many threads.
 //!
 //! No lock on the pick path: a pick reads an immutable snapshot swapped in after each change
-//! (`arc-swap`), per-server counters (per-thread lanes, `count.rs`) and an atomic cursor (roundrobin's precomputed
-//! fwrr schedule, static-rr's map position). Only a full server takes the queue lock. Changes
-//! (weights, states, slowstart steps) take a writer lock, update what the algorithm keeps for
-//! the changed server (its place in the fwrr model, replayed to the cursor, from which the
-//! order is recomputed; its ring points; its leastconn key; the static map) and publish a new
-//! snapshot.
+//! (`arc-swap`), per-server counters (per-thread lanes, `count.rs`) and an atomic cursor
+//! (roundrobin's precomputed fwrr schedule, static-rr's map position). Only a full server
+//! takes the queue lock. Changes (weights, states, slowstart steps) take a writer lock,
+//! update what the algorithm keeps for the changed server (its place in the fwrr model,
+//! replayed to the cursor, from which the order is recomputed; its ring points; its leastconn
+//! key; the static map) and publish a new snapshot.
 
 mod count;
 mod leastconn;
