@@ -145,9 +145,8 @@ impl Balancer {
             return Pick::NoServer;
         };
         // Bounded: past twice the group's size in full servers, the backend queue's own scan
-        // of the group finds a free server if one is left.
-        let tries = sched.cycle().min(snap.group.len().saturating_mul(2).max(1));
-        for _ in 0..tries {
+        // of the group finds a free server if one is left (`rr_tries`, set at publish).
+        for _ in 0..snap.rr_tries {
             match sched.next() {
                 Some(s) if self.try_take(s) => return Pick::Server(s),
                 Some(_) => {}
