@@ -192,11 +192,16 @@ impl Counts {
     }
 
     /// Counts a connection on server `i` on lane `l` (from [`Counts::lane`]), without a
-    /// locked instruction: this thread is the lane's only writer.
+    /// locked instruction: this thread is the lane's only writer. `false` for an unknown
+    /// server.
     #[inline]
-    pub(super) fn add_on(&self, i: usize, l: usize) {
-        if let Some(a) = self.lanes.get(i).and_then(|lanes| lanes.0.get(l)) {
-            a.store(a.load(Ordering::Relaxed).wrapping_add(1), Ordering::Release);
+    pub(super) fn add_on(&self, i: usize, l: usize) -> bool {
+        match self.lanes.get(i).and_then(|lanes| lanes.0.get(l)) {
+            Some(a) => {
+                a.store(a.load(Ordering::Relaxed).wrapping_add(1), Ordering::Release);
+                true
+            }
+            None => false,
         }
     }
 
@@ -262,7 +267,9 @@ mod tests {
     /// A take as the balancer does one on a server without `maxconn`.
     fn add(c: &Counts, i: usize) {
         match c.lane() {
-            Some(l) => c.add_on(i, l),
+            Some(l) => {
+                c.add_on(i, l);
+            }
             None => {
                 c.shared(i).map(|a| a.fetch_add(1, Ordering::AcqRel));
             }
@@ -350,6 +357,16 @@ mod tests {
         assert_eq!(c.get(0), 3);
         assert_eq!(c.sub_shared(0), (true, 2));
         assert_eq!(c.take_limited(0, 3), Ok(2));
+    }
+
+    #[test]
+    fn an_unknown_server_is_not_counted() {
+        let c = Counts::new(2, true);
+        assert!(!c.add_on(2, 0));
+        assert_eq!(c.sub_on(2, 0), None);
+        assert_eq!(c.get(2), 0);
+        assert_eq!(c.take_limited(2, 5), Err(0));
+        assert_eq!(c.sub_shared(2), (false, 0));
     }
 
     #[test]

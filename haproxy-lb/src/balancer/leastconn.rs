@@ -32,7 +32,8 @@ impl Balancer {
         if !matches!(self.config.algorithm, Algorithm::LeastConn) {
             return;
         }
-        let Some(slot) = self.lc.get(i) else {
+        // `lc` is padded past the last server (see `LcTree::keys`).
+        let Some(slot) = self.lc.get(i).filter(|_| i < self.specs.len()) else {
             return;
         };
         let inflight = u64::from(served) + u64::from(self.queued(i));

@@ -484,9 +484,10 @@ impl Balancer {
         if self.maxconn(i) == 0
             && let Some(l) = self.served.lane()
         {
-            // leastconn re-keys first, from the count this take makes (see below).
-            self.lc_requeue(i, || self.served.get(i).wrapping_add(1));
-            self.served.add_on(i, l);
+            if !self.served.add_on(i, l) {
+                return false;
+            }
+            self.lc_requeue(i, || self.served.get(i));
             return true;
         }
         self.try_take_shared(i)
