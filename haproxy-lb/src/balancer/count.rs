@@ -2,19 +2,20 @@
 //! locked instruction.
 //!
 //! A locked read-modify-write costs 15-18 ns on the build machine, as much as the rest of a
-//! pick. Each server's count is therefore split into [`LANES`] lanes, one cache line's
-//! worth: the last lane is shared and changed with locked instructions; each of the others
-//! belongs to one thread at a time (claimed on the thread's first count, given back when it
-//! exits), which changes it with a plain load and store. The count is the wrapping sum of the
-//! lanes (a connection taken on one thread and released on another leaves one lane above
-//! and one below zero).
+//! pick. Each server's count is therefore split into [`LANES`] lanes (32 bytes, never across
+//! two cache lines): the last lane is shared and changed with locked instructions; each of
+//! the others belongs to one thread at a time (claimed on the thread's first count, given
+//! back when it exits), which changes it with a plain load and store. The count is the
+//! wrapping sum of the lanes (a connection taken on one thread and released on another
+//! leaves one lane above and one below zero).
 //!
 //! Every algorithm but bounded loads uses the thread lanes (`sharded`); leastconn computes
-//! a server's new key from the sum of its lanes (one cache line) and random compares sums.
-//! Bounded loads (`hash-balance-factor`) keep everything in the shared lane, which is then
-//! exactly the former single counter, since they also keep the backend's total. A server with a `maxconn` always takes and releases through the shared lane with
-//! a compare-and-swap on the whole sum, so it never goes past its limit; connections counted
-//! in thread lanes before a runtime `set maxconn` still count against it.
+//! a server's new key from the sum of its lanes and random compares sums. Bounded loads
+//! (`hash-balance-factor`) keep everything in the shared lane, which is then exactly the
+//! former single counter, since they also keep the backend's total. A server with a
+//! `maxconn` always takes and releases through the shared lane with a compare-and-swap on
+//! the whole sum, so it never goes past its limit; connections counted in thread lanes before
+//! a runtime `set maxconn` still count against it.
 
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -32,7 +33,8 @@ const CLAIM_ATTEMPTS: usize = 64;
 /// Which thread lanes are taken, one bit each, process-wide.
 static CLAIMED: AtomicU32 = AtomicU32::new(0);
 
-/// One server's lanes, on one cache line of their own (no false sharing between servers).
+/// One server's lanes, aligned so that they sit in one cache line (which they share with at
+/// most one other server's).
 #[derive(Debug, Default)]
 #[repr(align(32))]
 struct Lanes([AtomicU32; LANES]);
