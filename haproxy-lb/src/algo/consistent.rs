@@ -121,6 +121,7 @@ impl SortedRing {
     }
 
     /// The first point at or after `hash`, or `len()` when there is none.
+    #[inline]
     fn lower_bound(&self, hash: u32) -> usize {
         let b = (u64::from(hash) >> self.shift) as usize;
         let lo = self.index.get(b).map_or(0, |&i| i as usize);
@@ -137,6 +138,7 @@ impl SortedRing {
     /// Looks `hash` up (`chash_get_server_hash()`): the nearer of the points just before and
     /// at or after it wins (the one before on ties); then, while `skip` says the server may
     /// not take it, walk to the following points, wrapping around at most once.
+    #[inline]
     pub(crate) fn lookup(&self, hash: u32, mut skip: impl FnMut(usize) -> bool) -> Option<usize> {
         let n = self.len();
         if n == 0 {

@@ -115,4 +115,10 @@ impl BalanceConfig {
         matches!(self.algorithm, Algorithm::StaticRr)
             || (self.algorithm.is_hash() && self.hash_type == HashType::MapBased)
     }
+
+    /// Whether connection counts of servers without `maxconn` may be kept per thread: all
+    /// but bounded loads, which keep the backend's total beside them.
+    pub(crate) fn counts_locally(&self) -> bool {
+        self.hash_balance_factor == 0
+    }
 }

@@ -57,10 +57,23 @@ impl LcTree {
         }
     }
 
-    /// Server `w`'s key (`u64::MAX` for no server).
+    /// The key table for `servers` servers: server `i`'s key (initially `i`) at index `i`,
+    /// padded with `u64::MAX` to a power of two longer than `servers`, so that [`NONE`]
+    /// masked to the table's length names a padding entry (see [`LcTree::rank`]).
+    pub(crate) fn keys(servers: usize) -> Vec<AtomicU64> {
+        let len = (servers + 1).next_power_of_two();
+        (0..len)
+            .map(|i| AtomicU64::new(if i < servers { i as u64 } else { u64::MAX }))
+            .collect()
+    }
+
+    /// Server `w`'s key (`u64::MAX` for no server). `keys` comes from [`LcTree::keys`]: its
+    /// length is a power of two above every server index, so masking the index keeps it in
+    /// bounds without a check and sends [`NONE`] to a padding entry.
     #[inline]
     fn rank(keys: &[AtomicU64], w: u32) -> u64 {
-        keys.get(w as usize)
+        let mask = keys.len().wrapping_sub(1);
+        keys.get(w as usize & mask)
             .map_or(u64::MAX, |k| k.load(Ordering::Relaxed))
     }
 
@@ -74,6 +87,7 @@ impl LcTree {
 
     /// Recomputes every inner node from the leaves and keys (after a change of the group).
     pub(crate) fn rebuild(&self, keys: &[AtomicU64]) {
+        debug_assert!(keys.len().is_power_of_two() && keys.len() > self.servers);
         for j in (1..self.size).rev() {
             let (l, r) = (self.winner(2 * j), self.winner(2 * j + 1));
             let w = if Self::rank(keys, r) < Self::rank(keys, l) {
@@ -91,15 +105,20 @@ impl LcTree {
     /// winner of the subtree it comes from, and stops where a node's winner is unaffected.
     /// A server outside the group carries no server up, which also clears any node a racing
     /// update left naming it.
+    #[inline]
     pub(crate) fn update(&self, keys: &[AtomicU64], i: usize) {
+        // `nodes` has `2 * size` entries, a power of two: masking keeps indices in bounds
+        // without a check (every index used is below the length anyway).
         let nodes = self.nodes.as_slice();
+        let mask = nodes.len().wrapping_sub(1);
         let me = u32::try_from(i).unwrap_or(NONE);
-        let mut child = self.size + i;
+        let mut child = (self.size + i) & mask;
         let mut carried = nodes.get(child).map_or(NONE, |n| n.load(Ordering::Relaxed));
         let mut carried_rank = Self::rank(keys, carried);
         while child > 1 {
             let j = child / 2;
-            let (Some(node), Some(sib_node)) = (nodes.get(j), nodes.get(child ^ 1)) else {
+            let (Some(node), Some(sib_node)) = (nodes.get(j & mask), nodes.get((child ^ 1) & mask))
+            else {
                 return;
             };
             let sib = sib_node.load(Ordering::Relaxed);
@@ -133,12 +152,17 @@ impl LcTree {
 mod tests {
     use super::*;
 
+    /// A key table as [`LcTree::keys`] lays it out: padded with `u64::MAX`.
     fn keys(v: &[u64]) -> Vec<AtomicU64> {
-        v.iter().map(|&k| AtomicU64::new(k)).collect()
+        let t = LcTree::keys(v.len());
+        for (k, &x) in t.iter().zip(v) {
+            k.store(x, Ordering::Relaxed);
+        }
+        t
     }
 
     fn min_of(k: &[AtomicU64], member: &[bool]) -> Option<usize> {
-        (0..k.len())
+        (0..member.len())
             .filter(|&i| member[i])
             .min_by_key(|&i| (k[i].load(Ordering::Relaxed), i))
     }
@@ -193,7 +217,7 @@ mod tests {
     #[test]
     fn an_empty_tree_has_no_winner() {
         let t = LcTree::new(0);
-        t.rebuild(&[]);
+        t.rebuild(&LcTree::keys(0));
         assert_eq!(t.first(), None);
         t.set_member(0, true);
         assert_eq!(t.first(), None);

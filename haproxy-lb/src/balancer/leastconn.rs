@@ -32,7 +32,8 @@ impl Balancer {
         if !matches!(self.config.algorithm, Algorithm::LeastConn) {
             return;
         }
-        let Some(slot) = self.lc.get(i) else {
+        // `lc` is padded past the last server (see `LcTree::keys`).
+        let Some(slot) = self.lc.get(i).filter(|_| i < self.specs.len()) else {
             return;
         };
         let inflight = u64::from(served) + u64::from(self.queued(i));
@@ -86,7 +87,7 @@ impl Balancer {
         if !matches!(self.config.algorithm, Algorithm::LeastConn) {
             return;
         }
-        for i in 0..self.lc.len() {
+        for i in 0..self.specs.len() {
             self.lc_tree.set_member(i, in_group(i));
         }
         self.lc_tree.rebuild(&self.lc);
@@ -94,6 +95,7 @@ impl Balancer {
 
     /// `leastconn` (`fwlc_get_next_server()`): smallest load key, oldest first among equals;
     /// a server whose queue still has room is acceptable and the request queues on it.
+    #[inline(always)]
     pub(super) fn pick_leastconn(&self, snap: &Snapshot) -> Pick {
         if let Some(f) = snap.fbck.filter(|_| snap.srv_act == 0) {
             return if self.try_take(f) {

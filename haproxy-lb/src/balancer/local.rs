@@ -2,10 +2,10 @@
 //!
 //! Taking an arc-swap guard costs two locked instructions; with this cache a pick reads the
 //! balancer's version (a plain atomic load) and, while it has not moved, uses the snapshot the
-//! thread already holds. A change stores the new snapshot, then bumps the version, so a
-//! thread that sees the new version loads the new snapshot. A thread keeps at most
-//! [`SLOTS`] snapshots (direct-mapped by balancer id) until it picks from another balancer
-//! sharing the slot or exits.
+//! thread already holds. A change stores the new snapshot, then a new version (unique in the
+//! process), so a thread that sees the new version loads the new snapshot. A thread keeps at
+//! most [`SLOTS`] snapshots (direct-mapped by the balancer's first version) until it picks
+//! from another balancer sharing the slot or exits.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -17,17 +17,17 @@ use super::snapshot::Snapshot;
 /// Balancers one thread keeps a snapshot of at once.
 const SLOTS: usize = 16;
 
-/// Balancer ids: never reused in a process, so an entry cannot be mistaken for another
-/// balancer's.
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// Snapshot versions, process-wide: never reused, so one comparison tells that a cached
+/// entry is this balancer's current snapshot (no separate balancer id to compare).
+static NEXT_VERSION: AtomicU64 = AtomicU64::new(1);
 
-/// A new balancer id.
-pub(super) fn next_id() -> u64 {
-    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+/// A new snapshot version (also a balancer's first).
+pub(super) fn next_version() -> u64 {
+    NEXT_VERSION.fetch_add(1, Ordering::Relaxed)
 }
 
+/// A cached snapshot and the version it was published under.
 struct Entry {
-    id: u64,
     version: u64,
     snap: Arc<Snapshot>,
 }
@@ -37,43 +37,61 @@ thread_local! {
 }
 
 impl Balancer {
-    /// Runs `f` on the current snapshot, from this thread's cache when it is fresh.
+    /// This balancer's cache slot.
+    #[inline]
+    fn slot(&self) -> usize {
+        (self.slot_seed % SLOTS as u64) as usize
+    }
+
+    /// Runs `f` on the current snapshot, from this thread's cache when it is fresh (the one
+    /// place `f` is called on the common path, so that it can be inlined there).
+    #[inline]
     pub(super) fn with_snapshot<R>(&self, f: impl Fn(&Snapshot) -> R) -> R {
         let version = self.version.load(Ordering::Acquire);
-        let slot = (self.id % SLOTS as u64) as usize;
-        let hit =
-            |e: &Option<Entry>| matches!(e, Some(e) if e.id == self.id && e.version == version);
+        let slot = self.slot();
         let cached = CACHE.try_with(|cell| {
-            // The common case: one shared borrow, a fresh entry, the pick runs under it.
-            if let Ok(c) = cell.try_borrow()
-                && let Some(Some(e)) = c.get(slot).filter(|e| hit(e))
-            {
-                return Some(f(&e.snap));
-            }
-            {
-                // The version was read first, so this snapshot is at least that recent.
-                let mut c = cell.try_borrow_mut().ok()?;
-                *c.get_mut(slot)? = Some(Entry {
-                    id: self.id,
-                    version,
-                    snap: self.snapshot.load_full(),
-                });
-            }
             let c = cell.try_borrow().ok()?;
             match c.get(slot) {
-                Some(Some(e)) if e.id == self.id && e.version == version => Some(f(&e.snap)),
+                Some(Some(e)) if e.version == version => Some(f(&e.snap)),
                 _ => None,
             }
         });
         match cached {
             Ok(Some(r)) => r,
-            _ => f(&self.snapshot.load()),
+            _ => call_cold(&f, &self.refresh(version)),
         }
+    }
+
+    /// A cache miss: loads the snapshot (at least as recent as `version`, which was read
+    /// first) and caches it for this thread.
+    #[cold]
+    #[inline(never)]
+    fn refresh(&self, version: u64) -> Arc<Snapshot> {
+        let snap = self.snapshot.load_full();
+        let slot = self.slot();
+        let _ = CACHE.try_with(|cell| {
+            if let Ok(mut c) = cell.try_borrow_mut()
+                && let Some(e) = c.get_mut(slot)
+            {
+                *e = Some(Entry {
+                    version,
+                    snap: Arc::clone(&snap),
+                });
+            }
+        });
+        snap
     }
 
     /// Publishes `snap` to pickers: the shared pointer first, then the version caches follow.
     pub(super) fn store_snapshot(&self, snap: Snapshot) {
         self.snapshot.store(Arc::new(snap));
-        self.version.fetch_add(1, Ordering::AcqRel);
+        self.version.store(next_version(), Ordering::Release);
     }
+}
+
+/// Runs `f` off the common path (keeps a second inlined copy of it out of the picker).
+#[cold]
+#[inline(never)]
+fn call_cold<R>(f: &impl Fn(&Snapshot) -> R, snap: &Snapshot) -> R {
+    f(snap)
 }

@@ -1,13 +1,14 @@
 //! The balancer: a server set plus one algorithm, safe to pick from many threads.
 //!
 //! No lock on the pick path: a pick reads an immutable snapshot swapped in after each change
-//! (`arc-swap`), per-server atomic counters and an atomic cursor (roundrobin's precomputed
-//! fwrr schedule, static-rr's map position). Only a full server takes the queue lock. Changes
-//! (weights, states, slowstart steps) take a writer lock, update what the algorithm keeps for
-//! the changed server (its place in the fwrr model, replayed to the cursor, from which the
-//! order is recomputed; its ring points; its leastconn key; the static map) and publish a new
-//! snapshot.
+//! (`arc-swap`), per-server counters (per-thread lanes, `count.rs`) and an atomic cursor
+//! (roundrobin's precomputed fwrr schedule, static-rr's map position). Only a full server
+//! takes the queue lock. Changes (weights, states, slowstart steps) take a writer lock,
+//! update what the algorithm keeps for the changed server (its place in the fwrr model,
+//! replayed to the cursor, from which the order is recomputed; its ring points; its leastconn
+//! key; the static map) and publish a new snapshot.
 
+mod count;
 mod leastconn;
 mod local;
 mod pick;
@@ -28,6 +29,7 @@ use crate::algo::roundrobin::{Fwrr, WEIGHT_SCALE};
 use crate::error::LbError;
 use crate::server::{MAX_SERVERS, MAX_WEIGHT, ServerSpec, ServerState};
 
+use count::Counts;
 use queue::Queues;
 use snapshot::{RrChange, RrGroup, Snapshot};
 
@@ -105,14 +107,16 @@ struct Core {
 pub struct Balancer {
     config: BalanceConfig,
     specs: Vec<ServerSpec>,
-    served: Vec<AtomicU32>,
+    /// Each server's connection count (see `count.rs`).
+    served: Counts,
     /// Each server's current `maxconn` (0 = unlimited): the spec's, changed by
     /// [`Balancer::set_maxconn`].
     maxconn: Vec<AtomicU32>,
     /// The sum of `served` (HAProxy's backend `served`), for bounded loads.
     total_served: AtomicU64,
     queued: Vec<AtomicU32>,
-    /// leastconn: `(load key << 32) | insertion sequence`, smallest wins.
+    /// leastconn: `(load key << 32) | insertion sequence`, smallest wins (padded, see
+    /// [`LcTree::keys`]).
     lc: Vec<AtomicU64>,
     lc_seq: AtomicU32,
     /// leastconn: which server has the smallest key.
@@ -124,10 +128,10 @@ pub struct Balancer {
     /// Consistent hashing without a key: the ring position walked in turn.
     cursor: AtomicUsize,
     snapshot: ArcSwap<Snapshot>,
-    /// Bumped after each new snapshot, for the per-thread snapshot caches.
+    /// The current snapshot's version (unique in the process), for the per-thread caches.
     version: AtomicU64,
-    /// This balancer's id in the per-thread caches.
-    id: u64,
+    /// Picks this balancer's slot in the per-thread caches (its first version).
+    slot_seed: u64,
     core: Mutex<Core>,
     queues: Mutex<Queues>,
     waiting: AtomicUsize,
@@ -196,11 +200,11 @@ impl Balancer {
             }
         }
         let b = Self {
-            served: (0..n).map(|_| AtomicU32::new(0)).collect(),
+            served: Counts::new(n, config.counts_locally()),
             maxconn: servers.iter().map(|s| AtomicU32::new(s.maxconn)).collect(),
             total_served: AtomicU64::new(0),
             queued: (0..n).map(|_| AtomicU32::new(0)).collect(),
-            lc: (0..n).map(|i| AtomicU64::new(i as u64)).collect(),
+            lc: LcTree::keys(n),
             lc_seq: AtomicU32::new(u32::try_from(n).unwrap_or(u32::MAX)),
             lc_tree: LcTree::new(n),
             ew: (0..n).map(|_| AtomicU32::new(0)).collect(),
@@ -208,7 +212,7 @@ impl Balancer {
             cursor: AtomicUsize::new(0),
             snapshot: ArcSwap::from_pointee(Snapshot::default()),
             version: AtomicU64::new(0),
-            id: local::next_id(),
+            slot_seed: local::next_version(),
             queues: Mutex::new(Queues {
                 server: vec![VecDeque::new(); n],
                 ..Queues::default()
@@ -264,7 +268,7 @@ impl Balancer {
     /// Current connections on server `i` (0 for an unknown index).
     #[must_use]
     pub fn connections(&self, i: usize) -> u32 {
-        self.served.get(i).map_or(0, |a| a.load(Ordering::Acquire))
+        self.served.get(i)
     }
 
     /// Requests waiting in server `i`'s queue.
@@ -473,18 +477,35 @@ impl Balancer {
     }
 
     /// Takes a connection slot on `i` unless it is full (compare-and-swap, never past maxconn).
-    #[inline]
+    /// The common case (no `maxconn`, counted on this thread's lane) is inlined into each pick;
+    /// the rest is [`Balancer::try_take_shared`].
+    #[inline(always)]
     fn try_take(&self, i: usize) -> bool {
-        let Some(served) = self.served.get(i) else {
-            return false;
-        };
+        if self.maxconn(i) == 0
+            && let Some(l) = self.served.lane()
+        {
+            if !self.served.add_on(i, l) {
+                return false;
+            }
+            self.lc_requeue(i, || self.served.get(i));
+            return true;
+        }
+        self.try_take_shared(i)
+    }
+
+    /// [`Balancer::try_take`] on the shared lane.
+    #[inline(never)]
+    fn try_take_shared(&self, i: usize) -> bool {
         let maxconn = self.maxconn(i);
         if maxconn == 0 {
+            let Some(served) = self.served.shared(i) else {
+                return false;
+            };
             // leastconn re-keys first, from the count this take makes, and the locked
             // increment follows: the tree's loads and stores then run before the locked
             // instruction instead of waiting behind it. Racing takes may re-key from the same
             // count; as with racing re-keys in any order, the server's next change repairs it.
-            self.lc_requeue(i, || served.load(Ordering::Acquire).wrapping_add(1));
+            self.lc_requeue(i, || self.served.get(i).wrapping_add(1));
             served.fetch_add(1, Ordering::AcqRel);
             self.count_total(1);
             return true;
@@ -492,9 +513,7 @@ impl Balancer {
         if self.queued(i) > 0 {
             return false;
         }
-        let taken = served.fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
-            (c < maxconn).then_some(c + 1)
-        });
+        let taken = self.served.take_limited(i, maxconn);
         if let Ok(was) = taken {
             self.count_total(1);
             self.lc_requeue(i, || was + 1);
@@ -502,21 +521,14 @@ impl Balancer {
         taken.is_ok()
     }
 
-    /// Decrements one server's and the backend's connection counts (a release without a
-    /// connection is undone at once rather than left wrapped).
-    /// Returns the count left.
-    fn drop_one(&self, served: &AtomicU32) -> u32 {
-        match served.fetch_sub(1, Ordering::AcqRel) {
-            0 => {
-                // A release without a connection (a caller's mistake): undo rather than wrap.
-                served.fetch_add(1, Ordering::AcqRel);
-                0
-            }
-            was => {
-                self.count_total(-1);
-                was - 1
-            }
+    /// Uncounts one connection of server `i` on the shared lane, and the backend's total (a
+    /// release without a connection changes nothing). Returns the count left.
+    fn drop_one(&self, i: usize) -> u32 {
+        let (dropped, left) = self.served.sub_shared(i);
+        if dropped {
+            self.count_total(-1);
         }
+        left
     }
 
     /// Keeps the backend total, which only bounded loads read (so other setups skip the

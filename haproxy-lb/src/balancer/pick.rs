@@ -18,6 +18,7 @@ impl Balancer {
         self.with_snapshot(|snap| self.pick_in(snap, key))
     }
 
+    #[inline]
     fn pick_in(&self, snap: &Snapshot, key: &RequestKey<'_>) -> Pick {
         if snap.tot_weight == 0 {
             return Pick::NoServer;
@@ -50,6 +51,7 @@ impl Balancer {
     }
 
     /// A hashed key: map slot or ring lookup; a full server queues the request on itself.
+    #[inline(always)]
     fn pick_hash(&self, snap: &Snapshot, h: u32) -> Pick {
         let srv = if self.config.hash_type == HashType::MapBased {
             snap.map.slots.get((h % snap.tot_weight) as usize).copied()
@@ -83,6 +85,7 @@ impl Balancer {
 
     /// `static-rr`, and map-based hashing without a key (`map_get_server_rr()`): the map's
     /// cursor moves past full servers, as HAProxy's `rr_idx` does.
+    #[inline(always)]
     fn pick_map_rr(&self, snap: &Snapshot) -> Pick {
         for _ in 0..snap.map.slots.len() {
             match snap.map.next() {
@@ -125,6 +128,7 @@ impl Balancer {
 
     /// `roundrobin` (`fwrr_get_next_server()`): the group's precomputed order, read with an
     /// atomic cursor. A full server's turn is passed over (HAProxy moves its position on too).
+    #[inline(always)]
     fn pick_rr(&self, snap: &Snapshot) -> Pick {
         if let Some(f) = snap.fbck.filter(|_| snap.srv_act == 0) {
             return if self.try_take(f) {
@@ -141,9 +145,8 @@ impl Balancer {
             return Pick::NoServer;
         };
         // Bounded: past twice the group's size in full servers, the backend queue's own scan
-        // of the group finds a free server if one is left.
-        let tries = sched.cycle().min(snap.group.len().saturating_mul(2).max(1));
-        for _ in 0..tries {
+        // of the group finds a free server if one is left (`rr_tries`, set at publish).
+        for _ in 0..snap.rr_tries {
             match sched.next() {
                 Some(s) if self.try_take(s) => return Pick::Server(s),
                 Some(_) => {}

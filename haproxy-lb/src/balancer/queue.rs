@@ -64,12 +64,28 @@ impl Balancer {
     /// Releases a connection on server `i`. When requests wait (in `i`'s queue or the
     /// backend's), the oldest of them takes the slot at once and is returned.
     pub fn release(&self, i: usize) -> Option<Handoff> {
-        let served = self.served.get(i)?;
+        // The common case, without a call: no limit, nobody waiting, this thread's lane.
+        if self.maxconn(i) == 0
+            && self.waiting.load(Ordering::Acquire) == 0
+            && let Some(l) = self.served.lane()
+        {
+            if let Some(left) = self.served.sub_on(i, l) {
+                self.lc_requeue(i, || left);
+            }
+            return None;
+        }
+        self.release_shared(i)
+    }
+
+    /// [`Balancer::release`] on the shared lane, or handing the slot to a waiter.
+    #[inline(never)]
+    fn release_shared(&self, i: usize) -> Option<Handoff> {
+        self.served.shared(i)?;
         let limit = self.maxconn(i);
         if limit == 0 && self.waiting.load(Ordering::Acquire) == 0 {
             // Re-key before the locked decrement, as a take does (see `try_take`).
-            self.lc_requeue(i, || served.load(Ordering::Acquire).saturating_sub(1));
-            self.drop_one(served);
+            self.lc_requeue(i, || self.served.get(i).saturating_sub(1));
+            self.drop_one(i);
             return None;
         }
         let mut q = lock(&self.queues);
@@ -101,7 +117,7 @@ impl Balancer {
                 Some(Handoff { ticket, server: i })
             }
             None => {
-                let left = self.drop_one(served);
+                let left = self.drop_one(i);
                 self.lc_requeue(i, || left);
                 None
             }

@@ -126,6 +126,9 @@ pub(super) struct Snapshot {
     pub(super) group_limited: bool,
     /// roundrobin: the schedules of the active and backup groups.
     pub(super) rr: [Option<Arc<Schedule>>; 2],
+    /// roundrobin: turns a pick tries before queueing: the group in use's cycle, at most
+    /// twice the group's size (at least 1).
+    pub(super) rr_tries: usize,
 }
 
 impl Balancer {
@@ -217,6 +220,12 @@ impl Balancer {
             .sort_by_key(|&i| self.specs.get(i).map_or(0, |sp| sp.id));
         self.lc_flag(|i| s.in_group.get(i).copied().unwrap_or(false));
         s.group_limited = s.group.iter().any(|&i| self.maxconn(i) != 0);
+        s.rr_tries =
+            s.rr.get(usize::from(backup_group))
+                .and_then(Option::as_ref)
+                .map_or(0, |sched| {
+                    sched.cycle().min(s.group.len().saturating_mul(2).max(1))
+                });
         if self.config.uses_map() {
             let members: Vec<(u32, bool)> = (0..n)
                 .map(|i| {

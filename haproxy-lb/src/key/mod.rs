@@ -28,11 +28,16 @@ impl Hasher {
     /// `balance source`: XOR of the address's big-endian 32-bit words (4 bytes for IPv4, 16
     /// for IPv6); the hash function is not used, only avalanche (HAProxy's `get_server_sh()`).
     #[must_use]
+    #[inline]
     pub fn source(self, addr: &[u8]) -> u32 {
-        let h = addr
-            .chunks_exact(4)
-            .filter_map(|w| <[u8; 4]>::try_from(w).ok())
-            .fold(0u32, |h, w| h ^ u32::from_be_bytes(w));
+        let h = match addr.first_chunk::<4>() {
+            // IPv4, the common case: one word, without the loop.
+            Some(w) if addr.len() == 4 => u32::from_be_bytes(*w),
+            _ => addr
+                .chunks_exact(4)
+                .filter_map(|w| <[u8; 4]>::try_from(w).ok())
+                .fold(0u32, |h, w| h ^ u32::from_be_bytes(w)),
+        };
         self.finish(h)
     }
 
