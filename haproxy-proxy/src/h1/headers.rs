@@ -32,7 +32,11 @@ impl Headers {
     /// Appends a field; the name is lowercased.
     pub fn push(&mut self, name: &[u8], value: &[u8]) {
         let start = self.arena.len();
-        self.arena.extend(name.iter().map(u8::to_ascii_lowercase));
+        // Copied whole, then lowercased in place: two bulk operations instead of a push per byte.
+        self.arena.extend_from_slice(name);
+        if let Some(n) = self.arena.get_mut(start..) {
+            n.make_ascii_lowercase();
+        }
         self.arena.extend_from_slice(value);
         self.fields.push(Field {
             start,
@@ -157,6 +161,57 @@ impl Headers {
             .map(|t| String::from_utf8_lossy(t.trim_ascii()).to_ascii_lowercase())
             .filter(|t| !t.is_empty())
             .collect()
+    }
+
+    /// True when a comma-separated token of a `name` field equals `token` (compared
+    /// case-insensitively, trimmed); allocates nothing, unlike [`Headers::tokens`].
+    pub fn has_token(&self, name: &str, token: &str) -> bool {
+        self.get_all(name).any(|v| {
+            v.split(|&b| b == b',')
+                .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+        })
+    }
+
+    /// Replaces the value of field `index` (in order) with `value`; false when there is no such
+    /// field. The name and position are kept.
+    pub(crate) fn set_value_at(&mut self, index: usize, value: &[u8]) -> bool {
+        let Some(&f) = self.fields.get(index) else {
+            return false;
+        };
+        let value_start = f.start + f.name_len;
+        if value.len() <= f.value_len {
+            // Fits in the old place: no arena growth.
+            let Some(dst) = self.arena.get_mut(value_start..value_start + value.len()) else {
+                return false;
+            };
+            dst.copy_from_slice(value);
+        } else {
+            let start = self.arena.len();
+            self.arena.extend_from_within(f.start..value_start);
+            self.arena.extend_from_slice(value);
+            if let Some(slot) = self.fields.get_mut(index) {
+                slot.start = start;
+            }
+        }
+        if let Some(slot) = self.fields.get_mut(index) {
+            slot.value_len = value.len();
+        }
+        true
+    }
+
+    /// Removes field `index` (in order); false when there is no such field.
+    pub(crate) fn remove_at(&mut self, index: usize) -> bool {
+        if index < self.fields.len() {
+            self.fields.remove(index);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The value of field `index` (in order) with its name.
+    pub(crate) fn at(&self, index: usize) -> Option<(&[u8], &[u8])> {
+        self.fields.get(index).map(|f| self.split(f))
     }
 
     /// Writes the fields as `name: value\r\n` lines.

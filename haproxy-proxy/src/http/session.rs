@@ -1,6 +1,5 @@
 //! One client connection in HTTP mode: a loop of requests over a kept-alive connection.
 
-use std::io::Write as _;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -20,11 +19,11 @@ use crate::facts::StreamFacts;
 use crate::forward::{ForwardTimeouts, forward, read_append, with_scratch};
 use crate::h1::{
     BodyFraming, Parsed, RequestHead, ResponseHead, Version, clean_connection_headers,
-    connection_header_for, first_length_word, forwarded_response_connection_header, parse_request,
-    parse_response,
+    connection_header_for, forwarded_response_connection_header, normalize_content_length,
+    parse_request, parse_response, push_status_line,
 };
 use crate::route::{ChooseBackend, PickServer, StreamView};
-use crate::runtime::idle_timer::IdleTimer;
+use crate::runtime::idle_timer::{IdleTimer, within};
 use crate::settings::{BackendSettings, ConnMode, FrontendSettings};
 use crate::side::{Side, StreamState, Termination};
 use crate::tcp::{ClientWatch, ConnectFailed, connect_slot, take_slot, watch_client};
@@ -316,33 +315,45 @@ where
             // request): this active period is boxed once, and a connection that goes idle is
             // parked without it. Listed by `show sess` while the request runs; `shutdown
             // session` ends it.
+            // The request's future is polled where it is made, not wrapped (a task-local scope
+            // moved the whole request state twice per request); its route is written into the
+            // session's slot by `handle_request` itself.
             let session = svc.registry.sessions.open(fe_idx, src);
-            let keep = crate::registry::serve_as(&session, async {
-                let mut facts = StreamFacts {
-                    bytes_in: len as u64,
-                    ..StreamFacts::default()
-                };
-                facts.timers.tr_req = Some(start.elapsed());
-                let keep = tokio::select! {
-                    keep = handle_request(
-                        svc,
-                        &mut client,
-                        &mut buf,
-                        &mut server,
-                        *head,
-                        (src, dst),
-                        reuse_idle,
-                        &mut facts,
-                    ) => keep,
-                    () = session.live().killed() => return false,
-                };
-                facts.timers.ta = Some(start.elapsed());
-                svc.counters.record(&facts);
-                svc.registry.record(&facts);
-                on_request(&facts);
-                keep
-            })
-            .await;
+            let mut facts = StreamFacts {
+                bytes_in: len as u64,
+                ..StreamFacts::default()
+            };
+            facts.timers.tr_req = Some(start.elapsed());
+            // Made where it is pinned and raced by reference: `select!` would move the whole
+            // request state into its own tuple first.
+            let done = {
+                let request = std::pin::pin!(handle_request(
+                    svc,
+                    &mut client,
+                    &mut buf,
+                    &mut server,
+                    *head,
+                    (src, dst),
+                    reuse_idle,
+                    &mut facts,
+                    &session,
+                ));
+                tokio::select! {
+                    keep = request => Some(keep),
+                    () = session.live().killed() => None,
+                }
+            };
+            let keep = match done {
+                Some(keep) => {
+                    facts.timers.ta = Some(start.elapsed());
+                    svc.counters.record(&facts);
+                    svc.registry.record(&facts);
+                    on_request(&facts);
+                    keep
+                }
+                None => false,
+            };
+            drop(session);
             handled += 1;
             if !keep {
                 break;
@@ -370,7 +381,8 @@ async fn read_head<C: AsyncRead + Unpin>(
     let t = &fe.timeouts;
     // The first request's head must arrive within `timeout http-request` of the accept; a later
     // one within `timeout http-request` of its first byte (after the keep-alive idle wait).
-    let entered = Instant::now();
+    // Only the first request counts from here (a clock read saved on every later one).
+    let entered = first.then(Instant::now);
     if buf.is_empty() {
         // Wait for the first bytes in the thread's scratch buffer; the idle connection holds none.
         let idle = if first {
@@ -393,7 +405,7 @@ async fn read_head<C: AsyncRead + Unpin>(
             Some(Ok(_)) => {}
         }
     }
-    let from = if first { entered } else { Instant::now() };
+    let from = entered.unwrap_or_else(Instant::now);
     let deadline = t.request_head().map(|d| from + d);
     loop {
         match parse_request(buf, &fe.limits) {
@@ -459,6 +471,7 @@ async fn handle_request<C, B, P>(
     (src, dst): (SocketAddr, SocketAddr),
     reuse_idle: bool,
     facts: &mut StreamFacts,
+    session: &crate::registry::SessionGuard<'_>,
 ) -> bool
 where
     C: AsyncRead + AsyncWrite + Unpin,
@@ -519,6 +532,7 @@ where
     facts.backend = Some(be_idx);
     // The stream counts on its backend from now on, queued or not (`scur` as in HAProxy).
     let _be_busy = svc.registry.hold(be_idx, None);
+    session.route(be_idx, None);
     if !fe_buffers
         && svc.chooser.buffers_request(Some(be_idx))
         && !buffer_request(client, buf, &mut req, req_framing, fe, facts).await
@@ -646,10 +660,11 @@ where
     req.write_to(&mut head_bytes);
     facts.server = Some(conn.server);
     let _busy = svc.registry.hold_server(be_idx, conn.server);
+    session.route(be_idx, Some(conn.server));
     let st = be.timeouts.server;
     let sent = Instant::now();
     if !matches!(
-        timed(st, conn.stream.write_all(&head_bytes)).await,
+        within(st, conn.stream.write_all(&head_bytes)).await,
         Some(Ok(()))
     ) {
         return error_reply(
@@ -785,11 +800,10 @@ where
         .await;
     }
     // The server keeps the connection: HTTP/1.1 without `close`, HTTP/1.0 with `keep-alive`.
-    let resp_conn = resp.headers.tokens("connection");
     let server_keeps = if resp.version.is_11_or_later() {
-        !resp_conn.iter().any(|t| t == "close")
+        !resp.headers.has_token("connection", "close")
     } else {
-        resp_conn.iter().any(|t| t == "keep-alive")
+        resp.headers.has_token("connection", "keep-alive")
     };
     let server_reusable = server_ka
         && !body_abandoned
@@ -805,18 +819,12 @@ where
         resp.headers.remove("transfer-encoding");
     } else if resp_framing == BodyFraming::Chunked {
         resp.headers.remove("content-length");
-    } else if let Some(w) = first_length_word(&resp.headers) {
-        resp.headers.set_first_only("content-length", &w);
+    } else {
+        normalize_content_length(&mut resp.headers);
     }
     let mut out = Vec::with_capacity(512);
-    // Written in place: no temporary String per response.
-    let _ = write!(
-        out,
-        "{} {} {}\r\n",
-        resp.version.on_wire(),
-        resp.status,
-        resp.reason
-    );
+    // Written in place: no temporary String and no formatter per response.
+    push_status_line(&mut out, resp.version.on_wire(), resp.status, &resp.reason);
     resp.headers.write_to(&mut out);
     if let Some(v) = forwarded_response_connection_header(req.version, resp.version, client_keep) {
         out.extend_from_slice(b"connection: ");
@@ -826,7 +834,7 @@ where
     out.extend_from_slice(b"\r\n");
     // The body bytes already read go out with the head: one write for a small response.
     let rest = take_body_prefix(resp_framing, &mut sbuf, &mut out);
-    if !matches!(timed(ct, client.write_all(&out)).await, Some(Ok(()))) {
+    if !matches!(within(ct, client.write_all(&out)).await, Some(Ok(()))) {
         facts.termination = Termination::new(Side::Client, StreamState::Data);
         return false;
     }
@@ -1062,12 +1070,7 @@ where
 
 /// True for a request asking to switch protocols (`Connection: upgrade` + `Upgrade`).
 fn is_upgrade(req: &RequestHead) -> bool {
-    req.headers.contains("upgrade")
-        && req
-            .headers
-            .tokens("connection")
-            .iter()
-            .any(|t| t == "upgrade")
+    req.headers.contains("upgrade") && req.headers.has_token("connection", "upgrade")
 }
 
 /// Applies forwardfor / originalto and the server-side Connection rule (reference §6.1, §6.2).
@@ -1081,28 +1084,19 @@ fn prepare_request(
 ) {
     clean_connection_headers(&mut req.headers);
     // An upgrade request with a body is not an upgrade: HAProxy drops its Upgrade header.
-    let has_body = matches!(
-        req.framing(),
-        Ok(BodyFraming::Chunked | BodyFraming::Length(1..))
-    );
-    if has_body
-        && req
-            .headers
-            .tokens("connection")
-            .iter()
-            .any(|t| t == "upgrade")
-    {
+    // Read once: removing an Upgrade header does not change it.
+    let framing = req.framing();
+    let has_body = matches!(framing, Ok(BodyFraming::Chunked | BodyFraming::Length(1..)));
+    if has_body && req.headers.has_token("connection", "upgrade") {
         req.headers.remove("upgrade");
     }
-    match req.framing() {
+    match framing {
         Ok(BodyFraming::Chunked) => {
             req.headers.remove("content-length");
         }
         // Repeated or listed lengths go out as one field (HAProxy keeps the first one).
         Ok(BodyFraming::Length(_)) => {
-            if let Some(w) = first_length_word(&req.headers) {
-                req.headers.set_first_only("content-length", &w);
-            }
+            normalize_content_length(&mut req.headers);
         }
         _ => {}
     }

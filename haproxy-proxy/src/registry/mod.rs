@@ -353,15 +353,17 @@ impl Registry {
             return;
         };
         let stamp = self.now_secs().saturating_add(1);
+        // One clock read for every rate counter of the stream.
+        let ms = crate::counters::now_ms();
         be.counters.sessions_total.fetch_add(1, Relaxed);
-        be.counters.session_rate.add();
+        be.counters.session_rate.add_at(ms);
         be.counters.last_session.store(stamp, Relaxed);
-        be.counters.record(facts);
+        be.counters.record_at(facts, ms);
         if let Some(sv) = facts.server.and_then(|s| be.servers.get(s)) {
             sv.counters.sessions_total.fetch_add(1, Relaxed);
-            sv.counters.session_rate.add();
+            sv.counters.session_rate.add_at(ms);
             sv.counters.last_session.store(stamp, Relaxed);
-            sv.counters.record(facts);
+            sv.counters.record_at(facts, ms);
         }
         if let Some(tap) = &*self.passive.load() {
             tap.feed(facts);

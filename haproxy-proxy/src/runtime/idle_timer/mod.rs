@@ -305,5 +305,9 @@ async fn drive_wheel(guard: DriverGuard) {
     .await;
 }
 
+mod within;
+
+pub(crate) use within::within;
+
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,6 @@
 //! The per-thread idle timer: expiry, deregistration, the fallback off wheel threads, its size.
 
+use std::future::Future as _;
 use std::time::Duration;
 
 use super::{IdleTimer, MAX_TIMERS_PER_TICK, SEQ_BITS, WHEEL, Wheel};
@@ -116,5 +117,61 @@ async fn more_timers_than_one_pass_wakes_all_expire() {
         .await
         .unwrap();
     assert_eq!(done, count);
+    assert_eq!(wheel_len(), 0);
+}
+
+/// A future that is pending `polls` times (waking itself), then ready with 7.
+fn ready_after(polls: usize) -> impl std::future::Future<Output = u32> {
+    let mut left = polls;
+    std::future::poll_fn(move |cx| {
+        if left == 0 {
+            return std::task::Poll::Ready(7);
+        }
+        left -= 1;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+}
+
+#[tokio::test]
+async fn within_a_future_ready_at_once_makes_no_timer() {
+    assert_eq!(
+        super::within(Some(Duration::from_secs(5)), ready_after(0)).await,
+        Some(7)
+    );
+    assert_eq!(wheel_len(), 0);
+    // A limit too far to represent is no limit, not a panic.
+    assert_eq!(
+        super::within(Some(Duration::MAX), ready_after(3)).await,
+        Some(7)
+    );
+    assert_eq!(super::within(None, ready_after(3)).await, Some(7));
+}
+
+#[tokio::test]
+async fn within_a_pending_future_finishes_and_leaves_the_wheel() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<u32>();
+    let waiting = super::within(Some(Duration::from_secs(60)), rx);
+    let mut waiting = std::pin::pin!(waiting);
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(waiting.as_mut().poll(cx))).await;
+    assert!(first.is_pending());
+    assert_eq!(wheel_len(), 1, "a pending wait is on the wheel");
+    tx.send(5).unwrap();
+    assert_eq!(waiting.await.map(Result::ok), Some(Some(5)));
+    assert_eq!(wheel_len(), 0);
+}
+
+#[tokio::test]
+async fn within_a_future_that_never_ends_times_out_not_early() {
+    let start = Instant::now();
+    let out = super::within(
+        Some(Duration::from_millis(30)),
+        std::future::pending::<()>(),
+    )
+    .await;
+    let waited = start.elapsed();
+    assert_eq!(out, None);
+    assert!(waited >= Duration::from_millis(30), "{waited:?}");
+    assert!(waited < Duration::from_secs(2), "{waited:?}");
     assert_eq!(wheel_len(), 0);
 }
