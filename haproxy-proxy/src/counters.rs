@@ -64,8 +64,14 @@ const TIME_SAMPLES: u64 = haproxy_stats::TIME_SAMPLES as u64;
 
 /// Milliseconds since the first use in this process: the clock of every [`RateCounter`].
 pub(crate) fn now_ms() -> u64 {
+    ms_at(Instant::now())
+}
+
+/// [`now_ms`] at `now`, for a caller that has read the clock already.
+pub(crate) fn ms_at(now: Instant) -> u64 {
     static START: OnceLock<Instant> = OnceLock::new();
-    u64::try_from(START.get_or_init(Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX)
+    let since = now.saturating_duration_since(*START.get_or_init(Instant::now));
+    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Events over the last second, as HAProxy's `freq_ctr` counts them: the current second's

@@ -166,10 +166,21 @@ impl Headers {
     /// True when a comma-separated token of a `name` field equals `token` (compared
     /// case-insensitively, trimmed); allocates nothing, unlike [`Headers::tokens`].
     pub fn has_token(&self, name: &str, token: &str) -> bool {
-        self.get_all(name).any(|v| {
-            v.split(|&b| b == b',')
-                .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
-        })
+        // A plain loop (length compared first): this runs on every response.
+        let (name, token) = (name.as_bytes(), token.as_bytes());
+        for f in &self.fields {
+            if f.name_len != name.len() {
+                continue;
+            }
+            let (n, v) = self.split(f);
+            if n.eq_ignore_ascii_case(name)
+                && v.split(|&b| b == b',')
+                    .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+            {
+                return true;
+            }
+        }
+        false
     }
 
     /// Replaces the value of field `index` (in order) with `value`; false when there is no such
@@ -216,6 +227,13 @@ impl Headers {
 
     /// Writes the fields as `name: value\r\n` lines.
     pub fn write_to(&self, out: &mut Vec<u8>) {
+        // Room for every line at once: one capacity check instead of one per piece.
+        let bytes: usize = self
+            .fields
+            .iter()
+            .map(|f| f.name_len + f.value_len + 4)
+            .sum();
+        out.reserve(bytes);
         for (n, v) in self.iter() {
             out.extend_from_slice(n);
             out.extend_from_slice(b": ");

@@ -345,9 +345,11 @@ where
             };
             let keep = match done {
                 Some(keep) => {
-                    facts.timers.ta = Some(start.elapsed());
-                    svc.counters.record(&facts);
-                    svc.registry.record(&facts);
+                    // One clock read for the total time and every counter the request touches.
+                    let now = Instant::now();
+                    facts.timers.ta = Some(now.saturating_duration_since(start));
+                    svc.counters.record_at(&facts, crate::counters::ms_at(now));
+                    svc.registry.record_at(&facts, now);
                     on_request(&facts);
                     keep
                 }
@@ -412,7 +414,10 @@ async fn read_head<C: AsyncRead + Unpin>(
             Ok(Parsed::Complete { head, len }) => {
                 // HAProxy's H1 mux also parses the body bytes that came with the head: a bad
                 // chunk there is a parse error (400) before anything is forwarded.
-                if head.framing() == Ok(BodyFraming::Chunked)
+                // (Only a Transfer-Encoding makes a chunked body: the full framing is not
+                // worked out for every request here.)
+                if head.headers.contains("transfer-encoding")
+                    && head.framing() == Ok(BodyFraming::Chunked)
                     && !chunked_prefix_valid(buf.get(len..).unwrap_or_default())
                 {
                     return HeadOutcome::Raw(

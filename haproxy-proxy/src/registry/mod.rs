@@ -349,12 +349,20 @@ impl Registry {
     /// Records a finished stream (or HTTP request) into its backend's and server's counters
     /// (the frontend's are recorded by the frontend itself).
     pub fn record(&self, facts: &StreamFacts) {
+        self.record_at(facts, Instant::now());
+    }
+
+    /// [`Registry::record`] with the clock read by the caller (once per stream for every
+    /// counter it touches).
+    pub(crate) fn record_at(&self, facts: &StreamFacts, now: Instant) {
         let Some(be) = facts.backend.and_then(|b| self.backends.get(b)) else {
             return;
         };
-        let stamp = self.now_secs().saturating_add(1);
-        // One clock read for every rate counter of the stream.
-        let ms = crate::counters::now_ms();
+        let stamp = now
+            .saturating_duration_since(self.started)
+            .as_secs()
+            .saturating_add(1);
+        let ms = crate::counters::ms_at(now);
         be.counters.sessions_total.fetch_add(1, Relaxed);
         be.counters.session_rate.add_at(ms);
         be.counters.last_session.store(stamp, Relaxed);
