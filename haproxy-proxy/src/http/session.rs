@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use bytes::BufMut as _;
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::body::{BodyError, chunked_prefix_valid, fill, relay, take_body_prefix, timed};
@@ -18,12 +19,12 @@ use crate::errors::{Reply, raw_h1_page};
 use crate::facts::StreamFacts;
 use crate::forward::{ForwardTimeouts, forward, read_append, with_scratch};
 use crate::h1::{
-    BodyFraming, Parsed, RequestHead, ResponseHead, Version, clean_connection_headers,
-    connection_header_for, forwarded_response_connection_header, normalize_content_length,
-    parse_request, parse_response, push_status_line,
+    BodyFraming, DEFAULT_BUFSIZE, Parsed, RequestHead, ResponseHead, Version,
+    clean_connection_headers, connection_header_for, forwarded_response_connection_header,
+    normalize_content_length, parse_request, parse_response, push_status_line,
 };
 use crate::route::{ChooseBackend, PickServer, StreamView};
-use crate::runtime::idle_timer::{IdleTimer, within};
+use crate::runtime::idle_timer::{IdleTimer, within, within_queued};
 use crate::settings::{BackendSettings, ConnMode, FrontendSettings};
 use crate::side::{Side, StreamState, Termination};
 use crate::tcp::{ClientWatch, ConnectFailed, connect_slot, take_slot, watch_client};
@@ -395,7 +396,8 @@ async fn read_head<C: AsyncRead + Unpin>(
         // A kept-alive connection waits the grace period here, then is parked.
         let parks = !first && idle.is_none_or(|d| d > DEEP_IDLE_GRACE);
         let wait = if parks { Some(DEEP_IDLE_GRACE) } else { idle };
-        match timed(wait, read_append(client, buf)).await {
+        // Pending on nearly every request: on the thread's queued timers, not tokio's.
+        match within_queued(wait, read_append(client, buf)).await {
             None if first => {
                 return HeadOutcome::Raw(
                     408,
@@ -988,13 +990,29 @@ async fn read_response<R: AsyncRead + Unpin>(
             Ok(Parsed::Partial) => {}
             Err(_) => return Err(502),
         }
-        match fill(stream, sbuf, st).await {
+        match fill_queued(stream, sbuf, st).await {
             Ok(0) | Err(BodyError::Source | BodyError::Sink | BodyError::Framing) => {
                 return Err(502);
             }
             Ok(_) => {}
             Err(BodyError::SourceTimeout) => return Err(504),
         }
+    }
+}
+
+/// [`fill`] with its time limit on the thread's queued timers ([`within_queued`]): the wait for
+/// a response head is pending on nearly every request.
+async fn fill_queued<R: AsyncRead + Unpin>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+    t: Option<Duration>,
+) -> Result<usize, BodyError> {
+    buf.reserve(DEFAULT_BUFSIZE);
+    let mut limited = (&mut *buf).limit(DEFAULT_BUFSIZE);
+    match within_queued(t, r.read_buf(&mut limited)).await {
+        None => Err(BodyError::SourceTimeout),
+        Some(Err(_)) => Err(BodyError::Source),
+        Some(Ok(n)) => Ok(n),
     }
 }
 

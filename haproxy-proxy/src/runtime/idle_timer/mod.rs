@@ -305,8 +305,10 @@ async fn drive_wheel(guard: DriverGuard) {
     .await;
 }
 
+mod fifo;
 mod within;
 
+pub(crate) use fifo::within_queued;
 pub(crate) use within::within;
 
 #[cfg(test)]
