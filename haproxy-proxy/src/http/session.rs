@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use bytes::BufMut as _;
-use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::body::{BodyError, chunked_prefix_valid, fill, relay, take_body_prefix, timed};
@@ -19,9 +18,9 @@ use crate::errors::{Reply, raw_h1_page};
 use crate::facts::StreamFacts;
 use crate::forward::{ForwardTimeouts, forward, read_append, with_scratch};
 use crate::h1::{
-    BodyFraming, DEFAULT_BUFSIZE, Parsed, RequestHead, ResponseHead, Version,
-    clean_connection_headers, connection_header_for, forwarded_response_connection_header,
-    normalize_content_length, parse_request, parse_response, push_status_line,
+    BodyFraming, Parsed, RequestHead, ResponseHead, Version, clean_connection_headers,
+    connection_header_for, forwarded_response_connection_header, normalize_content_length,
+    parse_request, parse_response, push_status_line,
 };
 use crate::route::{ChooseBackend, PickServer, StreamView};
 use crate::runtime::idle_timer::{IdleTimer, within, within_queued};
@@ -829,7 +828,9 @@ where
     } else {
         normalize_content_length(&mut resp.headers);
     }
-    let mut out = Vec::with_capacity(512);
+    // The request head's buffer, written already, holds the response head: one allocation less.
+    let mut out = head_bytes;
+    out.clear();
     // Written in place: no temporary String and no formatter per response.
     push_status_line(&mut out, resp.version.on_wire(), resp.status, &resp.reason);
     resp.headers.write_to(&mut out);
@@ -1001,15 +1002,15 @@ async fn read_response<R: AsyncRead + Unpin>(
 }
 
 /// [`fill`] with its time limit on the thread's queued timers ([`within_queued`]): the wait for
-/// a response head is pending on nearly every request.
+/// a response head is pending on nearly every request. The bytes are read through the thread's
+/// scratch buffer (as many as one read of `fill` takes at most) and appended: a small response
+/// head costs a small allocation, not a 16 KiB one per request.
 async fn fill_queued<R: AsyncRead + Unpin>(
     r: &mut R,
     buf: &mut Vec<u8>,
     t: Option<Duration>,
 ) -> Result<usize, BodyError> {
-    buf.reserve(DEFAULT_BUFSIZE);
-    let mut limited = (&mut *buf).limit(DEFAULT_BUFSIZE);
-    match within_queued(t, r.read_buf(&mut limited)).await {
+    match within_queued(t, read_append(r, buf)).await {
         None => Err(BodyError::SourceTimeout),
         Some(Err(_)) => Err(BodyError::Source),
         Some(Ok(n)) => Ok(n),
