@@ -72,14 +72,21 @@ impl Headers {
 
     /// Every value of the fields called `name` (compared case-insensitively).
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.iter()
+        // The stored length is compared first: most fields are passed over without a slice.
+        self.fields
+            .iter()
+            .filter(move |f| f.name_len == name.len())
+            .map(|f| self.split(f))
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
             .map(|(_, v)| v)
     }
 
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&[u8]> {
-        self.iter()
+        self.fields
+            .iter()
+            .filter(|f| f.name_len == name.len())
+            .map(|f| self.split(f))
             .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
             .map(|(_, v)| v)
     }
