@@ -236,6 +236,19 @@ impl Counters {
         }
     }
 
+    /// [`Counters::hold`] without a slot: counts a stream using this backend or server now and
+    /// returns the counters; the caller calls [`Counters::release`] once when the stream leaves.
+    pub(crate) fn enter(&self) -> &Self {
+        let cur = self.sessions_cur.fetch_add(1, Relaxed) + 1;
+        raise(&self.sessions_max, cur);
+        self
+    }
+
+    /// Ends what one [`Counters::enter`] began.
+    pub(crate) fn release(&self) {
+        self.sessions_cur.fetch_sub(1, Relaxed);
+    }
+
     /// Counts an entry into the queue.
     pub fn enqueue(&self) {
         let cur = self.queue_cur.fetch_add(1, Relaxed) + 1;

@@ -403,3 +403,30 @@ async fn a_waiting_stream_woken_by_a_stray_kill_still_sees_its_own() {
         .await
         .expect("the kill aimed at the stream ends its wait");
 }
+
+#[test]
+fn stream_holds_count_current_sessions_while_they_live() {
+    let r = registry();
+    let cur = |c: &Counters| {
+        (
+            c.sessions_cur.load(std::sync::atomic::Ordering::Relaxed),
+            c.sessions_max.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    };
+    let be = &r.backends[0].counters;
+    let sv = &r.backends[0].servers[1].counters;
+    let a = r.hold(0, None);
+    let b = r.hold(0, Some(1));
+    let c = r.hold_server(0, 1);
+    assert_eq!(cur(be), (2, 2));
+    assert_eq!(cur(sv), (2, 2));
+    drop(b);
+    assert_eq!(cur(be), (1, 2));
+    assert_eq!(cur(sv), (1, 2));
+    drop((a, c));
+    assert_eq!(cur(be), (0, 2));
+    assert_eq!(cur(sv), (0, 2));
+    // Unknown indexes hold nothing.
+    drop(r.hold(7, Some(9)));
+    assert_eq!(cur(be), (0, 2));
+}
