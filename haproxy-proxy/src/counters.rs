@@ -63,9 +63,15 @@ pub struct Counters {
 const TIME_SAMPLES: u64 = haproxy_stats::TIME_SAMPLES as u64;
 
 /// Milliseconds since the first use in this process: the clock of every [`RateCounter`].
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
+    ms_at(Instant::now())
+}
+
+/// [`now_ms`] at `now`, for a caller that has read the clock already.
+pub(crate) fn ms_at(now: Instant) -> u64 {
     static START: OnceLock<Instant> = OnceLock::new();
-    u64::try_from(START.get_or_init(Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX)
+    let since = now.saturating_duration_since(*START.get_or_init(Instant::now));
+    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Events over the last second, as HAProxy's `freq_ctr` counts them: the current second's
@@ -87,7 +93,8 @@ impl RateCounter {
         self.add_at(now_ms());
     }
 
-    fn add_at(&self, ms: u64) {
+    /// Counts one event at `ms` ([`now_ms`]), read once by a caller that counts several.
+    pub(crate) fn add_at(&self, ms: u64) {
         let sec = ms / 1000;
         let mut cur = self.curr.load(Relaxed);
         loop {
@@ -109,7 +116,12 @@ impl RateCounter {
                 Err(actual) => cur = actual,
             }
         }
-        self.max.fetch_max(self.rate_at(ms), Relaxed);
+        // A plain load first: the maximum rarely moves, and `fetch_max` is a locked
+        // compare-and-swap loop.
+        let rate = self.rate_at(ms);
+        if rate > self.max.load(Relaxed) {
+            self.max.fetch_max(rate, Relaxed);
+        }
     }
 
     /// Events over the last second.
@@ -143,6 +155,13 @@ impl RateCounter {
     }
 }
 
+/// Raises a maximum to `v`: a plain load first, the locked `fetch_max` only when it moves.
+fn raise(max: &AtomicU64, v: u64) {
+    if v > max.load(Relaxed) {
+        max.fetch_max(v, Relaxed);
+    }
+}
+
 /// Holds one session slot; dropping it releases the slot.
 #[derive(Debug)]
 pub struct SessionSlot {
@@ -164,7 +183,7 @@ impl Counters {
     /// Counts a new session; the returned slot keeps `sessions_cur` up while alive.
     pub fn open_session(self: &Arc<Self>) -> SessionSlot {
         let cur = self.sessions_cur.fetch_add(1, Relaxed) + 1;
-        self.sessions_max.fetch_max(cur, Relaxed);
+        raise(&self.sessions_max, cur);
         self.sessions_total.fetch_add(1, Relaxed);
         self.session_rate.add();
         SessionSlot {
@@ -211,16 +230,29 @@ impl Counters {
     /// new session: the returned slot keeps `sessions_cur` up while alive.
     pub fn hold(self: &Arc<Self>) -> SessionSlot {
         let cur = self.sessions_cur.fetch_add(1, Relaxed) + 1;
-        self.sessions_max.fetch_max(cur, Relaxed);
+        raise(&self.sessions_max, cur);
         SessionSlot {
             counters: Arc::clone(self),
         }
     }
 
+    /// [`Counters::hold`] without a slot: counts a stream using this backend or server now and
+    /// returns the counters; the caller calls [`Counters::release`] once when the stream leaves.
+    pub(crate) fn enter(&self) -> &Self {
+        let cur = self.sessions_cur.fetch_add(1, Relaxed) + 1;
+        raise(&self.sessions_max, cur);
+        self
+    }
+
+    /// Ends what one [`Counters::enter`] began.
+    pub(crate) fn release(&self) {
+        self.sessions_cur.fetch_sub(1, Relaxed);
+    }
+
     /// Counts an entry into the queue.
     pub fn enqueue(&self) {
         let cur = self.queue_cur.fetch_add(1, Relaxed) + 1;
-        self.queue_max.fetch_max(cur, Relaxed);
+        raise(&self.queue_max, cur);
     }
 
     /// Counts a departure from the queue.
@@ -261,23 +293,32 @@ impl Counters {
             let _ = sum.fetch_update(Relaxed, Relaxed, |old| {
                 Some(old - old.div_ceil(TIME_SAMPLES) + v)
             });
-            max.fetch_max(v, Relaxed);
+            raise(max, v);
         }
         self.timed.fetch_add(1, Relaxed);
     }
 
     /// Adds one finished stream's facts.
     pub fn record(&self, facts: &StreamFacts) {
+        self.record_at(facts, now_ms());
+    }
+
+    /// [`Counters::record`] with the clock ([`now_ms`]) read by the caller, once for the
+    /// frontend, backend and server counters of a stream. Counters an event leaves unchanged
+    /// (no retry, no redispatch) are not written: each write is a locked instruction.
+    pub(crate) fn record_at(&self, facts: &StreamFacts, ms: u64) {
         self.record_times(facts);
         self.bytes_in.fetch_add(facts.bytes_in, Relaxed);
         self.bytes_out.fetch_add(facts.bytes_out, Relaxed);
-        self.retries.fetch_add(u64::from(facts.retries), Relaxed);
+        if facts.retries > 0 {
+            self.retries.fetch_add(u64::from(facts.retries), Relaxed);
+        }
         if facts.redispatched {
             self.redispatches.fetch_add(1, Relaxed);
         }
         if let Some(status) = facts.status {
             self.requests_total.fetch_add(1, Relaxed);
-            self.request_rate.add();
+            self.request_rate.add_at(ms);
             let class = match status {
                 100..=199 => 0,
                 200..=299 => 1,

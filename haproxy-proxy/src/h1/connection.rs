@@ -6,21 +6,22 @@ use super::Headers;
 /// `close` and `keep-alive` tokens go; the other tokens stay, the text kept as sent up to the
 /// first removed token and joined with `,` after it; a field left empty is removed.
 pub(crate) fn clean_connection_headers(headers: &mut Headers) {
-    if !headers.contains("connection") {
-        return;
-    }
-    let mut out = Headers::new();
-    for (name, value) in headers.iter() {
+    // In place: the other fields are not copied (a response from a keep-alive server always
+    // carries `connection: keep-alive`, so this runs for nearly every message).
+    let mut i = 0;
+    while let Some((name, value)) = headers.at(i) {
         if !name.eq_ignore_ascii_case(b"connection") {
-            out.push(name, value);
+            i += 1;
             continue;
         }
         let cleaned = clean_connection_value(value);
-        if !cleaned.is_empty() {
-            out.push(name, &cleaned);
+        if cleaned.is_empty() {
+            headers.remove_at(i);
+        } else {
+            headers.set_value_at(i, &cleaned);
+            i += 1;
         }
     }
-    *headers = out;
 }
 
 fn clean_connection_value(value: &[u8]) -> Vec<u8> {

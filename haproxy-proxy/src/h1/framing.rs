@@ -93,6 +93,26 @@ pub(crate) fn first_length_word(headers: &Headers) -> Option<Vec<u8>> {
         .map(<[u8]>::to_vec)
 }
 
+/// Rewrites the Content-Length fields as HAProxy forwards them: one field holding
+/// [`first_length_word`]. A message that already has a single field with a single word (nearly
+/// every message) is left as it is, with no copy.
+pub(crate) fn normalize_content_length(headers: &mut Headers) {
+    let untouched = {
+        let mut fields = headers.get_all("content-length");
+        let single_word = fields.next().is_some_and(|v| {
+            let word = v.trim_ascii();
+            !word.is_empty() && word.len() == v.len() && !word.contains(&b',')
+        });
+        single_word && fields.next().is_none()
+    };
+    if untouched {
+        return;
+    }
+    if let Some(w) = first_length_word(headers) {
+        headers.set_first_only("content-length", &w);
+    }
+}
+
 /// What a `Transfer-Encoding` field list says, read as HAProxy's H1 parser reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Codings {
@@ -136,8 +156,8 @@ pub(crate) fn codings(headers: &Headers, request: bool) -> Result<Codings, H1Err
 /// a `sec-websocket-accept` on a response.
 pub(crate) fn websocket_key_missing(headers: &Headers, request: bool) -> bool {
     let upgrade = headers.contains("upgrade")
-        && headers.tokens("connection").iter().any(|t| t == "upgrade")
-        && headers.tokens("upgrade").iter().any(|t| t == "websocket");
+        && headers.has_token("connection", "upgrade")
+        && headers.has_token("upgrade", "websocket");
     if !upgrade {
         return false;
     }

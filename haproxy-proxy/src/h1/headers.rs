@@ -32,7 +32,11 @@ impl Headers {
     /// Appends a field; the name is lowercased.
     pub fn push(&mut self, name: &[u8], value: &[u8]) {
         let start = self.arena.len();
-        self.arena.extend(name.iter().map(u8::to_ascii_lowercase));
+        // Copied whole, then lowercased in place: two bulk operations instead of a push per byte.
+        self.arena.extend_from_slice(name);
+        if let Some(n) = self.arena.get_mut(start..) {
+            n.make_ascii_lowercase();
+        }
         self.arena.extend_from_slice(value);
         self.fields.push(Field {
             start,
@@ -68,14 +72,21 @@ impl Headers {
 
     /// Every value of the fields called `name` (compared case-insensitively).
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.iter()
+        // The stored length is compared first: most fields are passed over without a slice.
+        self.fields
+            .iter()
+            .filter(move |f| f.name_len == name.len())
+            .map(|f| self.split(f))
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
             .map(|(_, v)| v)
     }
 
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&[u8]> {
-        self.iter()
+        self.fields
+            .iter()
+            .filter(|f| f.name_len == name.len())
+            .map(|f| self.split(f))
             .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
             .map(|(_, v)| v)
     }
@@ -159,8 +170,77 @@ impl Headers {
             .collect()
     }
 
+    /// True when a comma-separated token of a `name` field equals `token` (compared
+    /// case-insensitively, trimmed); allocates nothing, unlike [`Headers::tokens`].
+    pub fn has_token(&self, name: &str, token: &str) -> bool {
+        // A plain loop (length compared first): this runs on every response.
+        let (name, token) = (name.as_bytes(), token.as_bytes());
+        for f in &self.fields {
+            if f.name_len != name.len() {
+                continue;
+            }
+            let (n, v) = self.split(f);
+            if n.eq_ignore_ascii_case(name)
+                && v.split(|&b| b == b',')
+                    .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+            {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Replaces the value of field `index` (in order) with `value`; false when there is no such
+    /// field. The name and position are kept.
+    pub(crate) fn set_value_at(&mut self, index: usize, value: &[u8]) -> bool {
+        let Some(&f) = self.fields.get(index) else {
+            return false;
+        };
+        let value_start = f.start + f.name_len;
+        if value.len() <= f.value_len {
+            // Fits in the old place: no arena growth.
+            let Some(dst) = self.arena.get_mut(value_start..value_start + value.len()) else {
+                return false;
+            };
+            dst.copy_from_slice(value);
+        } else {
+            let start = self.arena.len();
+            self.arena.extend_from_within(f.start..value_start);
+            self.arena.extend_from_slice(value);
+            if let Some(slot) = self.fields.get_mut(index) {
+                slot.start = start;
+            }
+        }
+        if let Some(slot) = self.fields.get_mut(index) {
+            slot.value_len = value.len();
+        }
+        true
+    }
+
+    /// Removes field `index` (in order); false when there is no such field.
+    pub(crate) fn remove_at(&mut self, index: usize) -> bool {
+        if index < self.fields.len() {
+            self.fields.remove(index);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The value of field `index` (in order) with its name.
+    pub(crate) fn at(&self, index: usize) -> Option<(&[u8], &[u8])> {
+        self.fields.get(index).map(|f| self.split(f))
+    }
+
     /// Writes the fields as `name: value\r\n` lines.
     pub fn write_to(&self, out: &mut Vec<u8>) {
+        // Room for every line at once: one capacity check instead of one per piece.
+        let bytes: usize = self
+            .fields
+            .iter()
+            .map(|f| f.name_len + f.value_len + 4)
+            .sum();
+        out.reserve(bytes);
         for (n, v) in self.iter() {
             out.extend_from_slice(n);
             out.extend_from_slice(b": ");

@@ -15,11 +15,12 @@ mod request;
 mod response;
 #[cfg(test)]
 mod tests;
+mod wire;
 
 pub use chunked::{ChunkStep, ChunkedDecoder, MAX_CHUNK_SIZE_DIGITS, MAX_TRAILERS_LEN};
 pub(crate) use connection::clean_connection_headers;
 pub use error::H1Error;
-pub(crate) use framing::first_length_word;
+pub(crate) use framing::normalize_content_length;
 pub use framing::{
     BodyFraming, connection_header_for, forwarded_response_connection_header,
     response_connection_header,
@@ -31,6 +32,7 @@ pub use limits::{
 };
 pub use request::{RequestHead, parse_request};
 pub use response::{ResponseHead, parse_response};
+pub(crate) use wire::push_status_line;
 
 /// An HTTP version as written on the start line (`HTTP/<major>.<minor>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

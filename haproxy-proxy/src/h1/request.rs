@@ -1,5 +1,7 @@
 //! Request head parsing (reference §6.8).
 
+use std::mem::MaybeUninit;
+
 use super::{BodyFraming, H1Error, H1Limits, Headers, Parsed, Version};
 
 /// A parsed request head.
@@ -110,12 +112,13 @@ fn unfold(window: &[u8]) -> Option<Vec<u8>> {
 
 fn parse_window(window: &[u8], limits: &H1Limits) -> Result<Parsed<RequestHead>, H1Error> {
     let fields = limits.max_fields();
-    let mut stack = [httparse::EMPTY_HEADER; STACK_FIELDS];
+    // Left uninitialised: the parser writes the slots it fills (no 3 KiB to zero per request).
+    let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_FIELDS];
     let mut heap;
-    let slots: &mut [httparse::Header<'_>] = if fields <= STACK_FIELDS {
+    let slots: &mut [MaybeUninit<httparse::Header<'_>>] = if fields <= STACK_FIELDS {
         stack.get_mut(..fields).unwrap_or_default()
     } else {
-        heap = vec![httparse::EMPTY_HEADER; fields];
+        heap = uninit_slots(fields);
         &mut heap
     };
     match parse_with(window, window, slots, limits) {
@@ -134,7 +137,7 @@ fn parse_window(window: &[u8], limits: &H1Limits) -> Result<Parsed<RequestHead>,
                     }
                 })
                 .collect();
-            let mut slots2 = vec![httparse::EMPTY_HEADER; fields];
+            let mut slots2 = uninit_slots(fields);
             parse_with(&masked, window, &mut slots2, limits)?.ok_or(H1Error::Syntax("version"))
         }
         Err(e) => Err(e),
@@ -143,7 +146,7 @@ fn parse_window(window: &[u8], limits: &H1Limits) -> Result<Parsed<RequestHead>,
             let Some((patched, version)) = patch_version(window) else {
                 return Err(H1Error::Syntax("version"));
             };
-            let mut slots2 = vec![httparse::EMPTY_HEADER; fields];
+            let mut slots2 = uninit_slots(fields);
             match parse_with(&patched, &patched, &mut slots2, limits)? {
                 Some(Parsed::Complete { mut head, len }) => {
                     head.version = version;
@@ -156,15 +159,22 @@ fn parse_window(window: &[u8], limits: &H1Limits) -> Result<Parsed<RequestHead>,
     }
 }
 
+/// `fields` header slots on the heap, uninitialised.
+fn uninit_slots<'a>(fields: usize) -> Vec<MaybeUninit<httparse::Header<'a>>> {
+    let mut v = Vec::with_capacity(fields);
+    v.resize_with(fields, MaybeUninit::uninit);
+    v
+}
+
 /// `None` means "the version was refused", so the caller may retry with a patched line.
 fn parse_with<'a>(
     window: &'a [u8],
     original: &[u8],
-    slots: &mut [httparse::Header<'a>],
+    slots: &mut [MaybeUninit<httparse::Header<'a>>],
     limits: &H1Limits,
 ) -> Result<Option<Parsed<RequestHead>>, H1Error> {
-    let mut req = httparse::Request::new(slots);
-    let status = match req.parse(window) {
+    let mut req = httparse::Request::new(&mut []);
+    let status = match req.parse_with_uninit_headers(window, slots) {
         Ok(s) => s,
         Err(httparse::Error::Version) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => {
@@ -347,11 +357,10 @@ impl RequestHead {
 
     /// The client's own keep-alive wish: HTTP/1.1 unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
     pub fn wants_keep_alive(&self) -> bool {
-        let tokens = self.headers.tokens("connection");
         if self.version.is_11_or_later() {
-            !tokens.iter().any(|t| t == "close")
+            !self.headers.has_token("connection", "close")
         } else {
-            tokens.iter().any(|t| t == "keep-alive")
+            self.headers.has_token("connection", "keep-alive")
         }
     }
 
@@ -362,7 +371,7 @@ impl RequestHead {
         out.push(b' ');
         out.extend_from_slice(self.uri.as_bytes());
         out.push(b' ');
-        out.extend_from_slice(self.version.on_wire().to_string().as_bytes());
+        super::wire::push_version(out, self.version.on_wire());
         out.extend_from_slice(b"\r\n");
         self.headers.write_to(out);
         out.extend_from_slice(b"\r\n");

@@ -1,6 +1,11 @@
 //! Response head parsing: anything HAProxy cannot parse becomes a 502 for the client.
 
+use std::mem::MaybeUninit;
+
 use super::{BodyFraming, H1Error, H1Limits, Headers, Parsed, Version};
+
+/// How many header slots live on the stack before the parser falls back to the heap.
+const STACK_FIELDS: usize = 128;
 
 /// A parsed response head.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,9 +26,22 @@ pub struct ResponseHead {
 /// Any [`H1Error`]; the proxy answers the client 502 for all of them.
 pub fn parse_response(buf: &[u8], limits: &H1Limits) -> Result<Parsed<ResponseHead>, H1Error> {
     let window = buf.get(..buf.len().min(limits.max_head())).unwrap_or(buf);
-    let mut slots = vec![httparse::EMPTY_HEADER; limits.max_fields()];
-    let mut resp = httparse::Response::new(&mut slots);
-    let len = match resp.parse(window) {
+    // Header slots on the stack for the usual limits, left uninitialised (no allocation and no
+    // 3 KiB to zero per response), on the heap past them.
+    let fields = limits.max_fields();
+    let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_FIELDS];
+    let mut heap;
+    let slots: &mut [MaybeUninit<httparse::Header<'_>>] = if fields <= STACK_FIELDS {
+        stack.get_mut(..fields).unwrap_or_default()
+    } else {
+        heap = Vec::with_capacity(fields);
+        heap.resize_with(fields, MaybeUninit::uninit);
+        &mut heap
+    };
+    let mut resp = httparse::Response::new(&mut []);
+    let parsed = httparse::ParserConfig::default()
+        .parse_response_with_uninit_headers(&mut resp, window, slots);
+    let len = match parsed {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) if window.len() >= limits.max_head() => {
             return Err(H1Error::HeadTooLarge {
@@ -102,15 +120,7 @@ impl ResponseHead {
     /// Writes the head as it goes to the client: the version as HAProxy writes it
     /// ([`Version::on_wire`]), names lowercased.
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(
-            format!(
-                "{} {} {}\r\n",
-                self.version.on_wire(),
-                self.status,
-                self.reason
-            )
-            .as_bytes(),
-        );
+        super::wire::push_status_line(out, self.version.on_wire(), self.status, &self.reason);
         self.headers.write_to(out);
         out.extend_from_slice(b"\r\n");
     }

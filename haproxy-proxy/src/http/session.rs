@@ -1,6 +1,5 @@
 //! One client connection in HTTP mode: a loop of requests over a kept-alive connection.
 
-use std::io::Write as _;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -22,11 +21,11 @@ use crate::forward::{
 };
 use crate::h1::{
     BodyFraming, Parsed, RequestHead, ResponseHead, Version, clean_connection_headers,
-    connection_header_for, first_length_word, forwarded_response_connection_header, parse_request,
-    parse_response,
+    connection_header_for, forwarded_response_connection_header, normalize_content_length,
+    parse_request, parse_response, push_status_line,
 };
 use crate::route::{ChooseBackend, PickServer, StreamView};
-use crate::runtime::idle_timer::IdleTimer;
+use crate::runtime::idle_timer::{IdleTimer, within, within_queued};
 use crate::settings::{BackendSettings, ConnMode, FrontendSettings};
 use crate::side::{Side, StreamState, Termination};
 use crate::tcp::{ClientWatch, ConnectFailed, connect_slot, take_slot, watch_client};
@@ -344,33 +343,47 @@ where
             // request): this active period is boxed once, and a connection that goes idle is
             // parked without it. Listed by `show sess` while the request runs; `shutdown
             // session` ends it.
+            // The request's future is polled where it is made, not wrapped (a task-local scope
+            // moved the whole request state twice per request); its route is written into the
+            // session's slot by `handle_request` itself.
             let session = svc.registry.sessions.open(fe_idx, src);
-            let keep = crate::registry::serve_as(&session, async {
-                let mut facts = StreamFacts {
-                    bytes_in: len as u64,
-                    ..StreamFacts::default()
-                };
-                facts.timers.tr_req = Some(start.elapsed());
-                let keep = tokio::select! {
-                    keep = handle_request(
-                        svc,
-                        &mut client,
-                        &mut buf,
-                        &mut server,
-                        *head,
-                        (src, dst),
-                        reuse_idle,
-                        &mut facts,
-                    ) => keep,
-                    () = session.live().killed() => return false,
-                };
-                facts.timers.ta = Some(start.elapsed());
-                svc.counters.record(&facts);
-                svc.registry.record(&facts);
-                on_request(&facts);
-                keep
-            })
-            .await;
+            let mut facts = StreamFacts {
+                bytes_in: len as u64,
+                ..StreamFacts::default()
+            };
+            facts.timers.tr_req = Some(start.elapsed());
+            // Made where it is pinned and raced by reference: `select!` would move the whole
+            // request state into its own tuple first.
+            let done = {
+                let request = std::pin::pin!(handle_request(
+                    svc,
+                    &mut client,
+                    &mut buf,
+                    &mut server,
+                    *head,
+                    (src, dst),
+                    reuse_idle,
+                    &mut facts,
+                    &session,
+                ));
+                tokio::select! {
+                    keep = request => Some(keep),
+                    () = session.live().killed() => None,
+                }
+            };
+            let keep = match done {
+                Some(keep) => {
+                    // One clock read for the total time and every counter the request touches.
+                    let now = Instant::now();
+                    facts.timers.ta = Some(now.saturating_duration_since(start));
+                    svc.counters.record_at(&facts, crate::counters::ms_at(now));
+                    svc.registry.record_at(&facts, now);
+                    on_request(&facts);
+                    keep
+                }
+                None => false,
+            };
+            drop(session);
             handled += 1;
             if !keep {
                 break;
@@ -398,7 +411,8 @@ async fn read_head<C: AsyncRead + Unpin>(
     let t = &fe.timeouts;
     // The first request's head must arrive within `timeout http-request` of the accept; a later
     // one within `timeout http-request` of its first byte (after the keep-alive idle wait).
-    let entered = Instant::now();
+    // Only the first request counts from here (a clock read saved on every later one).
+    let entered = first.then(Instant::now);
     if buf.is_empty() {
         // Wait for the first bytes in the thread's scratch buffer; the idle connection holds none.
         let idle = if first {
@@ -409,7 +423,8 @@ async fn read_head<C: AsyncRead + Unpin>(
         // A kept-alive connection waits the grace period here, then is parked.
         let parks = !first && idle.is_none_or(|d| d > DEEP_IDLE_GRACE);
         let wait = if parks { Some(DEEP_IDLE_GRACE) } else { idle };
-        match timed(wait, read_append(client, buf)).await {
+        // Pending on nearly every request: on the thread's queued timers, not tokio's.
+        match within_queued(wait, read_append(client, buf)).await {
             None if first => {
                 return HeadOutcome::Raw(
                     408,
@@ -421,14 +436,17 @@ async fn read_head<C: AsyncRead + Unpin>(
             Some(Ok(_)) => {}
         }
     }
-    let from = if first { entered } else { Instant::now() };
+    let from = entered.unwrap_or_else(Instant::now);
     let deadline = t.request_head().map(|d| from + d);
     loop {
         match parse_request(buf, &fe.limits) {
             Ok(Parsed::Complete { head, len }) => {
                 // HAProxy's H1 mux also parses the body bytes that came with the head: a bad
                 // chunk there is a parse error (400) before anything is forwarded.
-                if head.framing() == Ok(BodyFraming::Chunked)
+                // (Only a Transfer-Encoding makes a chunked body: the full framing is not
+                // worked out for every request here.)
+                if head.headers.contains("transfer-encoding")
+                    && head.framing() == Ok(BodyFraming::Chunked)
                     && !chunked_prefix_valid(buf.get(len..).unwrap_or_default())
                 {
                     return HeadOutcome::Raw(
@@ -487,6 +505,7 @@ async fn handle_request<C, B, P>(
     (src, dst): (SocketAddr, SocketAddr),
     reuse_idle: bool,
     facts: &mut StreamFacts,
+    session: &crate::registry::SessionGuard<'_>,
 ) -> bool
 where
     C: AsyncRead + WriteMore,
@@ -549,6 +568,7 @@ where
     facts.backend = Some(be_idx);
     // The stream counts on its backend from now on, queued or not (`scur` as in HAProxy).
     let _be_busy = svc.registry.hold(be_idx, None);
+    session.route(be_idx, None);
     if !fe_buffers
         && svc.chooser.buffers_request(Some(be_idx))
         && !buffer_request(client, buf, &mut req, req_framing, fe, facts).await
@@ -676,10 +696,11 @@ where
     req.write_to(&mut head_bytes);
     facts.server = Some(conn.server);
     let _busy = svc.registry.hold_server(be_idx, conn.server);
+    session.route(be_idx, Some(conn.server));
     let st = be.timeouts.server;
     let sent = Instant::now();
     if !matches!(
-        timed(st, conn.stream.write_all(&head_bytes)).await,
+        within(st, conn.stream.write_all(&head_bytes)).await,
         Some(Ok(()))
     ) {
         return error_reply(
@@ -815,11 +836,10 @@ where
         .await;
     }
     // The server keeps the connection: HTTP/1.1 without `close`, HTTP/1.0 with `keep-alive`.
-    let resp_conn = resp.headers.tokens("connection");
     let server_keeps = if resp.version.is_11_or_later() {
-        !resp_conn.iter().any(|t| t == "close")
+        !resp.headers.has_token("connection", "close")
     } else {
-        resp_conn.iter().any(|t| t == "keep-alive")
+        resp.headers.has_token("connection", "keep-alive")
     };
     let server_reusable = server_ka
         && !body_abandoned
@@ -837,18 +857,14 @@ where
         resp.headers.remove("transfer-encoding");
     } else if resp_framing == BodyFraming::Chunked {
         resp.headers.remove("content-length");
-    } else if let Some(w) = first_length_word(&resp.headers) {
-        resp.headers.set_first_only("content-length", &w);
+    } else {
+        normalize_content_length(&mut resp.headers);
     }
-    let mut out = Vec::with_capacity(512);
-    // Written in place: no temporary String per response.
-    let _ = write!(
-        out,
-        "{} {} {}\r\n",
-        resp.version.on_wire(),
-        resp.status,
-        resp.reason
-    );
+    // The request head's buffer, written already, holds the response head: one allocation less.
+    let mut out = head_bytes;
+    out.clear();
+    // Written in place: no temporary String and no formatter per response.
+    push_status_line(&mut out, resp.version.on_wire(), resp.status, &resp.reason);
     resp.headers.write_to(&mut out);
     if let Some(v) = forwarded_response_connection_header(req.version, resp.version, client_keep) {
         out.extend_from_slice(b"connection: ");
@@ -867,7 +883,7 @@ where
         BodyFraming::None => false,
     };
     if !matches!(
-        timed(ct, write_all_more(client, &out, body_follows)).await,
+        within(ct, write_all_more(client, &out, body_follows)).await,
         Some(Ok(()))
     ) {
         facts.termination = Termination::new(Side::Client, StreamState::Data);
@@ -1018,13 +1034,29 @@ async fn read_response<R: AsyncRead + Unpin>(
             Ok(Parsed::Partial) => {}
             Err(_) => return Err(502),
         }
-        match fill(stream, sbuf, st).await {
+        match fill_queued(stream, sbuf, st).await {
             Ok(0) | Err(BodyError::Source | BodyError::Sink | BodyError::Framing) => {
                 return Err(502);
             }
             Ok(_) => {}
             Err(BodyError::SourceTimeout) => return Err(504),
         }
+    }
+}
+
+/// [`fill`] with its time limit on the thread's queued timers ([`within_queued`]): the wait for
+/// a response head is pending on nearly every request. The bytes are read through the thread's
+/// scratch buffer (as many as one read of `fill` takes at most) and appended: a small response
+/// head costs a small allocation, not a 16 KiB one per request.
+async fn fill_queued<R: AsyncRead + Unpin>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+    t: Option<Duration>,
+) -> Result<usize, BodyError> {
+    match within_queued(t, read_append(r, buf)).await {
+        None => Err(BodyError::SourceTimeout),
+        Some(Err(_)) => Err(BodyError::Source),
+        Some(Ok(n)) => Ok(n),
     }
 }
 
@@ -1105,12 +1137,7 @@ where
 
 /// True for a request asking to switch protocols (`Connection: upgrade` + `Upgrade`).
 fn is_upgrade(req: &RequestHead) -> bool {
-    req.headers.contains("upgrade")
-        && req
-            .headers
-            .tokens("connection")
-            .iter()
-            .any(|t| t == "upgrade")
+    req.headers.contains("upgrade") && req.headers.has_token("connection", "upgrade")
 }
 
 /// Applies forwardfor / originalto and the server-side Connection rule (reference §6.1, §6.2).
@@ -1124,28 +1151,19 @@ fn prepare_request(
 ) {
     clean_connection_headers(&mut req.headers);
     // An upgrade request with a body is not an upgrade: HAProxy drops its Upgrade header.
-    let has_body = matches!(
-        req.framing(),
-        Ok(BodyFraming::Chunked | BodyFraming::Length(1..))
-    );
-    if has_body
-        && req
-            .headers
-            .tokens("connection")
-            .iter()
-            .any(|t| t == "upgrade")
-    {
+    // Read once: removing an Upgrade header does not change it.
+    let framing = req.framing();
+    let has_body = matches!(framing, Ok(BodyFraming::Chunked | BodyFraming::Length(1..)));
+    if has_body && req.headers.has_token("connection", "upgrade") {
         req.headers.remove("upgrade");
     }
-    match req.framing() {
+    match framing {
         Ok(BodyFraming::Chunked) => {
             req.headers.remove("content-length");
         }
         // Repeated or listed lengths go out as one field (HAProxy keeps the first one).
         Ok(BodyFraming::Length(_)) => {
-            if let Some(w) = first_length_word(&req.headers) {
-                req.headers.set_first_only("content-length", &w);
-            }
+            normalize_content_length(&mut req.headers);
         }
         _ => {}
     }

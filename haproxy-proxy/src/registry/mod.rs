@@ -132,10 +132,21 @@ impl BackendState {
 }
 
 /// A stream's place in its backend's and server's current sessions; dropping it leaves.
+///
+/// Borrows the counters from the registry (no reference count taken and dropped per stream, or
+/// per HTTP request: two locked instructions each).
 #[derive(Debug)]
-pub struct StreamHold {
-    _backend: Option<crate::counters::SessionSlot>,
-    _server: Option<crate::counters::SessionSlot>,
+pub struct StreamHold<'a> {
+    backend: Option<&'a Counters>,
+    server: Option<&'a Counters>,
+}
+
+impl Drop for StreamHold<'_> {
+    fn drop(&mut self) {
+        for c in [self.backend, self.server].into_iter().flatten() {
+            c.release();
+        }
+    }
 }
 
 /// The global `maxconn` now and as configured (`set maxconn global` moves the first).
@@ -327,44 +338,54 @@ impl Registry {
 
     /// Counts a stream on backend `b` and, once chosen, server `s` while the returned hold is
     /// alive (the `scur` / `smax` columns).
-    pub fn hold(&self, b: usize, s: Option<usize>) -> StreamHold {
+    pub fn hold(&self, b: usize, s: Option<usize>) -> StreamHold<'_> {
         self.sessions.note_route(b, s);
         let be = self.backends.get(b);
         let sv = be.and_then(|be| s.and_then(|s| be.servers.get(s)));
         // Two fields, not a list: no allocation per stream (or per HTTP request).
         StreamHold {
-            _backend: be.map(|be| be.counters.hold()),
-            _server: sv.map(|sv| sv.counters.hold()),
+            backend: be.map(|be| be.counters.enter()),
+            server: sv.map(|sv| sv.counters.enter()),
         }
     }
 
     /// Counts a stream on server `s` of backend `b` only (its backend hold was taken when the
     /// backend was chosen, so queued streams count there as in HAProxy).
-    pub fn hold_server(&self, b: usize, s: usize) -> StreamHold {
+    pub fn hold_server(&self, b: usize, s: usize) -> StreamHold<'_> {
         self.sessions.note_route(b, Some(s));
         let sv = self.backends.get(b).and_then(|be| be.servers.get(s));
         StreamHold {
-            _backend: None,
-            _server: sv.map(|sv| sv.counters.hold()),
+            backend: None,
+            server: sv.map(|sv| sv.counters.enter()),
         }
     }
 
     /// Records a finished stream (or HTTP request) into its backend's and server's counters
     /// (the frontend's are recorded by the frontend itself).
     pub fn record(&self, facts: &StreamFacts) {
+        self.record_at(facts, Instant::now());
+    }
+
+    /// [`Registry::record`] with the clock read by the caller (once per stream for every
+    /// counter it touches).
+    pub(crate) fn record_at(&self, facts: &StreamFacts, now: Instant) {
         let Some(be) = facts.backend.and_then(|b| self.backends.get(b)) else {
             return;
         };
-        let stamp = self.now_secs().saturating_add(1);
+        let stamp = now
+            .saturating_duration_since(self.started)
+            .as_secs()
+            .saturating_add(1);
+        let ms = crate::counters::ms_at(now);
         be.counters.sessions_total.fetch_add(1, Relaxed);
-        be.counters.session_rate.add();
+        be.counters.session_rate.add_at(ms);
         be.counters.last_session.store(stamp, Relaxed);
-        be.counters.record(facts);
+        be.counters.record_at(facts, ms);
         if let Some(sv) = facts.server.and_then(|s| be.servers.get(s)) {
             sv.counters.sessions_total.fetch_add(1, Relaxed);
-            sv.counters.session_rate.add();
+            sv.counters.session_rate.add_at(ms);
             sv.counters.last_session.store(stamp, Relaxed);
-            sv.counters.record(facts);
+            sv.counters.record_at(facts, ms);
         }
         if let Some(tap) = &*self.passive.load() {
             tap.feed(facts);

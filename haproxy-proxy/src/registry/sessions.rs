@@ -582,6 +582,15 @@ pub struct SessionGuard<'a> {
 }
 
 impl SessionGuard<'_> {
+    /// Records the stream's backend and, once connected, its server in its slot (nothing for a
+    /// stream that runs unlisted); what [`SessionTable::note_route`] does for a task run with
+    /// [`serve_as`], without the task-local scope.
+    pub fn route(&self, backend: usize, server: Option<usize>) {
+        if let Some(s) = self.table.inner.slot(self.slot) {
+            s.route(backend, server);
+        }
+    }
+
     /// The registered stream.
     pub fn live(&self) -> &LiveSession {
         let inner = &self.table.inner;

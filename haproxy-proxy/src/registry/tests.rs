@@ -374,3 +374,59 @@ fn a_slot_being_rewritten_is_skipped_by_readers() {
     });
     assert_eq!(t.list().len(), 1);
 }
+
+#[tokio::test]
+async fn a_waiting_stream_woken_by_a_stray_kill_still_sees_its_own() {
+    use std::future::Future as _;
+    let t = super::SessionTable::default();
+    let src: std::net::SocketAddr = "127.0.0.1:4000".parse().unwrap();
+    let old = t.open(0, src);
+    let old_id = old.live().id();
+    drop(old);
+    let g = t.open(0, src);
+    let id = g.live().id();
+    let waiting = g.live().killed();
+    let mut waiting = std::pin::pin!(waiting);
+    // Waiting, polled twice with the same waker (the second poll leaves the `Notify` alone).
+    for _ in 0..2 {
+        let polled =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(waiting.as_mut().poll(cx))).await;
+        assert!(polled.is_pending());
+    }
+    // A late kill aimed at the slot's previous stream wakes the waiter, which must wait on.
+    g.live().aim_kill(old_id);
+    let polled = std::future::poll_fn(|cx| std::task::Poll::Ready(waiting.as_mut().poll(cx))).await;
+    assert!(polled.is_pending());
+    // Its own kill, later, still ends the same wait.
+    assert!(t.kill(id));
+    tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+        .await
+        .expect("the kill aimed at the stream ends its wait");
+}
+
+#[test]
+fn stream_holds_count_current_sessions_while_they_live() {
+    let r = registry();
+    let cur = |c: &Counters| {
+        (
+            c.sessions_cur.load(std::sync::atomic::Ordering::Relaxed),
+            c.sessions_max.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    };
+    let be = &r.backends[0].counters;
+    let sv = &r.backends[0].servers[1].counters;
+    let a = r.hold(0, None);
+    let b = r.hold(0, Some(1));
+    let c = r.hold_server(0, 1);
+    assert_eq!(cur(be), (2, 2));
+    assert_eq!(cur(sv), (2, 2));
+    drop(b);
+    assert_eq!(cur(be), (1, 2));
+    assert_eq!(cur(sv), (1, 2));
+    drop((a, c));
+    assert_eq!(cur(be), (0, 2));
+    assert_eq!(cur(sv), (0, 2));
+    // Unknown indexes hold nothing.
+    drop(r.hold(7, Some(9)));
+    assert_eq!(cur(be), (0, 2));
+}

@@ -350,5 +350,11 @@ async fn drive_wheel(guard: DriverGuard) {
     .await;
 }
 
+mod fifo;
+mod within;
+
+pub(crate) use fifo::within_queued;
+pub(crate) use within::within;
+
 #[cfg(test)]
 mod tests;

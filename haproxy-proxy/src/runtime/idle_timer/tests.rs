@@ -1,5 +1,6 @@
 //! The per-thread idle timer: expiry, deregistration, the fallback off wheel threads, its size.
 
+use std::future::Future as _;
 use std::time::Duration;
 
 use super::{IdleTimer, MAX_TIMERS_PER_TICK, SEQ_BITS, WHEEL, Wheel, fire_all};
@@ -145,4 +146,164 @@ async fn fire_all_expires_the_registered_timers_early_and_only_them() {
     drop(again);
     assert_eq!(wheel_len(), 0);
     assert!(WHEEL.with(|w| w.borrow().fired.is_empty()));
+}
+
+/// A future that is pending `polls` times (waking itself), then ready with 7.
+fn ready_after(polls: usize) -> impl std::future::Future<Output = u32> {
+    let mut left = polls;
+    std::future::poll_fn(move |cx| {
+        if left == 0 {
+            return std::task::Poll::Ready(7);
+        }
+        left -= 1;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+}
+
+#[tokio::test]
+async fn within_a_future_ready_at_once_makes_no_timer() {
+    assert_eq!(
+        super::within(Some(Duration::from_secs(5)), ready_after(0)).await,
+        Some(7)
+    );
+    assert_eq!(wheel_len(), 0);
+    // A limit too far to represent is no limit, not a panic.
+    assert_eq!(
+        super::within(Some(Duration::MAX), ready_after(3)).await,
+        Some(7)
+    );
+    assert_eq!(super::within(None, ready_after(3)).await, Some(7));
+}
+
+#[tokio::test]
+async fn within_a_pending_future_finishes_and_leaves_the_wheel() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<u32>();
+    let waiting = super::within(Some(Duration::from_secs(60)), rx);
+    let mut waiting = std::pin::pin!(waiting);
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(waiting.as_mut().poll(cx))).await;
+    assert!(first.is_pending());
+    assert_eq!(wheel_len(), 1, "a pending wait is on the wheel");
+    tx.send(5).unwrap();
+    assert_eq!(waiting.await.map(Result::ok), Some(Some(5)));
+    assert_eq!(wheel_len(), 0);
+}
+
+#[tokio::test]
+async fn within_a_future_that_never_ends_times_out_not_early() {
+    let start = Instant::now();
+    let out = super::within(
+        Some(Duration::from_millis(30)),
+        std::future::pending::<()>(),
+    )
+    .await;
+    let waited = start.elapsed();
+    assert_eq!(out, None);
+    assert!(waited >= Duration::from_millis(30), "{waited:?}");
+    assert!(waited < Duration::from_secs(2), "{waited:?}");
+    assert_eq!(wheel_len(), 0);
+}
+
+#[tokio::test]
+async fn queued_a_future_ready_at_once_or_without_limit_needs_no_timer() {
+    assert_eq!(
+        super::within_queued(Some(Duration::from_secs(5)), ready_after(0)).await,
+        Some(7)
+    );
+    assert_eq!(super::within_queued(None, ready_after(3)).await, Some(7));
+    assert_eq!(
+        super::within_queued(Some(Duration::MAX), ready_after(3)).await,
+        Some(7)
+    );
+}
+
+#[tokio::test]
+async fn queued_a_future_that_finishes_first_gives_its_output() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<u32>();
+    let sender = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        tx.send(5).unwrap();
+    });
+    let out = super::within_queued(Some(Duration::from_secs(60)), rx).await;
+    assert_eq!(out.map(Result::ok), Some(Some(5)));
+    sender.await.unwrap();
+}
+
+#[tokio::test]
+async fn queued_limits_expire_not_early_and_about_on_time() {
+    let start = Instant::now();
+    let out = super::within_queued(
+        Some(Duration::from_millis(30)),
+        std::future::pending::<()>(),
+    )
+    .await;
+    let waited = start.elapsed();
+    assert_eq!(out, None);
+    assert!(waited >= Duration::from_millis(30), "{waited:?}");
+    assert!(waited < Duration::from_secs(2), "{waited:?}");
+}
+
+#[tokio::test]
+async fn a_short_limit_queued_after_a_long_one_still_expires_on_time() {
+    // The driver first sleeps toward the long limit; the short one, on another queue, must make
+    // it look again.
+    let long = super::within_queued(Some(Duration::from_secs(60)), std::future::pending::<()>());
+    let short = async {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let start = Instant::now();
+        let out = super::within_queued(
+            Some(Duration::from_millis(20)),
+            std::future::pending::<()>(),
+        )
+        .await;
+        (out, start.elapsed())
+    };
+    let started = Instant::now();
+    let (out, waited) = tokio::select! {
+        () = async { long.await; } => panic!("the 60 s limit ended first"),
+        r = short => r,
+    };
+    assert_eq!(out, None);
+    assert!(waited >= Duration::from_millis(20), "{waited:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_limits_use_tokio_timers_off_a_current_thread_runtime() {
+    let start = Instant::now();
+    let out = tokio::spawn(super::within_queued(
+        Some(Duration::from_millis(20)),
+        std::future::pending::<()>(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(out, None);
+    assert!(start.elapsed() >= Duration::from_millis(20));
+}
+
+#[tokio::test]
+async fn many_waits_of_one_limit_all_expire_in_order() {
+    let start = Instant::now();
+    let waits = (0..200u64).map(|i| async move {
+        tokio::time::sleep(Duration::from_millis(i % 20)).await;
+        let began = Instant::now();
+        let out = super::within_queued(
+            Some(Duration::from_millis(15)),
+            std::future::pending::<()>(),
+        )
+        .await;
+        assert_eq!(out, None);
+        let waited = began.elapsed();
+        assert!(waited >= Duration::from_millis(15), "{waited:?}");
+    });
+    // Spawned on this current_thread runtime: every wait queues on this thread.
+    let handles: Vec<_> = waits.map(tokio::spawn).collect();
+    for h in handles {
+        h.await.unwrap();
+    }
+    assert!(start.elapsed() < Duration::from_secs(5));
 }
