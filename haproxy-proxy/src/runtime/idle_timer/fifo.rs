@@ -226,9 +226,40 @@ impl Timer {
 impl Drop for Timer {
     fn drop(&mut self) {
         if let Timer::Queued(place, _) = *self {
-            let _ = with_entry(place, |e| e.waker = None);
+            cancel(place);
         }
     }
+}
+
+/// Cancels the wait queued at `place`; cancelled entries at the front of its queue leave at
+/// once, so that waits which end before their limit (nearly all of them) do not pile up behind
+/// a live front until the driver's next pass.
+fn cancel(place: Place) {
+    let _ = QUEUES_HERE.try_with(|q| {
+        let Ok(mut q) = q.try_borrow_mut() else {
+            return;
+        };
+        let Queues {
+            number,
+            queues,
+            held,
+            ..
+        } = &mut *q;
+        if *number != place.0 {
+            return;
+        }
+        let Some(queue) = queues.get_mut(place.1) else {
+            return;
+        };
+        if let Some(e) = queue.entry(place.2) {
+            e.waker = None;
+        }
+        while queue.entries.front().is_some_and(|e| e.waker.is_none()) {
+            queue.entries.pop_front();
+            queue.base += 1;
+            *held = held.saturating_sub(1);
+        }
+    });
 }
 
 /// Runs `f` for at most `limit` (no limit with `None`): `Some(output)`, or `None` when the time
@@ -350,5 +381,36 @@ mod tests {
         QUEUES_HERE.with(|q| q.borrow_mut().held = 0);
         let earlier = deadline - Duration::from_secs(1);
         assert!(enqueue(limit, earlier, waker).is_none());
+    }
+
+    #[tokio::test]
+    async fn waits_cancelled_in_order_leave_their_queue_at_once() {
+        let waker = Waker::noop();
+        let limit = Duration::from_secs(60);
+        let held = || QUEUES_HERE.with(|q| q.borrow().held);
+        let len = || {
+            QUEUES_HERE.with(|q| {
+                q.borrow()
+                    .queues
+                    .iter()
+                    .map(|x| x.entries.len())
+                    .sum::<usize>()
+            })
+        };
+        // Far more waits than MAX_ENTRIES, each cancelled before the next: none piles up.
+        for _ in 0..MAX_ENTRIES * 2 {
+            let place = enqueue(limit, Instant::now() + limit, waker).expect("queued");
+            drop(Timer::Queued(place, Instant::now() + limit));
+        }
+        assert_eq!((held(), len()), (0, 0));
+        // Behind a live front, cancelled waits stay until the front goes, then all leave.
+        let front = enqueue(limit, Instant::now() + limit, waker).expect("queued");
+        for _ in 0..10 {
+            let place = enqueue(limit, Instant::now() + limit, waker).expect("queued");
+            drop(Timer::Queued(place, Instant::now() + limit));
+        }
+        assert_eq!(len(), 11);
+        drop(Timer::Queued(front, Instant::now() + limit));
+        assert_eq!((held(), len()), (0, 0));
     }
 }
