@@ -289,7 +289,24 @@ def load_phase(b, names):
     return results
 
 
-def idle_phase(b, names, count, frontend):
+# Connections opened between two pauses when --idle-pace is given.
+IDLE_BATCH = 50
+
+
+def open_paced(port, count, pace_ms):
+    """open_idle in batches of IDLE_BATCH with pace_ms between them (0: all at once)."""
+    if pace_ms <= 0:
+        return open_idle(port, count)
+    socks, errors = [], 0
+    while len(socks) + errors < count:
+        s, e = open_idle(port, min(IDLE_BATCH, count - len(socks) - errors))
+        socks += s
+        errors += e
+        time.sleep(pace_ms / 1000.0)
+    return socks, errors
+
+
+def idle_phase(b, names, count, frontend, pace_ms=0):
     """Fresh proxies; RSS delta per idle connection (KiB) after one request on each."""
     out = {}
     for n, path in names:
@@ -300,7 +317,7 @@ def idle_phase(b, names, count, frontend):
                 s.close()
             time.sleep(0.5)
             before = rss_kib(px["proc"].pid)
-            socks, errors = open_idle(px[frontend], count)
+            socks, errors = open_paced(px[frontend], count, pace_ms)
             time.sleep(1.0)
             after = rss_kib(px["proc"].pid)
             out[n] = {"kib": (after - before) / max(len(socks), 1), "errors": errors, "held": len(socks)}
@@ -393,6 +410,9 @@ def main():
     ap.add_argument("--load-cpus", default="1", help="taskset CPU list for wrk and nginx ('' = no pinning)")
     ap.add_argument("--idle", type=int, default=2000, help="idle connections for the memory figures")
     ap.add_argument("--many", type=int, default=10000, help="concurrent clients held (0 = skip)")
+    ap.add_argument("--idle-pace", type=int, default=0, metavar="MS",
+                    help="open the idle connections %d at a time with MS ms between batches "
+                         "(default 0: all at once)" % IDLE_BATCH)
     ap.add_argument("--only", default="", help="comma list of scenarios: ka,sc,tcp,big,lat,idle,many")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
     ap.add_argument("--also", action="append", default=[], metavar="NAME=BINARY",
@@ -407,8 +427,8 @@ def main():
     try:
         b.start_nginx()
         results = load_phase(b, names + extras)
-        idle_ka = idle_phase(b, names, args.idle, "ka") if want("idle") else {}
-        idle_tcp = idle_phase(b, names, args.idle, "tcp") if want("idle") else {}
+        idle_ka = idle_phase(b, names, args.idle, "ka", args.idle_pace) if want("idle") else {}
+        idle_tcp = idle_phase(b, names, args.idle, "tcp", args.idle_pace) if want("idle") else {}
         many = many_phase(b, names, args.many) if args.many and want("many") else {}
         print(table(results, idle_ka, idle_tcp, many))
         if extras:
