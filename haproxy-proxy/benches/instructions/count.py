@@ -19,7 +19,6 @@ own pid; nothing is left running.
 import argparse
 import asyncio
 import os
-import random
 import re
 import shutil
 import signal
@@ -40,47 +39,12 @@ STOP_WAIT_S = 60.0
 REQUEST = b"GET /tiny HTTP/1.1\r\nHost: bench\r\n\r\n"
 
 
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
+sys.path.insert(0, BENCH)
+import bench  # noqa: E402  (scripts/bench/bench.py: free ports, config templates, port waits)
 
-
-def free_ports(n):
-    ports = set()
-    for _ in range(1000):
-        if len(ports) == n:
-            break
-        p = random.randint(20000, 32000)
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", p))
-            ports.add(p)
-        except OSError:
-            pass
-        finally:
-            s.close()
-    if len(ports) < n:
-        raise RuntimeError("no free ports")
-    return sorted(ports)
-
-
-def fill(template, values):
-    text = open(os.path.join(BENCH, template)).read()
-    for k, v in values.items():
-        text = text.replace("@" + k + "@", str(v))
-    return text
-
-
-def wait_port(port, proc):
-    deadline = time.time() + START_WAIT_S
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("process exited early (code %s)" % proc.returncode)
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("port %d not listening after %ss" % (port, START_WAIT_S))
+# valgrind starts a proxy slowly: bench.wait_port reads this bound at each call.
+bench.START_WAIT_S = START_WAIT_S
+log, free_ports, fill, wait_port = bench.log, bench.free_ports, bench.fill, bench.wait_port
 
 
 async def one_conn(port, count):

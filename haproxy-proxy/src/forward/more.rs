@@ -98,87 +98,53 @@ fn poll_send_more<S: Socket>(s: &S, cx: &mut Context<'_>, data: &[u8]) -> Poll<i
     }
 }
 
-impl WriteMore for TcpStream {
-    fn poll_write_more(
-        &mut self,
-        cx: &mut Context<'_>,
-        data: &[u8],
-        more: bool,
-    ) -> Poll<io::Result<usize>> {
-        if more {
-            poll_send_more(self, cx, data)
-        } else {
-            Pin::new(self).poll_write(cx, data)
+/// `WriteMore` for a socket type: flagged sends go through [`poll_send_more`] on the socket
+/// that `$sock` names (the stream itself, or the one a write half refers to), the others
+/// through its plain `poll_write`.
+macro_rules! socket_write_more {
+    ($($ty:ty => |$s:ident| $sock:expr),+ $(,)?) => {$(
+        impl WriteMore for $ty {
+            fn poll_write_more(
+                &mut self,
+                cx: &mut Context<'_>,
+                data: &[u8],
+                more: bool,
+            ) -> Poll<io::Result<usize>> {
+                if more {
+                    let $s = &*self;
+                    poll_send_more($sock, cx, data)
+                } else {
+                    Pin::new(self).poll_write(cx, data)
+                }
+            }
         }
-    }
+    )+};
 }
 
-impl WriteMore for UnixStream {
-    fn poll_write_more(
-        &mut self,
-        cx: &mut Context<'_>,
-        data: &[u8],
-        more: bool,
-    ) -> Poll<io::Result<usize>> {
-        if more {
-            poll_send_more(self, cx, data)
-        } else {
-            Pin::new(self).poll_write(cx, data)
+socket_write_more! {
+    TcpStream => |s| s,
+    UnixStream => |s| s,
+    tokio::net::tcp::WriteHalf<'_> => |s| s.as_ref(),
+    tokio::net::tcp::OwnedWriteHalf => |s| s.as_ref(),
+}
+
+/// `WriteMore` for a pointer type: the hint goes to what it points to.
+macro_rules! forward_write_more {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl<T: WriteMore + ?Sized> WriteMore for $ty {
+            fn poll_write_more(
+                &mut self,
+                cx: &mut Context<'_>,
+                data: &[u8],
+                more: bool,
+            ) -> Poll<io::Result<usize>> {
+                (**self).poll_write_more(cx, data, more)
+            }
         }
-    }
+    )+};
 }
 
-impl WriteMore for tokio::net::tcp::WriteHalf<'_> {
-    fn poll_write_more(
-        &mut self,
-        cx: &mut Context<'_>,
-        data: &[u8],
-        more: bool,
-    ) -> Poll<io::Result<usize>> {
-        if more {
-            poll_send_more(self.as_ref(), cx, data)
-        } else {
-            Pin::new(self).poll_write(cx, data)
-        }
-    }
-}
-
-impl WriteMore for tokio::net::tcp::OwnedWriteHalf {
-    fn poll_write_more(
-        &mut self,
-        cx: &mut Context<'_>,
-        data: &[u8],
-        more: bool,
-    ) -> Poll<io::Result<usize>> {
-        if more {
-            poll_send_more(self.as_ref(), cx, data)
-        } else {
-            Pin::new(self).poll_write(cx, data)
-        }
-    }
-}
-
-impl<T: WriteMore + ?Sized> WriteMore for &mut T {
-    fn poll_write_more(
-        &mut self,
-        cx: &mut Context<'_>,
-        data: &[u8],
-        more: bool,
-    ) -> Poll<io::Result<usize>> {
-        (**self).poll_write_more(cx, data, more)
-    }
-}
-
-impl<T: WriteMore + ?Sized> WriteMore for Box<T> {
-    fn poll_write_more(
-        &mut self,
-        cx: &mut Context<'_>,
-        data: &[u8],
-        more: bool,
-    ) -> Poll<io::Result<usize>> {
-        (**self).poll_write_more(cx, data, more)
-    }
-}
+forward_write_more!(&mut T, Box<T>);
 
 /// In-memory and split writers: the hint means nothing to them.
 impl WriteMore for tokio::io::Sink {}
