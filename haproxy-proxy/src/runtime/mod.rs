@@ -486,6 +486,47 @@ fn serve_accepted(
     }
 }
 
+/// Runs one section's `tcp-request content` rules (the frontend's, then the chosen backend's)
+/// on the stream's first bytes, waiting up to the section's `inspect-delay`. `None` when the
+/// stream ends here: a `reject` (counted as denied on the frontend, and on `backend` when
+/// given) or a client error or timeout; otherwise whether a rule switched the stream to HTTP.
+async fn content_rules<C: tokio::io::AsyncRead + Unpin>(
+    svc: &Service,
+    rules: &TcpRules,
+    stream: &mut C,
+    pending: &mut Vec<u8>,
+    (src, dst): (SocketAddr, SocketAddr),
+    backend: Option<&crate::counters::Counters>,
+) -> Option<bool> {
+    let limits = &svc.frontend.limits;
+    let mut switch_http = false;
+    let decided = inspect(
+        stream,
+        pending,
+        rules.inspect_delay,
+        svc.frontend.timeouts.client,
+        inspect_capacity(limits),
+        |data, last| {
+            let action = with_content(src, dst, data, limits, |s| rules.decide_content(s, last))?;
+            switch_http = action == TcpAction::SwitchHttp;
+            Some(action != TcpAction::Reject)
+        },
+    )
+    .await;
+    match decided {
+        Inspected::Accept => Some(switch_http),
+        Inspected::Reject => {
+            let denied = std::iter::once(&*svc.counters).chain(backend);
+            for c in denied {
+                c.denied_req
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            None
+        }
+        Inspected::ClientError | Inspected::ClientTimeout => None,
+    }
+}
+
 /// TCP mode: content inspection, the backend switch on what was read, then forwarding (or the
 /// HTTP upgrade when the chosen backend is in HTTP mode).
 ///
@@ -512,33 +553,15 @@ where
             let (src, dst) = *addrs;
             let limits = &svc.frontend.limits;
             let tcp = &parts.tcp;
-            let mut switch_http = false;
-            if !tcp.content.is_empty() {
-                let decided = Box::pin(inspect(
-                    &mut *stream,
-                    &mut pending,
-                    tcp.inspect_delay,
-                    svc.frontend.timeouts.client,
-                    inspect_capacity(limits),
-                    |data, last| {
-                        let action =
-                            with_content(src, dst, data, limits, |s| tcp.decide_content(s, last))?;
-                        switch_http = action == TcpAction::SwitchHttp;
-                        Some(action != TcpAction::Reject)
-                    },
-                ))
-                .await;
-                match decided {
-                    Inspected::Accept => {}
-                    Inspected::Reject => {
-                        svc.counters
-                            .denied_req
-                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        return;
-                    }
-                    Inspected::ClientError | Inspected::ClientTimeout => return,
-                }
-            }
+            let switch_http = if tcp.content.is_empty() {
+                false
+            } else {
+                let decided = content_rules(svc, tcp, &mut *stream, &mut pending, *addrs, None);
+                let Some(switch) = Box::pin(decided).await else {
+                    return;
+                };
+                switch
+            };
             if let Some(http) = parts.upgrades.switched().filter(|_| switch_http) {
                 let client = Prefixed::new(pending, stream);
                 Box::pin(crate::http::serve_http(http, client, src, dst, |_| {})).await;
@@ -560,34 +583,10 @@ where
                 .get(idx)
                 .filter(|r| !r.content.is_empty())
             {
-                let decided = Box::pin(inspect(
-                    &mut *stream,
-                    &mut pending,
-                    be_tcp.inspect_delay,
-                    svc.frontend.timeouts.client,
-                    inspect_capacity(limits),
-                    |data, last| {
-                        let action = with_content(src, dst, data, limits, |s| {
-                            be_tcp.decide_content(s, last)
-                        })?;
-                        Some(action != TcpAction::Reject)
-                    },
-                ))
-                .await;
-                match decided {
-                    Inspected::Accept => {}
-                    Inspected::Reject => {
-                        svc.counters
-                            .denied_req
-                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        if let Some(be) = svc.registry.backends.get(idx) {
-                            be.counters
-                                .denied_req
-                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        }
-                        return;
-                    }
-                    Inspected::ClientError | Inspected::ClientTimeout => return,
+                let be = svc.registry.backends.get(idx).map(|b| &*b.counters);
+                let decided = content_rules(svc, be_tcp, &mut *stream, &mut pending, *addrs, be);
+                if Box::pin(decided).await.is_none() {
+                    return;
                 }
             }
             idx
