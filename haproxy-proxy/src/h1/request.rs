@@ -23,7 +23,7 @@ const ADDED_FIELDS: usize = 3;
 const ADDED_BYTES: usize = 96;
 
 /// How many header slots live on the stack before the parser falls back to the heap.
-const STACK_FIELDS: usize = 128;
+pub(super) const STACK_FIELDS: usize = 128;
 
 /// Parses a request head from the start of `buf`.
 ///
@@ -160,7 +160,7 @@ fn parse_window(window: &[u8], limits: &H1Limits) -> Result<Parsed<RequestHead>,
 }
 
 /// `fields` header slots on the heap, uninitialised.
-fn uninit_slots<'a>(fields: usize) -> Vec<MaybeUninit<httparse::Header<'a>>> {
+pub(super) fn uninit_slots<'a>(fields: usize) -> Vec<MaybeUninit<httparse::Header<'a>>> {
     let mut v = Vec::with_capacity(fields);
     v.resize_with(fields, MaybeUninit::uninit);
     v

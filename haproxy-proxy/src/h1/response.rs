@@ -2,10 +2,8 @@
 
 use std::mem::MaybeUninit;
 
+use super::request::{STACK_FIELDS, uninit_slots};
 use super::{BodyFraming, H1Error, H1Limits, Headers, Parsed, Version};
-
-/// How many header slots live on the stack before the parser falls back to the heap.
-const STACK_FIELDS: usize = 128;
 
 /// A parsed response head.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,8 +32,7 @@ pub fn parse_response(buf: &[u8], limits: &H1Limits) -> Result<Parsed<ResponseHe
     let slots: &mut [MaybeUninit<httparse::Header<'_>>] = if fields <= STACK_FIELDS {
         stack.get_mut(..fields).unwrap_or_default()
     } else {
-        heap = Vec::with_capacity(fields);
-        heap.resize_with(fields, MaybeUninit::uninit);
+        heap = uninit_slots(fields);
         &mut heap
     };
     let mut resp = httparse::Response::new(&mut []);
