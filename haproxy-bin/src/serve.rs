@@ -226,8 +226,10 @@ fn serve_per_thread(
     };
     let mut workers = Vec::with_capacity(threads);
     for i in 0..threads {
+        // The thread's wake-ups tell its allocator collection when it has gone quiet.
         let rt = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
+            .on_thread_unpark(crate::alloc_trim::woke)
             .build()
         {
             Ok(rt) => rt,
@@ -282,6 +284,10 @@ fn serve_per_thread(
             .name(format!("haproxy-{}", i + 1))
             .spawn(move || {
                 pin(&cpus, i);
+                // Memory a burst freed goes back to the OS once the thread is quiet; the task
+                // runs on this thread (the runtime is single-threaded), whose heap it collects
+                // (docs/architecture.md, "Decision: one unsafe call, mimalloc's collect").
+                rt.spawn(crate::alloc_trim::collect_periodically());
                 rt.block_on(running.serve_pausable(stop, paused));
                 // Connections still open after a hard stop are dropped with the runtime.
                 rt.shutdown_background();
