@@ -5,6 +5,7 @@ use std::sync::atomic::Ordering;
 
 use crate::algo::kind::Algorithm;
 
+use super::pick::Avoid;
 use super::snapshot::Snapshot;
 use super::{Balancer, Pick};
 
@@ -97,7 +98,7 @@ impl Balancer {
     /// a server whose queue still has room is acceptable and the request queues on it.
     /// `avoid` is passed over unless it is the only acceptable server.
     #[inline(always)]
-    pub(super) fn pick_leastconn(&self, snap: &Snapshot, avoid: Option<usize>) -> Pick {
+    pub(super) fn pick_leastconn(&self, snap: &Snapshot, avoid: impl Avoid) -> Pick {
         if let Some(f) = snap.fbck.filter(|_| snap.srv_act == 0) {
             return if self.try_take(f) {
                 Pick::Server(f)
@@ -105,15 +106,15 @@ impl Balancer {
                 self.enqueue(Some(f))
             };
         }
-        let best = if avoid.is_some() || snap.group_limited {
-            self.lc_scan(snap, snap.group_limited, avoid)
+        let best = if avoid.server().is_some() || snap.group_limited {
+            self.lc_scan(snap, snap.group_limited, avoid.server())
         } else {
             self.lc_first(snap)
         };
         match best {
             Some(s) if self.try_take(s) => Pick::Server(s),
             Some(s) => self.enqueue(Some(s)),
-            None => self.enqueue_avoiding(None, avoid),
+            None => self.enqueue_avoiding(None, avoid.server()),
         }
     }
 

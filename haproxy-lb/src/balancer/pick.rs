@@ -13,13 +13,44 @@ use crate::key::uri_path;
 use super::snapshot::Snapshot;
 use super::{Balancer, Pick, RequestKey};
 
+/// The server a pick passes over: [`NoAvoid`] for the plain pick (a zero-sized type, so that
+/// its checks compile away) or a server index.
+pub(super) trait Avoid: Copy {
+    /// The server to avoid, if any.
+    fn server(self) -> Option<usize>;
+
+    /// Whether `s` is the server to avoid.
+    #[inline(always)]
+    fn is(self, s: usize) -> bool {
+        self.server() == Some(s)
+    }
+}
+
+/// No server to avoid.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct NoAvoid;
+
+impl Avoid for NoAvoid {
+    #[inline(always)]
+    fn server(self) -> Option<usize> {
+        None
+    }
+}
+
+impl Avoid for usize {
+    #[inline(always)]
+    fn server(self) -> Option<usize> {
+        Some(self)
+    }
+}
+
 impl Balancer {
     /// Picks a server for a request, as HAProxy's `assign_server()` does for this algorithm.
     ///
     /// Hashing algorithms use the matching field of `key`; when it is missing they fall back to
     /// round robin, as HAProxy does.
     pub fn pick(&self, key: &RequestKey<'_>) -> Pick {
-        self.with_snapshot(|snap| self.pick_in(snap, key, None))
+        self.with_snapshot(|snap| self.pick_in(snap, key, NoAvoid))
     }
 
     /// Picks a server for a request while avoiding server `avoid`, as HAProxy's
@@ -74,11 +105,11 @@ impl Balancer {
     /// inlined path stays as it is.
     #[inline(never)]
     fn pick_avoiding_server(&self, key: &RequestKey<'_>, avoid: usize) -> Pick {
-        self.with_snapshot(|snap| self.pick_in(snap, key, Some(avoid)))
+        self.with_snapshot(|snap| self.pick_in(snap, key, avoid))
     }
 
     #[inline]
-    fn pick_in(&self, snap: &Snapshot, key: &RequestKey<'_>, avoid: Option<usize>) -> Pick {
+    fn pick_in(&self, snap: &Snapshot, key: &RequestKey<'_>, avoid: impl Avoid) -> Pick {
         if snap.tot_weight == 0 {
             return Pick::NoServer;
         }
@@ -120,10 +151,10 @@ impl Balancer {
 
     /// The avoided server as a last resort, when the walk met it with room (`met`) and no
     /// other server could take the request; otherwise the backend queue.
-    fn avoided_or_queue(&self, avoid: Option<usize>, met: bool) -> Pick {
-        match avoid {
+    fn avoided_or_queue(&self, avoid: impl Avoid, met: bool) -> Pick {
+        match avoid.server() {
             Some(a) if met && self.try_take(a) => Pick::Server(a),
-            _ => self.enqueue_avoiding(None, avoid),
+            other => self.enqueue_avoiding(None, other),
         }
     }
 
@@ -131,7 +162,7 @@ impl Balancer {
     /// The ring lookup walks past `avoid` (`chash_get_server_hash()`); a map slot does not
     /// (`map_get_server_hash()` takes no server to avoid).
     #[inline(always)]
-    fn pick_hash(&self, snap: &Snapshot, h: u32, avoid: Option<usize>) -> Pick {
+    fn pick_hash(&self, snap: &Snapshot, h: u32, avoid: impl Avoid) -> Pick {
         let srv = if self.config.hash_type == HashType::MapBased {
             snap.map.slots.get((h % snap.tot_weight) as usize).copied()
         } else if let Some(f) = snap.fbck.filter(|_| snap.srv_act == 0) {
@@ -139,7 +170,7 @@ impl Balancer {
         } else {
             let factor = self.config.hash_balance_factor;
             snap.ring.lookup(h, |s| {
-                Some(s) == avoid || (factor != 0 && !self.bounded_ok(snap, s, factor))
+                avoid.is(s) || (factor != 0 && !self.bounded_ok(snap, s, factor))
             })
         };
         match srv {
@@ -167,11 +198,11 @@ impl Balancer {
     /// cursor moves past full servers, as HAProxy's `rr_idx` does, and past `avoid`; when
     /// only `avoid` has room it is taken and the cursor left after its last slot met.
     #[inline(always)]
-    fn pick_map_rr(&self, snap: &Snapshot, avoid: Option<usize>) -> Pick {
+    fn pick_map_rr(&self, snap: &Snapshot, avoid: impl Avoid) -> Pick {
         let mut avoided_at = None;
         for _ in 0..snap.map.slots.len() {
             match snap.map.next_slot() {
-                Some((at, s)) if Some(s) == avoid => {
+                Some((at, s)) if avoid.is(s) => {
                     avoided_at = self.has_room(s).then_some(at).or(avoided_at);
                 }
                 Some((_, s)) if self.try_take(s) => return Pick::Server(s),
@@ -182,19 +213,19 @@ impl Balancer {
         if snap.map.slots.is_empty() {
             return Pick::NoServer;
         }
-        match (avoid, avoided_at) {
+        match (avoid.server(), avoided_at) {
             (Some(a), Some(at)) if self.try_take(a) => {
                 snap.map.resume_after(at);
                 Pick::Server(a)
             }
-            _ => self.enqueue_avoiding(None, avoid),
+            _ => self.enqueue_avoiding(None, avoid.server()),
         }
     }
 
     /// Consistent hashing without a key (`chash_get_next_server()`): walk the ring's points
     /// in turn, past full servers and `avoid`; when only `avoid` has room it is taken and the
     /// walk resumes after its last point met.
-    fn pick_ring_rr(&self, snap: &Snapshot, avoid: Option<usize>) -> Pick {
+    fn pick_ring_rr(&self, snap: &Snapshot, avoid: impl Avoid) -> Pick {
         if let Some(f) = snap.fbck.filter(|_| snap.srv_act == 0) {
             return if self.try_take(f) {
                 Pick::Server(f)
@@ -207,7 +238,7 @@ impl Balancer {
         for _ in 0..n {
             let idx = self.cursor.fetch_add(1, Ordering::Relaxed) % n.max(1);
             match snap.ring.server_at(idx) {
-                Some(s) if Some(s) == avoid => {
+                Some(s) if avoid.is(s) => {
                     avoided_at = self.has_room(s).then_some(idx).or(avoided_at);
                 }
                 Some(s) if self.try_take(s) => return Pick::Server(s),
@@ -217,12 +248,12 @@ impl Balancer {
         if n == 0 {
             return Pick::NoServer;
         }
-        match (avoid, avoided_at) {
+        match (avoid.server(), avoided_at) {
             (Some(a), Some(idx)) if self.try_take(a) => {
                 self.cursor.store(idx + 1, Ordering::Relaxed);
                 Pick::Server(a)
             }
-            _ => self.enqueue_avoiding(None, avoid),
+            _ => self.enqueue_avoiding(None, avoid.server()),
         }
     }
 
@@ -231,7 +262,7 @@ impl Balancer {
     /// and so are `avoid`'s turns; `avoid` is taken only when no other server has room (fwrr's
     /// walk takes each server out of its tree once, so it never meets `avoid` twice).
     #[inline(always)]
-    fn pick_rr(&self, snap: &Snapshot, avoid: Option<usize>) -> Pick {
+    fn pick_rr(&self, snap: &Snapshot, avoid: impl Avoid) -> Pick {
         if let Some(f) = snap.fbck.filter(|_| snap.srv_act == 0) {
             return if self.try_take(f) {
                 Pick::Server(f)
@@ -251,7 +282,7 @@ impl Balancer {
         let mut avoided = false;
         for _ in 0..snap.rr_tries {
             match sched.next() {
-                Some(s) if Some(s) == avoid => avoided |= self.has_room(s),
+                Some(s) if avoid.is(s) => avoided |= self.has_room(s),
                 Some(s) if self.try_take(s) => return Pick::Server(s),
                 Some(_) => {}
                 None => break,
@@ -259,7 +290,7 @@ impl Balancer {
         }
         // The turns tried may not reach every server; HAProxy's walk does, so another server
         // with room comes before the avoided one.
-        if let Some(a) = avoid
+        if let Some(a) = avoid.server()
             && let Some(s) = snap
                 .group
                 .iter()
@@ -273,7 +304,7 @@ impl Balancer {
 
     /// `first` (`fas_get_next_server()`): lowest id with a free slot, other than `avoid`
     /// unless it is the only one.
-    fn pick_first(&self, snap: &Snapshot, avoid: Option<usize>) -> Pick {
+    fn pick_first(&self, snap: &Snapshot, avoid: impl Avoid) -> Pick {
         if let Some(f) = snap.fbck.filter(|_| snap.srv_act == 0) {
             return if self.try_take(f) {
                 Pick::Server(f)
@@ -283,7 +314,7 @@ impl Balancer {
         }
         let mut avoided = false;
         for &s in &snap.group {
-            if Some(s) == avoid {
+            if avoid.is(s) {
                 avoided = self.has_room(s);
             } else if self.try_take(s) {
                 return Pick::Server(s);
@@ -294,13 +325,7 @@ impl Balancer {
 
     /// `random(<draws>)` (`get_server_rnd()`): the least loaded of the drawn ring positions,
     /// each draw's lookup walking past `avoid`.
-    fn pick_random(
-        &self,
-        snap: &Snapshot,
-        draws: u32,
-        random: &[u32],
-        avoid: Option<usize>,
-    ) -> Pick {
+    fn pick_random(&self, snap: &Snapshot, draws: u32, random: &[u32], avoid: impl Avoid) -> Pick {
         let mut curr: Option<usize> = None;
         let factor = self.config.hash_balance_factor;
         for &h in random.iter().take(draws as usize) {
@@ -309,7 +334,7 @@ impl Balancer {
                 Some(f)
             } else {
                 snap.ring.lookup(h, |s| {
-                    Some(s) == avoid || (factor != 0 && !self.bounded_ok(snap, s, factor))
+                    avoid.is(s) || (factor != 0 && !self.bounded_ok(snap, s, factor))
                 })
             };
             let Some(c) = next else { break };
@@ -326,7 +351,7 @@ impl Balancer {
         }
         match curr {
             Some(s) if self.try_take(s) => Pick::Server(s),
-            Some(_) => self.enqueue_avoiding(None, avoid),
+            Some(_) => self.enqueue_avoiding(None, avoid.server()),
             None if random.is_empty() => self.pick_ring_rr(snap, avoid),
             None => Pick::NoServer,
         }
