@@ -56,11 +56,11 @@ fn bodies(name: &str) -> Option<Vec<String>> {
     )
 }
 
-/// `GET /0` to `GET /<KEYS - 1>`, each on its own connection.
-async fn uris(addr: SocketAddr) -> Vec<String> {
+/// `GET <prefix>0` to `GET <prefix><KEYS - 1>`, each on its own connection.
+async fn uris(addr: SocketAddr, prefix: &str) -> Vec<String> {
     let mut out = Vec::new();
     for k in 0..KEYS {
-        out.push(get(addr, &format!("/{k}")).await);
+        out.push(get(addr, &format!("{prefix}{k}")).await);
     }
     out
 }
@@ -111,15 +111,19 @@ fn to_a(name: &str) -> Option<Vec<bool>> {
 async fn a_consistent_hash_redispatches_to_the_live_server_like_haproxy() {
     for (what, balance) in [
         ("uri", " balance uri\n hash-type consistent\n"),
+        (
+            "url_param",
+            " balance url_param id\n hash-type consistent\n",
+        ),
         ("source", " balance source\n hash-type consistent\n"),
     ] {
         let placement = format!("{what} consistent: placement");
         let redispatch = format!("{what} consistent: redispatch from a dead server");
         let keys = |addr| async move {
-            if what == "uri" {
-                uris(addr).await
-            } else {
-                sources(addr).await
+            match what {
+                "uri" => uris(addr, "/").await,
+                "url_param" => uris(addr, "/?id=").await,
+                _ => sources(addr).await,
             }
         };
         both(&placement, &listen(balance, "a"), &["a", "b"], |addr, _| {
@@ -149,11 +153,11 @@ async fn map_based_hashing_returns_to_the_dead_server_like_haproxy() {
     let placement = "uri map-based: placement";
     let redispatch = "uri map-based: redispatch stays on a dead server";
     both(placement, &listen(balance, "a"), &["a", "b"], |addr, _| {
-        uris(addr)
+        uris(addr, "/")
     })
     .await;
     both(redispatch, &listen(balance, "dead"), &["b"], |addr, _| {
-        uris(addr)
+        uris(addr, "/")
     })
     .await;
     // What HAProxy did: the keys of the dead server's place get a 503, the others `b`.
@@ -168,22 +172,32 @@ async fn map_based_hashing_returns_to_the_dead_server_like_haproxy() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn balance_first_redispatches_past_the_dead_first_server_like_haproxy() {
-    let name = "first: redispatch from a dead first server";
-    both(
-        name,
-        &listen(" balance first\n", "dead"),
-        &["b"],
-        |addr, _| async move {
-            let mut out = Vec::new();
-            for _ in 0..3 {
-                out.push(get(addr, "/").await);
-            }
-            out
-        },
-    )
-    .await;
-    if let Some(answers) = bodies(name) {
-        assert_eq!(answers, ["b", "b", "b"], "{name}");
+async fn first_and_static_rr_redispatch_past_the_dead_server_like_haproxy() {
+    for (name, balance) in [
+        (
+            "first: redispatch from a dead first server",
+            " balance first\n",
+        ),
+        (
+            "static-rr: redispatch from a dead server",
+            " balance static-rr\n",
+        ),
+    ] {
+        both(
+            name,
+            &listen(balance, "dead"),
+            &["b"],
+            |addr, _| async move {
+                let mut out = Vec::new();
+                for _ in 0..3 {
+                    out.push(get(addr, "/").await);
+                }
+                out
+            },
+        )
+        .await;
+        if let Some(answers) = bodies(name) {
+            assert_eq!(answers, ["b", "b", "b"], "{name}");
+        }
     }
 }
