@@ -228,6 +228,30 @@ fn a_consistent_hash_walks_past_the_avoided_server() {
 }
 
 #[test]
+fn bounded_loads_and_the_avoided_server_are_both_walked_past() {
+    let mut cfg = consistent(Algorithm::Source);
+    cfg.hash_balance_factor = 150;
+    let b = lb(cfg, named(3));
+    let mut held = Vec::new();
+    for x in 0..30u8 {
+        let a = [10, 0, 1, x];
+        match b.pick_avoiding(&source(&a), Some(0)) {
+            Pick::Server(i) => {
+                assert_ne!(i, 0);
+                held.push(i);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // 30 connections over two servers, each bounded to ceil(31 * 1.5 / 3) = 16.
+    assert!(b.connections(1) <= 16 && b.connections(2) <= 16);
+    assert_eq!(b.connections(0), 0);
+    for i in held {
+        b.release(i);
+    }
+}
+
+#[test]
 fn map_based_hashing_keeps_the_keys_server() {
     let b = lb(BalanceConfig::new(Algorithm::Source), named(3));
     for to in 0..3 {
