@@ -2,7 +2,8 @@
 //! `valgrind --tool=callgrind <this binary> <algorithm> <picks>`, with `--toggle-collect` on
 //! `*Balancer::pick` or `*Balancer::release` to count one half. The work is deterministic, so
 //! two runs with different pick counts give the exact instructions per pick. Algorithms:
-//! `roundrobin`, `static-rr`, `leastconn`, `source-consistent`, at 100 servers of weights 1-3
+//! `roundrobin`, `static-rr`, `leastconn`, `source-consistent`, `first`, `random2` (two draws
+//! per pick, from the pick counter), at 100 servers of weights 1-3
 //! (as in `benches/pick.rs`), in batches of 96 picks then their releases.
 //!
 //! With a third argument `time`, it also prints the wall time per pick and per release of
@@ -42,6 +43,8 @@ fn main() {
                 avalanche: true,
             },
         ),
+        "first" => BalanceConfig::new(Algorithm::First),
+        "random2" => BalanceConfig::new(Algorithm::Random { draws: 2 }),
         other => panic!("unknown algorithm {other}"),
     };
     let specs = (1..=100u32)
@@ -58,8 +61,10 @@ fn main() {
         for slot in taken.iter_mut().take(n) {
             k = k.wrapping_add(1);
             let src = k.to_be_bytes();
+            let draws = [k.wrapping_mul(0x9e37_79b9), k.wrapping_mul(0x85eb_ca6b)];
             let key = RequestKey {
                 source: Some(&src),
+                random: &draws,
                 ..RequestKey::default()
             };
             *slot = match lb.pick(black_box(&key)) {

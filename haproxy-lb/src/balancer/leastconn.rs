@@ -5,6 +5,7 @@ use std::sync::atomic::Ordering;
 
 use crate::algo::kind::Algorithm;
 
+use super::pick::Avoid;
 use super::snapshot::Snapshot;
 use super::{Balancer, Pick};
 
@@ -95,8 +96,9 @@ impl Balancer {
 
     /// `leastconn` (`fwlc_get_next_server()`): smallest load key, oldest first among equals;
     /// a server whose queue still has room is acceptable and the request queues on it.
+    /// `avoid` is passed over unless it is the only acceptable server.
     #[inline(always)]
-    pub(super) fn pick_leastconn(&self, snap: &Snapshot) -> Pick {
+    pub(super) fn pick_leastconn(&self, snap: &Snapshot, avoid: impl Avoid) -> Pick {
         if let Some(f) = snap.fbck.filter(|_| snap.srv_act == 0) {
             return if self.try_take(f) {
                 Pick::Server(f)
@@ -104,15 +106,15 @@ impl Balancer {
                 self.enqueue(Some(f))
             };
         }
-        let best = if snap.group_limited {
-            self.lc_scan(snap, true)
+        let best = if avoid.server().is_some() || snap.group_limited {
+            self.lc_scan(snap, snap.group_limited, avoid.server())
         } else {
             self.lc_first(snap)
         };
         match best {
             Some(s) if self.try_take(s) => Pick::Server(s),
             Some(s) => self.enqueue(Some(s)),
-            None => self.enqueue(None),
+            None => self.enqueue_avoiding(None, avoid.server()),
         }
     }
 
@@ -121,14 +123,15 @@ impl Balancer {
     fn lc_first(&self, snap: &Snapshot) -> Option<usize> {
         match self.lc_tree.first() {
             Some(s) if snap.in_group.get(s).copied().unwrap_or(false) => Some(s),
-            _ => self.lc_scan(snap, false),
+            _ => self.lc_scan(snap, false, None),
         }
     }
 
     /// The smallest key among the group's servers, skipping those whose connections and
-    /// queue are full when `limits`.
-    fn lc_scan(&self, snap: &Snapshot, limits: bool) -> Option<usize> {
+    /// queue are full when `limits`, and `avoid` unless no other server is left.
+    fn lc_scan(&self, snap: &Snapshot, limits: bool, avoid: Option<usize>) -> Option<usize> {
         let mut best: Option<(u64, usize)> = None;
+        let mut avoided = None;
         for &s in &snap.group {
             let open = !limits
                 || self.specs.get(s).is_some_and(|spec| {
@@ -142,11 +145,13 @@ impl Balancer {
                 .lc
                 .get(s)
                 .map_or(u64::MAX, |a| a.load(Ordering::Relaxed));
-            if open && best.is_none_or(|(bk, _)| k < bk) {
+            if open && Some(s) == avoid {
+                avoided = Some(s);
+            } else if open && best.is_none_or(|(bk, _)| k < bk) {
                 best = Some((k, s));
             }
         }
-        best.map(|(_, s)| s)
+        best.map(|(_, s)| s).or(avoided)
     }
 }
 

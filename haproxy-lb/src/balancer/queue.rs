@@ -19,6 +19,12 @@ impl Balancer {
     /// Queues a request on `server` (or the backend), re-checking for a free slot under the
     /// queue lock so a concurrent release cannot strand it.
     pub(super) fn enqueue(&self, server: Option<usize>) -> Pick {
+        self.enqueue_avoiding(server, None)
+    }
+
+    /// [`Balancer::enqueue`]; the backend queue's re-check passes over `avoid` (the pick's
+    /// walk already decided whether the avoided server takes the request).
+    pub(super) fn enqueue_avoiding(&self, server: Option<usize>, avoid: Option<usize>) -> Pick {
         let mut q = lock(&self.queues);
         if let Some(s) = server {
             if self.try_take(s) {
@@ -38,7 +44,7 @@ impl Balancer {
                 .group
                 .iter()
                 .copied()
-                .find(|&s| self.try_take(s))
+                .find(|&s| Some(s) != avoid && self.try_take(s))
             {
                 return Pick::Server(s);
             }

@@ -27,9 +27,11 @@ pub(super) struct MapTable {
 }
 
 impl MapTable {
-    /// The next slot in round robin (`map_get_server_rr()` without its saturation loop). The
-    /// cursor is brought back into the map when it runs past its end.
-    pub(super) fn next(&self) -> Option<usize> {
+    /// The next slot in round robin (`map_get_server_rr()` without its saturation loop), as
+    /// `(slot index, server)`. The cursor is brought back into the map when it runs past its
+    /// end.
+    #[inline(always)]
+    pub(super) fn next_slot(&self) -> Option<(u64, usize)> {
         let n = self.slots.len() as u64;
         if n == 0 {
             return None;
@@ -45,7 +47,13 @@ impl MapTable {
                     .compare_exchange(c + 1, idx + 1, Ordering::Relaxed, Ordering::Relaxed);
             idx
         };
-        self.slots.get(idx as usize).copied()
+        self.slots.get(idx as usize).map(|&s| (idx, s))
+    }
+
+    /// Moves the cursor to just after slot `idx` (HAProxy's `rr_idx = avoididx`, when the
+    /// avoided server was taken after all).
+    pub(super) fn resume_after(&self, idx: u64) {
+        self.cursor.store(idx + 1, Ordering::Release);
     }
 
     /// HAProxy's `rr_idx`: the slot after the last one picked, `n` right after the last slot.

@@ -6,6 +6,7 @@
     reason = "test helpers outside #[test] functions should fail loudly on a bad fixture"
 )]
 
+mod avoid;
 mod behaviour;
 mod concurrency;
 mod props;

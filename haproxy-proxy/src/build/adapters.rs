@@ -169,7 +169,13 @@ impl SlotOwner for BackendBalancer {
 pub struct LbPicker(pub Arc<Vec<Arc<BackendBalancer>>>);
 
 impl LbPicker {
-    fn take_once(bal: &Arc<BackendBalancer>, stream: &StreamView<'_>) -> Take {
+    /// One pick from `bal`'s balancer, passing over `avoid` as the balancer's algorithm does
+    /// (HAProxy's `srvtoavoid`).
+    fn take_from(
+        bal: &Arc<BackendBalancer>,
+        stream: &StreamView<'_>,
+        avoid: Option<usize>,
+    ) -> Take {
         let Some(lb) = bal.balancer.as_ref() else {
             return Take::NoServer;
         };
@@ -209,7 +215,7 @@ impl LbPicker {
             random: &random,
         };
         let owner = || Arc::clone(bal) as Arc<dyn SlotOwner>;
-        match lb.pick(&key) {
+        match lb.pick_avoiding(&key, avoid) {
             Pick::Server(i) => Take::Ready(ServerSlot::tracked(i, owner())),
             Pick::Queued { ticket, server } => {
                 Take::Queued(
@@ -223,9 +229,6 @@ impl LbPicker {
     }
 }
 
-/// The most picks tried to find a server other than the one to avoid (`option redispatch`).
-pub const MAX_REDISPATCH_PICKS: usize = 8;
-
 impl PickServer for LbPicker {
     fn pick(&self, backend: usize, stream: &StreamView<'_>, avoid: Option<usize>) -> Option<usize> {
         // The slot is released as it drops: a pick that holds nothing.
@@ -235,28 +238,14 @@ impl PickServer for LbPicker {
         }
     }
 
-    /// Like HAProxy's `srvtoavoid`: another server when one is free, else the avoided one.
+    /// HAProxy's `srvtoavoid`: the balancer passes over `avoid` by its algorithm's rule
+    /// (another server with room when there is one; map-based hashing with a key keeps the
+    /// key's server, as HAProxy's does).
     fn take(&self, backend: usize, stream: &StreamView<'_>, avoid: Option<usize>) -> Take {
         let Some(bal) = self.0.get(backend) else {
             return Take::NoServer;
         };
-        let first = Self::take_once(bal, stream);
-        let mut held = match first {
-            Take::Ready(slot) if avoid == Some(slot.server()) => vec![slot],
-            other => return other,
-        };
-        // The avoided server's slots stay held meanwhile, so the balancer sees it busier
-        // (leastconn) or full (a small maxconn); they are released when another server is found.
-        // COMPAT: haproxy-lb takes no server to avoid, so `balance first` keeps returning a
-        // first server that has room (HAProxy's `fas_get_next_server()` skips it).
-        for _ in 1..MAX_REDISPATCH_PICKS {
-            match Self::take_once(bal, stream) {
-                Take::Ready(slot) if avoid == Some(slot.server()) => held.push(slot),
-                Take::Ready(slot) => return Take::Ready(slot),
-                _ => break,
-            }
-        }
-        held.pop().map_or(Take::NoServer, Take::Ready)
+        Self::take_from(bal, stream, avoid)
     }
 
     fn retry_policy(&self, backend: usize) -> RetryPolicy {
@@ -415,16 +404,40 @@ mod tests {
             "pick holds nothing"
         );
         assert!(p.retry_policy(0).redispatch_every_retry());
-        // `first` sends everything to `a` while it has room: held picks fill it, then `b`.
+        // `first` sends everything to `a` while it has room, but not a request avoiding it.
         let p = backend(
             Algorithm::First,
-            vec![
-                ServerSpec::new(1, "a").with_limits(2, 0),
-                ServerSpec::new(2, "b"),
-            ],
+            vec![ServerSpec::new(1, "a"), ServerSpec::new(2, "b")],
         );
+        assert_eq!(p.pick(0, &view(), None), Some(0));
         assert_eq!(p.pick(0, &view(), Some(0)), Some(1));
         let (lb, _) = parts(&p);
         assert_eq!(lb.connections(0) + lb.connections(1), 0);
+    }
+
+    #[test]
+    fn a_consistent_hash_redispatch_leaves_the_keys_server_and_a_map_keeps_it() {
+        let servers = || vec![ServerSpec::new(1, "a"), ServerSpec::new(2, "b")];
+        let lb = Balancer::new(
+            BalanceConfig::new(Algorithm::Source).with_hash(
+                haproxy_lb::HashType::Consistent,
+                haproxy_lb::Hasher {
+                    function: haproxy_lb::HashFunction::Sdbm,
+                    avalanche: true,
+                },
+            ),
+            servers(),
+        )
+        .unwrap();
+        let p = LbPicker(Arc::new(vec![Arc::new(BackendBalancer::new(
+            Some(lb),
+            None,
+            false,
+        ))]));
+        let home = p.pick(0, &view(), None).unwrap();
+        assert_eq!(p.pick(0, &view(), Some(home)), Some(1 - home));
+        let p = backend(Algorithm::Source, servers());
+        let home = p.pick(0, &view(), None).unwrap();
+        assert_eq!(p.pick(0, &view(), Some(home)), Some(home));
     }
 }

@@ -26,7 +26,7 @@ use haproxy_acl::AclSet;
 use haproxy_cfg::model::{self, Config, Proxy, ProxyKind};
 use haproxy_cfg::values::{Address, Host, Port};
 
-pub use adapters::{AclChooser, AclCondition, BackendBalancer, LbPicker, MAX_REDISPATCH_PICKS};
+pub use adapters::{AclChooser, AclCondition, BackendBalancer, LbPicker};
 pub use dynamic::{DynamicChoice, DynamicName, DynamicRule, MAX_NAME_PARTS};
 pub(crate) use portless::checked_through_connect_rule;
 pub use portless::portless_check_alerts;

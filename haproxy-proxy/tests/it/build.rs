@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use haproxy_cfg::load::{Outcome, SystemEnv, load};
 use haproxy_cfg::parse_str;
-use haproxy_proxy::build::{MAX_REDISPATCH_PICKS, Runtime, build};
+use haproxy_proxy::build::{Runtime, build};
 use haproxy_proxy::runtime::{StartupError, Stop};
 use haproxy_proxy::{ChooseBackend, ConnMode, Mode, PickServer, ProxyError, StreamView};
 
@@ -105,7 +105,7 @@ fn static_rr_follows_haproxy_order_and_redispatch_avoids_the_failed_server() {
         .map(|_| names[svc.picker.pick(0, &view(), None).unwrap()])
         .collect();
     assert_eq!(order, "acbcbc"); // reference §2: weights 1/2/3 give `a c b c b c`
-    for _ in 0..MAX_REDISPATCH_PICKS {
+    for _ in 0..8 {
         assert_ne!(svc.picker.pick(0, &view(), Some(2)), Some(2));
     }
 }

@@ -24,6 +24,7 @@ mod portless;
 mod queue;
 mod queue_diff;
 mod queue_failover;
+mod redispatch_diff;
 mod registry;
 mod requeue_diff;
 mod routing;

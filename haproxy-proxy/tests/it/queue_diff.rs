@@ -19,7 +19,7 @@ use crate::queue_failover::load_while_stopping;
 use crate::support::{Haproxy, haproxy_bin, spawn_haproxy};
 
 /// One thread: with several, HAProxy's leastconn may miss a concurrent pick's connection count.
-const DEFAULTS: &str = "global\n nbthread 1\ndefaults\n mode http\n timeout connect 1s\n timeout client 10s\n timeout server 10s\n";
+pub(crate) const DEFAULTS: &str = "global\n nbthread 1\ndefaults\n mode http\n timeout connect 1s\n timeout client 10s\n timeout server 10s\n";
 
 /// Starts the real HAProxy on a reserved port; the reservation lives as long as HAProxy.
 async fn start_haproxy(
@@ -94,7 +94,7 @@ where
 /// Runs `steps` against real HAProxy and against our daemon and compares what the client saw.
 /// HAProxy's answers must also match their recording (`HAPROXY_RS_RECORD=1` rewrites it);
 /// without haproxy installed, ours are compared with the recording alone.
-async fn both<F, Fut>(name: &str, text: &str, names: &[&'static str], steps: F)
+pub(crate) async fn both<F, Fut>(name: &str, text: &str, names: &[&'static str], steps: F)
 where
     F: Fn(SocketAddr, Vec<Arc<Origin>>) -> Fut,
     Fut: Future<Output = Vec<String>>,

@@ -3,3 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."
 HAPROXY_RS_RECORD=1 cargo test -p haproxy-proxy --test it queue_diff
+HAPROXY_RS_RECORD=1 cargo test -p haproxy-proxy --test it redispatch_diff
