@@ -471,6 +471,12 @@ impl Says<'_> {
                 &format!("Proxy {name} hard-stopped ({open} remaining conns will be closed)."),
             );
         }
+        if self.registry.soft_stop.resisted() {
+            self.line(
+                Severity::Warning,
+                "Some tasks resisted to hard-stop, exiting now.",
+            );
+        }
     }
 }
 

@@ -29,10 +29,13 @@ fn silent_server() -> u16 {
     port
 }
 
-/// Runs `exe` on the configuration, sends a request the server never answers, then SIGUSR1:
-/// returns (seconds from the signal to the client's close, exit code, the hard-stop warnings
-/// with the pid masked).
-fn hard_stop_run(exe: &str, dir: &TempDir, tag: &str) -> (Duration, Option<i32>, Vec<String>) {
+/// What a hard-stop run shows: seconds from the signal to the stuck client's close, what that
+/// client received, the exit code, the hard-stop warnings with the pid masked.
+type HardStop = (Duration, String, Option<i32>, Vec<String>);
+
+/// Runs `exe` on the configuration, sends a request the server never answers, opens a
+/// connection that sends nothing when `idle` is set, then SIGUSR1.
+fn hard_stop_run(exe: &str, dir: &TempDir, tag: &str, idle: bool) -> HardStop {
     let srv = silent_server();
     let fe = free_port();
     let cfg = dir.write(
@@ -50,6 +53,7 @@ fn hard_stop_run(exe: &str, dir: &TempDir, tag: &str) -> (Duration, Option<i32>,
     stuck
         .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         .expect("request");
+    let _idle = idle.then(|| TcpStream::connect(("127.0.0.1", fe)).expect("connect"));
     std::thread::sleep(Duration::from_millis(300));
     proxy.signal("-USR1");
     let start = Instant::now();
@@ -66,7 +70,12 @@ fn hard_stop_run(exe: &str, dir: &TempDir, tag: &str) -> (Duration, Option<i32>,
         .filter(|l| l.contains("hard-stop"))
         .map(|l| l.split_once(") : ").map_or(l, |(_, m)| m).to_owned())
         .collect();
-    (cut, code, warnings)
+    (
+        cut,
+        String::from_utf8_lossy(&got).into_owned(),
+        code,
+        warnings,
+    )
 }
 
 fn real_haproxy() -> Option<PathBuf> {
@@ -86,7 +95,15 @@ fn real_haproxy() -> Option<PathBuf> {
 #[test]
 fn hard_stop_after_cuts_a_stuck_request_exits_and_warns_as_haproxy() {
     let dir = TempDir::new("hardstop");
-    let (cut, code, warnings) = hard_stop_run(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours");
+    let (cut, got, code, warnings) =
+        hard_stop_run(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours", false);
+    // The stream is killed while it waits for its response: HAProxy's 502, with `close`.
+    assert_eq!(
+        got,
+        "HTTP/1.1 502 Bad Gateway\r\ncontent-length: 107\r\ncache-control: no-cache\r\n\
+         content-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>502 Bad Gateway</h1>\n\
+         The server returned an invalid or incomplete response.\n</body></html>\n"
+    );
     assert!(
         cut >= Duration::from_millis(900) && cut < Duration::from_secs(4),
         "cut after {cut:?}"
@@ -100,10 +117,35 @@ fn hard_stop_after_cuts_a_stuck_request_exits_and_warns_as_haproxy() {
         ]
     );
     if let Some(real) = real_haproxy() {
-        let (cut, code, theirs) = hard_stop_run(&real.display().to_string(), &dir, "real");
+        let (cut, theirs_got, code, theirs) =
+            hard_stop_run(&real.display().to_string(), &dir, "real", false);
         assert!(cut >= Duration::from_millis(900) && cut < Duration::from_secs(4));
         assert_eq!(code, Some(0));
         assert_eq!(theirs, warnings);
+        assert_eq!(theirs_got, got);
+    }
+}
+
+#[test]
+fn a_connection_without_a_stream_resists_the_hard_stop_and_is_cut_as_haproxy() {
+    let dir = TempDir::new("resist");
+    let (_, got, code, warnings) = hard_stop_run(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours", true);
+    assert!(got.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{got}");
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        warnings,
+        [
+            "soft-stop running for too long, performing a hard-stop.",
+            "Proxy fe hard-stopped (2 remaining conns will be closed).",
+            "Some tasks resisted to hard-stop, exiting now.",
+        ]
+    );
+    if let Some(real) = real_haproxy() {
+        let (_, theirs_got, code, theirs) =
+            hard_stop_run(&real.display().to_string(), &dir, "real", true);
+        assert_eq!(code, Some(0));
+        assert_eq!(theirs, warnings);
+        assert_eq!(theirs_got, got);
     }
 }
 

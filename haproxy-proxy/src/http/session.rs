@@ -24,6 +24,7 @@ use crate::h1::{
     connection_header_for, forwarded_response_connection_header, normalize_content_length,
     parse_request, parse_response, push_status_line,
 };
+use crate::registry::KillPhase;
 use crate::route::{ChooseBackend, PickServer, StreamView};
 use crate::runtime::idle_timer::{IdleTimer, within, within_queued};
 use crate::settings::{BackendSettings, ConnMode, FrontendSettings};
@@ -352,6 +353,11 @@ where
                 ..StreamFacts::default()
             };
             facts.timers.tr_req = Some(start.elapsed());
+            // What a kill answers needs these once the request is gone.
+            let killed_ka = (
+                head.version,
+                head.wants_keep_alive() && !head.forces_close(),
+            );
             // Made where it is pinned and raced by reference: `select!` would move the whole
             // request state into its own tuple first.
             let done = {
@@ -372,17 +378,15 @@ where
                 }
             };
             let keep = match done {
-                Some(keep) => {
-                    // One clock read for the total time and every counter the request touches.
-                    let now = Instant::now();
-                    facts.timers.ta = Some(now.saturating_duration_since(start));
-                    svc.counters.record_at(&facts, crate::counters::ms_at(now));
-                    svc.registry.record_at(&facts, now);
-                    on_request(&facts);
-                    keep
-                }
-                None => false,
+                Some(keep) => keep,
+                None => answer_kill(svc, &mut client, &session, killed_ka, &mut facts).await,
             };
+            // One clock read for the total time and every counter the request touches.
+            let now = Instant::now();
+            facts.timers.ta = Some(now.saturating_duration_since(start));
+            svc.counters.record_at(&facts, crate::counters::ms_at(now));
+            svc.registry.record_at(&facts, now);
+            on_request(&facts);
             drop(session);
             handled += 1;
             if !keep {
@@ -731,7 +735,12 @@ where
         tokio::pin!(body_fut, head_fut);
         tokio::select! {
             biased;
-            body = &mut body_fut => (body, head_fut.await),
+            body = &mut body_fut => {
+                if body.is_ok() {
+                    session.set_phase(KillPhase::AwaitingResponse);
+                }
+                (body, head_fut.await)
+            }
             head = &mut head_fut => {
                 // A final answer before the whole body: forwarded as HAProxy does; the rest of
                 // the body is not read, so both connections close after the response.
@@ -740,6 +749,7 @@ where
             }
         }
     } else {
+        session.set_phase(KillPhase::AwaitingResponse);
         let head = final_response(&mut conn.stream, &mut sbuf, client, fe, st, ct).await;
         (Ok(0), head)
     };
@@ -789,6 +799,7 @@ where
     };
     facts.timers.tr_resp = Some(sent.elapsed());
     facts.status = Some(resp.status);
+    session.set_phase(KillPhase::Responding);
     let tunnel = resp.status == 101 || (req.is_connect() && (200..300).contains(&resp.status));
     if tunnel {
         let mut out = Vec::new();
@@ -969,6 +980,43 @@ where
         )
         .await,
     )
+}
+
+/// A stream killed by `shutdown session` or `hard-stop-after`, as HAProxy 2.6 ends it: waiting
+/// for its response head, it gets the 502 page (`KH`; the connection stays open as after any
+/// 502, unless the soft stop closes it); otherwise it is closed (`KD` once the response began,
+/// `K-` before). `request` is the request's version and whether it asked to stay open. Returns
+/// whether the client connection stays open.
+async fn answer_kill<C, B, P>(
+    svc: &HttpService<B, P>,
+    client: &mut C,
+    session: &crate::registry::SessionGuard<'_>,
+    (version, wants_ka): (Version, bool),
+    facts: &mut StreamFacts,
+) -> bool
+where
+    C: AsyncWrite + Unpin,
+{
+    let state = match session.phase() {
+        KillPhase::AwaitingResponse => StreamState::Headers,
+        KillPhase::Responding => StreamState::Data,
+        KillPhase::Other => StreamState::Normal,
+    };
+    facts.termination = Termination::new(Side::Killed, state);
+    if state != StreamState::Headers {
+        return false;
+    }
+    facts.status = Some(502);
+    let keep = ConnMode::client_keeps_alive(svc.frontend.conn_mode)
+        && wants_ka
+        && !svc.registry.soft_stop.closes_response();
+    let Some(reply) = svc.frontend.errors.get(502) else {
+        return false;
+    };
+    let bytes = reply.to_bytes(version, keep);
+    let sent = timed(svc.frontend.timeouts.client, client.write_all(&bytes)).await;
+    facts.bytes_out += bytes.len() as u64;
+    matches!(sent, Some(Ok(()))) && keep
 }
 
 /// Resolves when the server's sessions are shut down, with the side to blame; never without a

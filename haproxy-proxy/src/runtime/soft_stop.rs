@@ -6,7 +6,7 @@
 //! Recorded against HAProxy 2.6.12 in `tests/data/haproxy-2.6/soft-stop/`.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// How connections are closed during a soft stop (global `close-spread-time`).
@@ -39,6 +39,9 @@ pub struct SoftStop {
     /// Set when `hard-stop-after` cut the connections: each frontend's name and how many
     /// connections it still had (taken before any was cut).
     hard_stopped: OnceLock<Vec<(String, u64)>>,
+    /// Set when connections still ran [`super::HARD_STOP_RESIST`] after the hard stop killed
+    /// their streams, and were cut.
+    resisted: AtomicBool,
     /// State of the generator that spreads the closes.
     rng: AtomicU64,
 }
@@ -65,6 +68,7 @@ impl SoftStop {
             keep_idle: OnceLock::new(),
             hard_stop_after: OnceLock::new(),
             hard_stopped: OnceLock::new(),
+            resisted: AtomicBool::new(false),
             rng: AtomicU64::new(seed),
         }
     }
@@ -146,6 +150,17 @@ impl SoftStop {
     /// at that moment (HAProxy warns `Proxy X hard-stopped (N remaining conns will be closed).`).
     pub fn hard_stopped(&self) -> Option<&[(String, u64)]> {
         self.hard_stopped.get().map(Vec::as_slice)
+    }
+
+    /// Records that connections outlived the hard stop's kill and were cut.
+    pub fn mark_resisted(&self) {
+        self.resisted.store(true, Ordering::Release);
+    }
+
+    /// Whether connections outlived the hard stop's kill and were cut (HAProxy warns `Some
+    /// tasks resisted to hard-stop, exiting now.`).
+    pub fn resisted(&self) -> bool {
+        self.resisted.load(Ordering::Acquire)
     }
 
     /// A pseudo-random duration in `[0, upto)` (xorshift; spreading needs no better).

@@ -17,6 +17,7 @@ mod health;
 mod health_columns;
 mod health_queue_lines;
 mod health_reset;
+mod kill;
 mod listeners;
 mod msg_more;
 mod origin;

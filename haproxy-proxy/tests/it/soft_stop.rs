@@ -253,14 +253,22 @@ async fn hard_stop_after_cuts_what_the_soft_stop_left() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let t0 = Instant::now();
     st.stop.send(Some(Stop::Soft)).unwrap();
-    let (_, closed) = read_until_close(&mut busy, Duration::from_secs(3)).await;
+    let (got, closed) = read_until_close(&mut busy, Duration::from_secs(3)).await;
     assert!(closed);
+    // Killed while waiting for its response: HAProxy's 502, with the soft stop's `close`.
+    assert_eq!(String::from_utf8_lossy(&got), crate::kill::page_502(true));
     let after = t0.elapsed();
     assert!(
         after >= Duration::from_millis(450) && after < Duration::from_secs(2),
         "{after:?}"
     );
-    let (_, closed) = read_until_close(&mut fresh, Duration::from_secs(2)).await;
+    // A connection with no stream resists the kill and is cut a second later.
+    let (_, closed) = read_until_close(&mut fresh, Duration::from_secs(3)).await;
     assert!(closed);
+    assert!(
+        t0.elapsed() >= Duration::from_millis(1400),
+        "{:?}",
+        t0.elapsed()
+    );
     ends_within(st.task, Duration::from_secs(2)).await;
 }
