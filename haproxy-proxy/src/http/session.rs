@@ -542,6 +542,7 @@ where
     // http-request rules run before use_backend.
     let section = Section {
         rules: &svc.rules,
+        backend: None,
         counters: None,
         stats: fe.stats.as_deref(),
     };
@@ -587,6 +588,7 @@ where
     // Then the chosen backend's http-request rules and stats page.
     let section = Section {
         rules: svc.chooser.backend_rules(be_idx),
+        backend: Some(be_idx),
         counters: svc.registry.backends.get(be_idx).map(|b| &*b.counters),
         stats: svc.chooser.backend_stats(be_idx),
     };
@@ -935,6 +937,8 @@ where
 /// rules, the counters a deny also counts on (a backend's), and its stats page.
 struct Section<'a> {
     rules: &'a [RequestRule],
+    /// The backend whose section this is (`None`: the frontend).
+    backend: Option<usize>,
     counters: Option<&'a crate::counters::Counters>,
     stats: Option<&'a crate::statspage::StatsPage>,
 }
@@ -962,7 +966,8 @@ where
     P: PickServer,
 {
     let ct = svc.frontend.timeouts.client;
-    if let Some(d) = decide(svc, section.rules, view, req, section.counters) {
+    let (rules, be) = (section.rules, section.backend);
+    if let Some(d) = decide(svc, rules, view, req, be, section.counters) {
         return Some(answer(d, client, buf, req, req_framing, client_ka, ct, facts).await);
     }
     let page = section.stats.filter(|p| p.matches(&req.uri))?;
@@ -996,6 +1001,7 @@ async fn answer_kill<C, B, P>(
 ) -> bool
 where
     C: AsyncWrite + Unpin,
+    B: ChooseBackend,
 {
     let state = match session.phase() {
         KillPhase::AwaitingResponse => StreamState::Headers,
@@ -1010,7 +1016,7 @@ where
     let keep = ConnMode::client_keeps_alive(svc.frontend.conn_mode)
         && wants_ka
         && !svc.registry.soft_stop.closes_response();
-    let Some(reply) = svc.frontend.errors.get(502) else {
+    let Some(reply) = error_page(svc, facts.backend, 502) else {
         return false;
     };
     let bytes = reply.to_bytes(version, keep);
@@ -1121,6 +1127,7 @@ async fn connect_failed<C, B, P>(
 ) -> bool
 where
     C: AsyncRead + AsyncWrite + Unpin,
+    B: ChooseBackend,
 {
     facts.retries = f.retries;
     facts.server = f.server;
@@ -1144,14 +1151,26 @@ async fn error_reply<C, B, P>(
 ) -> bool
 where
     C: AsyncWrite + Unpin,
+    B: ChooseBackend,
 {
     facts.termination = term;
     facts.status = Some(code);
-    match svc.frontend.errors.get(code) {
+    match error_page(svc, facts.backend, code) {
         // HAProxy keeps the client connection after a 502/503/504 when nothing of the request is left unread.
         Some(r) => send_reply(client, &r, req.version, keep, svc.frontend.timeouts.client).await,
         None => false,
     }
+}
+
+/// The page HAProxy sends for `code` in a stream that reached `backend` (if any): the backend's
+/// errorfile, else the frontend's, else the built-in page; `None` for an empty errorfile.
+pub(super) fn error_page<B: ChooseBackend, P>(
+    svc: &HttpService<B, P>,
+    backend: Option<usize>,
+    code: u16,
+) -> Option<crate::errors::Reply> {
+    let be = backend.and_then(|b| svc.chooser.backend_errors(b));
+    crate::errors::ErrorPages::resolve(be, &svc.frontend.errors, code)
 }
 
 /// An error answered before any of the request body was read (no backend, no server): like
@@ -1172,6 +1191,7 @@ async fn error_then_drain<C, B, P>(
 ) -> bool
 where
     C: AsyncRead + AsyncWrite + Unpin,
+    B: ChooseBackend,
 {
     let keep = error_reply(svc, client, req, code, term, facts, client_ka).await;
     let Ok(framing) = req.framing() else {

@@ -13,6 +13,7 @@ mod build;
 mod daemon;
 mod differential;
 mod engines;
+mod errorfile_sets;
 mod health;
 mod health_columns;
 mod health_queue_lines;
