@@ -392,3 +392,89 @@ fn sigusr1_closes_idle_clients_and_answers_in_flight_with_close_as_haproxy() {
         assert_eq!((theirs.1, theirs.2, theirs.3), (resp, closed, code));
     }
 }
+
+/// Reads a prompt-mode CLI reply up to its `\n> ` prompt.
+fn prompt_reply(cli: &mut std::os::unix::net::UnixStream, command: &str) -> String {
+    cli.write_all(command.as_bytes()).expect("cli write");
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 8192];
+    while !out.ends_with(b"\n> ") {
+        let n = cli.read(&mut chunk).expect("cli read");
+        assert_ne!(n, 0, "cli closed after {}", String::from_utf8_lossy(&out));
+        out.extend_from_slice(chunk.get(..n).unwrap_or_default());
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Runs `exe` with a stats socket, opens a prompt-mode CLI session and a request the server
+/// never answers, sends SIGUSR1, and returns what the session then reads: the `show info` fields
+/// that follow the stop, the frontend's `show stat` status, and whether a new CLI connection is
+/// accepted.
+fn stopping_run(exe: &str, dir: &TempDir, tag: &str) -> (Vec<String>, String, bool) {
+    let srv = silent_server();
+    let fe = free_port();
+    let sock = dir.write(&format!("{tag}.dir"), "").with_extension("sock");
+    let cfg = dir.write(
+        &format!("{tag}.cfg"),
+        &format!(
+            "global\n    stats socket {} level admin\n\
+             defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\
+             backend be\n    server s1 127.0.0.1:{srv}\n",
+            sock.display()
+        ),
+    );
+    let proxy = Proxy::start_exe(exe, &cfg, fe);
+    let mut cli = std::os::unix::net::UnixStream::connect(&sock).expect("cli");
+    cli.set_read_timeout(Some(WAIT)).expect("timeout");
+    prompt_reply(&mut cli, "prompt\n");
+    let mut busy = TcpStream::connect(("127.0.0.1", fe)).expect("connect");
+    busy.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("request");
+    std::thread::sleep(Duration::from_millis(300));
+    proxy.signal("-USR1");
+    std::thread::sleep(Duration::from_millis(300));
+    let info = prompt_reply(&mut cli, "show info\n");
+    let fields = info
+        .lines()
+        .filter(|l| {
+            ["Stopping:", "Listeners:", "Jobs:", "CurrConns:"]
+                .iter()
+                .any(|f| l.starts_with(f))
+        })
+        .map(str::to_owned)
+        .collect();
+    let stat = prompt_reply(&mut cli, "show stat\n");
+    let status = stat
+        .lines()
+        .find(|l| l.starts_with("fe,FRONTEND,"))
+        .and_then(|l| l.split(',').nth(17))
+        .unwrap_or_default()
+        .to_owned();
+    let accepted = std::os::unix::net::UnixStream::connect(&sock).is_ok();
+    drop((cli, busy, proxy));
+    (fields, status, accepted)
+}
+
+#[test]
+fn show_info_and_show_stat_follow_the_soft_stop_as_haproxy() {
+    let dir = TempDir::new("stopping");
+    let ours = stopping_run(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours");
+    assert_eq!(
+        ours,
+        (
+            vec![
+                "CurrConns: 1".to_owned(),
+                "Stopping: 1".to_owned(),
+                "Jobs: 2".to_owned(),
+                "Listeners: 0".to_owned(),
+            ],
+            "STOP".to_owned(),
+            false
+        )
+    );
+    if let Some(real) = real_haproxy() {
+        let theirs = stopping_run(&real.display().to_string(), &dir, "real");
+        assert_eq!(theirs, ours);
+    }
+}
