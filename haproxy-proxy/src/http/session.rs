@@ -140,19 +140,31 @@ where
                 // than a tokio `Sleep` (the task holds a key, not a timer entry: see
                 // `runtime::idle_timer`); the start of the wait is found again from it.
                 let ka = svc.frontend.timeouts.keep_alive_idle();
-                ka.map(|d| IdleTimer::new((since + d).into()))
+                Some(IdleTimer::new(
+                    ka.map_or_else(endless_wake, |d| since + d).into(),
+                ))
             };
             let server = kept.server.take().and_then(ServerConn::park);
+            // No keep-alive timer: the wait has one far off all the same, re-armed when it
+            // passes, so that a soft stop's `fire_all` reaches it.
+            let endless = svc.frontend.timeouts.keep_alive_idle().is_none();
             let woke = loop {
-                if soft_stop_closes(svc, &mut expiry) {
+                if soft_stop_closes(svc, &mut expiry, endless) {
                     break false;
                 }
                 let woke = park(&mut client, &mut kept.buf, &mut expiry).await;
-                if woke || !expiry.as_ref().is_some_and(IdleTimer::fired_early) {
+                let early = expiry.as_ref().is_some_and(IdleTimer::fired_early);
+                if woke || !(early || endless) {
                     break woke;
                 }
                 // Fired early by a soft stop: wait again for the deadline it had.
-                expiry = expiry.take().map(|t| IdleTimer::new(t.deadline()));
+                expiry = expiry.take().map(|t| {
+                    IdleTimer::new(if early {
+                        t.deadline()
+                    } else {
+                        endless_wake().into()
+                    })
+                });
             };
             kept.server = server.and_then(ParkedServer::resume);
             if !woke {
@@ -167,11 +179,28 @@ where
     }
 }
 
+/// The far deadline of a parked connection without keep-alive timer ([`NO_TIMEOUT_WAKE`] on).
+fn endless_wake() -> Instant {
+    Instant::now() + NO_TIMEOUT_WAKE
+}
+
+/// How far off the timer of a parked connection without `timeout http-keep-alive` or `timeout
+/// client` is set (and set again each time it passes): it never closes the connection, it only
+/// lets a soft stop wake it.
+pub(crate) const NO_TIMEOUT_WAKE: Duration = Duration::from_secs(86_400);
+
 /// Whether a soft stop closes this idle connection now; otherwise `expiry` may be brought
 /// forward to a time of the `close-spread-time` window (the window's start fires parked timers
-/// early so that each connection looks here).
-fn soft_stop_closes<B, P>(svc: &HttpService<B, P>, expiry: &mut Option<IdleTimer>) -> bool {
-    let deadline = expiry.as_ref().map(|t| t.deadline().into_std());
+/// early so that each connection looks here). `endless`: its timer is only there to be woken.
+fn soft_stop_closes<B, P>(
+    svc: &HttpService<B, P>,
+    expiry: &mut Option<IdleTimer>,
+    endless: bool,
+) -> bool {
+    let deadline = expiry
+        .as_ref()
+        .filter(|_| !endless)
+        .map(|t| t.deadline().into_std());
     let stop = &svc.registry.soft_stop;
     match stop.idle_close_at(svc.frontend.index, deadline) {
         Some(at) if at <= Instant::now() => true,

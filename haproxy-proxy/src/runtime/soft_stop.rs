@@ -187,7 +187,8 @@ impl SoftStop {
 
     /// When frontend `fe`'s idle keep-alive connection whose timer expires at `deadline` is to
     /// close because of the soft stop: `None` when it is not (no soft stop, `close-spread-time
-    /// infinite`, `option idle-close-on-response`, or its timer comes first), else now or a
+    /// infinite`, `option idle-close-on-response`, its timer comes first, or it has no timer and
+    /// the closes are spread: HAProxy 2.6 only brings existing timers forward), else now or a
     /// random instant before the spread window ends.
     pub fn idle_close_at(&self, fe: usize, deadline: Option<Instant>) -> Option<Instant> {
         let left = self.remaining()?;
@@ -205,6 +206,7 @@ impl SoftStop {
         let at = now + self.random_below(left).min(left);
         match deadline {
             Some(d) if d <= now + left && !left.is_zero() => None,
+            None if !left.is_zero() => None,
             _ => Some(at),
         }
     }
@@ -253,10 +255,13 @@ mod tests {
         s.configure(CloseSpread::Window(w), vec![false]);
         s.begin();
         let start = Instant::now();
+        let late = Some(start + Duration::from_secs(3600));
         for _ in 0..100 {
-            let at = s.idle_close_at(0, None).unwrap();
+            let at = s.idle_close_at(0, late).unwrap();
             assert!(at <= start + w + Duration::from_millis(50));
         }
+        // A connection without a timer is left open (HAProxy brings timers forward only).
+        assert_eq!(s.idle_close_at(0, None), None);
         // A timer that expires inside the window is kept.
         assert_eq!(
             s.idle_close_at(0, Some(Instant::now() + Duration::from_secs(1))),

@@ -73,8 +73,20 @@ struct Started {
 }
 
 fn start(global: &str, fe_extra: &str, server: SocketAddr) -> Started {
+    let timeouts = " timeout client 30s\n timeout http-keep-alive 30s";
+    start_with_timeouts(global, timeouts, fe_extra, server)
+}
+
+/// [`start`] with these client-side timeouts in `defaults` (`timeout connect` and `timeout
+/// server` are always there).
+fn start_with_timeouts(
+    global: &str,
+    timeouts: &str,
+    fe_extra: &str,
+    server: SocketAddr,
+) -> Started {
     let text = format!(
-        "global\n{global}\ndefaults\n mode http\n timeout connect 5s\n timeout client 30s\n timeout server 30s\n timeout http-keep-alive 30s\nfrontend fe\n bind 127.0.0.1:{}\n{fe_extra}\n default_backend be\nbackend be\n server s1 {server}\n",
+        "global\n{global}\ndefaults\n mode http\n timeout connect 5s\n timeout server 30s\n{timeouts}\nfrontend fe\n bind 127.0.0.1:{}\n{fe_extra}\n default_backend be\nbackend be\n server s1 {server}\n",
         free_port()
     );
     let loaded = load(&[parse_str("t.cfg", &text)], &SystemEnv);
@@ -271,4 +283,39 @@ async fn hard_stop_after_cuts_what_the_soft_stop_left() {
         t0.elapsed()
     );
     ends_within(st.task, Duration::from_secs(2)).await;
+}
+
+/// Recorded in `idle.txt`: with neither `timeout client` nor `timeout http-keep-alive`, HAProxy
+/// still closes a parked keep-alive client at the soft stop; with `close-spread-time` it leaves it
+/// open (it only brings existing timers forward).
+#[tokio::test]
+async fn a_parked_client_without_any_idle_timeout_is_closed_by_the_soft_stop() {
+    let server = origin(Some(Duration::from_millis(10))).await;
+    let st = start_with_timeouts("", "", "", server);
+    let mut idle = idle_client(st.addr).await;
+    // Parked (deep idle): no timer of its own.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let t0 = Instant::now();
+    st.stop.send(Some(Stop::Soft)).unwrap();
+    let (got, closed) = read_until_close(&mut idle, Duration::from_secs(2)).await;
+    assert!(closed && got.is_empty(), "{got:?} closed {closed}");
+    assert!(
+        t0.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        t0.elapsed()
+    );
+    ends_within(st.task, Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn a_parked_client_without_any_idle_timeout_stays_through_a_spread_window() {
+    let server = origin(Some(Duration::from_millis(10))).await;
+    let st = start_with_timeouts(" close-spread-time 500ms", "", "", server);
+    let mut idle = idle_client(st.addr).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    st.stop.send(Some(Stop::Soft)).unwrap();
+    let (_, closed) = read_until_close(&mut idle, Duration::from_millis(900)).await;
+    assert!(!closed, "closed within the window");
+    drop(idle);
+    ends_within(st.task, Duration::from_secs(5)).await;
 }
