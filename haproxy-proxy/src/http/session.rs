@@ -26,6 +26,7 @@ use crate::h1::{
 };
 use crate::registry::KillPhase;
 use crate::route::{ChooseBackend, PickServer, StreamView};
+use crate::runtime::SoftStop;
 use crate::runtime::idle_timer::{IdleTimer, within, within_queued};
 use crate::settings::{BackendSettings, ConnMode, FrontendSettings};
 use crate::side::{Side, StreamState, Termination};
@@ -337,7 +338,8 @@ where
         let fe_idx = fe.index;
         loop {
             let start = idle_since.take().unwrap_or_else(Instant::now);
-            let (head, len) = match read_head(&mut client, &mut buf, first, fe).await {
+            let stop = &svc.registry.soft_stop;
+            let (head, len) = match read_head(&mut client, &mut buf, first, fe, stop).await {
                 HeadOutcome::Head(h, len) => (h, len),
                 HeadOutcome::Quiet => break,
                 HeadOutcome::Park => {
@@ -440,6 +442,7 @@ async fn read_head<C: AsyncRead + Unpin>(
     buf: &mut Vec<u8>,
     first: bool,
     fe: &FrontendSettings,
+    stop: &SoftStop,
 ) -> HeadOutcome {
     let t = &fe.timeouts;
     // The first request's head must arrive within `timeout http-request` of the accept; a later
@@ -456,8 +459,15 @@ async fn read_head<C: AsyncRead + Unpin>(
         // A kept-alive connection waits the grace period here, then is parked.
         let parks = !first && idle.is_none_or(|d| d > DEEP_IDLE_GRACE);
         let wait = if parks { Some(DEEP_IDLE_GRACE) } else { idle };
-        // Pending on nearly every request: on the thread's queued timers, not tokio's.
-        match within_queued(wait, read_append(client, buf)).await {
+        // Pending on nearly every request: on the thread's queued timers, not tokio's; a first
+        // request under `close-spread-time` also watches the soft stop.
+        let read = if first && stop.spreads() {
+            let deadline = entered.zip(wait).map(|(e, w)| e + w);
+            head_wait(stop, deadline, read_append(client, buf)).await
+        } else {
+            within_queued(wait, read_append(client, buf)).await
+        };
+        match read {
             None if first => {
                 return HeadOutcome::Raw(
                     408,
@@ -497,8 +507,14 @@ async fn read_head<C: AsyncRead + Unpin>(
                 );
             }
         }
-        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        match fill(client, buf, left).await {
+        let filled = if stop.spreads() {
+            let read = head_wait(stop, deadline, fill(client, buf, None)).await;
+            read.unwrap_or(Err(BodyError::SourceTimeout))
+        } else {
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            fill(client, buf, left).await
+        };
+        match filled {
             Ok(0) | Err(BodyError::Source | BodyError::Sink | BodyError::Framing) => {
                 return HeadOutcome::Quiet;
             }
@@ -508,6 +524,39 @@ async fn read_head<C: AsyncRead + Unpin>(
                     408,
                     Termination::new(Side::ClientTimeout, StreamState::Request),
                 );
+            }
+        }
+    }
+}
+
+/// Waits for `fut` until `deadline`, which a soft stop's `close-spread-time` window may bring
+/// forward ([`SoftStop::head_deadline`]: the stop wakes the wait for it); `None` once the
+/// deadline passed.
+async fn head_wait<F: std::future::Future>(
+    stop: &SoftStop,
+    deadline: Option<Instant>,
+    fut: F,
+) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    let mut watching = !stop.is_stopping();
+    let mut at = if watching {
+        deadline
+    } else {
+        stop.head_deadline(deadline)
+    };
+    loop {
+        let expired = async {
+            match at {
+                Some(t) => tokio::time::sleep_until(t.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            out = &mut fut => return Some(out),
+            () = expired => return None,
+            () = stop.begun(), if watching => {
+                watching = false;
+                at = stop.head_deadline(deadline);
             }
         }
     }

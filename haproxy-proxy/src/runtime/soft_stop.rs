@@ -44,6 +44,9 @@ pub struct SoftStop {
     resisted: AtomicBool,
     /// State of the generator that spreads the closes.
     rng: AtomicU64,
+    /// Wakes the connections waiting for a request head when the soft stop begins, so that a
+    /// `close-spread-time` window can bring their timers forward.
+    begun: tokio::sync::Notify,
 }
 
 impl Default for SoftStop {
@@ -70,6 +73,7 @@ impl SoftStop {
             hard_stopped: OnceLock::new(),
             resisted: AtomicBool::new(false),
             rng: AtomicU64::new(seed),
+            begun: tokio::sync::Notify::new(),
         }
     }
 
@@ -112,6 +116,47 @@ impl SoftStop {
             Ordering::AcqRel,
             Ordering::Acquire,
         );
+        self.begun.notify_waiters();
+    }
+
+    /// Resolves once the soft stop has begun (at once if it has).
+    pub async fn begun(&self) {
+        loop {
+            let notified = self.begun.notified();
+            let mut notified = std::pin::pin!(notified);
+            // Registered before the check, so a `begin` between the two still wakes.
+            notified.as_mut().enable();
+            if self.is_stopping() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Whether `close-spread-time` sets a window (only then do request-head waits watch the
+    /// soft stop).
+    pub fn spreads(&self) -> bool {
+        matches!(self.spread(), CloseSpread::Window(_))
+    }
+
+    /// The deadline of a connection waiting for a request head, given its own: during a
+    /// `close-spread-time` window, one that would expire at or after the window's end is brought
+    /// to a random instant of what is left of the window, as HAProxy 2.6 does for front
+    /// connections without a ready stream (it then answers the raw 408). Otherwise, and for a
+    /// connection without a timer, the deadline is kept.
+    pub fn head_deadline(&self, deadline: Option<Instant>) -> Option<Instant> {
+        let d = deadline?;
+        match (self.spread(), self.remaining()) {
+            (CloseSpread::Window(_), Some(left)) if !left.is_zero() => {
+                let now = Instant::now();
+                if d >= now + left {
+                    Some(now + self.random_below(left))
+                } else {
+                    Some(d)
+                }
+            }
+            _ => Some(d),
+        }
     }
 
     /// Whether a soft stop has begun.
@@ -270,6 +315,30 @@ mod tests {
         // Early in a 10 s window, most responses keep their connection.
         let closes = (0..1000).filter(|_| s.closes_response()).count();
         assert!(closes < 200, "{closes} of 1000 closed");
+    }
+
+    #[test]
+    fn a_spread_window_brings_late_head_deadlines_into_it() {
+        let s = SoftStop::new();
+        let w = Duration::from_secs(2);
+        s.configure(CloseSpread::Window(w), vec![false]);
+        let late = Some(Instant::now() + Duration::from_secs(30));
+        // Not stopping yet: kept.
+        assert_eq!(s.head_deadline(late), late);
+        s.begin();
+        let start = Instant::now();
+        for _ in 0..100 {
+            let at = s.head_deadline(late).unwrap();
+            assert!(at <= start + w + Duration::from_millis(50), "{at:?}");
+        }
+        // Earlier than the window's end, or no timer: kept.
+        let soon = Some(Instant::now() + Duration::from_millis(100));
+        assert_eq!(s.head_deadline(soon), soon);
+        assert_eq!(s.head_deadline(None), None);
+        // Without a window nothing moves.
+        let at_once = SoftStop::new();
+        at_once.begin();
+        assert_eq!(at_once.head_deadline(late), late);
     }
 
     #[test]

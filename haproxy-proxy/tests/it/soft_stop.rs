@@ -319,3 +319,52 @@ async fn a_parked_client_without_any_idle_timeout_stays_through_a_spread_window(
     drop(idle);
     ends_within(st.task, Duration::from_secs(5)).await;
 }
+
+/// HAProxy 2.6.12's raw 408 page (recorded in `idle.txt` and `soft-stop.txt`).
+const RAW_408: &str = "HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n";
+
+/// Recorded in `idle.txt`: within a `close-spread-time` window, a client that sent nothing yet
+/// and one that sent part of its head get the raw 408 at random instants inside the window
+/// (their timers, later than the window's end, are brought into it); the idle client is closed.
+#[tokio::test]
+async fn close_spread_time_answers_clients_without_a_request_with_408_within_the_window() {
+    let server = origin(Some(Duration::from_millis(10))).await;
+    let st = start(" close-spread-time 1s", "", server);
+    let mut idle = idle_client(st.addr).await;
+    let mut fresh = Vec::new();
+    for _ in 0..4 {
+        fresh.push(TcpStream::connect(st.addr).await.unwrap());
+    }
+    let mut partial = TcpStream::connect(st.addr).await.unwrap();
+    partial.write_all(b"GET /a HTTP/1.1\r\nHo").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let t0 = Instant::now();
+    st.stop.send(Some(Stop::Soft)).unwrap();
+    for c in fresh.iter_mut().chain(std::iter::once(&mut partial)) {
+        let (got, closed) = read_until_close(c, Duration::from_secs(3)).await;
+        assert!(closed);
+        assert_eq!(String::from_utf8_lossy(&got), RAW_408);
+    }
+    let (got, closed) = read_until_close(&mut idle, Duration::from_secs(3)).await;
+    assert!(closed && got.is_empty());
+    assert!(
+        t0.elapsed() <= Duration::from_millis(1300),
+        "{:?}",
+        t0.elapsed()
+    );
+    ends_within(st.task, Duration::from_secs(5)).await;
+}
+
+/// Recorded in `idle.txt`: without any client timeout nothing is brought into the window.
+#[tokio::test]
+async fn close_spread_time_leaves_clients_without_a_timer_alone() {
+    let server = origin(Some(Duration::from_millis(10))).await;
+    let st = start_with_timeouts(" close-spread-time 300ms", "", "", server);
+    let mut fresh = TcpStream::connect(st.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    st.stop.send(Some(Stop::Soft)).unwrap();
+    let (_, closed) = read_until_close(&mut fresh, Duration::from_millis(800)).await;
+    assert!(!closed);
+    drop(fresh);
+    ends_within(st.task, Duration::from_secs(5)).await;
+}
