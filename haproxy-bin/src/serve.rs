@@ -225,6 +225,7 @@ fn serve_per_thread(
         runtime.plan()
     };
     let mut workers = Vec::with_capacity(threads);
+    let mut cli_total = None;
     for i in 0..threads {
         let rt = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -250,11 +251,12 @@ fn serve_per_thread(
                         u32::try_from(running.listener_count() + stats.sockets.len())
                             .unwrap_or(u32::MAX);
                     let _ = registry.process.set(process.clone());
+                    let admin = Admin::new(std::sync::Arc::clone(&registry), process.clone());
+                    if !stats.sockets.is_empty() {
+                        cli_total = Some(admin.cli_sessions_total());
+                    }
                     stats
-                        .open(Admin::new(
-                            std::sync::Arc::clone(&registry),
-                            process.clone(),
-                        ))
+                        .open(admin)
                         .map(|server| running.with_stats(server))
                         .map_err(|e| e.alerts())
                 })
@@ -303,6 +305,7 @@ fn serve_per_thread(
     let says = Says {
         registry: &registry,
         quiet,
+        cli_total: cli_total.as_deref(),
     };
     signal_rt.block_on(signals.forward(&tx, &pause_tx, grace, &says));
     for h in handles {
@@ -406,6 +409,8 @@ fn grace(global: &haproxy_cfg::model::Global) -> Option<Duration> {
 struct Says<'a> {
     registry: &'a Registry,
     quiet: bool,
+    /// CLI sessions opened so far, when stats sockets exist (HAProxy's `GLOBAL` proxy).
+    cli_total: Option<&'a std::sync::atomic::AtomicU64>,
 }
 
 impl Says<'_> {
@@ -439,6 +444,12 @@ impl Says<'_> {
                 fe.name,
                 total(&fe.counters)
             );
+            self.line(Severity::Warning, &text);
+        }
+        // The CLI's proxy, after the frontends, each session counted on both sides.
+        if let Some(total) = self.cli_total {
+            let n = total.load(std::sync::atomic::Ordering::Relaxed);
+            let text = format!("Proxy GLOBAL stopped (cumulated conns: FE: {n}, BE: {n}).");
             self.line(Severity::Warning, &text);
         }
         for be in &self.registry.backends {

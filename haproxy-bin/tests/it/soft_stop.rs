@@ -232,15 +232,22 @@ fn closing_origin() -> u16 {
     port
 }
 
-/// Serves one request through a frontend and one through a listen section, then SIGUSR1: the
-/// `Proxy ... stopped` warnings with the pid masked, and the exit code.
-fn stopped_lines(exe: &str, dir: &TempDir, tag: &str) -> (Vec<String>, Option<i32>) {
+/// Serves one request through a frontend and one through a listen section (and, with `stats`,
+/// two CLI sessions on a stats socket), then SIGUSR1: the `Proxy ... stopped` warnings with the
+/// pid masked, and the exit code.
+fn stopped_lines(exe: &str, dir: &TempDir, tag: &str, stats: bool) -> (Vec<String>, Option<i32>) {
     let srv = closing_origin();
     let (fe, l) = (free_port(), free_port());
+    let sock = dir.write(&format!("{tag}.dir"), "").with_extension("sock");
+    let global = if stats {
+        format!("global\n    stats socket {} level admin\n", sock.display())
+    } else {
+        String::new()
+    };
     let cfg = dir.write(
         &format!("{tag}.cfg"),
         &format!(
-            "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+            "{global}defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
              frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\
              backend be\n    server s 127.0.0.1:{srv}\n\
              listen l\n    bind 127.0.0.1:{l}\n    server s 127.0.0.1:{srv}\n\
@@ -251,6 +258,12 @@ fn stopped_lines(exe: &str, dir: &TempDir, tag: &str) -> (Vec<String>, Option<i3
     // The start-up probe of `fe` counts as one connection in both.
     for port in [fe, l] {
         assert!(crate::run::request(port, "/", "").starts_with("HTTP/1.1 200"));
+    }
+    for _ in 0..u8::from(stats) * 2 {
+        let mut cli = std::os::unix::net::UnixStream::connect(&sock).expect("cli");
+        cli.write_all(b"show info\n").expect("cli write");
+        let mut out = String::new();
+        let _ = cli.read_to_string(&mut out);
     }
     proxy.signal("-USR1");
     let code = proxy.wait_exit().code();
@@ -269,7 +282,7 @@ fn stopped_lines(exe: &str, dir: &TempDir, tag: &str) -> (Vec<String>, Option<i3
 #[test]
 fn a_soft_stop_reports_each_proxy_stopped_as_haproxy() {
     let dir = TempDir::new("stopped");
-    let (ours, code) = stopped_lines(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours");
+    let (ours, code) = stopped_lines(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours", false);
     assert_eq!(code, Some(0));
     let want = [
         "[WARNING]  (PID) : Proxy fe stopped (cumulated conns: FE: 2, BE: 0).",
@@ -280,7 +293,30 @@ fn a_soft_stop_reports_each_proxy_stopped_as_haproxy() {
     ];
     assert_eq!(ours, want);
     if let Some(real) = real_haproxy() {
-        let (theirs, code) = stopped_lines(&real.display().to_string(), &dir, "real");
+        let (theirs, code) = stopped_lines(&real.display().to_string(), &dir, "real", false);
+        assert_eq!(code, Some(0));
+        assert_eq!(theirs, want);
+    }
+}
+
+/// With stats sockets HAProxy also stops its CLI proxy, `GLOBAL`, after the frontends, with
+/// each CLI session counted as a frontend and a backend connection.
+#[test]
+fn a_soft_stop_reports_the_cli_proxy_stopped_as_haproxy() {
+    let dir = TempDir::new("stopped-cli");
+    let (ours, code) = stopped_lines(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours", true);
+    assert_eq!(code, Some(0));
+    let want = [
+        "[WARNING]  (PID) : Proxy fe stopped (cumulated conns: FE: 2, BE: 0).",
+        "[WARNING]  (PID) : Proxy l stopped (cumulated conns: FE: 1, BE: 1).",
+        "[WARNING]  (PID) : Proxy GLOBAL stopped (cumulated conns: FE: 2, BE: 2).",
+        "[WARNING]  (PID) : Proxy be stopped (cumulated conns: FE: 0, BE: 1).",
+        "[WARNING]  (PID) : Proxy unused stopped (cumulated conns: FE: 0, BE: 0).",
+        "[WARNING]  (PID) : Proxy <HTTPCLIENT> stopped (cumulated conns: FE: 0, BE: 0).",
+    ];
+    assert_eq!(ours, want);
+    if let Some(real) = real_haproxy() {
+        let (theirs, code) = stopped_lines(&real.display().to_string(), &dir, "real", true);
         assert_eq!(code, Some(0));
         assert_eq!(theirs, want);
     }
