@@ -514,3 +514,46 @@ fn show_info_and_show_stat_follow_the_soft_stop_as_haproxy() {
         assert_eq!(theirs, ours);
     }
 }
+
+/// Runs `exe` with `close-spread-time 1s`, opens a client that sends nothing, sends SIGUSR1, and
+/// returns what the client receives, how long after the signal it was closed, and the exit code.
+fn spread_run(exe: &str, dir: &TempDir, tag: &str) -> (String, Duration, Option<i32>) {
+    let fe = free_port();
+    let cfg = dir.write(
+        &format!("{tag}.cfg"),
+        &format!(
+            "global\n    close-spread-time 1s\n\
+             defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n    http-request return status 200\n"
+        ),
+    );
+    let mut proxy = Proxy::start_exe(exe, &cfg, fe);
+    let mut fresh = TcpStream::connect(("127.0.0.1", fe)).expect("connect");
+    fresh.set_read_timeout(Some(WAIT)).expect("timeout");
+    std::thread::sleep(Duration::from_millis(200));
+    proxy.signal("-USR1");
+    let start = Instant::now();
+    let mut got = Vec::new();
+    let _ = fresh.read_to_end(&mut got);
+    let after = start.elapsed();
+    let code = proxy.wait_exit().code();
+    (String::from_utf8_lossy(&got).into_owned(), after, code)
+}
+
+#[test]
+fn a_client_that_sent_nothing_gets_408_within_the_spread_window_as_haproxy() {
+    let dir = TempDir::new("spread");
+    let (got, after, code) = spread_run(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours");
+    assert!(
+        got.starts_with("HTTP/1.1 408 Request Time-out\r\n"),
+        "{got}"
+    );
+    assert!(after < Duration::from_millis(1500), "{after:?}");
+    assert_eq!(code, Some(0));
+    if let Some(real) = real_haproxy() {
+        let (theirs, after, code) = spread_run(&real.display().to_string(), &dir, "real");
+        assert!(after < Duration::from_millis(1500), "{after:?}");
+        assert_eq!(code, Some(0));
+        assert_eq!(theirs, got);
+    }
+}
