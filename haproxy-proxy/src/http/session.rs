@@ -384,11 +384,8 @@ where
                 ..StreamFacts::default()
             };
             facts.timers.tr_req = Some(start.elapsed());
-            // What a kill answers needs these once the request is gone.
-            let killed_ka = (
-                head.version,
-                head.wants_keep_alive() && !head.forces_close(),
-            );
+            // What a kill answers needs it once the request is gone.
+            let version = head.version;
             // Made where it is pinned and raced by reference: `select!` would move the whole
             // request state into its own tuple first.
             let done = {
@@ -410,7 +407,7 @@ where
             };
             let keep = match done {
                 Some(keep) => keep,
-                None => answer_kill(svc, &mut client, &session, killed_ka, &mut facts).await,
+                None => answer_kill(svc, &mut client, &session, version, &mut facts).await,
             };
             // One clock read for the total time and every counter the request touches.
             let now = Instant::now();
@@ -817,7 +814,7 @@ where
             biased;
             body = &mut body_fut => {
                 if body.is_ok() {
-                    session.set_phase(KillPhase::AwaitingResponse);
+                    session.set_phase(KillPhase::AwaitingResponse(client_ka));
                 }
                 (body, head_fut.await)
             }
@@ -829,7 +826,7 @@ where
             }
         }
     } else {
-        session.set_phase(KillPhase::AwaitingResponse);
+        session.set_phase(KillPhase::AwaitingResponse(client_ka));
         let head = final_response(&mut conn.stream, &mut sbuf, client, fe, st, ct).await;
         (Ok(0), head)
     };
@@ -1068,32 +1065,30 @@ where
 /// A stream killed by `shutdown session` or `hard-stop-after`, as HAProxy 2.6 ends it: waiting
 /// for its response head, it gets the 502 page (`KH`; the connection stays open as after any
 /// 502, unless the soft stop closes it); otherwise it is closed (`KD` once the response began,
-/// `K-` before). `request` is the request's version and whether it asked to stay open. Returns
-/// whether the client connection stays open.
+/// `K-` before). `version` is the request's. Returns whether the client connection stays open.
 async fn answer_kill<C, B, P>(
     svc: &HttpService<B, P>,
     client: &mut C,
     session: &crate::registry::SessionGuard<'_>,
-    (version, wants_ka): (Version, bool),
+    version: Version,
     facts: &mut StreamFacts,
 ) -> bool
 where
     C: AsyncWrite + Unpin,
     B: ChooseBackend,
 {
-    let state = match session.phase() {
-        KillPhase::AwaitingResponse => StreamState::Headers,
-        KillPhase::Responding => StreamState::Data,
-        KillPhase::Other => StreamState::Normal,
+    let (state, keep) = match session.phase() {
+        KillPhase::AwaitingResponse(keep) => (StreamState::Headers, keep),
+        KillPhase::Responding => (StreamState::Data, false),
+        KillPhase::Other => (StreamState::Normal, false),
     };
     facts.termination = Termination::new(Side::Killed, state);
     if state != StreamState::Headers {
         return false;
     }
     facts.status = Some(502);
-    let keep = ConnMode::client_keeps_alive(svc.frontend.conn_mode)
-        && wants_ka
-        && !svc.registry.soft_stop.closes_response();
+    // A soft stop begun since the request came closes the connection too.
+    let keep = keep && !svc.registry.soft_stop.closes_response();
     let Some(reply) = error_page(svc, facts.backend, 502) else {
         return false;
     };

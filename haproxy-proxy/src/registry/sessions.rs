@@ -608,15 +608,17 @@ pub struct SessionGuard<'a> {
 pub enum KillPhase {
     /// The request is on its way, or not yet sent.
     Other,
-    /// The whole request went to the server; its response head has not come.
-    AwaitingResponse,
+    /// The whole request went to the server; its response head has not come. Holds whether
+    /// the client connection was to stay open after the response.
+    AwaitingResponse(bool),
     /// The response head went to the client.
     Responding,
 }
 
 const PHASE_OTHER: u8 = 0;
-const PHASE_AWAITING: u8 = 1;
-const PHASE_RESPONDING: u8 = 2;
+const PHASE_AWAITING_CLOSE: u8 = 1;
+const PHASE_AWAITING_KEEP: u8 = 2;
+const PHASE_RESPONDING: u8 = 3;
 
 impl SessionGuard<'_> {
     /// Records the stream's backend and, once connected, its server in its slot (nothing for a
@@ -632,7 +634,8 @@ impl SessionGuard<'_> {
     pub fn set_phase(&self, phase: KillPhase) {
         let code = match phase {
             KillPhase::Other => PHASE_OTHER,
-            KillPhase::AwaitingResponse => PHASE_AWAITING,
+            KillPhase::AwaitingResponse(false) => PHASE_AWAITING_CLOSE,
+            KillPhase::AwaitingResponse(true) => PHASE_AWAITING_KEEP,
             KillPhase::Responding => PHASE_RESPONDING,
         };
         self.phase.store(code, Relaxed);
@@ -641,7 +644,8 @@ impl SessionGuard<'_> {
     /// Where the stream stands, as last recorded.
     pub fn phase(&self) -> KillPhase {
         match self.phase.load(Relaxed) {
-            PHASE_AWAITING => KillPhase::AwaitingResponse,
+            PHASE_AWAITING_CLOSE => KillPhase::AwaitingResponse(false),
+            PHASE_AWAITING_KEEP => KillPhase::AwaitingResponse(true),
             PHASE_RESPONDING => KillPhase::Responding,
             _ => KillPhase::Other,
         }
