@@ -138,9 +138,24 @@ async fn kill_one(
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // A response that has begun is waited for before the kill.
+    let mut before = Vec::new();
+    if request.starts_with(b"GET /started") {
+        while !before.ends_with(b"abc") {
+            let mut chunk = [0u8; 1024];
+            let n = tokio::time::timeout(WAIT, c.read(&mut chunk))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_ne!(n, 0);
+            before.extend_from_slice(&chunk[..n]);
+        }
+    } else {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
     assert!(reg.sessions.kill(id.expect("stream listed")));
     let (got, closed) = read_until_close(&mut c, Duration::from_millis(500)).await;
+    let got = String::from_utf8_lossy(&before).into_owned() + &got;
     let logged = tokio::time::timeout(WAIT, rx.recv())
         .await
         .unwrap()
