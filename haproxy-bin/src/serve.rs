@@ -225,6 +225,7 @@ fn serve_per_thread(
         runtime.plan()
     };
     let mut workers = Vec::with_capacity(threads);
+    let mut cli_total = None;
     for i in 0..threads {
         // The thread's wake-ups tell its allocator collection when it has gone quiet.
         let rt = match tokio::runtime::Builder::new_current_thread()
@@ -252,11 +253,12 @@ fn serve_per_thread(
                         u32::try_from(running.listener_count() + stats.sockets.len())
                             .unwrap_or(u32::MAX);
                     let _ = registry.process.set(process.clone());
+                    let admin = Admin::new(std::sync::Arc::clone(&registry), process.clone());
+                    if !stats.sockets.is_empty() {
+                        cli_total = Some(admin.cli_sessions_total());
+                    }
                     stats
-                        .open(Admin::new(
-                            std::sync::Arc::clone(&registry),
-                            process.clone(),
-                        ))
+                        .open(admin)
                         .map(|server| running.with_stats(server))
                         .map_err(|e| e.alerts())
                 })
@@ -309,6 +311,7 @@ fn serve_per_thread(
     let says = Says {
         registry: &registry,
         quiet,
+        cli_total: cli_total.as_deref(),
     };
     signal_rt.block_on(signals.forward(&tx, &pause_tx, grace, &says));
     for h in handles {
@@ -412,6 +415,8 @@ fn grace(global: &haproxy_cfg::model::Global) -> Option<Duration> {
 struct Says<'a> {
     registry: &'a Registry,
     quiet: bool,
+    /// CLI sessions opened so far, when stats sockets exist (HAProxy's `GLOBAL` proxy).
+    cli_total: Option<&'a std::sync::atomic::AtomicU64>,
 }
 
 impl Says<'_> {
@@ -447,6 +452,12 @@ impl Says<'_> {
             );
             self.line(Severity::Warning, &text);
         }
+        // The CLI's proxy, after the frontends, each session counted on both sides.
+        if let Some(total) = self.cli_total {
+            let n = total.load(std::sync::atomic::Ordering::Relaxed);
+            let text = format!("Proxy GLOBAL stopped (cumulated conns: FE: {n}, BE: {n}).");
+            self.line(Severity::Warning, &text);
+        }
         for be in &self.registry.backends {
             if self.registry.frontends.iter().any(|f| f.name == be.name) {
                 continue;
@@ -475,6 +486,12 @@ impl Says<'_> {
             self.line(
                 Severity::Warning,
                 &format!("Proxy {name} hard-stopped ({open} remaining conns will be closed)."),
+            );
+        }
+        if self.registry.soft_stop.resisted() {
+            self.line(
+                Severity::Warning,
+                "Some tasks resisted to hard-stop, exiting now.",
             );
         }
     }

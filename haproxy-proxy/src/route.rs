@@ -36,6 +36,12 @@ pub trait ChooseBackend: Send + Sync {
         None
     }
 
+    /// The error pages of a chosen backend (its `errorfile`s, which come before the
+    /// frontend's); none by default.
+    fn backend_errors(&self, _backend: usize) -> Option<&crate::errors::ErrorPages> {
+        None
+    }
+
     /// `option http-buffer-request` in the frontend (`None`) or in a chosen backend: wait for
     /// the whole request body before going on (off by default).
     fn buffers_request(&self, _backend: Option<usize>) -> bool {

@@ -26,6 +26,8 @@ pub enum Side {
     ServerDown,
     /// Killed because an active server came up (`on-marked-up shutdown-backup-sessions`, `U`).
     ServerUp,
+    /// Killed by the administrator (`shutdown session`) or by `hard-stop-after` (`K`).
+    Killed,
     /// Nobody: the stream ended normally (`-`).
     Normal,
 }
@@ -44,6 +46,7 @@ impl Side {
             Side::ServerTimeout => 's',
             Side::ServerDown => 'D',
             Side::ServerUp => 'U',
+            Side::Killed => 'K',
             Side::Normal => '-',
         }
     }
@@ -56,6 +59,7 @@ impl fmt::Display for Side {
             Side::Server | Side::ServerTimeout => "server",
             Side::ServerDown => "server down",
             Side::ServerUp => "server up",
+            Side::Killed => "killed",
             Side::Proxy => "proxy",
             Side::Local => "local",
             Side::Resource => "resource",

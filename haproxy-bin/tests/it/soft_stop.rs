@@ -29,10 +29,13 @@ fn silent_server() -> u16 {
     port
 }
 
-/// Runs `exe` on the configuration, sends a request the server never answers, then SIGUSR1:
-/// returns (seconds from the signal to the client's close, exit code, the hard-stop warnings
-/// with the pid masked).
-fn hard_stop_run(exe: &str, dir: &TempDir, tag: &str) -> (Duration, Option<i32>, Vec<String>) {
+/// What a hard-stop run shows: seconds from the signal to the stuck client's close, what that
+/// client received, the exit code, the hard-stop warnings with the pid masked.
+type HardStop = (Duration, String, Option<i32>, Vec<String>);
+
+/// Runs `exe` on the configuration, sends a request the server never answers, opens a
+/// connection that sends nothing when `idle` is set, then SIGUSR1.
+fn hard_stop_run(exe: &str, dir: &TempDir, tag: &str, idle: bool) -> HardStop {
     let srv = silent_server();
     let fe = free_port();
     let cfg = dir.write(
@@ -50,6 +53,7 @@ fn hard_stop_run(exe: &str, dir: &TempDir, tag: &str) -> (Duration, Option<i32>,
     stuck
         .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         .expect("request");
+    let _idle = idle.then(|| TcpStream::connect(("127.0.0.1", fe)).expect("connect"));
     std::thread::sleep(Duration::from_millis(300));
     proxy.signal("-USR1");
     let start = Instant::now();
@@ -66,7 +70,12 @@ fn hard_stop_run(exe: &str, dir: &TempDir, tag: &str) -> (Duration, Option<i32>,
         .filter(|l| l.contains("hard-stop"))
         .map(|l| l.split_once(") : ").map_or(l, |(_, m)| m).to_owned())
         .collect();
-    (cut, code, warnings)
+    (
+        cut,
+        String::from_utf8_lossy(&got).into_owned(),
+        code,
+        warnings,
+    )
 }
 
 fn real_haproxy() -> Option<PathBuf> {
@@ -86,7 +95,15 @@ fn real_haproxy() -> Option<PathBuf> {
 #[test]
 fn hard_stop_after_cuts_a_stuck_request_exits_and_warns_as_haproxy() {
     let dir = TempDir::new("hardstop");
-    let (cut, code, warnings) = hard_stop_run(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours");
+    let (cut, got, code, warnings) =
+        hard_stop_run(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours", false);
+    // The stream is killed while it waits for its response: HAProxy's 502, with `close`.
+    assert_eq!(
+        got,
+        "HTTP/1.1 502 Bad Gateway\r\ncontent-length: 107\r\ncache-control: no-cache\r\n\
+         content-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>502 Bad Gateway</h1>\n\
+         The server returned an invalid or incomplete response.\n</body></html>\n"
+    );
     assert!(
         cut >= Duration::from_millis(900) && cut < Duration::from_secs(4),
         "cut after {cut:?}"
@@ -100,10 +117,35 @@ fn hard_stop_after_cuts_a_stuck_request_exits_and_warns_as_haproxy() {
         ]
     );
     if let Some(real) = real_haproxy() {
-        let (cut, code, theirs) = hard_stop_run(&real.display().to_string(), &dir, "real");
+        let (cut, theirs_got, code, theirs) =
+            hard_stop_run(&real.display().to_string(), &dir, "real", false);
         assert!(cut >= Duration::from_millis(900) && cut < Duration::from_secs(4));
         assert_eq!(code, Some(0));
         assert_eq!(theirs, warnings);
+        assert_eq!(theirs_got, got);
+    }
+}
+
+#[test]
+fn a_connection_without_a_stream_resists_the_hard_stop_and_is_cut_as_haproxy() {
+    let dir = TempDir::new("resist");
+    let (_, got, code, warnings) = hard_stop_run(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours", true);
+    assert!(got.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{got}");
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        warnings,
+        [
+            "soft-stop running for too long, performing a hard-stop.",
+            "Proxy fe hard-stopped (2 remaining conns will be closed).",
+            "Some tasks resisted to hard-stop, exiting now.",
+        ]
+    );
+    if let Some(real) = real_haproxy() {
+        let (_, theirs_got, code, theirs) =
+            hard_stop_run(&real.display().to_string(), &dir, "real", true);
+        assert_eq!(code, Some(0));
+        assert_eq!(theirs, warnings);
+        assert_eq!(theirs_got, got);
     }
 }
 
@@ -190,15 +232,22 @@ fn closing_origin() -> u16 {
     port
 }
 
-/// Serves one request through a frontend and one through a listen section, then SIGUSR1: the
-/// `Proxy ... stopped` warnings with the pid masked, and the exit code.
-fn stopped_lines(exe: &str, dir: &TempDir, tag: &str) -> (Vec<String>, Option<i32>) {
+/// Serves one request through a frontend and one through a listen section (and, with `stats`,
+/// two CLI sessions on a stats socket), then SIGUSR1: the `Proxy ... stopped` warnings with the
+/// pid masked, and the exit code.
+fn stopped_lines(exe: &str, dir: &TempDir, tag: &str, stats: bool) -> (Vec<String>, Option<i32>) {
     let srv = closing_origin();
     let (fe, l) = (free_port(), free_port());
+    let sock = dir.write(&format!("{tag}.dir"), "").with_extension("sock");
+    let global = if stats {
+        format!("global\n    stats socket {} level admin\n", sock.display())
+    } else {
+        String::new()
+    };
     let cfg = dir.write(
         &format!("{tag}.cfg"),
         &format!(
-            "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+            "{global}defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
              frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\
              backend be\n    server s 127.0.0.1:{srv}\n\
              listen l\n    bind 127.0.0.1:{l}\n    server s 127.0.0.1:{srv}\n\
@@ -209,6 +258,12 @@ fn stopped_lines(exe: &str, dir: &TempDir, tag: &str) -> (Vec<String>, Option<i3
     // The start-up probe of `fe` counts as one connection in both.
     for port in [fe, l] {
         assert!(crate::run::request(port, "/", "").starts_with("HTTP/1.1 200"));
+    }
+    for _ in 0..u8::from(stats) * 2 {
+        let mut cli = std::os::unix::net::UnixStream::connect(&sock).expect("cli");
+        cli.write_all(b"show info\n").expect("cli write");
+        let mut out = String::new();
+        let _ = cli.read_to_string(&mut out);
     }
     proxy.signal("-USR1");
     let code = proxy.wait_exit().code();
@@ -227,7 +282,7 @@ fn stopped_lines(exe: &str, dir: &TempDir, tag: &str) -> (Vec<String>, Option<i3
 #[test]
 fn a_soft_stop_reports_each_proxy_stopped_as_haproxy() {
     let dir = TempDir::new("stopped");
-    let (ours, code) = stopped_lines(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours");
+    let (ours, code) = stopped_lines(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours", false);
     assert_eq!(code, Some(0));
     let want = [
         "[WARNING]  (PID) : Proxy fe stopped (cumulated conns: FE: 2, BE: 0).",
@@ -238,7 +293,30 @@ fn a_soft_stop_reports_each_proxy_stopped_as_haproxy() {
     ];
     assert_eq!(ours, want);
     if let Some(real) = real_haproxy() {
-        let (theirs, code) = stopped_lines(&real.display().to_string(), &dir, "real");
+        let (theirs, code) = stopped_lines(&real.display().to_string(), &dir, "real", false);
+        assert_eq!(code, Some(0));
+        assert_eq!(theirs, want);
+    }
+}
+
+/// With stats sockets HAProxy also stops its CLI proxy, `GLOBAL`, after the frontends, with
+/// each CLI session counted as a frontend and a backend connection.
+#[test]
+fn a_soft_stop_reports_the_cli_proxy_stopped_as_haproxy() {
+    let dir = TempDir::new("stopped-cli");
+    let (ours, code) = stopped_lines(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours", true);
+    assert_eq!(code, Some(0));
+    let want = [
+        "[WARNING]  (PID) : Proxy fe stopped (cumulated conns: FE: 2, BE: 0).",
+        "[WARNING]  (PID) : Proxy l stopped (cumulated conns: FE: 1, BE: 1).",
+        "[WARNING]  (PID) : Proxy GLOBAL stopped (cumulated conns: FE: 2, BE: 2).",
+        "[WARNING]  (PID) : Proxy be stopped (cumulated conns: FE: 0, BE: 1).",
+        "[WARNING]  (PID) : Proxy unused stopped (cumulated conns: FE: 0, BE: 0).",
+        "[WARNING]  (PID) : Proxy <HTTPCLIENT> stopped (cumulated conns: FE: 0, BE: 0).",
+    ];
+    assert_eq!(ours, want);
+    if let Some(real) = real_haproxy() {
+        let (theirs, code) = stopped_lines(&real.display().to_string(), &dir, "real", true);
         assert_eq!(code, Some(0));
         assert_eq!(theirs, want);
     }
@@ -348,5 +426,134 @@ fn sigusr1_closes_idle_clients_and_answers_in_flight_with_close_as_haproxy() {
         let theirs = idle_and_in_flight(&real.display().to_string(), &dir, "real");
         assert!(theirs.0 < Duration::from_millis(400), "{:?}", theirs.0);
         assert_eq!((theirs.1, theirs.2, theirs.3), (resp, closed, code));
+    }
+}
+
+/// Reads a prompt-mode CLI reply up to its `\n> ` prompt.
+fn prompt_reply(cli: &mut std::os::unix::net::UnixStream, command: &str) -> String {
+    cli.write_all(command.as_bytes()).expect("cli write");
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 8192];
+    while !out.ends_with(b"\n> ") {
+        let n = cli.read(&mut chunk).expect("cli read");
+        assert_ne!(n, 0, "cli closed after {}", String::from_utf8_lossy(&out));
+        out.extend_from_slice(chunk.get(..n).unwrap_or_default());
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Runs `exe` with a stats socket, opens a prompt-mode CLI session and a request the server
+/// never answers, sends SIGUSR1, and returns what the session then reads: the `show info` fields
+/// that follow the stop, the frontend's `show stat` status, and whether a new CLI connection is
+/// accepted.
+fn stopping_run(exe: &str, dir: &TempDir, tag: &str) -> (Vec<String>, String, bool) {
+    let srv = silent_server();
+    let fe = free_port();
+    let sock = dir.write(&format!("{tag}.dir"), "").with_extension("sock");
+    let cfg = dir.write(
+        &format!("{tag}.cfg"),
+        &format!(
+            "global\n    stats socket {} level admin\n\
+             defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\
+             backend be\n    server s1 127.0.0.1:{srv}\n",
+            sock.display()
+        ),
+    );
+    let proxy = Proxy::start_exe(exe, &cfg, fe);
+    let mut cli = std::os::unix::net::UnixStream::connect(&sock).expect("cli");
+    cli.set_read_timeout(Some(WAIT)).expect("timeout");
+    prompt_reply(&mut cli, "prompt\n");
+    let mut busy = TcpStream::connect(("127.0.0.1", fe)).expect("connect");
+    busy.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("request");
+    std::thread::sleep(Duration::from_millis(300));
+    proxy.signal("-USR1");
+    std::thread::sleep(Duration::from_millis(300));
+    let info = prompt_reply(&mut cli, "show info\n");
+    let fields = info
+        .lines()
+        .filter(|l| {
+            ["Stopping:", "Listeners:", "Jobs:", "CurrConns:"]
+                .iter()
+                .any(|f| l.starts_with(f))
+        })
+        .map(str::to_owned)
+        .collect();
+    let stat = prompt_reply(&mut cli, "show stat\n");
+    let status = stat
+        .lines()
+        .find(|l| l.starts_with("fe,FRONTEND,"))
+        .and_then(|l| l.split(',').nth(17))
+        .unwrap_or_default()
+        .to_owned();
+    let accepted = std::os::unix::net::UnixStream::connect(&sock).is_ok();
+    drop((cli, busy, proxy));
+    (fields, status, accepted)
+}
+
+#[test]
+fn show_info_and_show_stat_follow_the_soft_stop_as_haproxy() {
+    let dir = TempDir::new("stopping");
+    let ours = stopping_run(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours");
+    assert_eq!(
+        ours,
+        (
+            vec![
+                "CurrConns: 1".to_owned(),
+                "Stopping: 1".to_owned(),
+                "Jobs: 2".to_owned(),
+                "Listeners: 0".to_owned(),
+            ],
+            "STOP".to_owned(),
+            false
+        )
+    );
+    if let Some(real) = real_haproxy() {
+        let theirs = stopping_run(&real.display().to_string(), &dir, "real");
+        assert_eq!(theirs, ours);
+    }
+}
+
+/// Runs `exe` with `close-spread-time 1s`, opens a client that sends nothing, sends SIGUSR1, and
+/// returns what the client receives, how long after the signal it was closed, and the exit code.
+fn spread_run(exe: &str, dir: &TempDir, tag: &str) -> (String, Duration, Option<i32>) {
+    let fe = free_port();
+    let cfg = dir.write(
+        &format!("{tag}.cfg"),
+        &format!(
+            "global\n    close-spread-time 1s\n\
+             defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n    http-request return status 200\n"
+        ),
+    );
+    let mut proxy = Proxy::start_exe(exe, &cfg, fe);
+    let mut fresh = TcpStream::connect(("127.0.0.1", fe)).expect("connect");
+    fresh.set_read_timeout(Some(WAIT)).expect("timeout");
+    std::thread::sleep(Duration::from_millis(200));
+    proxy.signal("-USR1");
+    let start = Instant::now();
+    let mut got = Vec::new();
+    let _ = fresh.read_to_end(&mut got);
+    let after = start.elapsed();
+    let code = proxy.wait_exit().code();
+    (String::from_utf8_lossy(&got).into_owned(), after, code)
+}
+
+#[test]
+fn a_client_that_sent_nothing_gets_408_within_the_spread_window_as_haproxy() {
+    let dir = TempDir::new("spread");
+    let (got, after, code) = spread_run(env!("CARGO_BIN_EXE_haproxy"), &dir, "ours");
+    assert!(
+        got.starts_with("HTTP/1.1 408 Request Time-out\r\n"),
+        "{got}"
+    );
+    assert!(after < Duration::from_millis(1500), "{after:?}");
+    assert_eq!(code, Some(0));
+    if let Some(real) = real_haproxy() {
+        let (theirs, after, code) = spread_run(&real.display().to_string(), &dir, "real");
+        assert!(after < Duration::from_millis(1500), "{after:?}");
+        assert_eq!(code, Some(0));
+        assert_eq!(theirs, got);
     }
 }

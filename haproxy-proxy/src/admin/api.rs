@@ -1,7 +1,7 @@
 //! [`Admin`]: the runtime API (`haproxy_stats::cli::RuntimeApi`) over the live registry. Every
 //! change goes through the registry, so the balancers and the next request see it at once.
 
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
 use haproxy_stats::cli::{
@@ -30,6 +30,8 @@ pub struct Admin {
     process: Arc<ProcessInfo>,
     rates: Arc<Mutex<RateLimits>>,
     cli_sessions: Arc<AtomicU32>,
+    /// CLI sessions opened since the start (HAProxy's `GLOBAL` proxy's cumulated connections).
+    cli_total: Arc<AtomicU64>,
     sockets: Arc<Mutex<Vec<(String, Level)>>>,
 }
 
@@ -57,8 +59,16 @@ impl Admin {
             process: Arc::new(process),
             rates: Arc::new(Mutex::new(RateLimits::default())),
             cli_sessions: Arc::new(AtomicU32::new(0)),
+            cli_total: Arc::new(AtomicU64::new(0)),
             sockets: Arc::default(),
         }
+    }
+
+    /// The count of CLI sessions opened since the start, shared with every clone (HAProxy
+    /// reports it as the cumulated connections of its `GLOBAL` proxy when it stops).
+    #[must_use]
+    pub fn cli_sessions_total(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.cli_total)
     }
 
     /// The registry this API reads and changes.
@@ -76,6 +86,7 @@ impl Admin {
 
     /// Counts a CLI session until the guard drops.
     pub(crate) fn open_cli_session(&self) -> CliSessionGuard {
+        self.cli_total.fetch_add(1, Relaxed);
         self.cli_sessions.fetch_add(1, Relaxed);
         CliSessionGuard(Arc::clone(&self.cli_sessions))
     }

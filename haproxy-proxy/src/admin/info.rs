@@ -72,6 +72,10 @@ pub fn info(reg: &Registry, process: &ProcessInfo) -> Info {
     let up = reg.started.elapsed().as_secs();
     let sat = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
     let ulimit = ulimit_n();
+    // After a soft stop every listener, stats sockets included, is closed (HAProxy 2.6:
+    // `Stopping: 1`, `Listeners: 0`).
+    let stopping = reg.soft_stop.is_stopping();
+    let listeners = if stopping { 0 } else { process.listeners };
     let rss = resident_bytes();
     Info {
         pool_alloc_mb: sat(rss >> 20),
@@ -100,8 +104,9 @@ pub fn info(reg: &Registry, process: &ProcessInfo) -> Info {
         max_sess_rate: sat(sum(&|c| u64::from(c.session_rate.max()))),
         node: process.node.clone(),
         description: process.description.clone(),
-        jobs: sat(sum(&|c| c.sessions_cur.load(Relaxed))).saturating_add(process.listeners),
-        listeners: process.listeners,
+        jobs: sat(sum(&|c| c.sessions_cur.load(Relaxed))).saturating_add(listeners),
+        listeners,
+        stopping: u32::from(stopping),
         total_bytes_out: sum(&|c| c.bytes_out.load(Relaxed)),
         build_info: process.version.clone(),
         start_time_sec: sat(reg

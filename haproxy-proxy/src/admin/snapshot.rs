@@ -109,7 +109,10 @@ fn frontend(reg: &Registry, i: usize, fe: &FrontendEntry) -> FrontendStats {
     let http = fe.mode == settings::Mode::Http;
     let own = fe.maxconn.load(Relaxed);
     FrontendStats {
-        status: if reg.frontend_stopped.get(i).is_some_and(|s| s.load(Relaxed)) {
+        // A soft stop closes every listener: HAProxy 2.6 shows `STOP` from then on.
+        status: if reg.frontend_stopped.get(i).is_some_and(|s| s.load(Relaxed))
+            || reg.soft_stop.is_stopping()
+        {
             FrontendStatus::Stop
         } else if fe.enabled.load(Relaxed) {
             FrontendStatus::Open

@@ -293,8 +293,9 @@ impl StatsServer {
             .collect()
     }
 
-    /// Serves sessions until any stop (soft or hard): then the sockets close and the sessions
-    /// in progress are cut, as HAProxy's CLI does when the process stops.
+    /// Serves sessions until any stop (soft or hard): then the sockets close. Sessions in
+    /// progress go on after a soft stop until they end by themselves (HAProxy 2.6's CLI keeps
+    /// them, and they keep the process alive), and are cut by a hard stop.
     pub async fn serve(self, stop: watch::Receiver<Option<Stop>>) {
         let mut loops = JoinSet::new();
         for (listener, level, gate, _) in self.listeners {
@@ -332,6 +333,12 @@ impl StatsServer {
                         }
                         Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
                     }
+                }
+                drop(listener);
+                let hard = stop.wait_for(|s| *s == Some(Stop::Hard));
+                tokio::select! {
+                    () = async { while sessions.join_next().await.is_some() {} } => {}
+                    _ = hard => {}
                 }
                 sessions.abort_all();
             });

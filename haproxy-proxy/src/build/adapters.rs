@@ -43,6 +43,8 @@ pub struct AclChooser {
     pub backend_buffer_request: Arc<Vec<bool>>,
     /// Each backend's stats page (`stats enable`... in a `backend` section), by index.
     pub backend_stats: Arc<Vec<Option<Arc<crate::statspage::StatsPage>>>>,
+    /// Each backend's error pages (`errorfile`, its own or its defaults'), by index.
+    pub backend_errors: Arc<Vec<crate::errors::ErrorPages>>,
 }
 
 impl AclChooser {
@@ -83,6 +85,10 @@ impl ChooseBackend for AclChooser {
 
     fn backend_stats(&self, backend: usize) -> Option<&crate::statspage::StatsPage> {
         self.backend_stats.get(backend)?.as_deref()
+    }
+
+    fn backend_errors(&self, backend: usize) -> Option<&crate::errors::ErrorPages> {
+        self.backend_errors.get(backend)
     }
 
     fn buffers_request(&self, backend: Option<usize>) -> bool {

@@ -519,6 +519,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     // mode on the inspected data (kept by index for every frontend), in HTTP mode per request
     // before its `http-request` rules. A listen section's run as its frontend's.
     let mut be_tcp = Vec::with_capacity(backend_proxies.len());
+    let mut be_errors = Vec::with_capacity(backend_proxies.len());
     for p in &backend_proxies {
         let mut acls = AclSet::new().with_refs(Arc::clone(&patterns));
         let mut http_rules = rules::compile_backend(p, &mut acls)?;
@@ -535,6 +536,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             be_tcp.push(tcp);
         }
         be_rules.push(http_rules);
+        be_errors.push(error_pages(p)?);
         be_stats.push(match p.kind {
             ProxyKind::Backend => stats::page(p, &acls)?.map(Arc::new),
             _ => None,
@@ -543,6 +545,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     let be_tcp = Arc::new(be_tcp);
     let backend_rules = Arc::new(be_rules);
     let backend_stats = Arc::new(be_stats);
+    let backend_errors = Arc::new(be_errors);
     let backend_buffer_request = Arc::new(
         backend_proxies
             .iter()
@@ -575,6 +578,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         chooser.buffer_request = p.options.is_set("http-buffer-request");
         chooser.backend_buffer_request = Arc::clone(&backend_buffer_request);
         chooser.backend_stats = Arc::clone(&backend_stats);
+        chooser.backend_errors = Arc::clone(&backend_errors);
         chooser.own = (p.kind == ProxyKind::Listen)
             .then(|| index_of(&p.name))
             .flatten();

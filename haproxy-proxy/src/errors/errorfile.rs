@@ -95,4 +95,18 @@ impl ErrorPages {
             None => Some(Reply::error(code)),
         }
     }
+
+    /// The reply for `code` in a stream that reached `backend`, as HAProxy 2.6 picks it
+    /// (`http_error_message()`): the backend's errorfile (its own or its defaults'), else
+    /// `frontend`'s, else the built-in page; `None` when the errorfile found is empty.
+    pub fn resolve(
+        backend: Option<&ErrorPages>,
+        frontend: &ErrorPages,
+        code: u16,
+    ) -> Option<Reply> {
+        match backend.and_then(|b| b.overrides.get(&code)) {
+            Some(r) => r.clone(),
+            None => frontend.get(code),
+        }
+    }
 }

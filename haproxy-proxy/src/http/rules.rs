@@ -15,7 +15,7 @@ use crate::counters::Counters;
 use crate::errors::{Reply, redirect_reply};
 use crate::facts::StreamFacts;
 use crate::h1::{BodyFraming, RequestHead};
-use crate::route::StreamView;
+use crate::route::{ChooseBackend, StreamView};
 use crate::side::{Side, StreamState, Termination};
 
 /// A compiled `if` / `unless` condition.
@@ -103,11 +103,12 @@ pub(super) type Decision = (Option<Reply>, Side);
 
 /// Runs `rules` in order: the first that applies decides; `allow` ends the evaluation with no
 /// answer. A deny counts on the frontend and, for a backend's rules, on `backend` too.
-pub(super) fn decide<B, P>(
+pub(super) fn decide<B: ChooseBackend, P>(
     svc: &HttpService<B, P>,
     rules: &[RequestRule],
     view: &StreamView<'_>,
     req: &RequestHead,
+    be: Option<usize>,
     backend: Option<&Counters>,
 ) -> Option<Decision> {
     let denied = || {
@@ -121,7 +122,7 @@ pub(super) fn decide<B, P>(
         RuleAction::Allow => None,
         RuleAction::Deny { status } => {
             denied();
-            Some((svc.frontend.errors.get(*status), Side::Proxy))
+            Some((super::session::error_page(svc, be, *status), Side::Proxy))
         }
         RuleAction::Reject => {
             denied();

@@ -24,7 +24,9 @@ use crate::h1::{
     connection_header_for, forwarded_response_connection_header, normalize_content_length,
     parse_request, parse_response, push_status_line,
 };
+use crate::registry::KillPhase;
 use crate::route::{ChooseBackend, PickServer, StreamView};
+use crate::runtime::SoftStop;
 use crate::runtime::idle_timer::{IdleTimer, within, within_queued};
 use crate::settings::{BackendSettings, ConnMode, FrontendSettings};
 use crate::side::{Side, StreamState, Termination};
@@ -139,19 +141,31 @@ where
                 // than a tokio `Sleep` (the task holds a key, not a timer entry: see
                 // `runtime::idle_timer`); the start of the wait is found again from it.
                 let ka = svc.frontend.timeouts.keep_alive_idle();
-                ka.map(|d| IdleTimer::new((since + d).into()))
+                Some(IdleTimer::new(
+                    ka.map_or_else(endless_wake, |d| since + d).into(),
+                ))
             };
             let server = kept.server.take().and_then(ServerConn::park);
+            // No keep-alive timer: the wait has one far off all the same, re-armed when it
+            // passes, so that a soft stop's `fire_all` reaches it.
+            let endless = svc.frontend.timeouts.keep_alive_idle().is_none();
             let woke = loop {
-                if soft_stop_closes(svc, &mut expiry) {
+                if soft_stop_closes(svc, &mut expiry, endless) {
                     break false;
                 }
                 let woke = park(&mut client, &mut kept.buf, &mut expiry).await;
-                if woke || !expiry.as_ref().is_some_and(IdleTimer::fired_early) {
+                let early = expiry.as_ref().is_some_and(IdleTimer::fired_early);
+                if woke || !(early || endless) {
                     break woke;
                 }
                 // Fired early by a soft stop: wait again for the deadline it had.
-                expiry = expiry.take().map(|t| IdleTimer::new(t.deadline()));
+                expiry = expiry.take().map(|t| {
+                    IdleTimer::new(if early {
+                        t.deadline()
+                    } else {
+                        endless_wake().into()
+                    })
+                });
             };
             kept.server = server.and_then(ParkedServer::resume);
             if !woke {
@@ -166,11 +180,28 @@ where
     }
 }
 
+/// The far deadline of a parked connection without keep-alive timer ([`NO_TIMEOUT_WAKE`] on).
+fn endless_wake() -> Instant {
+    Instant::now() + NO_TIMEOUT_WAKE
+}
+
+/// How far off the timer of a parked connection without `timeout http-keep-alive` or `timeout
+/// client` is set (and set again each time it passes): it never closes the connection, it only
+/// lets a soft stop wake it.
+pub(crate) const NO_TIMEOUT_WAKE: Duration = Duration::from_secs(86_400);
+
 /// Whether a soft stop closes this idle connection now; otherwise `expiry` may be brought
 /// forward to a time of the `close-spread-time` window (the window's start fires parked timers
-/// early so that each connection looks here).
-fn soft_stop_closes<B, P>(svc: &HttpService<B, P>, expiry: &mut Option<IdleTimer>) -> bool {
-    let deadline = expiry.as_ref().map(|t| t.deadline().into_std());
+/// early so that each connection looks here). `endless`: its timer is only there to be woken.
+fn soft_stop_closes<B, P>(
+    svc: &HttpService<B, P>,
+    expiry: &mut Option<IdleTimer>,
+    endless: bool,
+) -> bool {
+    let deadline = expiry
+        .as_ref()
+        .filter(|_| !endless)
+        .map(|t| t.deadline().into_std());
     let stop = &svc.registry.soft_stop;
     match stop.idle_close_at(svc.frontend.index, deadline) {
         Some(at) if at <= Instant::now() => true,
@@ -307,7 +338,8 @@ where
         let fe_idx = fe.index;
         loop {
             let start = idle_since.take().unwrap_or_else(Instant::now);
-            let (head, len) = match read_head(&mut client, &mut buf, first, fe).await {
+            let stop = &svc.registry.soft_stop;
+            let (head, len) = match read_head(&mut client, &mut buf, first, fe, stop).await {
                 HeadOutcome::Head(h, len) => (h, len),
                 HeadOutcome::Quiet => break,
                 HeadOutcome::Park => {
@@ -352,6 +384,8 @@ where
                 ..StreamFacts::default()
             };
             facts.timers.tr_req = Some(start.elapsed());
+            // What a kill answers needs it once the request is gone.
+            let version = head.version;
             // Made where it is pinned and raced by reference: `select!` would move the whole
             // request state into its own tuple first.
             let done = {
@@ -372,17 +406,15 @@ where
                 }
             };
             let keep = match done {
-                Some(keep) => {
-                    // One clock read for the total time and every counter the request touches.
-                    let now = Instant::now();
-                    facts.timers.ta = Some(now.saturating_duration_since(start));
-                    svc.counters.record_at(&facts, crate::counters::ms_at(now));
-                    svc.registry.record_at(&facts, now);
-                    on_request(&facts);
-                    keep
-                }
-                None => false,
+                Some(keep) => keep,
+                None => answer_kill(svc, &mut client, &session, version, &mut facts).await,
             };
+            // One clock read for the total time and every counter the request touches.
+            let now = Instant::now();
+            facts.timers.ta = Some(now.saturating_duration_since(start));
+            svc.counters.record_at(&facts, crate::counters::ms_at(now));
+            svc.registry.record_at(&facts, now);
+            on_request(&facts);
             drop(session);
             handled += 1;
             if !keep {
@@ -407,6 +439,7 @@ async fn read_head<C: AsyncRead + Unpin>(
     buf: &mut Vec<u8>,
     first: bool,
     fe: &FrontendSettings,
+    stop: &SoftStop,
 ) -> HeadOutcome {
     let t = &fe.timeouts;
     // The first request's head must arrive within `timeout http-request` of the accept; a later
@@ -423,8 +456,15 @@ async fn read_head<C: AsyncRead + Unpin>(
         // A kept-alive connection waits the grace period here, then is parked.
         let parks = !first && idle.is_none_or(|d| d > DEEP_IDLE_GRACE);
         let wait = if parks { Some(DEEP_IDLE_GRACE) } else { idle };
-        // Pending on nearly every request: on the thread's queued timers, not tokio's.
-        match within_queued(wait, read_append(client, buf)).await {
+        // Pending on nearly every request: on the thread's queued timers, not tokio's; a first
+        // request under `close-spread-time` also watches the soft stop.
+        let read = if first && stop.spreads() {
+            let deadline = entered.zip(wait).map(|(e, w)| e + w);
+            head_wait(stop, deadline, read_append(client, buf)).await
+        } else {
+            within_queued(wait, read_append(client, buf)).await
+        };
+        match read {
             None if first => {
                 return HeadOutcome::Raw(
                     408,
@@ -464,8 +504,14 @@ async fn read_head<C: AsyncRead + Unpin>(
                 );
             }
         }
-        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        match fill(client, buf, left).await {
+        let filled = if stop.spreads() {
+            let read = head_wait(stop, deadline, fill(client, buf, None)).await;
+            read.unwrap_or(Err(BodyError::SourceTimeout))
+        } else {
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            fill(client, buf, left).await
+        };
+        match filled {
             Ok(0) | Err(BodyError::Source | BodyError::Sink | BodyError::Framing) => {
                 return HeadOutcome::Quiet;
             }
@@ -475,6 +521,39 @@ async fn read_head<C: AsyncRead + Unpin>(
                     408,
                     Termination::new(Side::ClientTimeout, StreamState::Request),
                 );
+            }
+        }
+    }
+}
+
+/// Waits for `fut` until `deadline`, which a soft stop's `close-spread-time` window may bring
+/// forward ([`SoftStop::head_deadline`]: the stop wakes the wait for it); `None` once the
+/// deadline passed.
+async fn head_wait<F: std::future::Future>(
+    stop: &SoftStop,
+    deadline: Option<Instant>,
+    fut: F,
+) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    let mut watching = !stop.is_stopping();
+    let mut at = if watching {
+        deadline
+    } else {
+        stop.head_deadline(deadline)
+    };
+    loop {
+        let expired = async {
+            match at {
+                Some(t) => tokio::time::sleep_until(t.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            out = &mut fut => return Some(out),
+            () = expired => return None,
+            () = stop.begun(), if watching => {
+                watching = false;
+                at = stop.head_deadline(deadline);
             }
         }
     }
@@ -538,6 +617,7 @@ where
     // http-request rules run before use_backend.
     let section = Section {
         rules: &svc.rules,
+        backend: None,
         counters: None,
         stats: fe.stats.as_deref(),
     };
@@ -583,6 +663,7 @@ where
     // Then the chosen backend's http-request rules and stats page.
     let section = Section {
         rules: svc.chooser.backend_rules(be_idx),
+        backend: Some(be_idx),
         counters: svc.registry.backends.get(be_idx).map(|b| &*b.counters),
         stats: svc.chooser.backend_stats(be_idx),
     };
@@ -731,7 +812,12 @@ where
         tokio::pin!(body_fut, head_fut);
         tokio::select! {
             biased;
-            body = &mut body_fut => (body, head_fut.await),
+            body = &mut body_fut => {
+                if body.is_ok() {
+                    session.set_phase(KillPhase::AwaitingResponse(client_ka));
+                }
+                (body, head_fut.await)
+            }
             head = &mut head_fut => {
                 // A final answer before the whole body: forwarded as HAProxy does; the rest of
                 // the body is not read, so both connections close after the response.
@@ -740,6 +826,7 @@ where
             }
         }
     } else {
+        session.set_phase(KillPhase::AwaitingResponse(client_ka));
         let head = final_response(&mut conn.stream, &mut sbuf, client, fe, st, ct).await;
         (Ok(0), head)
     };
@@ -789,6 +876,7 @@ where
     };
     facts.timers.tr_resp = Some(sent.elapsed());
     facts.status = Some(resp.status);
+    session.set_phase(KillPhase::Responding);
     let tunnel = resp.status == 101 || (req.is_connect() && (200..300).contains(&resp.status));
     if tunnel {
         let mut out = Vec::new();
@@ -924,6 +1012,8 @@ where
 /// rules, the counters a deny also counts on (a backend's), and its stats page.
 struct Section<'a> {
     rules: &'a [RequestRule],
+    /// The backend whose section this is (`None`: the frontend).
+    backend: Option<usize>,
     counters: Option<&'a crate::counters::Counters>,
     stats: Option<&'a crate::statspage::StatsPage>,
 }
@@ -951,7 +1041,8 @@ where
     P: PickServer,
 {
     let ct = svc.frontend.timeouts.client;
-    if let Some(d) = decide(svc, section.rules, view, req, section.counters) {
+    let (rules, be) = (section.rules, section.backend);
+    if let Some(d) = decide(svc, rules, view, req, be, section.counters) {
         return Some(answer(d, client, buf, req, req_framing, client_ka, ct, facts).await);
     }
     let page = section.stats.filter(|p| p.matches(&req.uri))?;
@@ -969,6 +1060,42 @@ where
         )
         .await,
     )
+}
+
+/// A stream killed by `shutdown session` or `hard-stop-after`, as HAProxy 2.6 ends it: waiting
+/// for its response head, it gets the 502 page (`KH`; the connection stays open as after any
+/// 502, unless the soft stop closes it); otherwise it is closed (`KD` once the response began,
+/// `K-` before). `version` is the request's. Returns whether the client connection stays open.
+async fn answer_kill<C, B, P>(
+    svc: &HttpService<B, P>,
+    client: &mut C,
+    session: &crate::registry::SessionGuard<'_>,
+    version: Version,
+    facts: &mut StreamFacts,
+) -> bool
+where
+    C: AsyncWrite + Unpin,
+    B: ChooseBackend,
+{
+    let (state, keep) = match session.phase() {
+        KillPhase::AwaitingResponse(keep) => (StreamState::Headers, keep),
+        KillPhase::Responding => (StreamState::Data, false),
+        KillPhase::Other => (StreamState::Normal, false),
+    };
+    facts.termination = Termination::new(Side::Killed, state);
+    if state != StreamState::Headers {
+        return false;
+    }
+    facts.status = Some(502);
+    // A soft stop begun since the request came closes the connection too.
+    let keep = keep && !svc.registry.soft_stop.closes_response();
+    let Some(reply) = error_page(svc, facts.backend, 502) else {
+        return false;
+    };
+    let bytes = reply.to_bytes(version, keep);
+    let sent = timed(svc.frontend.timeouts.client, client.write_all(&bytes)).await;
+    facts.bytes_out += bytes.len() as u64;
+    matches!(sent, Some(Ok(()))) && keep
 }
 
 /// Resolves when the server's sessions are shut down, with the side to blame; never without a
@@ -1073,6 +1200,7 @@ async fn connect_failed<C, B, P>(
 ) -> bool
 where
     C: AsyncRead + AsyncWrite + Unpin,
+    B: ChooseBackend,
 {
     facts.retries = f.retries;
     facts.server = f.server;
@@ -1096,14 +1224,26 @@ async fn error_reply<C, B, P>(
 ) -> bool
 where
     C: AsyncWrite + Unpin,
+    B: ChooseBackend,
 {
     facts.termination = term;
     facts.status = Some(code);
-    match svc.frontend.errors.get(code) {
+    match error_page(svc, facts.backend, code) {
         // HAProxy keeps the client connection after a 502/503/504 when nothing of the request is left unread.
         Some(r) => send_reply(client, &r, req.version, keep, svc.frontend.timeouts.client).await,
         None => false,
     }
+}
+
+/// The page HAProxy sends for `code` in a stream that reached `backend` (if any): the backend's
+/// errorfile, else the frontend's, else the built-in page; `None` for an empty errorfile.
+pub(super) fn error_page<B: ChooseBackend, P>(
+    svc: &HttpService<B, P>,
+    backend: Option<usize>,
+    code: u16,
+) -> Option<crate::errors::Reply> {
+    let be = backend.and_then(|b| svc.chooser.backend_errors(b));
+    crate::errors::ErrorPages::resolve(be, &svc.frontend.errors, code)
 }
 
 /// An error answered before any of the request body was read (no backend, no server): like
@@ -1124,6 +1264,7 @@ async fn error_then_drain<C, B, P>(
 ) -> bool
 where
     C: AsyncRead + AsyncWrite + Unpin,
+    B: ChooseBackend,
 {
     let keep = error_reply(svc, client, req, code, term, facts, client_ka).await;
     let Ok(framing) = req.framing() else {

@@ -22,8 +22,8 @@ pub use errors::{ErrorCaptures, MAX_CAPTURED_BYTES};
 pub use passive::{MAX_EVENTS_PER_STREAM, PassiveTap};
 pub use server::{Admin, Health, ServerEntry};
 pub use sessions::{
-    LiveSession, MAX_LIVE_SESSIONS, MAX_READ_RETRIES, MAX_SHOWN_SESSIONS, SLOTS_PER_GRAB,
-    SessionGuard, SessionInfo, SessionTable, serve_as,
+    KillPhase, LiveSession, MAX_LIVE_SESSIONS, MAX_READ_RETRIES, MAX_SHOWN_SESSIONS,
+    SLOTS_PER_GRAB, SessionGuard, SessionInfo, SessionTable, serve_as,
 };
 
 use crate::build::LbPicker;

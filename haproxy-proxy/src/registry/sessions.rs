@@ -14,7 +14,7 @@
 use std::cell::RefCell;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, fence};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, fence};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -491,7 +491,11 @@ impl SessionTable {
             let started = u64::try_from(inner.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
             s.publish(id, frontend, src, started);
         }
-        SessionGuard { table: self, slot }
+        SessionGuard {
+            table: self,
+            slot,
+            phase: AtomicU8::new(PHASE_OTHER),
+        }
     }
 
     /// The live streams, oldest first (at most [`MAX_SHOWN_SESSIONS`]).
@@ -527,6 +531,18 @@ impl SessionTable {
             .slots()
             .find(|s| s.read().is_some_and(|snap| snap.id == id));
         found.inspect(|s| s.aim_kill(id)).is_some()
+    }
+
+    /// Ends every live stream (`hard-stop-after`); returns how many.
+    pub fn kill_all(&self) -> usize {
+        let mut n = 0;
+        for s in self.inner.slots() {
+            if let Some(snap) = s.read() {
+                s.aim_kill(snap.id);
+                n += 1;
+            }
+        }
+        n
     }
 
     /// Ends every stream connected to server `(backend, server)`; returns how many.
@@ -579,7 +595,30 @@ impl SessionTable {
 pub struct SessionGuard<'a> {
     table: &'a SessionTable,
     slot: u32,
+    /// Where the stream stands, for what a kill does to it ([`KillPhase`]); written by the
+    /// stream only.
+    phase: AtomicU8,
 }
+
+/// Where a stream stands when it is killed (`shutdown session`, `hard-stop-after`), which decides
+/// what HAProxy 2.6 does: a stream waiting for its response head gets a 502 (`KH`), one whose
+/// response has begun is closed (`KD`), any other (queued, connecting, request body in flight)
+/// is closed without a response (`K-`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KillPhase {
+    /// The request is on its way, or not yet sent.
+    Other,
+    /// The whole request went to the server; its response head has not come. Holds whether
+    /// the client connection was to stay open after the response.
+    AwaitingResponse(bool),
+    /// The response head went to the client.
+    Responding,
+}
+
+const PHASE_OTHER: u8 = 0;
+const PHASE_AWAITING_CLOSE: u8 = 1;
+const PHASE_AWAITING_KEEP: u8 = 2;
+const PHASE_RESPONDING: u8 = 3;
 
 impl SessionGuard<'_> {
     /// Records the stream's backend and, once connected, its server in its slot (nothing for a
@@ -588,6 +627,27 @@ impl SessionGuard<'_> {
     pub fn route(&self, backend: usize, server: Option<usize>) {
         if let Some(s) = self.table.inner.slot(self.slot) {
             s.route(backend, server);
+        }
+    }
+
+    /// Records where the stream stands (see [`KillPhase`]).
+    pub fn set_phase(&self, phase: KillPhase) {
+        let code = match phase {
+            KillPhase::Other => PHASE_OTHER,
+            KillPhase::AwaitingResponse(false) => PHASE_AWAITING_CLOSE,
+            KillPhase::AwaitingResponse(true) => PHASE_AWAITING_KEEP,
+            KillPhase::Responding => PHASE_RESPONDING,
+        };
+        self.phase.store(code, Relaxed);
+    }
+
+    /// Where the stream stands, as last recorded.
+    pub fn phase(&self) -> KillPhase {
+        match self.phase.load(Relaxed) {
+            PHASE_AWAITING_CLOSE => KillPhase::AwaitingResponse(false),
+            PHASE_AWAITING_KEEP => KillPhase::AwaitingResponse(true),
+            PHASE_RESPONDING => KillPhase::Responding,
+            _ => KillPhase::Other,
         }
     }
 

@@ -313,10 +313,22 @@ async fn accept_loop(
                     })
                     .collect()
             });
-            conns.abort_all();
+            // As HAProxy's hard stop: every stream is killed (one waiting for its response
+            // gets a 502), and what still runs after `HARD_STOP_RESIST` is cut.
+            registry.sessions.kill_all();
+            let finished = async { while conns.join_next().await.is_some() {} };
+            if tokio::time::timeout(HARD_STOP_RESIST, finished).await.is_err() {
+                soft_stop.mark_resisted();
+                conns.abort_all();
+            }
         }
     }
 }
+
+/// How long connections may still run after `hard-stop-after` killed their streams before they
+/// are cut (HAProxy 2.6 waits one second, then warns `Some tasks resisted to hard-stop, exiting
+/// now.`).
+pub const HARD_STOP_RESIST: Duration = Duration::from_secs(1);
 
 /// A frontend's rule sets a connection needs besides its service.
 struct Parts {

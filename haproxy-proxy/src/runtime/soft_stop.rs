@@ -6,7 +6,7 @@
 //! Recorded against HAProxy 2.6.12 in `tests/data/haproxy-2.6/soft-stop/`.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// How connections are closed during a soft stop (global `close-spread-time`).
@@ -39,8 +39,14 @@ pub struct SoftStop {
     /// Set when `hard-stop-after` cut the connections: each frontend's name and how many
     /// connections it still had (taken before any was cut).
     hard_stopped: OnceLock<Vec<(String, u64)>>,
+    /// Set when connections still ran [`super::HARD_STOP_RESIST`] after the hard stop killed
+    /// their streams, and were cut.
+    resisted: AtomicBool,
     /// State of the generator that spreads the closes.
     rng: AtomicU64,
+    /// Wakes the connections waiting for a request head when the soft stop begins, so that a
+    /// `close-spread-time` window can bring their timers forward.
+    begun: tokio::sync::Notify,
 }
 
 impl Default for SoftStop {
@@ -65,7 +71,9 @@ impl SoftStop {
             keep_idle: OnceLock::new(),
             hard_stop_after: OnceLock::new(),
             hard_stopped: OnceLock::new(),
+            resisted: AtomicBool::new(false),
             rng: AtomicU64::new(seed),
+            begun: tokio::sync::Notify::new(),
         }
     }
 
@@ -108,6 +116,47 @@ impl SoftStop {
             Ordering::AcqRel,
             Ordering::Acquire,
         );
+        self.begun.notify_waiters();
+    }
+
+    /// Resolves once the soft stop has begun (at once if it has).
+    pub async fn begun(&self) {
+        loop {
+            let notified = self.begun.notified();
+            let mut notified = std::pin::pin!(notified);
+            // Registered before the check, so a `begin` between the two still wakes.
+            notified.as_mut().enable();
+            if self.is_stopping() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Whether `close-spread-time` sets a window (only then do request-head waits watch the
+    /// soft stop).
+    pub fn spreads(&self) -> bool {
+        matches!(self.spread(), CloseSpread::Window(_))
+    }
+
+    /// The deadline of a connection waiting for a request head, given its own: during a
+    /// `close-spread-time` window, one that would expire at or after the window's end is brought
+    /// to a random instant of what is left of the window, as HAProxy 2.6 does for front
+    /// connections without a ready stream (it then answers the raw 408). Otherwise, and for a
+    /// connection without a timer, the deadline is kept.
+    pub fn head_deadline(&self, deadline: Option<Instant>) -> Option<Instant> {
+        let d = deadline?;
+        match (self.spread(), self.remaining()) {
+            (CloseSpread::Window(_), Some(left)) if !left.is_zero() => {
+                let now = Instant::now();
+                if d >= now + left {
+                    Some(now + self.random_below(left))
+                } else {
+                    Some(d)
+                }
+            }
+            _ => Some(d),
+        }
     }
 
     /// Whether a soft stop has begun.
@@ -148,6 +197,17 @@ impl SoftStop {
         self.hard_stopped.get().map(Vec::as_slice)
     }
 
+    /// Records that connections outlived the hard stop's kill and were cut.
+    pub fn mark_resisted(&self) {
+        self.resisted.store(true, Ordering::Release);
+    }
+
+    /// Whether connections outlived the hard stop's kill and were cut (HAProxy warns `Some
+    /// tasks resisted to hard-stop, exiting now.`).
+    pub fn resisted(&self) -> bool {
+        self.resisted.load(Ordering::Acquire)
+    }
+
     /// A pseudo-random duration in `[0, upto)` (xorshift; spreading needs no better).
     fn random_below(&self, upto: Duration) -> Duration {
         let mut x = self.rng.load(Ordering::Relaxed);
@@ -172,7 +232,8 @@ impl SoftStop {
 
     /// When frontend `fe`'s idle keep-alive connection whose timer expires at `deadline` is to
     /// close because of the soft stop: `None` when it is not (no soft stop, `close-spread-time
-    /// infinite`, `option idle-close-on-response`, or its timer comes first), else now or a
+    /// infinite`, `option idle-close-on-response`, its timer comes first, or it has no timer and
+    /// the closes are spread: HAProxy 2.6 only brings existing timers forward), else now or a
     /// random instant before the spread window ends.
     pub fn idle_close_at(&self, fe: usize, deadline: Option<Instant>) -> Option<Instant> {
         let left = self.remaining()?;
@@ -190,6 +251,7 @@ impl SoftStop {
         let at = now + self.random_below(left).min(left);
         match deadline {
             Some(d) if d <= now + left && !left.is_zero() => None,
+            None if !left.is_zero() => None,
             _ => Some(at),
         }
     }
@@ -238,10 +300,13 @@ mod tests {
         s.configure(CloseSpread::Window(w), vec![false]);
         s.begin();
         let start = Instant::now();
+        let late = Some(start + Duration::from_secs(3600));
         for _ in 0..100 {
-            let at = s.idle_close_at(0, None).unwrap();
+            let at = s.idle_close_at(0, late).unwrap();
             assert!(at <= start + w + Duration::from_millis(50));
         }
+        // A connection without a timer is left open (HAProxy brings timers forward only).
+        assert_eq!(s.idle_close_at(0, None), None);
         // A timer that expires inside the window is kept.
         assert_eq!(
             s.idle_close_at(0, Some(Instant::now() + Duration::from_secs(1))),
@@ -250,6 +315,30 @@ mod tests {
         // Early in a 10 s window, most responses keep their connection.
         let closes = (0..1000).filter(|_| s.closes_response()).count();
         assert!(closes < 200, "{closes} of 1000 closed");
+    }
+
+    #[test]
+    fn a_spread_window_brings_late_head_deadlines_into_it() {
+        let s = SoftStop::new();
+        let w = Duration::from_secs(2);
+        s.configure(CloseSpread::Window(w), vec![false]);
+        let late = Some(Instant::now() + Duration::from_secs(30));
+        // Not stopping yet: kept.
+        assert_eq!(s.head_deadline(late), late);
+        s.begin();
+        let start = Instant::now();
+        for _ in 0..100 {
+            let at = s.head_deadline(late).unwrap();
+            assert!(at <= start + w + Duration::from_millis(50), "{at:?}");
+        }
+        // Earlier than the window's end, or no timer: kept.
+        let soon = Some(Instant::now() + Duration::from_millis(100));
+        assert_eq!(s.head_deadline(soon), soon);
+        assert_eq!(s.head_deadline(None), None);
+        // Without a window nothing moves.
+        let at_once = SoftStop::new();
+        at_once.begin();
+        assert_eq!(at_once.head_deadline(late), late);
     }
 
     #[test]

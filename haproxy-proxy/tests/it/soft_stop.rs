@@ -73,8 +73,20 @@ struct Started {
 }
 
 fn start(global: &str, fe_extra: &str, server: SocketAddr) -> Started {
+    let timeouts = " timeout client 30s\n timeout http-keep-alive 30s";
+    start_with_timeouts(global, timeouts, fe_extra, server)
+}
+
+/// [`start`] with these client-side timeouts in `defaults` (`timeout connect` and `timeout
+/// server` are always there).
+fn start_with_timeouts(
+    global: &str,
+    timeouts: &str,
+    fe_extra: &str,
+    server: SocketAddr,
+) -> Started {
     let text = format!(
-        "global\n{global}\ndefaults\n mode http\n timeout connect 5s\n timeout client 30s\n timeout server 30s\n timeout http-keep-alive 30s\nfrontend fe\n bind 127.0.0.1:{}\n{fe_extra}\n default_backend be\nbackend be\n server s1 {server}\n",
+        "global\n{global}\ndefaults\n mode http\n timeout connect 5s\n timeout server 30s\n{timeouts}\nfrontend fe\n bind 127.0.0.1:{}\n{fe_extra}\n default_backend be\nbackend be\n server s1 {server}\n",
         free_port()
     );
     let loaded = load(&[parse_str("t.cfg", &text)], &SystemEnv);
@@ -253,14 +265,106 @@ async fn hard_stop_after_cuts_what_the_soft_stop_left() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let t0 = Instant::now();
     st.stop.send(Some(Stop::Soft)).unwrap();
-    let (_, closed) = read_until_close(&mut busy, Duration::from_secs(3)).await;
+    let (got, closed) = read_until_close(&mut busy, Duration::from_secs(3)).await;
     assert!(closed);
+    // Killed while waiting for its response: HAProxy's 502, with the soft stop's `close`.
+    assert_eq!(String::from_utf8_lossy(&got), crate::kill::page_502(true));
     let after = t0.elapsed();
     assert!(
         after >= Duration::from_millis(450) && after < Duration::from_secs(2),
         "{after:?}"
     );
-    let (_, closed) = read_until_close(&mut fresh, Duration::from_secs(2)).await;
+    // A connection with no stream resists the kill and is cut a second later.
+    let (_, closed) = read_until_close(&mut fresh, Duration::from_secs(3)).await;
     assert!(closed);
+    assert!(
+        t0.elapsed() >= Duration::from_millis(1400),
+        "{:?}",
+        t0.elapsed()
+    );
     ends_within(st.task, Duration::from_secs(2)).await;
+}
+
+/// Recorded in `idle.txt`: with neither `timeout client` nor `timeout http-keep-alive`, HAProxy
+/// still closes a parked keep-alive client at the soft stop; with `close-spread-time` it leaves it
+/// open (it only brings existing timers forward).
+#[tokio::test]
+async fn a_parked_client_without_any_idle_timeout_is_closed_by_the_soft_stop() {
+    let server = origin(Some(Duration::from_millis(10))).await;
+    let st = start_with_timeouts("", "", "", server);
+    let mut idle = idle_client(st.addr).await;
+    // Parked (deep idle): no timer of its own.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let t0 = Instant::now();
+    st.stop.send(Some(Stop::Soft)).unwrap();
+    let (got, closed) = read_until_close(&mut idle, Duration::from_secs(2)).await;
+    assert!(closed && got.is_empty(), "{got:?} closed {closed}");
+    assert!(
+        t0.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        t0.elapsed()
+    );
+    ends_within(st.task, Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn a_parked_client_without_any_idle_timeout_stays_through_a_spread_window() {
+    let server = origin(Some(Duration::from_millis(10))).await;
+    let st = start_with_timeouts(" close-spread-time 500ms", "", "", server);
+    let mut idle = idle_client(st.addr).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    st.stop.send(Some(Stop::Soft)).unwrap();
+    let (_, closed) = read_until_close(&mut idle, Duration::from_millis(900)).await;
+    assert!(!closed, "closed within the window");
+    drop(idle);
+    ends_within(st.task, Duration::from_secs(5)).await;
+}
+
+/// HAProxy 2.6.12's raw 408 page (recorded in `idle.txt` and `soft-stop.txt`).
+const RAW_408: &str = "HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n";
+
+/// Recorded in `idle.txt`: within a `close-spread-time` window, a client that sent nothing yet
+/// and one that sent part of its head get the raw 408 at random instants inside the window
+/// (their timers, later than the window's end, are brought into it); the idle client is closed.
+#[tokio::test]
+async fn close_spread_time_answers_clients_without_a_request_with_408_within_the_window() {
+    let server = origin(Some(Duration::from_millis(10))).await;
+    let st = start(" close-spread-time 1s", "", server);
+    let mut idle = idle_client(st.addr).await;
+    let mut fresh = Vec::new();
+    for _ in 0..4 {
+        fresh.push(TcpStream::connect(st.addr).await.unwrap());
+    }
+    let mut partial = TcpStream::connect(st.addr).await.unwrap();
+    partial.write_all(b"GET /a HTTP/1.1\r\nHo").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let t0 = Instant::now();
+    st.stop.send(Some(Stop::Soft)).unwrap();
+    for c in fresh.iter_mut().chain(std::iter::once(&mut partial)) {
+        let (got, closed) = read_until_close(c, Duration::from_secs(3)).await;
+        assert!(closed);
+        assert_eq!(String::from_utf8_lossy(&got), RAW_408);
+    }
+    let (got, closed) = read_until_close(&mut idle, Duration::from_secs(3)).await;
+    assert!(closed && got.is_empty());
+    assert!(
+        t0.elapsed() <= Duration::from_millis(1300),
+        "{:?}",
+        t0.elapsed()
+    );
+    ends_within(st.task, Duration::from_secs(5)).await;
+}
+
+/// Recorded in `idle.txt`: without any client timeout nothing is brought into the window.
+#[tokio::test]
+async fn close_spread_time_leaves_clients_without_a_timer_alone() {
+    let server = origin(Some(Duration::from_millis(10))).await;
+    let st = start_with_timeouts(" close-spread-time 300ms", "", "", server);
+    let mut fresh = TcpStream::connect(st.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    st.stop.send(Some(Stop::Soft)).unwrap();
+    let (_, closed) = read_until_close(&mut fresh, Duration::from_millis(800)).await;
+    assert!(!closed);
+    drop(fresh);
+    ends_within(st.task, Duration::from_secs(5)).await;
 }
