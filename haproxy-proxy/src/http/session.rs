@@ -27,7 +27,7 @@ use crate::h1::{
 use crate::registry::KillPhase;
 use crate::route::{ChooseBackend, PickServer, StreamView};
 use crate::runtime::SoftStop;
-use crate::runtime::idle_timer::{IdleTimer, within, within_queued};
+use crate::runtime::idle_timer::{IdleTimer, within, within_queued_since};
 use crate::settings::{BackendSettings, ConnMode, FrontendSettings};
 use crate::side::{Side, StreamState, Termination};
 use crate::tcp::{ClientWatch, ConnectFailed, connect_slot, take_slot, watch_client};
@@ -336,10 +336,20 @@ where
         } = kept;
         let mut parked = None;
         let fe_idx = fe.index;
+        // The instant the previous request ended (its one clock read): the next wait starts then.
+        let mut ended: Option<Instant> = None;
         loop {
-            let start = idle_since.take().unwrap_or_else(Instant::now);
+            // Read now (or at the previous request's end, in the same poll) unless resumed from a
+            // park, which gives the instant the wait began before it: only a fresh instant times
+            // the wait for the next head.
+            let fresh = idle_since.is_none();
+            let start = idle_since
+                .take()
+                .or(ended.take())
+                .unwrap_or_else(Instant::now);
+            let since = fresh.then_some(start);
             let stop = &svc.registry.soft_stop;
-            let (head, len) = match read_head(&mut client, &mut buf, first, fe, stop).await {
+            let (head, len) = match read_head(&mut client, &mut buf, first, fe, since, stop).await {
                 HeadOutcome::Head(h, len) => (h, len),
                 HeadOutcome::Quiet => break,
                 HeadOutcome::Park => {
@@ -409,12 +419,14 @@ where
                 Some(keep) => keep,
                 None => answer_kill(svc, &mut client, &session, version, &mut facts).await,
             };
-            // One clock read for the total time and every counter the request touches.
+            // One clock read for the total time, every counter the request touches and the start
+            // of the wait for the next request.
             let now = Instant::now();
             facts.timers.ta = Some(now.saturating_duration_since(start));
             svc.counters.record_at(&facts, crate::counters::ms_at(now));
             svc.registry.record_at(&facts, now);
             on_request(&facts);
+            ended = Some(now);
             drop(session);
             handled += 1;
             if !keep {
@@ -434,18 +446,21 @@ where
     }
 }
 
+/// Reads and parses the next request head. `since`: the instant the wait began, read by the
+/// caller in the same poll (the wait's time limit counts from it, with no clock read here).
 async fn read_head<C: AsyncRead + Unpin>(
     client: &mut C,
     buf: &mut Vec<u8>,
     first: bool,
     fe: &FrontendSettings,
+    since: Option<Instant>,
     stop: &SoftStop,
 ) -> HeadOutcome {
     let t = &fe.timeouts;
     // The first request's head must arrive within `timeout http-request` of the accept; a later
     // one within `timeout http-request` of its first byte (after the keep-alive idle wait).
     // Only the first request counts from here (a clock read saved on every later one).
-    let entered = first.then(Instant::now);
+    let entered = first.then(|| since.unwrap_or_else(Instant::now));
     if buf.is_empty() {
         // Wait for the first bytes in the thread's scratch buffer; the idle connection holds none.
         let idle = if first {
@@ -462,7 +477,7 @@ async fn read_head<C: AsyncRead + Unpin>(
             let deadline = entered.zip(wait).map(|(e, w)| e + w);
             head_wait(stop, deadline, read_append(client, buf)).await
         } else {
-            within_queued(wait, read_append(client, buf)).await
+            within_queued_since(since.map(Into::into), wait, read_append(client, buf)).await
         };
         match read {
             None if first => {
@@ -476,8 +491,9 @@ async fn read_head<C: AsyncRead + Unpin>(
             Some(Ok(_)) => {}
         }
     }
-    let from = entered.unwrap_or_else(Instant::now);
-    let deadline = t.request_head().map(|d| from + d);
+    // For a later request, `timeout http-request` counts from its first bytes: read when the
+    // head turns out to be incomplete (the usual whole head in one read needs no deadline).
+    let mut deadline = entered.map(|from| t.request_head().map(|d| from + d));
     loop {
         match parse_request(buf, &fe.limits) {
             Ok(Parsed::Complete { head, len }) => {
@@ -504,11 +520,13 @@ async fn read_head<C: AsyncRead + Unpin>(
                 );
             }
         }
+        let now = Instant::now();
+        let deadline = *deadline.get_or_insert_with(|| t.request_head().map(|d| now + d));
         let filled = if stop.spreads() {
             let read = head_wait(stop, deadline, fill(client, buf, None)).await;
             read.unwrap_or(Err(BodyError::SourceTimeout))
         } else {
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            let left = deadline.map(|d| d.saturating_duration_since(now));
             fill(client, buf, left).await
         };
         match filled {
@@ -780,10 +798,16 @@ where
     session.route(be_idx, Some(conn.server));
     let st = be.timeouts.server;
     let sent = Instant::now();
-    if !matches!(
-        within(st, conn.stream.write_all(&head_bytes)).await,
-        Some(Ok(()))
-    ) {
+    // Polled once here, then under its time limit: a head written at once (nearly always) lets
+    // the wait for the response head count from `sent`, with no clock read of its own.
+    let mut write = std::pin::pin!(conn.stream.write_all(&head_bytes));
+    let first = std::future::poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await;
+    let wait_since = first.is_ready().then_some(sent);
+    let written = match first {
+        Poll::Ready(r) => Some(r),
+        Poll::Pending => within(st, write).await,
+    };
+    if !matches!(written, Some(Ok(()))) {
         return error_reply(
             svc,
             client,
@@ -808,7 +832,7 @@ where
         let (mut cr, mut cw) = tokio::io::split(&mut *client);
         let (mut sr, mut sw) = conn.stream.split();
         let body_fut = relay(&mut cr, buf, &mut sw, req_framing, body_wait, st);
-        let head_fut = final_response(&mut sr, &mut sbuf, &mut cw, fe, st, ct);
+        let head_fut = final_response(&mut sr, &mut sbuf, &mut cw, fe, (st, ct), wait_since);
         tokio::pin!(body_fut, head_fut);
         tokio::select! {
             biased;
@@ -827,7 +851,15 @@ where
         }
     } else {
         session.set_phase(KillPhase::AwaitingResponse(client_ka));
-        let head = final_response(&mut conn.stream, &mut sbuf, client, fe, st, ct).await;
+        let head = final_response(
+            &mut conn.stream,
+            &mut sbuf,
+            client,
+            fe,
+            (st, ct),
+            wait_since,
+        )
+        .await;
         (Ok(0), head)
     };
     let failed = match body {
@@ -1118,21 +1150,22 @@ enum HeadError {
 }
 
 /// Reads response heads until a final one (or a 101), forwarding interim responses (100
-/// Continue, 103 Early Hints...) to the client as they come, as HAProxy does.
+/// Continue, 103 Early Hints...) to the client as they come, as HAProxy does. `since`: when the
+/// wait for the first head began, if read by the caller in the same poll.
 async fn final_response<R, W>(
     stream: &mut R,
     sbuf: &mut Vec<u8>,
     client: &mut W,
     fe: &FrontendSettings,
-    st: Option<Duration>,
-    ct: Option<Duration>,
+    (st, ct): (Option<Duration>, Option<Duration>),
+    mut since: Option<Instant>,
 ) -> Result<ResponseHead, HeadError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
     loop {
-        let r = read_response(stream, sbuf, fe, st)
+        let r = read_response(stream, sbuf, fe, st, since.take())
             .await
             .map_err(HeadError::Status)?;
         if !(100..200).contains(&r.status) || r.status == 101 {
@@ -1146,11 +1179,14 @@ where
     }
 }
 
+/// Reads one response head; `since` (the instant the wait began, read by the caller) times the
+/// first read, each later read of a partial head counts from itself.
 async fn read_response<R: AsyncRead + Unpin>(
     stream: &mut R,
     sbuf: &mut Vec<u8>,
     fe: &FrontendSettings,
     st: Option<Duration>,
+    mut since: Option<Instant>,
 ) -> Result<ResponseHead, u16> {
     loop {
         match parse_response(sbuf, &fe.limits) {
@@ -1161,7 +1197,7 @@ async fn read_response<R: AsyncRead + Unpin>(
             Ok(Parsed::Partial) => {}
             Err(_) => return Err(502),
         }
-        match fill_queued(stream, sbuf, st).await {
+        match fill_queued(stream, sbuf, st, since.take()).await {
             Ok(0) | Err(BodyError::Source | BodyError::Sink | BodyError::Framing) => {
                 return Err(502);
             }
@@ -1171,7 +1207,7 @@ async fn read_response<R: AsyncRead + Unpin>(
     }
 }
 
-/// [`fill`] with its time limit on the thread's queued timers ([`within_queued`]): the wait for
+/// [`fill`] with its time limit on the thread's queued timers ([`within_queued_since`]): the wait for
 /// a response head is pending on nearly every request. The bytes are read through the thread's
 /// scratch buffer (as many as one read of `fill` takes at most) and appended: a small response
 /// head costs a small allocation, not a 16 KiB one per request.
@@ -1179,8 +1215,9 @@ async fn fill_queued<R: AsyncRead + Unpin>(
     r: &mut R,
     buf: &mut Vec<u8>,
     t: Option<Duration>,
+    since: Option<Instant>,
 ) -> Result<usize, BodyError> {
-    match within_queued(t, read_append(r, buf)).await {
+    match within_queued_since(since.map(Into::into), t, read_append(r, buf)).await {
         None => Err(BodyError::SourceTimeout),
         Some(Err(_)) => Err(BodyError::Source),
         Some(Ok(n)) => Ok(n),

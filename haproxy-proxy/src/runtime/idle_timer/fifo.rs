@@ -262,31 +262,68 @@ fn cancel(place: Place) {
     });
 }
 
+/// What [`within_queued_since`] knows of its time limit.
+enum Limit {
+    /// Not looked at yet (`f` has not been pending).
+    Unset,
+    /// No limit, or one too far to be represented.
+    Unbounded,
+    /// Waiting on this timer.
+    Timer(Timer),
+}
+
 /// Runs `f` for at most `limit` (no limit with `None`): `Some(output)`, or `None` when the time
 /// ran out first. The limit is queued on the thread (see the module documentation) only if `f`
-/// is not done at its first poll.
-pub(crate) async fn within_queued<F: Future>(limit: Option<Duration>, f: F) -> Option<F::Output> {
+/// is not done at its first poll. It counts from `since` when given: an instant the caller has
+/// just read as the wait began (in the same poll), so that no clock is read here; with `None`
+/// the clock is read once, when `f` is first pending.
+///
+/// `f` is polled once per poll of this future, its time limit made at the first poll where `f`
+/// is pending (no clock read or timer at all when it is done at once). Right after it is queued
+/// the limit is not checked against the clock: its deadline lies ahead (a deadline already past,
+/// which only a `since` older than the limit can give, is seen by the driver's next pass, at
+/// most [`TICK`] later). The limit never expires before its deadline.
+pub(crate) async fn within_queued_since<F: Future>(
+    since: Option<Instant>,
+    limit: Option<Duration>,
+    f: F,
+) -> Option<F::Output> {
     let mut f = std::pin::pin!(f);
-    if let Poll::Ready(v) = std::future::poll_fn(|cx| Poll::Ready(f.as_mut().poll(cx))).await {
-        return Some(v);
-    }
-    let Some(limit) = limit else {
-        return Some(f.await);
-    };
-    // A limit too far to be represented is no limit.
-    let Some(deadline) = Instant::now().checked_add(limit) else {
-        return Some(f.await);
-    };
-    let mut timer: Option<Timer> = None;
+    let mut state = Limit::Unset;
     std::future::poll_fn(|cx| {
         if let Poll::Ready(v) = f.as_mut().poll(cx) {
             return Poll::Ready(Some(v));
         }
-        let t = timer.get_or_insert_with(|| match enqueue(limit, deadline, cx.waker()) {
-            Some(place) => Timer::Queued(place, deadline),
-            None => Timer::Sleep(Box::pin(tokio::time::sleep_until(deadline))),
-        });
-        t.poll_expired(cx).map(|()| None)
+        match &mut state {
+            Limit::Timer(t) => t.poll_expired(cx).map(|()| None),
+            Limit::Unbounded => Poll::Pending,
+            Limit::Unset => {
+                let Some(limit) = limit else {
+                    state = Limit::Unbounded;
+                    return Poll::Pending;
+                };
+                if limit.is_zero() {
+                    return Poll::Ready(None);
+                }
+                // A limit too far to be represented is no limit.
+                let Some(deadline) = since.unwrap_or_else(Instant::now).checked_add(limit) else {
+                    state = Limit::Unbounded;
+                    return Poll::Pending;
+                };
+                let timer = match enqueue(limit, deadline, cx.waker()) {
+                    Some(place) => Timer::Queued(place, deadline),
+                    None => {
+                        let mut sleep = Box::pin(tokio::time::sleep_until(deadline));
+                        if sleep.as_mut().poll(cx).is_ready() {
+                            return Poll::Ready(None);
+                        }
+                        Timer::Sleep(sleep)
+                    }
+                };
+                state = Limit::Timer(timer);
+                Poll::Pending
+            }
+        }
     })
     .await
 }

@@ -353,7 +353,7 @@ async fn drive_wheel(guard: DriverGuard) {
 mod fifo;
 mod within;
 
-pub(crate) use fifo::within_queued;
+pub(crate) use fifo::within_queued_since;
 pub(crate) use within::within;
 
 #[cfg(test)]

@@ -207,12 +207,15 @@ async fn within_a_future_that_never_ends_times_out_not_early() {
 #[tokio::test]
 async fn queued_a_future_ready_at_once_or_without_limit_needs_no_timer() {
     assert_eq!(
-        super::within_queued(Some(Duration::from_secs(5)), ready_after(0)).await,
+        super::within_queued_since(None, Some(Duration::from_secs(5)), ready_after(0)).await,
         Some(7)
     );
-    assert_eq!(super::within_queued(None, ready_after(3)).await, Some(7));
     assert_eq!(
-        super::within_queued(Some(Duration::MAX), ready_after(3)).await,
+        super::within_queued_since(None, None, ready_after(3)).await,
+        Some(7)
+    );
+    assert_eq!(
+        super::within_queued_since(None, Some(Duration::MAX), ready_after(3)).await,
         Some(7)
     );
 }
@@ -224,7 +227,7 @@ async fn queued_a_future_that_finishes_first_gives_its_output() {
         tokio::time::sleep(Duration::from_millis(10)).await;
         tx.send(5).unwrap();
     });
-    let out = super::within_queued(Some(Duration::from_secs(60)), rx).await;
+    let out = super::within_queued_since(None, Some(Duration::from_secs(60)), rx).await;
     assert_eq!(out.map(Result::ok), Some(Some(5)));
     sender.await.unwrap();
 }
@@ -232,7 +235,8 @@ async fn queued_a_future_that_finishes_first_gives_its_output() {
 #[tokio::test]
 async fn queued_limits_expire_not_early_and_about_on_time() {
     let start = Instant::now();
-    let out = super::within_queued(
+    let out = super::within_queued_since(
+        None,
         Some(Duration::from_millis(30)),
         std::future::pending::<()>(),
     )
@@ -247,11 +251,16 @@ async fn queued_limits_expire_not_early_and_about_on_time() {
 async fn a_short_limit_queued_after_a_long_one_still_expires_on_time() {
     // The driver first sleeps toward the long limit; the short one, on another queue, must make
     // it look again.
-    let long = super::within_queued(Some(Duration::from_secs(60)), std::future::pending::<()>());
+    let long = super::within_queued_since(
+        None,
+        Some(Duration::from_secs(60)),
+        std::future::pending::<()>(),
+    );
     let short = async {
         tokio::time::sleep(Duration::from_millis(5)).await;
         let start = Instant::now();
-        let out = super::within_queued(
+        let out = super::within_queued_since(
+            None,
             Some(Duration::from_millis(20)),
             std::future::pending::<()>(),
         )
@@ -275,7 +284,8 @@ async fn a_short_limit_queued_after_a_long_one_still_expires_on_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_limits_use_tokio_timers_off_a_current_thread_runtime() {
     let start = Instant::now();
-    let out = tokio::spawn(super::within_queued(
+    let out = tokio::spawn(super::within_queued_since(
+        None,
         Some(Duration::from_millis(20)),
         std::future::pending::<()>(),
     ))
@@ -291,7 +301,8 @@ async fn many_waits_of_one_limit_all_expire_in_order() {
     let waits = (0..200u64).map(|i| async move {
         tokio::time::sleep(Duration::from_millis(i % 20)).await;
         let began = Instant::now();
-        let out = super::within_queued(
+        let out = super::within_queued_since(
+            None,
             Some(Duration::from_millis(15)),
             std::future::pending::<()>(),
         )

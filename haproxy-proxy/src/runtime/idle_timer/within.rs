@@ -9,7 +9,7 @@
 //! Not for waits that are pending on nearly every request (the next request head, the response
 //! head): measured with callgrind, an [`IdleTimer`] registration costs more instructions than a
 //! tokio one (about 1,900 against 800 per request for those two waits); they use the per-thread
-//! queues of `fifo.rs` ([`super::within_queued`]).
+//! queues of `fifo.rs` ([`super::within_queued_since`]).
 //!
 //! Precision: the deadline is rounded up to the millisecond (see [`IdleTimer`]) and counts from
 //! the first poll; the limit never expires early.
