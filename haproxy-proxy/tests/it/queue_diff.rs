@@ -99,16 +99,40 @@ where
     F: Fn(SocketAddr, Vec<Arc<Origin>>) -> Fut,
     Fut: Future<Output = Vec<String>>,
 {
+    both_attempts(name, text, names, steps, 1).await;
+}
+
+/// [`both`] for a scenario whose outcome depends on scheduling under load: a proxy whose answers
+/// differ (HAProxy's from its recording, ours from HAProxy's) runs the scenario again, up to
+/// `attempts` runs in all, and only the last run is asserted. A behaviour that differs every
+/// time still fails.
+pub(crate) async fn both_attempts<F, Fut>(
+    name: &str,
+    text: &str,
+    names: &[&'static str],
+    steps: F,
+    attempts: usize,
+) where
+    F: Fn(SocketAddr, Vec<Arc<Origin>>) -> Fut,
+    Fut: Future<Output = Vec<String>>,
+{
     let path = recording(name);
     let recorded = std::fs::read_to_string(&path)
         .ok()
         .map(|t| t.split(NEXT).map(str::to_owned).collect::<Vec<_>>());
     let theirs = match haproxy_bin("queue differential test, using its recordings") {
         Some(bin) => {
-            let live = run(false, bin, text, names, &steps).await;
+            let mut live = run(false, bin, text, names, &steps).await;
             if std::env::var("HAPROXY_RS_RECORD").as_deref() == Ok("1") {
                 std::fs::write(&path, live.join(NEXT)).unwrap();
             } else if let Some(rec) = &recorded {
+                for _ in 1..attempts {
+                    if &live == rec {
+                        break;
+                    }
+                    eprintln!("scenario {name}: haproxy differs from its recording; again");
+                    live = run(false, bin, text, names, &steps).await;
+                }
                 assert_eq!(
                     &live, rec,
                     "scenario {name}: haproxy (left) vs its recording"
@@ -121,7 +145,14 @@ where
             None => return,
         },
     };
-    let ours = run(true, "", text, names, &steps).await;
+    let mut ours = run(true, "", text, names, &steps).await;
+    for _ in 1..attempts {
+        if ours == theirs {
+            break;
+        }
+        eprintln!("scenario {name}: ours differs from haproxy; again");
+        ours = run(true, "", text, names, &steps).await;
+    }
     assert_eq!(
         theirs, ours,
         "scenario {name}: haproxy (left) vs ours (right)"
@@ -419,7 +450,10 @@ async fn leastconn_and_first_choose_like_haproxy_under_load() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopping_a_server_under_load_loses_nothing_in_either() {
-    both(
+    // A connection that completes its handshake just as the stopped server closes its listener
+    // is reset after the request was sent, which neither proxy may retry: rare, and a matter of
+    // scheduling (seen with HAProxy on a loaded machine), so a differing run is repeated once.
+    both_attempts(
         "retries 3 + redispatch, one of two servers stopped under load",
         &format!(
             "{DEFAULTS}listen l\n bind @listen@\n option http-server-close\n retries 3\n option redispatch\n server a @a@\n server b @b@\n"
@@ -430,6 +464,7 @@ async fn stopping_a_server_under_load_loses_nothing_in_either() {
             let served = o.iter().map(|x| x.total()).sum::<usize>();
             vec![format!("{} failed", failed.len()), format!("{served} served")]
         },
+        2,
     )
     .await;
 }
