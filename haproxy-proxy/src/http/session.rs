@@ -845,8 +845,12 @@ where
             head = &mut head_fut => {
                 // A final answer before the whole body: forwarded as HAProxy does; the rest of
                 // the body is not read, so both connections close after the response.
-                body_abandoned = head.is_ok();
-                (Ok(0), head)
+                body_abandoned = true;
+                // The response wait and a stalled body both count `timeout server`: whichever
+                // fires first, the stream ends as a stalled body does (504, client closed).
+                let stalled = st.is_some() && matches!(head, Err(HeadError::Status(504)));
+                let body = if stalled { Err(BodyError::SourceTimeout) } else { Ok(0) };
+                (body, head)
             }
         }
     } else {
@@ -865,7 +869,7 @@ where
     let failed = match body {
         Ok(n) => {
             facts.bytes_in += n;
-            keep_on_error = client_ka;
+            keep_on_error = client_ka && !body_abandoned;
             None
         }
         Err(BodyError::Sink) => Some((502, Termination::new(Side::Server, StreamState::Data))),
