@@ -549,6 +549,12 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             .map(|p| p.options.is_set("http-buffer-request"))
             .collect::<Vec<_>>(),
     );
+    let backend_no_delay = Arc::new(
+        backend_proxies
+            .iter()
+            .map(|p| p.options.is_set("http-no-delay"))
+            .collect::<Vec<_>>(),
+    );
     let names: Arc<HashMap<String, usize>> = Arc::new(
         backend_proxies
             .iter()
@@ -575,6 +581,8 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         chooser.buffer_request = p.options.is_set("http-buffer-request");
         chooser.backend_buffer_request = Arc::clone(&backend_buffer_request);
         chooser.backend_stats = Arc::clone(&backend_stats);
+        chooser.no_delay = p.options.is_set("http-no-delay");
+        chooser.backend_no_delay = Arc::clone(&backend_no_delay);
         chooser.own = (p.kind == ProxyKind::Listen)
             .then(|| index_of(&p.name))
             .flatten();

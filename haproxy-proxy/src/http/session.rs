@@ -17,7 +17,7 @@ use crate::counters::Counters;
 use crate::errors::{Reply, raw_h1_page};
 use crate::facts::StreamFacts;
 use crate::forward::{
-    ForwardTimeouts, WriteMore, forward, read_append, with_scratch, write_all_more,
+    ForwardTimeouts, Hinted, WriteMore, forward, read_append, with_scratch, write_all_more,
 };
 use crate::h1::{
     BodyFraming, Parsed, RequestHead, ResponseHead, Version, clean_connection_headers,
@@ -698,6 +698,8 @@ where
     let _busy = svc.registry.hold_server(be_idx, conn.server);
     session.route(be_idx, Some(conn.server));
     let st = be.timeouts.server;
+    // `option http-no-delay`: no piece of either message waits for the next (no MSG_MORE).
+    let no_delay = svc.chooser.no_delay(be_idx);
     let sent = Instant::now();
     if !matches!(
         within(st, conn.stream.write_all(&head_bytes)).await,
@@ -726,6 +728,7 @@ where
     let (body, head) = if req.expects_continue() || req_framing != BodyFraming::None {
         let (mut cr, mut cw) = tokio::io::split(&mut *client);
         let (mut sr, mut sw) = conn.stream.split();
+        let mut sw = Hinted::new(&mut sw, no_delay);
         let body_fut = relay(&mut cr, buf, &mut sw, req_framing, body_wait, st);
         let head_fut = final_response(&mut sr, &mut sbuf, &mut cw, fe, st, ct);
         tokio::pin!(body_fut, head_fut);
@@ -883,15 +886,16 @@ where
         BodyFraming::None => false,
     };
     if !matches!(
-        within(ct, write_all_more(client, &out, body_follows)).await,
+        within(ct, write_all_more(client, &out, body_follows && !no_delay)).await,
         Some(Ok(()))
     ) {
         facts.termination = Termination::new(Side::Client, StreamState::Data);
         return false;
     }
     facts.bytes_out += out.len() as u64;
+    let mut cw = Hinted::new(&mut *client, no_delay);
     let relayed = tokio::select! {
-        r = relay(&mut conn.stream, &mut sbuf, client, rest, st, ct) => r,
+        r = relay(&mut conn.stream, &mut sbuf, &mut cw, rest, st, ct) => r,
         side = killed(&mut kill) => {
             facts.termination = Termination::new(side, StreamState::Data);
             return false;

@@ -19,6 +19,7 @@ mod health_queue_lines;
 mod health_reset;
 mod listeners;
 mod msg_more;
+mod no_delay;
 mod origin;
 mod portless;
 mod queue;
