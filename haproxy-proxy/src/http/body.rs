@@ -195,6 +195,21 @@ pub(crate) fn reencode(
     Ok(used)
 }
 
+/// True when `buf` holds the whole body framed by `framing` (HAProxy's H1 mux has then parsed
+/// the request to its end, and an error answered now may keep the connection). A
+/// close-delimited request body never ends before the close.
+pub(crate) fn body_arrived(framing: BodyFraming, buf: &[u8]) -> bool {
+    match framing {
+        BodyFraming::None => true,
+        BodyFraming::Length(n) => buf.len() as u64 >= n,
+        BodyFraming::Chunked => {
+            let mut decoder = ChunkedDecoder::new();
+            reencode(&mut decoder, buf, &mut Vec::new()).is_ok() && decoder.is_done()
+        }
+        BodyFraming::UntilClose => false,
+    }
+}
+
 /// True when `bytes`, the start of a chunked body, has no framing error so far (HAProxy's H1
 /// mux parses the body bytes that arrive with the head before anything is forwarded).
 pub(crate) fn chunked_prefix_valid(bytes: &[u8]) -> bool {
@@ -334,6 +349,20 @@ mod tests {
         feeder.await.unwrap();
         assert_eq!(n, Ok(6));
         assert!(w.0.iter().all(|(_, more)| !more), "{:?}", w.0);
+    }
+
+    #[test]
+    fn a_body_has_arrived_once_its_framing_ends_in_the_buffer() {
+        assert!(body_arrived(BodyFraming::None, b""));
+        assert!(body_arrived(BodyFraming::Length(4), b"bodyGET"));
+        assert!(!body_arrived(BodyFraming::Length(4), b"bod"));
+        assert!(body_arrived(
+            BodyFraming::Chunked,
+            b"4\r\nbody\r\n0\r\n\r\n"
+        ));
+        assert!(!body_arrived(BodyFraming::Chunked, b"4\r\nbody\r\n0\r\n"));
+        assert!(!body_arrived(BodyFraming::Chunked, b"zz\r\n"));
+        assert!(!body_arrived(BodyFraming::UntilClose, b"anything"));
     }
 
     #[tokio::test]

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
-use super::body::{BodyError, chunked_prefix_valid, fill, relay, take_body_prefix, timed};
+use super::body::{
+    BodyError, body_arrived, chunked_prefix_valid, fill, relay, take_body_prefix, timed,
+};
 use super::buffer::buffer_request;
 use super::pool::ServerPool;
 use super::rules::{RequestRule, answer, decide};
@@ -466,7 +468,12 @@ async fn read_head<C: AsyncRead + Unpin>(
         }
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         match fill(client, buf, left).await {
-            Ok(0) | Err(BodyError::Source | BodyError::Sink | BodyError::Framing) => {
+            // A client that closes with part of a head sent gets HAProxy's 400 (2.6.12, first
+            // request or a later one, even a lone CRLF).
+            Ok(0) => {
+                return HeadOutcome::Raw(400, Termination::new(Side::Client, StreamState::Request));
+            }
+            Err(BodyError::Source | BodyError::Sink | BodyError::Framing) => {
                 return HeadOutcome::Quiet;
             }
             Ok(_) => {}
@@ -1110,8 +1117,10 @@ where
     }
 }
 
-/// An error answered before any of the request body was read (no backend, no server): like
-/// HAProxy, the reply keeps the connection and the pending body is read and dropped.
+/// An error answered before the request body was forwarded (no backend, no server): as in
+/// HAProxy 2.6.12, the reply keeps the connection only when the whole body has already arrived
+/// (it is then dropped); with some of it still to come (a later packet, `Expect:
+/// 100-continue`) the reply says `connection: close` and the connection closes.
 #[expect(
     clippy::too_many_arguments,
     reason = "the session's state, as for error_reply"
@@ -1129,10 +1138,11 @@ async fn error_then_drain<C, B, P>(
 where
     C: AsyncRead + AsyncWrite + Unpin,
 {
-    let keep = error_reply(svc, client, req, code, term, facts, client_ka).await;
     let Ok(framing) = req.framing() else {
         return false;
     };
+    let whole = body_arrived(framing, buf);
+    let keep = error_reply(svc, client, req, code, term, facts, client_ka && whole).await;
     let ct = svc.frontend.timeouts.client;
     keep && relay(client, buf, &mut tokio::io::sink(), framing, ct, None)
         .await
