@@ -22,6 +22,7 @@ mod msg_more;
 mod no_delay;
 mod origin;
 mod portless;
+mod proxy_bytes;
 mod queue;
 mod queue_diff;
 mod queue_failover;
