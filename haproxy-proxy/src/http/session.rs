@@ -10,7 +10,8 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::body::{
-    BodyError, body_arrived, chunked_prefix_valid, fill, relay, take_body_prefix, timed,
+    BodyError, body_arrived, chunked_prefix_valid, fill, relay, take_arrived, take_body_prefix,
+    timed,
 };
 use super::buffer::buffer_request;
 use super::pool::ServerPool;
@@ -1118,8 +1119,8 @@ where
 }
 
 /// An error answered before the request body was forwarded (no backend, no server): as in
-/// HAProxy 2.6.12, the reply keeps the connection only when the whole body has already arrived
-/// (it is then dropped); with some of it still to come (a later packet, `Expect:
+/// HAProxy 2.6.12, the reply keeps the connection only when the whole body has already arrived,
+/// with the head or while the stream waited (it is then dropped); with some of it still to come (a later packet, `Expect:
 /// 100-continue`) the reply says `connection: close` and the connection closes.
 #[expect(
     clippy::too_many_arguments,
@@ -1141,6 +1142,7 @@ where
     let Ok(framing) = req.framing() else {
         return false;
     };
+    take_arrived(client, buf, svc.frontend.limits.bufsize).await;
     let whole = body_arrived(framing, buf);
     let keep = error_reply(svc, client, req, code, term, facts, client_ka && whole).await;
     let ct = svc.frontend.timeouts.client;

@@ -127,6 +127,11 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             &[&[b"POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", b"4\r\nbody\r\n", b"0\r\n\r\n", GET_B]],
         ),
         clients(
+            "503 after a retry with the request body sent meanwhile",
+            dead.replace("retries 0", "retries 1"),
+            &[&[b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\n", b"body", GET_B]],
+        ),
+        clients(
             "503 with expect 100-continue",
             dead.to_owned(),
             &[&[b"POST /a HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n", b"body", GET_B]],
