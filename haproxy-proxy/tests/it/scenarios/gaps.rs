@@ -146,6 +146,61 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             dead.to_owned(),
             &[&[b"POST /a HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 4\r\n\r\nbody", b"GET /b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"]],
         ),
+        // Answers of the rules before the request body was read.
+        one(
+            "deny with the request body still to come",
+            &["http-request deny deny_status 429 if { method POST }"],
+            &[],
+            &[b"POST /d HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\n", b"body", GET_B],
+        ),
+        one(
+            "return with the request body still to come",
+            &["http-request return status 200 content-type text/plain string done if { method POST }"],
+            &[],
+            &[b"POST /r HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\n", b"body", GET_B],
+        ),
+        one(
+            "redirect with a chunked request body in the head's packet",
+            &["http-request redirect location /elsewhere if { method POST }"],
+            &[],
+            &[b"POST /r HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\n\r\n", GET_B],
+        ),
+        one(
+            "return with expect 100-continue",
+            &["http-request return status 200 content-type text/plain string done if { method POST }"],
+            &[],
+            &[b"POST /r HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n", b"body", GET_B],
+        ),
+        one(
+            "redirect with a content-length body in the head's packet",
+            &["http-request redirect location /elsewhere if { method POST }"],
+            &[],
+            &[b"POST /r HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nbody", GET_B],
+        ),
+        one(
+            "deny with a chunked body in the head's packet",
+            &["http-request deny if { method POST }"],
+            &[],
+            &[b"POST /r HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\n\r\n", GET_B],
+        ),
+        one(
+            "return with a content-length body in the head's packet",
+            &["http-request return status 200 content-type text/plain string done if { method POST }"],
+            &[],
+            &[b"POST /r HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nbody", GET_B],
+        ),
+        one(
+            "deny with an empty chunked body in the head's packet",
+            &["http-request deny if { method POST }"],
+            &[],
+            &[b"POST /r HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", GET_B],
+        ),
+        one(
+            "deny with a content-length body in two packets",
+            &["http-request deny if { method POST }"],
+            &[],
+            &[b"POST /r HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nbo", b"dy", GET_B],
+        ),
         // PROXY protocol toward servers.
         clients(
             "send-proxy to the server",
