@@ -1093,7 +1093,7 @@ where
         facts.termination = f.termination;
         return false;
     }
-    // Like HAProxy, the 503 keeps the client when the request body can be read and dropped.
+    // Like HAProxy, the 503 keeps the client when the whole request body has arrived.
     error_then_drain(svc, client, buf, req, 503, f.termination, facts, client_ka).await
 }
 

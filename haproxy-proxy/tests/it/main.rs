@@ -24,6 +24,7 @@ mod origin;
 mod portless;
 mod proxy_bytes;
 mod queue;
+mod queue_body;
 mod queue_diff;
 mod queue_failover;
 mod registry;
