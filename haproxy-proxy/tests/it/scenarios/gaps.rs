@@ -1,7 +1,9 @@
 //! Scenarios for points first compared late (issue 5 "unverified points"): CONNECT beyond the
-//! plain tunnel, the 408 of a keep-alive connection whose next request stops half-way, 503s
-//! answered before the request body was read, and the PROXY protocol header sent to servers
-//! (`send-proxy`, `send-proxy-v2`; the origin records it, ports masked).
+//! plain tunnel, the 408 of a keep-alive connection whose next request stops half-way and the
+//! 400 of a client that closes half-way, 503s and rule answers given before the request body
+//! was read, an early server answer, and the PROXY protocol header sent to servers
+//! (`send-proxy`, `send-proxy-v2`; the origin records it, ports masked; `proxy_bytes.rs`
+//! compares the exact bytes).
 
 use super::table::{Scenario, fe_be, lines, one};
 
@@ -17,7 +19,8 @@ fn with_server(fe: &[&str], be: &[&str], server: &str) -> String {
     )
 }
 
-fn tunnel(name: &'static str, config: String, parts: &[&[u8]]) -> Scenario {
+/// One client whose write side is closed after its last part (tunnels, and heads left half-sent).
+fn half_closed(name: &'static str, config: String, parts: &[&[u8]]) -> Scenario {
     Scenario {
         name,
         global: "",
@@ -27,6 +30,7 @@ fn tunnel(name: &'static str, config: String, parts: &[&[u8]]) -> Scenario {
     }
 }
 
+/// Client connections made one after the other, each a list of parts.
 fn clients(name: &'static str, config: String, clients: &[&[&[u8]]]) -> Scenario {
     Scenario {
         name,
@@ -45,12 +49,12 @@ pub(super) fn scenarios() -> Vec<Scenario> {
     let no_backend = "frontend fe\n  bind 127.0.0.1:PORT\n  use_backend be if { path /never }\nbackend be\n  server s1 SERVER\n";
     vec![
         // CONNECT.
-        tunnel(
+        half_closed(
             "connect with tunnel bytes in the head's packet",
             fe_be("", ""),
             &[b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\nearly", b"late"],
         ),
-        tunnel(
+        half_closed(
             "connect after a request on a kept-alive connection",
             fe_be("", ""),
             &[GET_A, CONNECT, b"tunnelled"],
@@ -80,27 +84,27 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             &[],
             &[b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HT"],
         ),
-        tunnel(
+        half_closed(
             "keep-alive client that closes half-way through its second request",
             fe_be("", ""),
             &[GET_A, b"GET /b HTTP/1.1\r\n"],
         ),
-        tunnel(
+        half_closed(
             "client that closes half-way through its first request",
             fe_be("", ""),
             &[b"GET /a HTTP/1.1\r\nHost: h\r\n"],
         ),
-        tunnel(
+        half_closed(
             "client that closes after its first request line",
             fe_be("", ""),
             &[b"GET /a HTTP/1.1\r\n"],
         ),
-        tunnel(
+        half_closed(
             "client that closes after a few bytes",
             fe_be("", ""),
             &[b"GE"],
         ),
-        tunnel(
+        half_closed(
             "client that closes after a blank line",
             fe_be("", ""),
             &[b"\r\n"],
