@@ -205,9 +205,9 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             &[],
             &[b"POST /r HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nbo", b"dy", GET_B],
         ),
-        // A final response from the server before the request body.
+        // A server that answers an `Expect` request without a 100 once it has the body.
         one(
-            "early answer on a kept server connection, then the body and another request",
+            "expect without a 100 from the server, the body sent anyway, then another request",
             &[],
             &[],
             &[b"POST /no-continue HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n", b"abc", GET_B],
