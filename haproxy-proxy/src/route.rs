@@ -47,6 +47,12 @@ pub trait ChooseBackend: Send + Sync {
     fn buffers_request(&self, _backend: Option<usize>) -> bool {
         false
     }
+
+    /// `option http-no-delay` in the frontend or in the chosen backend: every piece of either
+    /// message is sent as soon as it is there, never held for the next (off by default).
+    fn no_delay(&self, _backend: usize) -> bool {
+        false
+    }
 }
 
 /// Picks a server of a backend (the balancer, honouring weights, backups and health).

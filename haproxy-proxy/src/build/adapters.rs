@@ -45,6 +45,10 @@ pub struct AclChooser {
     pub backend_stats: Arc<Vec<Option<Arc<crate::statspage::StatsPage>>>>,
     /// Each backend's error pages (`errorfile`, its own or its defaults'), by index.
     pub backend_errors: Arc<Vec<crate::errors::ErrorPages>>,
+    /// `option http-no-delay` in the frontend.
+    pub no_delay: bool,
+    /// `option http-no-delay` in each backend, by index.
+    pub backend_no_delay: Arc<Vec<bool>>,
 }
 
 impl AclChooser {
@@ -96,6 +100,10 @@ impl ChooseBackend for AclChooser {
             None => self.buffer_request,
             Some(b) => self.backend_buffer_request.get(b).copied().unwrap_or(false),
         }
+    }
+
+    fn no_delay(&self, backend: usize) -> bool {
+        self.no_delay || self.backend_no_delay.get(backend).copied().unwrap_or(false)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use haproxy_acl::AclSet;
+use haproxy_acl::{AclSet, PatternRefs};
 use haproxy_cfg::model::{self, Balance, Proxy};
 use haproxy_lb::{
     Algorithm, BalanceConfig, Balancer, HashFunction, HashType, Hasher, ServerSpec, ServerState,
@@ -90,15 +90,24 @@ fn spec(p: &Proxy, i: usize, s: &model::Server) -> Result<ServerSpec, ProxyError
 }
 
 /// The balancer of a backend (or listen) section; `None` inside when it has no server.
-pub(super) fn balancer(p: &Proxy) -> Result<Arc<BackendBalancer>, ProxyError> {
+///
+/// A `balance hash` expression takes its maps from `patterns`, the process's pattern
+/// references, so `set map` / `add map` over the runtime API reach it as they reach the rules.
+pub(super) fn balancer(
+    p: &Proxy,
+    patterns: &Arc<PatternRefs>,
+) -> Result<Arc<BackendBalancer>, ProxyError> {
     let algo = algorithm(p)?;
     let hash_expr = match &p.balance {
-        Some(Balance::Hash(expr)) => Some(AclSet::new().parse_sample(expr).map_err(|e| {
-            cfg_err(format!(
-                "backend '{}': failed to parse 'balance hash' sample expression <{expr}> : {e}",
-                p.name
-            ))
-        })?),
+        Some(Balance::Hash(expr)) => {
+            let acls = AclSet::new().with_refs(Arc::clone(patterns));
+            Some(acls.parse_sample(expr).map_err(|e| {
+                cfg_err(format!(
+                    "backend '{}': failed to parse 'balance hash' sample expression <{expr}> : {e}",
+                    p.name
+                ))
+            })?)
+        }
         _ => None,
     };
     let hdr = hdr_name(&algo);

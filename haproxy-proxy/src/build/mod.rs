@@ -485,9 +485,12 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         .iter()
         .map(|p| backend_settings(p))
         .collect::<Result<Vec<_>, _>>()?;
+    // One set of pattern references for the process, as HAProxy has: the runtime API edits them,
+    // and every rule, dynamic backend name and `balance hash` expression reads them.
+    let patterns = Arc::new(haproxy_acl::PatternRefs::default());
     let balancers = backend_proxies
         .iter()
-        .map(|p| balance::balancer(p))
+        .map(|p| balance::balancer(p, &patterns))
         .collect::<Result<Vec<_>, _>>()?;
     let health = crate::health::plan(
         cfg,
@@ -509,8 +512,6 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     let index_of = |name: &str| backend_proxies.iter().position(|p| p.name == name);
     let limits = limits(cfg);
     let mut frontends = Vec::new();
-    // One set of pattern references for the process, as HAProxy has: the runtime API edits them.
-    let patterns = Arc::new(haproxy_acl::PatternRefs::default());
     // Each backend's http-request rules and stats page, compiled against its own ACLs (a listen
     // section's page is served by its frontend side).
     let mut be_rules = Vec::with_capacity(backend_proxies.len());
@@ -552,6 +553,12 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             .map(|p| p.options.is_set("http-buffer-request"))
             .collect::<Vec<_>>(),
     );
+    let backend_no_delay = Arc::new(
+        backend_proxies
+            .iter()
+            .map(|p| p.options.is_set("http-no-delay"))
+            .collect::<Vec<_>>(),
+    );
     let names: Arc<HashMap<String, usize>> = Arc::new(
         backend_proxies
             .iter()
@@ -579,6 +586,8 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         chooser.backend_buffer_request = Arc::clone(&backend_buffer_request);
         chooser.backend_stats = Arc::clone(&backend_stats);
         chooser.backend_errors = Arc::clone(&backend_errors);
+        chooser.no_delay = p.options.is_set("http-no-delay");
+        chooser.backend_no_delay = Arc::clone(&backend_no_delay);
         chooser.own = (p.kind == ProxyKind::Listen)
             .then(|| index_of(&p.name))
             .flatten();

@@ -17,7 +17,7 @@ mod scratch;
 mod tests;
 
 pub use more::WriteMore;
-pub(crate) use more::write_all_more;
+pub(crate) use more::{Hinted, write_all_more};
 pub use scratch::READ_CHUNK;
 pub(crate) use scratch::{read_append, with_scratch};
 

@@ -55,6 +55,57 @@ pub(crate) async fn write_all_more<W: WriteMore + ?Sized>(
     .await
 }
 
+/// A writer that passes the "more follows" hint on only when allowed: `option http-no-delay`
+/// (in the frontend or the chosen backend) makes HAProxy send every piece as soon as it has it
+/// (`CF_NEVER_WAIT` on both channels, so no `MSG_MORE`), which a slowly streamed response such
+/// as server-sent events needs: a flagged piece waits up to 200 ms in the kernel.
+#[derive(Debug)]
+pub(crate) struct Hinted<W> {
+    inner: W,
+    /// `false` drops every hint (each send goes out at once).
+    allow_more: bool,
+}
+
+impl<W> Hinted<W> {
+    /// Wraps `inner`; `no_delay` drops every hint.
+    pub(crate) fn new(inner: W, no_delay: bool) -> Self {
+        Hinted {
+            inner,
+            allow_more: !no_delay,
+        }
+    }
+}
+
+impl<W: AsyncWrite + Unpin> AsyncWrite for Hinted<W> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, data)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+impl<W: WriteMore> WriteMore for Hinted<W> {
+    fn poll_write_more(
+        &mut self,
+        cx: &mut Context<'_>,
+        data: &[u8],
+        more: bool,
+    ) -> Poll<io::Result<usize>> {
+        self.inner
+            .poll_write_more(cx, data, more && self.allow_more)
+    }
+}
+
 /// The readiness calls of a tokio socket.
 trait Socket: AsFd {
     fn write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
@@ -209,6 +260,23 @@ mod tests {
             all.extend_from_slice(got.get(..n).unwrap());
         }
         assert_eq!(all, b"xy");
+    }
+
+    #[tokio::test]
+    async fn no_delay_drops_the_hint_and_a_plain_wrapper_keeps_it() {
+        let (a, mut b) = pair().await;
+        let mut pushed = Hinted::new(a, true);
+        write_all_more(&mut pushed, b"now", true).await.unwrap();
+        let mut got = [0u8; 8];
+        let n = tokio::time::timeout(Duration::from_millis(100), b.read(&mut got))
+            .await
+            .expect("an unhinted send leaves at once")
+            .unwrap();
+        assert_eq!(got.get(..n), Some(&b"now"[..]));
+        let mut kept = Hinted::new(pushed.inner, false);
+        write_all_more(&mut kept, b"later", true).await.unwrap();
+        let early = tokio::time::timeout(Duration::from_millis(60), b.read(&mut got)).await;
+        assert!(early.is_err(), "the hint was dropped: {early:?}");
     }
 
     #[tokio::test]

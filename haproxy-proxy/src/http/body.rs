@@ -3,9 +3,12 @@
 use std::time::Duration;
 
 use bytes::BufMut as _;
-use tokio::io::{AsyncRead, AsyncReadExt};
+use std::pin::Pin;
+use std::task::Poll;
 
-use crate::forward::{WriteMore, write_all_more};
+use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
+
+use crate::forward::{WriteMore, with_scratch, write_all_more};
 use crate::h1::{BodyFraming, ChunkedDecoder, DEFAULT_BUFSIZE};
 
 /// Why a body could not be relayed.
@@ -195,6 +198,52 @@ pub(crate) fn reencode(
     Ok(used)
 }
 
+/// Appends to `buf` what `r` has already received, without waiting, while `buf` holds fewer
+/// than `limit` bytes. HAProxy's H1 mux keeps reading into its buffer while the stream waits for
+/// a server (connect attempts, retries), so an error answered then sees the body that arrived
+/// meanwhile.
+pub(crate) async fn take_arrived<R: AsyncRead + Unpin>(r: &mut R, buf: &mut Vec<u8>, limit: usize) {
+    std::future::poll_fn(|cx| {
+        while buf.len() < limit {
+            let room = limit - buf.len();
+            let more = with_scratch(|scratch| {
+                let mut rb = ReadBuf::new(
+                    scratch
+                        .get_mut(..room.min(scratch.len()))
+                        .unwrap_or_default(),
+                );
+                match Pin::new(&mut *r).poll_read(cx, &mut rb) {
+                    Poll::Ready(Ok(())) if !rb.filled().is_empty() => {
+                        buf.extend_from_slice(rb.filled());
+                        true
+                    }
+                    _ => false,
+                }
+            });
+            if !more {
+                break;
+            }
+        }
+        Poll::Ready(())
+    })
+    .await;
+}
+
+/// True when `buf` holds the whole body framed by `framing` (HAProxy's H1 mux has then parsed
+/// the request to its end, and an error answered now may keep the connection). A
+/// close-delimited request body never ends before the close.
+pub(crate) fn body_arrived(framing: BodyFraming, buf: &[u8]) -> bool {
+    match framing {
+        BodyFraming::None => true,
+        BodyFraming::Length(n) => buf.len() as u64 >= n,
+        BodyFraming::Chunked => {
+            let mut decoder = ChunkedDecoder::new();
+            reencode(&mut decoder, buf, &mut Vec::new()).is_ok() && decoder.is_done()
+        }
+        BodyFraming::UntilClose => false,
+    }
+}
+
 /// True when `bytes`, the start of a chunked body, has no framing error so far (HAProxy's H1
 /// mux parses the body bytes that arrive with the head before anything is forwarded).
 pub(crate) fn chunked_prefix_valid(bytes: &[u8]) -> bool {
@@ -334,6 +383,38 @@ mod tests {
         feeder.await.unwrap();
         assert_eq!(n, Ok(6));
         assert!(w.0.iter().all(|(_, more)| !more), "{:?}", w.0);
+    }
+
+    #[test]
+    fn a_body_has_arrived_once_its_framing_ends_in_the_buffer() {
+        assert!(body_arrived(BodyFraming::None, b""));
+        assert!(body_arrived(BodyFraming::Length(4), b"bodyGET"));
+        assert!(!body_arrived(BodyFraming::Length(4), b"bod"));
+        assert!(body_arrived(
+            BodyFraming::Chunked,
+            b"4\r\nbody\r\n0\r\n\r\n"
+        ));
+        assert!(!body_arrived(BodyFraming::Chunked, b"4\r\nbody\r\n0\r\n"));
+        assert!(!body_arrived(BodyFraming::Chunked, b"zz\r\n"));
+        assert!(!body_arrived(BodyFraming::UntilClose, b"anything"));
+    }
+
+    #[tokio::test]
+    async fn what_has_arrived_is_taken_without_waiting_up_to_the_limit() {
+        let (mut tx, mut rx) = tokio::io::duplex(64);
+        tokio::io::AsyncWriteExt::write_all(&mut tx, b"abcdef")
+            .await
+            .unwrap();
+        let mut buf = b"x".to_vec();
+        take_arrived(&mut rx, &mut buf, 4).await;
+        assert_eq!(buf, b"xabc");
+        take_arrived(&mut rx, &mut buf, 64).await;
+        assert_eq!(buf, b"xabcdef");
+        // Nothing more has arrived: returns at once.
+        let waited =
+            tokio::time::timeout(Duration::from_secs(5), take_arrived(&mut rx, &mut buf, 64)).await;
+        assert!(waited.is_ok());
+        assert_eq!(buf, b"xabcdef");
     }
 
     #[tokio::test]

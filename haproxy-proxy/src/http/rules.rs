@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::body::relay;
+use super::body::{body_arrived, relay, take_arrived};
 use super::session::{HttpService, send_reply};
 use crate::counters::Counters;
 use crate::errors::{Reply, redirect_reply};
 use crate::facts::StreamFacts;
-use crate::h1::{BodyFraming, RequestHead};
+use crate::h1::{BodyFraming, DEFAULT_BUFSIZE, RequestHead};
 use crate::route::{ChooseBackend, StreamView};
 use crate::side::{Side, StreamState, Termination};
 
@@ -143,8 +143,10 @@ pub(super) fn decide<B: ChooseBackend, P>(
     }
 }
 
-/// Sends a rule's answer. Like HAProxy, a local answer keeps the connection and a request body
-/// still coming is drained; returns whether the client connection stays open.
+/// Sends a rule's answer; returns whether the client connection stays open. As HAProxy 2.6.12
+/// does, the answer keeps the connection only when the whole request body has arrived (it is
+/// then drained; a body still coming gets `connection: close`), and a redirect of a request
+/// with a body never keeps it.
 #[expect(
     clippy::too_many_arguments,
     reason = "the session's state at the point a rule answers"
@@ -162,11 +164,14 @@ pub(super) async fn answer<C: AsyncRead + AsyncWrite + Unpin>(
     facts.termination = Termination::new(term, StreamState::Request);
     let Some(r) = reply else { return false };
     facts.status = Some(r.status);
+    take_arrived(client, buf, DEFAULT_BUFSIZE).await;
+    // Only a redirect's answer carries a `location` (`return` sets no header).
+    let redirect = term == Side::Local && r.headers.contains("location");
+    let keep = keep && body_arrived(framing, buf) && !(redirect && framing != BodyFraming::None);
     if !send_reply(client, &r, req.version, keep, ct).await {
         return false;
     }
-    relay(client, buf, &mut tokio::io::sink(), framing, ct, None)
+    keep && relay(client, buf, &mut tokio::io::sink(), framing, ct, None)
         .await
         .is_ok()
-        && keep
 }

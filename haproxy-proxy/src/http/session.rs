@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
-use super::body::{BodyError, chunked_prefix_valid, fill, relay, take_body_prefix, timed};
+use super::body::{
+    BodyError, body_arrived, chunked_prefix_valid, fill, relay, take_arrived, take_body_prefix,
+    timed,
+};
 use super::buffer::buffer_request;
 use super::pool::ServerPool;
 use super::rules::{RequestRule, answer, decide};
@@ -17,7 +20,7 @@ use crate::counters::Counters;
 use crate::errors::{Reply, raw_h1_page};
 use crate::facts::StreamFacts;
 use crate::forward::{
-    ForwardTimeouts, WriteMore, forward, read_append, with_scratch, write_all_more,
+    ForwardTimeouts, Hinted, WriteMore, forward, read_append, with_scratch, write_all_more,
 };
 use crate::h1::{
     BodyFraming, Parsed, RequestHead, ResponseHead, Version, clean_connection_headers,
@@ -530,7 +533,12 @@ async fn read_head<C: AsyncRead + Unpin>(
             fill(client, buf, left).await
         };
         match filled {
-            Ok(0) | Err(BodyError::Source | BodyError::Sink | BodyError::Framing) => {
+            // A client that closes with part of a head sent gets HAProxy's 400 (2.6.12, first
+            // request or a later one, even a lone CRLF).
+            Ok(0) => {
+                return HeadOutcome::Raw(400, Termination::new(Side::Client, StreamState::Request));
+            }
+            Err(BodyError::Source | BodyError::Sink | BodyError::Framing) => {
                 return HeadOutcome::Quiet;
             }
             Ok(_) => {}
@@ -797,6 +805,8 @@ where
     let _busy = svc.registry.hold_server(be_idx, conn.server);
     session.route(be_idx, Some(conn.server));
     let st = be.timeouts.server;
+    // `option http-no-delay`: no piece of either message waits for the next (no MSG_MORE).
+    let no_delay = svc.chooser.no_delay(be_idx);
     let sent = Instant::now();
     // Polled once here, then under its time limit: a head written at once (nearly always) lets
     // the wait for the response head count from `sent`, with no clock read of its own.
@@ -831,6 +841,7 @@ where
     let (body, head) = if req.expects_continue() || req_framing != BodyFraming::None {
         let (mut cr, mut cw) = tokio::io::split(&mut *client);
         let (mut sr, mut sw) = conn.stream.split();
+        let mut sw = Hinted::new(&mut sw, no_delay);
         let body_fut = relay(&mut cr, buf, &mut sw, req_framing, body_wait, st);
         let head_fut = final_response(&mut sr, &mut sbuf, &mut cw, fe, (st, ct), wait_since);
         tokio::pin!(body_fut, head_fut);
@@ -1007,15 +1018,16 @@ where
         BodyFraming::None => false,
     };
     if !matches!(
-        within(ct, write_all_more(client, &out, body_follows)).await,
+        within(ct, write_all_more(client, &out, body_follows && !no_delay)).await,
         Some(Ok(()))
     ) {
         facts.termination = Termination::new(Side::Client, StreamState::Data);
         return false;
     }
     facts.bytes_out += out.len() as u64;
+    let mut cw = Hinted::new(&mut *client, no_delay);
     let relayed = tokio::select! {
-        r = relay(&mut conn.stream, &mut sbuf, client, rest, st, ct) => r,
+        r = relay(&mut conn.stream, &mut sbuf, &mut cw, rest, st, ct) => r,
         side = killed(&mut kill) => {
             facts.termination = Termination::new(side, StreamState::Data);
             return false;
@@ -1250,7 +1262,7 @@ where
         facts.termination = f.termination;
         return false;
     }
-    // Like HAProxy, the 503 keeps the client when the request body can be read and dropped.
+    // Like HAProxy, the 503 keeps the client when the whole request body has arrived.
     error_then_drain(svc, client, buf, req, 503, f.termination, facts, client_ka).await
 }
 
@@ -1287,8 +1299,10 @@ pub(super) fn error_page<B: ChooseBackend, P>(
     crate::errors::ErrorPages::resolve(be, &svc.frontend.errors, code)
 }
 
-/// An error answered before any of the request body was read (no backend, no server): like
-/// HAProxy, the reply keeps the connection and the pending body is read and dropped.
+/// An error answered before the request body was forwarded (no backend, no server): as in
+/// HAProxy 2.6.12, the reply keeps the connection only when the whole body has already arrived,
+/// with the head or while the stream waited (it is then dropped); with some of it still to come (a later packet, `Expect:
+/// 100-continue`) the reply says `connection: close` and the connection closes.
 #[expect(
     clippy::too_many_arguments,
     reason = "the session's state, as for error_reply"
@@ -1307,10 +1321,12 @@ where
     C: AsyncRead + AsyncWrite + Unpin,
     B: ChooseBackend,
 {
-    let keep = error_reply(svc, client, req, code, term, facts, client_ka).await;
     let Ok(framing) = req.framing() else {
         return false;
     };
+    take_arrived(client, buf, svc.frontend.limits.bufsize).await;
+    let whole = body_arrived(framing, buf);
+    let keep = error_reply(svc, client, req, code, term, facts, client_ka && whole).await;
     let ct = svc.frontend.timeouts.client;
     keep && relay(client, buf, &mut tokio::io::sink(), framing, ct, None)
         .await

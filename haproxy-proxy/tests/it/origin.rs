@@ -1,6 +1,8 @@
 //! A recording origin server for the differential scenarios: it records every request exactly as
 //! it arrives (raw head bytes, so header case and order are kept, raw body bytes, and which
-//! connection carried it) and answers according to the request path.
+//! connection carried it) and answers according to the request path. A PROXY protocol header
+//! (v1 or v2) that starts a connection is recorded as its first entry, ports masked (they
+//! differ between runs and between the two proxies).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -84,6 +86,15 @@ impl Origin {
 
     async fn serve(&self, mut s: TcpStream, id: usize) {
         let mut buf = Vec::new();
+        match Self::proxy_header(&mut s, &mut buf).await {
+            Ok(Some(header)) => self.record(id, header, Vec::new()),
+            Ok(None) => {}
+            Err(()) => {
+                let raw = String::from_utf8_lossy(&buf).into_owned();
+                self.record(id, format!("bad proxy header: {raw:?}"), Vec::new());
+                return;
+            }
+        }
         loop {
             let (head, len) = loop {
                 match parse_request(&buf, &ORIGIN_LIMITS) {
@@ -132,6 +143,14 @@ impl Origin {
                         .tokens("connection")
                         .iter()
                         .any(|t| t == "keep-alive");
+            if head.is_connect() && head.uri.starts_with("refuse.") {
+                // A CONNECT the server refuses: a final answer, and the connection stays HTTP.
+                let no = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nno";
+                if s.write_all(no).await.is_err() {
+                    return;
+                }
+                continue;
+            }
             if head.is_connect() {
                 if s.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
                     .await
@@ -155,6 +174,63 @@ impl Origin {
                     Self::echo(&mut s, buf).await;
                     return;
                 }
+            }
+        }
+    }
+
+    /// Reads a PROXY protocol header off the start of `buf` (reading more as needed) and
+    /// renders it, ports masked; `Ok(None)` when the connection does not start with one.
+    async fn proxy_header(s: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Option<String>, ()> {
+        const V1: &[u8] = b"PROXY ";
+        const V2: &[u8] = b"\r\n\r\n\0\r\nQUIT\n";
+        loop {
+            let n = buf.len();
+            let v1 = buf.len() >= V1.len() && buf.starts_with(V1);
+            let v2 = buf.len() >= V2.len() && buf.starts_with(V2);
+            if !v1
+                && !v2
+                && !V1.starts_with(&buf[..n.min(V1.len())])
+                && !V2.starts_with(&buf[..n.min(V2.len())])
+            {
+                return Ok(None);
+            }
+            if v1 && let Some(end) = buf.windows(2).position(|w| w == b"\r\n") {
+                let line = String::from_utf8_lossy(&buf[..end]).into_owned();
+                buf.drain(..end + 2);
+                let mut words: Vec<&str> = line.split(' ').collect();
+                for w in words.iter_mut().skip(4) {
+                    *w = "<port>";
+                }
+                return Ok(Some(format!("proxy v1: {}", words.join(" "))));
+            }
+            if v2 && buf.len() >= 16 {
+                let len = usize::from(u16::from_be_bytes([buf[14], buf[15]]));
+                if buf.len() >= 16 + len {
+                    let (ver_cmd, fam) = (buf[12], buf[13]);
+                    let body: Vec<u8> = buf[16..16 + len].to_vec();
+                    buf.drain(..16 + len);
+                    let (addrs, tlvs) = match fam {
+                        0x11 if body.len() >= 12 => {
+                            let ip = |b: &[u8]| std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]);
+                            (
+                                format!("{} {} <port> <port>", ip(&body[0..4]), ip(&body[4..8])),
+                                &body[12..],
+                            )
+                        }
+                        _ => (String::new(), &body[..]),
+                    };
+                    let hex: String = tlvs.iter().map(|b| format!("{b:02x}")).collect();
+                    return Ok(Some(format!(
+                        "proxy v2: ver_cmd {ver_cmd:02x} fam {fam:02x} len {len} {addrs} tlvs [{hex}]"
+                    )));
+                }
+            }
+            if buf.len() > 536 {
+                return Err(());
+            }
+            if !Self::read_more(s, buf).await {
+                // Closed before a byte: nothing to record; within a header: a bad header.
+                return if buf.is_empty() { Ok(None) } else { Err(()) };
             }
         }
     }

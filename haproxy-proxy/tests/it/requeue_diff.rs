@@ -38,7 +38,7 @@ pub(crate) enum Ctl {
 
 impl Ctl {
     /// Runs one runtime API command; its answer.
-    async fn command(&self, line: &str) -> String {
+    pub(crate) async fn command(&self, line: &str) -> String {
         match self {
             Ctl::Theirs(path) => {
                 let mut s = UnixStream::connect(path).await.unwrap();

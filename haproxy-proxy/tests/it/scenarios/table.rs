@@ -18,17 +18,17 @@ pub(crate) struct Scenario {
 }
 
 /// A frontend with `fe` lines, a backend `be` with `be` lines and one server.
-fn fe_be(fe: &str, be: &str) -> String {
+pub(super) fn fe_be(fe: &str, be: &str) -> String {
     format!(
         "frontend fe\n  bind 127.0.0.1:PORT\n{fe}  default_backend be\nbackend be\n{be}  server s1 SERVER\n"
     )
 }
 
-fn lines(options: &[&str]) -> String {
+pub(super) fn lines(options: &[&str]) -> String {
     options.iter().map(|o| format!("  {o}\n")).collect()
 }
 
-fn one(name: &'static str, fe: &[&str], be: &[&str], parts: &[&[u8]]) -> Scenario {
+pub(super) fn one(name: &'static str, fe: &[&str], be: &[&str], parts: &[&[u8]]) -> Scenario {
     Scenario {
         name,
         global: "",
@@ -797,6 +797,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             b"2\r\nde\r\n0\r\n\r\n",
         ],
     ));
+    v.extend(super::gaps::scenarios());
     v
 }
 
