@@ -9,6 +9,7 @@
 //! key; the static map) and publish a new snapshot.
 
 mod count;
+mod dynamic;
 mod leastconn;
 mod local;
 mod pick;
@@ -30,6 +31,7 @@ use crate::error::LbError;
 use crate::server::{MAX_SERVERS, MAX_WEIGHT, ServerSpec, ServerState};
 
 use count::Counts;
+pub use dynamic::dynamic_maxconn;
 use queue::Queues;
 use snapshot::{RrChange, RrGroup, Snapshot};
 
@@ -112,7 +114,14 @@ pub struct Balancer {
     /// Each server's current `maxconn` (0 = unlimited): the spec's, changed by
     /// [`Balancer::set_maxconn`].
     maxconn: Vec<AtomicU32>,
-    /// The sum of `served` (HAProxy's backend `served`), for bounded loads.
+    /// Each server's current `minconn` (equal to `maxconn` for a static limit).
+    minconn: Vec<AtomicU32>,
+    /// Whether some server's limit is dynamic (`minconn` below `maxconn`): counts then stay
+    /// in the shared lanes and the backend's total is kept, for its load.
+    dynamic: bool,
+    /// Whether `total_served` is kept (bounded loads, dynamic limits).
+    keep_total: bool,
+    /// The sum of `served` (HAProxy's backend `served`), for bounded loads and dynamic limits.
     total_served: AtomicU64,
     queued: Vec<AtomicU32>,
     /// leastconn: `(load key << 32) | insertion sequence`, smallest wins (padded, see
@@ -199,9 +208,14 @@ impl Balancer {
                 *slot = e;
             }
         }
+        let limits: Vec<(u32, u32)> = servers.iter().map(ServerSpec::settled_limits).collect();
+        let dynamic = limits.iter().any(|&(min, max)| min != max);
         let b = Self {
-            served: Counts::new(n, config.counts_locally()),
-            maxconn: servers.iter().map(|s| AtomicU32::new(s.maxconn)).collect(),
+            served: Counts::new(n, config.counts_locally() && !dynamic),
+            maxconn: limits.iter().map(|&(_, max)| AtomicU32::new(max)).collect(),
+            minconn: limits.iter().map(|&(min, _)| AtomicU32::new(min)).collect(),
+            dynamic,
+            keep_total: config.hash_balance_factor != 0 || dynamic,
             total_served: AtomicU64::new(0),
             queued: (0..n).map(|_| AtomicU32::new(0)).collect(),
             lc: LcTree::keys(n),
@@ -427,7 +441,8 @@ impl Balancer {
     }
 
     /// Changes server `i`'s `maxconn` at run time (0 = unlimited), as `set maxconn server`
-    /// does: the next pick obeys it; connections already open stay.
+    /// does: the next pick obeys it; connections already open stay. A static limit stays
+    /// static (`minconn` follows); a dynamic one keeps its `minconn`, as in HAProxy.
     ///
     /// # Errors
     /// [`LbError::NoSuchServer`].
@@ -436,7 +451,10 @@ impl Balancer {
             .maxconn
             .get(i)
             .ok_or(LbError::NoSuchServer { index: i })?;
-        slot.store(maxconn, Ordering::Release);
+        let was = slot.swap(maxconn, Ordering::AcqRel);
+        if let Some(min) = self.minconn.get(i) {
+            let _ = min.compare_exchange(was, maxconn, Ordering::AcqRel, Ordering::Acquire);
+        }
         // leastconn's snapshot records whether some server has a limit.
         let mut core = lock(&self.core);
         self.publish(&mut core);
@@ -496,7 +514,7 @@ impl Balancer {
     /// [`Balancer::try_take`] on the shared lane.
     #[inline(never)]
     fn try_take_shared(&self, i: usize) -> bool {
-        let maxconn = self.maxconn(i);
+        let maxconn = self.limit_with(i, 1);
         if maxconn == 0 {
             let Some(served) = self.served.shared(i) else {
                 return false;
@@ -531,10 +549,10 @@ impl Balancer {
         left
     }
 
-    /// Keeps the backend total, which only bounded loads read (so other setups skip the
-    /// shared counter).
+    /// Keeps the backend total, which only bounded loads and dynamic limits read (so other
+    /// setups skip the shared counter).
     fn count_total(&self, delta: i8) {
-        if self.config.hash_balance_factor == 0 {
+        if !self.keep_total {
             return;
         }
         if delta > 0 {
