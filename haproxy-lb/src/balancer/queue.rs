@@ -87,7 +87,8 @@ impl Balancer {
     #[inline(never)]
     fn release_shared(&self, i: usize) -> Option<Handoff> {
         self.served.shared(i)?;
-        if self.maxconn(i) == 0 && self.waiting.load(Ordering::Acquire) == 0 {
+        let maxconn = self.maxconn(i);
+        if maxconn == 0 && self.waiting.load(Ordering::Acquire) == 0 {
             // Re-key before the locked decrement, as a take does (see `try_take`).
             self.lc_requeue(i, || self.served.get(i).saturating_sub(1));
             self.drop_one(i);
@@ -96,7 +97,11 @@ impl Balancer {
         let mut q = lock(&self.queues);
         // Above its limit (a lowered `maxconn`, a dynamic limit that fell), the slot is not
         // handed on. The releasing stream still counts in the backend's load.
-        let limit = self.limit_with(i, 0);
+        let limit = if self.dynamic {
+            self.limit_with(i, 0)
+        } else {
+            maxconn
+        };
         let over = limit != 0 && self.connections(i) > limit;
         let ticket = if over {
             None
@@ -126,6 +131,7 @@ impl Balancer {
 
     /// Takes the oldest waiter server `i` serves off its queue: from `i`'s own queue or the
     /// backend's (while `i` is usable), whichever queued first.
+    #[inline(always)]
     pub(super) fn next_waiter(&self, q: &mut Queues, i: usize) -> Option<u64> {
         let own = q.server.get(i).and_then(|sq| sq.front().copied());
         let shared = if self.is_usable(i) {

@@ -39,7 +39,10 @@ impl Model {
     /// (hashed) and it is under its limit, else queued.
     fn arrive(&mut self, id: u32, (min, max, full): (u32, u32, u32), hashed: bool) -> bool {
         let beconn = self.served.len() + self.queue.len() + 1;
-        let blocked = hashed && !self.queue.is_empty();
+        // Hashed: the server's own queue; roundrobin: the backend's, which HAProxy's
+        // `assign_server()` also lets no one pass.
+        let _ = hashed;
+        let blocked = !self.queue.is_empty();
         if !blocked && (self.served.len() as u32) < self.limit(min, max, full, beconn) {
             self.served.push(id);
             true
@@ -102,20 +105,36 @@ impl Driven {
 }
 
 #[test]
-fn roundrobin_arrivals_pass_the_backend_queue_when_the_limit_grows() {
-    // fullconn 10, minconn 1, maxconn 4: the 5th, 8th and 10th arrivals find the limit raised
-    // while the server's own queue is empty, and take a slot ahead of the backend's waiters.
+fn roundrobin_arrivals_wait_behind_the_backend_queue_when_the_limit_grows() {
+    // fullconn 10, minconn 1, maxconn 4: the 5th arrival raises the limit to 2, but requests
+    // already wait in the backend's queue, so it queues behind them (HAProxy's
+    // `assign_server()` for roundrobin, static-rr and first); the first release lets 4 in.
     let lb = one_server(1, 4, 10, false);
     let mut d = Driven::default();
     let served: Vec<bool> = (1..=12).map(|id| d.arrive(&lb, id)).collect();
-    let expect = [1, 5, 8, 10];
-    assert_eq!(
-        served,
-        (1..=12).map(|id| expect.contains(&id)).collect::<Vec<_>>()
-    );
-    assert_eq!(lb.connections(0), 4);
+    assert_eq!(served, (1..=12).map(|id| id == 1).collect::<Vec<_>>());
+    assert_eq!(lb.connections(0), 1);
     assert_eq!(lb.backend_load(), 12);
     assert_eq!(lb.current_limit(0), 4);
+    d.finish(&lb, 1);
+    assert_eq!(d.served, [2, 3, 4, 5]);
+}
+
+#[test]
+fn without_waiters_an_arrival_takes_the_slot_its_own_load_opens() {
+    // `first` over a (minconn 1, maxconn 4) then b (no limit), fullconn 10: a's limit is 1
+    // until the backend holds 5 streams, so 2-4 go to b and the 5th, counted in the load,
+    // finds a's limit at 2 and takes it.
+    let specs = vec![
+        ServerSpec::new(1, "a").with_limits(4, 0).with_minconn(1),
+        ServerSpec::new(2, "b"),
+    ];
+    let cfg = BalanceConfig::new(Algorithm::First).with_fullconn(10);
+    let lb = Balancer::new(cfg, specs).unwrap();
+    let picks: Vec<Pick> = (0..5).map(|_| lb.pick(&RequestKey::default())).collect();
+    let s = Pick::Server;
+    assert_eq!(picks, [s(0), s(1), s(1), s(1), s(0)]);
+    assert_eq!((lb.connections(0), lb.current_limit(0)), (2, 2));
 }
 
 #[test]

@@ -18,6 +18,7 @@ mod health_columns;
 mod health_queue_lines;
 mod health_reset;
 mod listeners;
+mod minconn;
 mod msg_more;
 mod origin;
 mod portless;
