@@ -9,8 +9,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::{Balancer, Handoff, MAX_QUEUE, Pick, lock};
-use crate::algo::kind::Algorithm;
+use super::{Balancer, Handoff, lock};
 
 /// The limit of a server with `minconn` and `maxconn` (as [`crate::ServerSpec::settled_limits`]
 /// gives them) in a backend holding `beconn` streams out of `fullconn`: `maxconn` once the
@@ -80,33 +79,6 @@ impl Balancer {
             self.config.fullconn,
             self.backend_load() + extra,
         )
-    }
-
-    /// With requests already in the backend's queue, roundrobin, static-rr and first queue a
-    /// new one behind them instead of looking for a server (HAProxy's `assign_server()`: the
-    /// queue means every server is full). With a dynamic limit it matters: a limit raised by
-    /// the newcomer's own arrival must not let it pass the waiters. `None`: pick as usual.
-    pub(super) fn behind_backend_waiters(&self) -> Option<Pick> {
-        if self.waiting.load(Ordering::Acquire) == 0
-            || !matches!(
-                self.config.algorithm,
-                Algorithm::RoundRobin | Algorithm::StaticRr | Algorithm::First
-            )
-        {
-            return None;
-        }
-        let mut q = lock(&self.queues);
-        if q.backend.is_empty() || q.backend.len() >= MAX_QUEUE {
-            return None;
-        }
-        q.next_ticket += 1;
-        let ticket = q.next_ticket;
-        q.backend.push_back(ticket);
-        self.waiting.fetch_add(1, Ordering::AcqRel);
-        Some(Pick::Queued {
-            ticket,
-            server: None,
-        })
     }
 
     /// After a release of server `i` (whatever it returned), hands another free slot of `i` to

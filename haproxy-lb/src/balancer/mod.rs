@@ -144,6 +144,11 @@ pub struct Balancer {
     core: Mutex<Core>,
     queues: Mutex<Queues>,
     waiting: AtomicUsize,
+    /// Requests in the backend's queue (a copy of its length, read without the queue lock).
+    backend_waiting: AtomicUsize,
+    /// Whether a take must leave a slot to the backend queue's waiters: roundrobin, static-rr
+    /// and first with a dynamic limit (see `try_take_shared`).
+    waiters_first: bool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -232,6 +237,12 @@ impl Balancer {
                 ..Queues::default()
             }),
             waiting: AtomicUsize::new(0),
+            backend_waiting: AtomicUsize::new(0),
+            waiters_first: dynamic
+                && matches!(
+                    config.algorithm,
+                    Algorithm::RoundRobin | Algorithm::StaticRr | Algorithm::First
+                ),
             core: Mutex::new(core),
             config,
             specs: servers,
@@ -514,7 +525,19 @@ impl Balancer {
     /// [`Balancer::try_take`] on the shared lane.
     #[inline(never)]
     fn try_take_shared(&self, i: usize) -> bool {
-        let maxconn = self.limit_with(i, 1);
+        // With requests in the backend's queue, roundrobin, static-rr and first queue a
+        // newcomer behind them (HAProxy's `assign_server()`: the queue means every server is
+        // full). With a dynamic limit it matters: the newcomer's own arrival may raise a
+        // limit, and must not let it pass the waiters. (With static limits a waiting backend
+        // queue already means every server is full.)
+        let maxconn = if self.dynamic {
+            if self.waiters_first && self.backend_waiting.load(Ordering::Acquire) != 0 {
+                return false;
+            }
+            self.limit_with(i, 1)
+        } else {
+            self.maxconn(i)
+        };
         if maxconn == 0 {
             let Some(served) = self.served.shared(i) else {
                 return false;

@@ -113,11 +113,6 @@ impl Balancer {
         if snap.tot_weight == 0 {
             return Pick::NoServer;
         }
-        if self.dynamic
-            && let Some(queued) = self.behind_backend_waiters()
-        {
-            return queued;
-        }
         // The algorithms without a key first: one dispatch, no hashing step.
         let hasher = self.config.hasher;
         let hashed = match &self.config.algorithm {

@@ -61,7 +61,10 @@ impl Balancer {
                     c.fetch_add(1, Ordering::AcqRel);
                 }
             }
-            None => q.backend.push_back(ticket),
+            None => {
+                q.backend.push_back(ticket);
+                self.backend_waiting.fetch_add(1, Ordering::AcqRel);
+            }
         }
         self.waiting.fetch_add(1, Ordering::AcqRel);
         Pick::Queued { ticket, server }
@@ -139,8 +142,13 @@ impl Balancer {
         } else {
             None
         };
+        let from_backend = |q: &mut Queues| {
+            let t = q.backend.pop_front();
+            self.backend_waiting.fetch_sub(1, Ordering::AcqRel);
+            t
+        };
         match (own, shared) {
-            (Some(a), Some(b)) if b < a => q.backend.pop_front(),
+            (Some(a), Some(b)) if b < a => from_backend(q),
             (Some(_), _) => {
                 let t = q.server.get_mut(i).and_then(VecDeque::pop_front);
                 if let Some(c) = self.queued.get(i) {
@@ -148,7 +156,7 @@ impl Balancer {
                 }
                 t
             }
-            (None, Some(_)) => q.backend.pop_front(),
+            (None, Some(_)) => from_backend(q),
             (None, None) => None,
         }
     }
@@ -159,6 +167,7 @@ impl Balancer {
         let mut q = lock(&self.queues);
         if let Some(p) = q.backend.iter().position(|&t| t == ticket) {
             q.backend.remove(p);
+            self.backend_waiting.fetch_sub(1, Ordering::AcqRel);
             self.waiting.fetch_sub(1, Ordering::AcqRel);
             return true;
         }
