@@ -50,15 +50,30 @@ fn fullconn_is_derived_as_haproxy_derives_it() {
         .map(|b| b.name.clone())
         .zip(rt.registry.fullconn.get().unwrap().iter().copied())
         .collect();
-    let theirs: BTreeMap<String, u32> = std::fs::read_to_string(data("fullconn.txt"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let (name, v) = l.split_once(' ').unwrap();
-            (name.to_owned(), v.parse().unwrap())
+    let recorded = std::fs::read_to_string(data("fullconn.txt")).unwrap();
+    let (mut theirs, mut their_servers) = (BTreeMap::new(), BTreeMap::new());
+    for l in recorded.lines() {
+        let (name, v) = l.split_once(' ').unwrap();
+        match name.split_once('/') {
+            // A server's `slim`: its settled `maxconn` (empty when unlimited).
+            Some(_) => their_servers.insert(name.to_owned(), v.parse().unwrap_or(0u32)),
+            None => theirs.insert(name.to_owned(), v.parse::<u32>().unwrap()),
+        };
+    }
+    assert_eq!(ours, theirs);
+    let settings = &rt.frontends.first().unwrap().service.backends;
+    let our_servers: BTreeMap<String, u32> = rt
+        .registry
+        .backends
+        .iter()
+        .zip(settings.iter())
+        .flat_map(|(b, s)| {
+            s.servers
+                .iter()
+                .map(move |sv| (format!("{}/{}", b.name, sv.name), sv.maxconn))
         })
         .collect();
-    assert_eq!(ours, theirs);
+    assert_eq!(our_servers, their_servers);
     // The balancers use the same value.
     let picker = &rt.frontends.first().unwrap().service.picker;
     assert_eq!(picker.0.len(), rt.registry.backends.len());
