@@ -9,7 +9,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::{Balancer, Handoff, lock};
+use super::{Balancer, Core, Handoff, lock};
 
 /// The limit of a server with `minconn` and `maxconn` (as [`crate::ServerSpec::settled_limits`]
 /// gives them) in a backend holding `beconn` streams out of `fullconn`: `maxconn` once the
@@ -62,33 +62,61 @@ impl Balancer {
         self.limit_with(i, 1)
     }
 
-    /// Server `i`'s limit with `extra` streams counted beside [`Balancer::backend_load`].
+    /// Server `i`'s limit with `extra` streams counted beside [`Balancer::backend_load`], scaled
+    /// by its slow-start ramp.
     #[inline]
     pub(super) fn limit_with(&self, i: usize, extra: u64) -> u32 {
         let maxconn = self.maxconn(i);
-        if !self.dynamic || maxconn == 0 {
+        if maxconn == 0 || !self.scaled.load(Ordering::Relaxed) {
             return maxconn;
         }
         let minconn = self.minconn(i);
-        if minconn == maxconn {
-            return maxconn;
+        let limit = if minconn == maxconn {
+            maxconn
+        } else {
+            dynamic_maxconn(
+                minconn,
+                maxconn,
+                self.config.fullconn,
+                self.backend_load() + extra,
+            )
+        };
+        match self.ramp.get(i).map_or(100, |r| r.load(Ordering::Relaxed)) {
+            100.. => limit,
+            // HAProxy: max(1, limit x ratio / 100), the ratio in whole percent.
+            ratio => u32::try_from(u64::from(limit) * u64::from(ratio) / 100)
+                .unwrap_or(limit)
+                .max(1),
         }
-        dynamic_maxconn(
-            minconn,
-            maxconn,
-            self.config.fullconn,
-            self.backend_load() + extra,
-        )
+    }
+
+    /// Sets server `i`'s slow-start ramp at `now` (seconds): `100 × elapsed / slowstart` percent
+    /// while it starts, 100 otherwise; then whether any limit is scaled.
+    pub(super) fn set_ramp(&self, core: &Core, i: usize, now: u64) {
+        let slow = self.specs.get(i).map_or(0, |s| u64::from(s.slowstart_secs));
+        let ratio = match core.starting.get(i).copied().flatten() {
+            Some(since) if slow > 0 && now >= since && now < since + slow => {
+                u32::try_from(100 * (now - since) / slow).unwrap_or(100)
+            }
+            _ => 100,
+        };
+        if let Some(r) = self.ramp.get(i) {
+            r.store(ratio, Ordering::Relaxed);
+        }
+        let ramping = self.ramp.iter().any(|r| r.load(Ordering::Relaxed) < 100);
+        self.scaled
+            .store(self.dynamic || ramping, Ordering::Release);
     }
 
     /// After a release of server `i` (whatever it returned), hands another free slot of `i` to
-    /// the oldest waiter it serves, when the dynamic limit leaves room: the rest of HAProxy's
-    /// `process_srv_queue`, which dequeues as many streams as the limit allows. Call it until
-    /// it returns `None`. The releasing stream is still counted in the backend's load, as
-    /// HAProxy counts it until the stream ends. Without a dynamic limit it returns `None` at
-    /// once (a static limit frees one slot per release, which [`Balancer::release`] handed).
+    /// the oldest waiter it serves, when its limit leaves room: the rest of HAProxy's
+    /// `process_srv_queue`, which dequeues as many streams as the limit allows (more than one
+    /// when a dynamic limit grew with the load, a slow start's ramp rose, or `maxconn` was
+    /// raised). Call it until it returns `None`. The releasing stream is still counted in the
+    /// backend's load, as HAProxy counts it until the stream ends. Nobody waiting: `None` at
+    /// once.
     pub fn dequeue(&self, i: usize) -> Option<Handoff> {
-        if !self.dynamic || self.waiting.load(Ordering::Acquire) == 0 {
+        if self.waiting.load(Ordering::Acquire) == 0 {
             return None;
         }
         let mut q = lock(&self.queues);

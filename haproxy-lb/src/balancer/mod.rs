@@ -17,7 +17,7 @@ mod queue;
 mod snapshot;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use arc_swap::ArcSwap;
@@ -119,6 +119,12 @@ pub struct Balancer {
     /// Whether some server's limit is dynamic (`minconn` below `maxconn`): counts then stay
     /// in the shared lanes and the backend's total is kept, for its load.
     dynamic: bool,
+    /// Each server's slow-start ramp of its limit in percent (100: none), as HAProxy's
+    /// `srv_dynamic_maxconn` scales any limit while the server starts.
+    ramp: Vec<AtomicU32>,
+    /// Whether limits are scaled now (a dynamic limit, or a ramp below 100): takes and
+    /// releases then compute the limit instead of reading `maxconn`.
+    scaled: AtomicBool,
     /// Whether `total_served` is kept (bounded loads, dynamic limits).
     keep_total: bool,
     /// The sum of `served` (HAProxy's backend `served`), for bounded loads and dynamic limits.
@@ -220,6 +226,8 @@ impl Balancer {
             maxconn: limits.iter().map(|&(_, max)| AtomicU32::new(max)).collect(),
             minconn: limits.iter().map(|&(min, _)| AtomicU32::new(min)).collect(),
             dynamic,
+            ramp: (0..n).map(|_| AtomicU32::new(100)).collect(),
+            scaled: AtomicBool::new(dynamic),
             keep_total: config.hash_balance_factor != 0 || dynamic,
             total_served: AtomicU64::new(0),
             queued: (0..n).map(|_| AtomicU32::new(0)).collect(),
@@ -363,6 +371,7 @@ impl Balancer {
     /// and moves it in the algorithm's structure; the caller then publishes.
     /// `was` is whether the server was usable before the caller changed it.
     fn apply(&self, core: &mut Core, i: usize, was: bool, now: u64) {
+        self.set_ramp(core, i, now);
         let old_w = self.eweight(core, i);
         let new_w = Self::eweight_of(&self.config, core, &self.specs, i, now);
         if let Some(e) = core.eweight.get_mut(i) {
@@ -492,6 +501,7 @@ impl Balancer {
             {
                 *s = None;
             }
+            self.set_ramp(&core, i, now_secs);
             if Self::eweight_of(&self.config, &core, &self.specs, i, now_secs)
                 != self.eweight(&core, i)
             {
@@ -530,7 +540,7 @@ impl Balancer {
         // full). With a dynamic limit it matters: the newcomer's own arrival may raise a
         // limit, and must not let it pass the waiters. (With static limits a waiting backend
         // queue already means every server is full.)
-        let maxconn = if self.dynamic {
+        let maxconn = if self.scaled.load(Ordering::Relaxed) {
             if self.waiters_first && self.backend_waiting.load(Ordering::Acquire) != 0 {
                 return false;
             }

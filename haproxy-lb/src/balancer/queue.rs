@@ -100,7 +100,7 @@ impl Balancer {
         let mut q = lock(&self.queues);
         // Above its limit (a lowered `maxconn`, a dynamic limit that fell), the slot is not
         // handed on. The releasing stream still counts in the backend's load.
-        let limit = if self.dynamic {
+        let limit = if self.scaled.load(Ordering::Relaxed) {
             self.limit_with(i, 0)
         } else {
             maxconn

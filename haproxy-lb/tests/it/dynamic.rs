@@ -245,3 +245,45 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn slowstart_ramps_a_static_limit_and_releases_let_waiters_in_as_it_grows() {
+    // maxconn 10, slowstart 10 s: back up at t=100, the limit is max(1, 10 x ratio / 100)
+    // with ratio = 100 x elapsed / 10 (HAProxy's srv_dynamic_maxconn), 10 again at t=110.
+    let spec = ServerSpec::new(1, "a")
+        .with_limits(10, 0)
+        .with_slowstart(10);
+    let lb = Balancer::new(BalanceConfig::new(Algorithm::RoundRobin), vec![spec]).unwrap();
+    lb.set_state(0, haproxy_lb::ServerState::Down, 90).unwrap();
+    lb.set_state(0, haproxy_lb::ServerState::Up, 100).unwrap();
+    assert_eq!(lb.current_limit(0), 1);
+    let mut d = Driven::default();
+    let served: Vec<bool> = (1..=6).map(|id| d.arrive(&lb, id)).collect();
+    assert_eq!(served, [true, false, false, false, false, false]);
+    lb.tick(103);
+    assert_eq!(lb.current_limit(0), 3);
+    // One release hands its slot on and lets two more in (limit 3).
+    d.finish(&lb, 1);
+    assert_eq!(d.served, [2, 3, 4]);
+    lb.tick(110);
+    assert_eq!(lb.current_limit(0), 10);
+    d.finish(&lb, 2);
+    assert_eq!(d.served, [3, 4, 5, 6]);
+}
+
+#[test]
+fn slowstart_scales_a_dynamic_limit_too() {
+    let spec = ServerSpec::new(1, "a")
+        .with_limits(8, 0)
+        .with_minconn(2)
+        .with_slowstart(4);
+    let cfg = BalanceConfig::new(Algorithm::RoundRobin).with_fullconn(4);
+    let lb = Balancer::new(cfg, vec![spec]).unwrap();
+    lb.set_state(0, haproxy_lb::ServerState::Down, 0).unwrap();
+    lb.set_state(0, haproxy_lb::ServerState::Up, 10).unwrap();
+    lb.tick(12);
+    // One stream: max(2, 1 x 8 / 4) = 2, at 50%: 1.
+    assert_eq!(lb.current_limit(0), 1);
+    lb.tick(14);
+    assert_eq!(lb.current_limit(0), 2);
+}
