@@ -4,7 +4,9 @@
 //! two runs with different pick counts give the exact instructions per pick. Algorithms:
 //! `roundrobin`, `static-rr`, `leastconn`, `source-consistent`, `first`, `random2` (two draws
 //! per pick, from the pick counter), at 100 servers of weights 1-3
-//! (as in `benches/pick.rs`), in batches of 96 picks then their releases.
+//! (as in `benches/pick.rs`), in batches of 96 picks then their releases. A `+maxconn` suffix
+//! (`roundrobin+maxconn`) gives every server a static `maxconn` of 1,000 (never reached);
+//! `+minconn` a dynamic limit instead (`minconn 500 maxconn 1000`, `fullconn 10000`).
 //!
 //! With a third argument `time`, it also prints the wall time per pick and per release of
 //! each batch: the minimum and the median over all batches (the minimum is the figure noise
@@ -32,7 +34,8 @@ fn main() {
     let algo = args.next().unwrap_or_else(|| "roundrobin".into());
     let picks: usize = args.next().map_or(100_000, |a| a.parse().unwrap());
     let time = args.next().is_some_and(|a| a == "time");
-    let cfg = match algo.as_str() {
+    let (base, limits) = algo.split_once('+').unwrap_or((algo.as_str(), ""));
+    let cfg = match base {
         "roundrobin" => BalanceConfig::new(Algorithm::RoundRobin),
         "static-rr" => BalanceConfig::new(Algorithm::StaticRr),
         "leastconn" => BalanceConfig::new(Algorithm::LeastConn),
@@ -47,8 +50,17 @@ fn main() {
         "random2" => BalanceConfig::new(Algorithm::Random { draws: 2 }),
         other => panic!("unknown algorithm {other}"),
     };
+    let cfg = cfg.with_fullconn(10_000);
     let specs = (1..=100u32)
-        .map(|i| ServerSpec::new(i, format!("s{i}")).with_weight(1 + i % 3))
+        .map(|i| {
+            let s = ServerSpec::new(i, format!("s{i}")).with_weight(1 + i % 3);
+            match limits {
+                "" => s,
+                "maxconn" => s.with_limits(1000, 0),
+                "minconn" => s.with_limits(1000, 0).with_minconn(500),
+                other => panic!("unknown limit {other}"),
+            }
+        })
         .collect();
     let lb = Balancer::new(cfg, specs).unwrap();
     let mut taken = [0usize; BATCH];

@@ -34,7 +34,7 @@ mod key;
 mod server;
 
 pub use algo::kind::{Algorithm, BalanceConfig, HashType};
-pub use balancer::{Balancer, Handoff, MAX_DRAWS, MAX_QUEUE, Pick, RequestKey};
+pub use balancer::{Balancer, Handoff, MAX_DRAWS, MAX_QUEUE, Pick, RequestKey, dynamic_maxconn};
 pub use error::LbError;
 pub use hash::HashFunction;
 pub use key::{Hasher, UriOptions, uri_path, url_param_value};

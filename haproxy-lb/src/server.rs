@@ -25,8 +25,13 @@ pub struct ServerSpec {
     pub weight: u32,
     /// `backup`: used only when no active server is usable.
     pub backup: bool,
-    /// `maxconn` (0 = unlimited).
+    /// `maxconn` (0 = unlimited). With a lower [`ServerSpec::minconn`], the most the dynamic
+    /// limit reaches once the backend holds `fullconn` streams.
     pub maxconn: u32,
+    /// `minconn` (0 = none): below `maxconn`, the server's limit is dynamic (HAProxy's
+    /// `srv_dynamic_maxconn`, see [`crate::dynamic_maxconn`]); at or above it (or alone) it is
+    /// the static limit, as HAProxy turns it at startup.
+    pub minconn: u32,
     /// `maxqueue` (0 = unlimited).
     pub maxqueue: u32,
     /// `slowstart` in seconds (0 = off). HAProxy keeps this in seconds too.
@@ -45,6 +50,7 @@ impl ServerSpec {
             weight: 1,
             backup: false,
             maxconn: 0,
+            minconn: 0,
             maxqueue: 0,
             slowstart_secs: 0,
             initial_state: ServerState::Up,
@@ -71,6 +77,27 @@ impl ServerSpec {
         self.maxconn = maxconn;
         self.maxqueue = maxqueue;
         self
+    }
+
+    /// Sets `minconn` (see [`ServerSpec::minconn`]).
+    #[must_use]
+    pub fn with_minconn(mut self, minconn: u32) -> Self {
+        self.minconn = minconn;
+        self
+    }
+
+    /// `maxconn` and `minconn` as HAProxy settles them at startup: `minconn` above `maxconn`
+    /// (or alone) raises `maxconn` to it, and `maxconn` alone sets `minconn` to it; the limit
+    /// is then dynamic exactly when the two differ.
+    #[must_use]
+    pub fn settled_limits(&self) -> (u32, u32) {
+        if self.minconn > self.maxconn {
+            (self.minconn, self.minconn)
+        } else if self.minconn == 0 {
+            (self.maxconn, self.maxconn)
+        } else {
+            (self.minconn, self.maxconn)
+        }
     }
 
     /// Sets `slowstart` in seconds.

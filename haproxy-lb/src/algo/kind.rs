@@ -70,6 +70,10 @@ pub struct BalanceConfig {
     pub hash_balance_factor: u32,
     /// `option allbackups`.
     pub allbackups: bool,
+    /// `fullconn`: the backend load (streams served or queued) at which servers with a
+    /// dynamic limit reach their `maxconn` (0 = always at `maxconn`). HAProxy derives it when
+    /// the configuration leaves it out; the caller passes the derived value.
+    pub fullconn: u32,
 }
 
 impl BalanceConfig {
@@ -82,7 +86,15 @@ impl BalanceConfig {
             hasher: Hasher::default(),
             hash_balance_factor: 0,
             allbackups: false,
+            fullconn: 0,
         }
+    }
+
+    /// Sets `fullconn`.
+    #[must_use]
+    pub fn with_fullconn(mut self, fullconn: u32) -> Self {
+        self.fullconn = fullconn;
+        self
     }
 
     /// Sets `hash-type`; like HAProxy, `consistent` without an explicit function means

@@ -135,7 +135,7 @@ impl Balancer {
         for &s in &snap.group {
             let open = !limits
                 || self.specs.get(s).is_some_and(|spec| {
-                    let maxconn = self.maxconn(s);
+                    let maxconn = self.limit_with(s, 1);
                     maxconn == 0 || {
                         let load = self.connections(s) + self.queued(s);
                         load < maxconn.saturating_add(spec.maxqueue)

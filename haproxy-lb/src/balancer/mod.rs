@@ -9,6 +9,7 @@
 //! key; the static map) and publish a new snapshot.
 
 mod count;
+mod dynamic;
 mod leastconn;
 mod local;
 mod pick;
@@ -16,7 +17,7 @@ mod queue;
 mod snapshot;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use arc_swap::ArcSwap;
@@ -30,6 +31,7 @@ use crate::error::LbError;
 use crate::server::{MAX_SERVERS, MAX_WEIGHT, ServerSpec, ServerState};
 
 use count::Counts;
+pub use dynamic::dynamic_maxconn;
 use queue::Queues;
 use snapshot::{RrChange, RrGroup, Snapshot};
 
@@ -112,7 +114,20 @@ pub struct Balancer {
     /// Each server's current `maxconn` (0 = unlimited): the spec's, changed by
     /// [`Balancer::set_maxconn`].
     maxconn: Vec<AtomicU32>,
-    /// The sum of `served` (HAProxy's backend `served`), for bounded loads.
+    /// Each server's current `minconn` (equal to `maxconn` for a static limit).
+    minconn: Vec<AtomicU32>,
+    /// Whether some server's limit is dynamic (`minconn` below `maxconn`): counts then stay
+    /// in the shared lanes and the backend's total is kept, for its load.
+    dynamic: bool,
+    /// Each server's slow-start ramp of its limit in percent (100: none), as HAProxy's
+    /// `srv_dynamic_maxconn` scales any limit while the server starts.
+    ramp: Vec<AtomicU32>,
+    /// Whether limits are scaled now (a dynamic limit, or a ramp below 100): takes and
+    /// releases then compute the limit instead of reading `maxconn`.
+    scaled: AtomicBool,
+    /// Whether `total_served` is kept (bounded loads, dynamic limits).
+    keep_total: bool,
+    /// The sum of `served` (HAProxy's backend `served`), for bounded loads and dynamic limits.
     total_served: AtomicU64,
     queued: Vec<AtomicU32>,
     /// leastconn: `(load key << 32) | insertion sequence`, smallest wins (padded, see
@@ -135,6 +150,11 @@ pub struct Balancer {
     core: Mutex<Core>,
     queues: Mutex<Queues>,
     waiting: AtomicUsize,
+    /// Requests in the backend's queue (a copy of its length, read without the queue lock).
+    backend_waiting: AtomicUsize,
+    /// Whether a take must leave a slot to the backend queue's waiters: roundrobin, static-rr
+    /// and first with a dynamic limit (see `try_take_shared`).
+    waiters_first: bool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -199,9 +219,16 @@ impl Balancer {
                 *slot = e;
             }
         }
+        let limits: Vec<(u32, u32)> = servers.iter().map(ServerSpec::settled_limits).collect();
+        let dynamic = limits.iter().any(|&(min, max)| min != max);
         let b = Self {
-            served: Counts::new(n, config.counts_locally()),
-            maxconn: servers.iter().map(|s| AtomicU32::new(s.maxconn)).collect(),
+            served: Counts::new(n, config.counts_locally() && !dynamic),
+            maxconn: limits.iter().map(|&(_, max)| AtomicU32::new(max)).collect(),
+            minconn: limits.iter().map(|&(min, _)| AtomicU32::new(min)).collect(),
+            dynamic,
+            ramp: (0..n).map(|_| AtomicU32::new(100)).collect(),
+            scaled: AtomicBool::new(dynamic),
+            keep_total: config.hash_balance_factor != 0 || dynamic,
             total_served: AtomicU64::new(0),
             queued: (0..n).map(|_| AtomicU32::new(0)).collect(),
             lc: LcTree::keys(n),
@@ -218,6 +245,12 @@ impl Balancer {
                 ..Queues::default()
             }),
             waiting: AtomicUsize::new(0),
+            backend_waiting: AtomicUsize::new(0),
+            waiters_first: dynamic
+                && matches!(
+                    config.algorithm,
+                    Algorithm::RoundRobin | Algorithm::StaticRr | Algorithm::First
+                ),
             core: Mutex::new(core),
             config,
             specs: servers,
@@ -338,6 +371,7 @@ impl Balancer {
     /// and moves it in the algorithm's structure; the caller then publishes.
     /// `was` is whether the server was usable before the caller changed it.
     fn apply(&self, core: &mut Core, i: usize, was: bool, now: u64) {
+        self.set_ramp(core, i, now);
         let old_w = self.eweight(core, i);
         let new_w = Self::eweight_of(&self.config, core, &self.specs, i, now);
         if let Some(e) = core.eweight.get_mut(i) {
@@ -427,7 +461,8 @@ impl Balancer {
     }
 
     /// Changes server `i`'s `maxconn` at run time (0 = unlimited), as `set maxconn server`
-    /// does: the next pick obeys it; connections already open stay.
+    /// does: the next pick obeys it; connections already open stay. A static limit stays
+    /// static (`minconn` follows); a dynamic one keeps its `minconn`, as in HAProxy.
     ///
     /// # Errors
     /// [`LbError::NoSuchServer`].
@@ -436,7 +471,10 @@ impl Balancer {
             .maxconn
             .get(i)
             .ok_or(LbError::NoSuchServer { index: i })?;
-        slot.store(maxconn, Ordering::Release);
+        let was = slot.swap(maxconn, Ordering::AcqRel);
+        if let Some(min) = self.minconn.get(i) {
+            let _ = min.compare_exchange(was, maxconn, Ordering::AcqRel, Ordering::Acquire);
+        }
         // leastconn's snapshot records whether some server has a limit.
         let mut core = lock(&self.core);
         self.publish(&mut core);
@@ -463,6 +501,7 @@ impl Balancer {
             {
                 *s = None;
             }
+            self.set_ramp(&core, i, now_secs);
             if Self::eweight_of(&self.config, &core, &self.specs, i, now_secs)
                 != self.eweight(&core, i)
             {
@@ -496,7 +535,19 @@ impl Balancer {
     /// [`Balancer::try_take`] on the shared lane.
     #[inline(never)]
     fn try_take_shared(&self, i: usize) -> bool {
-        let maxconn = self.maxconn(i);
+        // With requests in the backend's queue, roundrobin, static-rr and first queue a
+        // newcomer behind them (HAProxy's `assign_server()`: the queue means every server is
+        // full). With a dynamic limit it matters: the newcomer's own arrival may raise a
+        // limit, and must not let it pass the waiters. (With static limits a waiting backend
+        // queue already means every server is full.)
+        let maxconn = if self.scaled.load(Ordering::Relaxed) {
+            if self.waiters_first && self.backend_waiting.load(Ordering::Acquire) != 0 {
+                return false;
+            }
+            self.limit_with(i, 1)
+        } else {
+            self.maxconn(i)
+        };
         if maxconn == 0 {
             let Some(served) = self.served.shared(i) else {
                 return false;
@@ -531,10 +582,10 @@ impl Balancer {
         left
     }
 
-    /// Keeps the backend total, which only bounded loads read (so other setups skip the
-    /// shared counter).
+    /// Keeps the backend total, which only bounded loads and dynamic limits read (so other
+    /// setups skip the shared counter).
     fn count_total(&self, delta: i8) {
-        if self.config.hash_balance_factor == 0 {
+        if !self.keep_total {
             return;
         }
         if delta > 0 {

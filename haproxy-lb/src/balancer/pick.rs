@@ -145,7 +145,7 @@ impl Balancer {
     /// Whether server `i` can take one more connection now, as HAProxy's lookups ask before
     /// taking a server: no `maxconn`, or nobody in its queue and a free slot.
     fn has_room(&self, i: usize) -> bool {
-        let maxconn = self.maxconn(i);
+        let maxconn = self.limit_with(i, 1);
         maxconn == 0 || (self.queued(i) == 0 && self.connections(i) < maxconn)
     }
 

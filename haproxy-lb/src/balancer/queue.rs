@@ -61,7 +61,10 @@ impl Balancer {
                     c.fetch_add(1, Ordering::AcqRel);
                 }
             }
-            None => q.backend.push_back(ticket),
+            None => {
+                q.backend.push_back(ticket);
+                self.backend_waiting.fetch_add(1, Ordering::AcqRel);
+            }
         }
         self.waiting.fetch_add(1, Ordering::AcqRel);
         Pick::Queued { ticket, server }
@@ -87,34 +90,26 @@ impl Balancer {
     #[inline(never)]
     fn release_shared(&self, i: usize) -> Option<Handoff> {
         self.served.shared(i)?;
-        let limit = self.maxconn(i);
-        if limit == 0 && self.waiting.load(Ordering::Acquire) == 0 {
+        let maxconn = self.maxconn(i);
+        if maxconn == 0 && self.waiting.load(Ordering::Acquire) == 0 {
             // Re-key before the locked decrement, as a take does (see `try_take`).
             self.lc_requeue(i, || self.served.get(i).saturating_sub(1));
             self.drop_one(i);
             return None;
         }
         let mut q = lock(&self.queues);
-        let own = q.server.get(i).and_then(|sq| sq.front().copied());
-        let shared = if self.is_usable(i) {
-            q.backend.front().copied()
+        // Above its limit (a lowered `maxconn`, a dynamic limit that fell), the slot is not
+        // handed on. The releasing stream still counts in the backend's load.
+        let limit = if self.scaled.load(Ordering::Relaxed) {
+            self.limit_with(i, 0)
         } else {
-            None
+            maxconn
         };
-        // Above a lowered `maxconn`, the slot is not handed on.
         let over = limit != 0 && self.connections(i) > limit;
-        let ticket = match (own, shared) {
-            _ if over => None,
-            (Some(a), Some(b)) if b < a => q.backend.pop_front(),
-            (Some(_), _) => {
-                let t = q.server.get_mut(i).and_then(VecDeque::pop_front);
-                if let Some(c) = self.queued.get(i) {
-                    c.fetch_sub(1, Ordering::AcqRel);
-                }
-                t
-            }
-            (None, Some(_)) => q.backend.pop_front(),
-            (None, None) => None,
+        let ticket = if over {
+            None
+        } else {
+            self.next_waiter(&mut q, i)
         };
         match ticket {
             Some(ticket) => {
@@ -130,12 +125,49 @@ impl Balancer {
         }
     }
 
+    /// Whether a waiter could take a slot of server `i`: one in its own queue, or in the
+    /// backend's while `i` is usable.
+    pub(super) fn has_waiter(&self, q: &Queues, i: usize) -> bool {
+        q.server.get(i).is_some_and(|sq| !sq.is_empty())
+            || (self.is_usable(i) && !q.backend.is_empty())
+    }
+
+    /// Takes the oldest waiter server `i` serves off its queue: from `i`'s own queue or the
+    /// backend's (while `i` is usable), whichever queued first.
+    #[inline(always)]
+    pub(super) fn next_waiter(&self, q: &mut Queues, i: usize) -> Option<u64> {
+        let own = q.server.get(i).and_then(|sq| sq.front().copied());
+        let shared = if self.is_usable(i) {
+            q.backend.front().copied()
+        } else {
+            None
+        };
+        let from_backend = |q: &mut Queues| {
+            let t = q.backend.pop_front();
+            self.backend_waiting.fetch_sub(1, Ordering::AcqRel);
+            t
+        };
+        match (own, shared) {
+            (Some(a), Some(b)) if b < a => from_backend(q),
+            (Some(_), _) => {
+                let t = q.server.get_mut(i).and_then(VecDeque::pop_front);
+                if let Some(c) = self.queued.get(i) {
+                    c.fetch_sub(1, Ordering::AcqRel);
+                }
+                t
+            }
+            (None, Some(_)) => from_backend(q),
+            (None, None) => None,
+        }
+    }
+
     /// Removes a waiter that gave up (`timeout queue`, client abort). Returns whether it was
     /// still queued.
     pub fn cancel(&self, ticket: u64) -> bool {
         let mut q = lock(&self.queues);
         if let Some(p) = q.backend.iter().position(|&t| t == ticket) {
             q.backend.remove(p);
+            self.backend_waiting.fetch_sub(1, Ordering::AcqRel);
             self.waiting.fetch_sub(1, Ordering::AcqRel);
             return true;
         }

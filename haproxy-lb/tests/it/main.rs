@@ -9,5 +9,6 @@
 mod avoid;
 mod behaviour;
 mod concurrency;
+mod dynamic;
 mod props;
 mod recorded;

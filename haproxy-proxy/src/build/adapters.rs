@@ -158,14 +158,20 @@ impl BackendBalancer {
 }
 
 impl SlotOwner for BackendBalancer {
-    fn release(self: Arc<Self>, mut server: usize) {
+    fn release(self: Arc<Self>, server: usize) {
         let Some(lb) = &self.balancer else { return };
-        // Each turn hands the slot to one waiter; a waiter that already left gives it back.
-        while let Some(h) = lb.release(server) {
+        // Each turn hands a slot to one waiter; a waiter that already left gives it back, and
+        // it is released again. Once the freed slot is handed on (or dropped), a dynamic limit
+        // that grew with the backend's load lets further waiters in, as HAProxy's
+        // `process_srv_queue` does (`dequeue` is `None` at once for a static limit).
+        let mut next = lb.release(server);
+        loop {
+            let Some(h) = next.take().or_else(|| lb.dequeue(server)) else {
+                return;
+            };
             let slot = ServerSlot::tracked(h.server, Arc::clone(&self) as Arc<dyn SlotOwner>);
-            match self.handoffs.deliver(h.ticket, slot) {
-                None => return,
-                Some(back) => server = back.disarm(),
+            if let Some(back) = self.handoffs.deliver(h.ticket, slot) {
+                next = lb.release(back.disarm());
             }
         }
     }

@@ -58,44 +58,40 @@ fn algorithm(p: &Proxy) -> Result<Algorithm, ProxyError> {
 /// and `disabled` (maintenance).
 ///
 /// `minconn` at or above `maxconn` (or alone) becomes the static `maxconn`, as HAProxy turns it;
-/// `minconn` below `maxconn` asks for HAProxy's dynamic limit (`fullconn`), refused for now.
-fn spec(p: &Proxy, i: usize, s: &model::Server) -> Result<ServerSpec, ProxyError> {
+/// `minconn` below `maxconn` gives HAProxy's dynamic limit over the backend's `fullconn`.
+fn spec(i: usize, s: &model::Server) -> ServerSpec {
     let params = &s.params;
     let id = params
         .id
         .and_then(|v| u32::try_from(v).ok())
         .unwrap_or(u32::try_from(i + 1).unwrap_or(u32::MAX));
     let limit = |v: Option<i64>| v.and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
-    let (minconn, mut maxconn) = (limit(params.minconn), limit(params.maxconn));
-    if minconn > maxconn {
-        maxconn = minconn;
-    } else if minconn != 0 && minconn < maxconn {
-        return Err(cfg_err(format!(
-            "'server {}/{}': 'minconn' below 'maxconn' (a dynamic limit) is not supported yet",
-            p.name, s.name
-        )));
-    }
     let mut spec = ServerSpec::new(id, s.name.clone())
         .with_weight(params.weight.unwrap_or(1))
-        .with_limits(maxconn, limit(params.maxqueue))
+        .with_limits(limit(params.maxconn), limit(params.maxqueue))
+        .with_minconn(limit(params.minconn))
         // HAProxy keeps slowstart in seconds, rounded up.
         .with_slowstart(params.slowstart.map_or(0, |ms| ms.div_ceil(1000)));
+    // As HAProxy settles them at startup (so `servers()` shows its `maxconn`).
+    (spec.minconn, spec.maxconn) = spec.settled_limits();
     if params.backup == Some(true) {
         spec = spec.with_backup();
     }
     if params.disabled == Some(true) {
         spec = spec.with_state(ServerState::Maintenance);
     }
-    Ok(spec)
+    spec
 }
 
-/// The balancer of a backend (or listen) section; `None` inside when it has no server.
+/// The balancer of a backend (or listen) section with its `fullconn` (see `fullconn.rs`);
+/// `None` inside when it has no server.
 ///
 /// A `balance hash` expression takes its maps from `patterns`, the process's pattern
 /// references, so `set map` / `add map` over the runtime API reach it as they reach the rules.
 pub(super) fn balancer(
     p: &Proxy,
     patterns: &Arc<PatternRefs>,
+    fullconn: u32,
 ) -> Result<Arc<BackendBalancer>, ProxyError> {
     let algo = algorithm(p)?;
     let hash_expr = match &p.balance {
@@ -111,7 +107,7 @@ pub(super) fn balancer(
         _ => None,
     };
     let hdr = hdr_name(&algo);
-    let mut config = BalanceConfig::new(algo);
+    let mut config = BalanceConfig::new(algo).with_fullconn(fullconn);
     if let Some(ht) = p.hash_type {
         let function = match ht.function {
             model::HashFunction::Sdbm => HashFunction::Sdbm,
@@ -141,8 +137,8 @@ pub(super) fn balancer(
         .servers
         .iter()
         .enumerate()
-        .map(|(i, s)| spec(p, i, s))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|(i, s)| spec(i, s))
+        .collect();
     let balancer = Balancer::new(config, specs).map_err(|e| {
         cfg_err(format!(
             "backend '{}': {}",

@@ -8,6 +8,7 @@
 mod adapters;
 mod balance;
 mod dynamic;
+mod fullconn;
 mod portless;
 mod requeue;
 mod rules;
@@ -235,7 +236,8 @@ fn servers(p: &Proxy) -> Result<Vec<ServerSettings>, ProxyError> {
                 name: s.name.clone(),
                 addr,
                 port_offset,
-                maxconn: count(params.maxconn),
+                // HAProxy raises `maxconn` to a higher `minconn` (or a lone one) at startup.
+                maxconn: count(params.maxconn).max(count(params.minconn)),
                 maxqueue: count(params.maxqueue),
                 weight: params.weight.unwrap_or(1),
                 backup: params.backup == Some(true),
@@ -488,9 +490,11 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     // One set of pattern references for the process, as HAProxy has: the runtime API edits them,
     // and every rule, dynamic backend name and `balance hash` expression reads them.
     let patterns = Arc::new(haproxy_acl::PatternRefs::default());
+    let fullconn = fullconn::derive(cfg, &backend_proxies);
     let balancers = backend_proxies
         .iter()
-        .map(|p| balance::balancer(p, &patterns))
+        .zip(&fullconn)
+        .map(|(p, &full)| balance::balancer(p, &patterns, full))
         .collect::<Result<Vec<_>, _>>()?;
     let health = crate::health::plan(
         cfg,
@@ -649,6 +653,9 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         Registry::new(frontend_entries, backend_entries, picker.clone()).with_patterns(patterns),
     );
     stopping::configure(&registry.soft_stop, cfg, keep_idle);
+    // The `slim` column shows the `fullconn` the balancers use (set before the runtime's start,
+    // which leaves a value already set).
+    let _ = registry.fullconn.set(fullconn);
     let _ = registry.fullconn_config.set(
         backend_proxies
             .iter()

@@ -616,7 +616,7 @@ fn server_limits_slowstart_and_disabled_reach_the_balancer() {
 }
 
 #[test]
-fn minconn_becomes_a_static_maxconn_as_in_haproxy_and_a_dynamic_limit_is_refused() {
+fn minconn_becomes_a_static_maxconn_as_in_haproxy_and_below_maxconn_a_dynamic_limit() {
     let built = |servers: &str| {
         let text = format!("defaults\n mode http\nlisten l\n bind 127.0.0.1:1\n{servers}");
         let loaded = load(&[parse_str("q.cfg", &text)], &SystemEnv);
@@ -629,10 +629,11 @@ fn minconn_becomes_a_static_maxconn_as_in_haproxy_and_a_dynamic_limit_is_refused
     let lb = svc.picker.0.first().unwrap().balancer.as_ref().unwrap();
     let limits: Vec<u32> = lb.servers().iter().map(|s| s.maxconn).collect();
     assert_eq!(limits, [5, 9]);
-    let err = built(" server c 127.0.0.1:3 minconn 2 maxconn 8\n").unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("'server l/c': 'minconn' below 'maxconn'"),
-        "{err}"
-    );
+    assert!(!lb.has_dynamic_limits());
+    // Below maxconn: the dynamic limit (see tests/it/minconn.rs).
+    let rt = built(" server c 127.0.0.1:3 minconn 2 maxconn 8\n").unwrap();
+    let svc = &rt.frontends.first().unwrap().service;
+    let lb = svc.picker.0.first().unwrap().balancer.as_ref().unwrap();
+    assert!(lb.has_dynamic_limits());
+    assert_eq!((lb.minconn(0), lb.maxconn(0)), (2, 8));
 }
