@@ -1,62 +1,23 @@
 //! Limits the runtime API changes on live traffic: the global and per-frontend `maxconn`
 //! (`set maxconn global|frontend`) and `disable|enable frontend`, applied to the accept gates,
-//! plus the values derived from the configuration at start (`fullconn`, server `maxconn`).
+//! plus the values copied from the configuration at start (global and server `maxconn`).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
-use crate::build::{FrontendRuntime, Runtime};
+use crate::build::Runtime;
 use crate::listener::{ConnGate, ConnPermit};
 use crate::registry::Registry;
 
-/// Each backend's `fullconn` as HAProxy derives it: a tenth (rounded up, at least 1) of the
-/// summed `maxconn` of the frontends that can route to it.
-fn fullconn(frontends: &[FrontendRuntime], backends: usize, global: u32) -> Vec<u32> {
-    let mut sums = vec![0u64; backends];
-    for fe in frontends {
-        let svc = &fe.service;
-        let maxconn = match svc.frontend.maxconn {
-            0 => global,
-            m => m,
-        };
-        let mut targets: Vec<usize> = svc.chooser.rules.iter().map(|(_, b)| *b).collect();
-        targets.extend(svc.chooser.default);
-        targets.sort_unstable();
-        targets.dedup();
-        for b in targets {
-            if let Some(s) = sums.get_mut(b) {
-                *s += u64::from(maxconn);
-            }
-        }
-    }
-    sums.into_iter()
-        .map(|s| u32::try_from(s.div_ceil(10).max(1)).unwrap_or(u32::MAX))
-        .collect()
-}
-
-/// Copies what the registry shows but the build step does not put there: the global `maxconn`,
-/// each backend's `fullconn`, each server's `maxconn`. Called by [`Runtime::start`].
+/// Copies what the registry shows but the build step does not put there: the global `maxconn`
+/// and each server's `maxconn` (each backend's `fullconn` is set by the build, from the same
+/// derivation its balancers use: `build/fullconn.rs`). Called by [`Runtime::start`].
 pub(crate) fn prepare(runtime: &Runtime) {
     let reg = &runtime.registry;
     reg.limits.maxconn.store(runtime.global_maxconn, Relaxed);
     reg.limits
         .hard_maxconn
         .store(runtime.global_maxconn, Relaxed);
-    let mut derived = fullconn(
-        &runtime.frontends,
-        reg.backends.len(),
-        runtime.global_maxconn,
-    );
-    // A `fullconn` written in the backend wins over the derived value.
-    for (d, c) in derived
-        .iter_mut()
-        .zip(reg.fullconn_config.get().into_iter().flatten())
-    {
-        if let Some(v) = c {
-            *d = *v;
-        }
-    }
-    let _ = reg.fullconn.set(derived);
     let Some(first) = runtime.frontends.first() else {
         return;
     };

@@ -656,12 +656,6 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     // The `slim` column shows the `fullconn` the balancers use (set before the runtime's start,
     // which leaves a value already set).
     let _ = registry.fullconn.set(fullconn);
-    let _ = registry.fullconn_config.set(
-        backend_proxies
-            .iter()
-            .map(|p| p.fullconn.and_then(|v| u32::try_from(v).ok()))
-            .collect(),
-    );
     for f in pending {
         let shared = Shared {
             backends: &backends,

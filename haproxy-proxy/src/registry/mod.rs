@@ -82,8 +82,6 @@ pub struct Registry {
     pub fullconn: OnceLock<Vec<u32>>,
     /// What the process says of itself in `show info` and on the stats page, set once at start.
     pub process: OnceLock<crate::admin::ProcessInfo>,
-    /// Each backend's `fullconn` keyword, when written (by backend index; set by the build).
-    pub fullconn_config: OnceLock<Vec<Option<u32>>>,
     /// Each backend's UP/DOWN history, by backend index.
     pub backend_states: Vec<BackendState>,
     /// Bumped after a change of `maxconn` or a frontend's enabled flag, so the accept gates
@@ -197,7 +195,6 @@ impl Registry {
             limits: Limits::default(),
             fullconn: OnceLock::new(),
             process: OnceLock::new(),
-            fullconn_config: OnceLock::new(),
             soft_stop: crate::runtime::SoftStop::new(),
             limit_changes: tokio::sync::watch::channel(0).0,
             patterns: Arc::default(),
