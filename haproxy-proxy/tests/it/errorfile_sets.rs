@@ -12,11 +12,11 @@ use haproxy_cfg::parse_str;
 use haproxy_proxy::build::build;
 use haproxy_proxy::runtime::Stop;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use crate::daemon::free_port;
-use crate::support::WAIT;
+use crate::support::{WAIT, read_head_into, serve_each};
 
 /// The recording's configuration (`CONFIG` in `errorfile_sets.py`).
 const CONFIG: &str = "defaults
@@ -51,36 +51,23 @@ backend empty
 
 /// `/…/bad`: an invalid response; `/…/wait`: no answer for 3 s; else 200.
 async fn origin() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut s, _)) = l.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match tokio::time::timeout(WAIT, s.read(&mut chunk)).await {
-                        Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
-                        _ => return,
-                    }
-                }
-                let head = String::from_utf8_lossy(&buf).into_owned();
-                if head.contains("/bad") {
-                    let _ = s.write_all(b"garbage\r\n\r\n").await;
-                } else if head.contains("/wait") {
-                    tokio::time::sleep(Duration::from_secs(3)).await;
-                } else {
-                    let _ = s
-                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                        .await;
-                }
-            });
+    serve_each(|mut s| async move {
+        let mut buf = Vec::new();
+        if !read_head_into(&mut s, &mut buf).await {
+            return;
         }
-    });
-    addr
+        let head = String::from_utf8_lossy(&buf).into_owned();
+        if head.contains("/bad") {
+            let _ = s.write_all(b"garbage\r\n\r\n").await;
+        } else if head.contains("/wait") {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+        } else {
+            let _ = s
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                .await;
+        }
+    })
+    .await
 }
 
 fn write_errorfiles(dir: &std::path::Path) {

@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-use crate::support::WAIT;
+use crate::support::{WAIT, read_head_into, serve_each};
 
 /// HAProxy 2.6.12's 502 page after a kill, as recorded (the `connection: close` line comes only
 /// during a soft stop).
@@ -31,42 +31,24 @@ pub(crate) fn page_502(close: bool) -> String {
 /// A server that never answers `/wait` and `/body` (it reads what comes) and answers `/started`
 /// with a head and 3 of 100 body bytes, then waits.
 async fn origin() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut s, _)) = l.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                for _ in 0..1000 {
-                    let Ok(Ok(n)) = tokio::time::timeout(WAIT, s.read(&mut chunk)).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    if buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                        break;
-                    }
-                }
-                if buf.starts_with(b"GET /started") {
-                    let head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc";
-                    let _ = s.write_all(head).await;
-                }
-                for _ in 0..1000 {
-                    match tokio::time::timeout(WAIT, s.read(&mut chunk)).await {
-                        Ok(Ok(n)) if n > 0 => {}
-                        _ => return,
-                    }
-                }
-            });
+    serve_each(|mut s| async move {
+        let mut buf = Vec::new();
+        if !read_head_into(&mut s, &mut buf).await {
+            return;
         }
-    });
-    addr
+        if buf.starts_with(b"GET /started") {
+            let head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc";
+            let _ = s.write_all(head).await;
+        }
+        let mut chunk = [0u8; 4096];
+        for _ in 0..1000 {
+            match tokio::time::timeout(WAIT, s.read(&mut chunk)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return,
+            }
+        }
+    })
+    .await
 }
 
 /// The stream facts the log would print: termination state and status.

@@ -13,56 +13,47 @@ use haproxy_cfg::parse_str;
 use haproxy_proxy::build::build;
 use haproxy_proxy::runtime::Stop;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::daemon::free_port;
-use crate::support::WAIT;
+use crate::support::{WAIT, serve_each};
 
 /// How long the origin delays its answer to `/slow` (`None`: never answers it).
 async fn origin(slow: Option<Duration>) -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut s, _)) = l.accept().await else {
+    serve_each(move |mut s| async move {
+        let mut buf = Vec::new();
+        for _ in 0..1000 {
+            let mut chunk = [0u8; 4096];
+            let Ok(Ok(n)) = tokio::time::timeout(WAIT, s.read(&mut chunk)).await else {
                 return;
             };
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                for _ in 0..1000 {
-                    let mut chunk = [0u8; 4096];
-                    let Ok(Ok(n)) = tokio::time::timeout(WAIT, s.read(&mut chunk)).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-                        continue;
-                    };
-                    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-                    buf.drain(..end + 4);
-                    if head.contains("/slow") {
-                        match slow {
-                            Some(d) => tokio::time::sleep(d).await,
-                            None => {
-                                tokio::time::sleep(WAIT).await;
-                                return;
-                            }
-                        }
-                    }
-                    let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-                    if s.write_all(resp).await.is_err() {
+            if n == 0 {
+                return;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+            buf.drain(..end + 4);
+            if head.contains("/slow") {
+                match slow {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => {
+                        tokio::time::sleep(WAIT).await;
                         return;
                     }
                 }
-            });
+            }
+            let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+            if s.write_all(resp).await.is_err() {
+                return;
+            }
         }
-    });
-    addr
+    })
+    .await
 }
 
 /// A started configuration: its address, the stop sender and the serving task.

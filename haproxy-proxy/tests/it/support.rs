@@ -3,6 +3,7 @@
 //! varies, loopback peers (one holding connections open, one answering with its name, an HTTP
 //! service loop) and the TLS ClientHello the SNI tests send.
 
+use std::future::Future;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,7 +17,7 @@ use haproxy_proxy::http::{HttpService, serve_http};
 use haproxy_proxy::proxy_proto::{ProxyHeader, read_header};
 use haproxy_proxy::runtime::{Running, Stop};
 use haproxy_proxy::{ChooseBackend, PickServer};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
@@ -319,4 +320,37 @@ impl Diffs {
             self.0.join("\n")
         );
     }
+}
+
+/// Serves every connection accepted on a fresh loopback port with `handler`, each in a task of
+/// its own; returns the port's address. The accept loop ends with the test's runtime.
+pub(crate) async fn serve_each<F, Fut>(handler: F) -> SocketAddr
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            tokio::spawn(handler(s));
+        }
+    });
+    addr
+}
+
+/// Reads from `s` into `buf` until it holds the end of a head (`\r\n\r\n`); false when the peer
+/// closed, failed or sent nothing for [`WAIT`] first (at most 1,000 reads).
+pub(crate) async fn read_head_into(s: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
+    let mut chunk = [0u8; 4096];
+    for _ in 0..1000 {
+        if buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            return true;
+        }
+        match tokio::time::timeout(WAIT, s.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+            _ => return false,
+        }
+    }
+    false
 }
