@@ -36,21 +36,9 @@ pub trait ChooseBackend: Send + Sync {
         None
     }
 
-    /// The error pages of a chosen backend (its `errorfile`s, which come before the
-    /// frontend's); none by default.
-    fn backend_errors(&self, _backend: usize) -> Option<&crate::errors::ErrorPages> {
-        None
-    }
-
     /// `option http-buffer-request` in the frontend (`None`) or in a chosen backend: wait for
     /// the whole request body before going on (off by default).
     fn buffers_request(&self, _backend: Option<usize>) -> bool {
-        false
-    }
-
-    /// `option http-no-delay` in the frontend or in the chosen backend: every piece of either
-    /// message is sent as soon as it is there, never held for the next (off by default).
-    fn no_delay(&self, _backend: usize) -> bool {
         false
     }
 }

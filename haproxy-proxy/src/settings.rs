@@ -203,6 +203,8 @@ pub struct FrontendSettings {
     pub index: usize,
     /// The stats page (`stats enable`, `stats uri`…), if the frontend serves one.
     pub stats: Option<std::sync::Arc<crate::statspage::StatsPage>>,
+    /// `option http-no-delay`: no piece of a message waits for the next (no `MSG_MORE`).
+    pub no_delay: bool,
 }
 
 /// A backend: where requests go.
@@ -230,6 +232,11 @@ pub struct BackendSettings {
     pub originalto: Option<String>,
     /// The servers.
     pub servers: Vec<ServerSettings>,
+    /// The backend's own error pages (its `errorfile`s or its defaults'), which come before
+    /// the frontend's for a stream that reached it.
+    pub errors: ErrorPages,
+    /// `option http-no-delay` on the backend.
+    pub no_delay: bool,
 }
 
 /// HAProxy's default `retries`.

@@ -43,12 +43,6 @@ pub struct AclChooser {
     pub backend_buffer_request: Arc<Vec<bool>>,
     /// Each backend's stats page (`stats enable`... in a `backend` section), by index.
     pub backend_stats: Arc<Vec<Option<Arc<crate::statspage::StatsPage>>>>,
-    /// Each backend's error pages (`errorfile`, its own or its defaults'), by index.
-    pub backend_errors: Arc<Vec<crate::errors::ErrorPages>>,
-    /// `option http-no-delay` in the frontend.
-    pub no_delay: bool,
-    /// `option http-no-delay` in each backend, by index.
-    pub backend_no_delay: Arc<Vec<bool>>,
 }
 
 impl AclChooser {
@@ -91,19 +85,11 @@ impl ChooseBackend for AclChooser {
         self.backend_stats.get(backend)?.as_deref()
     }
 
-    fn backend_errors(&self, backend: usize) -> Option<&crate::errors::ErrorPages> {
-        self.backend_errors.get(backend)
-    }
-
     fn buffers_request(&self, backend: Option<usize>) -> bool {
         match backend {
             None => self.buffer_request,
             Some(b) => self.backend_buffer_request.get(b).copied().unwrap_or(false),
         }
-    }
-
-    fn no_delay(&self, backend: usize) -> bool {
-        self.no_delay || self.backend_no_delay.get(backend).copied().unwrap_or(false)
     }
 }
 

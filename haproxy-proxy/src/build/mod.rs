@@ -262,6 +262,8 @@ fn backend_settings(p: &Proxy) -> Result<BackendSettings, ProxyError> {
         forwardfor: forwardfor(p)?,
         originalto: originalto(p),
         servers: servers(p)?,
+        errors: error_pages(p)?,
+        no_delay: p.options.is_set("http-no-delay"),
     })
 }
 
@@ -524,7 +526,6 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     // mode on the inspected data (kept by index for every frontend), in HTTP mode per request
     // before its `http-request` rules. A listen section's run as its frontend's.
     let mut be_tcp = Vec::with_capacity(backend_proxies.len());
-    let mut be_errors = Vec::with_capacity(backend_proxies.len());
     for p in &backend_proxies {
         let mut acls = AclSet::new().with_refs(Arc::clone(&patterns));
         let mut http_rules = rules::compile_backend(p, &mut acls)?;
@@ -541,7 +542,6 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             be_tcp.push(tcp);
         }
         be_rules.push(http_rules);
-        be_errors.push(error_pages(p)?);
         be_stats.push(match p.kind {
             ProxyKind::Backend => stats::page(p, &acls)?.map(Arc::new),
             _ => None,
@@ -550,17 +550,10 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     let be_tcp = Arc::new(be_tcp);
     let backend_rules = Arc::new(be_rules);
     let backend_stats = Arc::new(be_stats);
-    let backend_errors = Arc::new(be_errors);
     let backend_buffer_request = Arc::new(
         backend_proxies
             .iter()
             .map(|p| p.options.is_set("http-buffer-request"))
-            .collect::<Vec<_>>(),
-    );
-    let backend_no_delay = Arc::new(
-        backend_proxies
-            .iter()
-            .map(|p| p.options.is_set("http-no-delay"))
             .collect::<Vec<_>>(),
     );
     let names: Arc<HashMap<String, usize>> = Arc::new(
@@ -589,9 +582,6 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         chooser.buffer_request = p.options.is_set("http-buffer-request");
         chooser.backend_buffer_request = Arc::clone(&backend_buffer_request);
         chooser.backend_stats = Arc::clone(&backend_stats);
-        chooser.backend_errors = Arc::clone(&backend_errors);
-        chooser.no_delay = p.options.is_set("http-no-delay");
-        chooser.backend_no_delay = Arc::clone(&backend_no_delay);
         chooser.own = (p.kind == ProxyKind::Listen)
             .then(|| index_of(&p.name))
             .flatten();
@@ -637,6 +627,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             errors: error_pages(p)?,
             index,
             stats,
+            no_delay: p.options.is_set("http-no-delay"),
         };
         pending.push(Pending {
             type_str: p.kind.type_str(),

@@ -137,7 +137,6 @@ impl HttpUpgrades {
                     default: Some(idx),
                     backend_rules: Arc::clone(&chooser.backend_rules),
                     backend_buffer_request: Arc::clone(&chooser.backend_buffer_request),
-                    backend_errors: Arc::clone(&chooser.backend_errors),
                     ..AclChooser::default()
                 };
                 let svc = shared.http_service(http_frontend.clone(), Vec::new(), fixed);

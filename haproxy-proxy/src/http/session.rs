@@ -806,7 +806,7 @@ where
     session.route(be_idx, Some(conn.server));
     let st = be.timeouts.server;
     // `option http-no-delay`: no piece of either message waits for the next (no MSG_MORE).
-    let no_delay = svc.chooser.no_delay(be_idx);
+    let no_delay = fe.no_delay || be.no_delay;
     let sent = Instant::now();
     // Polled once here, then under its time limit: a head written at once (nearly always) lets
     // the wait for the response head count from `sent`, with no clock read of its own.
@@ -1295,7 +1295,7 @@ pub(super) fn error_page<B: ChooseBackend, P>(
     backend: Option<usize>,
     code: u16,
 ) -> Option<crate::errors::Reply> {
-    let be = backend.and_then(|b| svc.chooser.backend_errors(b));
+    let be = backend.and_then(|b| svc.backends.get(b)).map(|b| &b.errors);
     crate::errors::ErrorPages::resolve(be, &svc.frontend.errors, code)
 }
 

@@ -138,6 +138,7 @@ fn frontend() -> FrontendSettings {
         errors: ErrorPages::new(),
         index: usize::MAX,
         stats: None,
+        no_delay: false,
     }
 }
 
@@ -166,6 +167,8 @@ fn backend(addr: SocketAddr) -> BackendSettings {
             send_proxy: None,
             port_offset: None,
         }],
+        errors: ErrorPages::new(),
+        no_delay: false,
     }
 }
 

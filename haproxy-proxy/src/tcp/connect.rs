@@ -537,6 +537,8 @@ mod tests {
             forwardfor: None,
             originalto: None,
             servers: vec![server(dead_addr), server(live.local_addr().unwrap())],
+            errors: crate::errors::ErrorPages::new(),
+            no_delay: false,
         };
         let view = StreamView {
             src: "127.0.0.1:4000".parse().unwrap(),

@@ -58,6 +58,8 @@ fn backend(servers: Vec<ServerSettings>, retries: u32, redispatch: bool) -> Back
         forwardfor: None,
         originalto: None,
         servers,
+        errors: crate::errors::ErrorPages::new(),
+        no_delay: false,
     }
 }
 

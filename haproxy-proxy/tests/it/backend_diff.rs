@@ -158,6 +158,7 @@ async fn start_ours(v: Variant, server: SocketAddr) -> SocketAddr {
         errors: ErrorPages::new(),
         index: usize::MAX,
         stats: None,
+        no_delay: false,
     };
     let backend = BackendSettings {
         name: "be".into(),
@@ -179,6 +180,8 @@ async fn start_ours(v: Variant, server: SocketAddr) -> SocketAddr {
             send_proxy: None,
             port_offset: None,
         }],
+        errors: ErrorPages::new(),
+        no_delay: false,
     };
     let svc = Arc::new(HttpService {
         frontend,

@@ -94,6 +94,7 @@ async fn start_ours() -> SocketAddr {
         errors: ErrorPages::new(),
         index: usize::MAX,
         stats: None,
+        no_delay: false,
     };
     let on = |p: &'static str, action: RuleAction| RequestRule {
         cond: Some(Arc::new(PathIs(p))),

@@ -57,6 +57,8 @@ async fn accept_proxy_in_send_proxy_v2_out() {
             send_proxy: Some(SendProxy::V2),
             port_offset: None,
         }],
+        errors: haproxy_proxy::errors::ErrorPages::new(),
+        no_delay: false,
     };
     let listener = bind(
         &BindTarget::Tcp("127.0.0.1:0".parse().unwrap()),
