@@ -404,6 +404,14 @@ where
     }
 }
 
+impl<C, S> Forward<C, S> {
+    /// Bytes copied so far: (client to server, server to client). What a stream cut from outside
+    /// had moved.
+    pub fn moved(&self) -> (u64, u64) {
+        (self.up.bytes, self.down.bytes)
+    }
+}
+
 impl<C, S> Future for Forward<C, S>
 where
     C: AsyncRead + AsyncWrite + Unpin,

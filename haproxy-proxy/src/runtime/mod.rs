@@ -611,29 +611,30 @@ where
         // Listed by `show sess` while it lasts; `shutdown session` ends it.
         let session = svc.registry.sessions.open(svc.frontend.index, addrs.0);
         session.live().route(idx, None);
-        // Made in the call: a `StreamView` local would be kept for the stream's whole life.
-        let facts = tokio::select! {
-            facts = serve_tcp_watched(
-                stream,
-                pending,
-                StreamView {
-                    src: addrs.0,
-                    dst: addrs.1,
-                    request: None,
-                },
-                &svc.frontend.timeouts,
-                be,
-                idx,
-                &svc.picker,
-                svc.registry.backends.get(idx),
-                |s| {
-                    session.live().route(idx, Some(s));
-                    let sv = svc.registry.backends.get(idx)?.servers.get(s)?;
-                    sv.armed_shutdown_signal()
-                },
-            ) => facts,
-            () = session.live().killed() => return,
-        };
+        // Made in the call: a `StreamView` local would be kept for the stream's whole life. A
+        // kill (`shutdown session`, `hard-stop-after`) ends it with its facts: HAProxy counts
+        // what a killed stream moved.
+        let facts = serve_tcp_watched(
+            stream,
+            pending,
+            StreamView {
+                src: addrs.0,
+                dst: addrs.1,
+                request: None,
+            },
+            &svc.frontend.timeouts,
+            be,
+            idx,
+            &svc.picker,
+            svc.registry.backends.get(idx),
+            |s| {
+                session.live().route(idx, Some(s));
+                let sv = svc.registry.backends.get(idx)?.servers.get(s)?;
+                sv.armed_shutdown_signal()
+            },
+            session.live().killed(),
+        )
+        .await;
         svc.counters.record(&facts);
         svc.registry.record(&facts);
     }

@@ -9,6 +9,8 @@ mod sni;
 mod tests;
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
@@ -57,6 +59,7 @@ where
         picker,
         None,
         |_| None,
+        std::future::pending(),
     )
 }
 
@@ -79,9 +82,11 @@ struct Linked {
 }
 
 impl Linked {
-    /// The stream's facts once forwarding ended with `out`, or was cut by the kill receiver
-    /// (`Err`, blaming the side it carried).
-    fn facts(&self, out: Result<ForwardOutcome, Side>) -> StreamFacts {
+    /// The stream's facts once forwarding ended with `out`, or was cut by a kill (`Err`, blaming
+    /// the side it carried).
+    /// `moved` is what forwarding had copied each way (client to server, server to client) when
+    /// it was cut; a cut stream's bytes count as HAProxy counts them.
+    fn facts(&self, out: Result<ForwardOutcome, Side>, moved: (u64, u64)) -> StreamFacts {
         let (bytes_in, bytes_out, termination) = match out {
             Ok(out) => (
                 out.client_to_server + self.sent_first,
@@ -89,8 +94,8 @@ impl Linked {
                 out.termination,
             ),
             Err(side) => (
-                self.sent_first,
-                0,
+                moved.0 + self.sent_first,
+                moved.1,
                 Termination::new(side, StreamState::Data),
             ),
         };
@@ -115,7 +120,9 @@ impl Linked {
 /// [`serve_tcp`], and once connected to server `i` the stream ends when the receiver
 /// `shutdown(i)` gives changes, blaming the [`Side`] it carries (`D` or `U`): how
 /// `on-marked-down shutdown-sessions` and `on-marked-up shutdown-backup-sessions` reach
-/// streams. With `live` (the backend's registry entry), servers are reached at their current
+/// streams. The stream also ends, at any stage, once `killed` resolves (`shutdown session`,
+/// `hard-stop-after`: `K`). A cut stream's facts still count the bytes it moved, as HAProxy's
+/// do. With `live` (the backend's registry entry), servers are reached at their current
 /// addresses (`set server addr`).
 ///
 /// Not an async fn, and its stages are split so that an idle connected stream keeps little:
@@ -124,9 +131,9 @@ impl Linked {
 /// the server slot and the few facts logged at the end (memory per idle TCP pair, issue 5).
 #[expect(
     clippy::too_many_arguments,
-    reason = "serve_tcp's arguments plus the shutdown hook"
+    reason = "serve_tcp's arguments plus the two kill hooks"
 )]
-pub fn serve_tcp_watched<'a, C, P, F>(
+pub fn serve_tcp_watched<'a, C, P, F, K>(
     mut client: C,
     pending: Vec<u8>,
     view: StreamView<'a>,
@@ -136,11 +143,13 @@ pub fn serve_tcp_watched<'a, C, P, F>(
     picker: &'a P,
     live: Option<&'a crate::registry::BackendEntry>,
     shutdown: F,
+    killed: K,
 ) -> impl Future<Output = StreamFacts> + 'a
 where
     C: AsyncRead + AsyncWrite + Unpin + 'a,
     P: PickServer + ?Sized,
     F: FnOnce(usize) -> Option<tokio::sync::watch::Receiver<(u64, Side)>> + 'a,
+    K: Future<Output = ()> + 'a,
 {
     let start = Instant::now();
     let connecting = Box::pin(async move {
@@ -204,23 +213,56 @@ where
         Ok((forward(client, connected.stream, timeouts), linked, kill))
     });
     async move {
-        let (mut forwarding, linked, kill) = match connecting.await {
-            Ok(c) => c,
-            Err(facts) => return facts,
+        let mut killed = std::pin::pin!(killed);
+        // Polled by hand, not with `select!`, whose state an idle connected stream would keep;
+        // the queue and connect stage's allocation goes with the poll, before forwarding.
+        let first = {
+            let (mut connecting, mut killed) = (connecting, killed.as_mut());
+            std::future::poll_fn(move |cx| {
+                if let Poll::Ready(c) = connecting.as_mut().poll(cx) {
+                    return Poll::Ready(Some(c));
+                }
+                killed.as_mut().poll(cx).map(|()| None)
+            })
+        };
+        let (mut forwarding, linked, kill) = match first.await {
+            Some(Ok(c)) => c,
+            Some(Err(facts)) => return facts,
+            None => {
+                // Killed while queued or connecting: nothing was forwarded yet.
+                let mut facts = StreamFacts {
+                    backend: Some(backend_idx),
+                    termination: Termination::new(Side::Killed, StreamState::Connect),
+                    ..StreamFacts::default()
+                };
+                facts.timers.tt = Some(start.elapsed());
+                return facts;
+            }
         };
         let out = match kill {
-            None => Ok((&mut forwarding).await),
+            None => {
+                std::future::poll_fn(|cx| {
+                    if let Poll::Ready(out) = Pin::new(&mut forwarding).poll(cx) {
+                        return Poll::Ready(Ok(out));
+                    }
+                    killed.as_mut().poll(cx).map(|()| Err(Side::Killed))
+                })
+                .await
+            }
             // Boxed: the kill receiver's wait is only carried by streams that have one.
             Some(mut kill) => {
+                let (forwarding, killed) = (&mut forwarding, killed.as_mut());
                 Box::pin(async move {
                     tokio::select! {
+                        biased;
                         out = forwarding => Ok(out),
+                        () = killed => Err(Side::Killed),
                         _ = kill.changed() => Err(kill.borrow().1),
                     }
                 })
                 .await
             }
         };
-        linked.facts(out)
+        linked.facts(out, forwarding.moved())
     }
 }

@@ -282,6 +282,7 @@ async fn a_tcp_stream_keeps_little_state_once_connected() {
         &rr,
         None,
         |_| None,
+        std::future::pending(),
     );
     let size = std::mem::size_of_val(&serving);
     assert!(size <= CONNECTED_STATE_BUDGET, "{size} bytes");

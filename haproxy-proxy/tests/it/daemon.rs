@@ -10,6 +10,7 @@ use haproxy_cfg::load::{Outcome, SystemEnv, load};
 use haproxy_cfg::parse_str;
 use haproxy_proxy::Counters;
 use haproxy_proxy::build::build;
+use haproxy_proxy::registry::Registry;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -24,6 +25,8 @@ pub(crate) struct Daemon {
     pub(crate) addrs: Vec<SocketAddr>,
     /// Each frontend's counters, in configuration order.
     pub(crate) counters: Vec<Arc<Counters>>,
+    /// The running configuration's registry (backends, servers, listed streams).
+    pub(crate) registry: Arc<Registry>,
     serving: Serving,
 }
 
@@ -55,11 +58,13 @@ pub(crate) fn start(text: &str) -> Daemon {
         .iter()
         .map(|f| Arc::clone(&f.service.counters))
         .collect();
+    let registry = Arc::clone(&rt.registry);
     let running = rt.start().unwrap();
     let addrs = running.local_addrs();
     Daemon {
         addrs,
         counters,
+        registry,
         serving: Serving::spawn(running),
     }
 }

@@ -41,6 +41,7 @@ mod streaming;
 mod support;
 mod tcp_accept_proxy;
 mod tcp_differential;
+mod tcp_kill;
 mod tcp_mode;
 mod tcp_rules;
 mod timeouts;
