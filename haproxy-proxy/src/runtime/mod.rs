@@ -611,9 +611,10 @@ where
         // Listed by `show sess` while it lasts; `shutdown session` ends it.
         let session = svc.registry.sessions.open(svc.frontend.index, addrs.0);
         session.live().route(idx, None);
-        // Made in the call: a `StreamView` local would be kept for the stream's whole life. A
-        // kill (`shutdown session`, `hard-stop-after`) ends it with its facts: HAProxy counts
-        // what a killed stream moved.
+        // A kill (`shutdown session`, `hard-stop-after`) ends the stream with its facts: HAProxy
+        // counts what a killed stream moved.
+        let killed = std::pin::pin!(session.live().killed());
+        // Made in the call: a `StreamView` local would be kept for the stream's whole life.
         let facts = serve_tcp_watched(
             stream,
             pending,
@@ -632,7 +633,7 @@ where
                 let sv = svc.registry.backends.get(idx)?.servers.get(s)?;
                 sv.armed_shutdown_signal()
             },
-            session.live().killed(),
+            killed,
         )
         .await;
         svc.counters.record(&facts);

@@ -121,7 +121,7 @@ impl Linked {
 /// `shutdown(i)` gives changes, blaming the [`Side`] it carries (`D` or `U`): how
 /// `on-marked-down shutdown-sessions` and `on-marked-up shutdown-backup-sessions` reach
 /// streams. The stream also ends, at any stage, once `killed` resolves (`shutdown session`,
-/// `hard-stop-after`: `K`). A cut stream's facts still count the bytes it moved, as HAProxy's
+/// `hard-stop-after`: `K`; pinned by the caller, whose state keeps it). A cut stream's facts still count the bytes it moved, as HAProxy's
 /// do. With `live` (the backend's registry entry), servers are reached at their current
 /// addresses (`set server addr`).
 ///
@@ -149,7 +149,7 @@ where
     C: AsyncRead + AsyncWrite + Unpin + 'a,
     P: PickServer + ?Sized,
     F: FnOnce(usize) -> Option<tokio::sync::watch::Receiver<(u64, Side)>> + 'a,
-    K: Future<Output = ()> + 'a,
+    K: Future<Output = ()> + Unpin + 'a,
 {
     let start = Instant::now();
     let connecting = Box::pin(async move {
@@ -213,16 +213,18 @@ where
         Ok((forward(client, connected.stream, timeouts), linked, kill))
     });
     async move {
-        let mut killed = std::pin::pin!(killed);
+        // `killed` is `Unpin` and polled where it was captured: pinning it here would keep a
+        // second copy in this future's state.
+        let mut killed = killed;
         // Polled by hand, not with `select!`, whose state an idle connected stream would keep;
         // the queue and connect stage's allocation goes with the poll, before forwarding.
         let first = {
-            let (mut connecting, mut killed) = (connecting, killed.as_mut());
+            let (mut connecting, killed) = (connecting, &mut killed);
             std::future::poll_fn(move |cx| {
                 if let Poll::Ready(c) = connecting.as_mut().poll(cx) {
                     return Poll::Ready(Some(c));
                 }
-                killed.as_mut().poll(cx).map(|()| None)
+                Pin::new(&mut *killed).poll(cx).map(|()| None)
             })
         };
         let (mut forwarding, linked, kill) = match first.await {
@@ -245,13 +247,13 @@ where
                     if let Poll::Ready(out) = Pin::new(&mut forwarding).poll(cx) {
                         return Poll::Ready(Ok(out));
                     }
-                    killed.as_mut().poll(cx).map(|()| Err(Side::Killed))
+                    Pin::new(&mut killed).poll(cx).map(|()| Err(Side::Killed))
                 })
                 .await
             }
             // Boxed: the kill receiver's wait is only carried by streams that have one.
             Some(mut kill) => {
-                let (forwarding, killed) = (&mut forwarding, killed.as_mut());
+                let (forwarding, killed) = (&mut forwarding, &mut killed);
                 Box::pin(async move {
                     tokio::select! {
                         biased;
