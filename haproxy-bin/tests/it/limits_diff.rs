@@ -1,6 +1,6 @@
 //! The global `maxconn` HAProxy 2.6 derives from the open-file limit, side by side: real
-//! HAProxy and ours start on the same configuration (no `maxconn` in it) under a fixed
-//! `ulimit -n` (a `sh -c 'ulimit -n N; exec ...'` child), and `show info`'s `Ulimit-n`,
+//! HAProxy and ours start on the same configuration (no `maxconn` in it) under fixed
+//! open-file limits (a `sh -c 'ulimit -n N; exec ...'` child), and `show info`'s `Ulimit-n`,
 //! `Maxsock`, `Maxconn` and `Hard_maxconn` and `show stat`'s `slim` of every row must be equal;
 //! so must the startup warning and alert when the limit cannot be raised to what `-n` needs.
 //! HAProxy is given `no strict-limits` (ours refuses the line and behaves so; with 2.6's default
@@ -51,12 +51,14 @@ listen li
     server s4 127.0.0.1:9
 ";
 
-/// The cases: `ulimit -n` and extra arguments. The last needs 1,235 descriptors under 1,024.
-const CASES: &[(u32, &[&str])] = &[
-    (1024, &[]),
-    (4096, &[]),
-    (1024, &["-n", "300"]),
-    (1024, &["-n", "600"]),
+/// The cases: the shell's limit commands and extra arguments. The third counts the hard limit
+/// (the higher one); the last needs 1,235 descriptors under 1,024.
+const CASES: &[(&str, &[&str])] = &[
+    ("ulimit -n 1024", &[]),
+    ("ulimit -n 4096", &[]),
+    ("ulimit -S -n 1024; ulimit -H -n 4096", &[]),
+    ("ulimit -n 1024", &["-n", "300"]),
+    ("ulimit -n 1024", &["-n", "600"]),
 ];
 
 /// The recording of real HAProxy's figures.
@@ -104,7 +106,7 @@ fn fd_limit_lines(stderr: &str) -> Vec<String> {
 /// The figures one run shows, as one line: `Name=value` pairs from `show info`, then
 /// `proxy/row=slim` for every `show stat` row, then the startup lines about the descriptor
 /// limit; or `exit=N` and the startup alert.
-fn figures(exe: &str, tag: &str, ulimit: u32, args: &[&str]) -> String {
+fn figures(exe: &str, tag: &str, ulimit: &str, args: &[&str]) -> String {
     let dir = std::env::temp_dir().join(format!("haproxy-rs-limits-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let haproxy_only = if tag == "theirs" {
@@ -121,7 +123,7 @@ fn figures(exe: &str, tag: &str, ulimit: u32, args: &[&str]) -> String {
     std::fs::write(dir.join("t.cfg"), cfg).expect("write cfg");
     let child = Command::new("sh")
         .arg("-c")
-        .arg(format!("ulimit -n {ulimit}; exec \"$0\" \"$@\""))
+        .arg(format!("{ulimit}; exec \"$0\" \"$@\""))
         .arg(exe)
         .arg("-db")
         .args(args)
@@ -185,16 +187,14 @@ fn figures(exe: &str, tag: &str, ulimit: u32, args: &[&str]) -> String {
     out.join(" ")
 }
 
-fn case_name(ulimit: u32, args: &[&str]) -> String {
-    format!("ulimit -n {ulimit} {}", args.join(" "))
-        .trim_end()
-        .to_owned()
+fn case_name(ulimit: &str, args: &[&str]) -> String {
+    format!("{ulimit} {}", args.join(" ")).trim_end().to_owned()
 }
 
 fn run_all(exe: &str, tag: &str) -> Vec<String> {
     CASES
         .iter()
-        .map(|(n, args)| format!("{}: {}", case_name(*n, args), figures(exe, tag, *n, args)))
+        .map(|(n, args)| format!("{}: {}", case_name(n, args), figures(exe, tag, n, args)))
         .collect()
 }
 
