@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use crate::banner;
 use crate::cli::Cli;
 use crate::cpu_map::{CpuMap, pin_current_thread};
+use crate::limits;
 
 /// SIGTTOU on Linux: pause the listeners.
 const SIGTTOU: i32 = 22;
@@ -98,29 +99,57 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
         return (String::new(), check.stderr, check.code);
     }
     err(&check.stderr);
-    let cfg = loaded.config;
-    let mut runtime = match haproxy_proxy::build::build(&cfg) {
-        Ok(r) => r,
-        Err(e) => {
-            let d = Diagnostic::alert("build", Origin::Global, e.to_string());
-            return (String::new(), render_haproxy(&d, pid), 1);
-        }
-    };
-    if let Some(n) = cli.maxconn {
-        runtime.global_maxconn = n;
-    }
-    let pidfile = cli.pidfile.clone().or_else(|| cfg.global.pidfile.clone());
-    let daemon = (cli.daemon || cfg.global.daemon) && !cli.foreground;
-    if daemon && std::env::var_os(DAEMON_ENV).is_none() {
-        return daemonize(pidfile.as_deref());
-    }
-    let threads = runtime
+    let mut cfg = loaded.config;
+    let threads = cfg
+        .global
         .nbthread
         .and_then(|n| usize::try_from(n).ok())
         .filter(|n| *n > 0)
         .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
         .unwrap_or(1)
         .min(MAX_THREADS);
+    // The global maxconn (written, `-n`, or derived from the descriptor limit) is settled
+    // before the build, which derives the frontends' default maxconn and the backends'
+    // fullconn from it, as HAProxy does.
+    let boot = limits::FdLimits::current().unwrap_or(limits::FdLimits {
+        soft: u64::from(limits::DEFAULT_MAXCONN),
+        hard: u64::from(limits::DEFAULT_MAXCONN),
+    });
+    let settled = limits::derive(
+        &cfg,
+        cli.maxconn,
+        u32::try_from(threads).unwrap_or(u32::MAX),
+        boot,
+    );
+    cfg.global.maxconn = Some(i64::from(settled.maxconn));
+    let runtime = match haproxy_proxy::build::build(&cfg) {
+        Ok(r) => r,
+        Err(e) => {
+            let d = Diagnostic::alert("build", Origin::Global, e.to_string());
+            return (String::new(), render_haproxy(&d, pid), 1);
+        }
+    };
+    runtime
+        .registry
+        .limits
+        .maxsock
+        .store(settled.maxsock, std::sync::atomic::Ordering::Relaxed);
+    let applied = limits::apply(&settled, boot);
+    if let Some(warning) = applied.warning.filter(|_| !cli.quiet) {
+        err(&format!(
+            "{}({}) : {warning}\n",
+            Severity::Warning.tag(),
+            std::process::id()
+        ));
+    }
+    if let Some(text) = applied.alert {
+        alert(&text);
+    }
+    let pidfile = cli.pidfile.clone().or_else(|| cfg.global.pidfile.clone());
+    let daemon = (cli.daemon || cfg.global.daemon) && !cli.foreground;
+    if daemon && std::env::var_os(DAEMON_ENV).is_none() {
+        return daemonize(pidfile.as_deref());
+    }
     let cpus = match CpuMap::parse(&cfg.global.cpu_map, threads) {
         Ok(m) => m,
         Err(e) => {

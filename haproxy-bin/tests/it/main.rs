@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 mod health;
 mod health_diff;
 mod health_support;
+mod limits_diff;
 mod memory;
 mod post_parse;
 mod run;

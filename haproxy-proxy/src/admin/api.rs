@@ -364,10 +364,13 @@ impl RuntimeApi for Admin {
     ) -> Result<(), ApiError> {
         let (b, s) = self.server(backend, server)?;
         self.entry(b, s)?.maxconn.store(maxconn, Relaxed);
-        // The balancer takes the slots: the next connection obeys the new limit.
+        // The balancer takes the slots: the next connection obeys the new limit, and streams
+        // already waiting take the room a raise made at once (HAProxy 2.6 runs
+        // `process_srv_queue()` there, not at the next release).
         if let Some(lb) = self.registry.balancer(b) {
             lb.set_maxconn(s, maxconn)
                 .map_err(|_| ApiError::NoSuchServer)?;
+            self.registry.process_server_queue(b, s);
         }
         Ok(())
     }

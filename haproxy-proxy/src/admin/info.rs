@@ -92,7 +92,10 @@ pub fn info(reg: &Registry, process: &ProcessInfo) -> Info {
         uptime: uptime_text(up),
         uptime_sec: sat(up),
         ulimit_n: ulimit,
-        maxsock: ulimit,
+        maxsock: match reg.limits.maxsock.load(Relaxed) {
+            0 => ulimit,
+            m => m,
+        },
         maxconn: reg.limits.maxconn.load(Relaxed),
         hard_maxconn: reg.limits.hard_maxconn.load(Relaxed),
         curr_conns: sat(sum(&|c| c.sessions_cur.load(Relaxed))),

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use haproxy_acl::{Condition, SampleSource};
-use haproxy_lb::{Algorithm, Balancer, Pick, RequestKey};
+use haproxy_lb::{Algorithm, Balancer, Handoff, Pick, RequestKey};
 
 use super::dynamic::{DynamicChoice, DynamicRule};
 use super::sample::StreamSample;
@@ -143,23 +143,38 @@ impl BackendBalancer {
     }
 }
 
+impl BackendBalancer {
+    /// HAProxy's `process_srv_queue()` for server `server`: hands `first` (a slot a release
+    /// passed on) and then as many free slots of the server as its limit allows to the oldest
+    /// waiters of its own queue and the backend's. Returns how many waiters got a slot.
+    ///
+    /// Each turn hands a slot to one waiter; a waiter that already left gives it back, and it
+    /// is released again. Every turn takes a waiter off a queue, so the loop ends.
+    pub(crate) fn hand_on(self: &Arc<Self>, server: usize, first: Option<Handoff>) -> u32 {
+        let Some(lb) = &self.balancer else { return 0 };
+        let mut next = first;
+        let mut handed = 0;
+        loop {
+            let Some(h) = next.take().or_else(|| lb.dequeue(server)) else {
+                return handed;
+            };
+            let slot = ServerSlot::tracked(h.server, Arc::clone(self) as Arc<dyn SlotOwner>);
+            match self.handoffs.deliver(h.ticket, slot) {
+                Some(back) => next = lb.release(back.disarm()),
+                None => handed += 1,
+            }
+        }
+    }
+}
+
 impl SlotOwner for BackendBalancer {
     fn release(self: Arc<Self>, server: usize) {
         let Some(lb) = &self.balancer else { return };
-        // Each turn hands a slot to one waiter; a waiter that already left gives it back, and
-        // it is released again. Once the freed slot is handed on (or dropped), a dynamic limit
-        // that grew with the backend's load lets further waiters in, as HAProxy's
-        // `process_srv_queue` does (`dequeue` is `None` at once for a static limit).
-        let mut next = lb.release(server);
-        loop {
-            let Some(h) = next.take().or_else(|| lb.dequeue(server)) else {
-                return;
-            };
-            let slot = ServerSlot::tracked(h.server, Arc::clone(&self) as Arc<dyn SlotOwner>);
-            if let Some(back) = self.handoffs.deliver(h.ticket, slot) {
-                next = lb.release(back.disarm());
-            }
-        }
+        // Once the freed slot is handed on (or dropped), a dynamic limit that grew with the
+        // backend's load lets further waiters in, as HAProxy's `process_srv_queue` does
+        // (`dequeue` is `None` at once for a static limit).
+        let first = lb.release(server);
+        self.hand_on(server, first);
     }
 
     fn abandon(&self, ticket: u64) {

@@ -15,8 +15,10 @@ use super::count;
 /// rule or the default backend already names it. Names built at run time (`%[...]`) are not
 /// counted, as HAProxy cannot know them. A listen section without `default_backend` whose own
 /// rule names it counts twice for itself, as in HAProxy (its default backend is unset there).
-/// Without any `maxconn`, HAProxy's global one comes from the file-descriptor limit; ours is
-/// then unlimited, which adds nothing.
+/// Without `maxconn` in the global section, HAProxy derives the global one from the open-file
+/// limit; the `haproxy` binary does the same before the build (haproxy-bin's `limits.rs`), so
+/// it counts here. A runtime built in-process without any `maxconn` is unlimited, which adds
+/// nothing.
 pub(super) fn derive(cfg: &Config, backends: &[&Proxy]) -> Vec<u32> {
     let global = u64::from(count(cfg.global.maxconn));
     let index_of = |name: &str| backends.iter().position(|p| p.name == name);

@@ -165,4 +165,43 @@ mod tests {
         assert_eq!(bal.room_for_backend_queue(1), usize::MAX, "first backup");
         assert_eq!(bal.room_for_backend_queue(2), 0, "not the first backup");
     }
+
+    #[tokio::test]
+    async fn a_raised_maxconn_hands_slots_to_waiters_at_once_and_no_more_than_it_allows() {
+        let p = picker(
+            Algorithm::RoundRobin,
+            vec![ServerSpec::new(1, "a").with_limits(1, 0)],
+            false,
+        );
+        let bal = p.0.first().unwrap();
+        let lb = bal.balancer.as_ref().unwrap();
+        let Take::Ready(_busy) = p.take(0, &view(), None) else {
+            panic!("free server")
+        };
+        let mut waiters = Vec::new();
+        for _ in 0..3 {
+            let Take::Queued(w) = p.take(0, &view(), None) else {
+                panic!("backend queue")
+            };
+            waiters.push(w);
+        }
+        // Nothing to hand while the limit is reached.
+        assert_eq!(bal.hand_on(0, None), 0);
+        lb.set_maxconn(0, 3).unwrap();
+        assert_eq!(bal.hand_on(0, None), 2, "maxconn 3, one busy: room for two");
+        assert_eq!(lb.connections(0), 3);
+        let mut slots = Vec::new();
+        for w in waiters.iter_mut().take(2) {
+            slots.push(w.wait().await.unwrap());
+        }
+        assert!(slots.iter().all(|s| s.server() == 0), "the oldest two");
+        assert_eq!(bal.hand_on(0, None), 0, "full again: the third still waits");
+        drop(slots.pop());
+        let third = waiters.last_mut().unwrap().wait().await.unwrap();
+        assert_eq!(
+            third.server(),
+            0,
+            "a release hands the freed slot on as before"
+        );
+    }
 }

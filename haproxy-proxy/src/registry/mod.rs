@@ -154,6 +154,9 @@ pub struct Limits {
     pub maxconn: AtomicU32,
     /// The configured global `maxconn`, the ceiling of `set maxconn global`.
     pub hard_maxconn: AtomicU32,
+    /// `Maxsock`: the descriptors the process reserved at startup (0 = not settled: `show
+    /// info` then reports the open-file limit).
+    pub maxsock: AtomicU32,
     /// `set rate-limit sessions global`: most new sessions per second (0 = unlimited).
     pub session_rate_limit: AtomicU32,
     /// New sessions per second, counted only while a limit is set.
@@ -318,6 +321,14 @@ impl Registry {
         } else {
             st.downtime.fetch_add(now.saturating_sub(since), Relaxed);
         }
+    }
+
+    /// Lets streams waiting for server `(b, s)` (in its queue or, while it is usable, the
+    /// backend's) take the slots its limit leaves free now, oldest first: HAProxy's
+    /// `process_srv_queue()` after `set maxconn server` raised the limit. Returns how many got
+    /// a slot.
+    pub fn process_server_queue(&self, b: usize, s: usize) -> u32 {
+        self.picker.0.get(b).map_or(0, |bal| bal.hand_on(s, None))
     }
 
     /// Sets server `(b, s)`'s user weight through its balancer.

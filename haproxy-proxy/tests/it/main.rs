@@ -20,6 +20,7 @@ mod health_queue_lines;
 mod health_reset;
 mod kill;
 mod listeners;
+mod maxconn_requeue;
 mod minconn;
 mod msg_more;
 mod no_delay;
