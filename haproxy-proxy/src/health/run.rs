@@ -242,9 +242,19 @@ impl Ctx {
 
     pub(super) fn tick_slowstarts(&self) {
         let now = self.registry.now_secs();
-        for b in &self.plan.slowstart_backends {
-            if let Some(lb) = self.registry.balancer(*b) {
+        for &b in &self.plan.slowstart_backends {
+            if let Some(lb) = self.registry.balancer(b) {
                 lb.tick(now);
+            }
+            // A ramp that rose lets waiting streams in at once, as HAProxy's warm-up task does
+            // (`server_warmup()` grabs from the backend's queue), not at the next release.
+            let servers = self
+                .registry
+                .backends
+                .get(b)
+                .map_or(0, |be| be.servers.len());
+            for s in 0..servers {
+                self.registry.process_server_queue(b, s);
             }
         }
     }

@@ -669,6 +669,53 @@ async fn a_returning_server_ramps_up_with_slowstart() {
     px.stop().await;
 }
 
+/// Streams queued behind a slow-starting server enter as its ramp raises the limit, without
+/// waiting for a connection to end: HAProxy's warm-up task grabs them from the backend's queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_streams_enter_as_the_slowstart_ramp_rises() {
+    let mut s1 = Peer::new("s1", Role::Http).await;
+    let rt = runtime(&format!(
+        "defaults\n mode http\n timeout connect 1s\n timeout client 20s\n timeout server 20s\n\
+         timeout queue 20s\n\
+         listen be\n bind 127.0.0.1:0\n\
+         server s1 127.0.0.1:{} check inter 100 rise 1 fall 1 maxconn 4 slowstart 2s\n",
+        s1.port
+    ))
+    .unwrap();
+    let registry = Arc::clone(&rt.registry);
+    let px = Served::start(rt);
+    s1.stop();
+    wait_line(&px.log, &["Server be/s1 is DOWN"]).await;
+    // Back up, answering nothing: each request it takes stays on it.
+    s1.status.store(SILENT, Ordering::Relaxed);
+    s1.start().await;
+    wait_line(&px.log, &["Server be/s1 is UP"]).await;
+    let lb = registry.balancer(0).unwrap();
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let mut c = TcpStream::connect(px.addr).await.unwrap();
+        c.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        clients.push(c);
+    }
+    // Early in the ramp some wait; none is ever released, yet all four reach the server.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert!(lb.connections(0) < 4, "the ramp began at the full limit");
+    let started = Instant::now();
+    while lb.connections(0) < 4 {
+        assert!(
+            started.elapsed() < WAIT,
+            "{} on the server, {} queued",
+            lb.connections(0),
+            lb.queued(0)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(clients);
+    px.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passive_health_counts_the_attempts_a_redispatch_hides() {
     let health = Peer::new("health", Role::Http).await;
