@@ -12,6 +12,7 @@ mod balance_hash;
 mod build;
 mod daemon;
 mod differential;
+mod early_answer;
 mod engines;
 mod errorfile_sets;
 mod health;
