@@ -632,7 +632,7 @@ where
     let mut keep_on_error = reply_ka;
     // `option http-buffer-request`: the whole body before the frontend's rules.
     let fe_buffers = svc.chooser.buffers_request(None);
-    if fe_buffers && !buffer_request(client, buf, &mut req, req_framing, fe, facts).await {
+    if fe_buffers && !buffer_request(client, buf, &mut req, req_framing, (fe, None), facts).await {
         return false;
     }
     let view = StreamView {
@@ -677,7 +677,15 @@ where
     session.route(be_idx, None);
     if !fe_buffers
         && svc.chooser.buffers_request(Some(be_idx))
-        && !buffer_request(client, buf, &mut req, req_framing, fe, facts).await
+        && !buffer_request(
+            client,
+            buf,
+            &mut req,
+            req_framing,
+            (fe, Some(&be.errors)),
+            facts,
+        )
+        .await
     {
         return false;
     }

@@ -9,6 +9,7 @@
 mod admin;
 mod backend_diff;
 mod balance_hash;
+mod buffer_errorfiles;
 mod build;
 mod daemon;
 mod differential;
