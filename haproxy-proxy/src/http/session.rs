@@ -1059,7 +1059,14 @@ where
     // (not when neither connection is kept: both close).
     if body_abandoned && (client_keep || server_may_keep) {
         let t = (body_wait, st, ct);
-        match finish_early_body(&mut cursor, client, buf, &mut conn.stream, t, no_delay).await {
+        let finished = tokio::select! {
+            r = finish_early_body(&mut cursor, client, buf, &mut conn.stream, t, no_delay) => r,
+            side = killed(&mut kill) => {
+                facts.termination = Termination::new(side, StreamState::Data);
+                return false;
+            }
+        };
+        match finished {
             Ok((n, forwarded)) => {
                 facts.bytes_in += n;
                 body_abandoned = false;
