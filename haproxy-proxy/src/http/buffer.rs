@@ -12,6 +12,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::body::{BodyError, fill, timed};
 use super::session::send_reply;
+use crate::errors::ErrorPages;
 use crate::facts::StreamFacts;
 use crate::h1::{BodyFraming, ChunkedDecoder, H1Limits, RequestHead, Version};
 use crate::settings::FrontendSettings;
@@ -93,13 +94,16 @@ pub(super) async fn wait_for_body<C: AsyncRead + AsyncWrite + Unpin>(
 }
 
 /// Waits for the body as the frontend's settings say; on failure answers (408, 400) or closes,
-/// records the facts and returns false.
+/// records the facts and returns false. `be_errors`: the errorfiles of the backend whose
+/// `option http-buffer-request` waits (`None` for the frontend's): as in HAProxy 2.6.12
+/// (`http_error_message()`, recorded in `tests/data/haproxy-2.6/buffer-errorfiles.txt`), a
+/// backend's errorfile answers first, then the frontend's.
 pub(super) async fn buffer_request<C: AsyncRead + AsyncWrite + Unpin>(
     client: &mut C,
     buf: &mut Vec<u8>,
     req: &mut RequestHead,
     framing: BodyFraming,
-    fe: &FrontendSettings,
+    (fe, be_errors): (&FrontendSettings, Option<&ErrorPages>),
     facts: &mut StreamFacts,
 ) -> bool {
     let limit = wait_limit(&fe.limits);
@@ -111,7 +115,7 @@ pub(super) async fn buffer_request<C: AsyncRead + AsyncWrite + Unpin>(
         Err(WaitError::Framing) => (Some(400), Side::Proxy),
     };
     facts.termination = Termination::new(side, StreamState::Request);
-    if let Some(reply) = code.and_then(|c| fe.errors.get(c)) {
+    if let Some(reply) = code.and_then(|c| ErrorPages::resolve(be_errors, &fe.errors, c)) {
         facts.status = Some(reply.status);
         send_reply(client, &reply, req.version, false, fe.timeouts.client).await;
     }

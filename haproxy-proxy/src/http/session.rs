@@ -10,8 +10,8 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::body::{
-    BodyError, body_arrived, chunked_prefix_valid, fill, relay, take_arrived, take_body_prefix,
-    timed,
+    BodyCursor, BodyError, DropSink, body_arrived, chunked_prefix_valid, fill, relay, take_arrived,
+    take_body_prefix, timed,
 };
 use super::buffer::buffer_request;
 use super::pool::ServerPool;
@@ -632,7 +632,7 @@ where
     let mut keep_on_error = reply_ka;
     // `option http-buffer-request`: the whole body before the frontend's rules.
     let fe_buffers = svc.chooser.buffers_request(None);
-    if fe_buffers && !buffer_request(client, buf, &mut req, req_framing, fe, facts).await {
+    if fe_buffers && !buffer_request(client, buf, &mut req, req_framing, (fe, None), facts).await {
         return false;
     }
     let view = StreamView {
@@ -677,7 +677,15 @@ where
     session.route(be_idx, None);
     if !fe_buffers
         && svc.chooser.buffers_request(Some(be_idx))
-        && !buffer_request(client, buf, &mut req, req_framing, fe, facts).await
+        && !buffer_request(
+            client,
+            buf,
+            &mut req,
+            req_framing,
+            (fe, Some(&be.errors)),
+            facts,
+        )
+        .await
     {
         return false;
     }
@@ -836,13 +844,15 @@ where
     let body_wait = st.or(ct);
     let mut sbuf: Vec<u8> = Vec::new();
     // With a body, the response head is awaited while the body flows: the server may answer
-    // (100 Continue, or a final status such as 417 or 413) before it has read it all.
+    // (100 Continue, or a final status such as 417 or 413) before it has read it all. The
+    // body's relay then stops where it stands and goes on once the response has been sent.
     let mut body_abandoned = false;
+    let mut cursor = BodyCursor::new(req_framing);
     let (body, head) = if req.expects_continue() || req_framing != BodyFraming::None {
         let (mut cr, mut cw) = tokio::io::split(&mut *client);
         let (mut sr, mut sw) = conn.stream.split();
         let mut sw = Hinted::new(&mut sw, no_delay);
-        let body_fut = relay(&mut cr, buf, &mut sw, req_framing, body_wait, st);
+        let body_fut = cursor.run(&mut cr, buf, &mut sw, body_wait, st);
         let head_fut = final_response(&mut sr, &mut sbuf, &mut cw, fe, (st, ct), wait_since);
         tokio::pin!(body_fut, head_fut);
         tokio::select! {
@@ -855,7 +865,7 @@ where
             }
             head = &mut head_fut => {
                 // A final answer before the whole body: forwarded as HAProxy does; the rest of
-                // the body is not read, so both connections close after the response.
+                // the body follows it (`finish_early_body`) once the response has been sent.
                 body_abandoned = true;
                 // The response wait and a stalled body both count `timeout server`: whichever
                 // fires first, the stream ends as a stalled body does (504, client closed).
@@ -976,11 +986,11 @@ where
     } else {
         resp.headers.has_token("connection", "keep-alive")
     };
-    let server_reusable = server_ka
-        && !body_abandoned
+    let server_may_keep = server_ka
         && server_keeps
         && !resp.forces_close()
         && resp_framing != BodyFraming::UntilClose;
+    let mut server_reusable = server_may_keep && !body_abandoned;
     let client_keep = client_ka
         && resp_framing != BodyFraming::UntilClose
         && !svc.registry.soft_stop.closes_response();
@@ -1045,6 +1055,31 @@ where
             return false;
         }
     }
+    // The rest of a body the server answered early: to the server, or dropped once it is gone
+    // (not when neither connection is kept: both close).
+    if body_abandoned && (client_keep || server_may_keep) {
+        let t = (body_wait, st, ct);
+        let finished = tokio::select! {
+            r = finish_early_body(&mut cursor, client, buf, &mut conn.stream, t, no_delay) => r,
+            side = killed(&mut kill) => {
+                facts.termination = Termination::new(side, StreamState::Data);
+                return false;
+            }
+        };
+        match finished {
+            Ok((n, forwarded)) => {
+                facts.bytes_in += n;
+                body_abandoned = false;
+                server_reusable = server_may_keep && forwarded;
+                if !forwarded {
+                    facts.termination = Termination::new(Side::Server, StreamState::Data);
+                }
+            }
+            Err(_) => {
+                facts.termination = Termination::new(Side::Client, StreamState::Data);
+            }
+        }
+    }
     if server_reusable && sbuf.is_empty() {
         *server = Some(conn);
     } else {
@@ -1054,6 +1089,39 @@ where
         let _ = conn.stream.set_zero_linger();
     }
     client_keep && !body_abandoned
+}
+
+/// The most bytes of a request body read and dropped after the server answered early and went
+/// away (the body then has nowhere to go), re-encoded bytes for a chunked body. HAProxy 2.6.12
+/// keeps the client in that case only while the rest of the body comes in a few reads (it was
+/// seen closing the connection on a later read, and at once on a 1 MiB read): beyond this bound
+/// ours closes the client connection too.
+pub(crate) const EARLY_ANSWER_DRAIN_LIMIT: u64 = 1 << 20;
+
+/// Relays the rest of a request body the server answered before it had it all, once that answer
+/// has been sent: as HAProxy 2.6.12 does, to the server while it takes it (a server that keeps
+/// its connection reads it, and the connection is reused), then, once writing to the server
+/// fails, read from the client and dropped, at most [`EARLY_ANSWER_DRAIN_LIMIT`] bytes, each
+/// read within `timeout client`. Returns the body bytes relayed or dropped and whether all of
+/// them reached the server; an error when the client side failed or the bound was passed (the
+/// client connection then closes).
+async fn finish_early_body<C: AsyncRead + Unpin>(
+    cursor: &mut BodyCursor,
+    client: &mut C,
+    buf: &mut Vec<u8>,
+    server: &mut TcpStream,
+    (body_wait, st, ct): (Option<Duration>, Option<Duration>, Option<Duration>),
+    no_delay: bool,
+) -> Result<(u64, bool), BodyError> {
+    let mut sw = Hinted::new(&mut *server, no_delay);
+    match cursor.run(client, buf, &mut sw, body_wait, st).await {
+        Ok(n) => return Ok((n, true)),
+        Err(BodyError::Sink) => {}
+        Err(e) => return Err(e),
+    }
+    let mut sink = DropSink::new(EARLY_ANSWER_DRAIN_LIMIT);
+    let n = cursor.run(client, buf, &mut sink, ct, None).await?;
+    Ok((n, false))
 }
 
 /// What one section (the frontend, then the chosen backend) may answer from: its http-request

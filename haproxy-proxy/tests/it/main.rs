@@ -9,9 +9,11 @@
 mod admin;
 mod backend_diff;
 mod balance_hash;
+mod buffer_errorfiles;
 mod build;
 mod daemon;
 mod differential;
+mod early_answer;
 mod engines;
 mod errorfile_sets;
 mod health;

@@ -114,6 +114,7 @@ impl Origin {
             if head.expects_continue()
                 && !head.uri.starts_with("/no-continue")
                 && head.uri != "/reject-expect"
+                && !head.uri.starts_with("/early-")
                 && s.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err()
             {
                 return;
@@ -125,6 +126,16 @@ impl Origin {
                     .write_all(b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                     .await;
                 return;
+            }
+            if let Some(kind) = head.uri.strip_prefix("/early-") {
+                let kind = kind.to_owned();
+                if !self
+                    .answer_early(&mut s, &mut buf, &head, raw_head, id, &kind)
+                    .await
+                {
+                    return;
+                }
+                continue;
             }
             let Some(body) = Self::read_body(&mut s, &mut buf, &head).await else {
                 self.record(id, raw_head, b"<incomplete body>".to_vec());
@@ -176,6 +187,45 @@ impl Origin {
                 }
             }
         }
+    }
+
+    /// `/early-<kind>`: a final answer before the request body is read (413, or 417 when `kind`
+    /// holds "417"). With "close" in `kind` the answer says `Connection: close` and the
+    /// connection closes at once (a reset if body bytes came unread); otherwise the body is read as any server
+    /// keeping its connection must, and recorded. Returns whether the connection goes on.
+    async fn answer_early(
+        &self,
+        s: &mut TcpStream,
+        buf: &mut Vec<u8>,
+        head: &RequestHead,
+        raw_head: String,
+        id: usize,
+        kind: &str,
+    ) -> bool {
+        let (status, body) = if kind.contains("417") {
+            ("417 Expectation Failed", "")
+        } else {
+            ("413 Payload Too Large", "big\n")
+        };
+        let close = kind.contains("close");
+        let answer = format!(
+            "HTTP/1.1 {status}\r\nContent-Length: {}\r\n{}\r\n{body}",
+            body.len(),
+            if close { "Connection: close\r\n" } else { "" }
+        );
+        if s.write_all(answer.as_bytes()).await.is_err() {
+            return false;
+        }
+        if close {
+            self.record(id, raw_head, Vec::new());
+            return false;
+        }
+        let Some(body) = Self::read_body(s, buf, head).await else {
+            self.record(id, raw_head, b"<incomplete body>".to_vec());
+            return false;
+        };
+        self.record(id, raw_head, body);
+        true
     }
 
     /// Reads a PROXY protocol header off the start of `buf` (reading more as needed) and

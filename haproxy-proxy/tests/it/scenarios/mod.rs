@@ -6,6 +6,7 @@
 //!
 //! Skipped with a message when `haproxy` is not installed, unless `CI=true` (then it fails).
 
+mod early;
 mod gaps;
 mod table;
 
