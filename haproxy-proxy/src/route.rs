@@ -35,12 +35,6 @@ pub trait ChooseBackend: Send + Sync {
     fn backend_stats(&self, _backend: usize) -> Option<&crate::statspage::StatsPage> {
         None
     }
-
-    /// `option http-buffer-request` in the frontend (`None`) or in a chosen backend: wait for
-    /// the whole request body before going on (off by default).
-    fn buffers_request(&self, _backend: Option<usize>) -> bool {
-        false
-    }
 }
 
 /// Picks a server of a backend (the balancer, honouring weights, backups and health).

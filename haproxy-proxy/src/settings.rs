@@ -205,6 +205,10 @@ pub struct FrontendSettings {
     pub stats: Option<std::sync::Arc<crate::statspage::StatsPage>>,
     /// `option http-no-delay`: no piece of a message waits for the next (no `MSG_MORE`).
     pub no_delay: bool,
+    /// `option http-buffer-request`: the whole request body is waited for before the
+    /// frontend's rules run. HAProxy drops the option from a TCP frontend without a
+    /// `switch-mode http` rule, and a stream upgraded by its backend does not run it.
+    pub buffer_request: bool,
 }
 
 /// A backend: where requests go.
@@ -237,6 +241,9 @@ pub struct BackendSettings {
     pub errors: ErrorPages,
     /// `option http-no-delay` on the backend.
     pub no_delay: bool,
+    /// `option http-buffer-request` on the backend: the whole request body is waited for
+    /// before the backend's rules run (unless the frontend already waited for it).
+    pub buffer_request: bool,
 }
 
 /// HAProxy's default `retries`.

@@ -37,10 +37,6 @@ pub struct AclChooser {
     pub backend_rules: Arc<Vec<Vec<RequestRule>>>,
     /// For a listen section, its own backend: its rules already ran as frontend rules.
     pub own: Option<usize>,
-    /// `option http-buffer-request` in the frontend.
-    pub buffer_request: bool,
-    /// `option http-buffer-request` in each backend, by index.
-    pub backend_buffer_request: Arc<Vec<bool>>,
     /// Each backend's stats page (`stats enable`... in a `backend` section), by index.
     pub backend_stats: Arc<Vec<Option<Arc<crate::statspage::StatsPage>>>>,
 }
@@ -83,13 +79,6 @@ impl ChooseBackend for AclChooser {
 
     fn backend_stats(&self, backend: usize) -> Option<&crate::statspage::StatsPage> {
         self.backend_stats.get(backend)?.as_deref()
-    }
-
-    fn buffers_request(&self, backend: Option<usize>) -> bool {
-        match backend {
-            None => self.buffer_request,
-            Some(b) => self.backend_buffer_request.get(b).copied().unwrap_or(false),
-        }
     }
 }
 

@@ -264,6 +264,7 @@ fn backend_settings(p: &Proxy) -> Result<BackendSettings, ProxyError> {
         servers: servers(p)?,
         errors: error_pages(p)?,
         no_delay: p.options.is_set("http-no-delay"),
+        buffer_request: p.options.is_set("http-buffer-request"),
     })
 }
 
@@ -550,12 +551,6 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     let be_tcp = Arc::new(be_tcp);
     let backend_rules = Arc::new(be_rules);
     let backend_stats = Arc::new(be_stats);
-    let backend_buffer_request = Arc::new(
-        backend_proxies
-            .iter()
-            .map(|p| p.options.is_set("http-buffer-request"))
-            .collect::<Vec<_>>(),
-    );
     let names: Arc<HashMap<String, usize>> = Arc::new(
         backend_proxies
             .iter()
@@ -579,8 +574,6 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         tcp.backend_content = Arc::clone(&be_tcp);
         let mut chooser = compiled.chooser;
         chooser.backend_rules = Arc::clone(&backend_rules);
-        chooser.buffer_request = p.options.is_set("http-buffer-request");
-        chooser.backend_buffer_request = Arc::clone(&backend_buffer_request);
         chooser.backend_stats = Arc::clone(&backend_stats);
         chooser.own = (p.kind == ProxyKind::Listen)
             .then(|| index_of(&p.name))
@@ -628,6 +621,9 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             index,
             stats,
             no_delay: p.options.is_set("http-no-delay"),
+            // HAProxy keeps HTTP options of a TCP frontend only with a `switch-mode http` rule.
+            buffer_request: (fe_mode == Mode::Http || tcp.may_switch_to_http())
+                && p.options.is_set("http-buffer-request"),
         };
         pending.push(Pending {
             type_str: p.kind.type_str(),

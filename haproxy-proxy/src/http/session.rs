@@ -631,7 +631,7 @@ where
     let reply_ka = client_ka && req_framing == BodyFraming::None;
     let mut keep_on_error = reply_ka;
     // `option http-buffer-request`: the whole body before the frontend's rules.
-    let fe_buffers = svc.chooser.buffers_request(None);
+    let fe_buffers = fe.buffer_request;
     if fe_buffers && !buffer_request(client, buf, &mut req, req_framing, fe, facts).await {
         return false;
     }
@@ -676,7 +676,7 @@ where
     let _be_busy = svc.registry.hold(be_idx, None);
     session.route(be_idx, None);
     if !fe_buffers
-        && svc.chooser.buffers_request(Some(be_idx))
+        && be.buffer_request
         && !buffer_request(client, buf, &mut req, req_framing, fe, facts).await
     {
         return false;

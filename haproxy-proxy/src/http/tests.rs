@@ -139,6 +139,7 @@ fn frontend() -> FrontendSettings {
         index: usize::MAX,
         stats: None,
         no_delay: false,
+        buffer_request: false,
     }
 }
 
@@ -169,6 +170,7 @@ fn backend(addr: SocketAddr) -> BackendSettings {
         }],
         errors: ErrorPages::new(),
         no_delay: false,
+        buffer_request: false,
     }
 }
 

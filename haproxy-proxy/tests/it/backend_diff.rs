@@ -159,6 +159,7 @@ async fn start_ours(v: Variant, server: SocketAddr) -> SocketAddr {
         index: usize::MAX,
         stats: None,
         no_delay: false,
+        buffer_request: false,
     };
     let backend = BackendSettings {
         name: "be".into(),
@@ -182,6 +183,7 @@ async fn start_ours(v: Variant, server: SocketAddr) -> SocketAddr {
         }],
         errors: ErrorPages::new(),
         no_delay: false,
+        buffer_request: false,
     };
     let svc = Arc::new(HttpService {
         frontend,

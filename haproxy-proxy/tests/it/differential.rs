@@ -95,6 +95,7 @@ async fn start_ours() -> SocketAddr {
         index: usize::MAX,
         stats: None,
         no_delay: false,
+        buffer_request: false,
     };
     let on = |p: &'static str, action: RuleAction| RequestRule {
         cond: Some(Arc::new(PathIs(p))),
