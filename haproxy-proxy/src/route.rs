@@ -29,12 +29,6 @@ pub trait ChooseBackend: Send + Sync {
     fn backend_rules(&self, _backend: usize) -> &[crate::http::RequestRule] {
         &[]
     }
-
-    /// The stats page of a chosen backend (`stats enable` in a `backend` section), served when
-    /// the request's URI matches it (none by default).
-    fn backend_stats(&self, _backend: usize) -> Option<&crate::statspage::StatsPage> {
-        None
-    }
 }
 
 /// Picks a server of a backend (the balancer, honouring weights, backups and health).

@@ -244,6 +244,9 @@ pub struct BackendSettings {
     /// `option http-buffer-request` on the backend: the whole request body is waited for
     /// before the backend's rules run (unless the frontend already waited for it).
     pub buffer_request: bool,
+    /// The backend's stats page (`stats enable`, `stats uri`… in a `backend` section), served
+    /// when a request that reached it matches it. A listen section's page is its frontend's.
+    pub stats: Option<std::sync::Arc<crate::statspage::StatsPage>>,
 }
 
 /// HAProxy's default `retries`.

@@ -37,8 +37,6 @@ pub struct AclChooser {
     pub backend_rules: Arc<Vec<Vec<RequestRule>>>,
     /// For a listen section, its own backend: its rules already ran as frontend rules.
     pub own: Option<usize>,
-    /// Each backend's stats page (`stats enable`... in a `backend` section), by index.
-    pub backend_stats: Arc<Vec<Option<Arc<crate::statspage::StatsPage>>>>,
 }
 
 impl AclChooser {
@@ -75,10 +73,6 @@ impl ChooseBackend for AclChooser {
             return &[];
         }
         self.backend_rules.get(backend).map_or(&[], Vec::as_slice)
-    }
-
-    fn backend_stats(&self, backend: usize) -> Option<&crate::statspage::StatsPage> {
-        self.backend_stats.get(backend)?.as_deref()
     }
 }
 

@@ -265,6 +265,8 @@ fn backend_settings(p: &Proxy) -> Result<BackendSettings, ProxyError> {
         errors: error_pages(p)?,
         no_delay: p.options.is_set("http-no-delay"),
         buffer_request: p.options.is_set("http-buffer-request"),
+        // Set once the backend's ACLs are compiled.
+        stats: None,
     })
 }
 
@@ -486,7 +488,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         .iter()
         .filter(|p| matches!(p.kind, ProxyKind::Backend | ProxyKind::Listen) && !p.disabled)
         .collect();
-    let backends = backend_proxies
+    let mut backends = backend_proxies
         .iter()
         .map(|p| backend_settings(p))
         .collect::<Result<Vec<_>, _>>()?;
@@ -522,12 +524,11 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     // Each backend's http-request rules and stats page, compiled against its own ACLs (a listen
     // section's page is served by its frontend side).
     let mut be_rules = Vec::with_capacity(backend_proxies.len());
-    let mut be_stats = Vec::with_capacity(backend_proxies.len());
     // A `backend` section's `tcp-request content` rules run when a stream reaches it: in TCP
     // mode on the inspected data (kept by index for every frontend), in HTTP mode per request
     // before its `http-request` rules. A listen section's run as its frontend's.
     let mut be_tcp = Vec::with_capacity(backend_proxies.len());
-    for p in &backend_proxies {
+    for (p, settings) in backend_proxies.iter().zip(&mut backends) {
         let mut acls = AclSet::new().with_refs(Arc::clone(&patterns));
         let mut http_rules = rules::compile_backend(p, &mut acls)?;
         let tcp = match p.kind {
@@ -543,14 +544,13 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             be_tcp.push(tcp);
         }
         be_rules.push(http_rules);
-        be_stats.push(match p.kind {
+        settings.stats = match p.kind {
             ProxyKind::Backend => stats::page(p, &acls)?.map(Arc::new),
             _ => None,
-        });
+        };
     }
     let be_tcp = Arc::new(be_tcp);
     let backend_rules = Arc::new(be_rules);
-    let backend_stats = Arc::new(be_stats);
     let names: Arc<HashMap<String, usize>> = Arc::new(
         backend_proxies
             .iter()
@@ -574,7 +574,6 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         tcp.backend_content = Arc::clone(&be_tcp);
         let mut chooser = compiled.chooser;
         chooser.backend_rules = Arc::clone(&backend_rules);
-        chooser.backend_stats = Arc::clone(&backend_stats);
         chooser.own = (p.kind == ProxyKind::Listen)
             .then(|| index_of(&p.name))
             .flatten();

@@ -691,7 +691,7 @@ where
         rules: svc.chooser.backend_rules(be_idx),
         backend: Some(be_idx),
         counters: svc.registry.backends.get(be_idx).map(|b| &*b.counters),
-        stats: svc.chooser.backend_stats(be_idx),
+        stats: be.stats.as_deref(),
     };
     if let Some(keep) = section_answers(
         svc,

@@ -171,6 +171,7 @@ fn backend(addr: SocketAddr) -> BackendSettings {
         errors: ErrorPages::new(),
         no_delay: false,
         buffer_request: false,
+        stats: None,
     }
 }
 

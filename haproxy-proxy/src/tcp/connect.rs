@@ -540,6 +540,7 @@ mod tests {
             errors: crate::errors::ErrorPages::new(),
             no_delay: false,
             buffer_request: false,
+            stats: None,
         };
         let view = StreamView {
             src: "127.0.0.1:4000".parse().unwrap(),

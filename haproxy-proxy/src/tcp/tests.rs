@@ -61,6 +61,7 @@ fn backend(servers: Vec<ServerSettings>, retries: u32, redispatch: bool) -> Back
         errors: crate::errors::ErrorPages::new(),
         no_delay: false,
         buffer_request: false,
+        stats: None,
     }
 }
 

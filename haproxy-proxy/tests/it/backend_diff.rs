@@ -184,6 +184,7 @@ async fn start_ours(v: Variant, server: SocketAddr) -> SocketAddr {
         errors: ErrorPages::new(),
         no_delay: false,
         buffer_request: false,
+        stats: None,
     };
     let svc = Arc::new(HttpService {
         frontend,

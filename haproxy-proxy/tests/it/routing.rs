@@ -345,6 +345,10 @@ async fn a_tcp_frontend_upgraded_to_an_http_backend_honours_its_settings() {
     let fe_option = " option http-buffer-request\n";
     let (to_plain, stop_plain) =
         serve(runtime(&frontend("tcp_fe", fe_option, "plain")).unwrap()).await;
+    // Its fixed chooser had not copied the backend's stats page.
+    let (status, body) = ask(to_be, "/st", "").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Statistics Report"), "{body}");
     assert_eq!(ask(to_be, "/deny", "").await.0, 429);
     assert_eq!(ask(to_plain, "/deny", "").await, (200, "ok".into()));
     let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
