@@ -23,12 +23,6 @@ pub struct StreamView<'a> {
 pub trait ChooseBackend: Send + Sync {
     /// The index of the chosen backend, or `None` (HAProxy answers 503).
     fn choose(&self, stream: &StreamView<'_>) -> Option<usize>;
-
-    /// The `http-request` rules of a chosen backend, run after the frontend's rules and the
-    /// choice (none by default).
-    fn backend_rules(&self, _backend: usize) -> &[crate::http::RequestRule] {
-        &[]
-    }
 }
 
 /// Picks a server of a backend (the balancer, honouring weights, backups and health).

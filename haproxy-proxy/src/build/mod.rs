@@ -267,6 +267,7 @@ fn backend_settings(p: &Proxy) -> Result<BackendSettings, ProxyError> {
         buffer_request: p.options.is_set("http-buffer-request"),
         // Set once the backend's ACLs are compiled.
         stats: None,
+        rules: Arc::default(),
     })
 }
 
@@ -523,7 +524,6 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     let mut frontends = Vec::new();
     // Each backend's http-request rules and stats page, compiled against its own ACLs (a listen
     // section's page is served by its frontend side).
-    let mut be_rules = Vec::with_capacity(backend_proxies.len());
     // A `backend` section's `tcp-request content` rules run when a stream reaches it: in TCP
     // mode on the inspected data (kept by index for every frontend), in HTTP mode per request
     // before its `http-request` rules. A listen section's run as its frontend's.
@@ -543,14 +543,13 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         } else {
             be_tcp.push(tcp);
         }
-        be_rules.push(http_rules);
+        settings.rules = http_rules.into();
         settings.stats = match p.kind {
             ProxyKind::Backend => stats::page(p, &acls)?.map(Arc::new),
             _ => None,
         };
     }
     let be_tcp = Arc::new(be_tcp);
-    let backend_rules = Arc::new(be_rules);
     let names: Arc<HashMap<String, usize>> = Arc::new(
         backend_proxies
             .iter()
@@ -573,10 +572,6 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         let mut tcp = tcp_rules::compile(p, &acls)?;
         tcp.backend_content = Arc::clone(&be_tcp);
         let mut chooser = compiled.chooser;
-        chooser.backend_rules = Arc::clone(&backend_rules);
-        chooser.own = (p.kind == ProxyKind::Listen)
-            .then(|| index_of(&p.name))
-            .flatten();
         chooser.default = match (&p.default_backend, p.kind) {
             (Some((name, _)), _) => Some(index_of(name).ok_or_else(|| {
                 cfg_err(format!(
@@ -623,6 +618,9 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             // HAProxy keeps HTTP options of a TCP frontend only with a `switch-mode http` rule.
             buffer_request: (fe_mode == Mode::Http || tcp.may_switch_to_http())
                 && p.options.is_set("http-buffer-request"),
+            own_backend: (p.kind == ProxyKind::Listen)
+                .then(|| index_of(&p.name))
+                .flatten(),
         };
         pending.push(Pending {
             type_str: p.kind.type_str(),

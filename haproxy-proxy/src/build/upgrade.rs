@@ -138,7 +138,6 @@ impl HttpUpgrades {
             .map(|idx| {
                 let fixed = AclChooser {
                     default: Some(idx),
-                    backend_rules: Arc::clone(&chooser.backend_rules),
                     ..AclChooser::default()
                 };
                 let svc = shared.http_service(http_frontend.clone(), Vec::new(), fixed);

@@ -688,7 +688,11 @@ where
     };
     // Then the chosen backend's http-request rules and stats page.
     let section = Section {
-        rules: svc.chooser.backend_rules(be_idx),
+        rules: if fe.own_backend == Some(be_idx) {
+            &[]
+        } else {
+            &be.rules
+        },
         backend: Some(be_idx),
         counters: svc.registry.backends.get(be_idx).map(|b| &*b.counters),
         stats: be.stats.as_deref(),

@@ -140,6 +140,7 @@ fn frontend() -> FrontendSettings {
         stats: None,
         no_delay: false,
         buffer_request: false,
+        own_backend: None,
     }
 }
 
@@ -172,6 +173,7 @@ fn backend(addr: SocketAddr) -> BackendSettings {
         no_delay: false,
         buffer_request: false,
         stats: None,
+        rules: Default::default(),
     }
 }
 

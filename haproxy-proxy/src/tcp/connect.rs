@@ -541,6 +541,7 @@ mod tests {
             no_delay: false,
             buffer_request: false,
             stats: None,
+            rules: Default::default(),
         };
         let view = StreamView {
             src: "127.0.0.1:4000".parse().unwrap(),

@@ -62,6 +62,7 @@ fn backend(servers: Vec<ServerSettings>, retries: u32, redispatch: bool) -> Back
         no_delay: false,
         buffer_request: false,
         stats: None,
+        rules: Default::default(),
     }
 }
 

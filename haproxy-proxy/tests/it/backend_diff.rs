@@ -160,6 +160,7 @@ async fn start_ours(v: Variant, server: SocketAddr) -> SocketAddr {
         stats: None,
         no_delay: false,
         buffer_request: false,
+        own_backend: None,
     };
     let backend = BackendSettings {
         name: "be".into(),
@@ -185,6 +186,7 @@ async fn start_ours(v: Variant, server: SocketAddr) -> SocketAddr {
         no_delay: false,
         buffer_request: false,
         stats: None,
+        rules: Default::default(),
     };
     let svc = Arc::new(HttpService {
         frontend,

@@ -61,6 +61,7 @@ async fn accept_proxy_in_send_proxy_v2_out() {
         no_delay: false,
         buffer_request: false,
         stats: None,
+        rules: Default::default(),
     };
     let listener = bind(
         &BindTarget::Tcp("127.0.0.1:0".parse().unwrap()),
