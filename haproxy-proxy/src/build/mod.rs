@@ -591,6 +591,9 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         let switch_rules =
             (fe_mode == Mode::Tcp && tcp.may_switch_to_http()).then(|| compiled.rules.clone());
         request_rules.extend(compiled.rules);
+        // HAProxy drops the HTTP options of a TCP frontend at startup (with a warning) unless
+        // a `switch-mode http` rule may make it HTTP.
+        let http_options = fe_mode == Mode::Http || tcp.may_switch_to_http();
         let counters = Counters::new();
         let index = frontend_entries.len();
         keep_idle.push(p.options.is_set("idle-close-on-response"));
@@ -614,10 +617,8 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             errors: error_pages(p)?,
             index,
             stats,
-            no_delay: p.options.is_set("http-no-delay"),
-            // HAProxy keeps HTTP options of a TCP frontend only with a `switch-mode http` rule.
-            buffer_request: (fe_mode == Mode::Http || tcp.may_switch_to_http())
-                && p.options.is_set("http-buffer-request"),
+            no_delay: http_options && p.options.is_set("http-no-delay"),
+            buffer_request: http_options && p.options.is_set("http-buffer-request"),
             own_backend: (p.kind == ProxyKind::Listen)
                 .then(|| index_of(&p.name))
                 .flatten(),
