@@ -591,8 +591,9 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         let switch_rules =
             (fe_mode == Mode::Tcp && tcp.may_switch_to_http()).then(|| compiled.rules.clone());
         request_rules.extend(compiled.rules);
-        // HAProxy drops the HTTP options of a TCP frontend at startup (with a warning) unless
-        // a `switch-mode http` rule may make it HTTP.
+        // HAProxy drops the HTTP options and the stats page of a TCP frontend at startup (with a
+        // warning) unless a `switch-mode http` rule may make it HTTP: a stream its HTTP backend
+        // upgrades does not get them.
         let http_options = fe_mode == Mode::Http || tcp.may_switch_to_http();
         let counters = Counters::new();
         let index = frontend_entries.len();
@@ -610,13 +611,13 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             mode: fe_mode,
             timeouts: timeouts(&p.timeouts),
             conn_mode: conn_mode(p),
-            forwardfor: forwardfor(p)?,
-            originalto: originalto(p),
+            forwardfor: forwardfor(p)?.filter(|_| http_options),
+            originalto: originalto(p).filter(|_| http_options),
             maxconn: count(p.maxconn),
             limits,
             errors: error_pages(p)?,
             index,
-            stats,
+            stats: stats.filter(|_| http_options),
             no_delay: http_options && p.options.is_set("http-no-delay"),
             buffer_request: http_options && p.options.is_set("http-buffer-request"),
             own_backend: (p.kind == ProxyKind::Listen)

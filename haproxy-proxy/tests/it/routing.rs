@@ -325,7 +325,8 @@ async fn http_buffer_request_in_a_frontend_and_its_timeout() {
 // HAProxy 2.6.12 with this configuration (tests/data/haproxy-2.6/upgrade-settings.txt): a TCP
 // frontend's stream that reaches an HTTP backend is HTTP-processed by that backend, with its
 // stats page, its `http-request` rules and its `option http-buffer-request`; a TCP frontend's
-// own `option http-buffer-request` is ignored (HAProxy warns that it requires HTTP mode).
+// own `option http-buffer-request`, `option forwardfor`, `option originalto` and stats page are
+// ignored (HAProxy warns that they require HTTP mode).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tcp_frontend_upgraded_to_an_http_backend_honours_its_settings() {
     let (tx, rx) = std::sync::mpsc::channel();
@@ -366,6 +367,20 @@ async fn a_tcp_frontend_upgraded_to_an_http_backend_honours_its_settings() {
     // The TCP frontend's option does not apply.
     let (early, resp) = run(to_plain).await.unwrap();
     assert!(early && resp.ends_with("\r\n\r\nok"), "{resp}");
+    // Nor do its `option forwardfor`, `option originalto` and stats page.
+    let ff = " option forwardfor\n option originalto\n stats enable\n stats uri /st\n";
+    let (to_ff, stop_ff) = serve(runtime(&frontend("tcp_ff", ff, "plain")).unwrap()).await;
+    while rx.lock().unwrap().try_recv().is_ok() {}
+    assert_eq!(ask(to_ff, "/st", "").await, (200, "ok".into()));
+    let head = rx.lock().unwrap().recv_timeout(Duration::from_secs(2));
+    let head = head.unwrap().to_ascii_lowercase();
+    assert!(
+        head.starts_with("head:get /st ")
+            && !head.contains("x-forwarded-for")
+            && !head.contains("x-original-to"),
+        "{head}"
+    );
     stop_be.send(Some(Stop::Hard)).unwrap();
     stop_plain.send(Some(Stop::Hard)).unwrap();
+    stop_ff.send(Some(Stop::Hard)).unwrap();
 }

@@ -3,7 +3,9 @@
 (the configuration of `a_tcp_frontend_upgraded_to_an_http_backend_honours_its_settings` in
 tests/it/routing.rs, on free loopback ports). Prints the `haproxy -c` warnings (pid dropped),
 then one line per request: the status code, and for a POST whose 5-byte body follows its head
-after 300 ms, whether the origin saw the request before the body (`early`) or not (`buffered`).
+after 300 ms, whether the origin saw the request before the body (`early`) or not (`buffered`);
+for a TCP frontend with `option forwardfor`, `option originalto` and a stats page leading to a
+plain HTTP backend, the status and body of `GET /st` and the header names the origin saw.
 The haproxy process started here is killed by its pid."""
 import os, re, socket, subprocess, tempfile, threading, time
 
@@ -11,6 +13,7 @@ def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
 heads = []
+seen = []
 def origin(listener):
     while True:
         c, _ = listener.accept()
@@ -19,6 +22,7 @@ def origin(listener):
             got += c.recv(4096)
         heads.append(time.monotonic())
         head, body = got.split(b"\r\n\r\n", 1)
+        seen.append(head)
         m = re.search(rb"content-length: *(\d+)", head, re.I)
         while m and len(body) < int(m.group(1)):
             body += c.recv(4096)
@@ -28,7 +32,7 @@ def origin(listener):
 srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(16)
 threading.Thread(target=origin, args=(srv,), daemon=True).start()
 server = "127.0.0.1:%d" % srv.getsockname()[1]
-to_be, to_plain = free_port(), free_port()
+to_be, to_plain, to_ff = free_port(), free_port(), free_port()
 cfg = f"""defaults
  timeout connect 2s
  timeout client 5s
@@ -42,6 +46,14 @@ frontend tcp_fe
  bind 127.0.0.1:{to_plain}
  option http-buffer-request
  default_backend plain
+frontend tcp_ff
+ mode tcp
+ bind 127.0.0.1:{to_ff}
+ option forwardfor
+ option originalto
+ stats enable
+ stats uri /st
+ default_backend plain
 backend plain
  mode http
  server s {server}
@@ -54,13 +66,16 @@ backend be
  server s {server}
 """
 
-def status(port, path):
+def response(port, path):
     c = socket.create_connection(("127.0.0.1", port))
     c.sendall(f"GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".encode())
     out = b""
     while chunk := c.recv(65536):
         out += chunk
-    return out[9:12].decode()
+    return out
+
+def status(port, path):
+    return response(port, path)[9:12].decode()
 
 def body_late(port):
     before = len(heads)
@@ -87,5 +102,9 @@ try:
     print("tcp_be GET /deny", status(to_be, "/deny"))
     print("tcp_be POST /x", body_late(to_be))
     print("tcp_fe POST /x", body_late(to_plain))
+    out = response(to_ff, "/st")
+    print("tcp_ff GET /st", out[9:12].decode(), out.split(b"\r\n\r\n", 1)[1].decode())
+    names = [l.split(b":")[0].decode() for l in seen[-1].split(b"\r\n")[1:]]
+    print("tcp_ff origin saw:", " ".join(names))
 finally:
     proc.kill(); proc.wait(); os.unlink(f.name)
