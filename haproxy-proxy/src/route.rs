@@ -23,24 +23,6 @@ pub struct StreamView<'a> {
 pub trait ChooseBackend: Send + Sync {
     /// The index of the chosen backend, or `None` (HAProxy answers 503).
     fn choose(&self, stream: &StreamView<'_>) -> Option<usize>;
-
-    /// The `http-request` rules of a chosen backend, run after the frontend's rules and the
-    /// choice (none by default).
-    fn backend_rules(&self, _backend: usize) -> &[crate::http::RequestRule] {
-        &[]
-    }
-
-    /// The stats page of a chosen backend (`stats enable` in a `backend` section), served when
-    /// the request's URI matches it (none by default).
-    fn backend_stats(&self, _backend: usize) -> Option<&crate::statspage::StatsPage> {
-        None
-    }
-
-    /// `option http-buffer-request` in the frontend (`None`) or in a chosen backend: wait for
-    /// the whole request body before going on (off by default).
-    fn buffers_request(&self, _backend: Option<usize>) -> bool {
-        false
-    }
 }
 
 /// Picks a server of a backend (the balancer, honouring weights, backups and health).

@@ -205,6 +205,13 @@ pub struct FrontendSettings {
     pub stats: Option<std::sync::Arc<crate::statspage::StatsPage>>,
     /// `option http-no-delay`: no piece of a message waits for the next (no `MSG_MORE`).
     pub no_delay: bool,
+    /// `option http-buffer-request`: the whole request body is waited for before the
+    /// frontend's rules run. HAProxy drops the option from a TCP frontend without a
+    /// `switch-mode http` rule, and a stream upgraded by its backend does not run it.
+    pub buffer_request: bool,
+    /// For a listen section, the index of its own backend: that backend's `http-request` rules
+    /// already ran as the frontend's, so they do not run again when the stream reaches it.
+    pub own_backend: Option<usize>,
 }
 
 /// A backend: where requests go.
@@ -237,6 +244,15 @@ pub struct BackendSettings {
     pub errors: ErrorPages,
     /// `option http-no-delay` on the backend.
     pub no_delay: bool,
+    /// `option http-buffer-request` on the backend: the whole request body is waited for
+    /// before the backend's rules run (unless the frontend already waited for it).
+    pub buffer_request: bool,
+    /// The backend's stats page (`stats enable`, `stats uri`… in a `backend` section), served
+    /// when a request that reached it matches it. A listen section's page is its frontend's.
+    pub stats: Option<std::sync::Arc<crate::statspage::StatsPage>>,
+    /// The backend's `http-request` rules (in HTTP mode after its `tcp-request content`
+    /// rules), run once a stream chose the backend, after the frontend's rules.
+    pub rules: std::sync::Arc<[crate::http::RequestRule]>,
 }
 
 /// HAProxy's default `retries`.

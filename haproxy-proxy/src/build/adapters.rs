@@ -9,7 +9,7 @@ use haproxy_lb::{Algorithm, Balancer, Handoff, Pick, RequestKey};
 
 use super::dynamic::{DynamicChoice, DynamicRule};
 use super::sample::StreamSample;
-use crate::http::{RequestCondition, RequestRule};
+use crate::http::RequestCondition;
 use crate::route::{ChooseBackend, PickServer, RetryPolicy, StreamView, Take};
 use crate::slot::{Handoffs, ServerSlot, SlotOwner};
 
@@ -23,8 +23,7 @@ impl RequestCondition for AclCondition {
     }
 }
 
-/// `use_backend NAME if|unless COND` lines in order, then `default_backend`; and the
-/// `http-request` rules of each backend, run once the backend is chosen.
+/// `use_backend NAME if|unless COND` lines in order, then `default_backend`.
 #[derive(Debug, Default, Clone)]
 pub struct AclChooser {
     /// The rules with a fixed name: a condition (`None` = always) and the backend's index.
@@ -33,16 +32,6 @@ pub struct AclChooser {
     pub dynamic: Vec<DynamicRule>,
     /// `default_backend` (or the listen section itself).
     pub default: Option<usize>,
-    /// Each backend's `http-request` rules, by backend index.
-    pub backend_rules: Arc<Vec<Vec<RequestRule>>>,
-    /// For a listen section, its own backend: its rules already ran as frontend rules.
-    pub own: Option<usize>,
-    /// `option http-buffer-request` in the frontend.
-    pub buffer_request: bool,
-    /// `option http-buffer-request` in each backend, by index.
-    pub backend_buffer_request: Arc<Vec<bool>>,
-    /// Each backend's stats page (`stats enable`... in a `backend` section), by index.
-    pub backend_stats: Arc<Vec<Option<Arc<crate::statspage::StatsPage>>>>,
 }
 
 impl AclChooser {
@@ -72,24 +61,6 @@ impl AclChooser {
 impl ChooseBackend for AclChooser {
     fn choose(&self, stream: &StreamView<'_>) -> Option<usize> {
         self.choose_sample(&StreamSample(stream))
-    }
-
-    fn backend_rules(&self, backend: usize) -> &[RequestRule] {
-        if self.own == Some(backend) {
-            return &[];
-        }
-        self.backend_rules.get(backend).map_or(&[], Vec::as_slice)
-    }
-
-    fn backend_stats(&self, backend: usize) -> Option<&crate::statspage::StatsPage> {
-        self.backend_stats.get(backend)?.as_deref()
-    }
-
-    fn buffers_request(&self, backend: Option<usize>) -> bool {
-        match backend {
-            None => self.buffer_request,
-            Some(b) => self.backend_buffer_request.get(b).copied().unwrap_or(false),
-        }
     }
 }
 

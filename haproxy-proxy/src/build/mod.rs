@@ -264,6 +264,10 @@ fn backend_settings(p: &Proxy) -> Result<BackendSettings, ProxyError> {
         servers: servers(p)?,
         errors: error_pages(p)?,
         no_delay: p.options.is_set("http-no-delay"),
+        buffer_request: p.options.is_set("http-buffer-request"),
+        // Set once the backend's ACLs are compiled.
+        stats: None,
+        rules: Arc::default(),
     })
 }
 
@@ -485,7 +489,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         .iter()
         .filter(|p| matches!(p.kind, ProxyKind::Backend | ProxyKind::Listen) && !p.disabled)
         .collect();
-    let backends = backend_proxies
+    let mut backends = backend_proxies
         .iter()
         .map(|p| backend_settings(p))
         .collect::<Result<Vec<_>, _>>()?;
@@ -520,13 +524,11 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     let mut frontends = Vec::new();
     // Each backend's http-request rules and stats page, compiled against its own ACLs (a listen
     // section's page is served by its frontend side).
-    let mut be_rules = Vec::with_capacity(backend_proxies.len());
-    let mut be_stats = Vec::with_capacity(backend_proxies.len());
     // A `backend` section's `tcp-request content` rules run when a stream reaches it: in TCP
     // mode on the inspected data (kept by index for every frontend), in HTTP mode per request
     // before its `http-request` rules. A listen section's run as its frontend's.
     let mut be_tcp = Vec::with_capacity(backend_proxies.len());
-    for p in &backend_proxies {
+    for (p, settings) in backend_proxies.iter().zip(&mut backends) {
         let mut acls = AclSet::new().with_refs(Arc::clone(&patterns));
         let mut http_rules = rules::compile_backend(p, &mut acls)?;
         let tcp = match p.kind {
@@ -541,21 +543,13 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         } else {
             be_tcp.push(tcp);
         }
-        be_rules.push(http_rules);
-        be_stats.push(match p.kind {
+        settings.rules = http_rules.into();
+        settings.stats = match p.kind {
             ProxyKind::Backend => stats::page(p, &acls)?.map(Arc::new),
             _ => None,
-        });
+        };
     }
     let be_tcp = Arc::new(be_tcp);
-    let backend_rules = Arc::new(be_rules);
-    let backend_stats = Arc::new(be_stats);
-    let backend_buffer_request = Arc::new(
-        backend_proxies
-            .iter()
-            .map(|p| p.options.is_set("http-buffer-request"))
-            .collect::<Vec<_>>(),
-    );
     let names: Arc<HashMap<String, usize>> = Arc::new(
         backend_proxies
             .iter()
@@ -578,13 +572,6 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         let mut tcp = tcp_rules::compile(p, &acls)?;
         tcp.backend_content = Arc::clone(&be_tcp);
         let mut chooser = compiled.chooser;
-        chooser.backend_rules = Arc::clone(&backend_rules);
-        chooser.buffer_request = p.options.is_set("http-buffer-request");
-        chooser.backend_buffer_request = Arc::clone(&backend_buffer_request);
-        chooser.backend_stats = Arc::clone(&backend_stats);
-        chooser.own = (p.kind == ProxyKind::Listen)
-            .then(|| index_of(&p.name))
-            .flatten();
         chooser.default = match (&p.default_backend, p.kind) {
             (Some((name, _)), _) => Some(index_of(name).ok_or_else(|| {
                 cfg_err(format!(
@@ -604,6 +591,10 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         let switch_rules =
             (fe_mode == Mode::Tcp && tcp.may_switch_to_http()).then(|| compiled.rules.clone());
         request_rules.extend(compiled.rules);
+        // HAProxy drops the HTTP options and the stats page of a TCP frontend at startup (with a
+        // warning) unless a `switch-mode http` rule may make it HTTP: a stream its HTTP backend
+        // upgrades does not get them.
+        let http_options = fe_mode == Mode::Http || tcp.may_switch_to_http();
         let counters = Counters::new();
         let index = frontend_entries.len();
         keep_idle.push(p.options.is_set("idle-close-on-response"));
@@ -620,14 +611,18 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             mode: fe_mode,
             timeouts: timeouts(&p.timeouts),
             conn_mode: conn_mode(p),
-            forwardfor: forwardfor(p)?,
-            originalto: originalto(p),
+            forwardfor: forwardfor(p)?.filter(|_| http_options),
+            originalto: originalto(p).filter(|_| http_options),
             maxconn: count(p.maxconn),
             limits,
             errors: error_pages(p)?,
             index,
-            stats,
-            no_delay: p.options.is_set("http-no-delay"),
+            stats: stats.filter(|_| http_options),
+            no_delay: http_options && p.options.is_set("http-no-delay"),
+            buffer_request: http_options && p.options.is_set("http-buffer-request"),
+            own_backend: (p.kind == ProxyKind::Listen)
+                .then(|| index_of(&p.name))
+                .flatten(),
         };
         pending.push(Pending {
             type_str: p.kind.type_str(),

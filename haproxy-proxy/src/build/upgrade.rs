@@ -45,8 +45,8 @@ impl Shared<'_> {
 }
 
 /// The HTTP service a TCP frontend hands a connection to once it chose an HTTP backend: the
-/// backend is fixed (the frontend's switching rules already ran); its `http-request` rules and
-/// `option http-buffer-request` apply.
+/// backend is fixed (the frontend's switching rules already ran); the backend's settings
+/// (`http-request` rules, stats page, `option http-buffer-request`) apply.
 pub type UpgradeService = HttpService<AclChooser, LbPicker>;
 
 /// A TCP frontend's upgrade services, by backend index, and its `switch-mode http` service.
@@ -126,8 +126,11 @@ impl HttpUpgrades {
             .chain(any.into_iter().flatten())
             .filter(|i| backends.get(*i).is_some_and(|b| b.mode == Mode::Http))
             .collect();
+        // The frontend's HTTP analysers do not run on a stream its backend upgraded: only the
+        // backend's `option http-buffer-request` applies.
         let http_frontend = FrontendSettings {
             mode: Mode::Http,
+            buffer_request: false,
             ..frontend.clone()
         };
         let by_backend = targets
@@ -135,8 +138,6 @@ impl HttpUpgrades {
             .map(|idx| {
                 let fixed = AclChooser {
                     default: Some(idx),
-                    backend_rules: Arc::clone(&chooser.backend_rules),
-                    backend_buffer_request: Arc::clone(&chooser.backend_buffer_request),
                     ..AclChooser::default()
                 };
                 let svc = shared.http_service(http_frontend.clone(), Vec::new(), fixed);

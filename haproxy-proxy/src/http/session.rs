@@ -631,7 +631,7 @@ where
     let reply_ka = client_ka && req_framing == BodyFraming::None;
     let mut keep_on_error = reply_ka;
     // `option http-buffer-request`: the whole body before the frontend's rules.
-    let fe_buffers = svc.chooser.buffers_request(None);
+    let fe_buffers = fe.buffer_request;
     if fe_buffers && !buffer_request(client, buf, &mut req, req_framing, (fe, None), facts).await {
         return false;
     }
@@ -676,7 +676,7 @@ where
     let _be_busy = svc.registry.hold(be_idx, None);
     session.route(be_idx, None);
     if !fe_buffers
-        && svc.chooser.buffers_request(Some(be_idx))
+        && be.buffer_request
         && !buffer_request(
             client,
             buf,
@@ -696,10 +696,14 @@ where
     };
     // Then the chosen backend's http-request rules and stats page.
     let section = Section {
-        rules: svc.chooser.backend_rules(be_idx),
+        rules: if fe.own_backend == Some(be_idx) {
+            &[]
+        } else {
+            &be.rules
+        },
         backend: Some(be_idx),
         counters: svc.registry.backends.get(be_idx).map(|b| &*b.counters),
-        stats: svc.chooser.backend_stats(be_idx),
+        stats: be.stats.as_deref(),
     };
     if let Some(keep) = section_answers(
         svc,

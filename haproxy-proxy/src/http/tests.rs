@@ -139,6 +139,8 @@ fn frontend() -> FrontendSettings {
         index: usize::MAX,
         stats: None,
         no_delay: false,
+        buffer_request: false,
+        own_backend: None,
     }
 }
 
@@ -169,6 +171,9 @@ fn backend(addr: SocketAddr) -> BackendSettings {
         }],
         errors: ErrorPages::new(),
         no_delay: false,
+        buffer_request: false,
+        stats: None,
+        rules: Default::default(),
     }
 }
 

@@ -539,6 +539,9 @@ mod tests {
             servers: vec![server(dead_addr), server(live.local_addr().unwrap())],
             errors: crate::errors::ErrorPages::new(),
             no_delay: false,
+            buffer_request: false,
+            stats: None,
+            rules: Default::default(),
         };
         let view = StreamView {
             src: "127.0.0.1:4000".parse().unwrap(),

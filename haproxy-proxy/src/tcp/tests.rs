@@ -60,6 +60,9 @@ fn backend(servers: Vec<ServerSettings>, retries: u32, redispatch: bool) -> Back
         servers,
         errors: crate::errors::ErrorPages::new(),
         no_delay: false,
+        buffer_request: false,
+        stats: None,
+        rules: Default::default(),
     }
 }
 

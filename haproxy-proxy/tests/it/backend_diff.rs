@@ -159,6 +159,8 @@ async fn start_ours(v: Variant, server: SocketAddr) -> SocketAddr {
         index: usize::MAX,
         stats: None,
         no_delay: false,
+        buffer_request: false,
+        own_backend: None,
     };
     let backend = BackendSettings {
         name: "be".into(),
@@ -182,6 +184,9 @@ async fn start_ours(v: Variant, server: SocketAddr) -> SocketAddr {
         }],
         errors: ErrorPages::new(),
         no_delay: false,
+        buffer_request: false,
+        stats: None,
+        rules: Default::default(),
     };
     let svc = Arc::new(HttpService {
         frontend,

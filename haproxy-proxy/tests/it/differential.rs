@@ -95,6 +95,8 @@ async fn start_ours() -> SocketAddr {
         index: usize::MAX,
         stats: None,
         no_delay: false,
+        buffer_request: false,
+        own_backend: None,
     };
     let on = |p: &'static str, action: RuleAction| RequestRule {
         cond: Some(Arc::new(PathIs(p))),

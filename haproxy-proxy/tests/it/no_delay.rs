@@ -4,7 +4,8 @@
 //!
 //! Measured on HAProxy 2.6.12 with the same configurations (each test also runs it when it is
 //! installed): pieces 300 ms apart arrive 0 ms after they were sent with the option in the
-//! frontend, the backend or `defaults`, in both directions, and about 205 ms after without it.
+//! frontend, the backend or `defaults`, in both directions, and about 205 ms after without it,
+//! or with it only in a TCP frontend whose HTTP backend upgrades the stream (HAProxy drops it).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -35,6 +36,9 @@ enum Place {
     Defaults,
     Frontend,
     Backend,
+    /// In a TCP frontend whose HTTP backend upgrades the stream: HAProxy drops it at startup
+    /// ("'option http-no-delay' ignored for frontend 'fe' as it requires HTTP mode").
+    TcpFrontend,
 }
 
 fn config(server: SocketAddr, place: Place) -> String {
@@ -46,9 +50,13 @@ fn config(server: SocketAddr, place: Place) -> String {
             ""
         }
     };
+    let tcp = match place {
+        Place::TcpFrontend => "  mode tcp\n  option http-no-delay\n",
+        _ => "",
+    };
     format!(
         "defaults\n  mode http\n  timeout client 10s\n  timeout connect 1s\n  timeout server 10s\n{}\
-         frontend fe\n  bind 127.0.0.1:PORT\n{}  default_backend be\n\
+         frontend fe\n  bind 127.0.0.1:PORT\n{}{tcp}  default_backend be\n\
          backend be\n{}  server s1 {server}\n",
         at(Place::Defaults),
         at(Place::Frontend),
@@ -218,6 +226,17 @@ async fn with_the_option_in_the_backend_a_streamed_request_body_is_not_held() {
 async fn without_the_option_each_event_waits_for_the_kernel_as_in_haproxy() {
     // Every piece but the last of the message is flagged "more follows", in both engines.
     for (who, delays) in response_both(Place::Nowhere, true).await {
+        assert!(
+            delays.iter().all(|d| *d >= HELD),
+            "{who}: pieces not held: {delays:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_tcp_frontends_option_does_not_apply_when_its_http_backend_upgrades_the_stream() {
+    // Before, the frontend's flag reached the upgraded stream and nothing was held.
+    for (who, delays) in response_both(Place::TcpFrontend, true).await {
         assert!(
             delays.iter().all(|d| *d >= HELD),
             "{who}: pieces not held: {delays:?}"

@@ -321,3 +321,66 @@ async fn http_buffer_request_in_a_frontend_and_its_timeout() {
     assert!(resp.starts_with("HTTP/1.1 408"), "{resp}");
     stop.send(Some(Stop::Hard)).unwrap();
 }
+
+// HAProxy 2.6.12 with this configuration (tests/data/haproxy-2.6/upgrade-settings.txt): a TCP
+// frontend's stream that reaches an HTTP backend is HTTP-processed by that backend, with its
+// stats page, its `http-request` rules and its `option http-buffer-request`; a TCP frontend's
+// own `option http-buffer-request`, `option forwardfor`, `option originalto` and stats page are
+// ignored (HAProxy warns that they require HTTP mode).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tcp_frontend_upgraded_to_an_http_backend_honours_its_settings() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let srv = recording_server(tx);
+    // Two runtimes: binds on port 0 of one address may share a port.
+    let backends = format!(
+        "backend plain\n mode http\n server s {srv}\n\
+         backend be\n mode http\n option http-buffer-request\n stats enable\n stats uri /st\n\
+         http-request deny deny_status 429 if {{ path /deny }}\n server s {srv}\n"
+    );
+    let frontend = |name: &str, extra: &str, to: &str| {
+        format!(
+            "{DEFAULTS}frontend {name}\n mode tcp\n bind 127.0.0.1:0\n{extra} default_backend {to}\n{backends}"
+        )
+    };
+    let (to_be, stop_be) = serve(runtime(&frontend("tcp_be", "", "be")).unwrap()).await;
+    let fe_option = " option http-buffer-request\n";
+    let (to_plain, stop_plain) =
+        serve(runtime(&frontend("tcp_fe", fe_option, "plain")).unwrap()).await;
+    // Its fixed chooser had not copied the backend's stats page.
+    let (status, body) = ask(to_be, "/st", "").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Statistics Report"), "{body}");
+    assert_eq!(ask(to_be, "/deny", "").await.0, 429);
+    assert_eq!(ask(to_plain, "/deny", "").await, (200, "ok".into()));
+    let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+    let run = |addr: SocketAddr| {
+        let rx = std::sync::Arc::clone(&rx);
+        tokio::task::spawn_blocking(move || {
+            let rx = rx.lock().unwrap();
+            while rx.try_recv().is_ok() {}
+            send_body_late(addr, "/x", "", &rx)
+        })
+    };
+    // The backend's option: the server sees nothing before the body.
+    let (early, resp) = run(to_be).await.unwrap();
+    assert!(!early && resp.ends_with("\r\n\r\nok"), "{resp}");
+    // The TCP frontend's option does not apply.
+    let (early, resp) = run(to_plain).await.unwrap();
+    assert!(early && resp.ends_with("\r\n\r\nok"), "{resp}");
+    // Nor do its `option forwardfor`, `option originalto` and stats page.
+    let ff = " option forwardfor\n option originalto\n stats enable\n stats uri /st\n";
+    let (to_ff, stop_ff) = serve(runtime(&frontend("tcp_ff", ff, "plain")).unwrap()).await;
+    while rx.lock().unwrap().try_recv().is_ok() {}
+    assert_eq!(ask(to_ff, "/st", "").await, (200, "ok".into()));
+    let head = rx.lock().unwrap().recv_timeout(Duration::from_secs(2));
+    let head = head.unwrap().to_ascii_lowercase();
+    assert!(
+        head.starts_with("head:get /st ")
+            && !head.contains("x-forwarded-for")
+            && !head.contains("x-original-to"),
+        "{head}"
+    );
+    stop_be.send(Some(Stop::Hard)).unwrap();
+    stop_plain.send(Some(Stop::Hard)).unwrap();
+    stop_ff.send(Some(Stop::Hard)).unwrap();
+}

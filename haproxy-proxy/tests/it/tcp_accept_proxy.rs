@@ -59,6 +59,9 @@ async fn accept_proxy_in_send_proxy_v2_out() {
         }],
         errors: haproxy_proxy::errors::ErrorPages::new(),
         no_delay: false,
+        buffer_request: false,
+        stats: None,
+        rules: Default::default(),
     };
     let listener = bind(
         &BindTarget::Tcp("127.0.0.1:0".parse().unwrap()),
