@@ -197,6 +197,14 @@ impl Drop for Proc {
     }
 }
 
+/// A scratch dir in the temp dir, removed on drop (also when the test fails).
+struct TempDir(PathBuf);
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn ask(port: u16, c: &Case) -> u16 {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -242,9 +250,10 @@ fn live_haproxy_agrees() {
         .local_addr()
         .unwrap()
         .port();
-    let dir = std::env::temp_dir().join(format!("haproxy-acl-diff-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cfg = dir.join("diff.cfg");
+    let dir =
+        TempDir(std::env::temp_dir().join(format!("haproxy-acl-diff-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let cfg = dir.0.join("diff.cfg");
     std::fs::write(&cfg, config(&cases, port)).unwrap();
     let check = Command::new(&bin)
         .arg("-c")
@@ -298,6 +307,5 @@ fn live_haproxy_agrees() {
             ));
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }

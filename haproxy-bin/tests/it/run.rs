@@ -6,6 +6,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long the proxy may take to start listening or to exit.
@@ -17,11 +18,19 @@ pub(crate) fn free_port() -> u16 {
     l.local_addr().expect("addr").port()
 }
 
+/// Numbers this process's scratch directories, so two tests with one tag never share one.
+static SEQ: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh directory `haproxy-rs-run-<tag>-<pid>-<n>` under the temp dir, removed with its
+/// contents on drop (also when the test fails: the guard drops while the panic unwinds). The one
+/// place this test binary writes to the temp dir; derefs to its path.
 pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
     pub(crate) fn new(tag: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("haproxy-rs-run-{tag}-{}", std::process::id()));
+        let n = SEQ.fetch_add(1, Ordering::Relaxed);
+        let p =
+            std::env::temp_dir().join(format!("haproxy-rs-run-{tag}-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&p).expect("temp dir");
         TempDir(p)
     }
@@ -29,6 +38,19 @@ impl TempDir {
         let p = self.0.join(name);
         std::fs::write(&p, text).expect("write cfg");
         p
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
     }
 }
 
@@ -323,6 +345,19 @@ fn startup_failures_use_haproxy_alerts() {
     );
 }
 
+/// A daemonised proxy (not our child) killed by pid on drop, should a test fail while it runs.
+struct KilledOnDrop(u32);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        if Path::new(&format!("/proc/{}", self.0)).exists() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &self.0.to_string()])
+                .status();
+        }
+    }
+}
+
 #[test]
 fn daemon_mode_writes_the_pidfile_and_stops_on_sigterm() {
     let dir = TempDir::new("daemon");
@@ -341,6 +376,7 @@ fn daemon_mode_writes_the_pidfile_and_stops_on_sigterm() {
         .trim()
         .parse()
         .expect("a pid");
+    let _reaped = KilledOnDrop(pid);
     let kill = |sig: &str| {
         Command::new("kill")
             .args([sig, &pid.to_string()])
@@ -435,4 +471,27 @@ fn signal_handlers_are_installed_before_a_listener_answers() {
         let caught = caught_signals(theirs.pid());
         assert_eq!(caught & shared, shared, "haproxy: SigCgt {caught:x}");
     }
+}
+
+#[test]
+fn scratch_dirs_go_on_drop_and_on_panic() {
+    let dir = TempDir::new("guard");
+    let again = TempDir::new("guard");
+    assert_ne!(dir.to_path_buf(), again.to_path_buf());
+    dir.write("a.cfg", "x");
+    let kept = dir.to_path_buf();
+    drop(dir);
+    assert!(!kept.exists());
+    assert!(again.exists());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let failed = std::thread::spawn(move || {
+        let dir = TempDir::new("guard-panic");
+        dir.write("b.cfg", "y");
+        tx.send(dir.to_path_buf()).expect("send");
+        panic!("expected: a test failing while its scratch dir exists");
+    })
+    .join();
+    assert!(failed.is_err());
+    let made = rx.recv().expect("path");
+    assert!(!made.exists(), "{} left behind by a panic", made.display());
 }

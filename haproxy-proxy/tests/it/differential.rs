@@ -51,11 +51,9 @@ pub(crate) async fn start_haproxy_with(config: &str) -> Option<Haproxy> {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let cfg =
-        std::env::temp_dir().join(format!("haproxy-rs-diff-{}-{port}.cfg", std::process::id()));
-    std::fs::write(&cfg, config.replace("PORT", &port.to_string())).unwrap();
+    let text = config.replace("PORT", &port.to_string());
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    Some(spawn_haproxy(bin, cfg, addr).await)
+    Some(spawn_haproxy(bin, "diff", &text, addr).await)
 }
 
 /// `{ path <p> }`, the only ACL these configs use.

@@ -35,6 +35,7 @@ mod registry;
 mod requeue_diff;
 mod routing;
 mod scenarios;
+mod scratch;
 mod slow_client;
 mod soft_stop;
 mod streaming;

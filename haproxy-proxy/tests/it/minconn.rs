@@ -259,12 +259,13 @@ async fn run(ours: bool, bin: &str, text: &str, names: &[&'static str], n: usize
     let reserved = Reserved::new();
     let port = reserved.addr.port();
     let text = text.replace("@listen@", &format!("127.0.0.1:{port}"));
-    let cfg = std::env::temp_dir().join(format!(
-        "haproxy-rs-minconn-{}-{port}.cfg",
-        std::process::id()
-    ));
-    std::fs::write(&cfg, text).unwrap();
-    let h = spawn_haproxy(bin, cfg, format!("127.0.0.1:{port}").parse().unwrap()).await;
+    let h = spawn_haproxy(
+        bin,
+        "minconn",
+        &text,
+        format!("127.0.0.1:{port}").parse().unwrap(),
+    )
+    .await;
     let out = arrive_then_answer(h.addr, origins, n).await;
     drop(h);
     drop(reserved);

@@ -33,13 +33,11 @@ async fn start_haproxy(
     for (name, addr) in origins {
         text = text.replace(&format!("@{name}@"), &addr.to_string());
     }
-    let cfg = std::env::temp_dir().join(format!(
-        "haproxy-rs-queue-diff-{}-{port}.cfg",
-        std::process::id()
-    ));
-    std::fs::write(&cfg, text).unwrap();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    (spawn_haproxy(bin, cfg, addr).await, reserved)
+    (
+        spawn_haproxy(bin, "queue-diff", &text, addr).await,
+        reserved,
+    )
 }
 
 /// Where HAProxy's answers to these scenarios are recorded (see its README).

@@ -6,7 +6,6 @@
 use std::future::Future;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +20,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
+
+use crate::scratch::TempDir;
 
 /// The longest any awaited event of these helpers may take.
 pub(crate) const WAIT: Duration = Duration::from_secs(10);
@@ -50,12 +51,13 @@ pub(crate) fn haproxy_bin(skip: &str) -> Option<&'static str> {
     found
 }
 
-/// The real HAProxy running a configuration file; killed on drop.
+/// The real HAProxy running a configuration file; killed on drop, then its scratch dir (the
+/// configuration and HAProxy's stderr) is removed.
 pub(crate) struct Haproxy {
     child: Child,
     /// The address it listens on.
     pub(crate) addr: SocketAddr,
-    _cfg: PathBuf,
+    _dir: TempDir,
 }
 
 impl Drop for Haproxy {
@@ -65,32 +67,36 @@ impl Drop for Haproxy {
     }
 }
 
-/// Runs `bin -db -f cfg` and waits until `addr` accepts connections; fails when that takes
-/// longer than [`HAPROXY_START`] or when HAProxy has exited (its port taken by someone else,
-/// who would answer in its place).
-pub(crate) async fn spawn_haproxy(bin: &str, cfg: PathBuf, addr: SocketAddr) -> Haproxy {
-    let mut child = Command::new(bin)
+/// Runs `bin -db -f` on `text` (written to a scratch dir named after `tag`, removed with the
+/// returned guard) and waits until `addr` accepts connections; fails when that takes longer than
+/// [`HAPROXY_START`] or when HAProxy has exited (its port taken by someone else, who would answer
+/// in its place).
+pub(crate) async fn spawn_haproxy(bin: &str, tag: &str, text: &str, addr: SocketAddr) -> Haproxy {
+    let dir = TempDir::new(tag);
+    let cfg = dir.write("haproxy.cfg", text);
+    let child = Command::new(bin)
         .args(["-db", "-f"])
         .arg(&cfg)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let mut h = Haproxy {
+        child,
+        addr,
+        _dir: dir,
+    };
     let started = std::time::Instant::now();
     while TcpStream::connect(addr).await.is_err() {
         assert!(started.elapsed() < HAPROXY_START, "haproxy did not start");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(
-        child.try_wait().unwrap().is_none(),
+        h.child.try_wait().unwrap().is_none(),
         "haproxy exited (port {} taken?)",
         addr.port()
     );
-    Haproxy {
-        child,
-        addr,
-        _cfg: cfg,
-    }
+    h
 }
 
 /// A runtime serving in a task until stopped.
