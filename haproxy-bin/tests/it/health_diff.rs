@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::health_support::{Daemon, Peers, SILENT, WAIT};
-use crate::run::TempDir;
+use crate::run::{TempDir, free_port};
 
 /// How long each step of the script lasts (inter 100 ms, fall 2: a change shows within ~0.8 s).
 const PHASE: Duration = Duration::from_millis(1500);
@@ -124,11 +124,7 @@ impl Daemons {
             .iter()
             .enumerate()
             .map(|(i, exe)| {
-                let fe = std::net::TcpListener::bind("127.0.0.1:0")
-                    .unwrap()
-                    .local_addr()
-                    .unwrap()
-                    .port();
+                let fe = free_port();
                 let cfg = dir.join(format!("{tag}{i}.cfg"));
                 std::fs::write(&cfg, config(fe)).unwrap();
                 Daemon::start(exe, &cfg, fe)

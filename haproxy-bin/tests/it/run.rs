@@ -3,19 +3,64 @@
 //! stops on SIGTERM and SIGUSR1.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use socket2::{Domain, Socket, Type};
 
 /// How long the proxy may take to start listening or to exit.
 pub(crate) const WAIT: Duration = Duration::from_secs(10);
 const STEP: Duration = Duration::from_millis(20);
 
+/// Most ports this test binary reserves (each holds a file descriptor until the process exits).
+pub(crate) const MAX_RESERVED: usize = 2048;
+/// How many times a proxy that could not bind its ports is started in all.
+pub(crate) const BIND_ATTEMPTS: usize = 3;
+
+/// The sockets holding this process's reserved ports, by port.
+static RESERVED: Mutex<Vec<(u16, Socket)>> = Mutex::new(Vec::new());
+
+/// A loopback port reserved for this test binary until it exits; never the same port twice.
+///
+/// The port is held by a socket bound with `SO_REUSEADDR` and `SO_REUSEPORT` that never
+/// listens: the kernel then hands it to no other `bind(:0)` and to no outgoing connection (of
+/// any process), so nobody takes it between this call and the proxy's bind. The proxies (ours
+/// and HAProxy bind with `SO_REUSEPORT`) bind beside it; with no proxy on it, a connection to
+/// it is refused as to a closed port.
 pub(crate) fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind :0");
-    l.local_addr().expect("addr").port()
+    let mut held = RESERVED.lock().unwrap_or_else(PoisonError::into_inner);
+    assert!(
+        held.len() < MAX_RESERVED,
+        "more than {MAX_RESERVED} reserved ports"
+    );
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    socket.set_reuse_address(true).expect("SO_REUSEADDR");
+    socket.set_reuse_port(true).expect("SO_REUSEPORT");
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .expect("bind :0");
+    let port = socket
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("bound address")
+        .port();
+    // The kernel skips bound ports; checked anyway, as the promise is ours.
+    assert!(
+        held.iter().all(|(p, _)| *p != port),
+        "port {port} handed out twice"
+    );
+    held.push((port, socket));
+    port
+}
+
+/// Whether a proxy's stderr says that it could not bind a port.
+pub(crate) fn is_bind_failure(stderr: &str) -> bool {
+    stderr.contains("cannot bind") || stderr.contains("Address already in use")
 }
 
 /// Numbers this process's scratch directories, so two tests with one tag never share one.
@@ -76,7 +121,27 @@ impl Proxy {
     }
 
     /// Starts `exe` (ours or the real HAProxy) in the foreground on `cfg`, once `port` listens.
+    /// A proxy that exits first because it could not bind is started again (at most
+    /// [`BIND_ATTEMPTS`] starts: its ports are reserved by [`free_port`], so whoever held one
+    /// briefly is gone); any other early exit fails the test with the proxy's stderr.
     pub(crate) fn start_exe(exe: &str, cfg: &Path, port: u16) -> Proxy {
+        let mut attempt = 1;
+        loop {
+            match Proxy::try_start(exe, cfg, port) {
+                Ok(p) => return p,
+                Err(stderr) => {
+                    assert!(
+                        attempt < BIND_ATTEMPTS && is_bind_failure(&stderr),
+                        "{exe} exited before listening on {port} (start {attempt}): {stderr}"
+                    );
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        }
+    }
+
+    fn try_start(exe: &str, cfg: &Path, port: u16) -> Result<Proxy, String> {
         let child = Command::new(exe)
             .args(["-db", "-f"])
             .arg(cfg)
@@ -84,13 +149,20 @@ impl Proxy {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn haproxy");
-        let proxy = Proxy(child);
+        let mut proxy = Proxy(child);
         let start = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if proxy.0.try_wait().expect("try_wait").is_some() {
+                let mut said = String::new();
+                if let Some(mut e) = proxy.take_stderr() {
+                    let _ = e.read_to_string(&mut said);
+                }
+                return Err(said);
+            }
             assert!(start.elapsed() < WAIT, "proxy did not start listening");
             std::thread::sleep(STEP);
         }
-        proxy
+        Ok(proxy)
     }
 
     pub(crate) fn pid(&self) -> u32 {
@@ -474,7 +546,7 @@ fn signal_handlers_are_installed_before_a_listener_answers() {
 }
 
 #[test]
-fn scratch_dirs_go_on_drop_and_on_panic() {
+fn scratch_dirs_go_on_drop_and_on_panic_and_ports_are_held() {
     let dir = TempDir::new("guard");
     let again = TempDir::new("guard");
     assert_ne!(dir.to_path_buf(), again.to_path_buf());
@@ -494,4 +566,25 @@ fn scratch_dirs_go_on_drop_and_on_panic() {
     assert!(failed.is_err());
     let made = rx.recv().expect("path");
     assert!(!made.exists(), "{} left behind by a panic", made.display());
+
+    let ports: Vec<u16> = (0..100).map(|_| free_port()).collect();
+    let distinct: std::collections::HashSet<u16> = ports.iter().copied().collect();
+    assert_eq!(distinct.len(), ports.len());
+    // Held: a socket without SO_REUSEADDR/SO_REUSEPORT cannot bind it; nothing listens there.
+    let addr = SocketAddr::from(([127, 0, 0, 1], ports[0]));
+    let plain = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    let err = plain.bind(&addr.into()).expect_err("reserved port bound");
+    assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
+    assert!(TcpStream::connect(addr).is_err());
+    // Our proxy binds beside the reservation and serves.
+    let cfg = again.write(
+        "held.cfg",
+        &format!(
+            "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+             frontend f\n    bind 127.0.0.1:{}\n    http-request return status 200 content-type text/plain string held\n",
+            ports[0]
+        ),
+    );
+    let _proxy = Proxy::start(&cfg, ports[0]);
+    assert_eq!(body(&request(ports[0], "/", "")), "held");
 }

@@ -25,6 +25,7 @@ mod msg_more;
 mod no_delay;
 mod origin;
 mod portless;
+mod ports;
 mod proxy_bytes;
 mod queue;
 mod queue_body;
