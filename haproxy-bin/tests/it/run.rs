@@ -7,7 +7,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, Once, PoisonError};
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Socket, Type};
@@ -73,6 +73,8 @@ pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
     pub(crate) fn new(tag: &str) -> Self {
+        static SWEPT: Once = Once::new();
+        SWEPT.call_once(sweep_stale);
         let n = SEQ.fetch_add(1, Ordering::Relaxed);
         let p =
             std::env::temp_dir().join(format!("haproxy-rs-run-{tag}-{}-{n}", std::process::id()));
@@ -103,6 +105,35 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Removes the scratch dirs (`haproxy-rs-<tag>-<pid>-<n>`) that earlier runs left because they
+/// were killed before their guards could drop: those whose process is gone. Runs once per test
+/// binary, on its first [`TempDir::new`]; dirs of live processes are never touched.
+fn sweep_stale() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_type().is_ok_and(|t| t.is_dir()) && stale(&e.file_name().to_string_lossy()) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// Whether `name` is a scratch dir of a process that no longer runs.
+fn stale(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("haproxy-rs-") else {
+        return false;
+    };
+    let mut parts = rest.rsplitn(3, '-');
+    let (Some(n), Some(pid), Some(_tag)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let (Ok(_), Ok(pid)) = (n.parse::<u64>(), pid.parse::<u32>()) else {
+        return false;
+    };
+    pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// The running proxy; killed on drop if a test failed before stopping it.
@@ -566,6 +597,21 @@ fn scratch_dirs_go_on_drop_and_on_panic_and_ports_are_held() {
     assert!(failed.is_err());
     let made = rx.recv().expect("path");
     assert!(!made.exists(), "{} left behind by a panic", made.display());
+
+    // A dir of a run killed before its guards dropped (no process has the pid `pid_max`) is
+    // swept; a live process's is kept.
+    let dead: u32 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .expect("pid_max")
+        .trim()
+        .parse()
+        .expect("a number");
+    let left = std::env::temp_dir().join(format!("haproxy-rs-run-killed-{dead}-0"));
+    std::fs::create_dir_all(left.join("sub")).expect("dir");
+    assert!(stale(&format!("haproxy-rs-run-killed-{dead}-0")));
+    assert!(!stale(&format!("haproxy-rs-run-browser-{dead}")));
+    sweep_stale();
+    assert!(!left.exists());
+    assert!(again.exists());
 
     let ports: Vec<u16> = (0..100).map(|_| free_port()).collect();
     let distinct: std::collections::HashSet<u16> = ports.iter().copied().collect();

@@ -3,6 +3,7 @@
 //! place this test binary writes to the temp dir.
 
 use std::path::{Path, PathBuf};
+use std::sync::Once;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Numbers the directories of this process, so two tests with the same tag never share one.
@@ -16,6 +17,8 @@ pub(crate) struct TempDir(PathBuf);
 impl TempDir {
     /// Creates the directory.
     pub(crate) fn new(tag: &str) -> TempDir {
+        static SWEPT: Once = Once::new();
+        SWEPT.call_once(sweep_stale);
         let n = SEQ.fetch_add(1, Ordering::Relaxed);
         let p = std::env::temp_dir().join(format!("haproxy-rs-{tag}-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&p).unwrap();
@@ -44,6 +47,35 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Removes the scratch dirs (`haproxy-rs-<tag>-<pid>-<n>`) that earlier runs left because they
+/// were killed before their guards could drop: those whose process is gone. Runs once per test
+/// binary, on its first [`TempDir::new`]; dirs of live processes are never touched.
+fn sweep_stale() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_type().is_ok_and(|t| t.is_dir()) && stale(&e.file_name().to_string_lossy()) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// Whether `name` is a scratch dir of a process that no longer runs.
+fn stale(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("haproxy-rs-") else {
+        return false;
+    };
+    let mut parts = rest.rsplitn(3, '-');
+    let (Some(n), Some(pid), Some(_tag)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let (Ok(_), Ok(pid)) = (n.parse::<u64>(), pid.parse::<u32>()) else {
+        return false;
+    };
+    pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
 }
 
 #[test]
@@ -75,4 +107,32 @@ fn a_scratch_dir_is_removed_on_drop_and_on_panic() {
     let made = rx.recv().unwrap();
     assert!(made.starts_with(std::env::temp_dir()));
     assert!(!made.exists(), "{} left behind by a panic", made.display());
+}
+
+#[test]
+fn scratch_dirs_of_dead_processes_are_swept_and_live_ones_kept() {
+    // No process ever has the pid `pid_max`: pids stay below it.
+    let dead: u32 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let me = std::process::id();
+    assert!(stale(&format!("haproxy-rs-diff-{dead}-0")));
+    assert!(!stale(&format!("haproxy-rs-diff-{me}-0")));
+    assert!(!stale("haproxy-rs-init-1-0"), "pid 1 runs");
+    for other in [
+        format!("haproxy-rs-diff-{dead}-215.cfg"),
+        format!("haproxy-rs-run-browser-{dead}"),
+        "haproxy-rs-bench-czpv9w2u".to_owned(),
+        format!("haproxy-acl-diff-{dead}"),
+    ] {
+        assert!(!stale(&other), "{other}");
+    }
+    let left = std::env::temp_dir().join(format!("haproxy-rs-sweep-{dead}-0"));
+    let live = TempDir::new("sweep");
+    std::fs::create_dir_all(left.join("sub")).unwrap();
+    sweep_stale();
+    assert!(!left.exists());
+    assert!(live.path().exists());
 }
