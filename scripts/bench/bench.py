@@ -208,9 +208,9 @@ def serve_all(socks):
 class Bench:
     def __init__(self, args):
         self.args = args
-        self.dir = tempfile.mkdtemp(prefix="haproxy-rs-bench-")
         self.procs = []
         self.ng1, self.ng2 = free_ports(2)
+        self.dir = tempfile.mkdtemp(prefix="haproxy-rs-bench-")
 
     def start_nginx(self):
         www = os.path.join(self.dir, "www")
@@ -248,7 +248,9 @@ class Bench:
     def cleanup(self):
         for p in reversed(self.procs):
             p.stop()
-        if not self.args.keep:
+        if self.args.keep:
+            print("kept %s" % self.dir, file=sys.stderr)
+        else:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -422,9 +424,16 @@ def main():
     names = [("rs", os.path.abspath(args.ours)), ("haproxy", args.haproxy)]
     extras = [tuple(a.split("=", 1)) for a in args.also]
     extras = [(n, os.path.abspath(p)) for n, p in extras]
-    b = Bench(args)
+    # A run stopped by SIGTERM or SIGHUP (`timeout`, a closed terminal) unwinds like Ctrl-C, so
+    # the `finally` below still stops the processes and removes the temporary directory.
+    def stopped(signum, _frame):
+        raise SystemExit(128 + signum)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stopped)
+    b = None
     want = lambda k: not args.only or k in args.only.split(",")
     try:
+        b = Bench(args)
         b.start_nginx()
         results = load_phase(b, names + extras)
         idle_ka = idle_phase(b, names, args.idle, "ka", args.idle_pace) if want("idle") else {}
@@ -434,7 +443,8 @@ def main():
         if extras:
             print(builds(results, [n for n, _ in names + extras]))
     finally:
-        b.cleanup()
+        if b is not None:
+            b.cleanup()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -197,6 +197,75 @@ impl Drop for Proc {
     }
 }
 
+/// A scratch dir in the temp dir, removed on drop (also when the test fails).
+struct TempDir(PathBuf);
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// How many times HAProxy is started in all when its port was taken between the lookup and its
+/// bind (by a parallel test), each time on a fresh port.
+const BIND_ATTEMPTS: usize = 3;
+
+/// Starts `bin` on `config(port)` for a free port; once it listens, returns it and the port.
+/// Retries with a fresh port when HAProxy exits saying it cannot bind.
+fn start_on_free_port(bin: &Path, dir: &Path, config: impl Fn(u16) -> String) -> (Proc, u16) {
+    let mut attempt = 1;
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let cfg = dir.join("diff.cfg");
+        std::fs::write(&cfg, config(port)).unwrap();
+        let check = Command::new(bin)
+            .arg("-c")
+            .arg("-f")
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+        let stderr = dir.join("stderr");
+        let mut p = Proc(
+            Command::new(bin)
+                .arg("-db")
+                .arg("-f")
+                .arg(&cfg)
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&stderr).unwrap())
+                .spawn()
+                .unwrap(),
+        );
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if p.0.try_wait().unwrap().is_some() {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "haproxy did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if p.0.try_wait().unwrap().is_none() {
+            return (p, port);
+        }
+        let said = std::fs::read_to_string(&stderr).unwrap_or_default();
+        assert!(
+            attempt < BIND_ATTEMPTS && said.contains("cannot bind"),
+            "haproxy exited (start {attempt}): {said}"
+        );
+        attempt += 1;
+    }
+}
+
 fn ask(port: u16, c: &Case) -> u16 {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -237,44 +306,10 @@ fn live_haproxy_agrees() {
         return;
     };
     let cases = cases();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = std::env::temp_dir().join(format!("haproxy-acl-diff-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cfg = dir.join("diff.cfg");
-    std::fs::write(&cfg, config(&cases, port)).unwrap();
-    let check = Command::new(&bin)
-        .arg("-c")
-        .arg("-f")
-        .arg(&cfg)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
-    let _p = Proc(
-        Command::new(&bin)
-            .arg("-db")
-            .arg("-f")
-            .arg(&cfg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "haproxy did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let dir =
+        TempDir(std::env::temp_dir().join(format!("haproxy-acl-diff-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let (_p, port) = start_on_free_port(&bin, &dir.0, |port| config(&cases, port));
     let statuses: Vec<u16> = cases.iter().map(|c| ask(port, c)).collect();
     if std::env::var("HAPROXY_ACL_RECORD").as_deref() == Ok("1") {
         let mut out =
@@ -298,6 +333,5 @@ fn live_haproxy_agrees() {
             ));
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::health_support::{Daemon, Peers, WAIT, get};
-use crate::run::free_port;
+use crate::run::{TempDir, free_port};
 
 /// Most requests the load loop sends.
 const MAX_REQUESTS: usize = 20_000;
@@ -60,8 +60,7 @@ fn marked_down_servers_lose_traffic_without_failures_and_win_it_back() {
     let mut peers = Peers::new(&["s1", "s2", "b1"]);
     let fe = free_port();
     let opts = "check inter 100 rise 2 fall 2";
-    let dir = std::env::temp_dir().join(format!("haproxy-rs-health-e2e-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("health-e2e");
     let cfg = dir.join("e2e.cfg");
     std::fs::write(
         &cfg,
@@ -208,5 +207,4 @@ fn marked_down_servers_lose_traffic_without_failures_and_win_it_back() {
         )
     );
     assert_eq!(get(fe).0, 503);
-    let _ = std::fs::remove_dir_all(&dir);
 }

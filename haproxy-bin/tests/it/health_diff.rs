@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::health_support::{Daemon, Peers, SILENT, WAIT};
+use crate::run::{TempDir, free_port};
 
 /// How long each step of the script lasts (inter 100 ms, fall 2: a change shows within ~0.8 s).
 const PHASE: Duration = Duration::from_millis(1500);
@@ -109,32 +110,27 @@ fn normalize(line: &str) -> Option<String> {
 /// Our daemon, then the real one when installed, each running its own configuration file in a
 /// scratch folder.
 struct Daemons {
-    dir: PathBuf,
     daemons: Vec<Daemon>,
+    /// Dropped after the daemons (fields drop in order).
+    _dir: TempDir,
 }
 
 impl Daemons {
     /// Writes `config(frontend port)` for each daemon as `<tag><i>.cfg` in a scratch folder named
     /// after `tag`, and starts them.
     fn start(tag: &str, config: impl Fn(u16) -> String) -> Daemons {
-        let dir =
-            std::env::temp_dir().join(format!("haproxy-rs-{tag}-diff-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = TempDir::new(&format!("{tag}-diff"));
         let daemons = daemons()
             .iter()
             .enumerate()
             .map(|(i, exe)| {
-                let fe = std::net::TcpListener::bind("127.0.0.1:0")
-                    .unwrap()
-                    .local_addr()
-                    .unwrap()
-                    .port();
+                let fe = free_port();
                 let cfg = dir.join(format!("{tag}{i}.cfg"));
                 std::fs::write(&cfg, config(fe)).unwrap();
                 Daemon::start(exe, &cfg, fe)
             })
             .collect();
-        Daemons { dir, daemons }
+        Daemons { daemons, _dir: dir }
     }
 
     /// How many state lines each daemon has printed so far.
@@ -171,15 +167,13 @@ impl Daemons {
         }
     }
 
-    /// Each daemon's normalized lines, ours first; removes the scratch folder.
+    /// Each daemon's normalized lines, ours first; the daemons stop and the scratch folder
+    /// goes when `self` drops.
     fn lines(self) -> Vec<Vec<String>> {
-        let lines = self
-            .daemons
+        self.daemons
             .iter()
             .map(|d| d.lines().iter().filter_map(|l| normalize(l)).collect())
-            .collect();
-        let _ = std::fs::remove_dir_all(&self.dir);
-        lines
+            .collect()
     }
 }
 

@@ -106,10 +106,9 @@ fn directories_and_several_files_are_read_in_order() {
         "dirs/01-split/20-backend.cfg",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let empty = std::env::temp_dir().join(format!("haproxy-rs-empty-{}", std::process::id()));
-    std::fs::create_dir_all(&empty).expect("temp dir");
+    let empty = run::TempDir::new("empty");
     let o = haproxy(&["-c", "-f", &empty.to_string_lossy()]);
-    std::fs::remove_dir(&empty).expect("cleanup");
+    drop(empty);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).starts_with("Usage : haproxy"));
     let o = haproxy(&["-c", "-f", "/nonexistent.cfg"]);

@@ -3,25 +3,81 @@
 //! stops on SIGTERM and SIGUSR1.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, Once, PoisonError};
 use std::time::{Duration, Instant};
+
+use socket2::{Domain, Socket, Type};
 
 /// How long the proxy may take to start listening or to exit.
 pub(crate) const WAIT: Duration = Duration::from_secs(10);
 const STEP: Duration = Duration::from_millis(20);
 
+/// Most ports this test binary reserves (each holds a file descriptor until the process exits).
+pub(crate) const MAX_RESERVED: usize = 2048;
+/// How many times a proxy that could not bind its ports is started in all.
+pub(crate) const BIND_ATTEMPTS: usize = 3;
+
+/// The sockets holding this process's reserved ports, by port.
+static RESERVED: Mutex<Vec<(u16, Socket)>> = Mutex::new(Vec::new());
+
+/// A loopback port reserved for this test binary until it exits; never the same port twice.
+///
+/// The port is held by a socket bound with `SO_REUSEADDR` and `SO_REUSEPORT` that never
+/// listens: the kernel then hands it to no other `bind(:0)` and to no outgoing connection (of
+/// any process), so nobody takes it between this call and the proxy's bind. The proxies (ours
+/// and HAProxy bind with `SO_REUSEPORT`) bind beside it; with no proxy on it, a connection to
+/// it is refused as to a closed port.
 pub(crate) fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind :0");
-    l.local_addr().expect("addr").port()
+    let mut held = RESERVED.lock().unwrap_or_else(PoisonError::into_inner);
+    assert!(
+        held.len() < MAX_RESERVED,
+        "more than {MAX_RESERVED} reserved ports"
+    );
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    socket.set_reuse_address(true).expect("SO_REUSEADDR");
+    socket.set_reuse_port(true).expect("SO_REUSEPORT");
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .expect("bind :0");
+    let port = socket
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("bound address")
+        .port();
+    // The kernel skips bound ports; checked anyway, as the promise is ours.
+    assert!(
+        held.iter().all(|(p, _)| *p != port),
+        "port {port} handed out twice"
+    );
+    held.push((port, socket));
+    port
 }
 
+/// Whether a proxy's stderr says that it could not bind a port.
+pub(crate) fn is_bind_failure(stderr: &str) -> bool {
+    stderr.contains("cannot bind") || stderr.contains("Address already in use")
+}
+
+/// Numbers this process's scratch directories, so two tests with one tag never share one.
+static SEQ: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh directory `haproxy-rs-run-<tag>-<pid>-<n>` under the temp dir, removed with its
+/// contents on drop (also when the test fails: the guard drops while the panic unwinds). The one
+/// place this test binary writes to the temp dir; derefs to its path.
 pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
     pub(crate) fn new(tag: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("haproxy-rs-run-{tag}-{}", std::process::id()));
+        static SWEPT: Once = Once::new();
+        SWEPT.call_once(sweep_stale);
+        let n = SEQ.fetch_add(1, Ordering::Relaxed);
+        let p =
+            std::env::temp_dir().join(format!("haproxy-rs-run-{tag}-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&p).expect("temp dir");
         TempDir(p)
     }
@@ -32,10 +88,52 @@ impl TempDir {
     }
 }
 
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Removes the scratch dirs (`haproxy-rs-<tag>-<pid>-<n>`) that earlier runs left because they
+/// were killed before their guards could drop: those whose process is gone. Runs once per test
+/// binary, on its first [`TempDir::new`]; dirs of live processes are never touched.
+fn sweep_stale() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_type().is_ok_and(|t| t.is_dir()) && stale(&e.file_name().to_string_lossy()) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// Whether `name` is a scratch dir of a process that no longer runs.
+fn stale(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("haproxy-rs-") else {
+        return false;
+    };
+    let mut parts = rest.rsplitn(3, '-');
+    let (Some(n), Some(pid), Some(_tag)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let (Ok(_), Ok(pid)) = (n.parse::<u64>(), pid.parse::<u32>()) else {
+        return false;
+    };
+    pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// The running proxy; killed on drop if a test failed before stopping it.
@@ -54,7 +152,27 @@ impl Proxy {
     }
 
     /// Starts `exe` (ours or the real HAProxy) in the foreground on `cfg`, once `port` listens.
+    /// A proxy that exits first because it could not bind is started again (at most
+    /// [`BIND_ATTEMPTS`] starts: its ports are reserved by [`free_port`], so whoever held one
+    /// briefly is gone); any other early exit fails the test with the proxy's stderr.
     pub(crate) fn start_exe(exe: &str, cfg: &Path, port: u16) -> Proxy {
+        let mut attempt = 1;
+        loop {
+            match Proxy::try_start(exe, cfg, port) {
+                Ok(p) => return p,
+                Err(stderr) => {
+                    assert!(
+                        attempt < BIND_ATTEMPTS && is_bind_failure(&stderr),
+                        "{exe} exited before listening on {port} (start {attempt}): {stderr}"
+                    );
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        }
+    }
+
+    fn try_start(exe: &str, cfg: &Path, port: u16) -> Result<Proxy, String> {
         let child = Command::new(exe)
             .args(["-db", "-f"])
             .arg(cfg)
@@ -62,13 +180,20 @@ impl Proxy {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn haproxy");
-        let proxy = Proxy(child);
+        let mut proxy = Proxy(child);
         let start = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if proxy.0.try_wait().expect("try_wait").is_some() {
+                let mut said = String::new();
+                if let Some(mut e) = proxy.take_stderr() {
+                    let _ = e.read_to_string(&mut said);
+                }
+                return Err(said);
+            }
             assert!(start.elapsed() < WAIT, "proxy did not start listening");
             std::thread::sleep(STEP);
         }
-        proxy
+        Ok(proxy)
     }
 
     pub(crate) fn pid(&self) -> u32 {
@@ -323,6 +448,19 @@ fn startup_failures_use_haproxy_alerts() {
     );
 }
 
+/// A daemonised proxy (not our child) killed by pid on drop, should a test fail while it runs.
+struct KilledOnDrop(u32);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        if Path::new(&format!("/proc/{}", self.0)).exists() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &self.0.to_string()])
+                .status();
+        }
+    }
+}
+
 #[test]
 fn daemon_mode_writes_the_pidfile_and_stops_on_sigterm() {
     let dir = TempDir::new("daemon");
@@ -341,6 +479,7 @@ fn daemon_mode_writes_the_pidfile_and_stops_on_sigterm() {
         .trim()
         .parse()
         .expect("a pid");
+    let _reaped = KilledOnDrop(pid);
     let kill = |sig: &str| {
         Command::new("kill")
             .args([sig, &pid.to_string()])
@@ -435,4 +574,63 @@ fn signal_handlers_are_installed_before_a_listener_answers() {
         let caught = caught_signals(theirs.pid());
         assert_eq!(caught & shared, shared, "haproxy: SigCgt {caught:x}");
     }
+}
+
+#[test]
+fn scratch_dirs_go_on_drop_and_on_panic_and_ports_are_held() {
+    let dir = TempDir::new("guard");
+    let again = TempDir::new("guard");
+    assert_ne!(dir.to_path_buf(), again.to_path_buf());
+    dir.write("a.cfg", "x");
+    let kept = dir.to_path_buf();
+    drop(dir);
+    assert!(!kept.exists());
+    assert!(again.exists());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let failed = std::thread::spawn(move || {
+        let dir = TempDir::new("guard-panic");
+        dir.write("b.cfg", "y");
+        tx.send(dir.to_path_buf()).expect("send");
+        panic!("expected: a test failing while its scratch dir exists");
+    })
+    .join();
+    assert!(failed.is_err());
+    let made = rx.recv().expect("path");
+    assert!(!made.exists(), "{} left behind by a panic", made.display());
+
+    // A dir of a run killed before its guards dropped (no process has the pid `pid_max`) is
+    // swept; a live process's is kept.
+    let dead: u32 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .expect("pid_max")
+        .trim()
+        .parse()
+        .expect("a number");
+    let left = std::env::temp_dir().join(format!("haproxy-rs-run-killed-{dead}-0"));
+    std::fs::create_dir_all(left.join("sub")).expect("dir");
+    assert!(stale(&format!("haproxy-rs-run-killed-{dead}-0")));
+    assert!(!stale(&format!("haproxy-rs-run-browser-{dead}")));
+    sweep_stale();
+    assert!(!left.exists());
+    assert!(again.exists());
+
+    let ports: Vec<u16> = (0..100).map(|_| free_port()).collect();
+    let distinct: std::collections::HashSet<u16> = ports.iter().copied().collect();
+    assert_eq!(distinct.len(), ports.len());
+    // Held: a socket without SO_REUSEADDR/SO_REUSEPORT cannot bind it; nothing listens there.
+    let addr = SocketAddr::from(([127, 0, 0, 1], ports[0]));
+    let plain = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    let err = plain.bind(&addr.into()).expect_err("reserved port bound");
+    assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
+    assert!(TcpStream::connect(addr).is_err());
+    // Our proxy binds beside the reservation and serves.
+    let cfg = again.write(
+        "held.cfg",
+        &format!(
+            "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+             frontend f\n    bind 127.0.0.1:{}\n    http-request return status 200 content-type text/plain string held\n",
+            ports[0]
+        ),
+    );
+    let _proxy = Proxy::start(&cfg, ports[0]);
+    assert_eq!(body(&request(ports[0], "/", "")), "held");
 }

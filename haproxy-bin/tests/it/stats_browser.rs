@@ -4,7 +4,7 @@
 //! traffic reaches it.
 
 use crate::run::{Proxy, TempDir, body, free_port, request};
-use crate::webdriver::{Browser, browser_available};
+use crate::webdriver::{Browser, browser_available, processes_using};
 
 fn config(fe: u16, a1: u16, a2: u16, st: u16) -> String {
     format!(
@@ -78,4 +78,15 @@ fn chromium_shows_the_page_and_its_admin_form_drains_a_server() {
         .map(|_| body(&request(fe, "/", "")).to_owned())
         .collect();
     assert!(after.iter().all(|b| b == "app2"), "{after:?}");
+
+    // Nothing of the browser outlives it: no process, no profile, no temp files.
+    let scratch = browser.dir();
+    assert!(scratch.join("profile").exists());
+    assert!(
+        !processes_using(&scratch).is_empty(),
+        "no browser process found"
+    );
+    drop(browser);
+    assert_eq!(processes_using(&scratch), Vec::<u32>::new());
+    assert!(!scratch.exists(), "{} left behind", scratch.display());
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::run::free_port;
+use crate::run::{TempDir, free_port};
 
 /// How long a daemon may take to open its sockets.
 const WAIT: Duration = Duration::from_secs(10);
@@ -235,7 +235,8 @@ pub(crate) fn have(tool: &str, arg: &str) -> bool {
 /// A daemon in the foreground in its own directory; killed on drop.
 pub(crate) struct Daemon {
     child: Child,
-    pub(crate) dir: PathBuf,
+    /// Removed after the daemon is killed (fields drop after `drop` runs).
+    pub(crate) dir: TempDir,
     /// The frontend's port.
     pub(crate) port: u16,
 }
@@ -244,7 +245,6 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -256,8 +256,7 @@ impl Daemon {
     /// Starts `exe` on `config` (`@DIR@`: its directory, `@PORT@`: a free port) and waits for
     /// its `user.sock`.
     pub(crate) fn start_with(exe: &str, tag: &str, config: &str) -> Daemon {
-        let dir = std::env::temp_dir().join(format!("haproxy-rs-cli-{tag}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
+        let dir = TempDir::new(&format!("cli-{tag}"));
         let port = free_port();
         let cfg = config
             .replace("@DIR@", &dir.display().to_string())
@@ -623,8 +622,7 @@ fn alerts(stderr: &[u8]) -> Vec<String> {
 
 #[test]
 fn a_stats_socket_that_cannot_bind_stops_startup_as_haproxy_does() {
-    let dir = std::env::temp_dir().join(format!("haproxy-rs-cli-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = TempDir::new("cli-bad");
     let cfg = format!(
         "global\n    stats socket /nonexistent-dir/x.sock level admin\ndefaults\n    mode http\n    \
          timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nfrontend fe\n    \
@@ -653,5 +651,4 @@ fn a_stats_socket_that_cannot_bind_stops_startup_as_haproxy_does() {
         assert_eq!(theirs.status.code(), Some(1));
         assert_eq!(alerts(&theirs.stderr), want);
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -9,9 +9,11 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::run::TempDir;
 
 /// The W3C key of an element reference in JSON answers.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -33,25 +35,81 @@ pub(crate) fn browser_available() -> bool {
     ok
 }
 
-/// A running chromedriver with one browser session; both end on drop.
+/// How long the browser's processes may take to go once their driver is gone.
+const BROWSER_EXIT: Duration = Duration::from_secs(10);
+
+/// A running chromedriver with one browser session; on drop the session ends, the driver and
+/// every browser process are gone, and only then is the scratch dir (the browser's profile and
+/// its temp files) removed.
 pub(crate) struct Browser {
     driver: Child,
     port: u16,
     session: String,
-    profile: PathBuf,
+    /// Holds the profile and, through `TMPDIR`, the browser's other temp files.
+    dir: Option<TempDir>,
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = call(
-            self.port,
-            "DELETE",
-            &format!("/session/{}", self.session),
-            "",
-        );
+        if !self.session.is_empty() {
+            let _ = call(
+                self.port,
+                "DELETE",
+                &format!("/session/{}", self.session),
+                "",
+            );
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
+        if let Some(dir) = self.dir.take() {
+            let left = end_processes_using(&dir);
+            if left.is_empty() {
+                drop(dir);
+            } else {
+                // Removing the profile under a live browser would fail or be refilled: keep it,
+                // and say so.
+                eprintln!(
+                    "browser processes {left:?} outlived their driver; kept {}",
+                    dir.display()
+                );
+                std::mem::forget(dir);
+            }
+        }
+    }
+}
+
+/// The processes whose command line mentions `dir` (the browser's, started with
+/// `--user-data-dir` inside it).
+pub(crate) fn processes_using(dir: &Path) -> Vec<u32> {
+    let needle = dir.as_os_str().as_encoded_bytes();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| c.windows(needle.len()).any(|w| w == needle))
+        })
+        .collect()
+}
+
+/// Kills (SIGKILL, by pid) the processes still using `dir` and waits, bounded by
+/// [`BROWSER_EXIT`], until none is left; returns those that are.
+fn end_processes_using(dir: &Path) -> Vec<u32> {
+    let start = Instant::now();
+    loop {
+        let left = processes_using(dir);
+        if left.is_empty() || start.elapsed() > BROWSER_EXIT {
+            return left;
+        }
+        for pid in &left {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -124,12 +182,22 @@ pub(crate) fn json_string(json: &str, key: &str) -> Option<String> {
 impl Browser {
     /// Starts chromedriver on `port` and opens a headless Chromium session.
     pub(crate) fn start(port: u16) -> Browser {
+        let dir = TempDir::new("chromium");
+        let profile = dir.join("profile");
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            .env("TMPDIR", &*dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn chromedriver");
+        // From here on, a failed start still ends the driver and removes the dir.
+        let mut browser = Browser {
+            driver,
+            port,
+            session: String::new(),
+            dir: Some(dir),
+        };
         let start = Instant::now();
         while !call(port, "GET", "/status", "").is_ok_and(|b| b.contains("\"ready\":true")) {
             assert!(
@@ -138,8 +206,6 @@ impl Browser {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        let profile =
-            std::env::temp_dir().join(format!("haproxy-rs-chromium-{}", std::process::id()));
         let args = [
             "--headless",
             "--no-sandbox",
@@ -160,15 +226,17 @@ impl Browser {
         let caps = format!(
             "{{\"capabilities\":{{\"alwaysMatch\":{{\"browserName\":\"chrome\",\"goog:chromeOptions\":{{\"binary\":\"{CHROMIUM}\",\"args\":[{args}]}}}}}}}}"
         );
-        let mut browser = Browser {
-            driver,
-            port,
-            session: String::new(),
-            profile,
-        };
         let answer = call(port, "POST", "/session", &caps).expect("new session");
         browser.session = json_string(&answer, "sessionId").unwrap_or_else(|| panic!("{answer}"));
         browser
+    }
+
+    /// The scratch dir holding the browser's profile and temp files.
+    pub(crate) fn dir(&self) -> std::path::PathBuf {
+        self.dir
+            .as_deref()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
     }
 
     fn cmd(&self, method: &str, what: &str, body: &str) -> String {

@@ -168,14 +168,24 @@ fn haproxy_available() -> bool {
     found
 }
 
+/// A scratch dir in the temp dir, removed on drop (also when the test fails).
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 #[test]
 fn random_configs_read_like_haproxy() {
     if !haproxy_available() {
         return;
     }
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("haproxy-cfg-live-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let scratch =
+        TempDir(std::env::temp_dir().join(format!("haproxy-cfg-live-{}", std::process::id())));
+    let dir: &PathBuf = &scratch.0;
+    std::fs::create_dir_all(dir).expect("temp dir");
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut failures = Vec::new();
     for i in 0..CASES {
@@ -184,7 +194,7 @@ fn random_configs_read_like_haproxy() {
         std::fs::write(dir.join(&name), &text).expect("write");
         let out = Command::new("haproxy")
             .args(["-c", "-f", &name])
-            .current_dir(&dir)
+            .current_dir(dir)
             .env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/bin")
             .env("HOME", "/root")
@@ -214,6 +224,5 @@ fn random_configs_read_like_haproxy() {
             ));
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -18,8 +18,11 @@ use crate::peer::tool_present;
 async fn capture(tag: &str, option: &str, greet: &[u8]) -> Vec<u8> {
     let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = l.local_addr().expect("addr").port();
-    let dir = std::env::temp_dir().join(format!("haproxy-check-live-{}-{tag}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let scratch = TempDir(
+        std::env::temp_dir().join(format!("haproxy-check-live-{}-{tag}", std::process::id())),
+    );
+    let dir = &scratch.0;
+    std::fs::create_dir_all(dir).expect("tmp dir");
     let sock = dir.join("stats.sock");
     let cfg = dir.join("haproxy.cfg");
     std::fs::write(
@@ -31,14 +34,17 @@ async fn capture(tag: &str, option: &str, greet: &[u8]) -> Vec<u8> {
         ),
     )
     .expect("write cfg");
-    let mut child = Command::new("haproxy")
-        .arg("-db")
-        .arg("-f")
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn haproxy");
+    // Declared after the dir: killed (on drop, also when the test fails) before it goes.
+    let _child = Killed(
+        Command::new("haproxy")
+            .arg("-db")
+            .arg("-f")
+            .arg(&cfg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn haproxy"),
+    );
     let mut data = Vec::new();
     if let Ok(Ok((mut s, _))) = tokio::time::timeout(Duration::from_secs(5), l.accept()).await {
         let _ = s.write_all(greet).await;
@@ -50,10 +56,26 @@ async fn capture(tag: &str, option: &str, greet: &[u8]) -> Vec<u8> {
             }
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dir);
     data
+}
+
+/// A scratch dir in the temp dir, removed on drop (also when the test fails).
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A child process killed and reaped on drop.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 fn sends(c: &TcpCheck) -> Vec<u8> {

@@ -57,13 +57,38 @@ pub(crate) async fn peer(script: Vec<Step>) -> (SocketAddr, JoinHandle<Vec<Vec<u
     (addr, h)
 }
 
-/// An address with nothing listening (bound then released).
+/// Most closed ports one test binary holds (each a file descriptor until the process exits).
+const MAX_CLOSED: usize = 512;
+
+/// The sockets that keep this process's closed ports bound.
+static CLOSED: std::sync::Mutex<Vec<socket2::Socket>> = std::sync::Mutex::new(Vec::new());
+
+/// An address with nothing listening (or a free port for a server the test starts there): a
+/// socket stays bound to it (never listening) until the test binary exits, so connections to it
+/// are refused and no other test (nor any outgoing connection) is handed the port meanwhile, as
+/// could happen to a port bound then released.
 pub(crate) async fn closed_port() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0")
-        .await
+    let mut held = CLOSED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    assert!(
+        held.len() < MAX_CLOSED,
+        "more than {MAX_CLOSED} closed ports"
+    );
+    let s =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    // With SO_REUSEADDR (and SO_REUSEPORT), a server started on the port (as the redis test
+    // does) can still bind and listen beside it.
+    s.set_reuse_address(true).expect("SO_REUSEADDR");
+    s.set_reuse_port(true).expect("SO_REUSEPORT");
+    s.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
         .expect("bind loopback");
-    let a = l.local_addr().expect("local addr");
-    drop(l);
+    let a = s
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("local addr");
+    held.push(s);
     a
 }
 

@@ -108,9 +108,8 @@ async fn tcp_listeners_with_options() {
 #[tokio::test]
 async fn unix_listener_gets_its_mode() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = std::env::temp_dir().join(format!("haproxy-rs-listener-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("s.sock");
+    let dir = ScratchDir::new();
+    let path = dir.0.join("s.sock");
     let opts = BindOptions {
         unix_mode: Some(0o600),
         ..BindOptions::default()
@@ -135,7 +134,23 @@ async fn unix_listener_gets_its_mode() {
     drop(l);
     // Rebinding replaces the stale socket file.
     assert!(bind(&BindTarget::Unix(path.clone()), &opts).is_ok());
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A temp dir removed on drop, also when the test using it fails.
+struct ScratchDir(std::path::PathBuf);
+
+impl ScratchDir {
+    fn new() -> ScratchDir {
+        let p = std::env::temp_dir().join(format!("haproxy-rs-listener-{}", std::process::id()));
+        std::fs::create_dir_all(&p).unwrap();
+        ScratchDir(p)
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 #[tokio::test]

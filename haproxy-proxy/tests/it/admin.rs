@@ -17,6 +17,7 @@ use haproxy_stats::{CheckStats, ServerStatus};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::build::{DEFAULTS, runtime};
+use crate::scratch::TempDir;
 
 const SERVERS: &str = "backend be\n balance roundrobin\n server a 127.0.0.1:1 weight 10\n\
      server b 127.0.0.1:1 weight 20\n server c 127.0.0.1:1 backup\n\
@@ -170,16 +171,10 @@ fn settings(dir: &std::path::Path, extra: &str) -> StatsSettings {
     StatsSettings::from_global(&loaded.config.global).unwrap()
 }
 
-fn temp_dir(tag: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("haproxy-rs-admin-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stats_sockets_keep_their_level_maxconn_and_timeout() {
-    let dir = temp_dir("sock");
-    let s = settings(&dir, " stats maxconn 1\n stats timeout 4s\n");
+    let dir = TempDir::new("admin-sock");
+    let s = settings(dir.path(), " stats maxconn 1\n stats timeout 4s\n");
     assert_eq!(s.maxconn, 1);
     assert_eq!(s.timeout, Duration::from_secs(4));
     let (api, _) = admin(SERVERS);
@@ -270,7 +265,6 @@ async fn stats_sockets_keep_their_level_maxconn_and_timeout() {
         .await
         .unwrap()
         .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -12,13 +12,10 @@ use haproxy_proxy::build::{Runtime, build};
 use haproxy_proxy::runtime::{StartupError, Stop};
 use haproxy_proxy::{ChooseBackend, ConnMode, Mode, PickServer, ProxyError, StreamView};
 
-/// Loads and builds `text`; `bind 127.0.0.1:0` (refused by HAProxy) becomes a free port.
+/// Loads and builds `text`; `bind 127.0.0.1:0` (refused by HAProxy) becomes a reserved free
+/// port (see [`crate::ports`]).
 pub(crate) fn runtime(text: &str) -> Result<Runtime, ProxyError> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::ports::free_port();
     let text = text.replace("bind 127.0.0.1:0", &format!("bind 127.0.0.1:{port}"));
     let docs = vec![parse_str("t.cfg", &text)];
     let loaded = load(&docs, &SystemEnv);

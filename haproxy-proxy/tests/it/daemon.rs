@@ -14,6 +14,7 @@ use haproxy_proxy::registry::Registry;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::ports::{BIND_ATTEMPTS, is_bind_failure};
 use crate::support::Serving;
 
 /// Bound on every wait in these tests.
@@ -30,18 +31,28 @@ pub(crate) struct Daemon {
     serving: Serving,
 }
 
-/// A port that was free a moment ago.
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub(crate) use crate::ports::free_port;
 
 /// Loads, builds and starts `text`; must run inside a tokio runtime. Each `bind 127.0.0.1:0`
-/// (refused by HAProxy) gets its own free port.
+/// (refused by HAProxy) gets its own free port; should one be taken after all, the start is
+/// retried with fresh ports (at most [`BIND_ATTEMPTS`] starts).
 pub(crate) fn start(text: &str) -> Daemon {
+    let mut attempt = 1;
+    loop {
+        match try_start(text) {
+            Ok(d) => return d,
+            Err(e) => {
+                assert!(
+                    attempt < BIND_ATTEMPTS && is_bind_failure(&e),
+                    "start failed (attempt {attempt}): {e}"
+                );
+                attempt += 1;
+            }
+        }
+    }
+}
+
+fn try_start(text: &str) -> Result<Daemon, String> {
     let mut text = text.to_owned();
     while text.contains("bind 127.0.0.1:0\n") || text.contains("bind 127.0.0.1:0 ") {
         let at = text
@@ -59,14 +70,14 @@ pub(crate) fn start(text: &str) -> Daemon {
         .map(|f| Arc::clone(&f.service.counters))
         .collect();
     let registry = Arc::clone(&rt.registry);
-    let running = rt.start().unwrap();
+    let running = rt.start().map_err(|e| e.alerts().join("\n"))?;
     let addrs = running.local_addrs();
-    Daemon {
+    Ok(Daemon {
         addrs,
         counters,
         registry,
         serving: Serving::spawn(running),
-    }
+    })
 }
 
 impl Daemon {

@@ -18,7 +18,9 @@ use haproxy_proxy::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{Diffs, Haproxy, haproxy_bin, serve_http_on_loopback, spawn_haproxy};
+use crate::support::{
+    Diffs, Haproxy, haproxy_bin, serve_http_on_loopback, spawn_haproxy_on_free_port,
+};
 
 /// The config both engines run: every request is answered by `http-request return`.
 const CONFIG: &str = "defaults
@@ -47,15 +49,12 @@ async fn start_haproxy() -> Option<Haproxy> {
 /// returns `None` (skip) when absent.
 pub(crate) async fn start_haproxy_with(config: &str) -> Option<Haproxy> {
     let bin = haproxy_bin("skipping differential test")?;
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let cfg =
-        std::env::temp_dir().join(format!("haproxy-rs-diff-{}-{port}.cfg", std::process::id()));
-    std::fs::write(&cfg, config.replace("PORT", &port.to_string())).unwrap();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    Some(spawn_haproxy(bin, cfg, addr).await)
+    Some(
+        spawn_haproxy_on_free_port(bin, "diff", |port| {
+            config.replace("PORT", &port.to_string())
+        })
+        .await,
+    )
 }
 
 /// `{ path <p> }`, the only ACL these configs use.

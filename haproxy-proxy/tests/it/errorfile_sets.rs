@@ -16,6 +16,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use crate::daemon::free_port;
+use crate::scratch::TempDir;
 use crate::support::{WAIT, read_head_into, serve_each};
 
 /// The recording's configuration (`CONFIG` in `errorfile_sets.py`).
@@ -94,13 +95,11 @@ fn write_errorfiles(dir: &std::path::Path) {
 
 #[tokio::test]
 async fn each_generated_response_uses_the_errorfile_haproxy_picks() {
-    let dir =
-        std::env::temp_dir().join(format!("haproxy-rs-errorfile-sets-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    write_errorfiles(&dir);
+    let dir = TempDir::new("errorfile-sets");
+    write_errorfiles(dir.path());
     let server = origin().await;
     let text = CONFIG
-        .replace("{DIR}", &dir.display().to_string())
+        .replace("{DIR}", &dir.path().display().to_string())
         .replace("{PORT}", &free_port().to_string())
         .replace("{SERVER}", &server.to_string());
     let loaded = load(&[parse_str("t.cfg", &text)], &SystemEnv);
@@ -133,5 +132,4 @@ async fn each_generated_response_uses_the_errorfile_haproxy_picks() {
     assert_eq!(compared, 9);
     stop.send(Some(Stop::Hard)).unwrap();
     let _ = tokio::time::timeout(WAIT, task).await;
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -27,6 +27,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::build::runtime;
 use crate::daemon::free_port;
 use crate::health::{Peer, Role, SILENT};
+use crate::scratch::TempDir;
 use crate::support::haproxy_bin;
 
 /// How long each step of the script lasts (inter 200 ms, fall 2; a silent check takes 300 ms).
@@ -193,12 +194,11 @@ async fn check_columns_follow_haproxy_over_scripted_failures() {
         Peer::new("s2", Role::Http).await,
         Peer::new("b1", Role::Http).await,
     ];
-    let dir = std::env::temp_dir().join(format!("haproxy-rs-columns-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("columns");
     let sock = dir.join("stats.sock");
     let real = real_haproxy().map(|exe| {
         let text = |fe| config(fe, &peers, Some(&sock));
-        Killed(start_real(&exe, &dir, text, Stdio::null()))
+        Killed(start_real(&exe, dir.path(), text, Stdio::null()))
     });
     // Ours serves `show stat` on its own stats socket, as the daemon does.
     let our_sock = dir.join("ours.sock");
@@ -278,7 +278,7 @@ async fn check_columns_follow_haproxy_over_scripted_failures() {
     tx.send(Some(Stop::Hard)).unwrap();
     serving.await.unwrap();
     drop(real);
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
 
     let ours = render(&ours);
     if !theirs.is_empty() {
@@ -340,8 +340,7 @@ async fn admin_changes_write_haproxy_lines() {
         Peer::new("s1", Role::Http).await,
         Peer::new("s2", Role::Http).await,
     ];
-    let dir = std::env::temp_dir().join(format!("haproxy-rs-admin-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("admin-lines");
     let sock = dir.join("stats.sock");
     let config = |fe: u16, sock: Option<&Path>| {
         let global = sock.map_or(String::new(), |p| {
@@ -357,7 +356,12 @@ async fn admin_changes_write_haproxy_lines() {
         )
     };
     let real = real_haproxy().map(|exe| {
-        let mut child = start_real(&exe, &dir, |fe| config(fe, Some(&sock)), Stdio::piped());
+        let mut child = start_real(
+            &exe,
+            dir.path(),
+            |fe| config(fe, Some(&sock)),
+            Stdio::piped(),
+        );
         let err = child.stderr.take().unwrap();
         let reader = std::thread::spawn(move || {
             use std::io::BufRead;
@@ -421,7 +425,6 @@ async fn admin_changes_write_haproxy_lines() {
         }
         assert_eq!(ours, theirs, "ours vs the live HAProxy");
     }
-    let _ = std::fs::remove_dir_all(&dir);
     let recorded: Vec<String> = std::fs::read_to_string(&path)
         .expect("recording")
         .lines()

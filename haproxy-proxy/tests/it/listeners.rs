@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 
 use crate::daemon::{WAIT, free_port, read_all, start, tag_server};
+use crate::scratch::TempDir;
 use crate::support::proxy_header_echo;
 
 const DEFAULTS: &str =
@@ -91,8 +92,7 @@ async fn every_inet_bind_form_serves() {
 async fn unix_sockets_get_mode_user_and_group() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let (srv, _) = tag_server(b"").await;
-    let dir = std::env::temp_dir().join(format!("haproxy-rs-it-unix-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("it-unix");
     let path = dir.join("fe.sock");
     let running_as_root = std::fs::metadata("/proc/self").unwrap().uid() == 0;
     let owner = if running_as_root {
@@ -114,7 +114,6 @@ async fn unix_sockets_get_mode_user_and_group() {
     let c = UnixStream::connect(&path).await.unwrap();
     assert_eq!(unix_echo(c, b"over unix").await, b"over unix");
     d.stop().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -265,8 +264,7 @@ async fn inherited_sockets_are_served() {
         eprintln!("skipping: pidfd_getfd is not permitted here ({e})");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("haproxy-rs-it-fd-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("it-fd");
     let path = dir.join("inherited.sock");
     let _ = std::fs::remove_file(&path);
     let unix = std::os::unix::net::UnixListener::bind(&path).unwrap();
@@ -281,7 +279,6 @@ async fn inherited_sockets_are_served() {
     let c = UnixStream::connect(&path).await.unwrap();
     assert_eq!(unix_echo(c, b"via fd").await, b"via fd");
     d.stop().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

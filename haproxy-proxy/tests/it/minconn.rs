@@ -20,9 +20,9 @@ use haproxy_proxy::build::build;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::queue::{Daemon, Reserved, get, until};
+use crate::queue::{Daemon, get, until};
 use crate::queue_diff::DEFAULTS;
-use crate::support::{haproxy_bin, spawn_haproxy};
+use crate::support::{haproxy_bin, spawn_haproxy_on_free_port};
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -256,18 +256,12 @@ async fn run(ours: bool, bin: &str, text: &str, names: &[&'static str], n: usize
         d.shutdown().await;
         return out;
     }
-    let reserved = Reserved::new();
-    let port = reserved.addr.port();
-    let text = text.replace("@listen@", &format!("127.0.0.1:{port}"));
-    let cfg = std::env::temp_dir().join(format!(
-        "haproxy-rs-minconn-{}-{port}.cfg",
-        std::process::id()
-    ));
-    std::fs::write(&cfg, text).unwrap();
-    let h = spawn_haproxy(bin, cfg, format!("127.0.0.1:{port}").parse().unwrap()).await;
+    let h = spawn_haproxy_on_free_port(bin, "minconn", |port| {
+        text.replace("@listen@", &format!("127.0.0.1:{port}"))
+    })
+    .await;
     let out = arrive_then_answer(h.addr, origins, n).await;
     drop(h);
-    drop(reserved);
     out
 }
 

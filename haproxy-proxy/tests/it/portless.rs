@@ -17,6 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::queue::get;
+use crate::scratch::TempDir;
 
 /// The most ports tried to find one free on two loopback addresses at once.
 const PORT_TRIES: usize = 50;
@@ -85,12 +86,8 @@ async fn answers(bin: Option<&str>, text: &str, ports: &[u16]) -> Vec<String> {
         out
     };
     if let Some(bin) = bin {
-        let cfg = std::env::temp_dir().join(format!(
-            "haproxy-rs-portless-{}-{}.cfg",
-            std::process::id(),
-            ports[0]
-        ));
-        std::fs::write(&cfg, text).unwrap();
+        let dir = TempDir::new("portless");
+        let cfg = dir.write("haproxy.cfg", text);
         let child = Command::new(bin)
             .args(["-db", "-f"])
             .arg(&cfg)
@@ -109,7 +106,6 @@ async fn answers(bin: Option<&str>, text: &str, ports: &[u16]) -> Vec<String> {
         }
         let out = ask().await;
         drop(h);
-        let _ = std::fs::remove_file(&cfg);
         out
     } else {
         let loaded = load(&[parse_str("p.cfg", text)], &SystemEnv);

@@ -217,14 +217,7 @@ pub(crate) struct Reserved {
 
 impl Reserved {
     pub(crate) fn new() -> Reserved {
-        let socket =
-            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-        socket.set_reuse_address(true).unwrap();
-        socket.set_reuse_port(true).unwrap();
-        socket
-            .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
-            .unwrap();
-        let addr = socket.local_addr().unwrap().as_socket().unwrap();
+        let (socket, addr) = crate::ports::reserve();
         Reserved {
             _socket: socket,
             addr,

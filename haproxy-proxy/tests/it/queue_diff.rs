@@ -14,32 +14,23 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::queue::{Daemon, Origin, Refused, Reserved, get, held_at, until};
+use crate::queue::{Daemon, Origin, Refused, get, held_at, until};
 use crate::queue_failover::load_while_stopping;
-use crate::support::{Haproxy, haproxy_bin, spawn_haproxy};
+use crate::support::{Haproxy, haproxy_bin, spawn_haproxy_on_free_port};
 
 /// One thread: with several, HAProxy's leastconn may miss a concurrent pick's connection count.
 pub(crate) const DEFAULTS: &str = "global\n nbthread 1\ndefaults\n mode http\n timeout connect 1s\n timeout client 10s\n timeout server 10s\n";
 
-/// Starts the real HAProxy on a reserved port; the reservation lives as long as HAProxy.
-async fn start_haproxy(
-    bin: &str,
-    text: &str,
-    origins: &[(&str, SocketAddr)],
-) -> (Haproxy, Reserved) {
-    let reserved = Reserved::new();
-    let port = reserved.addr.port();
-    let mut text = text.replace("@listen@", &format!("127.0.0.1:{port}"));
-    for (name, addr) in origins {
-        text = text.replace(&format!("@{name}@"), &addr.to_string());
-    }
-    let cfg = std::env::temp_dir().join(format!(
-        "haproxy-rs-queue-diff-{}-{port}.cfg",
-        std::process::id()
-    ));
-    std::fs::write(&cfg, text).unwrap();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    (spawn_haproxy(bin, cfg, addr).await, reserved)
+/// Starts the real HAProxy on a reserved port (fresh ones while taken).
+async fn start_haproxy(bin: &str, text: &str, origins: &[(&str, SocketAddr)]) -> Haproxy {
+    spawn_haproxy_on_free_port(bin, "queue-diff", |port| {
+        let mut text = text.replace("@listen@", &format!("127.0.0.1:{port}"));
+        for (name, addr) in origins {
+            text = text.replace(&format!("@{name}@"), &addr.to_string());
+        }
+        text
+    })
+    .await
 }
 
 /// Where HAProxy's answers to these scenarios are recorded (see its README).
@@ -86,7 +77,7 @@ where
         d.shutdown().await;
         out
     } else {
-        let (h, _reserved) = start_haproxy(bin, text, &addrs).await;
+        let h = start_haproxy(bin, text, &addrs).await;
         steps(h.addr, origins).await
     }
 }

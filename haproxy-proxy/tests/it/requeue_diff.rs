@@ -26,6 +26,7 @@ use tokio::net::{TcpStream, UnixStream};
 use tokio::sync::watch;
 
 use crate::queue::{Origin, Reserved, get, until};
+use crate::scratch::TempDir;
 
 /// One thread, the stats socket (HAProxy only: ours is driven in-process) and short timeouts.
 pub(crate) const HEAD: &str = "global\n nbthread 1\n@socket@defaults\n mode http\n timeout connect 1s\n timeout client 10s\n timeout server 10s\n timeout queue 5s\n";
@@ -98,19 +99,20 @@ where
     let port = reserved.addr.port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     if let Some(bin) = bin {
-        let dir = std::env::temp_dir();
-        let tag = format!("haproxy-rs-requeue-{}-{port}", std::process::id());
-        let sock = dir.join(format!("{tag}.sock"));
-        let cfg = dir.join(format!("{tag}.cfg"));
+        let dir = TempDir::new("requeue");
+        let sock = dir.join("stats.sock");
         let socket = format!(" stats socket {} level admin\n", sock.display());
-        std::fs::write(&cfg, fill(text, port, &origins, names, &socket)).unwrap();
-        let mut child = Command::new(bin)
-            .args(["-db", "-f"])
-            .arg(&cfg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let cfg = dir.write("haproxy.cfg", &fill(text, port, &origins, names, &socket));
+        // Wrapped at once: killed on drop, also when the start below fails the test.
+        let mut h = Haproxy(
+            Command::new(bin)
+                .args(["-db", "-f"])
+                .arg(&cfg)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
         let started = Instant::now();
         while TcpStream::connect(addr).await.is_err() || !sock.exists() {
             assert!(
@@ -119,12 +121,8 @@ where
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        assert!(child.try_wait().unwrap().is_none(), "haproxy exited");
-        let _h = Haproxy(child);
-        let out = steps(addr, origins, Arc::new(Ctl::Theirs(sock.clone()))).await;
-        let _ = std::fs::remove_file(&cfg);
-        let _ = std::fs::remove_file(&sock);
-        out
+        assert!(h.0.try_wait().unwrap().is_none(), "haproxy exited");
+        steps(addr, origins, Arc::new(Ctl::Theirs(sock.clone()))).await
     } else {
         let text = fill(text, port, &origins, names, "");
         let loaded = load(&[parse_str("r.cfg", &text)], &SystemEnv);

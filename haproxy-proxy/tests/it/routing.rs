@@ -12,6 +12,7 @@ use haproxy_proxy::runtime::Stop;
 use tokio::sync::watch;
 
 use crate::build::{DEFAULTS, runtime};
+use crate::scratch::TempDir;
 use crate::support::named_server;
 
 /// One request; returns the status code and the body.
@@ -82,11 +83,11 @@ async fn backend_rules_run_after_the_frontend_rules_and_use_backend() {
     stop.send(Some(Stop::Hard)).unwrap();
 }
 
-fn map_file(tag: &str, text: &str) -> String {
-    let path =
-        std::env::temp_dir().join(format!("haproxy-rs-route-{tag}-{}.map", std::process::id()));
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
+/// Writes a map file into `dir`; returns its path.
+fn map_file(dir: &TempDir, tag: &str, text: &str) -> String {
+    dir.write(&format!("{tag}.map"), text)
+        .to_string_lossy()
+        .into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,8 +95,9 @@ async fn dynamic_use_backend_follows_maps_and_runtime_edits() {
     let a = named_server("a", 100);
     let b = named_server("b", 100);
     let c = named_server("c", 100);
-    let hosts = map_file("dom", "example.com be_b\nother.org nowhere\n");
-    let paths = map_file("beg", "/static be_c\n");
+    let dir = TempDir::new("route");
+    let hosts = map_file(&dir, "dom", "example.com be_b\nother.org nowhere\n");
+    let paths = map_file(&dir, "beg", "/static be_c\n");
     let rt = runtime(&format!(
         "{DEFAULTS}frontend fe\n bind 127.0.0.1:0\n\
          use_backend be_b if {{ path /first }}\n\
@@ -132,15 +134,14 @@ async fn dynamic_use_backend_follows_maps_and_runtime_edits() {
     r.set("/static", "be_a").unwrap();
     assert_eq!(ask(addr, "/static/x.css", "").await.1, "a");
     stop.send(Some(Stop::Hard)).unwrap();
-    let _ = std::fs::remove_file(hosts);
-    let _ = std::fs::remove_file(paths);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamic_use_backend_with_a_map_default_and_the_host_map() {
     let a = named_server("a", 100);
     let b = named_server("b", 100);
-    let hosts = map_file("dom2", "example.com be_b\n");
+    let dir = TempDir::new("route");
+    let hosts = map_file(&dir, "dom2", "example.com be_b\n");
     let rt = runtime(&format!(
         "{DEFAULTS}frontend fe\n bind 127.0.0.1:0\n\
          use_backend %[req.hdr(host),lower,map_dom({hosts},be_a)]\n\
@@ -165,7 +166,6 @@ async fn dynamic_use_backend_with_a_map_default_and_the_host_map() {
         .unwrap();
     assert_eq!(ask(addr, "/", "host: other\r\n").await.0, 503);
     stop.send(Some(Stop::Hard)).unwrap();
-    let _ = std::fs::remove_file(hosts);
 }
 
 /// A server that reports on `seen` each request head as it arrives (`head:`) and each request

@@ -6,7 +6,6 @@
 use std::future::Future;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +20,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
+
+use crate::ports::{BIND_ATTEMPTS, free_port, is_bind_failure};
+use crate::scratch::TempDir;
 
 /// The longest any awaited event of these helpers may take.
 pub(crate) const WAIT: Duration = Duration::from_secs(10);
@@ -50,12 +52,13 @@ pub(crate) fn haproxy_bin(skip: &str) -> Option<&'static str> {
     found
 }
 
-/// The real HAProxy running a configuration file; killed on drop.
+/// The real HAProxy running a configuration file; killed on drop, then its scratch dir (the
+/// configuration and HAProxy's stderr) is removed.
 pub(crate) struct Haproxy {
     child: Child,
     /// The address it listens on.
     pub(crate) addr: SocketAddr,
-    _cfg: PathBuf,
+    _dir: TempDir,
 }
 
 impl Drop for Haproxy {
@@ -65,32 +68,66 @@ impl Drop for Haproxy {
     }
 }
 
-/// Runs `bin -db -f cfg` and waits until `addr` accepts connections; fails when that takes
-/// longer than [`HAPROXY_START`] or when HAProxy has exited (its port taken by someone else,
-/// who would answer in its place).
-pub(crate) async fn spawn_haproxy(bin: &str, cfg: PathBuf, addr: SocketAddr) -> Haproxy {
-    let mut child = Command::new(bin)
+/// Runs `bin -db -f` on `text` (written to a scratch dir named after `tag`) and waits until
+/// `addr` accepts connections; fails when that takes longer than [`HAPROXY_START`]. Returns
+/// HAProxy's stderr when it exits first (for instance when its port was taken).
+pub(crate) async fn try_spawn_haproxy(
+    bin: &str,
+    tag: &str,
+    text: &str,
+    addr: SocketAddr,
+) -> Result<Haproxy, String> {
+    let dir = TempDir::new(tag);
+    let cfg = dir.write("haproxy.cfg", text);
+    let stderr = std::fs::File::create(dir.join("stderr")).unwrap();
+    let child = Command::new(bin)
         .args(["-db", "-f"])
         .arg(&cfg)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
+    let mut h = Haproxy {
+        child,
+        addr,
+        _dir: dir,
+    };
     let started = std::time::Instant::now();
-    while TcpStream::connect(addr).await.is_err() {
+    loop {
+        if h.child.try_wait().unwrap().is_some() {
+            let said = std::fs::read_to_string(h._dir.join("stderr")).unwrap_or_default();
+            return Err(format!("haproxy exited on port {}: {said}", addr.port()));
+        }
+        if TcpStream::connect(addr).await.is_ok() {
+            return Ok(h);
+        }
         assert!(started.elapsed() < HAPROXY_START, "haproxy did not start");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "haproxy exited (port {} taken?)",
-        addr.port()
-    );
-    Haproxy {
-        child,
-        addr,
-        _cfg: cfg,
+}
+
+/// Runs the real HAProxy on `text(port)` for a [`free_port`]; when the port turns out to be
+/// taken ("cannot bind"), retries with a fresh one, at most [`BIND_ATTEMPTS`] starts in all.
+pub(crate) async fn spawn_haproxy_on_free_port(
+    bin: &str,
+    tag: &str,
+    text: impl Fn(u16) -> String,
+) -> Haproxy {
+    let mut attempt = 1;
+    loop {
+        let port = free_port();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        match try_spawn_haproxy(bin, tag, &text(port), addr).await {
+            Ok(h) => return h,
+            Err(said) if attempt < BIND_ATTEMPTS && is_bind_failure(&said) => attempt += 1,
+            Err(said) => failed_start(&said),
+        }
     }
+}
+
+#[expect(clippy::panic, reason = "test helper: a failed start fails the test")]
+fn failed_start(said: &str) -> ! {
+    panic!("{said}")
 }
 
 /// A runtime serving in a task until stopped.

@@ -19,6 +19,7 @@ use tokio::net::TcpStream;
 use crate::differential::start_haproxy_with;
 use crate::engines::start_ours_with;
 use crate::origin::{Origin, Seen};
+use crate::scratch::TempDir;
 use crate::support::Diffs;
 use table::{PART_PAUSE, Scenario, scenarios};
 
@@ -63,10 +64,8 @@ pub(crate) async fn converse(addr: SocketAddr, parts: &[Vec<u8>], half_close: bo
 }
 
 /// Errorfiles the scenarios refer to as `DIR/<code>.http`.
-fn errorfile_dir(tag: &str) -> std::path::PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("haproxy-rs-scenarios-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+fn errorfile_dir(tag: &str) -> TempDir {
+    let dir = TempDir::new(&format!("scenarios-{tag}"));
     std::fs::write(
         dir.join("403.http"),
         "HTTP/1.0 403 Go Away\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/plain\r\nX-Custom: 1\r\n\r\nnot for you\n",
@@ -192,11 +191,11 @@ async fn scenarios_match_haproxy_for_clients_and_servers() {
         }
         // A difference must show twice: a loopback port taken by a parallel test between
         // choosing it and binding it must not fail the run.
-        let Some((mut theirs, mut mine)) = run_both(&s, dead, &dir).await else {
+        let Some((mut theirs, mut mine)) = run_both(&s, dead, dir.path()).await else {
             return;
         };
         if theirs != mine {
-            let Some(again) = run_both(&s, dead, &dir).await else {
+            let Some(again) = run_both(&s, dead, dir.path()).await else {
                 return;
             };
             (theirs, mine) = again;
@@ -217,7 +216,6 @@ async fn scenarios_match_haproxy_for_clients_and_servers() {
             ));
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
     diffs.assert_none(&format!("of {ran} scenario(s) differ"));
     assert!(only.is_some() || ran >= 30, "only {ran} scenarios ran");
 }
@@ -237,7 +235,8 @@ async fn scenarios_match_the_recordings_of_haproxy() {
         // As in the live test, a difference must show twice.
         for _ in 0..2 {
             let origin = Origin::default();
-            let ours = start_ours_with(&scenario_config(&s, origin.start().await, dead, &dir));
+            let ours =
+                start_ours_with(&scenario_config(&s, origin.start().await, dead, dir.path()));
             mine = describe(&drive(ours.addr, &origin, &s).await);
             if mine == theirs {
                 break;
@@ -248,6 +247,5 @@ async fn scenarios_match_the_recordings_of_haproxy() {
             diffs.push(format!("--- {}\nhaproxy:\n{theirs}ours:\n{mine}", s.name));
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
     diffs.assert_none(&format!("of {ran} scenario(s) differ from the recordings"));
 }
