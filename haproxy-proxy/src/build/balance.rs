@@ -42,7 +42,6 @@ fn algorithm(p: &Proxy) -> Result<Algorithm, ProxyError> {
         },
         Balance::RdpCookie(name) => Algorithm::RdpCookie(name.clone()),
         Balance::Random(draws) => Algorithm::Random { draws: *draws },
-        // The expression's bytes are hashed as a header value would be (see `hash_expr`).
         // The expression's bytes are hashed as a whole URI would be (see `hash_expr`): all of
         // them, an empty sample included; a missing one falls back to round robin.
         Balance::Hash(_) => Algorithm::Uri(UriOptions {
