@@ -80,7 +80,7 @@ async fn intervals_follow_state_and_maint_stops_checks() {
     let up_checks = check_times(&reports, 0);
     assert!(up_checks.len() >= 6, "{}", up_checks.len());
     // Deadlines advance from the previous deadline, so a late check is followed by a shorter gap;
-    // the average gap is the robust measure (it can only grow on a loaded machine).
+    // the average gap is the robust measure (only a late first check of the span shortens it).
     let mean_gap = |c: &[(Instant, Option<Transition>)]| {
         (c[c.len() - 1].0 - c[1].0) / u32::try_from(c.len() - 2).unwrap()
     };
@@ -96,8 +96,10 @@ async fn intervals_follow_state_and_maint_stops_checks() {
         "{}",
         down_checks.len()
     );
+    // `downinter` (120 ms), not `inter` (50) or `fastinter` (20): a second check that ran late
+    // shortens the mean (the others keep their deadlines), so the bound sits between the two.
     assert!(
-        mean_gap(&down_checks) >= Duration::from_millis(110),
+        mean_gap(&down_checks) >= Duration::from_millis(90),
         "{:?}",
         mean_gap(&down_checks)
     );
