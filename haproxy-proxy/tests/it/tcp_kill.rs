@@ -4,36 +4,21 @@
 //! loopback); ours counted nothing for such a stream. The same holds for streams cut by their
 //! server's `shutdown-sessions`, which counted only the bytes sent before forwarding began.
 
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use haproxy_proxy::Side;
 use haproxy_proxy::registry::Registry;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
-use crate::daemon::{WAIT, eventually, read_all, start};
-
-/// A loopback server echoing what it reads on each connection until the client's FIN.
-async fn echo() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = l.accept().await {
-            tokio::spawn(async move {
-                let (mut r, mut w) = s.split();
-                let _ = tokio::io::copy(&mut r, &mut w).await;
-            });
-        }
-    });
-    addr
-}
+use crate::daemon::{WAIT, eventually, read_all, start, tag_server};
 
 /// Echoes 5 bytes through a TCP frontend, cuts the stream with `cut`, and checks the client
 /// was closed and every level counted the stream and its bytes.
 async fn cut_stream_counts(server_opts: &str, cut: impl FnOnce(&Registry, u64)) {
-    let srv = echo().await;
+    // An empty tag: the server only echoes.
+    let (srv, _) = tag_server(b"").await;
     let d = start(&format!(
         "defaults\n mode tcp\n timeout connect 2s\n timeout client 10s\n timeout server 10s\n\
          frontend fe\n bind 127.0.0.1:0\n default_backend be\n\
