@@ -223,23 +223,48 @@ pub(crate) fn derive(
 pub(crate) struct Applied {
     /// `Cannot raise FD limit to N, limit is M.` (a warning).
     pub(crate) warning: Option<String>,
-    /// `FD limit (M) too low for maxconn=C/maxsock=S. ...` (an alert).
+    /// `FD limit (M) too low for maxconn=C/maxsock=S. ...`, or under `strict-limits` `Cannot
+    /// raise FD limit to N, limit is M.` (an alert).
     pub(crate) alert: Option<String>,
+    /// The alert ends startup (exit 1): `strict-limits`, HAProxy 2.6's default.
+    pub(crate) fatal: bool,
+}
+
+/// Whether HAProxy's `strict-limits` holds: its default in 2.6, unless the global section says
+/// `no strict-limits` (the last such line wins; a plain `strict-limits` changes nothing).
+pub(crate) fn strict_limits(cfg: &Config) -> bool {
+    cfg.global
+        .other
+        .iter()
+        .rev()
+        .find_map(|d| match d.words.as_slice() {
+            [no, kw] if no == "no" && kw == "strict-limits" => Some(false),
+            [kw] if kw == "strict-limits" => Some(true),
+            _ => None,
+        })
+        .unwrap_or(true)
 }
 
 /// Sets `RLIMIT_NOFILE` to `limits.nofile` as HAProxy's `main()` does (the hard limit raised
-/// with it when allowed); when refused, falls back to the hard limit with HAProxy's warning,
-/// then reports its alert when the limit is below `maxsock`.
+/// with it when allowed). When that is refused: with `strict`, HAProxy's alert and the process
+/// is to exit 1 ([`Applied::fatal`]); without (`no strict-limits`), it falls back to the hard
+/// limit with HAProxy's warning. Then a limit below `maxsock` gets HAProxy's alert, fatal with
+/// `strict` too.
 ///
-/// COMPAT: this is HAProxy's behaviour under `no strict-limits`. Its default, `strict-limits`,
-/// exits 1 with the same texts as alerts instead; haproxy-cfg refuses `no strict-limits` (and
-/// `fd-hard-limit`), and configurations such as the benchmark's rely on starting anyway.
-pub(crate) fn apply(limits: &Limits, boot: FdLimits) -> Applied {
+/// COMPAT: `fd-hard-limit` is not read (haproxy-cfg does not keep it).
+pub(crate) fn apply(limits: &Limits, boot: FdLimits, strict: bool) -> Applied {
     use nix::sys::resource::{Resource, getrlimit, setrlimit};
     let want = u64::from(limits.nofile);
     let mut applied = Applied::default();
     if setrlimit(Resource::RLIMIT_NOFILE, want, boot.hard.max(want)).is_err() {
         let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap_or((boot.soft, boot.hard));
+        if strict {
+            applied.alert = Some(format!(
+                "[haproxy.main()] Cannot raise FD limit to {want}, limit is {soft}."
+            ));
+            applied.fatal = true;
+            return applied;
+        }
         let now = if setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
             hard
         } else {
@@ -251,6 +276,7 @@ pub(crate) fn apply(limits: &Limits, boot: FdLimits) -> Applied {
     }
     let (now, _) = getrlimit(Resource::RLIMIT_NOFILE).unwrap_or((boot.soft, boot.hard));
     if now < u64::from(limits.maxsock) {
+        applied.fatal = strict;
         applied.alert = Some(format!(
             "[haproxy.main()] FD limit ({now}) too low for maxconn={}/maxsock={}. \
              Please raise 'ulimit-n' to {} or more to avoid any trouble.",
@@ -376,5 +402,17 @@ mod tests {
             u64::from(derive(&cfg(&text), None, 2, fds(1024)).maxsock),
             MAX_FIGURE
         );
+    }
+    #[test]
+    fn strict_limits_hold_unless_the_global_section_says_no_the_last_line_winning() {
+        let with = |lines: &str| {
+            strict_limits(&cfg(&BASE.replace("global\n", &format!("global\n{lines}"))))
+        };
+        assert!(with(""));
+        assert!(!with(" no strict-limits\n"));
+        assert!(with(" no strict-limits\n strict-limits\n"));
+        assert!(!with(" strict-limits\n no strict-limits\n"));
+        // Other negations leave it alone.
+        assert!(with(" no busy-polling\n"));
     }
 }

@@ -134,7 +134,7 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
         .limits
         .maxsock
         .store(settled.maxsock, std::sync::atomic::Ordering::Relaxed);
-    let applied = limits::apply(&settled, boot);
+    let applied = limits::apply(&settled, boot, limits::strict_limits(&cfg));
     if let Some(warning) = applied.warning.filter(|_| !cli.quiet) {
         err(&format!(
             "{}({}) : {warning}\n",
@@ -144,6 +144,9 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
     }
     if let Some(text) = applied.alert {
         alert(&text);
+    }
+    if applied.fatal {
+        return (String::new(), String::new(), 1);
     }
     let pidfile = cli.pidfile.clone().or_else(|| cfg.global.pidfile.clone());
     let daemon = (cli.daemon || cfg.global.daemon) && !cli.foreground;

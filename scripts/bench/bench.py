@@ -245,7 +245,7 @@ class Bench:
         with open(cfg, "w") as f:
             f.write(fill("proxy.cfg.in", {
                 "NBTHREAD": self.args.nbthread,
-                "HAPROXY_ONLY": "no strict-limits" if name == "haproxy" else "# (no strict-limits)", "PORT_KA": ka, "PORT_SC": sc, "PORT_TCP": tcp,
+                "PORT_KA": ka, "PORT_SC": sc, "PORT_TCP": tcp,
                 "PORT_NG1": self.ng1, "PORT_NG2": self.ng2,
             }))
         argv = taskset(self.args.proxy_cpus, [binary, "-db", "-f", cfg])

@@ -47,7 +47,6 @@ class Counted:
         with open(cfg, "w") as f:
             f.write(bench.fill("proxy.cfg.in", {
                 "NBTHREAD": b.args.nbthread,
-                "HAPROXY_ONLY": "no strict-limits" if name == "haproxy" else "# (no strict-limits)",
                 "PORT_KA": ka, "PORT_SC": sc, "PORT_TCP": tcp, "PORT_NG1": b.ng1, "PORT_NG2": b.ng2}))
         self.out = os.path.join(workdir, name + ".perf")
         self.ctl, self.ack = os.path.join(workdir, name + ".ctl"), os.path.join(workdir, name + ".ack")

@@ -3,8 +3,8 @@
 //! open-file limits (a `sh -c 'ulimit -n N; exec ...'` child), and `show info`'s `Ulimit-n`,
 //! `Maxsock`, `Maxconn` and `Hard_maxconn` and `show stat`'s `slim` of every row must be equal;
 //! so must the startup warning and alert when the limit cannot be raised to what `-n` needs.
-//! HAProxy is given `no strict-limits` (ours refuses the line and behaves so; with 2.6's default
-//! HAProxy would exit 1 there: docs/compat.md).
+//! Both are given `no strict-limits`, except in the last case, where 2.6's default
+//! `strict-limits` makes both exit 1 with the alert instead.
 //!
 //! HAProxy's figures are recorded in tests/data/haproxy-2.6/limits/figures.txt
 //! (`HAPROXY_RS_RECORD=1 cargo test -p haproxy-bin --test it limits_diff` re-records them);
@@ -27,7 +27,7 @@ const STEP: Duration = Duration::from_millis(20);
 /// `agent-check` and `agent-port`: each takes a descriptor), a stats socket and two threads.
 const CONFIG: &str = "\
 global
-@HAPROXY_ONLY@    nbthread 2
+@STRICT@    nbthread 2
     stats socket @DIR@/admin.sock level admin
 defaults
     mode http
@@ -51,14 +51,16 @@ listen li
     server s4 127.0.0.1:9
 ";
 
-/// The cases: the shell's limit commands and extra arguments. The third counts the hard limit
-/// (the higher one); the last needs 1,235 descriptors under 1,024.
-const CASES: &[(&str, &[&str])] = &[
-    ("ulimit -n 1024", &[]),
-    ("ulimit -n 4096", &[]),
-    ("ulimit -S -n 1024; ulimit -H -n 4096", &[]),
-    ("ulimit -n 1024", &["-n", "300"]),
-    ("ulimit -n 1024", &["-n", "600"]),
+/// The cases: the shell's limit commands, extra arguments, and whether `strict-limits` (2.6's
+/// default) holds. The third counts the hard limit (the higher one); the last two need 1,235
+/// descriptors under 1,024.
+const CASES: &[(&str, &[&str], bool)] = &[
+    ("ulimit -n 1024", &[], false),
+    ("ulimit -n 4096", &[], false),
+    ("ulimit -S -n 1024; ulimit -H -n 4096", &[], false),
+    ("ulimit -n 1024", &["-n", "300"], false),
+    ("ulimit -n 1024", &["-n", "600"], false),
+    ("ulimit -n 1024", &["-n", "600"], true),
 ];
 
 /// The recording of real HAProxy's figures.
@@ -106,16 +108,14 @@ fn fd_limit_lines(stderr: &str) -> Vec<String> {
 /// The figures one run shows, as one line: `Name=value` pairs from `show info`, then
 /// `proxy/row=slim` for every `show stat` row, then the startup lines about the descriptor
 /// limit; or `exit=N` and the startup alert.
-fn figures(exe: &str, tag: &str, ulimit: &str, args: &[&str]) -> String {
+fn figures(exe: &str, tag: &str, ulimit: &str, args: &[&str], strict: bool) -> String {
     let dir = std::env::temp_dir().join(format!("haproxy-rs-limits-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let haproxy_only = if tag == "theirs" {
-        "    no strict-limits\n"
-    } else {
-        ""
-    };
     let cfg = CONFIG
-        .replace("@HAPROXY_ONLY@", haproxy_only)
+        .replace(
+            "@STRICT@",
+            if strict { "" } else { "    no strict-limits\n" },
+        )
         .replace("@DIR@", &dir.display().to_string())
         .replace("@P1@", &free_port().to_string())
         .replace("@P2@", &free_port().to_string())
@@ -187,14 +187,18 @@ fn figures(exe: &str, tag: &str, ulimit: &str, args: &[&str]) -> String {
     out.join(" ")
 }
 
-fn case_name(ulimit: &str, args: &[&str]) -> String {
-    format!("{ulimit} {}", args.join(" ")).trim_end().to_owned()
+fn case_name(ulimit: &str, args: &[&str], strict: bool) -> String {
+    let strict = if strict { " (strict-limits)" } else { "" };
+    format!("{ulimit} {}", args.join(" ")).trim_end().to_owned() + strict
 }
 
 fn run_all(exe: &str, tag: &str) -> Vec<String> {
     CASES
         .iter()
-        .map(|(n, args)| format!("{}: {}", case_name(n, args), figures(exe, tag, n, args)))
+        .map(|&(n, args, strict)| {
+            let figures = figures(exe, tag, n, args, strict);
+            format!("{}: {figures}", case_name(n, args, strict))
+        })
         .collect()
 }
 
@@ -209,13 +213,22 @@ fn the_derived_maxconn_matches_haproxy_under_a_fixed_ulimit() {
     let recorded = std::fs::read_to_string(recording()).expect("recorded figures");
     let recorded: Vec<&str> = recorded.lines().collect();
     assert_eq!(ours, recorded, "ours (left) against the recording");
-    // The last case could not raise the limit: warned, then alerted, and served.
-    assert!(recorded.iter().all(|l| !l.contains("exit=")));
+    // Under `no strict-limits` the last case could not raise the limit: warned, then alerted,
+    // and served. Under `strict-limits` it alerts and exits 1.
+    let (relaxed, strict) = recorded.split_at(recorded.len() - 1);
+    assert!(relaxed.iter().all(|l| !l.contains("exit=")));
     assert!(
-        recorded
+        relaxed
             .last()
             .is_some_and(|l| l.contains("Cannot raise FD limit to 1235")
                 && l.contains("too low for maxconn=600/maxsock=1235"))
+    );
+    assert!(
+        strict
+            .first()
+            .is_some_and(|l| l.contains("exit=1")
+                && l.contains("Cannot raise FD limit to 1235, limit is 1024.")),
+        "{strict:?}"
     );
     if have("haproxy", "-v") {
         let theirs = run_all("haproxy", "theirs");

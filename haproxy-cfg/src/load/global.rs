@@ -81,8 +81,68 @@ fn owner_already_set(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> bool {
     set
 }
 
-/// One line of a `global` section.
+/// The keywords HAProxy 2.6 lets `no` and `default` prefix.
+const NEGATABLE: &[&str] = &[
+    "option",
+    "log",
+    "busy-polling",
+    "set-dumpable",
+    "strict-limits",
+    "insecure-fork-wanted",
+    "numa-cpu-mapping",
+];
+
+/// The global keywords whose negation is kept in the model (as a `no ...` directive).
+const NEGATED_FLAGS: &[&str] = &[
+    "busy-polling",
+    "set-dumpable",
+    "strict-limits",
+    "insecure-fork-wanted",
+    "numa-cpu-mapping",
+];
+
+/// One line of a `global` section; a `no` or `default` prefix first goes as HAProxy 2.6's
+/// reader takes it off.
 pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
+    match ctx.arg(0) {
+        "no" => prefixed(l, ctx, true),
+        "default" => prefixed(l, ctx, false),
+        _ => keyword(l, ctx),
+    }
+}
+
+/// A line prefixed by `no` (`negate`) or `default`. Only [`NEGATABLE`] keywords may follow;
+/// any other gets HAProxy's alert and is then read as if unprefixed, as 2.6 does. `default`
+/// leaves the last word twice, as HAProxy's shift does, so `default strict-limits` is refused
+/// for its extra argument there too. `no log` forgets the global log targets.
+fn prefixed(l: &mut Loader<'_>, ctx: &Ctx<'_>, negate: bool) {
+    let mut shifted = ctx.shifted();
+    if !negate && let Some(last) = shifted.args.last().cloned() {
+        shifted.args.push(last);
+    }
+    let kw = shifted.arg(0);
+    if !NEGATABLE.contains(&kw) {
+        let msg = "negation/default currently supported only for options, log, busy-polling, \
+                   set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping."
+            .to_owned();
+        l.alert(ctx, ctx.col(0), "bad-prefix", Origin::ParsingTight, msg);
+    } else if negate && kw == "log" {
+        l.config.global.logs.clear();
+        return;
+    } else if negate && NEGATED_FLAGS.contains(&kw) {
+        if !too_many_args(l, &shifted, 0) {
+            l.config.global.other.push(Directive {
+                loc: ctx.loc(),
+                words: ctx.rest(0),
+            });
+        }
+        return;
+    }
+    keyword(l, &shifted);
+}
+
+/// One line of a `global` section, its keyword first.
+fn keyword(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     let kw = ctx.arg(0);
     match kw {
         "daemon"
