@@ -112,9 +112,7 @@ impl BackendBalancer {
         self.redistribute = redistribute;
         self
     }
-}
 
-impl BackendBalancer {
     /// HAProxy's `process_srv_queue()` for server `server`: hands `first` (a slot a release
     /// passed on) and then as many free slots of the server as its limit allows to the oldest
     /// waiters of its own queue and the backend's. Returns how many waiters got a slot.
