@@ -15,29 +15,38 @@ fn wheel_len() -> usize {
     WHEEL.with(|w| w.borrow().entries.len())
 }
 
+/// The later of the two timers of [`a_timer_on_a_wheel_thread_expires_at_its_deadline`]: the
+/// driver first sleeps until it, so the earlier one (20 ms) firing well before it shows that
+/// registering an earlier timer moved the driver's wait. Long enough that a starved test thread
+/// (a loaded 2-core machine) is not mistaken for a driver that kept sleeping.
+const LATER: Duration = Duration::from_millis(1500);
+
 #[tokio::test]
 async fn a_timer_on_a_wheel_thread_expires_at_its_deadline() {
     let start = Instant::now();
-    let mut timer = IdleTimer::new(start + Duration::from_millis(40));
+    let mut timer = IdleTimer::new(start + LATER);
     let mut early = IdleTimer::new(start + Duration::from_millis(20));
-    // Both registered: the later one first, then an earlier one that must move the driver's wait.
-    let polled = std::future::poll_fn(|cx| {
-        let a = timer.poll_expired(cx).is_pending();
-        let b = early.poll_expired(cx).is_pending();
-        std::task::Poll::Ready(a && b)
-    })
-    .await;
-    assert!(polled);
+    // The later one registers first and its driver runs, going to sleep until it; then an
+    // earlier one registers and must move the driver's wait.
+    let pending = std::future::poll_fn(|cx| std::task::Poll::Ready(timer.poll_expired(cx))).await;
+    assert!(pending.is_pending());
     assert!(matches!(timer, IdleTimer::Wheel { .. }), "{timer:?}");
+    tokio::task::yield_now().await;
+    assert!(
+        WHEEL.with(|w| matches!(w.borrow().driver, Some(Some(_)))),
+        "the driver has run and sleeps"
+    );
+    let pending = std::future::poll_fn(|cx| std::task::Poll::Ready(early.poll_expired(cx))).await;
+    assert!(pending.is_pending());
     assert_eq!(wheel_len(), 2);
     expire(&mut early).await;
     let waited = start.elapsed();
     assert!(waited >= Duration::from_millis(20), "{waited:?}");
-    assert!(waited < Duration::from_millis(35), "{waited:?}");
+    assert!(waited < LATER / 2, "the driver kept its wait: {waited:?}");
     expire(&mut timer).await;
     let waited = start.elapsed();
-    assert!(waited >= Duration::from_millis(40), "{waited:?}");
-    assert!(waited < Duration::from_secs(2), "{waited:?}");
+    assert!(waited >= LATER, "{waited:?}");
+    assert!(waited < LATER + Duration::from_secs(2), "{waited:?}");
     assert_eq!(wheel_len(), 0);
 }
 
