@@ -11,8 +11,17 @@ use super::run::{Proxy, TempDir, WAIT, free_port};
 /// Keep-alive clients opened one after another, each served once and then left idle.
 const BURST: usize = 1000;
 /// Longest wait for the proxy to give the memory back; it collects every 250 ms and forces the
-/// purge once its thread is quiet, so this is several times what it needs.
-const SETTLE: Duration = Duration::from_secs(5);
+/// purge once its thread is quiet, so this is many times what it needs (a starved proxy may go
+/// seconds without running).
+const SETTLE: Duration = Duration::from_secs(15);
+/// The least share of the burst's growth (1 in `RETURNED_SHARE`) that must leave the resident set
+/// once the proxy is quiet. What is still freed but unpurged when the burst ends depends on its
+/// pace: with nothing collecting, mimalloc purges a page only from a later allocation call at
+/// least 1 s after it was freed, so a slow burst (a loaded machine) has already purged most of it
+/// and a fast one has not. Measured on 2 cores: 250-720 KiB of 1,450-1,950 KiB of growth went
+/// back, quiet or beside two busy loops; with the collection off, not one page (the RSS stays
+/// exactly at its post-burst figure), so 1/8 still tells the two apart.
+const RETURNED_SHARE: u64 = 8;
 /// The pause after the warm-up, for what it freed to go back first.
 const WARM_SETTLE: Duration = Duration::from_secs(1);
 
@@ -100,7 +109,7 @@ fn memory_freed_after_a_burst_of_keep_alive_clients_goes_back_to_the_os() {
     while start.elapsed() < SETTLE {
         std::thread::sleep(Duration::from_millis(100));
         settled = rss_kib(pid);
-        if burst.saturating_sub(settled) * 3 >= grown {
+        if burst.saturating_sub(settled) * RETURNED_SHARE >= grown {
             break;
         }
     }
@@ -110,9 +119,9 @@ fn memory_freed_after_a_burst_of_keep_alive_clients_goes_back_to_the_os() {
         "the burst should grow the proxy by a clear margin: {before} -> {burst} KiB"
     );
     assert!(
-        burst.saturating_sub(settled) * 3 >= grown,
+        burst.saturating_sub(settled) * RETURNED_SHARE >= grown,
         "memory the burst freed was kept: RSS {before} KiB before, {burst} after {BURST} clients, \
-         {settled} once idle (at least a third of the growth should have gone back)"
+         {settled} once idle (at least 1/{RETURNED_SHARE} of the growth should have gone back)"
     );
     // Every client is still connected and served.
     for s in clients.iter_mut().take(50) {
