@@ -239,7 +239,7 @@ impl Daemon {
         let start = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
-                start.elapsed() < WAIT,
+                start.elapsed() < crate::run::PROCESS_WAIT,
                 "daemon did not start listening: {:?}",
                 d.lines()
             );

@@ -151,7 +151,7 @@ fn figures(exe: &str, tag: &str, ulimit: &str, args: &[&str], strict: bool) -> S
             return format!("exit={} alert={alert}", status.code().unwrap_or(-1));
         }
         assert!(
-            start.elapsed() < WAIT,
+            start.elapsed() < crate::run::PROCESS_WAIT,
             "{exe} did not open its stats socket"
         );
         std::thread::sleep(STEP);

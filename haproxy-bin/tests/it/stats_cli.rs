@@ -279,7 +279,7 @@ impl Daemon {
         let start = Instant::now();
         while std::os::unix::net::UnixStream::connect(d.dir.join("user.sock")).is_err() {
             assert!(
-                start.elapsed() < WAIT,
+                start.elapsed() < crate::run::PROCESS_WAIT,
                 "{exe} did not open its stats sockets"
             );
             std::thread::sleep(STEP);

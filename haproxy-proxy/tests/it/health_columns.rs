@@ -28,7 +28,7 @@ use crate::build::runtime;
 use crate::daemon::free_port;
 use crate::health::{Peer, Role, SILENT};
 use crate::scratch::TempDir;
-use crate::support::haproxy_bin;
+use crate::support::{HAPROXY_START, haproxy_bin};
 
 /// How long each step of the script lasts (inter 200 ms, fall 2; a silent check takes 300 ms).
 const PHASE: Duration = Duration::from_millis(2000);
@@ -79,14 +79,13 @@ fn start_real(exe: &Path, dir: &Path, config: impl FnOnce(u16) -> String, stderr
         .unwrap()
 }
 
-/// Waits (at most 10 s) until the real HAProxy has created its stats socket.
-async fn wait_for_stats_socket(sock: &Path) {
+/// Waits (at most [`HAPROXY_START`]) until the real HAProxy `child` has created its stats
+/// socket; fails at once if it exits first.
+async fn wait_for_stats_socket(child: &mut Child, sock: &Path) {
     let started = Instant::now();
     while !sock.exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "haproxy did not start"
-        );
+        assert!(child.try_wait().unwrap().is_none(), "haproxy exited");
+        assert!(started.elapsed() < HAPROXY_START, "haproxy did not start");
         tokio::time::sleep(POLL).await;
     }
 }
@@ -196,7 +195,7 @@ async fn check_columns_follow_haproxy_over_scripted_failures() {
     ];
     let dir = TempDir::new("columns");
     let sock = dir.join("stats.sock");
-    let real = real_haproxy().map(|exe| {
+    let mut real = real_haproxy().map(|exe| {
         let text = |fe| config(fe, &peers, Some(&sock));
         Killed(start_real(&exe, dir.path(), text, Stdio::null()))
     });
@@ -217,8 +216,8 @@ async fn check_columns_follow_haproxy_over_scripted_failures() {
         .with_stats(stats);
     let (tx, rx) = tokio::sync::watch::channel(None);
     let serving = tokio::spawn(running.serve(rx));
-    if real.is_some() {
-        wait_for_stats_socket(&sock).await;
+    if let Some(Killed(child)) = &mut real {
+        wait_for_stats_socket(child, &sock).await;
     }
 
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -355,7 +354,7 @@ async fn admin_changes_write_haproxy_lines() {
             peers[0].port, peers[1].port, peers[1].port, peers[0].port, peers[0].port
         )
     };
-    let real = real_haproxy().map(|exe| {
+    let mut real = real_haproxy().map(|exe| {
         let mut child = start_real(
             &exe,
             dir.path(),
@@ -379,8 +378,8 @@ async fn admin_changes_write_haproxy_lines() {
     let running = rt.start().unwrap().with_state_log(log.clone());
     let (tx, rx) = tokio::sync::watch::channel(None);
     let serving = tokio::spawn(running.serve(rx));
-    if real.is_some() {
-        wait_for_stats_socket(&sock).await;
+    if let Some((Killed(child), _)) = &mut real {
+        wait_for_stats_socket(child, &sock).await;
     }
     // Let the first checks pass.
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -99,7 +99,7 @@ async fn answers(bin: Option<&str>, text: &str, ports: &[u16]) -> Vec<String> {
         let started = Instant::now();
         while TcpStream::connect(first).await.is_err() {
             assert!(
-                started.elapsed() < Duration::from_secs(5),
+                started.elapsed() < crate::support::HAPROXY_START,
                 "haproxy did not start"
             );
             tokio::time::sleep(Duration::from_millis(20)).await;

@@ -116,7 +116,7 @@ where
         let started = Instant::now();
         while TcpStream::connect(addr).await.is_err() || !sock.exists() {
             assert!(
-                started.elapsed() < Duration::from_secs(5),
+                started.elapsed() < crate::support::HAPROXY_START,
                 "haproxy did not start"
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
