@@ -345,3 +345,79 @@ fn the_derived_maxconn_matches_haproxy_under_a_fixed_ulimit() {
         assert_eq!(ours, theirs, "ours (left) against the live HAProxy");
     }
 }
+
+/// Clients held open at once under `-m 100` (its derived `maxconn` is 2,800).
+const MEMORY_CLIENTS: usize = 1000;
+/// Requests each of them sends on its connection.
+const MEMORY_ROUNDS: usize = 2;
+
+/// Under `-m 100` (an address-space limit of 100 MiB) ours starts its threads and serves a
+/// thousand keep-alive clients at once without an allocation failing.
+#[test]
+fn a_memory_limited_daemon_serves_a_thousand_clients() {
+    let dir = std::env::temp_dir().join(format!("haproxy-rs-limits-m-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let port = free_port();
+    let cfg = format!(
+        "global\n    nbthread 2\n    stats socket {}/admin.sock level admin\n\
+         defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n\
+         frontend fe\n    bind 127.0.0.1:{port}\n    \
+         http-request return status 200 content-type text/plain string hello\n",
+        dir.display()
+    );
+    std::fs::write(dir.join("t.cfg"), cfg).expect("write cfg");
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 4096; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_haproxy"))
+        .args(["-db", "-m", "100", "-f", "t.cfg"])
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn daemon");
+    let run = Started { child, dir };
+    let sock = run.dir.join("admin.sock");
+    let start = Instant::now();
+    while UnixStream::connect(&sock).is_err() {
+        assert!(start.elapsed() < WAIT, "no stats socket under -m 100");
+        std::thread::sleep(STEP);
+    }
+    assert!(send(&sock, "show info\n").contains("Memmax_MB: 100\n"));
+    let mut clients: Vec<std::net::TcpStream> = (0..MEMORY_CLIENTS)
+        .map(|_| {
+            let c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+            c.set_read_timeout(Some(WAIT)).expect("timeout");
+            c
+        })
+        .collect();
+    let mut answered = 0;
+    for _ in 0..MEMORY_ROUNDS {
+        for c in &mut clients {
+            c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                .expect("send");
+        }
+        for c in &mut clients {
+            let mut buf = [0u8; 1024];
+            let mut got = Vec::new();
+            // One small response: read until its body ("hello") arrives.
+            while !got.ends_with(b"hello") {
+                let n = c.read(&mut buf).expect("read");
+                assert!(
+                    n > 0,
+                    "connection closed: {}",
+                    String::from_utf8_lossy(&got)
+                );
+                got.extend_from_slice(&buf[..n]);
+                assert!(got.len() < 4096, "unexpected reply");
+            }
+            assert!(
+                got.starts_with(b"HTTP/1.1 200"),
+                "{}",
+                String::from_utf8_lossy(&got)
+            );
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, MEMORY_CLIENTS * MEMORY_ROUNDS);
+}
