@@ -57,7 +57,8 @@ listen li
 /// The cases: the shell's limit commands, extra arguments, extra global lines, and whether
 /// `strict-limits` (2.6's default) holds. The third counts the hard limit (the higher one); the
 /// `-n 600` ones need 1,235 descriptors under 1,024. `fd-hard-limit 2000` caps the 4,096
-/// descriptors, 8000 does not; with `-n 1500` (3,035 descriptors) it refuses the raise. `-m`
+/// descriptors, 8000 does not, a negative one leaves the default 100; with `-n 1500` (3,035
+/// descriptors) or `ulimit-n 3000` it refuses the raise. `-m`
 /// bounds `maxconn` by memory (100 MB: 2,800, which needs more than 4,096 descriptors, so
 /// the descriptor figure 2,030 bounds it, rounded to 2,000; `fd-hard-limit 1500` bounds it
 /// further), a written `-n` stays, and a negative `-m` leaves no memory at all.
@@ -87,6 +88,13 @@ const CASES: &[(&str, &[&str], &str, bool)] = &[
         &["-n", "1500"],
         "fd-hard-limit 2000",
         true,
+    ),
+    ("ulimit -n 4096", &[], "fd-hard-limit -5", false),
+    (
+        "ulimit -n 4096",
+        &[],
+        "ulimit-n 3000\n    fd-hard-limit 2000",
+        false,
     ),
     ("ulimit -n 4096", &["-m", "100"], "", false),
     ("ulimit -n 4096", &["-m", "1000"], "", false),
@@ -272,6 +280,7 @@ fn case_name(ulimit: &str, args: &[&str], global: &str, strict: bool) -> String 
     } else {
         format!(" [{global}]")
     };
+    let global = global.replace("\n    ", ", ");
     format!("{ulimit} {}", args.join(" ")).trim_end().to_owned() + &global + strict
 }
 
