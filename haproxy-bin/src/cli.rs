@@ -34,6 +34,9 @@ pub(crate) struct Cli {
     pub(crate) pidfile: Option<String>,
     /// `-n <maxconn>`: overrides the global `maxconn`.
     pub(crate) maxconn: Option<u32>,
+    /// `-m <megabytes>`: the memory limit, read as HAProxy reads it (C's `atol()` kept in an
+    /// `int`: `abc` is 0, no limit).
+    pub(crate) memmax_mb: i32,
 }
 
 /// Flags HAProxy accepts without an argument that do not change what `-c` prints.
@@ -42,7 +45,7 @@ const IGNORED_FLAGS: &[&str] = &[
 ];
 
 /// Flags HAProxy accepts with one argument that do not change what `-c` prints.
-const IGNORED_WITH_ARG: &[&str] = &["-N", "-m", "-L", "-C", "-x", "-S"];
+const IGNORED_WITH_ARG: &[&str] = &["-N", "-L", "-C", "-x", "-S"];
 
 /// Parses the process arguments.
 pub(crate) fn parse() -> Cli {
@@ -60,6 +63,7 @@ pub(crate) fn parse_from(args: impl IntoIterator<Item = String>) -> Cli {
         foreground: false,
         pidfile: None,
         maxconn: None,
+        memmax_mb: 0,
     };
     let mut args = args.into_iter().peekable();
     let mut version = 0;
@@ -78,6 +82,10 @@ pub(crate) fn parse_from(args: impl IntoIterator<Item = String>) -> Cli {
             },
             "-n" => match args.next().and_then(|n| n.parse().ok()) {
                 Some(n) => cli.maxconn = Some(n),
+                None => return usage(None),
+            },
+            "-m" => match args.next() {
+                Some(m) => cli.memmax_mb = haproxy_cfg::values::atol(&m) as i32,
                 None => return usage(None),
             },
             "-f" => match args.next() {
@@ -116,6 +124,7 @@ fn usage(msg: Option<&str>) -> Cli {
         foreground: false,
         pidfile: None,
         maxconn: None,
+        memmax_mb: 0,
     }
 }
 
@@ -160,5 +169,17 @@ mod tests {
         assert_eq!(c.pidfile.as_deref(), Some("/tmp/p"));
         assert_eq!(c.maxconn, Some(50));
         assert_eq!(p(&["-f", "x", "-n", "many"]).command, Command::Usage(None));
+    }
+
+    #[test]
+    fn dash_m_is_read_as_atol_into_an_int() {
+        let m = |v: &str| p(&["-f", "x", "-m", v]).memmax_mb;
+        assert_eq!(p(&["-f", "x"]).memmax_mb, 0);
+        assert_eq!(m("100"), 100);
+        assert_eq!(m("-5"), -5);
+        assert_eq!(m("abc"), 0);
+        assert_eq!(m("64k"), 64);
+        assert_eq!(m("4294967396"), 100);
+        assert_eq!(p(&["-f", "x", "-m"]).command, Command::Usage(None));
     }
 }

@@ -72,6 +72,14 @@ fn hostname() -> String {
 
 /// Runs the proxy; returns (stdout, stderr, exit code) left to print at exit.
 pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
+    // Under `-m`, before anything is read or printed (see limits::arena).
+    if let Some(e) = limits::reexec_with_small_arenas(cli.memmax_mb) {
+        err(&format!(
+            "{}({}) : [haproxy.main()] cannot re-execute with small memory arenas: {e}.\n",
+            Severity::Warning.tag(),
+            std::process::id()
+        ));
+    }
     let exe = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "haproxy".to_owned());
@@ -115,12 +123,19 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
         soft: u64::from(limits::DEFAULT_MAXCONN),
         hard: u64::from(limits::DEFAULT_MAXCONN),
     });
-    let settled = limits::derive(
-        &cfg,
-        cli.maxconn,
-        u32::try_from(threads).unwrap_or(u32::MAX),
-        boot,
-    );
+    let start = limits::Startup {
+        cli_maxconn: cli.maxconn,
+        memmax_mb: cli.memmax_mb,
+        threads: u32::try_from(threads).unwrap_or(u32::MAX),
+        fds: boot,
+    };
+    let settled = match limits::derive(&cfg, start, &limits::maxsock_permitted) {
+        Ok(s) => s,
+        Err(text) => {
+            let d = Diagnostic::alert("limits", Origin::Global, text);
+            return (String::new(), render_haproxy(&d, pid), 1);
+        }
+    };
     cfg.global.maxconn = Some(i64::from(settled.maxconn));
     let runtime = match haproxy_proxy::build::build(&cfg) {
         Ok(r) => r,
@@ -135,7 +150,7 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
         .maxsock
         .store(settled.maxsock, std::sync::atomic::Ordering::Relaxed);
     let applied = limits::apply(&settled, boot, limits::strict_limits(&cfg));
-    if let Some(warning) = applied.warning.filter(|_| !cli.quiet) {
+    for warning in applied.warnings.iter().filter(|_| !cli.quiet) {
         err(&format!(
             "{}({}) : {warning}\n",
             Severity::Warning.tag(),
@@ -179,6 +194,8 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
         node: cfg.global.node.clone().unwrap_or_else(hostname),
         description: cfg.global.description.clone(),
         listeners: 0,
+        ulimit_n: Some(applied.ulimit_n),
+        memmax_mb: settled.memmax_mb,
     };
     // Thread per core won over one multi-threaded runtime (docs/architecture.md).
     let code = serve_per_thread(

@@ -182,17 +182,17 @@ fn keyword(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             }
             l.config.global.master_worker = true;
         }
-        "maxconn" | "ulimit-n" => {
+        "maxconn" | "ulimit-n" | "fd-hard-limit" => {
             if too_many_args(l, ctx, 1) {
                 return;
             }
             let g = &l.config.global;
-            let slot = if kw == "maxconn" {
-                g.maxconn
-            } else {
-                g.ulimit_n
+            let set = match kw {
+                "maxconn" => g.maxconn,
+                "ulimit-n" => g.ulimit_n,
+                _ => g.fd_hard_limit,
             };
-            if slot.is_some_and(|v| v != 0) {
+            if set.is_some_and(|v| v != 0) {
                 return already(l, ctx);
             }
             if expects_int(l, ctx) {
@@ -200,11 +200,12 @@ fn keyword(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             }
             let v = atol(ctx.arg(1));
             let g = &mut l.config.global;
-            if kw == "maxconn" {
-                g.maxconn = Some(v)
-            } else {
-                g.ulimit_n = Some(v)
-            }
+            let slot = match kw {
+                "maxconn" => &mut g.maxconn,
+                "ulimit-n" => &mut g.ulimit_n,
+                _ => &mut g.fd_hard_limit,
+            };
+            *slot = Some(v);
         }
         "nbproc" => {
             // COMPAT: HAProxy 2.6 rejects `nbproc`; processes became threads, so we map it.

@@ -176,3 +176,25 @@ fn every_keyword_with_an_argument_is_a_known_keyword() {
         }
     }
 }
+
+#[test]
+fn fd_hard_limit_is_kept_as_atol_reads_it_and_a_set_value_is_not_replaced() {
+    let global = |lines: &str| run(&format!("global\n{lines}{TIMEOUTS}"));
+    assert_eq!(
+        global("    fd-hard-limit 5000\n")
+            .config
+            .global
+            .fd_hard_limit,
+        Some(5000)
+    );
+    assert_eq!(
+        global("    fd-hard-limit 5k\n").config.global.fd_hard_limit,
+        Some(5)
+    );
+    let l = global("    fd-hard-limit 0\n    fd-hard-limit 300\n    fd-hard-limit 400\n");
+    assert_eq!(l.config.global.fd_hard_limit, Some(300));
+    assert_eq!(
+        texts(&l),
+        ["parsing [t.cfg:4] : 'fd-hard-limit' already specified. Continuing."]
+    );
+}

@@ -29,6 +29,9 @@ pub struct Global {
     pub cpu_map: Vec<Vec<String>>,
     /// `ulimit-n`.
     pub ulimit_n: Option<i64>,
+    /// `fd-hard-limit`: the most descriptors the process raises its limit to or derives
+    /// `maxconn` from (read as leniently as HAProxy: `abc` is 0, meaning none).
+    pub fd_hard_limit: Option<i64>,
     /// `maxconn` (read as leniently as HAProxy: `1k` is 1).
     pub maxconn: Option<i64>,
     /// `node`.

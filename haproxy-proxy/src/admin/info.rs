@@ -22,6 +22,11 @@ pub struct ProcessInfo {
     pub description: Option<String>,
     /// Listening sockets, stats sockets included (`Listeners`).
     pub listeners: u32,
+    /// `Ulimit-n`: the descriptor limit startup settled (HAProxy's `rlimit_nofile`, which
+    /// may be below the process's own when that was higher); `None`: the process's own.
+    pub ulimit_n: Option<u32>,
+    /// `Memmax_MB`: the `-m` memory limit in megabytes, as a C `int` (0 = none).
+    pub memmax_mb: i32,
 }
 
 /// `0d 0h00m04s`, as HAProxy formats `Uptime`.
@@ -71,7 +76,7 @@ pub fn info(reg: &Registry, process: &ProcessInfo) -> Info {
     };
     let up = reg.started.elapsed().as_secs();
     let sat = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
-    let ulimit = ulimit_n();
+    let ulimit = process.ulimit_n.unwrap_or_else(ulimit_n);
     // After a soft stop every listener, stats sockets included, is closed (HAProxy 2.6:
     // `Stopping: 1`, `Listeners: 0`).
     let stopping = reg.soft_stop.is_stopping();
@@ -117,6 +122,9 @@ pub fn info(reg: &Registry, process: &ProcessInfo) -> Info {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())),
         tainted: "0".into(),
+        // As HAProxy's `mkf_u32()` of the `int`, and of the `long` byte count.
+        memmax_mb: process.memmax_mb as u32,
+        memmax_bytes: (i64::from(process.memmax_mb) * 1_048_576) as u32,
         ..Info::default()
     }
 }
