@@ -7,9 +7,10 @@
 //! handed over, and dropping the ticket (queue timeout, client gone) leaves the queue.
 //!
 //! A server that stops being usable sends its queued waiters back to load balancing
-//! ([`Handoffs::requeue`], HAProxy's `pendconn_redistribute()`), and one that becomes usable
-//! calls the oldest waiters of the backend's queue to it (`pendconn_grab_from_px()`): such a
-//! waiter wakes with [`Dequeued::Requeue`] and picks again.
+//! ([`Handoffs::requeue`], HAProxy's `pendconn_redistribute()`): such a waiter wakes with
+//! [`Dequeued::Requeue`] and picks again. One that becomes usable hands its free slots to the
+//! oldest waiters of the backend's queue directly (`pendconn_grab_from_px()`), as a release
+//! does.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -91,8 +92,8 @@ pub struct QueueTicket {
 pub enum Dequeued {
     /// A release handed it a slot on this server.
     Slot(ServerSlot),
-    /// A server changed state and took the stream out of its queue: pick a server again
-    /// (HAProxy's `pendconn_redistribute()` and `pendconn_grab_from_px()`).
+    /// Its server stopped being usable and sent the stream back to load balancing: pick a
+    /// server again (HAProxy's `pendconn_redistribute()`).
     Requeue,
     /// The queue went away without handing anything over.
     Gone,

@@ -125,19 +125,31 @@ impl Balancer {
         }
     }
 
+    /// Whether server `i` may take requests from the backend's queue (HAProxy's `px_ok` in
+    /// `process_srv_queue()`, and the test opening `pendconn_grab_from_px()`): it is usable,
+    /// and it is an active server, or a backup while no active server is usable that is the
+    /// first usable backup or the backend has `option allbackups`.
+    #[must_use]
+    pub fn serves_backend_queue(&self, i: usize) -> bool {
+        let snap = self.snapshot.load();
+        snap.usable.get(i).copied().unwrap_or(false)
+            && (!self.spec_backup(i)
+                || (snap.srv_act == 0 && (snap.fbck == Some(i) || self.config.allbackups)))
+    }
+
     /// Whether a waiter could take a slot of server `i`: one in its own queue, or in the
-    /// backend's while `i` is usable.
+    /// backend's while `i` serves it.
     pub(super) fn has_waiter(&self, q: &Queues, i: usize) -> bool {
         q.server.get(i).is_some_and(|sq| !sq.is_empty())
-            || (self.is_usable(i) && !q.backend.is_empty())
+            || (!q.backend.is_empty() && self.serves_backend_queue(i))
     }
 
     /// Takes the oldest waiter server `i` serves off its queue: from `i`'s own queue or the
-    /// backend's (while `i` is usable), whichever queued first.
+    /// backend's (while `i` serves it), whichever queued first.
     #[inline(always)]
     pub(super) fn next_waiter(&self, q: &mut Queues, i: usize) -> Option<u64> {
         let own = q.server.get(i).and_then(|sq| sq.front().copied());
-        let shared = if self.is_usable(i) {
+        let shared = if !q.backend.is_empty() && self.serves_backend_queue(i) {
             q.backend.front().copied()
         } else {
             None
@@ -159,6 +171,33 @@ impl Balancer {
             (None, Some(_)) => from_backend(q),
             (None, None) => None,
         }
+    }
+
+    /// HAProxy's `pendconn_grab_from_px()`, one request at a time: when server `i` serves the
+    /// backend's queue ([`Balancer::serves_backend_queue`]) and its limit leaves room (all of
+    /// the queue without `maxconn`), the oldest request of the backend's queue takes a slot on
+    /// `i` and is returned. Call it until it returns `None` after `i` became usable, and hand
+    /// each slot to its waiter: no pick in between can take the room. The server's own queue
+    /// is left to releases, as HAProxy leaves it.
+    pub fn grab(&self, i: usize) -> Option<Handoff> {
+        if self.backend_waiting.load(Ordering::Acquire) == 0 || !self.serves_backend_queue(i) {
+            return None;
+        }
+        let mut q = lock(&self.queues);
+        q.backend.front()?;
+        // The waiters are already counted in the backend's load: no extra stream.
+        let limit = self.limit_with(i, 0);
+        if limit == 0 {
+            self.served.shared(i)?.fetch_add(1, Ordering::AcqRel);
+        } else {
+            self.served.take_limited(i, limit).ok()?;
+        }
+        let ticket = q.backend.pop_front()?;
+        self.backend_waiting.fetch_sub(1, Ordering::AcqRel);
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        self.count_total(1);
+        self.lc_requeue(i, || self.connections(i));
+        Some(Handoff { ticket, server: i })
     }
 
     /// Removes a waiter that gave up (`timeout queue`, client abort). Returns whether it was

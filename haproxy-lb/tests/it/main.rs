@@ -10,5 +10,6 @@ mod avoid;
 mod behaviour;
 mod concurrency;
 mod dynamic;
+mod grab;
 mod props;
 mod recorded;

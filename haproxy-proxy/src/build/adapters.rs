@@ -116,15 +116,34 @@ impl BackendBalancer {
     /// HAProxy's `process_srv_queue()` for server `server`: hands `first` (a slot a release
     /// passed on) and then as many free slots of the server as its limit allows to the oldest
     /// waiters of its own queue and the backend's. Returns how many waiters got a slot.
-    ///
-    /// Each turn hands a slot to one waiter; a waiter that already left gives it back, and it
-    /// is released again. Every turn takes a waiter off a queue, so the loop ends.
     pub(crate) fn hand_on(self: &Arc<Self>, server: usize, first: Option<Handoff>) -> u32 {
+        let Some(lb) = &self.balancer else { return 0 };
+        self.hand_out(first, || lb.dequeue(server))
+    }
+
+    /// HAProxy's `pendconn_grab_from_px()` for server `server`, which just became usable: the
+    /// oldest waiters of the backend's queue take slots on it at once, as many as its limit
+    /// allows, when it may serve that queue (backup rules). Returns how many got a slot.
+    pub(crate) fn grab(self: &Arc<Self>, server: usize) -> u32 {
+        let Some(lb) = &self.balancer else { return 0 };
+        self.hand_out(None, || lb.grab(server))
+    }
+
+    /// The handoff both share: gives `first`, then each slot `next` takes off a queue, to its
+    /// waiter, until `next` has none. A waiter that already left gives its slot back; it is
+    /// released again (to the next waiter of that server, as a release does).
+    ///
+    /// Every turn takes a waiter off a queue, so the loop ends.
+    fn hand_out(
+        self: &Arc<Self>,
+        first: Option<Handoff>,
+        mut next_handoff: impl FnMut() -> Option<Handoff>,
+    ) -> u32 {
         let Some(lb) = &self.balancer else { return 0 };
         let mut next = first;
         let mut handed = 0;
         loop {
-            let Some(h) = next.take().or_else(|| lb.dequeue(server)) else {
+            let Some(h) = next.take().or_else(&mut next_handoff) else {
                 return handed;
             };
             let slot = ServerSlot::tracked(h.server, Arc::clone(self) as Arc<dyn SlotOwner>);

@@ -1,57 +1,27 @@
 //! Queued streams follow their servers' state, as in HAProxy 2.6's `srv_update_status()`: a
 //! server that goes DOWN, into maintenance or drain hands the streams waiting in its own queue
 //! back to load balancing (`pendconn_redistribute()`, only with `option redispatch` and without
-//! `option persist`), and a server that becomes usable calls the oldest streams of the
-//! backend's queue to it, as many as its `maxconn` allows (`pendconn_grab_from_px()`).
-//!
-//! A stream sent back picks a server again through the balancer: one called by a server coming
-//! up lands on it unless a new request took its room first (HAProxy assigns it directly).
+//! `option persist`), and a server that becomes usable takes the oldest streams of the
+//! backend's queue directly, as many as its `maxconn` allows (`pendconn_grab_from_px()`): each
+//! is handed a slot on it before the change returns, so no request arriving meanwhile takes
+//! their room.
+
+use std::sync::Arc;
 
 use super::adapters::BackendBalancer;
 
 impl BackendBalancer {
     /// Moves queued streams after server `s` changed from `was_usable` to what the balancer
-    /// now says; returns how many were sent back to load balancing.
-    pub fn server_changed(&self, s: usize, was_usable: bool) -> u32 {
+    /// now says; returns how many left their queue (sent back to load balancing when `s`
+    /// stopped being usable, handed a slot on `s` when it became usable).
+    pub fn server_changed(self: &Arc<Self>, s: usize, was_usable: bool) -> u32 {
         let Some(lb) = &self.balancer else { return 0 };
-        let usable = lb.is_usable(s);
-        let cancel = |t| lb.cancel(t);
-        match (was_usable, usable) {
+        match (was_usable, lb.is_usable(s)) {
             (true, false) if self.redistribute => {
-                self.handoffs.requeue(Some(s), usize::MAX, cancel)
+                self.handoffs.requeue(Some(s), usize::MAX, |t| lb.cancel(t))
             }
-            (false, true) => match self.room_for_backend_queue(s) {
-                0 => 0,
-                room => self.handoffs.requeue(None, room, cancel),
-            },
+            (false, true) => self.grab(s),
             _ => 0,
-        }
-    }
-
-    /// How many streams of the backend's queue server `s` may take now: none for a backup
-    /// while an active server is usable, or when it is not the first usable backup and
-    /// `option allbackups` is off; else its free connection slots (all without `maxconn`).
-    fn room_for_backend_queue(&self, s: usize) -> usize {
-        let Some(lb) = &self.balancer else { return 0 };
-        let servers = lb.servers();
-        if servers.get(s).is_some_and(|sv| sv.backup) {
-            let usable = |want_backup: bool| {
-                servers
-                    .iter()
-                    .enumerate()
-                    .filter(move |(i, sv)| sv.backup == want_backup && lb.is_usable(*i))
-                    .map(|(i, _)| i)
-            };
-            let first_backup = usable(true).next();
-            if usable(false).next().is_some()
-                || (!lb.config().allbackups && first_backup != Some(s))
-            {
-                return 0;
-            }
-        }
-        match lb.maxconn(s) {
-            0 => usize::MAX,
-            max => max.saturating_sub(lb.connections(s)) as usize,
         }
     }
 }
@@ -121,7 +91,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_server_coming_up_calls_as_many_backend_waiters_as_it_has_room() {
+    async fn a_server_coming_up_hands_its_room_to_the_oldest_backend_waiters_directly() {
         let p = picker(Algorithm::RoundRobin, two(1), false);
         let bal = p.0.first().unwrap();
         let lb = bal.balancer.as_ref().unwrap();
@@ -140,18 +110,21 @@ mod tests {
         assert_eq!(bal.server_changed(1, false), 0);
         lb.set_state(1, ServerState::Up, 0).unwrap();
         assert_eq!(bal.server_changed(1, false), 1, "maxconn 1: room for one");
-        assert!(matches!(first.dequeued().await, Dequeued::Requeue));
-        let Take::Ready(slot) = p.take(0, &view(), None) else {
-            panic!("b has room")
+        // The oldest waiter holds b's slot already: a request arriving now queues behind the
+        // second waiter instead of taking it.
+        assert_eq!(lb.connections(1), 1);
+        let Take::Queued(_third) = p.take(0, &view(), None) else {
+            panic!("b's room went to the waiter")
         };
+        let slot = first.wait().await.unwrap();
         assert_eq!(slot.server(), 1);
         drop(slot);
         // The release of b's slot hands it to the second waiter as usual.
         assert_eq!(second.wait().await.unwrap().server(), 1);
     }
 
-    #[test]
-    fn a_backup_takes_nothing_from_the_backend_queue_while_an_active_server_is_usable() {
+    #[tokio::test]
+    async fn a_backup_coming_up_takes_the_backend_queue_only_as_the_first_usable_backup() {
         let servers = vec![
             ServerSpec::new(1, "a").with_limits(1, 0),
             ServerSpec::new(2, "b1").with_backup(),
@@ -159,11 +132,32 @@ mod tests {
         ];
         let p = picker(Algorithm::RoundRobin, servers, false);
         let bal = p.0.first().unwrap();
-        assert_eq!(bal.room_for_backend_queue(1), 0, "a is usable");
         let lb = bal.balancer.as_ref().unwrap();
+        lb.set_state(1, ServerState::Maintenance, 0).unwrap();
+        lb.set_state(2, ServerState::Maintenance, 0).unwrap();
+        let Take::Ready(_busy) = p.take(0, &view(), None) else {
+            panic!("free server")
+        };
+        let Take::Queued(mut waiter) = p.take(0, &view(), None) else {
+            panic!("backend queue")
+        };
+        lb.set_state(1, ServerState::Up, 0).unwrap();
+        assert_eq!(bal.server_changed(1, false), 0, "a is usable");
+        assert_eq!(lb.connections(1), 0);
         lb.set_state(0, ServerState::Down, 0).unwrap();
-        assert_eq!(bal.room_for_backend_queue(1), usize::MAX, "first backup");
-        assert_eq!(bal.room_for_backend_queue(2), 0, "not the first backup");
+        assert_eq!(bal.server_changed(0, true), 0, "no redispatch");
+        lb.set_state(2, ServerState::Up, 0).unwrap();
+        assert_eq!(
+            bal.server_changed(2, false),
+            0,
+            "b1 is the first usable backup"
+        );
+        // b1 back from maintenance is the first usable backup again: it takes the waiter.
+        lb.set_state(1, ServerState::Maintenance, 0).unwrap();
+        assert_eq!(bal.server_changed(1, true), 0);
+        lb.set_state(1, ServerState::Up, 0).unwrap();
+        assert_eq!(bal.server_changed(1, false), 1);
+        assert_eq!(waiter.wait().await.unwrap().server(), 1);
     }
 
     #[tokio::test]

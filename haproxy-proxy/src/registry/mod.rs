@@ -281,7 +281,8 @@ impl Registry {
 
     /// [`Registry::apply_server_state`], also moving the queued streams the change concerns
     /// (HAProxy's `pendconn_redistribute()` and `pendconn_grab_from_px()`); returns whether the
-    /// state changed and how many queued streams went back to load balancing.
+    /// state changed and how many queued streams left their queue (sent back to load balancing
+    /// by a server going down, handed a slot by one coming up).
     pub fn apply_server_state_requeued(&self, b: usize, s: usize) -> (bool, u32) {
         let (Some(sv), Some(bal)) = (
             self.backends.get(b).and_then(|be| be.servers.get(s)),

@@ -16,6 +16,8 @@ mod differential;
 mod early_answer;
 mod engines;
 mod errorfile_sets;
+mod grab_diff;
+mod grab_slot;
 mod health;
 mod health_columns;
 mod health_queue_lines;
