@@ -206,9 +206,10 @@ impl Drop for InQueue<'_> {
 /// Takes a connection slot on a server of `backend`: at once, or after waiting in the queue up
 /// to `timeout queue` (which falls back to `timeout connect`, as in HAProxy).
 ///
-/// A server state change may send the stream back to load balancing while it waits
-/// (`pendconn_redistribute()`, `pendconn_grab_from_px()`): it picks again, and a new wait in a
-/// queue starts a new `timeout queue`, as HAProxy's does.
+/// A server that stops being usable may send the stream back to load balancing while it waits
+/// (`pendconn_redistribute()`): it picks again, and a new wait in a queue starts a new `timeout
+/// queue`, as HAProxy's does. A server that becomes usable hands its slot over directly
+/// (`pendconn_grab_from_px()`), as a release does.
 ///
 /// # Errors
 /// [`ConnectFailed`] with `SC` when no server is usable, `SQ` when the server's queue is at its
