@@ -349,10 +349,14 @@ fn log_health_checks_lines_match_haproxy() {
 
 /// A check connected at the moment its peer stops listening is reset rather than refused
 /// (`info: "Connection reset by peer"`); whether one is in flight then is timing, on either
-/// side, so a reset reads as the refusal the next check gets.
+/// side, so a reset reads as the refusal the next check gets. The real HAProxy, when the reset
+/// reaches a check whose connection the closing listener had queued (seen when it is starved
+/// beside busy loops), reports it as `reason: Socket error` instead: the same refusal.
 fn mask_reset_as_refused(line: String) -> String {
+    let refused = "Layer4 connection problem, info: \"Connection refused\"";
     line.replace(
         "Layer4 connection problem, info: \"Connection reset by peer\"",
-        "Layer4 connection problem, info: \"Connection refused\"",
+        refused,
     )
+    .replace("Socket error, info: \"Connection reset by peer\"", refused)
 }

@@ -372,13 +372,21 @@ fn sigusr1_stops_accepting_and_lets_the_request_in_flight_finish() {
         ),
     );
     let mut proxy = Proxy::start(&cfg, fe);
+    let fds = || std::fs::read_dir(format!("/proc/{}/fd", proxy.pid())).map_or(0, Iterator::count);
+    let before = fds();
     let mut inflight = TcpStream::connect(("127.0.0.1", fe)).expect("connect");
     inflight.set_read_timeout(Some(WAIT)).expect("timeout");
     inflight
         .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n")
         .expect("half a head");
-    // Let the proxy accept it before the soft stop.
-    std::thread::sleep(Duration::from_millis(200));
+    // The proxy must have accepted it (a descriptor more) before the soft stop: one still in
+    // the listener's backlog is reset when the listener closes (a fixed 200 ms pause was too
+    // short for a starved proxy).
+    let start = Instant::now();
+    while fds() <= before {
+        assert!(start.elapsed() < PROCESS_WAIT, "the proxy did not accept");
+        std::thread::sleep(STEP);
+    }
     proxy.signal("-USR1");
     let start = Instant::now();
     while TcpStream::connect(("127.0.0.1", fe)).is_ok() {

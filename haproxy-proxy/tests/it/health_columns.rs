@@ -4,7 +4,9 @@
 //! socket, are polled every 20 ms and each server's sequence of (`status`, `check_status`,
 //! `check_code`, `check_desc`, `check_health`) is compared.
 //!
-//! Rows taken while a check runs (`* ` prefix) and `INI` rows are skipped, and consecutive equal rows are merged. HAProxy's sequences are also kept in
+//! Rows taken while a check runs (`* ` prefix) and `INI` rows are skipped, and consecutive equal rows are merged.
+//! A run whose samples of one side came more than [`FINE_GAP`] apart (a starved machine) is
+//! compared on its settled states only, without the transitional rows it may have missed. HAProxy's sequences are also kept in
 //! `tests/data/haproxy-2.6/health-columns.txt` (rewritten with `HAPROXY_RS_RECORD=1`), which ours
 //! is compared with when HAProxy is not installed. Without `haproxy` the live part is skipped
 //! with a message, unless `CI=true` (then it fails).
@@ -34,6 +36,16 @@ use crate::support::{HAPROXY_START, haproxy_bin};
 const PHASE: Duration = Duration::from_millis(2000);
 /// Polling period of both daemons.
 const POLL: Duration = Duration::from_millis(20);
+/// The longest gap between two `show stat` samples of one side for the run to count as finely
+/// sampled: half of `inter` (200 ms), the shortest a transitional state (`UP 1/2`, `DOWN 1/2`)
+/// lasts. On a starved machine (the test and both daemons under `nice -n 19` beside busy loops)
+/// gaps of 200-1000 ms were seen, and either side then missed transitional rows the other saw,
+/// and a starved peer made an extra `L7TOUT` that lasted one transitional row.
+const FINE_GAP: Duration = Duration::from_millis(100);
+/// The longest a step may run past [`PHASE`] while waiting for both sides to reach the state it
+/// leads to (a starved daemon or test process checks late; on a quiet machine both are there
+/// well within the phase, so this is never used).
+const SETTLE_WAIT: Duration = Duration::from_secs(30);
 /// Most rows kept per server (bounded: the script lasts about 15 s).
 const MAX_ROWS: usize = 2000;
 const SERVERS: [&str; 3] = ["s1", "s2", "b1"];
@@ -60,6 +72,39 @@ const SCRIPT: &[Act] = &[
 ];
 
 type Row = [String; 5];
+
+impl Act {
+    /// The server this step acts on and the status it must lead to on both sides.
+    fn settles_at(self) -> (&'static str, &'static str) {
+        let (i, status) = match self {
+            Act::Stop(i) | Act::Status(i, 503 | SILENT) => (i, "DOWN"),
+            Act::Status(i, 404) => (i, "NOLB"),
+            Act::Start(i) | Act::Status(i, _) => (i, "UP"),
+        };
+        (SERVERS.get(i).copied().unwrap_or_default(), status)
+    }
+}
+
+/// The latest `status` of each server, per side (0 ours, 1 theirs), as the poller saw it.
+type Latest = Arc<std::sync::Mutex<[BTreeMap<String, String>; 2]>>;
+
+/// Waits until `server`'s latest status is `status` on our side and, when `live`, on theirs;
+/// fails after [`SETTLE_WAIT`].
+async fn settle(latest: &Latest, live: bool, server: &str, status: &str) {
+    let started = Instant::now();
+    loop {
+        let seen = latest.lock().unwrap().clone();
+        let at = |side: usize| seen[side].get(server).map(String::as_str) == Some(status);
+        if at(0) && (!live || at(1)) {
+            return;
+        }
+        assert!(
+            started.elapsed() < SETTLE_WAIT,
+            "{server} did not reach {status}: {seen:?}"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
 
 fn real_haproxy() -> Option<PathBuf> {
     haproxy_bin("skipping the live part of the check-column differential").map(PathBuf::from)
@@ -176,6 +221,25 @@ fn recording() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/haproxy-2.6/health-columns.txt")
 }
 
+/// `rendered` (from [`render`]) without its transitional rows (a status such as `UP 1/2`), and
+/// with the rows that then follow an equal one merged: the settled states and their check
+/// columns, which a coarsely sampled run still sees in full (each lasts at least `rise` or
+/// `fall` checks, 400 ms, and most last a whole [`PHASE`]).
+fn settled(rendered: &str) -> String {
+    let mut out = String::new();
+    let mut last = "";
+    for line in rendered.lines() {
+        let status = line.split('|').nth(1).unwrap_or_default();
+        if status.contains('/') || line == last {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+        last = line;
+    }
+    out
+}
+
 fn render(seqs: &BTreeMap<String, Vec<Row>>) -> String {
     let mut out = String::new();
     for (server, rows) in seqs {
@@ -221,8 +285,10 @@ async fn check_columns_follow_haproxy_over_scripted_failures() {
     }
 
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let latest = Latest::default();
     let poller = {
-        let (done, sock, our_sock, live) = (
+        let (latest, done, sock, our_sock, live) = (
+            Arc::clone(&latest),
             Arc::clone(&done),
             sock.clone(),
             our_sock.clone(),
@@ -233,15 +299,33 @@ async fn check_columns_follow_haproxy_over_scripted_failures() {
             let mut theirs: BTreeMap<String, Vec<Row>> = BTreeMap::new();
             // Rows seen while a check ran, per side (bounded by the few distinct rows).
             let mut running: [BTreeSet<(String, Row)>; 2] = Default::default();
+            // The longest gap between two samples of either side, and when each was last taken.
+            let mut widest = Duration::ZERO;
+            let mut last: [Option<Instant>; 2] = [None, None];
+            let mut sampled = |side: usize| {
+                let now = Instant::now();
+                if let Some(Some(t)) = last.get(side) {
+                    widest = widest.max(now.duration_since(*t));
+                }
+                if let Some(slot) = last.get_mut(side) {
+                    *slot = Some(now);
+                }
+            };
             while !done.load(Ordering::SeqCst) {
-                for (name, row) in their_rows(&our_sock).await {
+                let rows = their_rows(&our_sock).await;
+                sampled(0);
+                for (name, row) in rows {
+                    latest.lock().unwrap()[0].insert(name.clone(), row[0].clone());
                     if row[1].starts_with("* ") {
                         running[0].insert((name.clone(), row.clone()));
                     }
                     push(ours.entry(name).or_default(), row);
                 }
                 if live {
-                    for (name, row) in their_rows(&sock).await {
+                    let rows = their_rows(&sock).await;
+                    sampled(1);
+                    for (name, row) in rows {
+                        latest.lock().unwrap()[1].insert(name.clone(), row[0].clone());
                         if row[1].starts_with("* ") {
                             running[1].insert((name.clone(), row.clone()));
                         }
@@ -250,7 +334,7 @@ async fn check_columns_follow_haproxy_over_scripted_failures() {
                 }
                 tokio::time::sleep(POLL).await;
             }
-            (ours, theirs, running)
+            (ours, theirs, running, widest)
         })
     };
     tokio::time::sleep(PHASE).await;
@@ -261,34 +345,56 @@ async fn check_columns_follow_haproxy_over_scripted_failures() {
             Act::Status(i, code) => peers[i].status.store(code, Ordering::Relaxed),
         }
         tokio::time::sleep(PHASE).await;
+        // A starved side may not have got there yet: the next step waits for it.
+        let (server, status) = act.settles_at();
+        settle(&latest, real.is_some(), server, status).await;
     }
     done.store(true, Ordering::SeqCst);
-    let (ours, theirs, running) = poller.await.unwrap();
+    let (ours, theirs, running, widest) = poller.await.unwrap();
+    // A coarsely sampled run (a starved machine) may miss a state that lasts one `inter`, on
+    // either side: it is compared on its settled states only.
+    let fine = widest < FINE_GAP;
+    if !fine {
+        eprintln!(
+            "samples up to {widest:?} apart (over {FINE_GAP:?}): comparing settled states only"
+        );
+    }
     // The silent phase's checks last 300 ms: both sides show s1's check in progress, with the
     // code reset to 0, as HAProxy does.
     let in_progress = (
         "s1".to_owned(),
         ["UP", "* L7OK", "0", "Layer7 check passed", "3"].map(str::to_owned),
     );
-    assert!(running[0].contains(&in_progress), "{:?}", running[0]);
-    if !theirs.is_empty() {
-        assert!(running[1].contains(&in_progress), "{:?}", running[1]);
+    if fine {
+        assert!(running[0].contains(&in_progress), "{:?}", running[0]);
+        if !theirs.is_empty() {
+            assert!(running[1].contains(&in_progress), "{:?}", running[1]);
+        }
     }
     tx.send(Some(Stop::Hard)).unwrap();
     serving.await.unwrap();
     drop(real);
     drop(dir);
 
+    let view = |rendered: String| if fine { rendered } else { settled(&rendered) };
     let ours = render(&ours);
     if !theirs.is_empty() {
         let theirs = render(&theirs);
         if std::env::var("HAPROXY_RS_RECORD").as_deref() == Ok("1") {
+            assert!(fine, "not recording a coarsely sampled run");
             std::fs::write(recording(), &theirs).unwrap();
         }
-        assert_eq!(ours, theirs, "ours vs the live HAProxy");
+        assert_eq!(view(ours.clone()), view(theirs), "ours vs the live HAProxy");
     }
     let recorded = std::fs::read_to_string(recording()).expect("recording");
-    assert_eq!(ours, recorded, "ours vs the recording");
+    assert_eq!(view(ours), view(recorded), "ours vs the recording");
+}
+
+#[test]
+fn settled_states_drop_transitional_rows_and_merge_what_then_repeats() {
+    let rendered =
+        "s1|UP|L7OK\ns1|UP 1/2|L7TOUT\ns1|UP|L7OK\ns1|DOWN 1/2|L7OK\ns1|DOWN|L4CON\ns2|UP|L7OK\n";
+    assert_eq!(settled(rendered), "s1|UP|L7OK\ns1|DOWN|L4CON\ns2|UP|L7OK\n");
 }
 
 /// The runtime-API sequence of [`admin_changes_write_haproxy_lines`]: (server, state).
