@@ -272,11 +272,36 @@ fn pick_defaults(
             l.abort(ctx, "defaults-rules", Origin::ParsingTight, msg);
             return None;
         }
+        let refused = match kind {
+            ProxyKind::Backend
+                if defaults_has_tcp(l, i, RuleKind::TcpRequest, &["connection", "session"]) =>
+            {
+                "a backend section cannot inherit from a defaults section defining 'tcp-request connection' or 'tcp-request session' rules"
+            }
+            ProxyKind::Frontend if defaults_has_tcp(l, i, RuleKind::TcpResponse, &["content"]) => {
+                "a frontend section cannot inherit from a defaults section defining 'tcp-response content' rules"
+            }
+            _ => "",
+        };
+        if !refused.is_empty() {
+            let msg = format!("{refused} (defaults section at {}:{}).", at.file, at.line);
+            l.abort(ctx, "defaults-rules", Origin::ParsingTight, msg);
+            return None;
+        }
         if let Some(s) = l.defaults_rules_side.get_mut(i) {
             *s = Some(kind);
         }
     }
     Some(Some(i))
+}
+
+/// Whether defaults section `i` has `kind` rules of one of the `subs` rulesets.
+fn defaults_has_tcp(l: &Loader<'_>, i: usize, kind: RuleKind, subs: &[&str]) -> bool {
+    l.config.defaults.get(i).is_some_and(|d| {
+        d.rules
+            .iter()
+            .any(|r| r.kind == kind && r.words.first().is_some_and(|w| subs.contains(&w.as_str())))
+    })
 }
 
 /// Whether a defaults section defines TCP/HTTP rules (ACLs alone do not count).
@@ -980,6 +1005,11 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             other(l, ctx);
         }
         "dispatch" | "transparent" | "source" | "usesrc" | "max-session-srv-conns" => {
+            other(l, ctx);
+        }
+        "compression" if is_def && ctx.arg(1) == "offload" => {
+            let msg = "'compression' : 'offload' ignored in 'defaults' section.".to_owned();
+            l.warn(ctx, ctx.col(1), "ignored-in-defaults", Origin::Parsing, msg);
             other(l, ctx);
         }
         _ if kw.starts_with("req") || kw.starts_with("rsp") || kw == "cliexp" || kw == "srvexp" => {
