@@ -519,7 +519,14 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     let kw = ctx.arg(0);
     // "no" / "default" prefixes: only `option` and `log` accept them here.
     if kw == "no" || kw == "default" {
-        let shifted = ctx.shifted();
+        let mut shifted = ctx.shifted();
+        // HAProxy 2.6's shift leaves the last word twice after `default` (as in `global`):
+        // `default option httpclose` reads as `option httpclose httpclose`.
+        if kw == "default"
+            && let Some(last) = shifted.args.last().cloned()
+        {
+            shifted.args.push(last);
+        }
         match shifted.arg(0) {
             "option" => return options::option(l, &shifted, kw == "no"),
             "log" if kw == "no" => {
