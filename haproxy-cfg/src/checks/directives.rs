@@ -68,7 +68,8 @@ fn has_rules(p: &Proxy, kw: &str) -> bool {
 }
 
 /// The checks HAProxy runs before resolving `default_backend`, in its order: `http-check`
-/// rules without `option httpchk`, then external checks. Returns whether one was fatal.
+/// rules without `option httpchk`, `http-check` options a non-HTTP check ignores, external
+/// checks, then incomplete `email-alert` settings. Returns whether one was fatal.
 pub(super) fn before_backends(config: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) -> bool {
     let kind = p.kind.type_str();
     let mut fatal = false;
@@ -84,6 +85,17 @@ pub(super) fn before_backends(config: &Config, p: &Proxy, diags: &mut Vec<Diagno
             p.name
         );
         warn(diags, "unused-check-rules", msg);
+    }
+    if NON_HTTP_RULESETS.contains(&check_option(p)) {
+        for flag in ["disable-on-404", "send-state"] {
+            if sub_line(config, p, "http-check", flag).is_some() {
+                let msg = format!(
+                    "'{flag}' will be ignored for {kind} '{}' (requires 'option httpchk').",
+                    p.name
+                );
+                warn(diags, "unused-check-rules", msg);
+            }
+        }
     }
     let external = check_option(p) == "external-check";
     if external {
@@ -110,6 +122,16 @@ pub(super) fn before_backends(config: &Config, p: &Proxy, diags: &mut Vec<Diagno
             );
             warn(diags, "external-check", msg);
         }
+    }
+    let email = |sub: &str| sub_line(config, p, "email-alert", sub).is_some();
+    if EMAIL_ALERT_SETTINGS.iter().any(|s| email(s))
+        && !(email("mailers") && email("from") && email("to"))
+    {
+        let msg = format!(
+            "'email-alert' will be ignored for {kind} '{}' (the presence any of 'email-alert from', 'email-alert level' 'email-alert mailers', 'email-alert myhostname', or 'email-alert to' requires each of 'email-alert from', 'email-alert mailers' and 'email-alert to' to be present).",
+            p.name
+        );
+        warn(diags, "email-alert", msg);
     }
     for what in ["command", "path"] {
         let set = ext_line(config, p, what);
@@ -143,11 +165,17 @@ fn ext_kind(d: &Directive) -> &str {
 
 /// The value of the last `external-check <what>` line in effect for `p`.
 fn ext_line<'c>(config: &'c Config, p: &'c Proxy, what: &str) -> Option<&'c str> {
+    sub_line(config, p, "external-check", what)
+}
+
+/// The third word of the last `<kw> <sub> ...` line in effect for `p` (its own, else its
+/// defaults', nearest first), `""` when the line has no third word.
+fn sub_line<'c>(config: &'c Config, p: &'c Proxy, kw: &str, sub: &str) -> Option<&'c str> {
     let own = |p: &'c Proxy| {
         p.other
             .iter()
             .rev()
-            .find(|d| first(d) == "external-check" && ext_kind(d) == what)
+            .find(|d| first(d) == kw && ext_kind(d) == sub)
     };
     let mut cur = p;
     for _ in 0..=config.defaults.len() {
@@ -159,6 +187,22 @@ fn ext_line<'c>(config: &'c Config, p: &'c Proxy, what: &str) -> Option<&'c str>
     }
     None
 }
+
+/// Check options run as tcp-check rulesets that are not HTTP ones (HAProxy's
+/// `PR_O2_TCPCHK_CHK` without `TCPCHK_RULES_HTTP_CHK`).
+const NON_HTTP_RULESETS: &[&str] = &[
+    "tcp-check",
+    "ssl-hello-chk",
+    "smtpchk",
+    "pgsql-check",
+    "redis-check",
+    "mysql-check",
+    "ldap-check",
+    "spop-check",
+];
+
+/// The `email-alert` settings a proxy needs together.
+const EMAIL_ALERT_SETTINGS: &[&str] = &["from", "level", "mailers", "myhostname", "to"];
 
 /// The checks HAProxy runs after resolving the backends, in its order: `tcp-check` rules
 /// without `option tcp-check`, then `load-server-state-from-file global` without a global

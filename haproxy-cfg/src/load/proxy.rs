@@ -679,6 +679,20 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             });
         }
         "http-error" => {
+            // A status HAProxy can answer (200..599) but has no error message slot for.
+            let status = ctx
+                .args
+                .iter()
+                .position(|a| a.value == "status")
+                .map(|i| i + 1);
+            if let Some(i) = status.filter(|i| !ctx.arg(*i).is_empty()) {
+                let code = crate::values::atoi(ctx.arg(i));
+                let known = u16::try_from(code).is_ok_and(|c| super::ERROR_CODES.contains(&c));
+                if (200..=599).contains(&code) && !known {
+                    let msg = format!("{kw}: status code '{code}' not handled.");
+                    return l.alert(ctx, ctx.col(i), "bad-status", Origin::Parsing, msg);
+                }
+            }
             let d = Directive {
                 loc: ctx.loc(),
                 words: ctx.rest(0),
