@@ -678,6 +678,10 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                     .push(crate::model::ErrorFile::Section { name, codes, loc })
             });
         }
+        "http-send-name-header" if ctx.arg(1).is_empty() => {
+            let msg = format!("'{kw}' requires a header string.");
+            l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+        }
         "http-error" => {
             // A status HAProxy can answer (200..599) but has no error message slot for.
             let status = ctx
