@@ -107,6 +107,10 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
         return (String::new(), check.stderr, check.code);
     }
     err(&check.stderr);
+    if let Some(text) = crate::unsupported::refusal(&loaded.config.global) {
+        let d = Diagnostic::alert("unsupported", Origin::Global, text);
+        return (String::new(), render_haproxy(&d, pid), 1);
+    }
     let mut cfg = loaded.config;
     let threads = cfg
         .global

@@ -267,6 +267,8 @@ pub struct CheckOutput {
 pub fn render_check(loaded: &crate::load::Loaded, opts: &CheckOptions<'_>) -> CheckOutput {
     let mut diags: Vec<&Diagnostic> = loaded.diagnostics.iter().collect();
     let warned = loaded.has_warnings();
+    // A global `quiet` line silences everything HAProxy would print after it.
+    let quiet_from = loaded.quiet_from;
     let zero = opts.zero_warning || loaded.config.global.zero_warning;
     let abort = zero_warning_abort();
     let mut outcome = loaded.outcome;
@@ -274,7 +276,13 @@ pub fn render_check(loaded: &crate::load::Loaded, opts: &CheckOptions<'_>) -> Ch
         diags.push(&abort);
         outcome = crate::load::Outcome::Invalid;
     }
-    render_lines(&diags, outcome, warned, opts)
+    let Some(shown) = quiet_from else {
+        return render_lines(&diags, outcome, warned, opts);
+    };
+    diags.truncate(shown);
+    let mut out = render_lines(&diags, outcome, warned, opts);
+    out.stdout.clear();
+    out
 }
 
 /// Renders the failure to open a `-f` path.

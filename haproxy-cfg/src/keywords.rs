@@ -1,14 +1,13 @@
 //! Keyword tables per section and HAProxy's "did you mean" suggestion rule.
 //!
 //! The tables list the keywords HAProxy 2.6.12 (Debian build: OpenSSL, Lua, splice, TPROXY; no
-//! QUIC, 51Degrees, DeviceAtlas or WURFL) knows in each context, in the order HAProxy compares
+//! QUIC, 51Degrees, DeviceAtlas, WURFL, OpenSSL engines, zlib or memory profiling) knows in each
+//! context, in the order HAProxy compares
 //! them, so that [`suggest`] proposes the same word HAProxy does (it keeps the first of equally
 //! close candidates).
 
 /// Keywords registered for the `global` section, in registration order.
 pub const GLOBAL_REGISTERED: &[&str] = &[
-    "profiling.memory",
-    "profiling.tasks",
     "ca-base",
     "crt-base",
     "issuers-chain-path",
@@ -17,7 +16,6 @@ pub const GLOBAL_REGISTERED: &[&str] = &[
     "ssl-default-server-options",
     "ssl-dh-param-file",
     "ssl-mode-async",
-    "ssl-engine",
     "ssl-propquery",
     "ssl-provider",
     "ssl-provider-path",
@@ -41,8 +39,6 @@ pub const GLOBAL_REGISTERED: &[&str] = &[
     "ssl-load-extra-del-ext",
     "default-path",
     "stats",
-    "tune.zlib.memlevel",
-    "tune.zlib.windowsize",
     "pp2-never-send-local",
     "tune.fd.edge-triggered",
     "lua-prepend-path",
@@ -68,6 +64,9 @@ pub const GLOBAL_REGISTERED: &[&str] = &[
     "mworker-max-reloads",
     "tune.fail-alloc",
     "no-memory-trimming",
+    // After pool.c's keywords: 2.6.12 proposes 'no-memory-trimming' for the (tied) unknown
+    // 'profiling.memory', so activity.c registers later (it also links later).
+    "profiling.tasks",
     "grace",
     "hard-stop-after",
     "close-spread-time",

@@ -464,6 +464,31 @@ fn startup_failures_use_haproxy_alerts() {
     );
 }
 
+#[test]
+fn lua_scripts_are_refused_at_startup_naming_the_directive() {
+    let dir = TempDir::new("lua");
+    let script = dir.write("hello.lua", "local greeting = \"hello\"\n");
+    let port = free_port();
+    let cfg = dir.write(
+        "lua.cfg",
+        &format!(
+            "global\n    lua-load {}\n\
+             defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+             frontend f\n    bind 127.0.0.1:{port}\n    http-request return status 200\n",
+            script.display()
+        ),
+    );
+    let (code, err) = run_to_exit(&cfg);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.ends_with(&format!(
+            " : config : [{}:2] : 'lua-load' : Lua scripts are not supported yet\n",
+            cfg.display()
+        )),
+        "{err}"
+    );
+}
+
 /// A daemonised proxy (not our child) killed by pid on drop, should a test fail while it runs.
 struct KilledOnDrop(u32);
 

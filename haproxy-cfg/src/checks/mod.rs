@@ -8,6 +8,8 @@ use crate::model::{Config, LogStyle, LogTarget, Mode, Proxy, RuleKind};
 use crate::values::{Address, Host};
 use std::collections::HashMap;
 
+mod directives;
+
 /// Runs every post-parse check in HAProxy's order, appending findings; returns the verdict.
 pub fn run(config: &mut Config, diags: &mut Vec<Diagnostic>, env: &dyn Env) -> Outcome {
     if userlists(config, diags) {
@@ -29,6 +31,7 @@ pub fn run(config: &mut Config, diags: &mut Vec<Diagnostic>, env: &dyn Env) -> O
         diags.push(diag::fatal_errors());
         return Outcome::Invalid;
     }
+    directives::server_state_file(config, env, diags);
     if !resolve_servers(config, diags, env) {
         diags.push(Diagnostic::alert(
             "unresolved-address",
@@ -41,7 +44,9 @@ pub fn run(config: &mut Config, diags: &mut Vec<Diagnostic>, env: &dyn Env) -> O
     let listeners = config
         .frontends()
         .any(|p| !p.binds.is_empty() && !p.disabled)
-        || !config.global.stats_sockets.is_empty();
+        || !config.global.stats_sockets.is_empty()
+        // The master process of master-worker mode always listens (its CLI to the workers).
+        || config.global.master_worker;
     if listeners {
         Outcome::Valid
     } else {
@@ -149,9 +154,10 @@ fn proxy(
             }
         }
     }
+    fatal |= directives::before_backends(config, p, diags);
     if p.kind.has_frontend() {
         if let Some((name, _)) = &p.default_backend {
-            fatal |= backend_ref(
+            let failed = backend_ref(
                 backends,
                 p,
                 name,
@@ -159,6 +165,14 @@ fn proxy(
                 "as its default backend",
                 diags,
             );
+            if !failed && !p.servers.is_empty() {
+                let msg = format!(
+                    "In proxy '{}', the 'default_backend' rule always has precedence over the servers, which will never be used.",
+                    p.name
+                );
+                diags.push(Diagnostic::warning("unused-servers", Origin::Global, msg));
+            }
+            fatal |= failed;
         }
         for r in p.rules.iter().filter(|r| r.kind == RuleKind::UseBackend) {
             let Some(name) = r.words.first() else {
@@ -177,6 +191,7 @@ fn proxy(
             );
         }
     }
+    directives::after_backends(config, p, diags);
     let needs_fe = p.kind.has_frontend() && p.timeouts.client.unwrap_or(0) == 0;
     let needs_be = p.kind.has_backend()
         && !p.servers.is_empty()
@@ -219,7 +234,9 @@ fn proxy(
             matches!(l, LogTarget::Syslog(_))
                 || (matches!(l, LogTarget::Global) && !config.global.logs.is_empty())
         })
-        && (p.log_format.is_some() || p.options.log_style.is_some())
+        && (p.log_format.is_some()
+            || p.options.log_style.is_some()
+            || directives::inherited(config, p, "log-format-sd").is_some())
     {
         warn(
             diags,

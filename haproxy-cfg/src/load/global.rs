@@ -155,6 +155,7 @@ fn keyword(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         | "busy-polling"
         | "insecure-fork-wanted"
         | "expose-experimental-directives"
+        | "h2-workaround-bogus-websocket-clients"
         | "strict-limits"
         | "set-dumpable" => {
             if too_many_args(l, ctx, 0) {
@@ -163,7 +164,10 @@ fn keyword(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             let g = &mut l.config.global;
             match kw {
                 "daemon" => g.daemon = true,
-                "quiet" => g.quiet = true,
+                "quiet" => {
+                    g.quiet = true;
+                    l.quiet_from = l.quiet_from.or(Some(l.diags.len()));
+                }
                 "zero-warning" => g.zero_warning = true,
                 _ => g.other.push(Directive {
                     loc: ctx.loc(),
@@ -523,6 +527,22 @@ fn keyword(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             }
             l.config.global.ssl.push((kw.to_owned(), ctx.rest(1)));
         }
+        "tune.fd.edge-triggered" if !experimental_allowed(l) => {
+            let msg = format!(
+                "'{kw}' directive is experimental, must be allowed via a global 'expose-experimental-directives'"
+            );
+            l.alert(ctx, ctx.col(0), "experimental", Origin::Parsing, msg);
+        }
+        "tune.ssl.capture-cipherlist-size" => {
+            let msg = format!(
+                "'{kw}' is deprecated and will be removed in version 2.7. Please use 'tune.ssl.capture-buffer-size' instead."
+            );
+            l.warn(ctx, ctx.col(0), "deprecated", Origin::ParsingTight, msg);
+            l.config.global.other.push(Directive {
+                loc: ctx.loc(),
+                words: ctx.rest(0),
+            });
+        }
         _ if is_known(kw) => l.config.global.other.push(Directive {
             loc: ctx.loc(),
             words: ctx.rest(0),
@@ -541,7 +561,16 @@ fn keyword(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
 
 /// Whether a keyword is known in `global`.
 fn is_known(kw: &str) -> bool {
-    GLOBAL_REGISTERED.contains(&kw) || GLOBAL_COMMON.contains(&kw) || kw.starts_with("tune.")
+    GLOBAL_REGISTERED.contains(&kw) || GLOBAL_COMMON.contains(&kw)
+}
+
+/// Whether an earlier `expose-experimental-directives` line allows experimental keywords.
+fn experimental_allowed(l: &Loader<'_>) -> bool {
+    l.config.global.other.iter().any(|d| {
+        d.words
+            .first()
+            .is_some_and(|w| w == "expose-experimental-directives")
+    })
 }
 
 /// `tune.bufsize`, `tune.maxrewrite`, `tune.http.maxhdr`.

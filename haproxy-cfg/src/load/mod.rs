@@ -108,6 +108,9 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
     /// The verdict.
     pub outcome: Outcome,
+    /// The number of findings printed before a global `quiet` line took effect: HAProxy prints
+    /// nothing after it (findings, summary, verdict line), as under `-q`. `None` without it.
+    pub quiet_from: Option<usize>,
 }
 
 impl Loaded {
@@ -246,6 +249,8 @@ pub(crate) struct Loader<'e> {
     pub(crate) current_name: Arc<str>,
     /// Index in `config.proxies` of each name with a frontend side, then with a backend side.
     pub(crate) names: [std::collections::HashMap<String, usize>; 2],
+    /// The number of findings when the first global `quiet` line was read.
+    pub(crate) quiet_from: Option<usize>,
 }
 
 impl std::fmt::Debug for Loader<'_> {
@@ -273,6 +278,7 @@ impl<'e> Loader<'e> {
             current_userlist: None,
             current_name: Arc::from(""),
             names: Default::default(),
+            quiet_from: None,
         }
     }
 
@@ -281,6 +287,7 @@ impl<'e> Loader<'e> {
             config: self.config,
             diagnostics: self.diags,
             outcome,
+            quiet_from: self.quiet_from,
         }
     }
 

@@ -111,6 +111,10 @@ pub(super) fn option(l: &mut Loader<'_>, ctx: &Ctx<'_>, negated: bool) {
                 );
                 return l.warn(ctx, ctx.col(1), "wrong-side", Origin::Parsing, msg);
             }
+            if name == "pgsql-check" && (ctx.arg(2).is_empty() || ctx.arg(3).is_empty()) {
+                let msg = "'option pgsql-check' expects 'user <username>' as argument.".to_owned();
+                return l.alert(ctx, ctx.col(1), "missing-argument", Origin::Parsing, msg);
+            }
             if name == "httpchk" && ctx.arg(4).contains(['\r', '\n']) {
                 let msg = "'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead.".to_owned();
                 l.warn(

@@ -272,11 +272,36 @@ fn pick_defaults(
             l.abort(ctx, "defaults-rules", Origin::ParsingTight, msg);
             return None;
         }
+        let refused = match kind {
+            ProxyKind::Backend
+                if defaults_has_tcp(l, i, RuleKind::TcpRequest, &["connection", "session"]) =>
+            {
+                "a backend section cannot inherit from a defaults section defining 'tcp-request connection' or 'tcp-request session' rules"
+            }
+            ProxyKind::Frontend if defaults_has_tcp(l, i, RuleKind::TcpResponse, &["content"]) => {
+                "a frontend section cannot inherit from a defaults section defining 'tcp-response content' rules"
+            }
+            _ => "",
+        };
+        if !refused.is_empty() {
+            let msg = format!("{refused} (defaults section at {}:{}).", at.file, at.line);
+            l.abort(ctx, "defaults-rules", Origin::ParsingTight, msg);
+            return None;
+        }
         if let Some(s) = l.defaults_rules_side.get_mut(i) {
             *s = Some(kind);
         }
     }
     Some(Some(i))
+}
+
+/// Whether defaults section `i` has `kind` rules of one of the `subs` rulesets.
+fn defaults_has_tcp(l: &Loader<'_>, i: usize, kind: RuleKind, subs: &[&str]) -> bool {
+    l.config.defaults.get(i).is_some_and(|d| {
+        d.rules
+            .iter()
+            .any(|r| r.kind == kind && r.words.first().is_some_and(|w| subs.contains(&w.as_str())))
+    })
 }
 
 /// Whether a defaults section defines TCP/HTTP rules (ACLs alone do not count).
@@ -494,7 +519,14 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
     let kw = ctx.arg(0);
     // "no" / "default" prefixes: only `option` and `log` accept them here.
     if kw == "no" || kw == "default" {
-        let shifted = ctx.shifted();
+        let mut shifted = ctx.shifted();
+        // HAProxy 2.6's shift leaves the last word twice after `default` (as in `global`):
+        // `default option httpclose` reads as `option httpclose httpclose`.
+        if kw == "default"
+            && let Some(last) = shifted.args.last().cloned()
+        {
+            shifted.args.push(last);
+        }
         match shifted.arg(0) {
             "option" => return options::option(l, &shifted, kw == "no"),
             "log" if kw == "no" => {
@@ -646,7 +678,25 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                     .push(crate::model::ErrorFile::Section { name, codes, loc })
             });
         }
+        "http-send-name-header" if ctx.arg(1).is_empty() => {
+            let msg = format!("'{kw}' requires a header string.");
+            l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
+        }
         "http-error" => {
+            // A status HAProxy can answer (200..599) but has no error message slot for.
+            let status = ctx
+                .args
+                .iter()
+                .position(|a| a.value == "status")
+                .map(|i| i + 1);
+            if let Some(i) = status.filter(|i| !ctx.arg(*i).is_empty()) {
+                let code = crate::values::atoi(ctx.arg(i));
+                let known = u16::try_from(code).is_ok_and(|c| super::ERROR_CODES.contains(&c));
+                if (200..=599).contains(&code) && !known {
+                    let msg = format!("{kw}: status code '{code}' not handled.");
+                    return l.alert(ctx, ctx.col(i), "bad-status", Origin::Parsing, msg);
+                }
+            }
             let d = Directive {
                 loc: ctx.loc(),
                 words: ctx.rest(0),
@@ -980,6 +1030,11 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             other(l, ctx);
         }
         "dispatch" | "transparent" | "source" | "usesrc" | "max-session-srv-conns" => {
+            other(l, ctx);
+        }
+        "compression" if is_def && ctx.arg(1) == "offload" => {
+            let msg = "'compression' : 'offload' ignored in 'defaults' section.".to_owned();
+            l.warn(ctx, ctx.col(1), "ignored-in-defaults", Origin::Parsing, msg);
             other(l, ctx);
         }
         _ if kw.starts_with("req") || kw.starts_with("rsp") || kw == "cliexp" || kw == "srvexp" => {

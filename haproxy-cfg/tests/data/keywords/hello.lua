@@ -1,0 +1,2 @@
+-- a Lua file for lua-load: registers nothing
+local greeting = "hello"
