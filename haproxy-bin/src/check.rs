@@ -49,8 +49,15 @@ pub(crate) fn post_parse(loaded: &mut Loaded) {
     loaded.outcome = Outcome::Invalid;
 }
 
-/// Checks the configuration made of `files` (files or directories, in order).
-pub(crate) fn check(files: &[String], quiet: bool, zero_warning: bool) -> CheckOutput {
+/// Checks the configuration made of `files` (files or directories, in order). Under
+/// `master_worker` (`-W`, `-Ws`) a configuration without listeners is valid, as the master
+/// always listens, the same as with the global `master-worker` keyword.
+pub(crate) fn check(
+    files: &[String],
+    quiet: bool,
+    zero_warning: bool,
+    master_worker: bool,
+) -> CheckOutput {
     let exe = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "haproxy".to_owned());
@@ -72,6 +79,9 @@ pub(crate) fn check(files: &[String], quiet: bool, zero_warning: bool) -> CheckO
         Ok(docs) => {
             let mut loaded = load(&docs, &SystemEnv);
             post_parse(&mut loaded);
+            if master_worker && loaded.outcome == Outcome::NoListener {
+                loaded.outcome = Outcome::Valid;
+            }
             let out = render_check(&loaded, &opts);
             // The process exits right after printing: freeing a large tree and model piece by
             // piece would only add to the check's run time (a 50,000-line file has ~10^6 nodes).

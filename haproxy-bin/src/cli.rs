@@ -37,11 +37,14 @@ pub(crate) struct Cli {
     /// `-m <megabytes>`: the memory limit, read as HAProxy reads it (C's `atol()` kept in an
     /// `int`: `abc` is 0, no limit).
     pub(crate) memmax_mb: i32,
+    /// `-W` or `-Ws`: master-worker mode, whose master always listens (its CLI to the
+    /// workers), so `-c` does not report a configuration without listeners.
+    pub(crate) master_worker: bool,
 }
 
 /// Flags HAProxy accepts without an argument that do not change what `-c` prints.
 const IGNORED_FLAGS: &[&str] = &[
-    "-V", "-d", "-W", "-Ws", "-de", "-dp", "-dS", "-dG", "-dR", "-dV", "-dD", "-dr", "-dL", "-dK",
+    "-V", "-d", "-de", "-dp", "-dS", "-dG", "-dR", "-dV", "-dD", "-dr", "-dL", "-dK",
 ];
 
 /// Flags HAProxy accepts with one argument that do not change what `-c` prints.
@@ -64,6 +67,7 @@ pub(crate) fn parse_from(args: impl IntoIterator<Item = String>) -> Cli {
         pidfile: None,
         maxconn: None,
         memmax_mb: 0,
+        master_worker: false,
     };
     let mut args = args.into_iter().peekable();
     let mut version = 0;
@@ -75,6 +79,7 @@ pub(crate) fn parse_from(args: impl IntoIterator<Item = String>) -> Cli {
             "-q" => cli.quiet = true,
             "-dW" => cli.zero_warning = true,
             "-D" => cli.daemon = true,
+            "-W" | "-Ws" => cli.master_worker = true,
             "-db" => cli.foreground = true,
             "-p" => match args.next() {
                 Some(f) => cli.pidfile = Some(f),
@@ -125,6 +130,7 @@ fn usage(msg: Option<&str>) -> Cli {
         pidfile: None,
         maxconn: None,
         memmax_mb: 0,
+        master_worker: false,
     }
 }
 
@@ -169,6 +175,9 @@ mod tests {
         assert_eq!(c.pidfile.as_deref(), Some("/tmp/p"));
         assert_eq!(c.maxconn, Some(50));
         assert_eq!(p(&["-f", "x", "-n", "many"]).command, Command::Usage(None));
+        assert!(!c.master_worker);
+        assert!(p(&["-W", "-f", "x"]).master_worker);
+        assert!(p(&["-Ws", "-c", "-f", "x"]).master_worker);
     }
 
     #[test]

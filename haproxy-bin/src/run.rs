@@ -10,7 +10,8 @@ pub(crate) fn main(cli: Cli) -> i32 {
         Command::Version => (banner::version(), String::new(), 0),
         Command::VersionVerbose => (banner::version_verbose(), String::new(), 0),
         Command::Check => {
-            let out = crate::check::check(&cli.files, cli.quiet, cli.zero_warning);
+            let out =
+                crate::check::check(&cli.files, cli.quiet, cli.zero_warning, cli.master_worker);
             (out.stdout, out.stderr, out.code)
         }
         Command::Usage(msg) => {

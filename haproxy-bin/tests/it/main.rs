@@ -8,6 +8,7 @@ mod health;
 mod health_diff;
 mod health_support;
 mod limits_diff;
+mod master_worker;
 mod memory;
 mod post_parse;
 mod run;
