@@ -27,21 +27,7 @@ fn run(exe: &str, args: &[&str]) -> String {
         .current_dir(dir())
         .output()
         .expect("runs");
-    let mut text = String::new();
-    let printed = [out.stdout, out.stderr].concat();
-    for line in String::from_utf8_lossy(&printed).lines() {
-        if line.contains("[NOTICE]") || line.is_empty() {
-            continue;
-        }
-        let masked = match (line.find(" ("), line.find(") : ")) {
-            (Some(a), Some(b)) if a < b => format!("{} (PID{}", &line[..a], &line[b..]),
-            _ => line.to_owned(),
-        };
-        text.push_str(&masked);
-        text.push('\n');
-    }
-    text.push_str(&format!("rc {}\n", out.status.code().unwrap_or(-1)));
-    text
+    crate::post_parse::as_recorded(&[out.stdout, out.stderr].concat(), out.status.code())
 }
 
 fn recorded(name: &str) -> String {

@@ -37,9 +37,15 @@ fn run(exe: &str, args: &[&str], cfg: &Path) -> String {
         .current_dir(cfg.parent().expect("dir"))
         .output()
         .expect("runs");
+    as_recorded(&out.stderr, out.status.code())
+}
+
+/// `printed` as the recordings keep it: NOTICE and empty lines dropped, pids masked, then
+/// `rc <code>`.
+pub(crate) fn as_recorded(printed: &[u8], code: Option<i32>) -> String {
     let mut text = String::new();
-    for line in String::from_utf8_lossy(&out.stderr).lines() {
-        if line.contains("[NOTICE]") {
+    for line in String::from_utf8_lossy(printed).lines() {
+        if line.contains("[NOTICE]") || line.is_empty() {
             continue;
         }
         let masked = match (line.find(" ("), line.find(") : ")) {
@@ -49,7 +55,7 @@ fn run(exe: &str, args: &[&str], cfg: &Path) -> String {
         text.push_str(&masked);
         text.push('\n');
     }
-    text.push_str(&format!("rc {}\n", out.status.code().unwrap_or(-1)));
+    text.push_str(&format!("rc {}\n", code.unwrap_or(-1)));
     text
 }
 
