@@ -73,14 +73,19 @@ impl FdLimits {
 }
 
 /// A global keyword's first argument, when written (the last occurrence wins).
-fn global_number(cfg: &Config, keyword: &str) -> Option<u64> {
+fn global_arg<'a>(cfg: &'a Config, keyword: &str) -> Option<&'a str> {
     cfg.global
         .other
         .iter()
         .rev()
         .find(|d| d.words.first().is_some_and(|w| w == keyword))
         .and_then(|d| d.words.get(1))
-        .and_then(|v| v.parse().ok())
+        .map(String::as_str)
+}
+
+/// A global keyword's first argument as a number, when written and one.
+fn global_number(cfg: &Config, keyword: &str) -> Option<u64> {
+    global_arg(cfg, keyword).and_then(|v| v.parse().ok())
 }
 
 /// Listening sockets of one address: every port of a range.
@@ -289,13 +294,7 @@ pub(crate) fn derive(
 /// A global keyword's first argument read as HAProxy's `atol()` reads it (the last occurrence
 /// wins), when written.
 fn global_atol(cfg: &Config, keyword: &str) -> Option<i64> {
-    cfg.global
-        .other
-        .iter()
-        .rev()
-        .find(|d| d.words.first().is_some_and(|w| w == keyword))
-        .and_then(|d| d.words.get(1))
-        .map(|v| atol(v))
+    global_arg(cfg, keyword).map(atol)
 }
 #[cfg(test)]
 mod tests;
