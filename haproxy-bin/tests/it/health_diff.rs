@@ -10,8 +10,7 @@
 //! a message, unless `CI=true` (then it fails).
 #![expect(
     clippy::unwrap_used,
-    clippy::print_stderr,
-    reason = "test helpers: a failed setup aborts the test, and a skip is reported on stderr"
+    reason = "test helpers: a failed setup aborts the test"
 )]
 
 use std::path::{Path, PathBuf};
@@ -52,25 +51,6 @@ const SCRIPT: &[Act] = &[
     Act::Status(1, 404),
     Act::Status(1, 200),
 ];
-
-fn real_haproxy() -> Option<PathBuf> {
-    let found = [
-        "/usr/sbin/haproxy",
-        "/usr/bin/haproxy",
-        "/usr/local/sbin/haproxy",
-    ]
-    .into_iter()
-    .map(PathBuf::from)
-    .find(|p| p.exists());
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "haproxy is required under CI=true"
-        );
-        eprintln!("skipping the live part of the health differential: haproxy is not installed");
-    }
-    found
-}
 
 fn config(fe: u16, peers: &Peers) -> String {
     let opts = "check inter 100 rise 2 fall 2";
@@ -248,7 +228,9 @@ fn collapse(mut lines: Vec<String>) -> Vec<String> {
 /// Our binary, then the real one when installed.
 fn daemons() -> Vec<PathBuf> {
     let mut exes = vec![PathBuf::from(env!("CARGO_BIN_EXE_haproxy"))];
-    exes.extend(real_haproxy());
+    exes.extend(crate::oracle::real_haproxy(
+        "the live part of the health differential",
+    ));
     exes
 }
 

@@ -10,6 +10,7 @@ mod health_support;
 mod limits_diff;
 mod master_worker;
 mod memory;
+mod oracle;
 mod post_parse;
 mod run;
 mod soft_stop;

@@ -3,14 +3,8 @@
 //! for the grace period first, with HAProxy's two notices. Run on our binary and, when installed, on
 //! the real HAProxy with the same configuration (skipped with a message when it is absent,
 //! unless `CI=true`).
-#![expect(
-    clippy::print_stderr,
-    reason = "a skipped live part is reported on stderr"
-)]
-
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::run::{Proxy, TempDir, WAIT, free_port};
@@ -78,20 +72,6 @@ fn hard_stop_run(exe: &str, dir: &TempDir, tag: &str, idle: bool) -> HardStop {
     )
 }
 
-fn real_haproxy() -> Option<PathBuf> {
-    let found = Some(PathBuf::from("/usr/sbin/haproxy")).filter(|p| Path::new(p).exists());
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "haproxy is required under CI=true"
-        );
-        eprintln!(
-            "skipping the HAProxy side of the hard-stop-after test: haproxy is not installed"
-        );
-    }
-    found
-}
-
 #[test]
 fn hard_stop_after_cuts_a_stuck_request_exits_and_warns_as_haproxy() {
     let dir = TempDir::new("hardstop");
@@ -116,7 +96,7 @@ fn hard_stop_after_cuts_a_stuck_request_exits_and_warns_as_haproxy() {
             "Proxy fe hard-stopped (1 remaining conns will be closed).",
         ]
     );
-    if let Some(real) = real_haproxy() {
+    if let Some(real) = crate::oracle::real_haproxy("the HAProxy side of this test") {
         let (cut, theirs_got, code, theirs) =
             hard_stop_run(&real.display().to_string(), &dir, "real", false);
         assert!(cut >= Duration::from_millis(900) && cut < Duration::from_secs(4));
@@ -140,7 +120,7 @@ fn a_connection_without_a_stream_resists_the_hard_stop_and_is_cut_as_haproxy() {
             "Some tasks resisted to hard-stop, exiting now.",
         ]
     );
-    if let Some(real) = real_haproxy() {
+    if let Some(real) = crate::oracle::real_haproxy("the HAProxy side of this test") {
         let (_, theirs_got, code, theirs) =
             hard_stop_run(&real.display().to_string(), &dir, "real", true);
         assert_eq!(code, Some(0));
@@ -206,7 +186,7 @@ fn grace_keeps_accepting_then_stops_softly_as_haproxy() {
             "Grace period expired, proceeding with soft-stop now.",
         ]
     );
-    if let Some(real) = real_haproxy() {
+    if let Some(real) = crate::oracle::real_haproxy("the HAProxy side of this test") {
         let theirs = grace_run(&real.display().to_string(), &dir, "real");
         assert!(theirs.0 >= Duration::from_millis(550) && theirs.0 < Duration::from_secs(4));
         assert_eq!((theirs.1, theirs.2, theirs.3), (answered, code, notices));
@@ -295,7 +275,7 @@ fn a_soft_stop_reports_each_proxy_stopped_as_haproxy() {
         "[WARNING]  (PID) : Proxy <HTTPCLIENT> stopped (cumulated conns: FE: 0, BE: 0).",
     ];
     assert_eq!(ours, want);
-    if let Some(real) = real_haproxy() {
+    if let Some(real) = crate::oracle::real_haproxy("the HAProxy side of this test") {
         let (theirs, code) = stopped_lines(&real.display().to_string(), &dir, "real", false);
         assert_eq!(code, Some(0));
         assert_eq!(theirs, want);
@@ -318,7 +298,7 @@ fn a_soft_stop_reports_the_cli_proxy_stopped_as_haproxy() {
         "[WARNING]  (PID) : Proxy <HTTPCLIENT> stopped (cumulated conns: FE: 0, BE: 0).",
     ];
     assert_eq!(ours, want);
-    if let Some(real) = real_haproxy() {
+    if let Some(real) = crate::oracle::real_haproxy("the HAProxy side of this test") {
         let (theirs, code) = stopped_lines(&real.display().to_string(), &dir, "real", true);
         assert_eq!(code, Some(0));
         assert_eq!(theirs, want);
@@ -425,7 +405,7 @@ fn sigusr1_closes_idle_clients_and_answers_in_flight_with_close_as_haproxy() {
     );
     assert!(closed);
     assert_eq!(code, Some(0));
-    if let Some(real) = real_haproxy() {
+    if let Some(real) = crate::oracle::real_haproxy("the HAProxy side of this test") {
         let theirs = idle_and_in_flight(&real.display().to_string(), &dir, "real");
         assert!(theirs.0 < Duration::from_millis(400), "{:?}", theirs.0);
         assert_eq!((theirs.1, theirs.2, theirs.3), (resp, closed, code));
@@ -512,7 +492,7 @@ fn show_info_and_show_stat_follow_the_soft_stop_as_haproxy() {
             false
         )
     );
-    if let Some(real) = real_haproxy() {
+    if let Some(real) = crate::oracle::real_haproxy("the HAProxy side of this test") {
         let theirs = stopping_run(&real.display().to_string(), &dir, "real");
         assert_eq!(theirs, ours);
     }
@@ -553,7 +533,7 @@ fn a_client_that_sent_nothing_gets_408_within_the_spread_window_as_haproxy() {
     );
     assert!(after < Duration::from_millis(1500), "{after:?}");
     assert_eq!(code, Some(0));
-    if let Some(real) = real_haproxy() {
+    if let Some(real) = crate::oracle::real_haproxy("the HAProxy side of this test") {
         let (theirs, after, code) = spread_run(&real.display().to_string(), &dir, "real");
         assert!(after < Duration::from_millis(1500), "{after:?}");
         assert_eq!(code, Some(0));
