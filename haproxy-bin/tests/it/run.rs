@@ -358,6 +358,23 @@ fn one_shot_server() -> (u16, std::thread::JoinHandle<()>) {
     (port, h)
 }
 
+/// Whether the loopback connection from `client_port` to `server_port` has been accepted: its
+/// server end in `/proc/net/tcp` has an inode once a process holds it (0 while it waits in the
+/// listener's backlog).
+fn accepted(server_port: u16, client_port: u16) -> bool {
+    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else {
+        return false;
+    };
+    let (local, remote) = (format!(":{server_port:04X}"), format!(":{client_port:04X}"));
+    table.lines().skip(1).any(|line| {
+        let mut fields = line.split_whitespace();
+        let (Some(l), Some(r), Some(inode)) = (fields.nth(1), fields.next(), fields.nth(6)) else {
+            return false;
+        };
+        l.ends_with(&local) && r.ends_with(&remote) && inode != "0"
+    })
+}
+
 #[test]
 fn sigusr1_stops_accepting_and_lets_the_request_in_flight_finish() {
     let dir = TempDir::new("soft");
@@ -372,18 +389,18 @@ fn sigusr1_stops_accepting_and_lets_the_request_in_flight_finish() {
         ),
     );
     let mut proxy = Proxy::start(&cfg, fe);
-    let fds = || std::fs::read_dir(format!("/proc/{}/fd", proxy.pid())).map_or(0, Iterator::count);
-    let before = fds();
     let mut inflight = TcpStream::connect(("127.0.0.1", fe)).expect("connect");
+    let client_port = inflight.local_addr().expect("addr").port();
     inflight.set_read_timeout(Some(WAIT)).expect("timeout");
     inflight
         .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n")
         .expect("half a head");
-    // The proxy must have accepted it (a descriptor more) before the soft stop: one still in
-    // the listener's backlog is reset when the listener closes (a fixed 200 ms pause was too
-    // short for a starved proxy).
+    // The proxy must have accepted it before the soft stop: one still in the listener's
+    // backlog is reset when the listener closes (a fixed 200 ms pause was too short for a
+    // starved proxy; counting the proxy's descriptors missed the accept when a startup
+    // descriptor closed meanwhile).
     let start = Instant::now();
-    while fds() <= before {
+    while !accepted(fe, client_port) {
         assert!(start.elapsed() < PROCESS_WAIT, "the proxy did not accept");
         std::thread::sleep(STEP);
     }
