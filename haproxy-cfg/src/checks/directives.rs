@@ -236,8 +236,9 @@ pub(super) fn after_backends(config: &Config, p: &Proxy, diags: &mut Vec<Diagnos
 }
 
 /// HAProxy opens the global `server-state-file` (under `server-state-base` when relative)
-/// before it resolves server addresses, and warns when it cannot. Its contents are not read
-/// here.
+/// before it resolves server addresses, then the own file of each enabled backend with servers
+/// and `load-server-state-from-file local` (its `server-state-file-name`, by default the
+/// backend's name), and warns for each it cannot open. Their contents are not read here.
 pub(super) fn server_state_file(config: &Config, env: &dyn Env, diags: &mut Vec<Diagnostic>) {
     let value = |kw: &str| {
         config
@@ -248,25 +249,55 @@ pub(super) fn server_state_file(config: &Config, env: &dyn Env, diags: &mut Vec<
             .find(|d| first(d) == kw)
             .and_then(|d| d.words.get(1))
     };
-    let Some(file) = value("server-state-file") else {
-        return;
-    };
-    let path = match value("server-state-base") {
+    let base = value("server-state-base");
+    // HAProxy's `srv_state_get_filepath()`.
+    let path = |file: &str| match base {
         Some(base) if !file.starts_with('/') => {
-            format!("{}/{file}", base.trim_end_matches('/'))
+            let sep = if base.ends_with('/') { "" } else { "/" };
+            format!("{base}{sep}{file}")
         }
-        _ => file.clone(),
+        _ => file.to_owned(),
     };
-    if let Err(e) = env.read_file(&path) {
-        let text = e.to_string();
-        // strerror(): the text without Rust's " (os error N)" tail.
-        let reason = text.split(" (os error").next().unwrap_or(&text);
-        let msg = format!("config: Can't open global server state file '{path}': {reason}");
-        diags.push(Diagnostic::warning(
-            "server-state-file",
-            Origin::Global,
-            msg,
-        ));
+    // strerror(): the error's text without Rust's " (os error N)" tail.
+    let open_error = |path: &str| {
+        env.read_file(path).err().map(|e| {
+            let text = e.to_string();
+            text.split(" (os error").next().unwrap_or(&text).to_owned()
+        })
+    };
+    if let Some(file) = value("server-state-file") {
+        let path = path(file);
+        if let Some(reason) = open_error(&path) {
+            let msg = format!("config: Can't open global server state file '{path}': {reason}");
+            diags.push(Diagnostic::warning(
+                "server-state-file",
+                Origin::Global,
+                msg,
+            ));
+        }
+    }
+    for p in &config.proxies {
+        let local = inherited(config, p, "load-server-state-from-file")
+            .is_some_and(|d| d.words.get(1).is_some_and(|w| w == "local"));
+        if !local || !p.kind.has_backend() || p.disabled || p.servers.is_empty() {
+            continue;
+        }
+        let name = inherited(config, p, "server-state-file-name")
+            .and_then(|d| d.words.get(1))
+            .filter(|n| *n != "use-backend-name")
+            .map_or(p.name.as_str(), String::as_str);
+        let path = path(name);
+        if let Some(reason) = open_error(&path) {
+            let msg = format!(
+                "Proxy '{}': Can't open server state file '{path}': {reason}.",
+                p.name
+            );
+            diags.push(Diagnostic::warning(
+                "server-state-file",
+                Origin::Global,
+                msg,
+            ));
+        }
     }
 }
 
