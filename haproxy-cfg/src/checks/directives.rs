@@ -67,15 +67,17 @@ fn has_rules(p: &Proxy, kw: &str) -> bool {
     })
 }
 
+/// Adds a global warning with `code` and HAProxy's text `msg`.
+fn warn(diags: &mut Vec<Diagnostic>, code: &'static str, msg: String) {
+    diags.push(Diagnostic::warning(code, Origin::Global, msg));
+}
+
 /// The checks HAProxy runs before resolving `default_backend`, in its order: `http-check`
 /// rules without `option httpchk`, `http-check` options a non-HTTP check ignores, external
 /// checks, then incomplete `email-alert` settings. Returns whether one was fatal.
 pub(super) fn before_backends(config: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) -> bool {
     let kind = p.kind.type_str();
     let mut fatal = false;
-    let warn = |diags: &mut Vec<Diagnostic>, code, msg: String| {
-        diags.push(Diagnostic::warning(code, Origin::Global, msg));
-    };
     // HAProxy marks a ruleset unused when its rules are parsed while another check is in
     // effect; the model does not keep where the option was written, so the final option
     // decides.
@@ -214,11 +216,7 @@ pub(super) fn after_backends(config: &Config, p: &Proxy, diags: &mut Vec<Diagnos
             "{kind} '{}' uses tcp-check rules without 'option tcp-check', so the rules are ignored.",
             p.name
         );
-        diags.push(Diagnostic::warning(
-            "unused-check-rules",
-            Origin::Global,
-            msg,
-        ));
+        warn(diags, "unused-check-rules", msg);
     }
     let from_global = inherited(config, p, "load-server-state-from-file")
         .is_some_and(|d| d.words.get(1).is_some_and(|w| w == "global"));
@@ -227,11 +225,7 @@ pub(super) fn after_backends(config: &Config, p: &Proxy, diags: &mut Vec<Diagnos
             "backend '{}' configured to load server state file from global section 'server-state-file' directive. Unfortunately, 'server-state-file' is not set!",
             p.name
         );
-        diags.push(Diagnostic::warning(
-            "server-state-file",
-            Origin::Global,
-            msg,
-        ));
+        warn(diags, "server-state-file", msg);
     }
 }
 
@@ -269,11 +263,7 @@ pub(super) fn server_state_file(config: &Config, env: &dyn Env, diags: &mut Vec<
         let path = path(file);
         if let Some(reason) = open_error(&path) {
             let msg = format!("config: Can't open global server state file '{path}': {reason}");
-            diags.push(Diagnostic::warning(
-                "server-state-file",
-                Origin::Global,
-                msg,
-            ));
+            warn(diags, "server-state-file", msg);
         }
     }
     for p in &config.proxies {
@@ -292,11 +282,7 @@ pub(super) fn server_state_file(config: &Config, env: &dyn Env, diags: &mut Vec<
                 "Proxy '{}': Can't open server state file '{path}': {reason}.",
                 p.name
             );
-            diags.push(Diagnostic::warning(
-                "server-state-file",
-                Origin::Global,
-                msg,
-            ));
+            warn(diags, "server-state-file", msg);
         }
     }
 }
