@@ -29,6 +29,7 @@ pub mod passive;
 pub mod probe;
 #[cfg(feature = "runtime")]
 pub mod schedule;
+pub mod spread;
 mod state;
 mod status;
 

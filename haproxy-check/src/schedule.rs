@@ -2,7 +2,8 @@
 //!
 //! Intervals follow `srv_getinter()`: `inter` when fully UP, `downinter` when fully DOWN,
 //! `fastinter` in between (and before the first check). `spread-checks <p>` adds up to ±p% of
-//! jitter; the first checks are spread over the first interval. Each server has at most one
+//! jitter; the first checks (and agents) are spread as [`crate::spread`] says, within the global
+//! `max-spread-checks`. Each server has at most one
 //! check in flight, and no check runs while the server is in MAINT (its agent keeps running).
 //! The next deadline is advanced from the previous one, so intervals do not drift.
 
@@ -17,6 +18,7 @@ use tokio::time::Instant;
 
 use crate::passive::{Event, Passive, Verdict};
 use crate::probe::{AgentResult, CheckConn, CheckKind, CheckTimeouts, ProxyHeader, run_agent};
+use crate::spread::first_check_delays;
 use crate::{AgentReply, CheckOutcome, CheckParams, CheckResult, Health, Transition};
 
 /// Largest `spread-checks` percentage HAProxy accepts.
@@ -198,10 +200,31 @@ impl Scheduler {
     /// Starts one task per server (and one per agent); reports go to `reports`.
     ///
     /// Must be called inside a tokio runtime. `spread_checks` is capped at [`MAX_SPREAD_CHECKS`].
+    /// The first checks are spread as [`Scheduler::start_spread`] does, without a cap.
     pub fn start(specs: Vec<ServerSpec>, spread_checks: u8, reports: mpsc::Sender<Report>) -> Self {
+        Self::start_spread(specs, spread_checks, None, reports)
+    }
+
+    /// [`Scheduler::start`] with the global `max-spread-checks`: the first checks (and agents)
+    /// run as [`first_check_delays`] spreads them, in the order of `specs`.
+    pub fn start_spread(
+        specs: Vec<ServerSpec>,
+        spread_checks: u8,
+        max_spread_checks: Option<Duration>,
+        reports: mpsc::Sender<Report>,
+    ) -> Self {
         let spread = spread_checks.min(MAX_SPREAD_CHECKS);
         let now = Instant::now();
-        let n = u32::try_from(specs.len()).unwrap_or(u32::MAX).max(1);
+        // Each server's check, then its agent, as HAProxy counts them. An agent starts at
+        // full health (its rise and fall are 1), so at its `agent-inter`.
+        let intervals: Vec<Duration> = specs
+            .iter()
+            .flat_map(|s| {
+                let check = interval_for(&Health::new(s.params, now.into_std()));
+                std::iter::once(check).chain(s.agent.as_ref().map(|a| a.inter))
+            })
+            .collect();
+        let mut delays = first_check_delays(&intervals, max_spread_checks).into_iter();
         let shared = Arc::new(Shared {
             slots: specs
                 .iter()
@@ -225,16 +248,17 @@ impl Scheduler {
         });
         let mut tasks = Vec::new();
         for (i, spec) in specs.into_iter().enumerate() {
-            let pos = u32::try_from(i).unwrap_or(u32::MAX);
-            let first = now + spec.params.inter().mul_f64(f64::from(pos) / f64::from(n));
-            let seed = 0x9e37_79b9_7f4a_7c15u64
-                ^ (u64::from(pos).wrapping_add(1)).wrapping_mul(0x2545_f491_4f6c_dd1d);
+            let pos = u64::try_from(i).unwrap_or(u64::MAX);
+            let first = now + delays.next().unwrap_or_default();
+            let seed =
+                0x9e37_79b9_7f4a_7c15u64 ^ pos.wrapping_add(1).wrapping_mul(0x2545_f491_4f6c_dd1d);
             if let Some(agent) = spec.agent.clone() {
+                let agent_first = now + delays.next().unwrap_or_default();
                 tasks.push(tokio::spawn(agent_loop(
                     Arc::clone(&shared),
                     i,
                     agent,
-                    first,
+                    agent_first,
                     Jitter(seed ^ 0xa5a5),
                     spread,
                     reports.clone(),

@@ -4,7 +4,7 @@ use super::{Ctx, Loader, misc};
 use crate::diag::Origin;
 use crate::keywords::{GLOBAL_COMMON, GLOBAL_REGISTERED, suggest_global};
 use crate::model::{Directive, EnvOp, StatsSocket};
-use crate::values::{TimeUnit, atol, strict_int};
+use crate::values::{TimeError, TimeUnit, atol, parse_time, strict_int};
 
 /// `tune.bufsize` upper bound we accept (HAProxy's buffers are `int`-sized).
 pub const MAX_BUFSIZE: i64 = 1 << 30;
@@ -405,6 +405,37 @@ fn keyword(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                     l.alert(ctx, ctx.col(1), "out-of-range", Origin::ParsingTight, msg);
                 }
             }
+        }
+        "max-spread-checks" => {
+            if too_many_args(l, ctx, 1) {
+                return;
+            }
+            if ctx.arg(1).is_empty() {
+                // 2.6 words it as `spread-checks` does.
+                let msg = format!("'{kw}' expects an integer argument (0..50).");
+                missing_arg(l, ctx, Origin::ParsingTight, msg);
+                return;
+            }
+            let msg = match parse_time(ctx.arg(1), TimeUnit::Millis) {
+                Ok(t) => match t.trailing {
+                    None => {
+                        l.config.global.max_spread_checks = Some(t.value);
+                        return;
+                    }
+                    Some(c) => {
+                        format!("unsupported character '{c}' in '{kw}' (wants an integer delay).")
+                    }
+                },
+                Err(TimeError::UnexpectedChar(c)) => {
+                    let c = c.unwrap_or_default();
+                    format!("unsupported character '{c}' in '{kw}' (wants an integer delay).")
+                }
+                Err(TimeError::Overflow) => format!(
+                    "timer overflow in argument <{}> to <{kw}>, maximum value is 2147483647 ms (~24.8 days).",
+                    ctx.arg(1)
+                ),
+            };
+            l.alert(ctx, ctx.col(1), "bad-time", Origin::ParsingTight, msg);
         }
         // `close-spread-time infinite` turns active closing off during a soft stop.
         "close-spread-time" if ctx.arg(1) == "infinite" => l.config.global.other.push(Directive {

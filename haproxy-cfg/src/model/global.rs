@@ -52,6 +52,9 @@ pub struct Global {
     pub hard_stop_after: Option<u32>,
     /// `spread-checks`, percent.
     pub spread_checks: Option<u8>,
+    /// `max-spread-checks`, ms: the longest delay before the first health check of a server
+    /// (0 or unset: no cap).
+    pub max_spread_checks: Option<u32>,
     /// `tune.*` values the proxy uses.
     pub tune: Tune,
     /// `ssl-default-*` and other `ssl-*` settings, keyword then arguments.

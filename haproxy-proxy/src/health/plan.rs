@@ -69,6 +69,8 @@ pub struct Plan {
     pub trackers: Vec<Tracker>,
     /// Global `spread-checks` percentage.
     pub spread_checks: u8,
+    /// Global `max-spread-checks`: the most the first checks are spread over (`None`: no cap).
+    pub max_spread_checks: Option<Duration>,
     /// Backends with at least one `slowstart` server (their balancers need ticks).
     pub slowstart_backends: Vec<usize>,
     /// How HAProxy names each backend in messages: `backend`, or `proxy` for a listen section.
@@ -354,6 +356,10 @@ pub(crate) fn plan(
 ) -> Result<Plan, ProxyError> {
     let mut out = Plan {
         spread_checks: cfg.global.spread_checks.unwrap_or(0),
+        max_spread_checks: cfg
+            .global
+            .max_spread_checks
+            .map(|ms| Duration::from_millis(u64::from(ms))),
         ..Plan::default()
     };
     let mut pending_tracks: Vec<PendingTrack<'_>> = Vec::new();

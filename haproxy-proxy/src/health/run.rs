@@ -85,7 +85,12 @@ impl HealthChecks {
         let (tx, rx) = mpsc::channel(haproxy_check::schedule::REPORT_QUEUE);
         plan.live.set(Arc::clone(&registry));
         let specs = plan.checked.iter().map(|c| c.spec.clone()).collect();
-        let scheduler = Arc::new(Scheduler::start(specs, plan.spread_checks, tx));
+        let scheduler = Arc::new(Scheduler::start_spread(
+            specs,
+            plan.spread_checks,
+            plan.max_spread_checks,
+            tx,
+        ));
         let mut index: Vec<Vec<Option<usize>>> = registry
             .backends
             .iter()

@@ -22,6 +22,7 @@ mod health;
 mod health_columns;
 mod health_queue_lines;
 mod health_reset;
+mod health_spread;
 mod kill;
 mod listeners;
 mod maxconn_requeue;
