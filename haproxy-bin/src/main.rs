@@ -14,6 +14,7 @@ mod banner;
 mod check;
 mod cli;
 mod cpu_map;
+mod daemon;
 mod limits;
 mod run;
 mod serve;

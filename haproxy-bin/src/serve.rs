@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use crate::banner;
 use crate::cli::Cli;
 use crate::cpu_map::{CpuMap, pin_current_thread};
+use crate::daemon;
 use crate::limits;
 
 /// SIGTTOU on Linux: pause the listeners.
@@ -30,14 +31,12 @@ const SIGTTIN: i32 = 21;
 /// against it when parsed, the default of one thread per CPU is capped to it).
 const MAX_THREADS: usize = 64;
 
-/// Set in the environment of the background copy started by `-D`.
-const DAEMON_ENV: &str = "HAPROXY_RS_DAEMONIZED";
-
 fn err(text: &str) {
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
-fn alert(text: &str) {
+/// Prints a start-up alert as HAProxy does (tag, pid, text).
+pub(crate) fn alert(text: &str) {
     err(&format!(
         "{}({}) : {text}\n",
         Severity::Alert.tag(),
@@ -169,8 +168,12 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
     }
     let pidfile = cli.pidfile.clone().or_else(|| cfg.global.pidfile.clone());
     let daemon = (cli.daemon || cfg.global.daemon) && !cli.foreground;
-    if daemon && std::env::var_os(DAEMON_ENV).is_none() {
-        return daemonize(pidfile.as_deref());
+    if daemon && !daemon::in_background() {
+        return (
+            String::new(),
+            String::new(),
+            daemon::start_in_background(pidfile.as_deref()),
+        );
     }
     let cpus = match CpuMap::parse(&cfg.global.cpu_map, threads) {
         Ok(m) => m,
@@ -213,9 +216,9 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
 }
 
 fn write_pidfile(pidfile: Option<&str>) -> bool {
-    // In the background copy the parent has written the pidfile already.
+    // The background copy's pid is written by the command that started it, once it listens.
     if let Some(path) = pidfile
-        && std::env::var_os(DAEMON_ENV).is_none()
+        && !daemon::in_background()
         && let Err(e) = std::fs::write(path, format!("{}\n", std::process::id()))
     {
         alert(&format!(
@@ -329,6 +332,7 @@ fn serve_per_thread(
     if !write_pidfile(pidfile) {
         return 1;
     }
+    daemon::detach_from_starter();
     let (tx, rx) = watch::channel(None);
     let (pause_tx, pause_rx) = watch::channel(false);
     let mut handles = Vec::with_capacity(threads);
@@ -547,45 +551,5 @@ impl Says<'_> {
                 "Some tasks resisted to hard-stop, exiting now.",
             );
         }
-    }
-}
-
-/// `-D`: starts the same command in the background (its own process group, no terminal) and
-/// writes its pid to the pidfile.
-fn daemonize(pidfile: Option<&str>) -> (String, String, i32) {
-    use std::os::unix::process::CommandExt as _;
-    use std::process::{Command, Stdio};
-    let exe = match std::env::current_exe() {
-        Ok(e) => e,
-        Err(e) => {
-            return (
-                String::new(),
-                format!("cannot find the executable: {e}\n"),
-                1,
-            );
-        }
-    };
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "-D").collect();
-    let child = Command::new(exe)
-        .args(args)
-        .env(DAEMON_ENV, "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn();
-    match child {
-        Ok(child) => {
-            if let Some(path) = pidfile
-                && let Err(e) = std::fs::write(path, format!("{}\n", child.id()))
-            {
-                alert(&format!(
-                    "[haproxy.main()] Cannot create pidfile {path} ({e})"
-                ));
-                return (String::new(), String::new(), 1);
-            }
-            (String::new(), String::new(), 0)
-        }
-        Err(e) => (String::new(), format!("cannot start the daemon: {e}\n"), 1),
     }
 }

@@ -538,6 +538,12 @@ fn daemon_mode_writes_the_pidfile_and_stops_on_sigterm() {
         .parse()
         .expect("a pid");
     let _reaped = KilledOnDrop(pid);
+    // As with HAProxy, which binds before it goes to the background, the command returns once
+    // the daemon listens.
+    assert!(
+        TcpStream::connect(("127.0.0.1", fe)).is_ok(),
+        "-D returned before the daemon listened"
+    );
     let kill = |sig: &str| {
         Command::new("kill")
             .args([sig, &pid.to_string()])
@@ -564,6 +570,52 @@ fn daemon_mode_writes_the_pidfile_and_stops_on_sigterm() {
         std::thread::sleep(STEP);
     }
     assert!(TcpStream::connect(("127.0.0.1", fe)).is_err());
+}
+
+/// `-D` with a port taken: the alert reaches the terminal, the exit code is 1 and no pidfile is
+/// written, as with HAProxy 2.6 (which binds before it goes to the background); ours used to
+/// exit 0 and leave a pidfile naming a process that had already failed.
+#[test]
+fn daemon_mode_reports_a_bind_failure_and_exits_1_as_haproxy() {
+    let dir = TempDir::new("daemon-busy");
+    let held = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = held.local_addr().expect("addr").port();
+    let cfg = dir.write(
+        "busy.cfg",
+        &format!(
+            "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+             frontend f\n    bind 127.0.0.1:{port}\n    http-request return status 200\n"
+        ),
+    );
+    let binding = format!(
+        ": Binding [{}:7] for frontend f: cannot bind socket (Address already in use) for [127.0.0.1:{port}]\n",
+        cfg.display()
+    );
+    let mut exes = vec![PathBuf::from(env!("CARGO_BIN_EXE_haproxy"))];
+    exes.extend(crate::oracle::real_haproxy(
+        "the -D bind failure comparison",
+    ));
+    for exe in exes {
+        let pidfile = dir.0.join("busy.pid");
+        let out = Command::new(&exe)
+            .args(["-D", "-p"])
+            .arg(&pidfile)
+            .arg("-f")
+            .arg(&cfg)
+            .stdin(Stdio::null())
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{}: {err}", exe.display());
+        assert!(err.contains(&binding), "{}: {err}", exe.display());
+        assert!(
+            err.contains("Some protocols failed to start their listeners! Exiting.\n"),
+            "{}: {err}",
+            exe.display()
+        );
+        assert!(!pidfile.exists(), "{}", exe.display());
+    }
+    drop(held);
 }
 
 #[test]
