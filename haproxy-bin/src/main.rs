@@ -19,6 +19,7 @@ mod limits;
 mod run;
 mod serve;
 mod unsupported;
+mod voice;
 
 /// mimalloc instead of the system allocator: `haproxy -c` on a 50,000-line file spends most of
 /// its time allocating the syntax tree and model (see docs/benchmarks.md for the figures).

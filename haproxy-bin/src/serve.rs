@@ -21,6 +21,7 @@ use crate::cli::Cli;
 use crate::cpu_map::{CpuMap, pin_current_thread};
 use crate::daemon;
 use crate::limits;
+use crate::voice;
 
 /// SIGTTOU on Linux: pause the listeners.
 const SIGTTOU: i32 = 22;
@@ -35,13 +36,9 @@ fn err(text: &str) {
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
-/// Prints a start-up alert as HAProxy does (tag, pid, text).
+/// Prints a start-up alert as HAProxy does (tag, pid, text; see [`voice`]).
 pub(crate) fn alert(text: &str) {
-    err(&format!(
-        "{}({}) : {text}\n",
-        Severity::Alert.tag(),
-        std::process::id()
-    ));
+    voice::say(Severity::Alert, text);
 }
 
 /// `file:line` of each `stats socket` line of the global sections, in order (the typed model
@@ -106,9 +103,14 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
         return (String::new(), check.stderr, check.code);
     }
     err(&check.stderr);
+    voice::begin(cli.quiet, &exe, !check.stderr.is_empty());
     if let Some(text) = crate::unsupported::refusal(&loaded.config.global) {
         let d = Diagnostic::alert("unsupported", Origin::Global, text);
-        return (String::new(), render_haproxy(&d, pid), 1);
+        return (
+            String::new(),
+            voice::startup_text(render_haproxy(&d, pid)),
+            1,
+        );
     }
     let mut cfg = loaded.config;
     let threads = cfg
@@ -136,7 +138,11 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
         Ok(s) => s,
         Err(text) => {
             let d = Diagnostic::alert("limits", Origin::Global, text);
-            return (String::new(), render_haproxy(&d, pid), 1);
+            return (
+                String::new(),
+                voice::startup_text(render_haproxy(&d, pid)),
+                1,
+            );
         }
     };
     cfg.global.maxconn = Some(i64::from(settled.maxconn));
@@ -144,7 +150,11 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
         Ok(r) => r,
         Err(e) => {
             let d = Diagnostic::alert("build", Origin::Global, e.to_string());
-            return (String::new(), render_haproxy(&d, pid), 1);
+            return (
+                String::new(),
+                voice::startup_text(render_haproxy(&d, pid)),
+                1,
+            );
         }
     };
     runtime
@@ -153,12 +163,8 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
         .maxsock
         .store(settled.maxsock, std::sync::atomic::Ordering::Relaxed);
     let applied = limits::apply(&settled, boot, limits::strict_limits(&cfg));
-    for warning in applied.warnings.iter().filter(|_| !cli.quiet) {
-        err(&format!(
-            "{}({}) : {warning}\n",
-            Severity::Warning.tag(),
-            std::process::id()
-        ));
+    for warning in &applied.warnings {
+        voice::say(Severity::Warning, warning);
     }
     if let Some(text) = applied.alert {
         alert(&text);
@@ -191,7 +197,11 @@ pub(crate) fn serve(cli: &Cli) -> (String, String, i32) {
         }
         Err(e) => {
             let d = Diagnostic::alert("build", Origin::Global, e.to_string());
-            return (String::new(), render_haproxy(&d, pid), 1);
+            return (
+                String::new(),
+                voice::startup_text(render_haproxy(&d, pid)),
+                1,
+            );
         }
     };
     let process = ProcessInfo {
@@ -233,12 +243,13 @@ fn pin(cpus: &CpuMap, index: usize) {
     if let Some(mask) = cpus.mask(index)
         && let Err(e) = pin_current_thread(mask)
     {
-        err(&format!(
-            "{}({}) : [haproxy.main()] cannot bind thread {} to its CPUs: {e}.\n",
-            Severity::Warning.tag(),
-            std::process::id(),
-            index + 1
-        ));
+        voice::say(
+            Severity::Warning,
+            &format!(
+                "[haproxy.main()] cannot bind thread {} to its CPUs: {e}.",
+                index + 1
+            ),
+        );
     }
 }
 
@@ -333,6 +344,7 @@ fn serve_per_thread(
         return 1;
     }
     daemon::detach_from_starter();
+    voice::serving();
     let (tx, rx) = watch::channel(None);
     let (pause_tx, pause_rx) = watch::channel(false);
     let mut handles = Vec::with_capacity(threads);

@@ -572,11 +572,12 @@ fn daemon_mode_writes_the_pidfile_and_stops_on_sigterm() {
     assert!(TcpStream::connect(("127.0.0.1", fe)).is_err());
 }
 
-/// `-D` with a port taken: the alert reaches the terminal, the exit code is 1 and no pidfile is
-/// written, as with HAProxy 2.6 (which binds before it goes to the background); ours used to
-/// exit 0 and leave a pidfile naming a process that had already failed.
+/// `-D` with a port taken: the alert reaches the terminal (after the version notices), the exit
+/// code is 1 and no pidfile is written, as with HAProxy 2.6 (which binds before it goes to the
+/// background); ours used to exit 0 and leave a pidfile naming a process that had already
+/// failed. Under `-q` nothing is printed.
 #[test]
-fn daemon_mode_reports_a_bind_failure_and_exits_1_as_haproxy() {
+fn a_bind_failure_is_reported_by_dash_d_and_silenced_by_dash_q_as_haproxy() {
     let dir = TempDir::new("daemon-busy");
     let held = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = held.local_addr().expect("addr").port();
@@ -614,6 +615,31 @@ fn daemon_mode_reports_a_bind_failure_and_exits_1_as_haproxy() {
             exe.display()
         );
         assert!(!pidfile.exists(), "{}", exe.display());
+        // Named once, before the first alert.
+        assert!(
+            err.starts_with("[NOTICE]   (")
+                && err
+                    .lines()
+                    .nth(1)
+                    .is_some_and(|l| l.contains("path to executable is")),
+            "{}: {err}",
+            exe.display()
+        );
+        assert_eq!(err.matches("haproxy version is").count(), 1, "{err}");
+        // `-q` silences start-up alerts too; the exit code tells.
+        let quiet = Command::new(&exe)
+            .args(["-q", "-db", "-f"])
+            .arg(&cfg)
+            .stdin(Stdio::null())
+            .output()
+            .expect("runs");
+        assert_eq!(quiet.status.code(), Some(1), "{}", exe.display());
+        assert_eq!(
+            String::from_utf8_lossy(&quiet.stderr),
+            "",
+            "{}",
+            exe.display()
+        );
     }
     drop(held);
 }

@@ -1,0 +1,73 @@
+//! What the binary prints while it starts, as HAProxy 2.6's `ha_alert()` and `ha_warning()` do
+//! until its listeners are open: nothing under `-q`, and the two `[NOTICE]` lines naming the
+//! version and the executable once, just before the first warning or alert (the configuration
+//! check names them first when it has something to say). Once serving, lines are printed as they
+//! come.
+
+use std::io::Write as _;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+use haproxy_cfg::diag::{Severity, render_notice};
+
+use crate::banner;
+
+/// The start-up state: set once the configuration check has printed its part.
+#[derive(Debug)]
+struct Voice {
+    quiet: bool,
+    exe: String,
+    named: AtomicBool,
+    serving: AtomicBool,
+}
+
+static VOICE: OnceLock<Voice> = OnceLock::new();
+
+/// Starts the start-up rules: `quiet` is `-q`, `exe` the executable's path, `named` whether
+/// the two notices were printed already (by the configuration check).
+pub(crate) fn begin(quiet: bool, exe: &str, named: bool) {
+    let _ = VOICE.set(Voice {
+        quiet,
+        exe: exe.to_owned(),
+        named: AtomicBool::new(named),
+        serving: AtomicBool::new(false),
+    });
+}
+
+/// The listeners are open: from now on lines are printed as they come, even under `-q`.
+pub(crate) fn serving() {
+    if let Some(v) = VOICE.get() {
+        v.serving.store(true, Relaxed);
+    }
+}
+
+/// `rendered` (whole `[TAG] (pid) : ...` lines) as it must be printed now: empty under `-q`
+/// while starting, after the two notices if nothing named the executable yet.
+pub(crate) fn startup_text(rendered: String) -> String {
+    let Some(v) = VOICE.get() else {
+        return rendered;
+    };
+    if v.serving.load(Relaxed) || rendered.is_empty() {
+        return rendered;
+    }
+    if v.quiet {
+        return String::new();
+    }
+    if v.named.swap(true, Relaxed) {
+        return rendered;
+    }
+    let pid = std::process::id();
+    let mut out = render_notice(&format!("haproxy version is {}", banner::VERSION), pid);
+    out.push_str(&render_notice(
+        &format!("path to executable is {}", v.exe),
+        pid,
+    ));
+    out.push_str(&rendered);
+    out
+}
+
+/// Prints one line with `severity`'s tag and our pid, under the start-up rules.
+pub(crate) fn say(severity: Severity, text: &str) {
+    let line = format!("{}({}) : {text}\n", severity.tag(), std::process::id());
+    let _ = std::io::stderr().write_all(startup_text(line).as_bytes());
+}
