@@ -36,7 +36,9 @@ pub(crate) fn start_in_background(pidfile: Option<&str>) -> i32 {
         Err(e) => return fail(&format!("cannot find the executable: {e}\n")),
     };
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "-D").collect();
+    // The copy keeps our `argv[0]`, which start-up alerts print.
     let spawned = Command::new(exe)
+        .arg0(crate::voice::command_name())
         .args(args)
         .env(DAEMON_ENV, "1")
         .stdin(Stdio::null())

@@ -23,6 +23,17 @@ struct Voice {
 
 static VOICE: OnceLock<Voice> = OnceLock::new();
 
+/// How the crates name the main function in their start-up alerts.
+const MAIN: &str = "[haproxy.main()]";
+
+/// The command as it was run (`argv[0]`), `haproxy` when unknown.
+pub(crate) fn command_name() -> String {
+    std::env::args_os()
+        .next()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "haproxy".to_owned())
+}
+
 /// Starts the start-up rules: `quiet` is `-q`, `exe` the executable's path, `named` whether
 /// the two notices were printed already (by the configuration check).
 pub(crate) fn begin(quiet: bool, exe: &str, named: bool) {
@@ -66,8 +77,14 @@ pub(crate) fn startup_text(rendered: String) -> String {
     out
 }
 
-/// Prints one line with `severity`'s tag and our pid, under the start-up rules.
+/// Prints one line with `severity`'s tag and our pid, under the start-up rules. A text
+/// starting `[haproxy.main()]` names the command as it was run instead (HAProxy prints its
+/// `argv[0]` there: `[/usr/sbin/haproxy.main()]`).
 pub(crate) fn say(severity: Severity, text: &str) {
+    let text = match text.strip_prefix(MAIN) {
+        Some(rest) => format!("[{}.main()]{rest}", command_name()),
+        None => text.to_owned(),
+    };
     let line = format!("{}({}) : {text}\n", severity.tag(), std::process::id());
     let _ = std::io::stderr().write_all(startup_text(line).as_bytes());
 }

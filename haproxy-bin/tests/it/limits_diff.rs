@@ -289,7 +289,9 @@ fn run_all(exe: &str, tag: &str) -> Vec<String> {
         .iter()
         .map(|&case| {
             let (n, args, global, strict) = case;
-            let figures = figures(exe, tag, case);
+            // Both name the command as it was run (`[argv0.main()]`); the recording ran `haproxy`.
+            let figures =
+                figures(exe, tag, case).replace(&format!("[{exe}.main()]"), "[haproxy.main()]");
             format!("{}: {figures}", case_name(n, args, global, strict))
         })
         .collect()

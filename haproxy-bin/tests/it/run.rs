@@ -458,9 +458,11 @@ fn startup_failures_use_haproxy_alerts() {
         )),
         "{err}"
     );
-    assert!(err.ends_with(
-        ": [haproxy.main()] Some protocols failed to start their listeners! Exiting.\n"
-    ));
+    // HAProxy names the command as it was run there.
+    let main = format!("[{}.main()]", env!("CARGO_BIN_EXE_haproxy"));
+    assert!(err.ends_with(&format!(
+        ": {main} Some protocols failed to start their listeners! Exiting.\n"
+    )));
     drop(held);
     let cfg = dir.write(
         "none.cfg",
@@ -469,9 +471,12 @@ fn startup_failures_use_haproxy_alerts() {
     );
     let (code, err) = run_to_exit(&cfg);
     assert_eq!(code, Some(1), "{err}");
-    assert!(err.ends_with(
-        ": [haproxy.main()] No enabled listener found (check for 'bind' directives) ! Exiting.\n"
-    ), "{err}");
+    assert!(
+        err.ends_with(&format!(
+            ": {main} No enabled listener found (check for 'bind' directives) ! Exiting.\n"
+        )),
+        "{err}"
+    );
     let cfg = dir.write("bad.cfg", "global\n    frobnicate\n");
     let (code, err) = run_to_exit(&cfg);
     assert_eq!(code, Some(1));
@@ -609,8 +614,12 @@ fn a_bind_failure_is_reported_by_dash_d_and_silenced_by_dash_q_as_haproxy() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{}: {err}", exe.display());
         assert!(err.contains(&binding), "{}: {err}", exe.display());
+        // Named as it was run, by the background copy too.
         assert!(
-            err.contains("Some protocols failed to start their listeners! Exiting.\n"),
+            err.contains(&format!(
+                "[{}.main()] Some protocols failed to start their listeners! Exiting.\n",
+                exe.display()
+            )),
             "{}: {err}",
             exe.display()
         );
