@@ -242,6 +242,8 @@ pub struct BackendSettings {
     /// The backend's own error pages (its `errorfile`s or its defaults'), which come before
     /// the frontend's for a stream that reached it.
     pub errors: ErrorPages,
+    /// `http-reuse`: which idle server connections its requests may take.
+    pub reuse: haproxy_cfg::model::HttpReuse,
     /// `option http-no-delay` on the backend.
     pub no_delay: bool,
     /// `option http-buffer-request` on the backend: the whole request body is waited for

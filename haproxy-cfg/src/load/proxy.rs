@@ -1023,10 +1023,11 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             });
         }
         "http-reuse" => {
-            if !matches!(ctx.arg(1), "never" | "safe" | "aggressive" | "always") {
+            let Some(mode) = crate::model::HttpReuse::from_word(ctx.arg(1)) else {
                 let msg = format!("'{kw}' only supports 'never', 'safe', 'aggressive', 'always'.");
                 return l.alert(ctx, ctx.col(1), "bad-argument", Origin::Parsing, msg);
-            }
+            };
+            set(l, |p| p.http_reuse = Some(mode));
             other(l, ctx);
         }
         "dispatch" | "transparent" | "source" | "usesrc" | "max-session-srv-conns" => {

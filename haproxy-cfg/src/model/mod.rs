@@ -19,7 +19,9 @@ pub use bind::{Bind, BindOptions};
 pub use global::{EnvOp, Global, StatsSocket, Tune};
 pub use log::{FACILITIES, FORMATS, LEVELS, LogTarget, Syslog};
 pub use options::{ForwardFor, HttpConnMode, LogStyle, Options};
-pub use proxy::{Capture, Cookie, CookieMode, ErrorFile, Mode, Proxy, ProxyKind, Timeouts};
+pub use proxy::{
+    Capture, Cookie, CookieMode, ErrorFile, HttpReuse, Mode, Proxy, ProxyKind, Timeouts,
+};
 pub use rules::{Condition, Rule, RuleKind};
 pub use server::{Server, ServerExtra, ServerParams};
 pub use userlist::{User, UserGroup, Userlist};

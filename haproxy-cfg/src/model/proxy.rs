@@ -53,6 +53,49 @@ impl ProxyKind {
     }
 }
 
+/// `http-reuse`: which idle server connections a request may take (HAProxy 2.6 semantics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum HttpReuse {
+    /// `never`: a server connection serves only the client connection that opened it.
+    Never,
+    /// `safe` (the default): a client connection's first request gets a connection of its
+    /// own; its later requests may take any idle one.
+    #[default]
+    Safe,
+    /// `aggressive`: a first request may take an idle connection that has already carried a
+    /// second request; later ones any.
+    Aggressive,
+    /// `always`: every request may take any idle connection.
+    Always,
+}
+
+impl HttpReuse {
+    /// The mode named `word`, as `http-reuse` takes it.
+    #[must_use]
+    pub fn from_word(word: &str) -> Option<Self> {
+        match word {
+            "never" => Some(Self::Never),
+            "safe" => Some(Self::Safe),
+            "aggressive" => Some(Self::Aggressive),
+            "always" => Some(Self::Always),
+            _ => None,
+        }
+    }
+
+    /// Which idle connections another client left a request may take (`not_first`: the client
+    /// connection has had a request before): `None` none, `Some(true)` only those that carried
+    /// a second request, `Some(false)` any (HAProxy 2.6's `connect_server()`).
+    #[must_use]
+    pub fn idle_for(self, not_first: bool) -> Option<bool> {
+        match self {
+            Self::Never => None,
+            Self::Safe => not_first.then_some(false),
+            Self::Aggressive => Some(!not_first),
+            Self::Always => Some(false),
+        }
+    }
+}
+
 /// `mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Mode {
@@ -250,6 +293,8 @@ pub struct Proxy {
     pub hash_type: Option<HashType>,
     /// `hash-balance-factor`.
     pub hash_balance_factor: Option<u32>,
+    /// `http-reuse` (`None`: not written, HAProxy's `safe`).
+    pub http_reuse: Option<HttpReuse>,
     /// `cookie`.
     pub cookie: Option<Cookie>,
     /// The section's own rules (acl, http-request, use_backend, ...) in file order; rules of the
@@ -307,6 +352,7 @@ impl Proxy {
             balance: None,
             hash_type: None,
             hash_balance_factor: None,
+            http_reuse: None,
             cookie: None,
             rules: Vec::new(),
             default_backend: None,

@@ -263,6 +263,7 @@ fn backend_settings(p: &Proxy) -> Result<BackendSettings, ProxyError> {
         originalto: originalto(p),
         servers: servers(p)?,
         errors: error_pages(p)?,
+        reuse: p.http_reuse.unwrap_or_default(),
         no_delay: p.options.is_set("http-no-delay"),
         buffer_request: p.options.is_set("http-buffer-request"),
         // Set once the backend's ACLs are compiled.

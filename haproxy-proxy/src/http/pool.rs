@@ -1,5 +1,7 @@
-//! Idle server connections kept for reuse (`http-reuse safe`): an idle connection holds its
-//! socket only, no buffer.
+//! Idle server connections kept for reuse (`http-reuse`): an idle connection holds its socket
+//! only, no buffer. As in HAProxy 2.6, a connection that has carried a second request is kept
+//! apart as proven safe to reuse: `http-reuse aggressive` gives only those to a client
+//! connection's first request.
 //!
 //! Each thread keeps its own idle connections (DESIGN §5.3: no request-path locks): a tokio
 //! `TcpStream` is registered with the reactor of the runtime that opened it, and with one
@@ -42,7 +44,21 @@ impl Drop for Owner {
     }
 }
 
-type Idle = HashMap<(usize, usize), Vec<TcpStream>, BuildHasherDefault<IndexHasher>>;
+type Idle = HashMap<(usize, usize), Lists, BuildHasherDefault<IndexHasher>>;
+
+/// One server's idle connections on one thread: those that carried one request, and those
+/// proven by a second (HAProxy's idle and safe lists).
+#[derive(Default)]
+struct Lists {
+    unproven: Vec<TcpStream>,
+    proven: Vec<TcpStream>,
+}
+
+impl Lists {
+    fn len(&self) -> usize {
+        self.unproven.len() + self.proven.len()
+    }
+}
 
 /// Hashes the pool's keys, (backend, server) indexes from the configuration (never bytes from
 /// the network), with one multiply per word: std's SipHash took about 200 instructions per
@@ -129,38 +145,38 @@ impl ServerPool {
             .flatten()
     }
 
-    /// Takes an idle connection to the server that still looks open.
-    pub fn take(&self, backend: usize, server: usize) -> Option<TcpStream> {
+    /// Takes an idle connection to the server that still looks open: with `proven_only`, only
+    /// one that has carried a second request; otherwise the others first, as HAProxy does.
+    pub fn take(&self, backend: usize, server: usize, proven_only: bool) -> Option<TcpStream> {
         self.with_local(|idle| {
-            let list = idle.get_mut(&(backend, server))?;
-            while let Some(conn) = list.pop() {
-                // A connection the server closed (or that holds unexpected bytes) is dropped.
-                let mut probe = [0u8; 1];
-                if let Err(e) = conn.try_read(&mut probe)
-                    && e.kind() == std::io::ErrorKind::WouldBlock
-                {
-                    return Some(conn);
-                }
+            let lists = idle.get_mut(&(backend, server))?;
+            if !proven_only && let Some(conn) = pop_open(&mut lists.unproven) {
+                return Some(conn);
             }
-            None
+            pop_open(&mut lists.proven)
         })
         .flatten()
     }
 
-    /// Returns a connection for later reuse by this thread.
-    pub fn put(&self, backend: usize, server: usize, conn: TcpStream) {
+    /// Returns a connection for later reuse by this thread; `proven` when it has carried a
+    /// second request.
+    pub fn put(&self, backend: usize, server: usize, conn: TcpStream, proven: bool) {
         // Dropped (closed) when the thread's list is full or the thread is exiting.
         let _ = self.with_local(|idle| {
-            let list = idle.entry((backend, server)).or_default();
-            if list.len() < MAX_IDLE_PER_SERVER {
-                list.push(conn);
+            let lists = idle.entry((backend, server)).or_default();
+            if lists.len() < MAX_IDLE_PER_SERVER {
+                if proven {
+                    lists.proven.push(conn);
+                } else {
+                    lists.unproven.push(conn);
+                }
             }
         });
     }
 
     /// How many idle connections this thread keeps for the server.
     pub fn idle_count(&self, backend: usize, server: usize) -> usize {
-        self.with_local(|idle| idle.get(&(backend, server)).map_or(0, Vec::len))
+        self.with_local(|idle| idle.get(&(backend, server)).map_or(0, Lists::len))
             .unwrap_or(0)
     }
 }
@@ -175,6 +191,20 @@ impl Drop for ServerPool {
             }
         });
     }
+}
+
+/// The newest connection of `list` that still looks open; those the server closed (or that hold
+/// unexpected bytes) are dropped on the way.
+fn pop_open(list: &mut Vec<TcpStream>) -> Option<TcpStream> {
+    while let Some(conn) = list.pop() {
+        let mut probe = [0u8; 1];
+        if let Err(e) = conn.try_read(&mut probe)
+            && e.kind() == std::io::ErrorKind::WouldBlock
+        {
+            return Some(conn);
+        }
+    }
+    None
 }
 
 /// Whether an idle connection leads where a new one to server `(backend, server)` would go: for
@@ -224,7 +254,7 @@ mod tests {
         let pool = ServerPool::new();
         let (client, _server) = pairs(1).await.pop().unwrap();
         let local = client.local_addr().unwrap();
-        pool.put(0, 1, client);
+        pool.put(0, 1, client, false);
         assert_eq!(pool.idle_count(0, 1), 1);
         assert_eq!(pool.idle_count(0, 0), 0);
         std::thread::scope(|s| {
@@ -232,22 +262,55 @@ mod tests {
                 .join()
                 .unwrap();
         });
-        let again = pool.take(0, 1).expect("kept");
+        let again = pool.take(0, 1, false).expect("kept");
         assert_eq!(again.local_addr().unwrap(), local);
-        assert!(pool.take(0, 1).is_none());
+        assert!(pool.take(0, 1, false).is_none());
+    }
+
+    #[tokio::test]
+    async fn proven_connections_are_kept_apart_and_taken_last_unless_only_they_may_be() {
+        let pool = ServerPool::new();
+        let mut all = pairs(2).await;
+        let (unproven, _s1) = all.pop().unwrap();
+        let (proven, _s2) = all.pop().unwrap();
+        let (u, p) = (unproven.local_addr().unwrap(), proven.local_addr().unwrap());
+        pool.put(0, 0, proven, true);
+        assert!(
+            pool.take(0, 0, true)
+                .is_some_and(|c| c.local_addr().unwrap() == p)
+        );
+        let (proven, _s3) = pairs(1).await.pop().unwrap();
+        let p = proven.local_addr().unwrap();
+        pool.put(0, 0, proven, true);
+        pool.put(0, 0, unproven, false);
+        assert_eq!(pool.idle_count(0, 0), 2);
+        // Any connection: the unproven one first (HAProxy's idle list before its safe list).
+        assert!(
+            pool.take(0, 0, false)
+                .is_some_and(|c| c.local_addr().unwrap() == u)
+        );
+        assert!(
+            pool.take(0, 0, false)
+                .is_some_and(|c| c.local_addr().unwrap() == p)
+        );
+        // Only proven ones: an unproven one is left for a later request.
+        let (unproven, _s4) = pairs(1).await.pop().unwrap();
+        pool.put(0, 0, unproven, false);
+        assert!(pool.take(0, 0, true).is_none());
+        assert_eq!(pool.idle_count(0, 0), 1);
     }
 
     #[tokio::test]
     async fn a_connection_the_server_closed_is_not_reused() {
         let pool = ServerPool::new();
         let (client, server) = pairs(1).await.pop().unwrap();
-        pool.put(0, 0, client);
+        pool.put(0, 0, client, false);
         drop(server);
         // Bounded wait for the FIN to reach the client end.
         for _ in 0..100 {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
-        assert!(pool.take(0, 0).is_none());
+        assert!(pool.take(0, 0, false).is_none());
         assert_eq!(pool.idle_count(0, 0), 0);
     }
 
@@ -257,7 +320,7 @@ mod tests {
         let all = pairs(MAX_IDLE_PER_SERVER + 1).await;
         let mut servers = Vec::new();
         for (client, server) in all {
-            pool.put(2, 3, client);
+            pool.put(2, 3, client, false);
             servers.push(server);
         }
         assert_eq!(pool.idle_count(2, 3), MAX_IDLE_PER_SERVER);
@@ -273,8 +336,8 @@ mod tests {
         let (keep, other) = (ServerPool::new(), ServerPool::new());
         let (client, mut server) = pairs(1).await.pop().unwrap();
         let (client2, _server2) = pairs(1).await.pop().unwrap();
-        other.put(0, 0, client);
-        keep.put(0, 0, client2);
+        other.put(0, 0, client, false);
+        keep.put(0, 0, client2, false);
         drop(other);
         let mut byte = [0u8; 1];
         let read = tokio::time::timeout(std::time::Duration::from_secs(5), server.read(&mut byte));
@@ -286,7 +349,7 @@ mod tests {
     async fn a_pool_dropped_elsewhere_loses_this_threads_connections_on_next_use() {
         let (gone, still) = (ServerPool::new(), ServerPool::new());
         let (client, mut server) = pairs(1).await.pop().unwrap();
-        gone.put(0, 0, client);
+        gone.put(0, 0, client, false);
         std::thread::scope(|s| {
             s.spawn(move || drop(gone)).join().unwrap();
         });

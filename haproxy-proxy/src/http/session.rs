@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use haproxy_cfg::model::HttpReuse;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
@@ -34,6 +35,7 @@ use crate::runtime::idle_timer::{IdleTimer, within, within_queued_since};
 use crate::settings::{BackendSettings, ConnMode, FrontendSettings};
 use crate::side::{Side, StreamState, Termination};
 use crate::tcp::{ClientWatch, ConnectFailed, connect_slot, take_slot, watch_client};
+use haproxy_cfg::model::HttpReuse;
 
 /// Everything an HTTP frontend needs to serve its clients.
 #[derive(Debug)]
@@ -71,6 +73,9 @@ struct ServerConn {
     backend: usize,
     server: usize,
     stream: TcpStream,
+    /// It has carried a second request (HAProxy's safe list: `http-reuse aggressive` gives it
+    /// to a first request).
+    proven: bool,
 }
 
 /// Serves one client connection until it closes; `on_request` receives the facts of each request
@@ -177,7 +182,7 @@ where
         }
         let _ = client.shutdown().await;
         if let Some(conn) = kept.server {
-            svc.pool.put(conn.backend, conn.server, conn.stream);
+            conn.leave_to(svc);
         }
         kept.handled
     }
@@ -246,20 +251,44 @@ struct Kept {
 struct ParkedServer {
     /// Indexes narrowed to 32 bits: 8 bytes less in a parked connection's task.
     backend: u32,
+    /// The server index, and [`PROVEN_BIT`] when the connection is proven.
     server: u32,
     stream: std::net::TcpStream,
 }
 
+/// The bit of [`ParkedServer::server`] that keeps [`ServerConn::proven`] (server indexes stay
+/// below it; a connection to a server past it is closed when parked).
+const PROVEN_BIT: u32 = 1 << 31;
+
 impl ServerConn {
+    /// The client connection is done with it: into the thread's idle pool for other clients,
+    /// unless its backend has `http-reuse never` (it is then closed).
+    fn leave_to<B, P>(self, svc: &HttpService<B, P>) {
+        let shares = svc
+            .backends
+            .get(self.backend)
+            .is_none_or(|b| b.reuse != HttpReuse::Never);
+        if shares {
+            svc.pool
+                .put(self.backend, self.server, self.stream, self.proven);
+        }
+    }
+
     /// Takes the connection out of the reactor, keeping it open; `None` if that fails or an
     /// index does not fit in 32 bits (it is then closed).
     fn park(self) -> Option<ParkedServer> {
         let backend = u32::try_from(self.backend).ok()?;
-        let server = u32::try_from(self.server).ok()?;
+        let server = u32::try_from(self.server)
+            .ok()
+            .filter(|s| s & PROVEN_BIT == 0)?;
         let stream = self.stream.into_std().ok()?;
         Some(ParkedServer {
             backend,
-            server,
+            server: if self.proven {
+                server | PROVEN_BIT
+            } else {
+                server
+            },
             stream,
         })
     }
@@ -271,8 +300,9 @@ impl ParkedServer {
         let stream = TcpStream::from_std(self.stream).ok()?;
         Some(ServerConn {
             backend: usize::try_from(self.backend).ok()?,
-            server: usize::try_from(self.server).ok()?,
+            server: usize::try_from(self.server & !PROVEN_BIT).ok()?,
             stream,
+            proven: self.server & PROVEN_BIT != 0,
         })
     }
 }
@@ -383,7 +413,7 @@ where
             };
             first = false;
             buf.drain(..len);
-            let reuse_idle = handled > 0;
+            let not_first = handled > 0;
             // Not boxed per request (no allocation and no copy of the request's state per
             // request): this active period is boxed once, and a connection that goes idle is
             // parked without it. Listed by `show sess` while the request runs; `shutdown
@@ -409,7 +439,7 @@ where
                     &mut server,
                     *head,
                     (src, dst),
-                    reuse_idle,
+                    not_first,
                     &mut facts,
                     &session,
                 ));
@@ -608,7 +638,7 @@ async fn handle_request<C, B, P>(
     server: &mut Option<ServerConn>,
     mut req: RequestHead,
     (src, dst): (SocketAddr, SocketAddr),
-    reuse_idle: bool,
+    not_first: bool,
     facts: &mut StreamFacts,
     session: &crate::registry::SessionGuard<'_>,
 ) -> bool
@@ -736,8 +766,8 @@ where
         Err(f) => return connect_failed(svc, client, buf, &req, f, facts, client_ka).await,
     };
     let idx = slot.server();
-    // Reuse the session's own connection to that server, else an idle one (safe: not for the
-    // first request), else connect. The slot is held until this request is answered.
+    // Reuse the session's own connection to that server, else an idle one as `http-reuse`
+    // allows, else connect. The slot is held until this request is answered.
     // A server marked down (or in maintenance) since the last request loses the session's
     // connection at once; a server the registry does not know stays usable.
     let usable = |b: usize, s: usize| {
@@ -746,16 +776,16 @@ where
             .is_none_or(|lb| lb.servers().get(s).is_none() || lb.is_usable(s))
     };
     let mut conn = match server.take() {
-        Some(c) if c.backend == be_idx && c.server == idx => Some(c),
+        Some(c) if c.backend == be_idx && c.server == idx => Some(ServerConn { proven: true, ..c }),
         Some(c) if usable(c.backend, c.server) => {
-            svc.pool.put(c.backend, c.server, c.stream);
+            c.leave_to(svc);
             None
         }
         _ => None,
     };
     if conn.is_none()
-        && reuse_idle
-        && let Some(stream) = svc.pool.take(be_idx, idx)
+        && let Some(proven_only) = be.reuse.idle_for(not_first)
+        && let Some(stream) = svc.pool.take(be_idx, idx, proven_only)
         && super::pool::goes_to(
             &stream,
             be.servers.get(idx),
@@ -765,10 +795,12 @@ where
             view.dst,
         )
     {
+        // Carrying this request proves it, if it was not yet.
         conn = Some(ServerConn {
             backend: be_idx,
             server: idx,
             stream,
+            proven: true,
         });
     }
     let _slot = match conn {
@@ -793,6 +825,7 @@ where
                         backend: be_idx,
                         server: c.server,
                         stream: c.stream,
+                        proven: false,
                     });
                     c.slot
                 }

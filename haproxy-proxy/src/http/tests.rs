@@ -170,6 +170,7 @@ fn backend(addr: SocketAddr) -> BackendSettings {
             port_offset: None,
         }],
         errors: ErrorPages::new(),
+        reuse: haproxy_cfg::model::HttpReuse::Safe,
         no_delay: false,
         buffer_request: false,
         stats: None,

@@ -539,6 +539,7 @@ mod tests {
             originalto: None,
             servers: vec![server(dead_addr), server(live.local_addr().unwrap())],
             errors: crate::errors::ErrorPages::new(),
+            reuse: haproxy_cfg::model::HttpReuse::Safe,
             no_delay: false,
             buffer_request: false,
             stats: None,

@@ -59,6 +59,7 @@ fn backend(servers: Vec<ServerSettings>, retries: u32, redispatch: bool) -> Back
         originalto: None,
         servers,
         errors: crate::errors::ErrorPages::new(),
+        reuse: haproxy_cfg::model::HttpReuse::Safe,
         no_delay: false,
         buffer_request: false,
         stats: None,

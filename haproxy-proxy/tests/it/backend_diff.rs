@@ -183,6 +183,7 @@ async fn start_ours(v: Variant, server: SocketAddr) -> SocketAddr {
             port_offset: None,
         }],
         errors: ErrorPages::new(),
+        reuse: haproxy_cfg::model::HttpReuse::Safe,
         no_delay: false,
         buffer_request: false,
         stats: None,

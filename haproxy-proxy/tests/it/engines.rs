@@ -31,12 +31,32 @@ pub(crate) fn start_ours_with(config: &str) -> Ours {
     );
     let built = build(&loaded.config);
     assert!(built.is_ok(), "build failed: {built:?}\n{text}");
-    let running = built.unwrap().start().unwrap();
-    let addr = *running.local_addrs().first().unwrap();
+    let runtime = built.unwrap();
     let (tx, rx) = watch::channel(None);
-    tokio::spawn(running.serve(rx));
+    // Served as the daemon serves one thread: its own single-threaded runtime, so a later client
+    // finds the idle server connections an earlier one left (they are kept per thread).
+    let (started, addr) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let running = runtime.start().unwrap();
+            started
+                .send(*running.local_addrs().first().unwrap())
+                .unwrap();
+            running.serve(rx).await;
+        });
+    });
+    let addr = addr
+        .recv_timeout(START_WAIT)
+        .expect("our proxy did not start");
     Ours { addr, _stop: tx }
 }
+
+/// The longest our proxy may take to build its listeners on its thread.
+const START_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A loopback port that refuses connections for as long as the returned socket lives: bound,
 /// never listening, so no other test can take it meanwhile.

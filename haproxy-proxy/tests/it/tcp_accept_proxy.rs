@@ -58,6 +58,7 @@ async fn accept_proxy_in_send_proxy_v2_out() {
             port_offset: None,
         }],
         errors: haproxy_proxy::errors::ErrorPages::new(),
+        reuse: haproxy_cfg::model::HttpReuse::Safe,
         no_delay: false,
         buffer_request: false,
         stats: None,

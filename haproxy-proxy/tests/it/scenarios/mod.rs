@@ -8,6 +8,7 @@
 
 mod early;
 mod gaps;
+mod reuse;
 mod table;
 
 use std::net::SocketAddr;
