@@ -34,7 +34,9 @@ const SECOND: Duration = Duration::from_millis(1900);
 const TOLERANCE: usize = 2;
 
 /// Two frontends answering by themselves (no server needed): `limited`, where the cases put
-/// a frontend limit, and `free`.
+/// a frontend limit, and `free`. `limited`'s second port rejects every connection with a
+/// `tcp-request connection` rule: HAProxy counts those in the connection rate, not in the
+/// session rates.
 const CONFIG: &str = "\
 global
     nbthread 1
@@ -45,29 +47,81 @@ defaults
     timeout client 10s
     timeout server 10s
 frontend limited
-    bind 127.0.0.1:@P1@
+    bind 127.0.0.1:@P1@,127.0.0.1:@P3@
+    tcp-request connection reject if { dst_port @P3@ }
 @FRONTEND@    http-request return status 200 content-type text/plain string ok
 frontend free
     bind 127.0.0.1:@P2@
     http-request return status 200 content-type text/plain string ok
 ";
 
-/// The cases: a name, the global lines, the `limited` frontend's lines, and the `set
-/// rate-limit` command that lifts the global limit (none for the frontend case).
-const CASES: &[(&str, &str, &str, Option<&str>)] = &[
-    (
-        "maxconnrate",
-        "maxconnrate 5",
-        "",
-        Some("set rate-limit connections global 0"),
-    ),
-    (
-        "maxsessrate",
-        "maxsessrate 5",
-        "",
-        Some("set rate-limit sessions global 0"),
-    ),
-    ("rate-limit", "", "rate-limit sessions 5", None),
+/// One case.
+#[derive(Clone, Copy)]
+struct Case {
+    name: &'static str,
+    /// A global line.
+    global: &'static str,
+    /// A line of frontend `limited`.
+    frontend: &'static str,
+    /// Connections to the rejecting port, one after the other, before the burst.
+    rejects: usize,
+    /// Whether the burst goes to `free` too.
+    both: bool,
+    /// The `set rate-limit` command that lifts the limit after the burst.
+    lift: Option<&'static str>,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "maxconnrate",
+        global: "maxconnrate 5",
+        frontend: "",
+        rejects: 0,
+        both: false,
+        lift: Some("set rate-limit connections global 0"),
+    },
+    Case {
+        name: "maxsessrate",
+        global: "maxsessrate 5",
+        frontend: "",
+        rejects: 0,
+        both: false,
+        lift: Some("set rate-limit sessions global 0"),
+    },
+    Case {
+        name: "rate-limit",
+        global: "",
+        frontend: "rate-limit sessions 5",
+        rejects: 0,
+        both: true,
+        lift: None,
+    },
+    // Five rejected connections fill the connection rate (the burst then waits for the next
+    // second) but not the session rates.
+    Case {
+        name: "maxconnrate-after-rejects",
+        global: "maxconnrate 5",
+        frontend: "",
+        rejects: 5,
+        both: false,
+        lift: None,
+    },
+    Case {
+        name: "maxsessrate-after-rejects",
+        global: "maxsessrate 5",
+        frontend: "",
+        rejects: 5,
+        both: false,
+        lift: None,
+    },
+    Case {
+        name: "rate-limit-after-rejects",
+        global: "",
+        frontend: "rate-limit sessions 5",
+        rejects: 5,
+        both: false,
+        lift: None,
+    },
 ];
 
 fn recording() -> PathBuf {
@@ -174,9 +228,36 @@ fn rate_lims(stat: &str) -> Vec<String> {
         .collect()
 }
 
+/// Connects to the rejecting port `n` times, one after the other; returns how many were
+/// closed without an answer.
+fn rejected(port: u16, n: usize) -> usize {
+    (0..n)
+        .filter(|_| {
+            let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)) else {
+                return false;
+            };
+            let _ = c.set_read_timeout(Some(WAIT));
+            let _ = c.write_all(b"GET / HTTP/1.0\r\n\r\n");
+            let mut out = Vec::new();
+            // A close (FIN) or a reset (HAProxy's no-linger close) both end the read.
+            match c.read_to_end(&mut out) {
+                Ok(_) => out.is_empty(),
+                Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+            }
+        })
+        .count()
+}
+
 /// The figures of one case on one executable, as one line.
-fn figures(exe: &Path, tag: &str, case: (&str, &str, &str, Option<&str>)) -> String {
-    let (name, global, frontend, lift) = case;
+fn figures(exe: &Path, tag: &str, case: Case) -> String {
+    let Case {
+        name,
+        global,
+        frontend,
+        rejects,
+        both,
+        lift,
+    } = case;
     let dir = std::env::temp_dir().join(format!(
         "haproxy-rs-rates-{tag}-{name}-{}",
         std::process::id()
@@ -189,13 +270,14 @@ fn figures(exe: &Path, tag: &str, case: (&str, &str, &str, Option<&str>)) -> Str
             format!("    {l}\n")
         }
     };
-    let (p1, p2) = (free_port(), free_port());
+    let (p1, p2, p3) = (free_port(), free_port(), free_port());
     let cfg = CONFIG
         .replace("@GLOBAL@", &line(global))
         .replace("@FRONTEND@", &line(frontend))
         .replace("@DIR@", &dir.display().to_string())
         .replace("@P1@", &p1.to_string())
-        .replace("@P2@", &p2.to_string());
+        .replace("@P2@", &p2.to_string())
+        .replace("@P3@", &p3.to_string());
     std::fs::write(dir.join("t.cfg"), cfg).expect("write cfg");
     let child = Command::new(exe)
         .args(["-db", "-f", "t.cfg"])
@@ -221,8 +303,11 @@ fn figures(exe: &Path, tag: &str, case: (&str, &str, &str, Option<&str>)) -> Str
         format!("SessRateLimit={}", info_value(&info, "SessRateLimit")),
     ];
     out.extend(rate_lims(&send(&sock, "show stat\n")));
-    // The frontend case bursts on both frontends at once: `free` is not held back.
-    let ports: &[u16] = if lift.is_none() { &[p1, p2] } else { &[p1] };
+    if rejects > 0 {
+        out.push(format!("rejected={}", rejected(p3, rejects)));
+    }
+    // Bursting on both frontends at once shows `free` is not held back.
+    let ports: &[u16] = if both { &[p1, p2] } else { &[p1] };
     let served = burst(ports);
     for (fe, times) in ["limited", "free"].iter().zip(&served) {
         let (first, second, all) = counts(times);
@@ -323,7 +408,15 @@ fn rate_limits_pause_accepting_as_haproxy_does() {
             }
         }
         let first = n("limited:first").expect("limited:first");
-        assert!((3..=8).contains(&first), "{line}");
+        if line.starts_with("maxconnrate-after-rejects:") {
+            // The rejected connections took this second's room.
+            assert!(first <= TOLERANCE, "{line}");
+        } else {
+            assert!((3..=8).contains(&first), "{line}");
+        }
+        if let Some(r) = n("rejected") {
+            assert_eq!(r, 5, "{line}");
+        }
         assert!(
             n("limited:second").expect("limited:second") < BURST,
             "{line}"
