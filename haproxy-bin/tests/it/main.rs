@@ -12,6 +12,7 @@ mod master_worker;
 mod memory;
 mod oracle;
 mod post_parse;
+mod rate_diff;
 mod run;
 mod soft_stop;
 mod stats_browser;

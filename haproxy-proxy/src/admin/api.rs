@@ -14,11 +14,10 @@ use super::info::{ProcessInfo, info};
 use super::snapshot::snapshot;
 use crate::registry::{Admin as AdminFlag, Health, Registry};
 
-/// The `set rate-limit … global` values (shown by `show info`).
+/// The `set rate-limit … global` values kept for `show info` only (the connection and session
+/// limits live in the registry, where the listeners read them).
 #[derive(Debug, Default, Clone, Copy)]
 struct RateLimits {
-    connections: u32,
-    sessions: u32,
     ssl_sessions: u32,
     http_compression: u32,
 }
@@ -150,8 +149,8 @@ impl RuntimeApi for Admin {
     fn info(&self) -> Info {
         let mut i = info(&self.registry, &self.process);
         let r = self.rates();
-        i.conn_rate_limit = r.connections;
-        i.sess_rate_limit = r.sessions;
+        i.conn_rate_limit = self.registry.limits.conn_rate.limit();
+        i.sess_rate_limit = self.registry.limits.sess_rate.limit();
         i.ssl_rate_limit = r.ssl_sessions;
         i.compress_bps_rate_lim = r.http_compression.saturating_mul(1024);
         i.jobs = i.jobs.saturating_add(self.cli_sessions.load(Relaxed));
@@ -390,13 +389,15 @@ impl RuntimeApi for Admin {
     fn set_rate_limit(&mut self, which: RateLimit, value: u32) -> Result<(), ApiError> {
         let mut r = self.rates.lock().map_err(|_| ApiError::OutOfRange)?;
         match which {
-            RateLimit::Connections => r.connections = value,
+            // The listeners waiting on a rate look again at once (HAProxy's
+            // `dequeue_all_listeners()`).
+            RateLimit::Connections => {
+                self.registry.limits.conn_rate.set_limit(value);
+                self.registry.limits_changed();
+            }
             RateLimit::Sessions => {
-                r.sessions = value;
-                self.registry
-                    .limits
-                    .session_rate_limit
-                    .store(value, Relaxed);
+                self.registry.limits.sess_rate.set_limit(value);
+                self.registry.limits_changed();
             }
             RateLimit::SslSessions => r.ssl_sessions = value,
             RateLimit::HttpCompression => r.http_compression = value,

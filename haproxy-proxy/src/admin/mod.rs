@@ -13,7 +13,7 @@ pub use api::Admin;
 pub use info::{ProcessInfo, info};
 pub(crate) use limits::prepare;
 pub use limits::{
-    LimitKeeper, MAX_RATE_LIMIT_POLLS, RATE_LIMIT_POLL, admit_session, wait_frontend_enabled,
+    LimitKeeper, MAX_RATE_WAITS, admit_connection, count_session, wait_frontend_enabled,
 };
 pub use snapshot::snapshot;
 pub use socket::{

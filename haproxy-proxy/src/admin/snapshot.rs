@@ -156,6 +156,7 @@ fn frontend(reg: &Registry, i: usize, fe: &FrontendEntry) -> FrontendStats {
         } else {
             ModuleCounters::default()
         },
+        rate_lim: fe.sess_rate.limit(),
         ..FrontendStats::default()
     }
 }

@@ -10,6 +10,7 @@ mod balance;
 mod dynamic;
 mod fullconn;
 mod portless;
+mod rates;
 mod requeue;
 mod rules;
 mod sample;
@@ -606,6 +607,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             counters: Arc::clone(&counters),
             maxconn: std::sync::atomic::AtomicU32::new(count(p.maxconn)),
             enabled: std::sync::atomic::AtomicBool::new(true),
+            sess_rate: crate::registry::RateLimit::new(rates::frontend_sessions(cfg, p)),
         });
         let frontend = FrontendSettings {
             name: p.name.clone(),
@@ -640,6 +642,14 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         Registry::new(frontend_entries, backend_entries, picker.clone()).with_patterns(patterns),
     );
     stopping::configure(&registry.soft_stop, cfg, keep_idle);
+    // The global rate limits; `set rate-limit connections|sessions global` changes them later.
+    let global_rates = &registry.limits;
+    global_rates
+        .conn_rate
+        .set_limit(rates::global(cfg, "maxconnrate"));
+    global_rates
+        .sess_rate
+        .set_limit(rates::global(cfg, "maxsessrate"));
     // The `slim` column shows the `fullconn` the balancers use (set before the runtime's start,
     // which leaves a value already set).
     let _ = registry.fullconn.set(fullconn);

@@ -9,6 +9,7 @@ mod admin;
 mod check;
 mod errors;
 mod passive;
+mod rate;
 mod server;
 mod sessions;
 
@@ -20,6 +21,7 @@ pub use admin::AdminHook;
 pub use check::{CheckCommand, CheckControl, CheckSlot, LiveCheck};
 pub use errors::{ErrorCaptures, MAX_CAPTURED_BYTES};
 pub use passive::{MAX_EVENTS_PER_STREAM, PassiveTap};
+pub use rate::RateLimit;
 pub use server::{Admin, Health, ServerEntry};
 pub use sessions::{
     KillPhase, LiveSession, MAX_LIVE_SESSIONS, MAX_READ_RETRIES, MAX_SHOWN_SESSIONS,
@@ -46,6 +48,8 @@ pub struct FrontendEntry {
     pub maxconn: AtomicU32,
     /// False after `disable frontend` (listeners paused).
     pub enabled: AtomicBool,
+    /// `rate-limit sessions`: the frontend's listeners pause while its session rate is at it.
+    pub sess_rate: RateLimit,
 }
 
 /// A backend (or the backend side of a listen section) and its servers.
@@ -147,7 +151,8 @@ impl Drop for StreamHold<'_> {
     }
 }
 
-/// The global `maxconn` now and as configured (`set maxconn global` moves the first).
+/// The global `maxconn` now and as configured (`set maxconn global` moves the first), and the
+/// global rate limits.
 #[derive(Debug, Default)]
 pub struct Limits {
     /// The current global `maxconn` (0 = unlimited).
@@ -157,10 +162,12 @@ pub struct Limits {
     /// `Maxsock`: the descriptors the process reserved at startup (0 = not settled: `show
     /// info` then reports the open-file limit).
     pub maxsock: AtomicU32,
-    /// `set rate-limit sessions global`: most new sessions per second (0 = unlimited).
-    pub session_rate_limit: AtomicU32,
-    /// New sessions per second, counted only while a limit is set.
-    pub session_rate: crate::counters::RateCounter,
+    /// `maxconnrate` / `set rate-limit connections global`: most accepted connections per
+    /// second; every listener pauses while the rate is at it.
+    pub conn_rate: RateLimit,
+    /// `maxsessrate` / `set rate-limit sessions global`: most new sessions (connections the
+    /// `tcp-request connection` rules kept) per second; every listener pauses while at it.
+    pub sess_rate: RateLimit,
 }
 
 impl Registry {

@@ -252,9 +252,10 @@ async fn accept_loop(
             p = ConnGate::acquire_all(&b.gates) => p,
             () = wait_stop(&mut stop, false) => break,
         };
-        // `set rate-limit sessions global`: the accept waits while the rate is at the limit.
+        // The global and frontend rate limits: the accept waits while a rate is at its limit.
+        let fe_index = b.service.frontend.index;
         tokio::select! {
-            () = crate::admin::admit_session(&b.service.registry) => {}
+            () = crate::admin::admit_connection(&b.service.registry, fe_index) => {}
             () = wait_stop(&mut stop, false) => break,
         }
         // `tcp-request connection` rules run at accept, before anything is read; a reject
@@ -268,6 +269,7 @@ async fn accept_loop(
             drop((stream, permit));
             continue;
         }
+        crate::admin::count_session(&b.service.registry, fe_index);
         let parts = Parts {
             tcp: Arc::clone(&b.tcp),
             upgrades: Arc::clone(&b.upgrades),
