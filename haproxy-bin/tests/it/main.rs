@@ -13,6 +13,7 @@ mod memory;
 mod oracle;
 mod post_parse;
 mod run;
+mod sighup;
 mod soft_stop;
 mod stats_browser;
 mod stats_cli;
