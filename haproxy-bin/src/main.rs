@@ -18,6 +18,7 @@ mod daemon;
 mod limits;
 mod run;
 mod serve;
+mod sighup;
 mod unsupported;
 mod voice;
 

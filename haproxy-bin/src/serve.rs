@@ -293,6 +293,7 @@ fn serve_per_thread(
     };
     let mut workers = Vec::with_capacity(threads);
     let mut cli_total = None;
+    let mut cli_current = None;
     for i in 0..threads {
         // The thread's wake-ups tell its allocator collection when it has gone quiet.
         let rt = match tokio::runtime::Builder::new_current_thread()
@@ -323,6 +324,7 @@ fn serve_per_thread(
                     let admin = Admin::new(std::sync::Arc::clone(&registry), process.clone());
                     if !stats.sockets.is_empty() {
                         cli_total = Some(admin.cli_sessions_total());
+                        cli_current = Some(admin.cli_sessions_current());
                     }
                     stats
                         .open(admin)
@@ -381,6 +383,7 @@ fn serve_per_thread(
         registry: &registry,
         quiet,
         cli_total: cli_total.as_deref(),
+        cli_current: cli_current.as_deref(),
     };
     signal_rt.block_on(signals.forward(&tx, &pause_tx, grace, &says));
     for h in handles {
@@ -400,6 +403,7 @@ struct Signals {
     usr1: Signal,
     ttou: Signal,
     ttin: Signal,
+    hup: Signal,
 }
 
 impl Signals {
@@ -411,6 +415,7 @@ impl Signals {
             usr1: signal(SignalKind::user_defined1())?,
             ttou: signal(SignalKind::from_raw(SIGTTOU))?,
             ttin: signal(SignalKind::from_raw(SIGTTIN))?,
+            hup: signal(SignalKind::hangup())?,
         })
     }
 
@@ -432,6 +437,7 @@ impl Signals {
             tokio::select! {
                 _ = self.ttou.recv() => { let _ = pause.send(true); }
                 _ = self.ttin.recv() => { let _ = pause.send(false); }
+                _ = self.hup.recv() => says.servers_state(),
                 _ = self.term.recv() => { let _ = tx.send(Some(Stop::Hard)); return; }
                 _ = self.int.recv() => { let _ = tx.send(Some(Stop::Hard)); return; }
                 _ = self.usr1.recv() => match grace {
@@ -486,6 +492,8 @@ struct Says<'a> {
     quiet: bool,
     /// CLI sessions opened so far, when stats sockets exist (HAProxy's `GLOBAL` proxy).
     cli_total: Option<&'a std::sync::atomic::AtomicU64>,
+    /// CLI sessions open now, when stats sockets exist.
+    cli_current: Option<&'a std::sync::atomic::AtomicU32>,
 }
 
 impl Says<'_> {
@@ -542,6 +550,21 @@ impl Says<'_> {
             Severity::Warning,
             "Proxy <HTTPCLIENT> stopped (cumulated conns: FE: 0, BE: 0).",
         );
+    }
+
+    /// SIGHUP: HAProxy's dump of every server's and proxy's state (see [`crate::sighup`]).
+    fn servers_state(&self) {
+        let cli = self
+            .cli_total
+            .zip(self.cli_current)
+            .map(|(total, current)| crate::sighup::Cli {
+                current: current.load(std::sync::atomic::Ordering::Relaxed),
+                total: total.load(std::sync::atomic::Ordering::Relaxed),
+            });
+        let snapshot = haproxy_proxy::admin::snapshot(self.registry);
+        for line in crate::sighup::state_dump(&snapshot, cli) {
+            self.line(Severity::Warning, &line);
+        }
     }
 
     /// HAProxy's warnings when `hard-stop-after` cut a soft stop short: one line, then one per

@@ -14,6 +14,7 @@ mod oracle;
 mod post_parse;
 mod rate_diff;
 mod run;
+mod sighup;
 mod soft_stop;
 mod stats_browser;
 mod stats_cli;

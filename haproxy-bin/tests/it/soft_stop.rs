@@ -194,7 +194,7 @@ fn grace_keeps_accepting_then_stops_softly_as_haproxy() {
 }
 
 /// An origin answering every request with `200 ok` and closing (for up to [`WAIT`]).
-fn closing_origin() -> u16 {
+pub(crate) fn closing_origin() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = l.local_addr().expect("addr").port();
     std::thread::spawn(move || {

@@ -70,6 +70,13 @@ impl Admin {
         Arc::clone(&self.cli_total)
     }
 
+    /// The count of CLI sessions open now, shared with every clone (the current connections
+    /// of HAProxy's `GLOBAL` proxy).
+    #[must_use]
+    pub fn cli_sessions_current(&self) -> Arc<AtomicU32> {
+        Arc::clone(&self.cli_sessions)
+    }
+
     /// The registry this API reads and changes.
     #[must_use]
     pub fn registry(&self) -> &Arc<Registry> {

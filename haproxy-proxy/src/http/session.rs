@@ -35,7 +35,6 @@ use crate::runtime::idle_timer::{IdleTimer, within, within_queued_since};
 use crate::settings::{BackendSettings, ConnMode, FrontendSettings};
 use crate::side::{Side, StreamState, Termination};
 use crate::tcp::{ClientWatch, ConnectFailed, connect_slot, take_slot, watch_client};
-use haproxy_cfg::model::HttpReuse;
 
 /// Everything an HTTP frontend needs to serve its clients.
 #[derive(Debug)]
