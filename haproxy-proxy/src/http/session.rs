@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -415,7 +416,8 @@ where
                 ));
                 tokio::select! {
                     keep = request => Some(keep),
-                    () = session.live().killed() => None,
+                    // A kill while queued is the queue wait's to handle (`handle_request`).
+                    () = session.killed_outside_queue() => None,
                 }
             };
             let keep = match done {
@@ -435,6 +437,7 @@ where
             if !keep {
                 break;
             }
+
             if buf.is_empty() {
                 buf = Vec::new(); // idle: hold no buffer
             }
@@ -722,17 +725,36 @@ where
     }
     let server_ka = ConnMode::effective(fe.conn_mode, be.conn_mode) == ConnMode::KeepAlive;
     // A server slot first: the balancer picks (or queues) for every request, as HAProxy does.
-    // What the client sends while queued (body, next request) is kept in `buf`.
-    let (taken, queued) = {
+    // What the client sends while queued (body, next request) is kept in `buf`. A kill while
+    // queued is the queue wait's: the request waits in HAProxy's buffer, so the stream stays
+    // queued (unless `option abortonclose`), and once it has its slot it goes on to the server
+    // until the kill strikes as it waits for the response (`KH`).
+    session.set_phase(KillPhase::Queued);
+    let request_waiting = AtomicBool::new(true);
+    let (taken, queued, killed_queued) = {
         let gone = std::pin::pin!(watch_client(&mut *client, &mut *buf, fe.limits.bufsize));
+        let kill = std::pin::pin!(session.live().killed());
         let mut watch = ClientWatch::new(Some(&*svc.counters), gone)
-            .in_backend(svc.registry.backends.get(be_idx));
+            .in_backend(svc.registry.backends.get(be_idx))
+            .with_kill(kill, &request_waiting);
         let r = take_slot(&svc.picker, be, be_idx, &view, None, &mut watch).await;
-        (r, watch.queued())
+        (r, watch.queued(), watch.killed_while_queued())
     };
+    if !killed_queued {
+        session.set_phase(KillPhase::Other);
+    }
     facts.timers.tw = Some(queued);
     let slot = match taken {
         Ok(slot) => slot,
+        Err(f) if killed_queued && !f.is_client_abort() => {
+            // `timeout queue` struck after the kill: HAProxy's 503, with the kill's `K` (the
+            // connection stays open, as after any 503).
+            facts.retries = f.retries;
+            facts.server = f.server;
+            facts.redispatched_from = f.redispatched_from;
+            let term = Termination::new(Side::Killed, f.termination.state);
+            return error_then_drain(svc, client, buf, &req, 503, term, facts, client_ka).await;
+        }
         Err(f) => return connect_failed(svc, client, buf, &req, f, facts, client_ka).await,
     };
     let idx = slot.server();
@@ -1201,6 +1223,7 @@ where
         KillPhase::AwaitingResponse(keep) => (StreamState::Headers, keep),
         KillPhase::Responding => (StreamState::Data, false),
         KillPhase::Other => (StreamState::Normal, false),
+        KillPhase::Queued => (StreamState::Queue, false),
     };
     facts.termination = Termination::new(Side::Killed, state);
     if state != StreamState::Headers {

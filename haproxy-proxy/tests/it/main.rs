@@ -36,6 +36,7 @@ mod queue;
 mod queue_body;
 mod queue_diff;
 mod queue_failover;
+mod queue_kill;
 mod redispatch_diff;
 mod registry;
 mod requeue_diff;
