@@ -863,6 +863,13 @@ where
         )
         .await;
     }
+    if killed_queued {
+        // Killed while queued: the request went to the server, and the kill strikes now, before
+        // any response is read (`KH`, as HAProxy 2.6). Leaving the queued phase wakes the kill
+        // waiting in `serve_active`, which ends this future; it never completes by itself.
+        session.set_phase(KillPhase::AwaitingResponse(reply_ka));
+        return std::future::pending().await;
+    }
     // Request body and response head. HAProxy forwards the body whenever it comes, Expect:
     // 100-continue or not; with Expect the server's 100 must reach the client while the body
     // waits, so both directions run together. While the body flows HAProxy does not expire the

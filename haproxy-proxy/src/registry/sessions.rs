@@ -655,9 +655,12 @@ impl SessionGuard<'_> {
             KillPhase::Responding => PHASE_RESPONDING,
             KillPhase::Queued => PHASE_QUEUED,
         };
-        let was = self.phase.swap(code, Relaxed);
-        if was == PHASE_QUEUED && code != PHASE_QUEUED {
-            // A kill held back while queued may strike now.
+        // Written by the stream only: a load and a store, no locked instruction per request.
+        let was = self.phase.load(Relaxed);
+        self.phase.store(code, Relaxed);
+        if was == PHASE_QUEUED && code != PHASE_QUEUED && self.live().is_killed() {
+            // A kill held back while queued strikes now (a kill arriving after this check
+            // wakes the waiter itself; without a kill nobody needs waking).
             self.live().wake.notify_waiters();
         }
     }

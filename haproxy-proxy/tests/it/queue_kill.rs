@@ -431,3 +431,31 @@ async fn a_killed_queued_tcp_stream_ends_kq_on_timeout_queue() {
     );
     assert_eq!(facts.server, None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_sessions_server_spares_a_queued_stream() {
+    // As in 2.6 (`srv_shutdown_streams()` walks the streams a server was assigned, which a
+    // queued stream is not yet): the held stream is killed, the queued one then takes its slot.
+    let o = Origin::start("a").await;
+    let svc = service("http", "", o.addr);
+    let (addr, mut rx) = serve_facts(&svc).await;
+    let first = tokio::spawn(get(addr, "/hold"));
+    until("the held request at the server", || o.active() == 1).await;
+    let queued = tokio::spawn(get(addr, "/"));
+    until("the second request queued", || qcur(&svc) == 1).await;
+    assert_eq!(svc.registry.sessions.kill_server(0, 0), 1);
+    let held = first.await.unwrap();
+    assert!(held.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{held}");
+    let answer = queued.await.unwrap();
+    assert!(answer.ends_with("\r\n\r\na"), "served: {answer}");
+    let mut ends = Vec::new();
+    for _ in 0..2 {
+        let f = rx.recv().await.unwrap();
+        ends.push((f.termination.to_string(), f.status));
+    }
+    ends.sort();
+    assert_eq!(
+        ends,
+        [("--".to_owned(), Some(200)), ("KH".to_owned(), Some(502))]
+    );
+}
