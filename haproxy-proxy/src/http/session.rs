@@ -1237,6 +1237,18 @@ where
         return false;
     }
     facts.status = Some(502);
+    // The response never read counts as a response error on the backend and the server, as in
+    // HAProxy 2.6 (`eresp`).
+    if let Some(be) = facts.backend.and_then(|b| svc.registry.backends.get(b)) {
+        be.counters
+            .errors_resp
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some(sv) = facts.server.and_then(|s| be.servers.get(s)) {
+            sv.counters
+                .errors_resp
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
     // A soft stop begun since the request came closes the connection too.
     let keep = keep && !svc.registry.soft_stop.closes_response();
     let Some(reply) = error_page(svc, facts.backend, 502) else {

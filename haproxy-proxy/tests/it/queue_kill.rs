@@ -66,6 +66,8 @@ async fn kill_queued(
     let mut out = vec![
         format!("shutdown session said {said:?}"),
         format!("before the release: {early:?}, closed: {closed}"),
+        // Still counted in the queue, or not.
+        stats(&ctl).await,
     ];
     if queue_timeout && !closed {
         let (got, closed) = read_until_close(&mut c, Duration::from_secs(3)).await;
@@ -84,7 +86,47 @@ async fn kill_queued(
         }
     }
     out.push(first.await.unwrap());
+    out.push(stats(&ctl).await);
     out
+}
+
+/// The `show stat` columns a killed queued stream touches, for the section's frontend, backend
+/// and server. Not `stot` (HAProxy's count includes the connection that saw it start), `scur`
+/// (streams end at slightly different instants), `qmax` (ours shows none for a server), `econ`
+/// (ours counts no connection error on `timeout queue`) nor `hrsp_5xx` (a generated 502 counts
+/// on the server too in ours).
+async fn stats(ctl: &Ctl) -> String {
+    const COLUMNS: [&str; 3] = ["qcur", "eresp", "cli_abrt"];
+    let csv = ctl.command("show stat").await;
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("# ")
+        .split(',')
+        .collect();
+    let at: Vec<usize> = COLUMNS
+        .iter()
+        .map(|c| {
+            header
+                .iter()
+                .position(|h| h == c)
+                .expect("a show stat column")
+        })
+        .collect();
+    lines
+        .filter(|l| l.starts_with("l,"))
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let picked: Vec<String> = COLUMNS
+                .iter()
+                .zip(&at)
+                .map(|(c, i)| format!("{c}={}", f.get(*i).copied().unwrap_or("?")))
+                .collect();
+            format!("{} {}", f[1], picked.join(" "))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Runs [`kill_queued`] through HAProxy and ours on a `listen` section with `extra` lines.
@@ -258,9 +300,13 @@ async fn a_killed_queued_http_request_keeps_its_place_and_ends_kh_at_the_server(
     assert!(killed.timers.tc.is_some());
     assert_eq!(qcur(&svc), 0);
     // Both streams reached the server and count there; the request went to the server too.
-    let sv = &svc.registry.backends[0].servers[0].counters;
+    let be = &svc.registry.backends[0];
+    let sv = &be.servers[0].counters;
     assert_eq!(sv.sessions_total.load(Relaxed), 2);
     assert_eq!(o.total(), 2);
+    // The response never read is a response error on the backend and the server (`eresp`).
+    assert_eq!(be.counters.errors_resp.load(Relaxed), 1);
+    assert_eq!(sv.errors_resp.load(Relaxed), 1);
     // The connection serves the next request.
     c.write_all(SECOND).await.unwrap();
     let (got, closed) = read_until_close(&mut c, Duration::from_millis(500)).await;
