@@ -437,7 +437,6 @@ where
             if !keep {
                 break;
             }
-
             if buf.is_empty() {
                 buf = Vec::new(); // idle: hold no buffer
             }
