@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -444,7 +445,8 @@ where
                 ));
                 tokio::select! {
                     keep = request => Some(keep),
-                    () = session.live().killed() => None,
+                    // A kill while queued is the queue wait's to handle (`handle_request`).
+                    () = session.killed_outside_queue() => None,
                 }
             };
             let keep = match done {
@@ -751,17 +753,36 @@ where
     }
     let server_ka = ConnMode::effective(fe.conn_mode, be.conn_mode) == ConnMode::KeepAlive;
     // A server slot first: the balancer picks (or queues) for every request, as HAProxy does.
-    // What the client sends while queued (body, next request) is kept in `buf`.
-    let (taken, queued) = {
+    // What the client sends while queued (body, next request) is kept in `buf`. A kill while
+    // queued is the queue wait's: the request waits in HAProxy's buffer, so the stream stays
+    // queued (unless `option abortonclose`), and once it has its slot it goes on to the server
+    // until the kill strikes as it waits for the response (`KH`).
+    session.set_phase(KillPhase::Queued);
+    let request_waiting = AtomicBool::new(true);
+    let (taken, queued, killed_queued) = {
         let gone = std::pin::pin!(watch_client(&mut *client, &mut *buf, fe.limits.bufsize));
+        let kill = std::pin::pin!(session.live().killed());
         let mut watch = ClientWatch::new(Some(&*svc.counters), gone)
-            .in_backend(svc.registry.backends.get(be_idx));
+            .in_backend(svc.registry.backends.get(be_idx))
+            .with_kill(kill, &request_waiting);
         let r = take_slot(&svc.picker, be, be_idx, &view, None, &mut watch).await;
-        (r, watch.queued())
+        (r, watch.queued(), watch.killed_while_queued())
     };
+    if !killed_queued {
+        session.set_phase(KillPhase::Other);
+    }
     facts.timers.tw = Some(queued);
     let slot = match taken {
         Ok(slot) => slot,
+        Err(f) if killed_queued && !f.is_client_abort() => {
+            // `timeout queue` struck after the kill: HAProxy's 503, with the kill's `K` (the
+            // connection stays open, as after any 503).
+            facts.retries = f.retries;
+            facts.server = f.server;
+            facts.redispatched_from = f.redispatched_from;
+            let term = Termination::new(Side::Killed, f.termination.state);
+            return error_then_drain(svc, client, buf, &req, 503, term, facts, client_ka).await;
+        }
         Err(f) => return connect_failed(svc, client, buf, &req, f, facts, client_ka).await,
     };
     let idx = slot.server();
@@ -872,6 +893,13 @@ where
             keep_on_error,
         )
         .await;
+    }
+    if killed_queued {
+        // Killed while queued: the request went to the server, and the kill strikes now, before
+        // any response is read (`KH`, as HAProxy 2.6). Leaving the queued phase wakes the kill
+        // waiting in `serve_active`, which ends this future; it never completes by itself.
+        session.set_phase(KillPhase::AwaitingResponse(reply_ka));
+        return std::future::pending().await;
     }
     // Request body and response head. HAProxy forwards the body whenever it comes, Expect:
     // 100-continue or not; with Expect the server's 100 must reach the client while the body
@@ -1233,12 +1261,25 @@ where
         KillPhase::AwaitingResponse(keep) => (StreamState::Headers, keep),
         KillPhase::Responding => (StreamState::Data, false),
         KillPhase::Other => (StreamState::Normal, false),
+        KillPhase::Queued => (StreamState::Queue, false),
     };
     facts.termination = Termination::new(Side::Killed, state);
     if state != StreamState::Headers {
         return false;
     }
     facts.status = Some(502);
+    // The response never read counts as a response error on the backend and the server, as in
+    // HAProxy 2.6 (`eresp`).
+    if let Some(be) = facts.backend.and_then(|b| svc.registry.backends.get(b)) {
+        be.counters
+            .errors_resp
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some(sv) = facts.server.and_then(|s| be.servers.get(s)) {
+            sv.counters
+                .errors_resp
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
     // A soft stop begun since the request came closes the connection too.
     let keep = keep && !svc.registry.soft_stop.closes_response();
     let Some(reply) = error_page(svc, facts.backend, 502) else {

@@ -122,13 +122,24 @@ impl LiveSession {
     /// Resolves once a kill aimed at this stream arrived (also if it arrived before the call).
     /// Never resolves for a stream that runs unlisted.
     pub async fn killed(&self) {
+        self.killed_when(|| true).await;
+    }
+
+    /// Whether a kill aimed at this stream arrived.
+    pub fn is_killed(&self) -> bool {
         let id = self.id();
+        id != 0 && self.kill.load(Acquire) == id
+    }
+
+    /// Resolves once the stream is killed and `ready()` holds (checked again at each kill and
+    /// each [`SessionGuard::set_phase`] that leaves [`KillPhase::Queued`]).
+    async fn killed_when(&self, ready: impl Fn() -> bool) {
         loop {
             let notified = self.wake.notified();
             let mut notified = std::pin::pin!(notified);
             // Registered before the check, so a kill between the check and the wait still wakes.
             notified.as_mut().enable();
-            if id != 0 && self.kill.load(Acquire) == id {
+            if self.is_killed() && ready() {
                 return;
             }
             notified.await;
@@ -602,12 +613,16 @@ pub struct SessionGuard<'a> {
 
 /// Where a stream stands when it is killed (`shutdown session`, `hard-stop-after`), which decides
 /// what HAProxy 2.6 does: a stream waiting for its response head gets a 502 (`KH`), one whose
-/// response has begun is closed (`KD`), any other (queued, connecting, request body in flight)
+/// response has begun is closed (`KD`), a queued one is left to its queue wait (which decides,
+/// see [`crate::tcp::ClientWatch::with_kill`]), any other (connecting, request body in flight)
 /// is closed without a response (`K-`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KillPhase {
     /// The request is on its way, or not yet sent.
     Other,
+    /// Waiting in a queue, or killed there and on its way to the server: the queue wait handles
+    /// the kill, and [`SessionGuard::killed_outside_queue`] waits until the phase changes.
+    Queued,
     /// The whole request went to the server; its response head has not come. Holds whether
     /// the client connection was to stay open after the response.
     AwaitingResponse(bool),
@@ -619,6 +634,7 @@ const PHASE_OTHER: u8 = 0;
 const PHASE_AWAITING_CLOSE: u8 = 1;
 const PHASE_AWAITING_KEEP: u8 = 2;
 const PHASE_RESPONDING: u8 = 3;
+const PHASE_QUEUED: u8 = 4;
 
 impl SessionGuard<'_> {
     /// Records the stream's backend and, once connected, its server in its slot (nothing for a
@@ -637,8 +653,24 @@ impl SessionGuard<'_> {
             KillPhase::AwaitingResponse(false) => PHASE_AWAITING_CLOSE,
             KillPhase::AwaitingResponse(true) => PHASE_AWAITING_KEEP,
             KillPhase::Responding => PHASE_RESPONDING,
+            KillPhase::Queued => PHASE_QUEUED,
         };
+        // Written by the stream only: a load and a store, no locked instruction per request.
+        let was = self.phase.load(Relaxed);
         self.phase.store(code, Relaxed);
+        if was == PHASE_QUEUED && code != PHASE_QUEUED && self.live().is_killed() {
+            // A kill held back while queued strikes now (a kill arriving after this check
+            // wakes the waiter itself; without a kill nobody needs waking).
+            self.live().wake.notify_waiters();
+        }
+    }
+
+    /// Resolves once the stream is killed outside [`KillPhase::Queued`] (a kill that struck
+    /// while queued waits for the phase to change).
+    pub async fn killed_outside_queue(&self) {
+        self.live()
+            .killed_when(|| self.phase() != KillPhase::Queued)
+            .await;
     }
 
     /// Where the stream stands, as last recorded.
@@ -647,6 +679,7 @@ impl SessionGuard<'_> {
             PHASE_AWAITING_CLOSE => KillPhase::AwaitingResponse(false),
             PHASE_AWAITING_KEEP => KillPhase::AwaitingResponse(true),
             PHASE_RESPONDING => KillPhase::Responding,
+            PHASE_QUEUED => KillPhase::Queued,
             _ => KillPhase::Other,
         }
     }

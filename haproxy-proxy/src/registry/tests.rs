@@ -217,6 +217,48 @@ async fn a_kill_wakes_a_stream_already_waiting() {
     assert_eq!(woke, Ok(true));
 }
 
+#[tokio::test]
+async fn a_kill_while_queued_strikes_once_the_stream_leaves_the_queued_phase() {
+    let t = super::SessionTable::default();
+    let src: std::net::SocketAddr = "127.0.0.1:4000".parse().unwrap();
+    let g = t.open(0, src);
+    g.set_phase(super::KillPhase::Queued);
+    let id = g.live().id();
+    let waiting = async {
+        g.killed_outside_queue().await;
+        g.phase()
+    };
+    let moving = async {
+        tokio::task::yield_now().await;
+        assert!(t.kill(id));
+        // Killed but still queued: the waiter stays put.
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        assert!(g.live().is_killed());
+        g.set_phase(super::KillPhase::AwaitingResponse(true));
+        std::future::pending::<super::KillPhase>().await
+    };
+    let woke = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        tokio::select! { biased; w = waiting => w, m = moving => m }
+    })
+    .await;
+    assert_eq!(woke, Ok(super::KillPhase::AwaitingResponse(true)));
+}
+
+#[test]
+fn a_queued_phase_holds_a_kill_back() {
+    let t = super::SessionTable::default();
+    let src: std::net::SocketAddr = "127.0.0.1:4000".parse().unwrap();
+    let g = t.open(0, src);
+    g.set_phase(super::KillPhase::Queued);
+    assert!(t.kill(g.live().id()));
+    assert!(noop_poll(g.killed_outside_queue()).is_pending());
+    assert!(noop_poll(g.live().killed()).is_ready());
+    g.set_phase(super::KillPhase::Other);
+    assert!(noop_poll(g.killed_outside_queue()).is_ready());
+}
+
 #[test]
 fn addresses_read_back_as_written() {
     let t = super::SessionTable::default();

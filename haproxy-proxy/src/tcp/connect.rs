@@ -4,6 +4,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::BufMut;
@@ -44,7 +46,8 @@ pub struct Connected {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectFailed {
     /// `SC` (refused / no server), `sC` (connect timeout), `sQ` (queue timeout), `SQ` (server
-    /// queue full) or `CQ` (the client left while queued: nothing is sent back).
+    /// queue full), `CQ` (the client left while queued: nothing is sent back) or `KQ` (killed
+    /// while queued, see [`ClientWatch::with_kill`]).
     pub termination: Termination,
     /// The last server tried.
     pub server: Option<usize>,
@@ -64,9 +67,11 @@ impl ConnectFailed {
         }
     }
 
-    /// True when the client left while queued (`CQ`): HAProxy answers nothing.
+    /// True when the client left while queued (`CQ`), or the stream was killed there and left
+    /// the queue at once (`KQ`): HAProxy answers nothing.
     pub fn is_client_abort(&self) -> bool {
-        self.termination.side == Side::Client
+        matches!(self.termination.side, Side::Client)
+            || self.termination == Termination::new(Side::Killed, StreamState::Queue)
     }
 }
 
@@ -79,9 +84,13 @@ pub enum ClientEvent {
     Error,
 }
 
+/// A kill (`shutdown session`, `hard-stop-after`) as a queued stream sees it: resolves once the
+/// stream is killed.
+pub type KillSignal<'a> = Pin<&'a mut (dyn Future<Output = ()> + Send + 'a)>;
+
 /// The client side of a stream while it waits for a server slot: the counters that show the
-/// queue, the time spent queued (`Tw`), and a future that resolves when the client goes away
-/// (see [`watch_client`]).
+/// queue, the time spent queued (`Tw`), a future that resolves when the client goes away
+/// (see [`watch_client`]) and, optionally, the stream's kill ([`ClientWatch::with_kill`]).
 pub struct ClientWatch<'a, G> {
     counters: Option<&'a Counters>,
     backend: Option<&'a BackendEntry>,
@@ -89,6 +98,13 @@ pub struct ClientWatch<'a, G> {
     live: Option<&'a BackendEntry>,
     gone: Option<Pin<&'a mut G>>,
     queued: Duration,
+    /// The stream's kill, while it has not struck.
+    kill: Option<KillSignal<'a>>,
+    /// Whether request bytes wait to be sent to the server (HAProxy's request buffer is not
+    /// empty): a kill then leaves the stream queued.
+    request_waiting: Option<&'a AtomicBool>,
+    /// A kill struck while queued and the stream stayed in the queue.
+    killed: bool,
 }
 
 impl<G> std::fmt::Debug for ClientWatch<'_, G> {
@@ -96,6 +112,7 @@ impl<G> std::fmt::Debug for ClientWatch<'_, G> {
         f.debug_struct("ClientWatch")
             .field("watching", &self.gone.is_some())
             .field("queued", &self.queued)
+            .field("killed", &self.killed)
             .finish_non_exhaustive()
     }
 }
@@ -109,6 +126,9 @@ impl ClientWatch<'static, std::future::Pending<ClientEvent>> {
             live: None,
             gone: None,
             queued: Duration::ZERO,
+            kill: None,
+            request_waiting: None,
+            killed: false,
         }
     }
 }
@@ -122,7 +142,28 @@ impl<'a, G: Future<Output = ClientEvent>> ClientWatch<'a, G> {
             live: None,
             gone: Some(gone),
             queued: Duration::ZERO,
+            kill: None,
+            request_waiting: None,
+            killed: false,
         }
+    }
+
+    /// Watches the stream's kill while it is queued, as HAProxy 2.6's `back_may_abort_req()`
+    /// decides: with `option abortonclose`, or when no request byte waits to be sent
+    /// (`request_waiting` false), the stream leaves the queue at once (`KQ`, nothing is sent
+    /// back); otherwise it stays queued ([`ClientWatch::killed_while_queued`]) until it gets a
+    /// slot or `timeout queue` strikes (then `KQ` too).
+    #[must_use]
+    pub fn with_kill(mut self, kill: KillSignal<'a>, request_waiting: &'a AtomicBool) -> Self {
+        self.kill = Some(kill);
+        self.request_waiting = Some(request_waiting);
+        self
+    }
+
+    /// Whether a kill struck while the stream was queued and left it there: once it has its
+    /// slot the stream connects and then ends as a killed stream does.
+    pub fn killed_while_queued(&self) -> bool {
+        self.killed
     }
 
     /// Also counts the queue where HAProxy shows it: the backend's counters for its queue, a
@@ -147,12 +188,20 @@ impl<'a, G: Future<Output = ClientEvent>> ClientWatch<'a, G> {
         self.queued
     }
 
-    /// Resolves with the client's event, or never once the watch is over.
-    async fn next_event(&mut self) -> ClientEvent {
-        match self.gone.as_mut() {
-            Some(g) => g.as_mut().await,
-            None => std::future::pending().await,
-        }
+    /// Resolves with the client's event or the stream's kill, whichever comes first; never once
+    /// both are over (the caller drops what resolved).
+    async fn next_event_or_kill(&mut self) -> Option<ClientEvent> {
+        let (gone, kill) = (&mut self.gone, &mut self.kill);
+        std::future::poll_fn(|cx| {
+            if let Some(Poll::Ready(ev)) = gone.as_mut().map(|g| g.as_mut().poll(cx)) {
+                return Poll::Ready(Some(ev));
+            }
+            match kill.as_mut().map(|k| k.as_mut().poll(cx)) {
+                Some(Poll::Ready(())) => Poll::Ready(None),
+                _ => Poll::Pending,
+            }
+        })
+        .await
     }
 }
 
@@ -167,6 +216,20 @@ pub async fn watch_client<C>(client: &mut C, buf: &mut Vec<u8>, limit: usize) ->
 where
     C: AsyncRead + Unpin + ?Sized,
 {
+    watch_client_noting(client, buf, limit, None).await
+}
+
+/// [`watch_client`], also setting `sent` once the client sent a byte (what a kill while queued
+/// looks at, [`ClientWatch::with_kill`]).
+pub async fn watch_client_noting<C>(
+    client: &mut C,
+    buf: &mut Vec<u8>,
+    limit: usize,
+    sent: Option<&AtomicBool>,
+) -> ClientEvent
+where
+    C: AsyncRead + Unpin + ?Sized,
+{
     // Reads straight into `buf`: the future holds no buffer of its own (it lives inside every
     // stream's state).
     loop {
@@ -177,7 +240,11 @@ where
         let mut part = BufMut::limit(&mut *buf, room);
         match client.read_buf(&mut part).await {
             Ok(0) => return ClientEvent::Closed,
-            Ok(_) => {}
+            Ok(_) => {
+                if let Some(s) = sent {
+                    s.store(true, Ordering::Relaxed);
+                }
+            }
             Err(_) => return ClientEvent::Error,
         }
     }
@@ -213,7 +280,9 @@ impl Drop for InQueue<'_> {
 ///
 /// # Errors
 /// [`ConnectFailed`] with `SC` when no server is usable, `SQ` when the server's queue is at its
-/// `maxqueue`, `sQ` when the queue timeout struck, `CQ` when the client left while queued.
+/// `maxqueue`, `sQ` when the queue timeout struck (the caller makes it `KQ` when
+/// [`ClientWatch::killed_while_queued`]), `CQ` when the client left while queued, `KQ` when a
+/// kill took it out of the queue.
 pub async fn take_slot<P, G>(
     picker: &P,
     backend: &BackendSettings,
@@ -293,12 +362,22 @@ where
             () = &mut expiry => {
                 break Err(ConnectFailed::new(Side::ServerTimeout, StreamState::Queue, server));
             }
-            ev = watch.next_event() => {
-                watch.gone = None;
-                if ev == ClientEvent::Error || ticket.abort_on_close() {
-                    break Err(ConnectFailed::new(Side::Client, StreamState::Queue, server));
+            watched = watch.next_event_or_kill() => match watched {
+                Some(ev) => {
+                    watch.gone = None;
+                    if ev == ClientEvent::Error || ticket.abort_on_close() {
+                        break Err(ConnectFailed::new(Side::Client, StreamState::Queue, server));
+                    }
                 }
-            }
+                None => {
+                    watch.kill = None;
+                    let waiting = watch.request_waiting.is_some_and(|w| w.load(Ordering::Relaxed));
+                    if ticket.abort_on_close() || !waiting {
+                        break Err(ConnectFailed::new(Side::Killed, StreamState::Queue, server));
+                    }
+                    watch.killed = true;
+                }
+            },
         }
     };
     // Leaving the queue without a slot: dropping the ticket takes it out.
@@ -426,7 +505,23 @@ where
             .live
             .and_then(|be| be.servers.get(idx))
             .map(crate::registry::ServerEntry::current_addr);
-        let side = match attempt(backend, idx, live, view).await {
+        let tried = match watch.kill.as_mut() {
+            // A kill while connecting ends the stream (`KC`); one that struck while it was
+            // queued does not (HAProxy connects it, then ends it).
+            Some(kill) => tokio::select! {
+                r = attempt(backend, idx, live, view) => r,
+                () = kill.as_mut() => {
+                    return Err(ConnectFailed {
+                        termination: Termination::new(Side::Killed, StreamState::Connect),
+                        server: Some(idx),
+                        retries,
+                        redispatched_from,
+                    });
+                }
+            },
+            None => attempt(backend, idx, live, view).await,
+        };
+        let side = match tried {
             Ok(stream) => {
                 return Ok(Connected {
                     stream,

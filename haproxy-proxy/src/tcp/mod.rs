@@ -10,14 +10,15 @@ mod tests;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::AtomicBool;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 pub use connect::{
-    ClientEvent, ClientWatch, ConnectFailed, Connected, TURN_AROUND, connect_server,
-    connect_server_watched, connect_slot, take_slot, watch_client,
+    ClientEvent, ClientWatch, ConnectFailed, Connected, KillSignal, TURN_AROUND, connect_server,
+    connect_server_watched, connect_slot, take_slot, watch_client, watch_client_noting,
 };
 pub use inspect::{Inspected, inspect, inspect_capacity};
 pub use sni::client_hello_sni;
@@ -117,11 +118,23 @@ impl Linked {
     }
 }
 
+/// `killed` as the queue wait watches it.
+fn kill_signal<'a, K: Future<Output = ()> + Unpin + Send + 'a>(
+    killed: &'a mut K,
+) -> KillSignal<'a> {
+    let pinned: Pin<&'a mut K> = Pin::new(killed);
+    pinned
+}
+
 /// [`serve_tcp`], and once connected to server `i` the stream ends when the receiver
 /// `shutdown(i)` gives changes, blaming the [`Side`] it carries (`D` or `U`): how
 /// `on-marked-down shutdown-sessions` and `on-marked-up shutdown-backup-sessions` reach
-/// streams. The stream also ends, at any stage, once `killed` resolves (`shutdown session`,
-/// `hard-stop-after`: `K`; pinned by the caller, whose state keeps it). A cut stream's facts still count the bytes it moved, as HAProxy's
+/// streams. The stream also ends once `killed` resolves (`shutdown session`,
+/// `hard-stop-after`: `K`; pinned by the caller, whose state keeps it), as HAProxy 2.6 ends it:
+/// queued, it leaves the queue at once (`KQ`) when the client has sent nothing yet (or with
+/// `option abortonclose`), else it stays queued, and once it has a slot it connects, sends what
+/// the client sent and ends (`K-`; `KQ` if `timeout queue` strikes first); connecting, it ends
+/// (`KC`); forwarding, it ends with the bytes it moved. A cut stream's facts still count the bytes it moved, as HAProxy's
 /// do. With `live` (the backend's registry entry), servers are reached at their current
 /// addresses (`set server addr`).
 ///
@@ -149,27 +162,44 @@ where
     C: AsyncRead + AsyncWrite + Unpin + 'a,
     P: PickServer + ?Sized,
     F: FnOnce(usize) -> Option<tokio::sync::watch::Receiver<(u64, Side)>> + 'a,
-    K: Future<Output = ()> + Unpin + 'a,
+    K: Future<Output = ()> + Unpin + Send + 'a,
 {
     let start = Instant::now();
+    // The queue and connect stage watches the kill itself (what a kill does depends on where
+    // the stream stands) and hands it back for the forwarding stage.
     let connecting = Box::pin(async move {
+        let mut killed = killed;
         let mut facts = StreamFacts {
             backend: Some(backend_idx),
             ..StreamFacts::default()
         };
         // What the client sends while its stream waits for a server is kept and sent first.
         let mut early = Vec::new();
-        let (result, queued) = {
-            let gone = std::pin::pin!(watch_client(&mut client, &mut early, QUEUED_CLIENT_BYTES));
-            let mut watch = ClientWatch::new(None, gone).with_live_addresses(live);
+        // Whether a request byte waits to be sent (what a kill while queued looks at).
+        let sent = AtomicBool::new(!pending.is_empty());
+        let (result, queued, killed_queued) = {
+            let gone = std::pin::pin!(watch_client_noting(
+                &mut client,
+                &mut early,
+                QUEUED_CLIENT_BYTES,
+                Some(&sent)
+            ));
+            // Counted in the queue where HAProxy shows it (`qcur`), as HTTP streams are.
+            let mut watch = ClientWatch::new(None, gone)
+                .in_backend(live)
+                .with_kill(kill_signal(&mut killed), &sent);
             let r = connect_server_watched(backend, backend_idx, picker, &view, &mut watch).await;
-            (r, watch.queued())
+            (r, watch.queued(), watch.killed_while_queued())
         };
         facts.timers.tw = Some(queued);
         let mut connected = match result {
             Ok(c) => c,
             Err(failed) => {
                 facts.termination = failed.termination;
+                if killed_queued {
+                    // Killed while queued, then out of the queue another way: still `K`.
+                    facts.termination.side = Side::Killed;
+                }
                 facts.server = failed.server;
                 facts.retries = failed.retries;
                 facts.redispatched_from = failed.redispatched_from;
@@ -179,17 +209,31 @@ where
             }
         };
         let kill = shutdown(connected.server);
+        let mut failed = false;
         for bytes in [pending.as_slice(), early.as_slice()] {
-            if !bytes.is_empty() && connected.stream.write_all(bytes).await.is_err() {
-                facts.server = Some(connected.server);
-                facts.retries = connected.retries;
-                facts.redispatched = connected.redispatched;
-                facts.redispatched_from = connected.redispatched_from;
-                facts.timers.tc = Some(connected.tc);
-                facts.termination = Termination::new(Side::Server, StreamState::Data);
-                facts.timers.tt = Some(start.elapsed());
-                return Err(facts);
+            if !failed && !bytes.is_empty() {
+                failed = connected.stream.write_all(bytes).await.is_err();
             }
+        }
+        if failed || killed_queued {
+            facts.server = Some(connected.server);
+            facts.retries = connected.retries;
+            facts.redispatched = connected.redispatched;
+            facts.redispatched_from = connected.redispatched_from;
+            facts.timers.tc = Some(connected.tc);
+            facts.termination = if failed {
+                Termination::new(Side::Server, StreamState::Data)
+            } else {
+                // Killed while queued: as HAProxy, what the client sent goes to the server,
+                // whose connection is then reset, and the client's is closed (`K-`).
+                #[expect(deprecated, reason = "a zero linger resets at once, it never blocks")]
+                let _ = connected.stream.set_linger(Some(Duration::ZERO));
+                facts.bytes_in = pending.len() as u64 + early.len() as u64;
+                Termination::new(Side::Killed, StreamState::Normal)
+            };
+            facts.timers.tt = Some(start.elapsed());
+            let _ = client.shutdown().await;
+            return Err(facts);
         }
         let timeouts = ForwardTimeouts {
             client: frontend.client,
@@ -210,36 +254,18 @@ where
             sent_first: pending.len() as u64 + early.len() as u64,
             slot: connected.slot,
         };
-        Ok((forward(client, connected.stream, timeouts), linked, kill))
+        Ok((
+            forward(client, connected.stream, timeouts),
+            linked,
+            kill,
+            killed,
+        ))
     });
     async move {
-        // `killed` is `Unpin` and polled where it was captured: pinning it here would keep a
-        // second copy in this future's state.
-        let mut killed = killed;
-        // Polled by hand, not with `select!`, whose state an idle connected stream would keep;
-        // the queue and connect stage's allocation goes with the poll, before forwarding.
-        let first = {
-            let (mut connecting, killed) = (connecting, &mut killed);
-            std::future::poll_fn(move |cx| {
-                if let Poll::Ready(c) = connecting.as_mut().poll(cx) {
-                    return Poll::Ready(Some(c));
-                }
-                Pin::new(&mut *killed).poll(cx).map(|()| None)
-            })
-        };
-        let (mut forwarding, linked, kill) = match first.await {
-            Some(Ok(c)) => c,
-            Some(Err(facts)) => return facts,
-            None => {
-                // Killed while queued or connecting: nothing was forwarded yet.
-                let mut facts = StreamFacts {
-                    backend: Some(backend_idx),
-                    termination: Termination::new(Side::Killed, StreamState::Connect),
-                    ..StreamFacts::default()
-                };
-                facts.timers.tt = Some(start.elapsed());
-                return facts;
-            }
+        // The queue and connect stage's allocation goes once it is done, before forwarding.
+        let (mut forwarding, linked, kill, mut killed) = match connecting.await {
+            Ok(c) => c,
+            Err(facts) => return facts,
         };
         let out = match kill {
             None => {

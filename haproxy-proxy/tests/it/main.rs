@@ -37,6 +37,7 @@ mod queue;
 mod queue_body;
 mod queue_diff;
 mod queue_failover;
+mod queue_kill;
 mod rate_limits;
 mod redispatch_diff;
 mod registry;
