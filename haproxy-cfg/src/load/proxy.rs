@@ -97,12 +97,13 @@ pub(super) fn header(l: &mut Loader<'_>, kind: ProxyKind, ctx: &Ctx<'_>) {
     }
     l.current_defaults = def.and_then(|i| l.config.defaults.get(i)).cloned();
     if let Some(text) = legacy_bind {
-        match bind::parse_addresses(&text) {
+        match bind::parse_addresses(l, &text) {
             Ok(addresses) => p.binds.push(crate::model::Bind {
                 loc: ctx.loc(),
                 text,
                 addresses,
                 options: crate::model::BindOptions::default(),
+                unix_defaults: bind::unix_defaults(l),
             }),
             Err(e) => {
                 let msg = format!("'bind' : {e}");
