@@ -4,9 +4,10 @@
 //! startup directory at the start of each file, then to the directory the `default-path` mode
 //! names (`cfg_apply_default_path()`), again at each `default-path` line. Every file opened while
 //! parsing (errorfiles, ACL and map files, `return file`, Lua, certificates) is therefore relative
-//! to the directory in force at its line, and files opened after parsing (server state, unix
-//! sockets bound at startup) to the one in force at the end. The model keeps those directories
-//! as [`PathScope`]s so that nothing has to change the process's directory.
+//! to the directory in force at its line. At the end of each file HAProxy goes back to the
+//! startup directory, so what it opens after parsing (the server state file, unix sockets it
+//! binds, its pidfile) stays relative to that. The model keeps the directories as
+//! [`PathScope`]s so that nothing has to change the process's directory.
 
 use super::{Config, Location};
 use std::sync::Arc;
@@ -62,18 +63,5 @@ impl Config {
     #[must_use]
     pub fn resolve_path(&self, loc: &Location, path: &str) -> String {
         join_dir(self.dir_at(loc), path)
-    }
-
-    /// The directory in force once every file was read: HAProxy stays there, so what it opens
-    /// after parsing (the server state file, unix sockets it binds, its pidfile) is relative to it.
-    #[must_use]
-    pub fn final_dir(&self) -> Option<&str> {
-        self.path_scopes.last().and_then(|s| s.dir.as_deref())
-    }
-
-    /// A path opened after parsing (see [`Config::final_dir`]).
-    #[must_use]
-    pub fn resolve_final(&self, path: &str) -> String {
-        join_dir(self.final_dir(), path)
     }
 }
