@@ -11,6 +11,7 @@ mod global;
 mod misc;
 mod options;
 mod proxy;
+mod reply_file;
 mod server;
 mod sources;
 mod unix_bind;
@@ -513,6 +514,28 @@ impl<'e> Loader<'e> {
                 proxy::directive(self, ctx);
             }
             Some(SectionKind::Userlist) => userlist::directive(self, ctx),
+            // Read while parsing, from the `default-path` directory, as in a proxy.
+            Some(SectionKind::HttpErrors) if ctx.arg(0) == "errorfile" => {
+                if ctx.arg(2).is_empty() {
+                    // The section's own wording (no space before the colon, no `<errorfile>`).
+                    let msg = "errorfile: expects <status_code> and <file> as arguments.";
+                    self.alert(
+                        ctx,
+                        ctx.col(0),
+                        "bad-errorfile",
+                        Origin::Parsing,
+                        msg.into(),
+                    );
+                } else if misc::errorfile(self, ctx).is_some() {
+                    let d = crate::model::Directive {
+                        loc: ctx.loc(),
+                        words: ctx.rest(0),
+                    };
+                    if let Some((_, body)) = self.config.other_sections.last_mut() {
+                        body.push(d);
+                    }
+                }
+            }
             Some(_) => {
                 let d = crate::model::Directive {
                     loc: ctx.loc(),

@@ -784,7 +784,9 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             push_rule(l, ctx, RuleKind::Acl, 1);
         }
         "http-request" => {
-            if !http_action(l, ctx, crate::keywords::HTTP_REQUEST_ACTIONS) {
+            if !http_action(l, ctx, crate::keywords::HTTP_REQUEST_ACTIONS)
+                || !super::reply_file::check(l, ctx, kind, &pname)
+            {
                 return;
             }
             rule_order_warning(
@@ -811,7 +813,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                     crate::keywords::HTTP_AFTER_RESPONSE_ACTIONS,
                 )
             };
-            if http_action(l, ctx, list) {
+            if http_action(l, ctx, list) && super::reply_file::check(l, ctx, kind, &pname) {
                 push_rule(l, ctx, k, 1);
             }
         }
