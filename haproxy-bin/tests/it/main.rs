@@ -11,6 +11,7 @@ mod limits_diff;
 mod master_worker;
 mod memory;
 mod oracle;
+mod paths;
 mod post_parse;
 mod rate_diff;
 mod run;

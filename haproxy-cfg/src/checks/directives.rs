@@ -254,6 +254,8 @@ pub(super) fn server_state_file(config: &Config, env: &dyn Env, diags: &mut Vec<
     };
     // strerror(): the error's text without Rust's " (os error N)" tail.
     let open_error = |path: &str| {
+        // Read after parsing, when HAProxy is back in its startup directory: `default-path`
+        // does not apply.
         env.read_file(path).err().map(|e| {
             let text = e.to_string();
             text.split(" (os error").next().unwrap_or(&text).to_owned()

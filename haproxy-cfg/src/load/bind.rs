@@ -5,7 +5,7 @@ use super::{Ctx, Loader};
 use crate::diag::Origin;
 use crate::keywords::{BIND_KEYWORDS, suggest};
 use crate::model::{Bind, BindOptions, ProxyKind};
-use crate::values::{AddrError, AddrRules, Address, atol, parse_address};
+use crate::values::{AddrError, AddrRules, Address, atol, parse_address_in};
 
 /// Bind keywords that take one argument (the others take none).
 pub(super) const WITH_ARG: &[&str] = &[
@@ -52,13 +52,14 @@ pub(super) const WITH_ARG: &[&str] = &[
     "thread",
 ];
 
-/// Parses a comma-separated address list.
+/// Parses a comma-separated address list, the global `unix-bind prefix` put before unix paths.
 ///
 /// # Errors
 /// The first address's error.
-pub(super) fn parse_addresses(text: &str) -> Result<Vec<Address>, AddrError> {
+pub(super) fn parse_addresses(l: &Loader<'_>, text: &str) -> Result<Vec<Address>, AddrError> {
+    let prefix = l.config.global.unix_bind.prefix.as_deref();
     text.split(',')
-        .map(|a| parse_address(a, AddrRules::BIND))
+        .map(|a| parse_address_in(a, AddrRules::BIND, prefix))
         .collect()
 }
 
@@ -72,7 +73,7 @@ pub(super) fn bind_line(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind) {
         );
         return l.alert(ctx, ctx.col(0), "missing-argument", Origin::Parsing, msg);
     }
-    let addresses = match parse_addresses(&text) {
+    let addresses = match parse_addresses(l, &text) {
         Ok(a) => a,
         Err(e) => {
             let msg = format!("'{kw}' : {e}");
@@ -118,7 +119,7 @@ pub(super) fn bind_line(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind) {
                     }
                     _ => arg.to_owned(),
                 };
-                if let Err(e) = l.env.read_file(&path) {
+                if let Err(e) = l.env.read_file(&l.resolve(&path)) {
                     let reason = e.to_string();
                     let reason = reason.split(" (os error").next().unwrap_or(&reason);
                     let msg = format!(
@@ -180,6 +181,16 @@ pub(super) fn bind_line(l: &mut Loader<'_>, ctx: &Ctx<'_>, kind: ProxyKind) {
         text,
         addresses,
         options: o,
+        unix_defaults: unix_defaults(l),
     };
     set(l, |p| p.binds.push(b));
+}
+
+/// The global `unix-bind` mode and owner a `bind` read now takes (the prefix is applied to its
+/// addresses instead).
+pub(super) fn unix_defaults(l: &Loader<'_>) -> crate::model::UnixBind {
+    crate::model::UnixBind {
+        prefix: None,
+        ..l.config.global.unix_bind.clone()
+    }
 }

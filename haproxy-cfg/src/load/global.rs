@@ -454,6 +454,8 @@ fn keyword(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             }
         }
         "stats" => stats(l, ctx),
+        "default-path" => super::default_path::directive(l, ctx),
+        "unix-bind" => super::unix_bind::directive(l, ctx),
         "setenv" | "presetenv" => {
             if too_many_args(l, ctx, 2) {
                 return;
@@ -496,7 +498,7 @@ fn keyword(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
         "cpu-map" => l.config.global.cpu_map.push(ctx.rest(1)),
         "lua-load" | "lua-load-per-thread" => {
             let path = ctx.arg(1);
-            if let Err(e) = l.env.read_file(path) {
+            if let Err(e) = l.env.read_file(&l.resolve(path)) {
                 let reason = e.to_string();
                 let reason = reason.split(" (os error").next().unwrap_or(&reason);
                 let msg = format!("error in Lua file '{path}': cannot open {path}: {reason}");

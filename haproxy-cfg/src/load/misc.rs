@@ -560,7 +560,7 @@ pub(super) fn errorfile(l: &mut Loader<'_>, ctx: &Ctx<'_>) -> Option<ErrorFile> 
         );
     };
     let path = ctx.arg(2).to_owned();
-    match l.env.read_file(&path) {
+    match l.env.read_file(&l.resolve(&path)) {
         Ok(contents) if contents.len() <= MAX_ERRORFILE_LEN => Some(ErrorFile::File {
             code,
             path,

@@ -6,14 +6,18 @@
 //! parsing succeeded, the post-parse checks of [`crate::checks`] run.
 
 mod bind;
+mod default_path;
 mod global;
 mod misc;
 mod options;
 mod proxy;
+mod reply_file;
 mod server;
 mod sources;
+mod unix_bind;
 mod userlist;
 
+pub use default_path::MAX_DIR_PATH;
 pub use global::MAX_BUFSIZE;
 pub use misc::{ERROR_CODES, MAX_ERRORFILE_LEN};
 pub use options::DEFAULT_XFF_HEADER;
@@ -42,6 +46,45 @@ pub trait Env {
     fn user_exists(&self, name: &str) -> bool;
     /// Whether a system group exists (`group` in global).
     fn group_exists(&self, name: &str) -> bool;
+    /// Whether `path` can become the working directory (`chdir()`), for `default-path`.
+    ///
+    /// # Errors
+    /// Why not, as `chdir()` would say.
+    fn enter_dir(&self, path: &str) -> std::io::Result<()> {
+        if std::fs::metadata(path)?.is_dir() {
+            Ok(())
+        } else {
+            Err(std::io::Error::from_raw_os_error(ENOTDIR))
+        }
+    }
+    /// The startup directory (`getcwd()`), which some `default-path` errors name.
+    fn startup_dir(&self) -> String {
+        std::env::current_dir()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    }
+    /// A system user's id (`unix-bind user`), from `/etc/passwd`.
+    fn user_id(&self, name: &str) -> Option<u32> {
+        id_in_db("/etc/passwd", name)
+    }
+    /// A system group's id (`unix-bind group`), from `/etc/group`.
+    fn group_id(&self, name: &str) -> Option<u32> {
+        id_in_db("/etc/group", name)
+    }
+}
+
+/// Linux's `ENOTDIR` ("Not a directory"), what `chdir()` says of a file.
+const ENOTDIR: i32 = 20;
+
+/// The third field (the numeric id) of the line of a colon-separated database whose first
+/// field is `name`.
+fn id_in_db(path: &str, name: &str) -> Option<u32> {
+    let db = std::fs::read_to_string(path).ok()?;
+    db.lines().find_map(|l| {
+        let mut f = l.split(':');
+        (f.next() == Some(name)).then_some(())?;
+        f.nth(1)?.parse().ok()
+    })
 }
 
 /// The real system: the file system, the libc resolver (through the standard library), and
@@ -251,6 +294,8 @@ pub(crate) struct Loader<'e> {
     pub(crate) names: [std::collections::HashMap<String, usize>; 2],
     /// The number of findings when the first global `quiet` line was read.
     pub(crate) quiet_from: Option<usize>,
+    /// `default-path` state across files (HAProxy's statics).
+    pub(crate) default_path: default_path::State,
 }
 
 impl std::fmt::Debug for Loader<'_> {
@@ -279,6 +324,7 @@ impl<'e> Loader<'e> {
             current_name: Arc::from(""),
             names: Default::default(),
             quiet_from: None,
+            default_path: default_path::State::default(),
         }
     }
 
@@ -361,6 +407,7 @@ impl<'e> Loader<'e> {
         let mut messages = doc.messages.iter().peekable();
         let file = doc.name.as_str();
         let file_rc: Arc<str> = Arc::from(file);
+        default_path::enter_file(self, &file_rc);
         let mut section: Option<SectionKind> = None;
         let lines = doc
             .preamble
@@ -467,6 +514,28 @@ impl<'e> Loader<'e> {
                 proxy::directive(self, ctx);
             }
             Some(SectionKind::Userlist) => userlist::directive(self, ctx),
+            // Read while parsing, from the `default-path` directory, as in a proxy.
+            Some(SectionKind::HttpErrors) if ctx.arg(0) == "errorfile" => {
+                if ctx.arg(2).is_empty() {
+                    // The section's own wording (no space before the colon, no `<errorfile>`).
+                    let msg = "errorfile: expects <status_code> and <file> as arguments.";
+                    self.alert(
+                        ctx,
+                        ctx.col(0),
+                        "bad-errorfile",
+                        Origin::Parsing,
+                        msg.into(),
+                    );
+                } else if misc::errorfile(self, ctx).is_some() {
+                    let d = crate::model::Directive {
+                        loc: ctx.loc(),
+                        words: ctx.rest(0),
+                    };
+                    if let Some((_, body)) = self.config.other_sections.last_mut() {
+                        body.push(d);
+                    }
+                }
+            }
             Some(_) => {
                 let d = crate::model::Directive {
                     loc: ctx.loc(),

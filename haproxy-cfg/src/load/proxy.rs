@@ -97,12 +97,13 @@ pub(super) fn header(l: &mut Loader<'_>, kind: ProxyKind, ctx: &Ctx<'_>) {
     }
     l.current_defaults = def.and_then(|i| l.config.defaults.get(i)).cloned();
     if let Some(text) = legacy_bind {
-        match bind::parse_addresses(&text) {
+        match bind::parse_addresses(l, &text) {
             Ok(addresses) => p.binds.push(crate::model::Bind {
                 loc: ctx.loc(),
                 text,
                 addresses,
                 options: crate::model::BindOptions::default(),
+                unix_defaults: bind::unix_defaults(l),
             }),
             Err(e) => {
                 let msg = format!("'bind' : {e}");
@@ -783,7 +784,9 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
             push_rule(l, ctx, RuleKind::Acl, 1);
         }
         "http-request" => {
-            if !http_action(l, ctx, crate::keywords::HTTP_REQUEST_ACTIONS) {
+            if !http_action(l, ctx, crate::keywords::HTTP_REQUEST_ACTIONS)
+                || !super::reply_file::check(l, ctx, kind, &pname)
+            {
                 return;
             }
             rule_order_warning(
@@ -810,7 +813,7 @@ pub(super) fn directive(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                     crate::keywords::HTTP_AFTER_RESPONSE_ACTIONS,
                 )
             };
-            if http_action(l, ctx, list) {
+            if http_action(l, ctx, list) && super::reply_file::check(l, ctx, kind, &pname) {
                 push_rule(l, ctx, k, 1);
             }
         }

@@ -1,6 +1,6 @@
 //! `bind` lines.
 
-use super::Location;
+use super::{Location, UnixBind};
 use crate::values::Address;
 
 /// One `bind` line: one or more addresses and their options.
@@ -14,6 +14,9 @@ pub struct Bind {
     pub addresses: Vec<Address>,
     /// Options.
     pub options: BindOptions,
+    /// The global `unix-bind` mode and owner in force when the line was read: a unix socket
+    /// takes them where its own options say nothing (the prefix is already in `addresses`).
+    pub unix_defaults: UnixBind,
 }
 
 /// Options of a `bind` line.

@@ -63,6 +63,8 @@ pub struct Global {
     pub ca_base: Option<String>,
     /// `crt-base`.
     pub crt_base: Option<String>,
+    /// `unix-bind`: defaults for every `bind` on a unix socket read after it.
+    pub unix_bind: UnixBind,
     /// `setenv`, `presetenv`, `unsetenv`, `resetenv`, in order.
     pub env: Vec<EnvOp>,
     /// `zero-warning`.
@@ -71,6 +73,23 @@ pub struct Global {
     pub quiet: bool,
     /// Other known keywords, as words.
     pub other: Vec<Directive>,
+}
+
+/// Global `unix-bind [prefix <p>] [mode <m>] [user <u>|uid <n>] [group <g>|gid <n>]`.
+///
+/// As in HAProxy 2.6, each `bind` line takes the mode and owner in force when it is read
+/// ([`super::Bind::unix_defaults`]), and its own `mode`/`user`/`group` win; the prefix is put
+/// before its unix socket paths (not abstract names, not `stats socket`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UnixBind {
+    /// `prefix`: put literally before every unix socket path of a `bind`.
+    pub prefix: Option<String>,
+    /// `mode` (octal permissions; HAProxy leaves the socket's mode alone at 0).
+    pub mode: Option<u32>,
+    /// `uid`, or `user` resolved at parse time.
+    pub uid: Option<u32>,
+    /// `gid`, or `group` resolved at parse time.
+    pub gid: Option<u32>,
 }
 
 /// Buffer and header limits.

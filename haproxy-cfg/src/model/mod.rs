@@ -9,6 +9,7 @@ mod bind;
 mod global;
 mod log;
 mod options;
+mod paths;
 mod proxy;
 mod rules;
 mod server;
@@ -16,9 +17,11 @@ mod userlist;
 
 pub use balance::{Balance, HashFunction, HashMethod, HashType};
 pub use bind::{Bind, BindOptions};
-pub use global::{EnvOp, Global, StatsSocket, Tune};
+pub use global::{EnvOp, Global, StatsSocket, Tune, UnixBind};
 pub use log::{FACILITIES, FORMATS, LEVELS, LogTarget, Syslog};
 pub use options::{ForwardFor, HttpConnMode, LogStyle, Options};
+pub use paths::PathScope;
+pub(crate) use paths::join_dir;
 pub use proxy::{
     Capture, Cookie, CookieMode, ErrorFile, HttpReuse, Mode, Proxy, ProxyKind, Timeouts,
 };
@@ -58,6 +61,9 @@ pub struct Config {
     /// Sections of other kinds (peers, resolvers, cache, http-errors...): the header's words
     /// joined by spaces (`http-errors site`), and the body kept as directives.
     pub other_sections: Vec<(String, Vec<Directive>)>,
+    /// Where relative file paths are resolved from, line by line (global `default-path`); see
+    /// [`Config::resolve_path`].
+    pub path_scopes: Vec<PathScope>,
 }
 
 impl Config {

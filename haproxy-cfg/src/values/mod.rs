@@ -10,8 +10,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub const MAX_TIME: u32 = 0x7fff_ffff;
 /// Largest TCP/UDP port.
 pub const MAX_PORT: u16 = 65_535;
-/// Longest unix socket path (`sizeof(sun_path) - 1`, without any `unix-bind` prefix).
+/// Longest socket name in a unix address (`sizeof(sun_path) - 1`): the bound of an abstract
+/// (`abns@`) name; a path also leaves room for [`UNIX_TEMP_SUFFIX`] and any `unix-bind` prefix.
 pub const MAX_UNIX_PATH: usize = 107;
+/// Room HAProxy keeps after a unix socket path for the `.<pid>.tmp` / `.<pid>.bak` names it
+/// binds and renames through (`.` + five digits + `.` + three letters).
+pub const UNIX_TEMP_SUFFIX: usize = 10;
 
 /// The unit a bare number (no suffix) is read in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,8 +301,9 @@ pub enum AddrError {
     InvalidAddress(String, String),
     /// `fd@` / `sockpair@` with a non-integer.
     BadFd(String, String),
-    /// A unix socket path that is too long.
-    PathTooLong(String),
+    /// A unix socket path that is too long: (whole address, the longest allowed; negative when
+    /// a `unix-bind` prefix alone is too long, as HAProxy prints it).
+    PathTooLong(String, i64),
 }
 
 impl fmt::Display for AddrError {
@@ -321,7 +326,7 @@ impl fmt::Display for AddrError {
             }
             Self::InvalidAddress(h, s) => write!(f, "invalid address: '{h}' in '{s}'"),
             Self::BadFd(v, s) => write!(f, "file descriptor '{v}' is not a valid integer in '{s}'"),
-            Self::PathTooLong(s) => write!(f, "socket path '{s}' too long (max {MAX_UNIX_PATH})"),
+            Self::PathTooLong(s, max) => write!(f, "socket path '{s}' too long (max {max})"),
         }
     }
 }
@@ -361,6 +366,41 @@ const PREFIXES: &[(&str, Family, bool)] = &[
 /// # Errors
 /// Returns an [`AddrError`] whose text is HAProxy's.
 pub fn parse_address(text: &str, rules: AddrRules) -> Result<Address, AddrError> {
+    parse_address_in(text, rules, None)
+}
+
+/// The longest unix socket path `str2sa_range()` accepts after a `unix-bind` prefix of
+/// `prefix_len` bytes (an abstract name has no prefix and no temporary suffix).
+#[must_use]
+pub fn max_unix_path(prefix_len: usize, abstract_name: bool) -> i64 {
+    let max = MAX_UNIX_PATH as i64;
+    if abstract_name {
+        return max;
+    }
+    let reserve = i64::try_from(prefix_len)
+        .unwrap_or(i64::MAX / 2)
+        .saturating_add(UNIX_TEMP_SUFFIX as i64);
+    max.saturating_sub(reserve)
+}
+
+/// [`parse_address`] for a `bind` line under a global `unix-bind prefix`: the prefix is put
+/// before every unix socket path (not abstract names), literally, and shortens the longest
+/// path allowed by its length, as `str2sa_range()` does with its `pfx` argument.
+///
+/// # Errors
+/// Returns an [`AddrError`] whose text is HAProxy's.
+pub fn parse_address_in(
+    text: &str,
+    rules: AddrRules,
+    unix_prefix: Option<&str>,
+) -> Result<Address, AddrError> {
+    let pfx = unix_prefix.unwrap_or("");
+    let too_long = |path: &str, abstract_name: bool| {
+        let max = max_unix_path(if abstract_name { 0 } else { pfx.len() }, abstract_name);
+        i64::try_from(path.len())
+            .map_or(true, |n| n > max)
+            .then(|| AddrError::PathTooLong(text.to_owned(), max))
+    };
     if text.is_empty() {
         return Err(AddrError::Empty(text.to_owned()));
     }
@@ -368,18 +408,18 @@ pub fn parse_address(text: &str, rules: AddrRules) -> Result<Address, AddrError>
         .strip_prefix("stream+")
         .or_else(|| text.strip_prefix("dgram+"))
         .unwrap_or(text);
-    for (pfx, unix) in [
+    for (scheme, unix) in [
         ("unix@", true),
         ("uxst@", true),
         ("uxdg@", true),
         ("abns@", false),
     ] {
-        if let Some(path) = body.strip_prefix(pfx) {
-            if path.len() > MAX_UNIX_PATH {
-                return Err(AddrError::PathTooLong(text.to_owned()));
+        if let Some(path) = body.strip_prefix(scheme) {
+            if let Some(e) = too_long(path, !unix) {
+                return Err(e);
             }
             return Ok(if unix {
-                Address::Unix(path.to_owned())
+                Address::Unix(format!("{pfx}{path}"))
             } else {
                 Address::Abns(path.to_owned())
             });
@@ -398,10 +438,10 @@ pub fn parse_address(text: &str, rules: AddrRules) -> Result<Address, AddrError>
         }
     }
     if body.starts_with('/') {
-        if body.len() > MAX_UNIX_PATH {
-            return Err(AddrError::PathTooLong(text.to_owned()));
+        if let Some(e) = too_long(body, false) {
+            return Err(e);
         }
-        return Ok(Address::Unix(body.to_owned()));
+        return Ok(Address::Unix(format!("{pfx}{body}")));
     }
     let (family, dgram, rest) = PREFIXES
         .iter()

@@ -187,14 +187,52 @@ fn bind_address_errors_use_haproxy_text() {
         bind("fd@x"),
         Err("file descriptor 'x' is not a valid integer in 'fd@x'".into())
     );
+    // 2.6.12: `socket path '...' too long (max 97)`: sun_path less the `.<pid>.tmp` room.
+    let max = MAX_UNIX_PATH - UNIX_TEMP_SUFFIX;
     assert_eq!(
-        bind(&format!("/{}", "a".repeat(MAX_UNIX_PATH))),
+        bind(&format!("/{}", "a".repeat(max))),
         Err(format!(
-            "socket path '/{}' too long (max 107)",
-            "a".repeat(MAX_UNIX_PATH)
+            "socket path '/{}' too long (max 97)",
+            "a".repeat(max)
         ))
     );
-    assert!(bind(&format!("/{}", "a".repeat(MAX_UNIX_PATH - 1))).is_ok());
+    assert!(bind(&format!("/{}", "a".repeat(max - 1))).is_ok());
+    assert!(server(&format!("/{}", "a".repeat(max))).is_err());
+    // Abstract names keep the whole of sun_path.
+    assert!(bind(&format!("abns@{}", "a".repeat(MAX_UNIX_PATH))).is_ok());
+    assert_eq!(
+        bind(&format!("abns@{}", "a".repeat(MAX_UNIX_PATH + 1))),
+        Err(format!(
+            "socket path 'abns@{}' too long (max 107)",
+            "a".repeat(MAX_UNIX_PATH + 1)
+        ))
+    );
+}
+
+/// `unix-bind prefix /tmp/pp`: 2.6.12 says `(max 90)` and binds the prefixed path.
+#[test]
+fn unix_bind_prefix_bounds() {
+    let at =
+        |s: &str| parse_address_in(s, AddrRules::BIND, Some("/tmp/pp")).map_err(|e| e.to_string());
+    assert_eq!(
+        at("/tmp/x.sock"),
+        Ok(Address::Unix("/tmp/pp/tmp/x.sock".into()))
+    );
+    assert_eq!(
+        at("unix@rel.sock"),
+        Ok(Address::Unix("/tmp/pprel.sock".into()))
+    );
+    assert_eq!(at("abns@n"), Ok(Address::Abns("n".into())));
+    let ok = format!("/{}", "a".repeat(89));
+    assert!(at(&ok).is_ok());
+    assert_eq!(
+        at(&format!("{ok}a")),
+        Err(format!("socket path '{ok}a' too long (max 90)"))
+    );
+    // A prefix longer than the room left gives HAProxy's negative bound.
+    let long = "p".repeat(100);
+    let r = parse_address_in("/x", AddrRules::BIND, Some(&long)).map_err(|e| e.to_string());
+    assert_eq!(r, Err("socket path '/x' too long (max -3)".into()));
 }
 
 #[test]

@@ -10,12 +10,19 @@ pub(crate) fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
 }
 
-/// Resolves relative paths (errorfiles) against the corpus root, as `haproxy` run from there.
+/// Resolves relative paths (errorfiles, `default-path` directories) against the corpus root, as
+/// `haproxy` run from there.
 struct DataEnv;
 
 impl Env for DataEnv {
     fn read_file(&self, path: &str) -> std::io::Result<Vec<u8>> {
         std::fs::read(data().join(path))
+    }
+    fn enter_dir(&self, path: &str) -> std::io::Result<()> {
+        SystemEnv.enter_dir(&data().join(path).to_string_lossy())
+    }
+    fn startup_dir(&self) -> String {
+        data().to_string_lossy().into_owned()
     }
     fn resolves(&self, host: &str) -> bool {
         SystemEnv.resolves(host)

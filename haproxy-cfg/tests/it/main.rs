@@ -5,6 +5,7 @@ mod golden;
 mod lex;
 mod model;
 mod no_panic;
+mod paths;
 mod reader_golden;
 mod reader_live;
 mod roundtrip;

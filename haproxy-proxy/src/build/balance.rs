@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use haproxy_acl::{AclSet, PatternRefs};
+use haproxy_acl::AclSet;
 use haproxy_cfg::model::{self, Balance, Proxy};
 use haproxy_lb::{
     Algorithm, BalanceConfig, Balancer, HashFunction, HashType, Hasher, ServerSpec, ServerState,
@@ -85,24 +85,22 @@ fn spec(i: usize, s: &model::Server) -> ServerSpec {
 /// The balancer of a backend (or listen) section with its `fullconn` (see `fullconn.rs`);
 /// `None` inside when it has no server.
 ///
-/// A `balance hash` expression takes its maps from `patterns`, the process's pattern
-/// references, so `set map` / `add map` over the runtime API reach it as they reach the rules.
+/// A `balance hash` expression is parsed with `acls`, which shares the process's pattern
+/// references (so `set map` / `add map` over the runtime API reach it as they reach the rules)
+/// and reads map files from the section's `default-path` directory.
 pub(super) fn balancer(
     p: &Proxy,
-    patterns: &Arc<PatternRefs>,
+    acls: AclSet,
     fullconn: u32,
 ) -> Result<Arc<BackendBalancer>, ProxyError> {
     let algo = algorithm(p)?;
     let hash_expr = match &p.balance {
-        Some(Balance::Hash(expr)) => {
-            let acls = AclSet::new().with_refs(Arc::clone(patterns));
-            Some(acls.parse_sample(expr).map_err(|e| {
-                cfg_err(format!(
-                    "backend '{}': failed to parse 'balance hash' sample expression <{expr}> : {e}",
-                    p.name
-                ))
-            })?)
-        }
+        Some(Balance::Hash(expr)) => Some(acls.parse_sample(expr).map_err(|e| {
+            cfg_err(format!(
+                "backend '{}': failed to parse 'balance hash' sample expression <{expr}> : {e}",
+                p.name
+            ))
+        })?),
         _ => None,
     };
     let hdr = hdr_name(&algo);

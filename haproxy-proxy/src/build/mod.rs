@@ -283,6 +283,21 @@ fn limits(cfg: &Config) -> H1Limits {
     }
 }
 
+/// The ACL set of a section: pattern files (`-f`, maps) relative to the `default-path` directory
+/// in force in that section (only a global section can change it), sharing the process's
+/// pattern references.
+fn acl_set(cfg: &Config, p: &Proxy, patterns: &Arc<haproxy_acl::PatternRefs>) -> AclSet {
+    let dir = cfg.dir_at(&p.loc).map(str::to_owned);
+    AclSet::with_loader(Arc::new(move |path: &str| {
+        let path = match &dir {
+            Some(d) if !path.starts_with('/') => format!("{}/{path}", d.trim_end_matches('/')),
+            _ => path.to_owned(),
+        };
+        std::fs::read_to_string(path)
+    }))
+    .with_refs(Arc::clone(patterns))
+}
+
 fn error_pages(p: &Proxy) -> Result<ErrorPages, ProxyError> {
     let mut pages = ErrorPages::new();
     for ef in &p.errorfiles {
@@ -298,7 +313,8 @@ fn error_pages(p: &Proxy) -> Result<ErrorPages, ProxyError> {
     Ok(pages)
 }
 
-/// `user`/`uid` and `group`/`gid` of a unix-socket bind, with HAProxy's messages for unknown names.
+/// `user`/`uid` and `group`/`gid` of a unix-socket bind, with HAProxy's messages for unknown names;
+/// the global `unix-bind` owner where the bind names none.
 fn bind_owner(b: &model::Bind, section: &str) -> Result<(Option<u32>, Option<u32>), ProxyError> {
     let o = &b.options;
     let at = |what: &str, kind: &str, name: &str| {
@@ -316,12 +332,13 @@ fn bind_owner(b: &model::Bind, section: &str) -> Result<(Option<u32>, Option<u32
     let uid = match (&o.user, other("uid")) {
         (Some(name), _) => Some(user_id(name).ok_or_else(|| at("user", "user", name))?),
         (None, Some(n)) => Some(n.parse::<u32>().map_err(|_| at("uid", "user", n))?),
-        (None, None) => None,
+        (None, None) => b.unix_defaults.uid,
     };
     let gid = match (&o.group, other("gid")) {
         (Some(name), _) => Some(group_id(name).ok_or_else(|| at("group", "group", name))?),
         (None, Some(n)) => Some(n.parse::<u32>().map_err(|_| at("gid", "group", n))?),
-        (None, None) => None,
+        // The global `unix-bind` owner in force when the line was read.
+        (None, None) => b.unix_defaults.gid,
     };
     Ok((uid, gid))
 }
@@ -337,7 +354,25 @@ fn backlog(o: &model::BindOptions, p: &Proxy, global_maxconn: Option<i64>) -> Op
         .and_then(|v| u32::try_from(v).ok())
 }
 
-fn bind_specs(p: &Proxy, global_maxconn: Option<i64>) -> Result<Vec<BindSpec>, ProxyError> {
+/// The paths a bind's unix sockets are created at: the model's addresses carry the global
+/// `unix-bind prefix` in force at the line. A relative result stays relative to the startup
+/// directory, where HAProxy is back when it binds (`default-path` does not apply).
+fn unix_paths(b: &model::Bind, targets: &mut [BindTarget]) {
+    let mut prefixed = b.addresses.iter().filter_map(|a| match a {
+        Address::Unix(path) => Some(path),
+        _ => None,
+    });
+    for t in targets {
+        if let BindTarget::Unix(path) = t
+            && let Some(p) = prefixed.next()
+        {
+            *path = p.into();
+        }
+    }
+}
+
+fn bind_specs(cfg: &Config, p: &Proxy) -> Result<Vec<BindSpec>, ProxyError> {
+    let global_maxconn = cfg.global.maxconn;
     p.binds
         .iter()
         .map(|b| {
@@ -345,6 +380,7 @@ fn bind_specs(p: &Proxy, global_maxconn: Option<i64>) -> Result<Vec<BindSpec>, P
             for part in b.text.split(',') {
                 targets.extend(parse_bind_addr(part)?);
             }
+            unix_paths(b, &mut targets);
             let o = &b.options;
             if o.ssl {
                 return Err(cfg_err(format!(
@@ -367,7 +403,8 @@ fn bind_specs(p: &Proxy, global_maxconn: Option<i64>) -> Result<Vec<BindSpec>, P
                     backlog: backlog(o, p, global_maxconn),
                     v6only,
                     reuseport: true,
-                    unix_mode: o.mode,
+                    // HAProxy leaves the mode alone at 0 (`unix-bind mode 0`, `mode x`).
+                    unix_mode: o.mode.or(b.unix_defaults.mode).filter(|&m| m != 0),
                     unix_uid,
                     unix_gid,
                 },
@@ -502,7 +539,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     let balancers = backend_proxies
         .iter()
         .zip(&fullconn)
-        .map(|(p, &full)| balance::balancer(p, &patterns, full))
+        .map(|(p, &full)| balance::balancer(p, acl_set(cfg, p, &patterns), full))
         .collect::<Result<Vec<_>, _>>()?;
     let health = crate::health::plan(
         cfg,
@@ -531,8 +568,8 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
     // before its `http-request` rules. A listen section's run as its frontend's.
     let mut be_tcp = Vec::with_capacity(backend_proxies.len());
     for (p, settings) in backend_proxies.iter().zip(&mut backends) {
-        let mut acls = AclSet::new().with_refs(Arc::clone(&patterns));
-        let mut http_rules = rules::compile_backend(p, &mut acls)?;
+        let mut acls = acl_set(cfg, p, &patterns);
+        let mut http_rules = rules::compile_backend(p, &mut acls, cfg.dir_at(&p.loc))?;
         let tcp = match p.kind {
             ProxyKind::Backend => tcp_rules::compile(p, &acls)?,
             _ => TcpRules::default(),
@@ -564,12 +601,12 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         .iter()
         .filter(|p| matches!(p.kind, ProxyKind::Frontend | ProxyKind::Listen) && !p.disabled)
     {
-        let binds = bind_specs(p, cfg.global.maxconn)?;
+        let binds = bind_specs(cfg, p)?;
         if binds.is_empty() {
             continue;
         }
-        let mut acls = AclSet::new().with_refs(Arc::clone(&patterns));
-        let compiled = rules::compile(p, &mut acls, &index_of, &names)?;
+        let mut acls = acl_set(cfg, p, &patterns);
+        let compiled = rules::compile(p, &mut acls, &index_of, &names, cfg.dir_at(&p.loc))?;
         let stats = stats::page(p, &acls)?.map(Arc::new);
         let mut tcp = tcp_rules::compile(p, &acls)?;
         tcp.backend_content = Arc::clone(&be_tcp);

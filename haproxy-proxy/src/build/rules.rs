@@ -43,7 +43,8 @@ fn code(rule: &Rule, word: Option<&String>) -> Result<u16, ProxyError> {
         .ok_or_else(|| at(rule, "invalid status code"))
 }
 
-fn action(rule: &Rule) -> Result<RuleAction, ProxyError> {
+/// `dir`: the `default-path` directory relative `return ... file` paths are read from.
+fn action(rule: &Rule, dir: Option<&str>) -> Result<RuleAction, ProxyError> {
     let name = rule.words.first().map(String::as_str).unwrap_or_default();
     let mut args = rule.words.iter().skip(1);
     let unsupported = |what: &str| {
@@ -84,7 +85,11 @@ fn action(rule: &Rule) -> Result<RuleAction, ProxyError> {
                     "string" => body = args.next().cloned().unwrap_or_default().into_bytes(),
                     "file" => {
                         let path = args.next().cloned().unwrap_or_default();
-                        body = std::fs::read(&path).map_err(|e| {
+                        let at_dir = match dir {
+                            Some(d) if !path.starts_with('/') => format!("{d}/{path}"),
+                            _ => path.clone(),
+                        };
+                        body = std::fs::read(at_dir).map_err(|e| {
                             at(
                                 rule,
                                 format!("'http-request return': cannot read '{path}' ({e})"),
@@ -138,8 +143,8 @@ fn parse_acls(p: &Proxy, acls: &mut AclSet) -> Result<(), ProxyError> {
     Ok(())
 }
 
-fn request_rule(rule: &Rule, acls: &AclSet) -> Result<RequestRule, ProxyError> {
-    let action = action(rule)?;
+fn request_rule(rule: &Rule, acls: &AclSet, dir: Option<&str>) -> Result<RequestRule, ProxyError> {
+    let action = action(rule, dir)?;
     let cond =
         condition(rule, acls)?.map(|c| Arc::new(AclCondition(c)) as Arc<dyn RequestCondition>);
     Ok(RequestRule {
@@ -150,27 +155,30 @@ fn request_rule(rule: &Rule, acls: &AclSet) -> Result<RequestRule, ProxyError> {
 }
 
 /// Compiles the `http-request` rules of a backend or listen section, run after a frontend
-/// chose it (with the section's own `acl` lines).
+/// chose it (with the section's own `acl` lines). `dir`: the section's `default-path` directory.
 pub(super) fn compile_backend(
     p: &Proxy,
     acls: &mut AclSet,
+    dir: Option<&str>,
 ) -> Result<Vec<RequestRule>, ProxyError> {
     parse_acls(p, acls)?;
     p.rules
         .iter()
         .filter(|r| r.kind == RuleKind::HttpRequest)
-        .map(|r| request_rule(r, acls))
+        .map(|r| request_rule(r, acls, dir))
         .collect()
 }
 
 /// Compiles the rules of a frontend or listen section: `acl` lines first (HAProxy resolves
 /// names over the whole section), then `http-request` and `use_backend` in file order.
-/// `names` maps backend names to indexes for dynamic `use_backend` names.
+/// `names` maps backend names to indexes for dynamic `use_backend` names; `dir` is the
+/// section's `default-path` directory.
 pub(super) fn compile(
     p: &Proxy,
     acls: &mut AclSet,
     index_of: &dyn Fn(&str) -> Option<usize>,
     names: &Arc<HashMap<String, usize>>,
+    dir: Option<&str>,
 ) -> Result<Compiled, ProxyError> {
     parse_acls(p, acls)?;
     let mut out = Compiled {
@@ -180,7 +188,7 @@ pub(super) fn compile(
     for rule in &p.rules {
         match rule.kind {
             RuleKind::Acl => {}
-            RuleKind::HttpRequest => out.rules.push(request_rule(rule, acls)?),
+            RuleKind::HttpRequest => out.rules.push(request_rule(rule, acls, dir)?),
             // Compiled by `tcp_rules`.
             RuleKind::TcpRequest => {}
             RuleKind::UseBackend => {

@@ -30,6 +30,7 @@ mod minconn;
 mod msg_more;
 mod no_delay;
 mod origin;
+mod paths;
 mod portless;
 mod ports;
 mod proxy_bytes;
