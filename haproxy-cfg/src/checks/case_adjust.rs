@@ -250,4 +250,28 @@ mod tests {
             "{alerts:?}"
         );
     }
+
+    #[test]
+    fn a_directory_reads_as_an_empty_map_and_a_missing_file_is_fatal() {
+        let load = |path: &str| {
+            let text = format!(
+                "global\n    h1-case-adjust-file {path}\nfrontend f\n    bind 127.0.0.1:1\n"
+            );
+            let out =
+                crate::load::load(&[crate::parse_str("t.cfg", &text)], &crate::load::SystemEnv);
+            let alerts: Vec<String> = out
+                .diagnostics
+                .iter()
+                .filter(|d| d.code == "bad-case-adjust")
+                .map(|d| d.message.clone())
+                .collect();
+            (out.config.global.h1_case_adjust.len(), alerts)
+        };
+        let dir = std::env::temp_dir();
+        assert_eq!(load(&dir.display().to_string()), (0, Vec::new()));
+        let missing = dir.join("haproxy-cfg-case-none/none.map");
+        let missing = missing.display().to_string();
+        let want = format!("h1-headers-case-adjust-file '{missing}': failed to open file.");
+        assert_eq!(load(&missing), (0, vec![want]));
+    }
 }
