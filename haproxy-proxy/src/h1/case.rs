@@ -9,11 +9,43 @@
 //! case of a name, so the head is rewritten in place, with no allocation and no length change.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Outgoing header names and the spelling they go out with.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CaseMap {
-    names: HashMap<Box<[u8]>, Box<[u8]>>,
+    names: HashMap<Box<[u8]>, Box<[u8]>, BuildHasherDefault<Fnv>>,
+    /// Bit `n` set when a name of `n` bytes (`n` < 64) is in the map, bit 63 also for every
+    /// longer one: most names of a head are passed over without hashing.
+    lengths: u64,
+}
+
+/// FNV-1a: header names are short, and the map is built from the configuration only (a
+/// lookup never inserts), so a fast hash without per-process keys is enough.
+#[derive(Debug, Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// The bit of [`CaseMap::lengths`] for a name of `len` bytes.
+fn length_bit(len: usize) -> u64 {
+    1u64 << len.min(63)
 }
 
 impl CaseMap {
@@ -25,14 +57,16 @@ impl CaseMap {
         F: AsRef<[u8]>,
         T: AsRef<[u8]>,
     {
-        let mut names = HashMap::new();
+        let mut names: HashMap<Box<[u8]>, Box<[u8]>, _> = HashMap::default();
+        let mut lengths = 0;
         for (from, to) in pairs {
             let (from, to) = (from.as_ref(), to.as_ref());
             if !to.is_empty() && from.eq_ignore_ascii_case(to) {
                 names.entry(from.into()).or_insert_with(|| to.into());
+                lengths |= length_bit(from.len());
             }
         }
-        CaseMap { names }
+        CaseMap { names, lengths }
     }
 
     /// How many names the map respells.
@@ -47,6 +81,9 @@ impl CaseMap {
 
     /// Respells `name` in place when the map has it (compared byte for byte).
     pub fn adjust_name(&self, name: &mut [u8]) {
+        if self.lengths & length_bit(name.len()) == 0 {
+            return;
+        }
         if let Some(to) = self.names.get(&*name) {
             // Same length by construction; a mismatch would leave the name as it was.
             if to.len() == name.len() {
@@ -111,6 +148,22 @@ mod tests {
         m.adjust_name(&mut n);
         assert_eq!(&n, b"x-bad");
         assert!(CaseMap::new(Vec::<(&str, &str)>::new()).is_empty());
+        // Names of 63 bytes and more share one length bit: each is still found by its bytes.
+        let (a, b) = ("a".repeat(63), "b".repeat(70));
+        let long = CaseMap::new([
+            (a.as_str(), a.to_uppercase()),
+            (b.as_str(), b.to_uppercase()),
+        ]);
+        for n in [a, b, "c".repeat(80)] {
+            let mut name = n.clone().into_bytes();
+            long.adjust_name(&mut name);
+            let want = if n.starts_with('c') {
+                n
+            } else {
+                n.to_uppercase()
+            };
+            assert_eq!(name, want.into_bytes());
+        }
     }
 
     #[test]
