@@ -212,6 +212,10 @@ pub struct FrontendSettings {
     /// For a listen section, the index of its own backend: that backend's `http-request` rules
     /// already ran as the frontend's, so they do not run again when the stream reaches it.
     pub own_backend: Option<usize>,
+    /// `option h1-case-adjust-bogus-client` with a non-empty global `h1-case-adjust` map: the
+    /// header names of every head sent to the client are respelled by it. `None` otherwise (no
+    /// work at all on the response path).
+    pub case_adjust: Option<std::sync::Arc<crate::h1::CaseMap>>,
 }
 
 /// A backend: where requests go.
@@ -255,6 +259,10 @@ pub struct BackendSettings {
     /// The backend's `http-request` rules (in HTTP mode after its `tcp-request content`
     /// rules), run once a stream chose the backend, after the frontend's rules.
     pub rules: std::sync::Arc<[crate::http::RequestRule]>,
+    /// `option h1-case-adjust-bogus-server` with a non-empty global `h1-case-adjust` map: the
+    /// header names of every request head (and trailer) sent to a server are respelled by it.
+    /// `None` otherwise (no work at all on the request path).
+    pub case_adjust: Option<std::sync::Arc<crate::h1::CaseMap>>,
 }
 
 /// HAProxy's default `retries`.

@@ -8,6 +8,7 @@ use crate::model::{Config, LogStyle, LogTarget, Mode, Proxy, RuleKind};
 use crate::values::{Address, Host};
 use std::collections::HashMap;
 
+pub(crate) mod case_adjust;
 mod directives;
 
 /// Runs every post-parse check in HAProxy's order, appending findings; returns the verdict.
@@ -27,6 +28,8 @@ pub fn run(config: &mut Config, diags: &mut Vec<Diagnostic>, env: &dyn Env) -> O
         fatal |= tracks(config, p, &mut resolved, diags);
     }
     fatal |= errorfiles(config, diags);
+    // HAProxy's post-parser, run at the end of `check_config_validity()`.
+    fatal |= case_adjust::read_file(config, env, diags);
     if fatal {
         diags.push(diag::fatal_errors());
         return Outcome::Invalid;

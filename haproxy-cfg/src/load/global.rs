@@ -310,6 +310,32 @@ fn keyword(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                 g.group = Some(name)
             }
         }
+        "h1-case-adjust" => {
+            if too_many_args(l, ctx, 2) {
+                return;
+            }
+            let (from, to) = (ctx.arg(1), ctx.arg(2));
+            if from.is_empty() || to.is_empty() {
+                let msg = format!("'{kw}' expects <from> and <to> as argument.");
+                missing_arg(l, ctx, Origin::Parsing, msg);
+                return;
+            }
+            let pairs = &mut l.config.global.h1_case_adjust;
+            if let Err(msg) = crate::checks::case_adjust::add_pair(pairs, from, to) {
+                l.alert(ctx, ctx.col(1), "bad-case-adjust", Origin::Parsing, msg);
+            }
+        }
+        "h1-case-adjust-file" => {
+            if too_many_args(l, ctx, 1) {
+                return;
+            }
+            if ctx.arg(1).is_empty() {
+                let msg = format!("'{kw}' expects <file> as argument.");
+                missing_arg(l, ctx, Origin::Parsing, msg);
+                return;
+            }
+            l.config.global.h1_case_adjust_file = Some(ctx.arg(1).to_owned());
+        }
         "chroot" | "pidfile" => {
             if too_many_args(l, ctx, 1) {
                 return;

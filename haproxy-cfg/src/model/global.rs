@@ -71,6 +71,14 @@ pub struct Global {
     pub zero_warning: bool,
     /// `quiet`.
     pub quiet: bool,
+    /// Outgoing HTTP/1 header names to respell, as (`from`, `to`) pairs that differ only in
+    /// case: the `h1-case-adjust` lines in order, then, once the configuration is checked, the
+    /// pairs read from `h1-case-adjust-file`. A name matches `from` byte for byte, as in
+    /// HAProxy (whose emitted names are lowercase). Used only by proxies with `option
+    /// h1-case-adjust-bogus-client` (responses) or `-bogus-server` (requests).
+    pub h1_case_adjust: Vec<(String, String)>,
+    /// `h1-case-adjust-file`: the last one named (HAProxy keeps only it), read after parsing.
+    pub h1_case_adjust_file: Option<String>,
     /// Other known keywords, as words.
     pub other: Vec<Directive>,
 }

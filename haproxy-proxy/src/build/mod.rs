@@ -44,7 +44,7 @@ use upgrade::Shared;
 use crate::ProxyError;
 use crate::counters::Counters;
 use crate::errors::{ErrorPages, parse_errorfile};
-use crate::h1::H1Limits;
+use crate::h1::{CaseMap, H1Limits};
 use crate::http::{HttpService, ServerPool};
 use crate::listener::{BindOptions, BindTarget, group_id, parse_bind_addr, user_id};
 use crate::registry::{BackendEntry, FrontendEntry, Registry, ServerEntry};
@@ -248,7 +248,7 @@ fn servers(p: &Proxy) -> Result<Vec<ServerSettings>, ProxyError> {
         .collect()
 }
 
-fn backend_settings(p: &Proxy) -> Result<BackendSettings, ProxyError> {
+fn backend_settings(p: &Proxy, case: &Arc<CaseMap>) -> Result<BackendSettings, ProxyError> {
     Ok(BackendSettings {
         name: p.name.clone(),
         mode: mode(p)?,
@@ -270,7 +270,14 @@ fn backend_settings(p: &Proxy) -> Result<BackendSettings, ProxyError> {
         // Set once the backend's ACLs are compiled.
         stats: None,
         rules: Arc::default(),
+        case_adjust: case_adjust(p, "h1-case-adjust-bogus-server", case),
     })
+}
+
+/// The global case map for a proxy with the `option` that enables it on one side, when the map
+/// respells anything: HAProxy adjusts nothing without both.
+fn case_adjust(p: &Proxy, option: &str, case: &Arc<CaseMap>) -> Option<Arc<CaseMap>> {
+    (p.options.is_set(option) && !case.is_empty()).then(|| Arc::clone(case))
 }
 
 fn limits(cfg: &Config) -> H1Limits {
@@ -528,9 +535,10 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
         .iter()
         .filter(|p| matches!(p.kind, ProxyKind::Backend | ProxyKind::Listen) && !p.disabled)
         .collect();
+    let case = Arc::new(CaseMap::new(cfg.global.h1_case_adjust.iter().cloned()));
     let mut backends = backend_proxies
         .iter()
-        .map(|p| backend_settings(p))
+        .map(|p| backend_settings(p, &case))
         .collect::<Result<Vec<_>, _>>()?;
     // One set of pattern references for the process, as HAProxy has: the runtime API edits them,
     // and every rule, dynamic backend name and `balance hash` expression reads them.
@@ -663,6 +671,7 @@ pub fn build(cfg: &Config) -> Result<Runtime, ProxyError> {
             own_backend: (p.kind == ProxyKind::Listen)
                 .then(|| index_of(&p.name))
                 .flatten(),
+            case_adjust: case_adjust(p, "h1-case-adjust-bogus-client", &case),
         };
         pending.push(Pending {
             type_str: p.kind.type_str(),

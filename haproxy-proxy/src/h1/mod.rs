@@ -5,6 +5,7 @@
 //! See `LIFECYCLE.md` beside this module for how a connection moves through the stages.
 
 mod authority;
+mod case;
 mod chunked;
 mod connection;
 mod error;
@@ -17,6 +18,7 @@ mod response;
 mod tests;
 mod wire;
 
+pub use case::CaseMap;
 pub use chunked::{ChunkStep, ChunkedDecoder, MAX_CHUNK_SIZE_DIGITS, MAX_TRAILERS_LEN};
 pub(crate) use connection::clean_connection_headers;
 pub use error::H1Error;

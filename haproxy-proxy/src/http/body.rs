@@ -4,12 +4,13 @@ use std::time::Duration;
 
 use bytes::BufMut as _;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::Poll;
 
 use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 
 use crate::forward::{WriteMore, with_scratch};
-use crate::h1::{BodyFraming, ChunkedDecoder, DEFAULT_BUFSIZE};
+use crate::h1::{BodyFraming, CaseMap, ChunkedDecoder, DEFAULT_BUFSIZE};
 
 /// Why a body could not be relayed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +120,8 @@ pub(crate) struct BodyCursor {
     ended: bool,
     /// Bytes written so far.
     total: u64,
+    /// The case map for a chunked body's trailer names (`h1-case-adjust`), when enabled.
+    case: Option<Arc<CaseMap>>,
 }
 
 impl BodyCursor {
@@ -138,7 +141,15 @@ impl BodyCursor {
             written: 0,
             ended,
             total: 0,
+            case: None,
         }
+    }
+
+    /// The same cursor, respelling the trailer names of a chunked body with `case` (`None`:
+    /// names go out lowercased).
+    pub(crate) fn with_case(mut self, case: Option<Arc<CaseMap>>) -> Self {
+        self.case = case;
+        self
     }
 
     /// How many staged bytes wait to be written (all of them, written ones included).
@@ -202,7 +213,8 @@ impl BodyCursor {
                 self.ended = self.remaining == 0;
             }
             BodyFraming::Chunked => {
-                let used = reencode(&mut self.decoder, buf, &mut self.encoded)?;
+                let case = self.case.as_deref();
+                let used = reencode(&mut self.decoder, buf, &mut self.encoded, case)?;
                 buf.drain(..used);
                 self.ended = self.decoder.is_done();
             }
@@ -303,11 +315,13 @@ impl WriteMore for DropSink {}
 
 /// Decodes what `buf` holds of a chunked body and appends its re-encoding to `out`: one chunk
 /// for all the payload found, then the last chunk and the trailers once the body ends.
-/// Returns how many bytes of `buf` were consumed.
+/// Returns how many bytes of `buf` were consumed. Trailer names go out lowercased, then
+/// respelled by `case` when given.
 pub(crate) fn reencode(
     decoder: &mut ChunkedDecoder,
     buf: &[u8],
     out: &mut Vec<u8>,
+    case: Option<&CaseMap>,
 ) -> Result<usize, BodyError> {
     let mut used = 0usize;
     let mut payload: Vec<&[u8]> = Vec::new();
@@ -332,6 +346,7 @@ pub(crate) fn reencode(
     }
     if decoder.is_done() {
         out.extend_from_slice(b"0\r\n");
+        let trailers = out.len();
         for line in decoder.trailers().split(|&b| b == b'\n') {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             if line.is_empty() {
@@ -348,6 +363,11 @@ pub(crate) fn reencode(
             out.extend_from_slice(b": ");
             out.extend_from_slice(value.trim_ascii());
             out.extend_from_slice(b"\r\n");
+        }
+        if let Some(case) = case
+            && let Some(fields) = out.get_mut(trailers..)
+        {
+            case.adjust_fields(fields);
         }
         out.extend_from_slice(b"\r\n");
     }
@@ -394,7 +414,7 @@ pub(crate) fn body_arrived(framing: BodyFraming, buf: &[u8]) -> bool {
         BodyFraming::Length(n) => buf.len() as u64 >= n,
         BodyFraming::Chunked => {
             let mut decoder = ChunkedDecoder::new();
-            reencode(&mut decoder, buf, &mut Vec::new()).is_ok() && decoder.is_done()
+            reencode(&mut decoder, buf, &mut Vec::new(), None).is_ok() && decoder.is_done()
         }
         BodyFraming::UntilClose => false,
     }
@@ -403,7 +423,7 @@ pub(crate) fn body_arrived(framing: BodyFraming, buf: &[u8]) -> bool {
 /// True when `bytes`, the start of a chunked body, has no framing error so far (HAProxy's H1
 /// mux parses the body bytes that arrive with the head before anything is forwarded).
 pub(crate) fn chunked_prefix_valid(bytes: &[u8]) -> bool {
-    reencode(&mut ChunkedDecoder::new(), bytes, &mut Vec::new()).is_ok()
+    reencode(&mut ChunkedDecoder::new(), bytes, &mut Vec::new(), None).is_ok()
 }
 
 #[cfg(test)]

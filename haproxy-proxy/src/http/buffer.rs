@@ -117,7 +117,8 @@ pub(super) async fn buffer_request<C: AsyncRead + AsyncWrite + Unpin>(
     facts.termination = Termination::new(side, StreamState::Request);
     if let Some(reply) = code.and_then(|c| ErrorPages::resolve(be_errors, &fe.errors, c)) {
         facts.status = Some(reply.status);
-        send_reply(client, &reply, req.version, false, fe.timeouts.client).await;
+        let case = fe.case_adjust.as_deref();
+        send_reply(client, &reply, req.version, false, fe.timeouts.client, case).await;
     }
     false
 }

@@ -158,7 +158,7 @@ pub(super) async fn answer<C: AsyncRead + AsyncWrite + Unpin>(
     req: &RequestHead,
     framing: BodyFraming,
     keep: bool,
-    ct: Option<Duration>,
+    (ct, case): (Option<Duration>, Option<&crate::h1::CaseMap>),
     facts: &mut StreamFacts,
 ) -> bool {
     facts.termination = Termination::new(term, StreamState::Request);
@@ -168,7 +168,7 @@ pub(super) async fn answer<C: AsyncRead + AsyncWrite + Unpin>(
     // Only a redirect's answer carries a `location` (`return` sets no header).
     let redirect = term == Side::Local && r.headers.contains("location");
     let keep = keep && body_arrived(framing, buf) && !(redirect && framing != BodyFraming::None);
-    if !send_reply(client, &r, req.version, keep, ct).await {
+    if !send_reply(client, &r, req.version, keep, ct, case).await {
         return false;
     }
     keep && relay(client, buf, &mut tokio::io::sink(), framing, ct, None)

@@ -25,7 +25,7 @@ use crate::forward::{
     ForwardTimeouts, Hinted, WriteMore, forward, read_append, with_scratch, write_all_more,
 };
 use crate::h1::{
-    BodyFraming, Parsed, RequestHead, ResponseHead, Version, clean_connection_headers,
+    BodyFraming, CaseMap, Parsed, RequestHead, ResponseHead, Version, clean_connection_headers,
     connection_header_for, forwarded_response_connection_header, normalize_content_length,
     parse_request, parse_response, push_status_line,
 };
@@ -623,8 +623,12 @@ pub(super) async fn send_reply<C: AsyncWrite + Unpin>(
     version: Version,
     keep: bool,
     t: Option<Duration>,
+    case: Option<&CaseMap>,
 ) -> bool {
-    let bytes = reply.to_bytes(version, keep);
+    let mut bytes = reply.to_bytes(version, keep);
+    if let Some(case) = case {
+        case.adjust_head(&mut bytes);
+    }
     matches!(timed(t, client.write_all(&bytes)).await, Some(Ok(()))) && keep
 }
 
@@ -866,6 +870,9 @@ where
     prepare_request(&mut req, fe, be, src, dst, server_ka);
     let mut head_bytes = Vec::with_capacity(512);
     req.write_to(&mut head_bytes);
+    if let Some(case) = &be.case_adjust {
+        case.adjust_head(&mut head_bytes);
+    }
     facts.server = Some(conn.server);
     let _busy = svc.registry.hold_server(be_idx, conn.server);
     session.route(be_idx, Some(conn.server));
@@ -911,7 +918,7 @@ where
     // (100 Continue, or a final status such as 417 or 413) before it has read it all. The
     // body's relay then stops where it stands and goes on once the response has been sent.
     let mut body_abandoned = false;
-    let mut cursor = BodyCursor::new(req_framing);
+    let mut cursor = BodyCursor::new(req_framing).with_case(be.case_adjust.clone());
     let (body, head) = if req.expects_continue() || req_framing != BodyFraming::None {
         let (mut cr, mut cw) = tokio::io::split(&mut *client);
         let (mut sr, mut sw) = conn.stream.split();
@@ -1002,6 +1009,9 @@ where
     if tunnel {
         let mut out = Vec::new();
         resp.write_to(&mut out);
+        if let Some(case) = &fe.case_adjust {
+            case.adjust_head(&mut out);
+        }
         let _ = timed(ct, client.write_all(&out)).await;
         if !buf.is_empty() {
             let _ = conn.stream.write_all(buf).await;
@@ -1081,6 +1091,9 @@ where
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
+    if let Some(case) = &fe.case_adjust {
+        case.adjust_head(&mut out);
+    }
     // The body bytes already read go out with the head: one write for a small response.
     let rest = take_body_prefix(resp_framing, &mut sbuf, &mut out);
     // Flagged "more follows" when body bytes are known to follow at once (HAProxy's MSG_MORE on
@@ -1100,8 +1113,10 @@ where
     }
     facts.bytes_out += out.len() as u64;
     let mut cw = Hinted::new(&mut *client, no_delay);
+    // Its own cursor: the request body's may still have to finish after an early answer.
+    let mut resp_cursor = BodyCursor::new(rest).with_case(fe.case_adjust.clone());
     let relayed = tokio::select! {
-        r = relay(&mut conn.stream, &mut sbuf, &mut cw, rest, st, ct) => r,
+        r = resp_cursor.run(&mut conn.stream, &mut sbuf, &mut cw, st, ct) => r,
         side = killed(&mut kill) => {
             facts.termination = Termination::new(side, StreamState::Data);
             return false;
@@ -1223,7 +1238,9 @@ where
     let ct = svc.frontend.timeouts.client;
     let (rules, be) = (section.rules, section.backend);
     if let Some(d) = decide(svc, rules, view, req, be, section.counters) {
-        return Some(answer(d, client, buf, req, req_framing, client_ka, ct, facts).await);
+        let case = svc.frontend.case_adjust.as_deref();
+        let wait = (ct, case);
+        return Some(answer(d, client, buf, req, req_framing, client_ka, wait, facts).await);
     }
     let page = section.stats.filter(|p| p.matches(&req.uri))?;
     Some(
@@ -1285,7 +1302,10 @@ where
     let Some(reply) = error_page(svc, facts.backend, 502) else {
         return false;
     };
-    let bytes = reply.to_bytes(version, keep);
+    let mut bytes = reply.to_bytes(version, keep);
+    if let Some(case) = &svc.frontend.case_adjust {
+        case.adjust_head(&mut bytes);
+    }
     let sent = timed(svc.frontend.timeouts.client, client.write_all(&bytes)).await;
     facts.bytes_out += bytes.len() as u64;
     matches!(sent, Some(Ok(()))) && keep
@@ -1334,6 +1354,9 @@ where
         }
         let mut out = Vec::new();
         r.write_to(&mut out);
+        if let Some(case) = &fe.case_adjust {
+            case.adjust_head(&mut out);
+        }
         if !matches!(timed(ct, client.write_all(&out)).await, Some(Ok(()))) {
             return Err(HeadError::ClientGone);
         }
@@ -1428,7 +1451,18 @@ where
     facts.status = Some(code);
     match error_page(svc, facts.backend, code) {
         // HAProxy keeps the client connection after a 502/503/504 when nothing of the request is left unread.
-        Some(r) => send_reply(client, &r, req.version, keep, svc.frontend.timeouts.client).await,
+        Some(r) => {
+            let case = svc.frontend.case_adjust.as_deref();
+            send_reply(
+                client,
+                &r,
+                req.version,
+                keep,
+                svc.frontend.timeouts.client,
+                case,
+            )
+            .await
+        }
         None => false,
     }
 }

@@ -80,7 +80,8 @@ where
     };
     facts.status = Some(reply.status);
     facts.bytes_out += reply.body.len() as u64;
-    if !send_reply(client, &reply, req.version, client_ka, ct).await {
+    let case = svc.frontend.case_adjust.as_deref();
+    if !send_reply(client, &reply, req.version, client_ka, ct, case).await {
         return false;
     }
     if body_read {

@@ -141,6 +141,7 @@ fn frontend() -> FrontendSettings {
         no_delay: false,
         buffer_request: false,
         own_backend: None,
+        case_adjust: None,
     }
 }
 
@@ -175,6 +176,7 @@ fn backend(addr: SocketAddr) -> BackendSettings {
         buffer_request: false,
         stats: None,
         rules: Default::default(),
+        case_adjust: None,
     }
 }
 
@@ -639,16 +641,16 @@ fn chunked_bodies_are_reencoded_as_haproxy_does() {
     let mut d = ChunkedDecoder::new();
     let mut out = Vec::new();
     let input = b"2\r\nok\r\n3;ext=1\r\nabc\r\n0\r\nX-Sum:  5 \r\n\r\nnext";
-    let used = reencode(&mut d, input, &mut out).unwrap();
+    let used = reencode(&mut d, input, &mut out, None).unwrap();
     assert_eq!(used, input.len() - 4, "the pipelined bytes stay");
     assert_eq!(out, b"5\r\nokabc\r\n0\r\nx-sum: 5\r\n\r\n");
     // Split reads: each read's payload goes out as it comes.
     let mut d = ChunkedDecoder::new();
     let mut out = Vec::new();
-    let used = reencode(&mut d, b"4\r\nab", &mut out).unwrap();
+    let used = reencode(&mut d, b"4\r\nab", &mut out, None).unwrap();
     assert_eq!((used, out.as_slice()), (5, &b"2\r\nab\r\n"[..]));
     out.clear();
-    let used = reencode(&mut d, b"cd\r\n0\r\n\r\n", &mut out).unwrap();
+    let used = reencode(&mut d, b"cd\r\n0\r\n\r\n", &mut out, None).unwrap();
     assert_eq!((used, out.as_slice()), (9, &b"2\r\ncd\r\n0\r\n\r\n"[..]));
     assert!(chunked_prefix_valid(b"2\r\nab\r\n1"));
     assert!(!chunked_prefix_valid(b"zz\r\n"));

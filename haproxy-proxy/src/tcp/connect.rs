@@ -639,6 +639,7 @@ mod tests {
             buffer_request: false,
             stats: None,
             rules: Default::default(),
+            case_adjust: None,
         };
         let view = StreamView {
             src: "127.0.0.1:4000".parse().unwrap(),

@@ -64,6 +64,7 @@ fn backend(servers: Vec<ServerSettings>, retries: u32, redispatch: bool) -> Back
         buffer_request: false,
         stats: None,
         rules: Default::default(),
+        case_adjust: None,
     }
 }
 

@@ -161,6 +161,7 @@ async fn start_ours(v: Variant, server: SocketAddr) -> SocketAddr {
         no_delay: false,
         buffer_request: false,
         own_backend: None,
+        case_adjust: None,
     };
     let backend = BackendSettings {
         name: "be".into(),
@@ -188,6 +189,7 @@ async fn start_ours(v: Variant, server: SocketAddr) -> SocketAddr {
         buffer_request: false,
         stats: None,
         rules: Default::default(),
+        case_adjust: None,
     };
     let svc = Arc::new(HttpService {
         frontend,

@@ -96,6 +96,7 @@ async fn start_ours() -> SocketAddr {
         no_delay: false,
         buffer_request: false,
         own_backend: None,
+        case_adjust: None,
     };
     let on = |p: &'static str, action: RuleAction| RequestRule {
         cond: Some(Arc::new(PathIs(p))),

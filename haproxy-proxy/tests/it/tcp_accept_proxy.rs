@@ -63,6 +63,7 @@ async fn accept_proxy_in_send_proxy_v2_out() {
         buffer_request: false,
         stats: None,
         rules: Default::default(),
+        case_adjust: None,
     };
     let listener = bind(
         &BindTarget::Tcp("127.0.0.1:0".parse().unwrap()),

@@ -6,6 +6,7 @@
 //!
 //! Skipped with a message when `haproxy` is not installed, unless `CI=true` (then it fails).
 
+mod case;
 mod early;
 mod gaps;
 mod reuse;
@@ -78,6 +79,7 @@ fn errorfile_dir(tag: &str) -> TempDir {
     )
     .unwrap();
     std::fs::write(dir.join("empty.http"), "").unwrap();
+    std::fs::write(dir.join("case.map"), case::CASE_MAP_FILE).unwrap();
     std::fs::write(dir.join("body.txt"), "from a file\n").unwrap();
     std::fs::write(
         dir.join("hosts.map"),

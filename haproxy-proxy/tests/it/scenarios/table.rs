@@ -800,6 +800,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
     v.extend(super::gaps::scenarios());
     v.extend(super::early::scenarios());
     v.extend(super::reuse::scenarios());
+    v.extend(super::case::scenarios());
     v
 }
 
