@@ -115,9 +115,9 @@ fn recording() -> PathBuf {
 }
 
 /// One started daemon and its directory; killed and removed on drop.
-struct Started {
-    child: Child,
-    dir: PathBuf,
+pub(crate) struct Started {
+    pub(crate) child: Child,
+    pub(crate) dir: PathBuf,
 }
 
 impl Drop for Started {
@@ -129,7 +129,7 @@ impl Drop for Started {
 }
 
 /// Sends one command on a fresh connection and returns the whole reply.
-fn send(sock: &Path, command: &str) -> String {
+pub(crate) fn send(sock: &Path, command: &str) -> String {
     let mut s = UnixStream::connect(sock).expect("connect stats socket");
     s.set_read_timeout(Some(WAIT)).expect("timeout");
     s.write_all(command.as_bytes()).expect("send");

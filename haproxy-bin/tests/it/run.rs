@@ -437,9 +437,9 @@ pub(crate) fn run_to_exit(cfg: &Path) -> (Option<i32>, String) {
     )
 }
 
-#[test]
-fn startup_failures_use_haproxy_alerts() {
-    let dir = TempDir::new("fail");
+/// A configuration (`busy.cfg` in `dir`) whose only listener is on a port held by the returned
+/// socket, and that port.
+fn busy_config(dir: &TempDir) -> (TcpListener, u16, PathBuf) {
     let held = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = held.local_addr().expect("addr").port();
     let cfg = dir.write(
@@ -449,6 +449,13 @@ fn startup_failures_use_haproxy_alerts() {
              frontend f\n    bind 127.0.0.1:{port}\n    http-request return status 200\n"
         ),
     );
+    (held, port, cfg)
+}
+
+#[test]
+fn startup_failures_use_haproxy_alerts() {
+    let dir = TempDir::new("fail");
+    let (held, port, cfg) = busy_config(&dir);
     let (code, err) = run_to_exit(&cfg);
     assert_eq!(code, Some(1), "{err}");
     assert!(
@@ -584,15 +591,7 @@ fn daemon_mode_writes_the_pidfile_and_stops_on_sigterm() {
 #[test]
 fn a_bind_failure_is_reported_by_dash_d_and_silenced_by_dash_q_as_haproxy() {
     let dir = TempDir::new("daemon-busy");
-    let held = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = held.local_addr().expect("addr").port();
-    let cfg = dir.write(
-        "busy.cfg",
-        &format!(
-            "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
-             frontend f\n    bind 127.0.0.1:{port}\n    http-request return status 200\n"
-        ),
-    );
+    let (held, port, cfg) = busy_config(&dir);
     let binding = format!(
         ": Binding [{}:7] for frontend f: cannot bind socket (Address already in use) for [127.0.0.1:{port}]\n",
         cfg.display()
