@@ -120,6 +120,32 @@ pub(crate) struct Started {
     pub(crate) dir: PathBuf,
 }
 
+impl Started {
+    /// Runs `command` in `dir` (its output discarded) and waits, bounded by
+    /// [`crate::run::PROCESS_WAIT`], until its stats socket `admin.sock` there answers; returns
+    /// the daemon and the socket's path.
+    pub(crate) fn with_stats_socket(mut command: Command, dir: PathBuf) -> (Started, PathBuf) {
+        let child = command
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn daemon");
+        let run = Started { child, dir };
+        let sock = run.dir.join("admin.sock");
+        let start = Instant::now();
+        while UnixStream::connect(&sock).is_err() {
+            assert!(
+                start.elapsed() < crate::run::PROCESS_WAIT,
+                "the daemon did not open its stats socket in {}",
+                run.dir.display()
+            );
+            std::thread::sleep(STEP);
+        }
+        (run, sock)
+    }
+}
+
 impl Drop for Started {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -377,23 +403,13 @@ fn a_memory_limited_daemon_serves_a_thousand_clients() {
         dir.display()
     );
     std::fs::write(dir.join("t.cfg"), cfg).expect("write cfg");
-    let child = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .arg("-c")
         .arg("ulimit -n 4096; exec \"$0\" \"$@\"")
         .arg(env!("CARGO_BIN_EXE_haproxy"))
-        .args(["-db", "-m", "100", "-f", "t.cfg"])
-        .current_dir(&dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn daemon");
-    let run = Started { child, dir };
-    let sock = run.dir.join("admin.sock");
-    let start = Instant::now();
-    while UnixStream::connect(&sock).is_err() {
-        assert!(start.elapsed() < WAIT, "no stats socket under -m 100");
-        std::thread::sleep(STEP);
-    }
+        .args(["-db", "-m", "100", "-f", "t.cfg"]);
+    let (_daemon, sock) = Started::with_stats_socket(command, dir);
     assert!(send(&sock, "show info\n").contains("Memmax_MB: 100\n"));
     let mut clients: Vec<std::net::TcpStream> = (0..MEMORY_CLIENTS)
         .map(|_| {

@@ -13,9 +13,8 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -24,7 +23,6 @@ use crate::run::free_port;
 
 /// How long a reply may take; a client still waiting for its response after this has failed.
 const WAIT: Duration = Duration::from_secs(10);
-const STEP: Duration = Duration::from_millis(20);
 /// Connections in one burst, against a limit of 5 per second.
 const BURST: usize = 15;
 /// The windows the served connections are counted in: HAProxy serves 5 at once and the sixth
@@ -256,24 +254,9 @@ fn figures(exe: &Path, tag: &str, case: Case) -> String {
         .replace("@P2@", &p2.to_string())
         .replace("@P3@", &p3.to_string());
     std::fs::write(dir.join("t.cfg"), cfg).expect("write cfg");
-    let child = Command::new(exe)
-        .args(["-db", "-f", "t.cfg"])
-        .current_dir(&dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn daemon");
-    let run = Started { child, dir };
-    let sock = run.dir.join("admin.sock");
-    let start = Instant::now();
-    while UnixStream::connect(&sock).is_err() {
-        assert!(
-            start.elapsed() < crate::run::PROCESS_WAIT,
-            "{} did not open its stats socket",
-            exe.display()
-        );
-        std::thread::sleep(STEP);
-    }
+    let mut command = Command::new(exe);
+    command.args(["-db", "-f", "t.cfg"]);
+    let (run, sock) = Started::with_stats_socket(command, dir);
     let info = send(&sock, "show info\n");
     let mut out = vec![
         format!("ConnRateLimit={}", info_value(&info, "ConnRateLimit")),
