@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use haproxy_cfg::load::{Outcome, SystemEnv, load};
 use haproxy_proxy::build::build;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 
 use crate::daemon::{WAIT, free_port};
@@ -58,9 +58,8 @@ async fn real(bin: &str, cfg: &Path, port: u16) -> Real {
     r
 }
 
-/// Sends an HTTP/1.0 request for `path` and reads the whole response.
-async fn get_tcp(port: u16, path: &str) -> Vec<u8> {
-    let mut c = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+/// Sends an HTTP/1.0 request for `path` on `c` and reads the whole response.
+async fn get<S: AsyncRead + AsyncWrite + Unpin>(mut c: S, path: &str) -> Vec<u8> {
     c.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes())
         .await
         .unwrap();
@@ -72,18 +71,14 @@ async fn get_tcp(port: u16, path: &str) -> Vec<u8> {
     out
 }
 
-/// The same over a unix socket.
+/// [`get`] on a new loopback connection to `port`.
+async fn get_tcp(port: u16, path: &str) -> Vec<u8> {
+    get(TcpStream::connect(("127.0.0.1", port)).await.unwrap(), path).await
+}
+
+/// [`get`] on a new connection to the unix socket `sock`.
 async fn get_unix(sock: &Path, path: &str) -> Vec<u8> {
-    let mut c = UnixStream::connect(sock).await.unwrap();
-    c.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let mut out = Vec::new();
-    tokio::time::timeout(WAIT, c.read_to_end(&mut out))
-        .await
-        .unwrap()
-        .unwrap();
-    out
+    get(UnixStream::connect(sock).await.unwrap(), path).await
 }
 
 /// Status line and body of a response (headers differ in order and content between products
