@@ -442,21 +442,21 @@ fn keyword(l: &mut Loader<'_>, ctx: &Ctx<'_>) {
                 missing_arg(l, ctx, Origin::ParsingTight, msg);
                 return;
             }
-            let msg = match parse_time(ctx.arg(1), TimeUnit::Millis) {
+            // A character after the digits and unit is refused like one instead of the unit.
+            let bad = match parse_time(ctx.arg(1), TimeUnit::Millis) {
                 Ok(t) => match t.trailing {
                     None => {
                         l.config.global.max_spread_checks = Some(t.value);
                         return;
                     }
-                    Some(c) => {
-                        format!("unsupported character '{c}' in '{kw}' (wants an integer delay).")
-                    }
+                    Some(c) => Ok(c),
                 },
-                Err(TimeError::UnexpectedChar(c)) => {
-                    let c = c.unwrap_or_default();
-                    format!("unsupported character '{c}' in '{kw}' (wants an integer delay).")
-                }
-                Err(TimeError::Overflow) => format!(
+                Err(TimeError::UnexpectedChar(c)) => Ok(c.unwrap_or_default()),
+                Err(TimeError::Overflow) => Err(()),
+            };
+            let msg = match bad {
+                Ok(c) => format!("unsupported character '{c}' in '{kw}' (wants an integer delay)."),
+                Err(()) => format!(
                     "timer overflow in argument <{}> to <{kw}>, maximum value is 2147483647 ms (~24.8 days).",
                     ctx.arg(1)
                 ),
