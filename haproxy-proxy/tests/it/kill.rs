@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use haproxy_cfg::load::{Outcome, SystemEnv, load};
 use haproxy_cfg::parse_str;
+use haproxy_proxy::StreamFacts;
 use haproxy_proxy::build::{Service, build};
 use haproxy_proxy::http::serve_http;
 use haproxy_proxy::registry::Registry;
@@ -59,7 +60,11 @@ type Logged = (String, Option<u16>);
 async fn serve(
     global: &str,
     server: SocketAddr,
-) -> (SocketAddr, Arc<Registry>, mpsc::UnboundedReceiver<Logged>) {
+) -> (
+    SocketAddr,
+    Arc<Registry>,
+    mpsc::UnboundedReceiver<StreamFacts>,
+) {
     let text = format!(
         "global\n{global}\ndefaults\n mode http\n timeout connect 5s\n timeout client 30s\n timeout server 30s\nfrontend fe\n bind 127.0.0.1:1\n default_backend be\nbackend be\n server s1 {server}\n"
     );
@@ -68,9 +73,18 @@ async fn serve(
     let rt = build(&loaded.config).unwrap();
     let svc: Arc<Service> = Arc::clone(&rt.frontends[0].service);
     let registry = Arc::clone(&rt.registry);
+    let (addr, rx) = serve_facts(&svc).await;
+    (addr, registry, rx)
+}
+
+/// Serves `svc` over HTTP on a loopback port of its own, sending each stream's facts.
+pub(crate) async fn serve_facts(
+    svc: &Arc<Service>,
+) -> (SocketAddr, mpsc::UnboundedReceiver<StreamFacts>) {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
     let (tx, rx) = mpsc::unbounded_channel();
+    let svc = Arc::clone(svc);
     tokio::spawn(async move {
         while let Ok((s, peer)) = l.accept().await {
             let svc = Arc::clone(&svc);
@@ -78,13 +92,13 @@ async fn serve(
             tokio::spawn(async move {
                 let local = s.local_addr().unwrap();
                 serve_http(&svc, s, peer, local, |f| {
-                    let _ = tx.send((f.termination.to_string(), f.status));
+                    let _ = tx.send(f.clone());
                 })
                 .await;
             });
         }
     });
-    (addr, registry, rx)
+    (addr, rx)
 }
 
 /// Reads until the peer closes or `within` passes: (bytes, closed).
@@ -106,7 +120,7 @@ pub(crate) async fn read_until_close(s: &mut TcpStream, within: Duration) -> (St
 async fn kill_one(
     addr: SocketAddr,
     reg: &Registry,
-    rx: &mut mpsc::UnboundedReceiver<Logged>,
+    rx: &mut mpsc::UnboundedReceiver<StreamFacts>,
     request: &[u8],
 ) -> (String, bool, Logged) {
     let mut c = TcpStream::connect(addr).await.unwrap();
@@ -138,11 +152,11 @@ async fn kill_one(
     assert!(reg.sessions.kill(id.expect("stream listed")));
     let (got, closed) = read_until_close(&mut c, Duration::from_millis(500)).await;
     let got = String::from_utf8_lossy(&before).into_owned() + &got;
-    let logged = tokio::time::timeout(WAIT, rx.recv())
+    let facts = tokio::time::timeout(WAIT, rx.recv())
         .await
         .unwrap()
         .unwrap();
-    (got, closed, logged)
+    (got, closed, (facts.termination.to_string(), facts.status))
 }
 
 #[tokio::test]

@@ -19,14 +19,13 @@ use std::time::Duration;
 use haproxy_cfg::load::{Outcome, SystemEnv, load};
 use haproxy_cfg::parse_str;
 use haproxy_proxy::build::{Service, build};
-use haproxy_proxy::http::serve_http;
 use haproxy_proxy::tcp::serve_tcp_watched;
 use haproxy_proxy::{Side, StreamFacts, StreamState, StreamView, Termination};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::kill::{page_502, read_until_close};
+use crate::kill::{page_502, read_until_close, serve_facts};
 use crate::queue::{Origin, get, until};
 use crate::requeue_diff::{Ctl, HEAD, both_in};
 
@@ -213,28 +212,6 @@ fn service(mode: &str, extra: &str, origin: SocketAddr) -> Arc<Service> {
     assert_ne!(loaded.outcome, Outcome::Invalid, "{:?}", loaded.diagnostics);
     let rt = build(&loaded.config).unwrap();
     Arc::clone(&rt.frontends[0].service)
-}
-
-/// Serves `svc` over HTTP on a loopback port of its own, sending each stream's facts.
-async fn serve_facts(svc: &Arc<Service>) -> (SocketAddr, mpsc::UnboundedReceiver<StreamFacts>) {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    let (tx, rx) = mpsc::unbounded_channel();
-    let svc = Arc::clone(svc);
-    tokio::spawn(async move {
-        while let Ok((s, peer)) = l.accept().await {
-            let svc = Arc::clone(&svc);
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let local = s.local_addr().unwrap();
-                serve_http(&svc, s, peer, local, |f| {
-                    let _ = tx.send(f.clone());
-                })
-                .await;
-            });
-        }
-    });
-    (addr, rx)
 }
 
 /// The backend's current queue.
