@@ -2,7 +2,7 @@
 //! until its listeners are open: nothing under `-q`, and the two `[NOTICE]` lines naming the
 //! version and the executable once, just before the first warning or alert (the configuration
 //! check names them first when it has something to say). Once serving, lines are printed as they
-//! come.
+//! come, except under `-q`, where HAProxy has closed its standard error.
 
 use std::io::Write as _;
 use std::sync::OnceLock;
@@ -45,24 +45,25 @@ pub(crate) fn begin(quiet: bool, exe: &str, named: bool) {
     });
 }
 
-/// The listeners are open: from now on lines are printed as they come, even under `-q`.
+/// The listeners are open: from now on lines are printed as they come, without the notices.
 pub(crate) fn serving() {
     if let Some(v) = VOICE.get() {
         v.serving.store(true, Relaxed);
     }
 }
 
-/// `rendered` (whole `[TAG] (pid) : ...` lines) as it must be printed now: empty under `-q`
-/// while starting, after the two notices if nothing named the executable yet.
+/// `rendered` (whole `[TAG] (pid) : ...` lines) as it must be printed now: empty under `-q`,
+/// after the two notices while starting if nothing named the executable yet.
 pub(crate) fn startup_text(rendered: String) -> String {
     let Some(v) = VOICE.get() else {
         return rendered;
     };
-    if v.serving.load(Relaxed) || rendered.is_empty() {
-        return rendered;
-    }
+    // Under `-q` HAProxy says nothing while starting and then closes its standard error.
     if v.quiet {
         return String::new();
+    }
+    if v.serving.load(Relaxed) || rendered.is_empty() {
+        return rendered;
     }
     if v.named.swap(true, Relaxed) {
         return rendered;
